@@ -1,0 +1,66 @@
+/*
+ * record: one scan result for an (ip, port), as the worker produces it and the coordinator stores
+ * and exports it, with the classes of DESIGN.md §1 and the evidence behind each. Both sides
+ * write the same JSON line for a record (docs/output.md), so a standalone scan and a cluster
+ * scan read alike.
+ */
+#ifndef LZR_RECORD_H
+#define LZR_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LZR_DATA_MAX 1024
+
+/* X(enum, name): the single-vantage classes; "silent" is a target that never answered. */
+#define LZR_CLASS_LIST(X)                                                                          \
+    X(CLASS_SERVICE, "service")                                                                    \
+    X(CLASS_CLOSED, "closed")                                                                      \
+    X(CLASS_ZERO_WINDOW, "zero_window")                                                            \
+    X(CLASS_MID_HANDSHAKE_DROP, "mid_handshake_drop")                                              \
+    X(CLASS_RST_AFTER_HANDSHAKE, "rst_after_handshake")                                            \
+    X(CLASS_FIN_AFTER_HANDSHAKE, "fin_after_handshake")                                            \
+    X(CLASS_NO_ACK_DATA, "no_ack_data")                                                            \
+    X(CLASS_ACKS_NO_DATA, "acks_no_data")                                                          \
+    X(CLASS_LOST_AFTER_SYNACK, "lost_after_synack")                                                \
+    X(CLASS_ACKING_FIREWALL, "acking_firewall")                                                    \
+    X(CLASS_SILENT, "silent")
+
+typedef enum {
+#define LZR_CLASS_ENUM(e, name) e,
+    LZR_CLASS_LIST(LZR_CLASS_ENUM)
+#undef LZR_CLASS_ENUM
+        CLASS_COUNT
+} lzr_class_t;
+
+typedef struct lzr_record {
+    uint32_t ip; /* host byte order */
+    uint16_t port;
+    uint32_t source_ip;
+    lzr_class_t cls;
+    char protocol[24];  /* fingerprint name, "unknown", or "" */
+    char handshake[24]; /* handshake that drew the data, or "" */
+    uint8_t handshakes_tried;
+    uint16_t window;
+    uint8_t ttl_synack;
+    uint8_t ttl_last;
+    uint8_t synack_retransmits;
+    bool acked_data;
+    uint32_t rtt_us;
+    uint64_t ts_us; /* wall clock, microseconds since the epoch */
+    uint16_t data_len;
+    uint8_t data[LZR_DATA_MAX];
+} lzr_record_t;
+
+/* The class's name ("zero_window"), or "invalid". */
+const char *record_class_name(lzr_class_t c);
+
+/* Parses a class name; returns LZR_OK and fills *out, or LZR_EINVAL. */
+int record_class_parse(const char *name, lzr_class_t *out);
+
+/* Writes r as one JSON object (no newline) into buf; returns its length, or 0 when cap is too
+ * small (4 KiB always suffices). */
+size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * conn: the state the worker keeps for one (address, port) from its first SYN-ACK until the
+ * target is classified. It lives in the connection table's pool (conntab), so it is small and
+ * fixed in size; payloads and replies are never stored here — data is fingerprinted the moment
+ * it arrives. Together with the table's index slot and the timer wheel's node it stays within
+ * 64 bytes per in-flight connection.
+ */
+#ifndef LZR_CONN_H
+#define LZR_CONN_H
+
+#include <stdint.h>
+
+typedef struct conn {
+    uint32_t daddr;   /* target address, host order (key) */
+    uint16_t dport;   /* target port (key) */
+    uint16_t sport;   /* our source port on the current connection */
+    uint32_t seq0;    /* our ISN on the current connection */
+    uint32_t rseq0;   /* the target's ISN on the current connection */
+    uint32_t sent_ms; /* engine clock when the current SYN left, for the RTT */
+    uint32_t rtt_us;  /* SYN → SYN-ACK of the first connection */
+    uint16_t window;  /* window of the first SYN-ACK */
+    uint16_t paylen;  /* bytes of payload our ACK carried on this connection */
+    uint8_t state;    /* lzr's connection state (worker/lzr.c) */
+    uint8_t hs;       /* index of the current handshake in the job's list */
+    uint8_t tried;    /* handshakes tried so far */
+    uint8_t ttl_synack;
+    uint8_t ttl_last;
+    uint8_t synack_retx; /* SYN-ACK retransmissions seen after our ACK */
+    uint8_t flags;       /* CONN_F_* evidence bits (worker/lzr.c) */
+    uint8_t retries;     /* our retransmissions on this connection */
+    uint16_t aux;        /* per-state scratch: acking-firewall probes sent/answered */
+    uint16_t aux2;
+} conn_t;
+
+_Static_assert(sizeof(conn_t) <= 40, "conn_t must stay small: 64 B per connection in all");
+
+#endif

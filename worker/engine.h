@@ -1,0 +1,71 @@
+/*
+ * engine: the single-vantage LZR probe engine. It walks a shard of the permutation, sends paced
+ * SYNs from one source IP over AF_PACKET, captures replies with libpcap on its own thread,
+ * validates them with the job's cookie key, runs each SYN-ACK through the LZR handshakes and
+ * classifies every target. `lzr-worker scan` and the coordinator agent both drive it.
+ */
+#ifndef LZR_ENGINE_H
+#define LZR_ENGINE_H
+
+#include "common/cookie.h"
+#include "common/permutation.h"
+#include "common/ports.h"
+#include "common/record.h"
+#include "common/targets.h"
+#include "worker/handshakes/handshake.h"
+
+#include <net/if.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct engine_config {
+    char iface[IF_NAMESIZE];
+    uint32_t source_ip;
+    uint8_t gateway_mac[6];
+    bool have_gateway_mac; /* else read from the kernel's neighbour table */
+    const targets_t *targets;
+    const port_list_t *ports;
+    perm_params_t perm;          /* over targets_count × ports.n */
+    uint64_t pos_begin, pos_end; /* the shard: cycle positions */
+    cookie_key_t key;
+    uint16_t sport_lo, sport_hi;
+    const handshake_t *handshakes[HANDSHAKE_MAX_LIST];
+    size_t n_handshakes;
+    uint32_t rate; /* SYNs per second; 0 = as fast as possible */
+    uint32_t timeout_ms;
+    uint32_t retransmit_ms;
+    uint32_t acking_firewall_probes;
+    bool report_all; /* also emit closed and silent targets */
+} engine_config_t;
+
+typedef struct engine_stats {
+    uint64_t targets_done; /* permutation elements consumed */
+    uint64_t targets_total;
+    uint64_t sent;    /* every frame sent */
+    uint64_t syns;    /* discovery SYNs */
+    uint64_t replies; /* valid replies */
+    uint64_t invalid; /* frames dropped: bad cookie, malformed, unknown connection */
+    uint64_t hits;    /* records emitted for targets that answered */
+    uint64_t in_flight;
+    uint64_t pcap_drops;
+    uint64_t per_class[CLASS_COUNT];
+} engine_stats_t;
+
+/* Called for each record from the engine's thread; may block to slow the scan down. */
+typedef void (*engine_emit_fn)(void *ctx, const lzr_record_t *r);
+
+/* Called about once a second with the counters so far. */
+typedef void (*engine_tick_fn)(void *ctx, const engine_stats_t *s);
+
+/* Checks that the engine can run with cfg (interface, source IP, privileges, the kernel's RSTs
+ * suppressed for the port range); on failure returns a negative code and a message that says how
+ * to fix it in err. */
+int engine_preflight(const engine_config_t *cfg, char *err, size_t errlen);
+
+/* Runs the shard to the end (or until *stop becomes non-zero), emitting records. Returns LZR_OK
+ * or a negative code with a message in err; stats holds the final counters. */
+int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn tick, void *ctx,
+               volatile sig_atomic_t *stop, engine_stats_t *stats, char *err, size_t errlen);
+
+#endif
