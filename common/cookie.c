@@ -1,0 +1,129 @@
+/*
+ * cookie: the stateless SYN cookie of the discovery stage. One SipHash-2-4 (libsodium's
+ * crypto_shorthash, 16-byte key, 8-byte tag) per connection gives the SYN's sequence number and
+ * its source port, so a reply can be matched to a probe without any per-probe state.
+ *
+ * The hashed message is 16 bytes, every field big-endian:
+ *   bytes 0-3 saddr, 4-7 daddr, 8-9 dport, 10-11 zero, 12-15 salt.
+ * The tag's first four bytes, read little-endian, are the sequence number; its last four, read
+ * little-endian, pick the source port: sport_lo + (value mod (sport_hi - sport_lo + 1)).
+ */
+#include "cookie.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "err.h"
+
+_Static_assert(crypto_shorthash_KEYBYTES == LZR_COOKIE_KEY_BYTES, "cookie key is a SipHash key");
+_Static_assert(crypto_shorthash_BYTES == 8, "SipHash-2-4 gives 8 bytes");
+
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static int sodium_status;
+
+static void sodium_setup(void)
+{
+    sodium_status = sodium_init();
+}
+
+/* sodium_init is idempotent and thread safe, but it takes a lock; pthread_once keeps it off the
+ * per-packet path. */
+static int ensure_sodium(void)
+{
+    pthread_once(&sodium_once, sodium_setup);
+    return sodium_status < 0 ? LZR_ESYS : LZR_OK;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int cookie_key_random(cookie_key_t *key)
+{
+    if (ensure_sodium() != LZR_OK)
+        return LZR_ESYS;
+    randombytes_buf(key->bytes, sizeof(key->bytes));
+    return LZR_OK;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int cookie_key_from_hex(cookie_key_t *key, const char *hex)
+{
+    uint8_t tmp[LZR_COOKIE_KEY_BYTES];
+
+    if (hex == NULL)
+        return LZR_EPARSE;
+    for (size_t i = 0; i < LZR_COOKIE_KEY_BYTES; i++) {
+        /* A NUL is not a hex digit, so the low digit is never read past the terminator. */
+        int hi = hex_digit(hex[2 * i]);
+        int lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return LZR_EPARSE;
+        tmp[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (hex[2 * LZR_COOKIE_KEY_BYTES] != '\0')
+        return LZR_EPARSE;
+    memcpy(key->bytes, tmp, sizeof(tmp));
+    return LZR_OK;
+}
+
+void cookie_key_to_hex(const cookie_key_t *key, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < LZR_COOKIE_KEY_BYTES; i++) {
+        hex[2 * i] = digits[key->bytes[i] >> 4];
+        hex[2 * i + 1] = digits[key->bytes[i] & 0x0f];
+    }
+    hex[2 * LZR_COOKIE_KEY_BYTES] = '\0';
+}
+
+cookie_t cookie_make(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
+                     uint32_t salt, uint16_t sport_lo, uint16_t sport_hi)
+{
+    uint8_t msg[16] = {0};
+    uint8_t tag[crypto_shorthash_BYTES];
+    cookie_t c;
+
+    (void)ensure_sodium();
+    put_be32(msg, saddr);
+    put_be32(msg + 4, daddr);
+    msg[8] = (uint8_t)(dport >> 8);
+    msg[9] = (uint8_t)dport;
+    put_be32(msg + 12, salt);
+    crypto_shorthash(tag, msg, sizeof(msg), key->bytes);
+
+    c.seq = get_le32(tag);
+    /* An inverted range is the caller's mistake; treat it as the single port sport_lo. */
+    uint32_t span = sport_hi >= sport_lo ? (uint32_t)sport_hi - sport_lo + 1 : 1;
+    c.sport = (uint16_t)(sport_lo + get_le32(tag + 4) % span);
+    return c;
+}
+
+bool cookie_validate(const cookie_key_t *key, uint32_t saddr, uint16_t sport, uint32_t daddr,
+                     uint16_t dport, uint32_t ack, uint32_t salt, uint16_t sport_lo,
+                     uint16_t sport_hi)
+{
+    cookie_t c = cookie_make(key, saddr, daddr, dport, salt, sport_lo, sport_hi);
+    return ack == c.seq + 1u && sport == c.sport;
+}
