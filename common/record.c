@@ -1,0 +1,171 @@
+/*
+ * record: names of the scan classes and the JSON line written for each (ip, port) result. The
+ * worker (standalone scans) and the coordinator (exports) both call record_to_json, so the two
+ * write byte-identical lines; docs/output.md documents the fields.
+ */
+#include "record.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "b64.h"
+#include "err.h"
+
+static const char *const class_names[CLASS_COUNT] = {
+#define LZR_CLASS_NAME(e, name) [e] = name,
+    LZR_CLASS_LIST(LZR_CLASS_NAME)
+#undef LZR_CLASS_NAME
+};
+
+const char *record_class_name(lzr_class_t c)
+{
+    if ((unsigned)c >= CLASS_COUNT)
+        return "invalid";
+    return class_names[c];
+}
+
+int record_class_parse(const char *name, lzr_class_t *out)
+{
+    if (name == NULL)
+        return LZR_EINVAL;
+    for (int c = 0; c < CLASS_COUNT; c++) {
+        if (strcmp(name, class_names[c]) == 0) {
+            *out = (lzr_class_t)c;
+            return LZR_OK;
+        }
+    }
+    return LZR_EINVAL;
+}
+
+/* An append-only writer over the caller's buffer; once something does not fit, every later
+ * append is dropped and the result reports failure. */
+typedef struct {
+    char *buf;
+    size_t cap, len;
+    bool full;
+} out_t;
+
+static void put_raw(out_t *o, const char *s, size_t n)
+{
+    if (o->full || o->len + n >= o->cap) {
+        o->full = true;
+        return;
+    }
+    memcpy(o->buf + o->len, s, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
+static void put_str(out_t *o, const char *s)
+{
+    put_raw(o, s, strlen(s));
+}
+
+static void put_fmt(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put_fmt(out_t *o, const char *fmt, ...)
+{
+    char tmp[96];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        o->full = true;
+        return;
+    }
+    put_raw(o, tmp, (size_t)n);
+}
+
+/* A JSON string from a fixed-size char field that may lack its NUL. Quote, backslash and
+ * control characters are escaped; bytes outside ASCII are written as \u00XX so the line stays
+ * valid UTF-8 whatever the field holds. */
+static void put_json_string(out_t *o, const char *s, size_t maxlen)
+{
+    size_t n = strnlen(s, maxlen);
+    put_raw(o, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"':
+            put_raw(o, "\\\"", 2);
+            break;
+        case '\\':
+            put_raw(o, "\\\\", 2);
+            break;
+        case '\n':
+            put_raw(o, "\\n", 2);
+            break;
+        case '\r':
+            put_raw(o, "\\r", 2);
+            break;
+        case '\t':
+            put_raw(o, "\\t", 2);
+            break;
+        default:
+            if (c < 0x20 || c >= 0x7f)
+                put_fmt(o, "\\u%04x", c);
+            else
+                put_raw(o, (const char *)&c, 1);
+        }
+    }
+    put_raw(o, "\"", 1);
+}
+
+static void put_ip(out_t *o, uint32_t ip)
+{
+    put_fmt(o, "\"%u.%u.%u.%u\"", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+/* RFC 3339 in UTC with microseconds: "2026-11-25T08:30:00.123456Z". */
+static void put_timestamp(out_t *o, uint64_t ts_us)
+{
+    time_t secs = (time_t)(ts_us / 1000000);
+    unsigned usec = (unsigned)(ts_us % 1000000);
+    struct tm tm;
+    if (gmtime_r(&secs, &tm) == NULL) {
+        o->full = true;
+        return;
+    }
+    put_fmt(o, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}
+
+size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
+{
+    out_t o = {.buf = buf, .cap = cap, .len = 0, .full = buf == NULL || cap == 0};
+    char data[((LZR_DATA_MAX + 2) / 3) * 4 + 1];
+    size_t data_len = r->data_len > LZR_DATA_MAX ? LZR_DATA_MAX : r->data_len;
+
+    if (!o.full)
+        buf[0] = '\0';
+    b64_encode(r->data, data_len, data, sizeof(data));
+
+    put_str(&o, "{\"ip\":");
+    put_ip(&o, r->ip);
+    put_fmt(&o, ",\"port\":%u,\"source_ip\":", (unsigned)r->port);
+    put_ip(&o, r->source_ip);
+    put_fmt(&o, ",\"class\":\"%s\",\"protocol\":", record_class_name(r->cls));
+    put_json_string(&o, r->protocol, sizeof(r->protocol));
+    put_str(&o, ",\"handshake\":");
+    put_json_string(&o, r->handshake, sizeof(r->handshake));
+    put_fmt(&o, ",\"handshakes_tried\":%u,\"window\":%u,\"ttl_synack\":%u,\"ttl_last\":%u",
+            (unsigned)r->handshakes_tried, (unsigned)r->window, (unsigned)r->ttl_synack,
+            (unsigned)r->ttl_last);
+    put_fmt(&o, ",\"synack_retransmits\":%u,\"acked_data\":%s,\"data_len\":%zu,\"data\":\"",
+            (unsigned)r->synack_retransmits, r->acked_data ? "true" : "false", data_len);
+    put_str(&o, data);
+    put_fmt(&o, "\",\"rtt_us\":%" PRIu32 ",\"ts\":", r->rtt_us);
+    put_timestamp(&o, r->ts_us);
+    put_str(&o, "}");
+
+    if (o.full) {
+        if (buf != NULL && cap > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    return o.len;
+}

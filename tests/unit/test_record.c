@@ -1,0 +1,143 @@
+/*
+ * Unit tests for common/record: class names both ways, and the exact JSON line for full,
+ * empty and hostile records, including the buffer-size limit.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "common/record.h"
+
+static void test_class_names(void **state)
+{
+    (void)state;
+    assert_string_equal(record_class_name(CLASS_SERVICE), "service");
+    assert_string_equal(record_class_name(CLASS_ZERO_WINDOW), "zero_window");
+    assert_string_equal(record_class_name(CLASS_ACKING_FIREWALL), "acking_firewall");
+    assert_string_equal(record_class_name(CLASS_SILENT), "silent");
+    assert_string_equal(record_class_name(CLASS_COUNT), "invalid");
+    assert_string_equal(record_class_name((lzr_class_t)-1), "invalid");
+
+    for (int c = 0; c < CLASS_COUNT; c++) {
+        lzr_class_t back = CLASS_COUNT;
+        assert_int_equal(record_class_parse(record_class_name((lzr_class_t)c), &back), LZR_OK);
+        assert_int_equal(back, c);
+    }
+    lzr_class_t out = CLASS_CLOSED;
+    assert_int_equal(record_class_parse("Service", &out), LZR_EINVAL);
+    assert_int_equal(record_class_parse("invalid", &out), LZR_EINVAL);
+    assert_int_equal(record_class_parse("", &out), LZR_EINVAL);
+    assert_int_equal(record_class_parse(NULL, &out), LZR_EINVAL);
+    assert_int_equal(out, CLASS_CLOSED);
+}
+
+static void test_full_record(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.ip = 0xc6120a05; /* 198.18.10.5 */
+    r.port = 2222;
+    r.source_ip = 0xc6130001; /* 198.19.0.1 */
+    r.cls = CLASS_SERVICE;
+    strcpy(r.protocol, "ssh");
+    strcpy(r.handshake, "wait");
+    r.handshakes_tried = 1;
+    r.window = 64240;
+    r.ttl_synack = 64;
+    r.ttl_last = 63;
+    r.synack_retransmits = 2;
+    r.acked_data = true;
+    r.rtt_us = 1234;
+    r.ts_us = 1795595400123456ULL; /* 2026-11-25T08:30:00.123456Z */
+    const char *banner = "SSH-2.0-OpenSSH_9.2\r\n";
+    r.data_len = (uint16_t)strlen(banner);
+    memcpy(r.data, banner, r.data_len);
+
+    const char *want = "{\"ip\":\"198.18.10.5\",\"port\":2222,\"source_ip\":\"198.19.0.1\","
+                       "\"class\":\"service\",\"protocol\":\"ssh\",\"handshake\":\"wait\","
+                       "\"handshakes_tried\":1,\"window\":64240,\"ttl_synack\":64,\"ttl_last\":63,"
+                       "\"synack_retransmits\":2,\"acked_data\":true,\"data_len\":21,"
+                       "\"data\":\"U1NILTIuMC1PcGVuU1NIXzkuMg0K\",\"rtt_us\":1234,"
+                       "\"ts\":\"2026-11-25T08:30:00.123456Z\"}";
+    char buf[4096];
+    size_t n = record_to_json(&r, buf, sizeof(buf));
+    assert_string_equal(buf, want);
+    assert_int_equal(n, strlen(want));
+
+    /* Exactly enough room (length + NUL) works; one byte less fails and leaves "". */
+    char *tight = malloc(n + 1);
+    assert_non_null(tight);
+    assert_int_equal(record_to_json(&r, tight, n + 1), n);
+    assert_string_equal(tight, want);
+    assert_int_equal(record_to_json(&r, tight, n), 0);
+    assert_string_equal(tight, "");
+    free(tight);
+}
+
+static void test_empty_record(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.cls = CLASS_SILENT;
+    r.ts_us = 951868799000007ULL; /* leap day, 7 µs: checks zero padding */
+    r.ip = 0xffffffff;
+    char buf[4096];
+    record_to_json(&r, buf, sizeof(buf));
+    assert_string_equal(
+        buf,
+        "{\"ip\":\"255.255.255.255\",\"port\":0,\"source_ip\":\"0.0.0.0\",\"class\":\"silent\","
+        "\"protocol\":\"\",\"handshake\":\"\",\"handshakes_tried\":0,\"window\":0,"
+        "\"ttl_synack\":0,\"ttl_last\":0,\"synack_retransmits\":0,\"acked_data\":false,"
+        "\"data_len\":0,\"data\":\"\",\"rtt_us\":0,\"ts\":\"2000-02-29T23:59:59.000007Z\"}");
+}
+
+static void test_escaping(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.cls = CLASS_CLOSED;
+    strcpy(r.protocol, "a\"b\\c\n\x01\x7f\xc3");
+    /* A full field without its NUL must stop at the field's end. */
+    memset(r.handshake, 'h', sizeof(r.handshake));
+    char buf[4096];
+    record_to_json(&r, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "\"protocol\":\"a\\\"b\\\\c\\n\\u0001\\u007f\\u00c3\","));
+    assert_non_null(strstr(buf, "\"handshake\":\"hhhhhhhhhhhhhhhhhhhhhhhh\","));
+}
+
+static void test_worst_case_fits_4k(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    memset(&r, 0xff, sizeof(r));
+    r.acked_data = true; /* 0xff is not a valid bool */
+    r.cls = CLASS_COUNT; /* invalid class still writes a line */
+    r.data_len = LZR_DATA_MAX;
+    r.ts_us = 253402300799999999ULL; /* 9999-12-31T23:59:59.999999Z */
+    char buf[4096];
+    size_t n = record_to_json(&r, buf, sizeof(buf));
+    assert_true(n > 1368 && n < sizeof(buf));
+    assert_non_null(strstr(buf, "\"class\":\"invalid\""));
+    assert_non_null(strstr(buf, "\"data_len\":1024,"));
+    assert_non_null(strstr(buf, "\"ts\":\"9999-12-31T23:59:59.999999Z\"}"));
+    assert_non_null(strstr(buf, "\"data\":\"//////"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_class_names),        cmocka_unit_test(test_full_record),
+        cmocka_unit_test(test_empty_record),       cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_worst_case_fits_4k),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
