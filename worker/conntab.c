@@ -1,0 +1,218 @@
+/*
+ * conntab: the worker's table of in-flight connections, one entry per (address, port) between
+ * its first SYN-ACK and its classification. Everything is allocated by conntab_new: a pool of
+ * conn_t whose position is the entry's stable id, a bitmap of live ids, and an open-addressing
+ * index of uint32 slots (id + 1, 0 = empty) at least twice the capacity, probed linearly and
+ * cleaned by backward shifting on removal, so there are no tombstones and a probe run never
+ * grows with churn. Free ids form a stack threaded through the free entries themselves; ids never
+ * handed out yet are taken from a high-water mark, so a fresh table touches no pool memory.
+ */
+#include "worker/conntab.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Largest capacity: the index needs a power of two ≥ 2 × capacity that fits a uint32 count. */
+#define CONNTAB_MAX_CAPACITY (1u << 30)
+
+#define NO_ID UINT32_MAX
+
+struct conntab {
+    conn_t *pool;    /* capacity entries; position = id */
+    uint64_t *live;  /* bit per id: set while the entry is in the table */
+    uint32_t *index; /* index_mask + 1 slots of id + 1, 0 = empty */
+    uint32_t index_mask;
+    uint32_t capacity;
+    uint32_t count;
+    uint32_t fresh;     /* ids [fresh, capacity) have never been used */
+    uint32_t free_head; /* stack of released ids, NO_ID when empty */
+};
+
+/* Mixes the 48-bit key so nearby addresses and ports spread over the whole index
+ * (the 64-bit finaliser of MurmurHash3: xorshifts around two odd multipliers). */
+static uint32_t hash_key(uint32_t daddr, uint16_t dport)
+{
+    uint64_t k = ((uint64_t)daddr << 16) | dport;
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ULL;
+    k ^= k >> 33;
+    return (uint32_t)k;
+}
+
+static int is_live(const conntab_t *t, uint32_t id)
+{
+    return (t->live[id >> 6] >> (id & 63)) & 1;
+}
+
+static void set_live(conntab_t *t, uint32_t id, int on)
+{
+    uint64_t bit = (uint64_t)1 << (id & 63);
+    if (on)
+        t->live[id >> 6] |= bit;
+    else
+        t->live[id >> 6] &= ~bit;
+}
+
+/* The next-free link of a released entry lives in its first four bytes. */
+static uint32_t free_next(const conntab_t *t, uint32_t id)
+{
+    uint32_t next;
+    memcpy(&next, &t->pool[id], sizeof(next));
+    return next;
+}
+
+static void set_free_next(conntab_t *t, uint32_t id, uint32_t next)
+{
+    memcpy(&t->pool[id], &next, sizeof(next));
+}
+
+conntab_t *conntab_new(uint32_t capacity)
+{
+    if (capacity == 0 || capacity > CONNTAB_MAX_CAPACITY)
+        return NULL;
+    uint64_t slots = 2;
+    while (slots < 2 * (uint64_t)capacity)
+        slots <<= 1;
+
+    conntab_t *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    /* calloc: the kernel hands out zero pages lazily, so a large table costs little until used. */
+    t->pool = calloc(capacity, sizeof(conn_t));
+    t->live = calloc(((size_t)capacity + 63) / 64, sizeof(uint64_t));
+    t->index = calloc(slots, sizeof(uint32_t));
+    if (!t->pool || !t->live || !t->index) {
+        conntab_destroy(&t);
+        return NULL;
+    }
+    t->index_mask = (uint32_t)(slots - 1);
+    t->capacity = capacity;
+    t->free_head = NO_ID;
+    return t;
+}
+
+void conntab_destroy(conntab_t **t)
+{
+    if (!t || !*t)
+        return;
+    free((*t)->pool);
+    free((*t)->live);
+    free((*t)->index);
+    free(*t);
+    *t = NULL;
+}
+
+/* The index slot holding key (daddr, dport), or the empty slot that ends its probe run. */
+static uint32_t find_slot(const conntab_t *t, uint32_t daddr, uint16_t dport)
+{
+    uint32_t i = hash_key(daddr, dport) & t->index_mask;
+    for (;;) {
+        uint32_t e = t->index[i];
+        if (e == 0)
+            return i;
+        const conn_t *c = &t->pool[e - 1];
+        if (c->daddr == daddr && c->dport == dport)
+            return i;
+        i = (i + 1) & t->index_mask;
+    }
+}
+
+conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport)
+{
+    if (t->count == t->capacity)
+        return NULL;
+    uint32_t slot = find_slot(t, daddr, dport);
+    if (t->index[slot] != 0)
+        return NULL; /* key already present */
+
+    uint32_t id;
+    if (t->free_head != NO_ID) {
+        id = t->free_head;
+        t->free_head = free_next(t, id);
+    } else {
+        id = t->fresh++;
+    }
+    conn_t *c = &t->pool[id];
+    memset(c, 0, sizeof(*c));
+    c->daddr = daddr;
+    c->dport = dport;
+    set_live(t, id, 1);
+    t->index[slot] = id + 1;
+    t->count++;
+    return c;
+}
+
+conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport)
+{
+    uint32_t e = t->index[find_slot(t, daddr, dport)];
+    return e ? &t->pool[e - 1] : NULL;
+}
+
+void conntab_remove(conntab_t *t, conn_t *c)
+{
+    uint32_t id = conntab_id(t, c);
+    assert(id < t->capacity && is_live(t, id));
+    if (id >= t->capacity || !is_live(t, id))
+        return;
+
+    uint32_t mask = t->index_mask;
+    uint32_t hole = find_slot(t, c->daddr, c->dport);
+    assert(t->index[hole] == id + 1);
+
+    /* Backward-shift deletion: walk the run after the hole and pull back every entry whose home
+     * slot does not lie cyclically in (hole, j], so each entry stays reachable from its home
+     * without tombstones. */
+    uint32_t j = hole;
+    for (;;) {
+        j = (j + 1) & mask;
+        uint32_t e = t->index[j];
+        if (e == 0)
+            break;
+        const conn_t *o = &t->pool[e - 1];
+        uint32_t home = hash_key(o->daddr, o->dport) & mask;
+        int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+        if (stays)
+            continue;
+        t->index[hole] = e;
+        hole = j;
+    }
+    t->index[hole] = 0;
+
+    set_live(t, id, 0);
+    set_free_next(t, id, t->free_head);
+    t->free_head = id;
+    t->count--;
+}
+
+uint32_t conntab_id(const conntab_t *t, const conn_t *c)
+{
+    return (uint32_t)(c - t->pool);
+}
+
+conn_t *conntab_get(const conntab_t *t, uint32_t id)
+{
+    if (id >= t->capacity || !is_live(t, id))
+        return NULL;
+    return &t->pool[id];
+}
+
+uint32_t conntab_count(const conntab_t *t)
+{
+    return t->count;
+}
+
+uint32_t conntab_capacity(const conntab_t *t)
+{
+    return t->capacity;
+}
+
+size_t conntab_bytes_per_conn(const conntab_t *t)
+{
+    uint64_t total = (uint64_t)t->capacity * sizeof(conn_t) +
+                     ((uint64_t)t->index_mask + 1) * sizeof(uint32_t) +
+                     ((uint64_t)t->capacity + 63) / 64 * sizeof(uint64_t) + sizeof(*t);
+    return (size_t)((total + t->capacity - 1) / t->capacity);
+}
