@@ -16,8 +16,8 @@ typedef struct conn {
     uint16_t sport;   /* our source port on the current connection */
     uint32_t seq0;    /* our ISN on the current connection */
     uint32_t rseq0;   /* the target's ISN on the current connection */
-    uint32_t sent_ms; /* engine clock when the current SYN left, for the RTT */
-    uint32_t rtt_us;  /* SYN → SYN-ACK of the first connection */
+    uint32_t sent_us; /* engine clock (µs, wrapping) of our last probe, for the RTT */
+    uint32_t rtt_us;  /* our first stateful packet → the target's next one */
     uint16_t window;  /* window of the first SYN-ACK */
     uint16_t paylen;  /* bytes of payload our ACK carried on this connection */
     uint8_t state;    /* lzr's connection state (worker/lzr.c) */

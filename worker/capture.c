@@ -1,0 +1,121 @@
+/*
+ * capture: libpcap set up for a scanner — immediate delivery, a large kernel buffer, a snap
+ * length that keeps the first kilobyte of payload, and a compiled filter on our address and
+ * port range so the kernel discards everything else before it is copied.
+ */
+#include "worker/capture.h"
+
+#include "common/err.h"
+#include "common/targets.h"
+
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CAPTURE_SNAPLEN 1600
+#define CAPTURE_BUFFER  (64 << 20)
+
+struct capture {
+    pcap_t *p;
+    int fd;
+    int linktype;
+    capture_fn fn;
+    void *ctx;
+};
+
+capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t hi, char *err,
+                        size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(iface, perr);
+    if (!p) {
+        snprintf(err, errlen, "pcap on %s: %s", iface, perr);
+        return NULL;
+    }
+    pcap_set_snaplen(p, CAPTURE_SNAPLEN);
+    pcap_set_promisc(p, 0);
+    pcap_set_immediate_mode(p, 1);
+    pcap_set_buffer_size(p, CAPTURE_BUFFER);
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        snprintf(err, errlen, "pcap on %s: %s", iface, pcap_geterr(p));
+        pcap_close(p);
+        return NULL;
+    }
+    char ip[16], filter[160];
+    snprintf(filter, sizeof filter, "tcp and dst host %s and dst portrange %u-%u",
+             targets_ntoa(addr, ip), lo, hi);
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
+        pcap_setfilter(p, &prog) < 0) {
+        snprintf(err, errlen, "pcap filter \"%s\": %s", filter, pcap_geterr(p));
+        pcap_close(p);
+        return NULL;
+    }
+    pcap_freecode(&prog);
+    if (pcap_setnonblock(p, 1, perr) < 0 || pcap_get_selectable_fd(p) < 0) {
+        snprintf(err, errlen, "pcap on %s cannot be polled", iface);
+        pcap_close(p);
+        return NULL;
+    }
+    capture_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        pcap_close(p);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->p = p;
+    c->fd = pcap_get_selectable_fd(p);
+    c->linktype = pcap_datalink(p);
+    return c;
+}
+
+void capture_close(capture_t **c)
+{
+    if (!*c)
+        return;
+    pcap_close((*c)->p);
+    free(*c);
+    *c = NULL;
+}
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    capture_t *c = (capture_t *)user;
+    c->fn(c->ctx, bytes, h->caplen);
+}
+
+bool capture_wait(capture_t *c, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+    return poll(&pfd, 1, timeout_ms) > 0;
+}
+
+int capture_dispatch(capture_t *c, capture_fn fn, void *ctx)
+{
+    c->fn = fn;
+    c->ctx = ctx;
+    int total = 0;
+    for (;;) {
+        int n = pcap_dispatch(c->p, 512, on_frame, (u_char *)c);
+        if (n < 0)
+            return LZR_EIO;
+        total += n;
+        if (n < 512)
+            return total;
+    }
+}
+
+int capture_linktype(const capture_t *c)
+{
+    return c->linktype;
+}
+
+uint64_t capture_drops(capture_t *c)
+{
+    struct pcap_stat st;
+    if (pcap_stats(c->p, &st) < 0)
+        return 0;
+    return st.ps_drop + st.ps_ifdrop;
+}

@@ -1,0 +1,38 @@
+/*
+ * capture: the worker's receive side, a libpcap handle in immediate mode with a kernel BPF filter
+ * that passes only TCP to the scanner's IP and source-port range. The engine's receive thread
+ * polls its descriptor and dispatches frames to the LZR state machine.
+ */
+#ifndef LZR_CAPTURE_H
+#define LZR_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct capture capture_t;
+
+/* Called for each captured frame (caplen bytes of a frame of the handle's link type). */
+typedef void (*capture_fn)(void *ctx, const uint8_t *frame, size_t caplen);
+
+/* Opens iface for TCP to addr (host order) on ports [lo, hi]; NULL and a message in err. */
+capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t hi, char *err,
+                        size_t errlen);
+
+/* Closes the handle and sets *c to NULL. */
+void capture_close(capture_t **c);
+
+/* Waits up to timeout_ms for frames; true when some are ready. */
+bool capture_wait(capture_t *c, int timeout_ms);
+
+/* Hands every frame ready now to fn, without waiting. Returns the number handled or a negative
+ * code. */
+int capture_dispatch(capture_t *c, capture_fn fn, void *ctx);
+
+/* The handle's pcap link type (DLT_EN10MB on Ethernet). */
+int capture_linktype(const capture_t *c);
+
+/* Frames the kernel dropped because the capture buffer was full. */
+uint64_t capture_drops(capture_t *c);
+
+#endif

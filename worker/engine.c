@@ -1,0 +1,240 @@
+/*
+ * engine: two threads around the LZR state machine. The calling thread walks the shard of the
+ * permutation and sends paced, stateless discovery SYNs; the receive thread owns the capture
+ * handle, the state machine, its timers and its own sender. The only things they share are the
+ * stop flag, the in-flight count that slows the SYNs when the table fills, and counters.
+ */
+#include "worker/engine.h"
+
+#include "common/err.h"
+#include "worker/capture.h"
+#include "worker/firewall.h"
+#include "worker/lzr.h"
+#include "worker/netif.h"
+#include "worker/packet.h"
+#include "worker/pacer.h"
+#include "worker/send.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ENGINE_CAPACITY   (1u << 20) /* connections in flight at most */
+#define ENGINE_HIGH_WATER (ENGINE_CAPACITY - ENGINE_CAPACITY / 8)
+#define ENGINE_BURST      256
+#define ENGINE_LINGER_MS  1000 /* after the last SYN, wait this long for stragglers too */
+
+typedef struct engine {
+    const engine_config_t *cfg;
+    engine_emit_fn emit;
+    void *ctx;
+    lzr_t *lzr;
+    capture_t *cap;
+    pthread_mutex_t lock; /* guards lzr's counters while the main thread reads them */
+    atomic_uint in_flight;
+    atomic_int rx_stop;
+    uint64_t pcap_drops;
+} engine_t;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void on_frame(void *ctx, const uint8_t *frame, size_t caplen)
+{
+    engine_t *e = ctx;
+    lzr_on_frame(e->lzr, frame, caplen, capture_linktype(e->cap), mono_ns() / 1000);
+}
+
+static void *rx_main(void *arg)
+{
+    engine_t *e = arg;
+    while (!atomic_load(&e->rx_stop)) {
+        /* Wait for frames outside the lock; 5 ms bounds the timers' jitter. */
+        capture_wait(e->cap, 5);
+        pthread_mutex_lock(&e->lock);
+        capture_dispatch(e->cap, on_frame, e);
+        lzr_on_time(e->lzr, mono_ns() / 1000);
+        atomic_store(&e->in_flight, lzr_in_flight(e->lzr));
+        pthread_mutex_unlock(&e->lock);
+    }
+    return NULL;
+}
+
+int engine_preflight(const engine_config_t *cfg, char *err, size_t errlen)
+{
+    if (geteuid() != 0) {
+        int fd = socket(AF_PACKET, SOCK_RAW, 0);
+        if (fd < 0) {
+            snprintf(err, errlen,
+                     "lzr-worker needs root or CAP_NET_RAW to send raw frames (run it as root, "
+                     "or `setcap cap_net_raw,cap_net_admin+ep bin/lzr-worker`)");
+            return LZR_EPERM;
+        }
+        close(fd);
+    }
+    int rc = netif_index(cfg->iface, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = netif_has_ip(cfg->iface, cfg->source_ip, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (cfg->sport_lo > cfg->sport_hi || cfg->sport_lo < 1024) {
+        snprintf(err, errlen, "source ports %u-%u: need LO-HI with 1024 <= LO <= HI", cfg->sport_lo,
+                 cfg->sport_hi);
+        return LZR_ERANGE;
+    }
+    rc = firewall_check_ephemeral(cfg->sport_lo, cfg->sport_hi, err, errlen);
+    if (rc < 0)
+        return rc;
+    return firewall_selftest(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen);
+}
+
+static void snapshot(engine_t *e, const engine_stats_t *walk, engine_stats_t *out)
+{
+    *out = *walk;
+    pthread_mutex_lock(&e->lock);
+    lzr_add_stats(e->lzr, out);
+    pthread_mutex_unlock(&e->lock);
+    out->in_flight = atomic_load(&e->in_flight);
+    out->pcap_drops = capture_drops(e->cap);
+}
+
+int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn tick, void *ctx,
+               volatile sig_atomic_t *stop, engine_stats_t *stats, char *err, size_t errlen)
+{
+    memset(stats, 0, sizeof *stats);
+    int ifindex = netif_index(cfg->iface, err, errlen);
+    if (ifindex < 0)
+        return ifindex;
+    uint8_t src_mac[6], dst_mac[6];
+    int rc = netif_mac(cfg->iface, src_mac, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (cfg->have_gateway_mac) {
+        memcpy(dst_mac, cfg->gateway_mac, 6);
+    } else {
+        rc = netif_gateway_mac(cfg->iface, targets_at(cfg->targets, 0), dst_mac, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+
+    engine_t e = {.cfg = cfg, .emit = emit, .ctx = ctx};
+    pthread_mutex_init(&e.lock, NULL);
+    sender_t *tx_syn = sender_new(ifindex, err, errlen);
+    sender_t *tx_rx = tx_syn ? sender_new(ifindex, err, errlen) : NULL;
+    e.cap =
+        tx_rx ? capture_open(cfg->iface, cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen)
+              : NULL;
+    e.lzr =
+        e.cap ? lzr_new(cfg, tx_rx, src_mac, dst_mac, emit, ctx, ENGINE_CAPACITY, mono_ns() / 1000)
+              : NULL;
+    pthread_t rx;
+    if (!e.lzr || pthread_create(&rx, NULL, rx_main, &e) != 0) {
+        if (e.cap && !e.lzr)
+            snprintf(err, errlen, "out of memory for %u connections", ENGINE_CAPACITY);
+        lzr_destroy(&e.lzr);
+        capture_close(&e.cap);
+        sender_destroy(&tx_rx);
+        sender_destroy(&tx_syn);
+        pthread_mutex_destroy(&e.lock);
+        return LZR_ESYS;
+    }
+
+    /* Walk the shard: element → (address index, port index). */
+    uint64_t nports = cfg->ports->n;
+    perm_iter_t it;
+    perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
+    engine_stats_t walk = {0};
+    uint64_t span = cfg->pos_end - cfg->pos_begin, size = cfg->perm.size;
+    /* The shard's share of the elements, for the ETA: positions above size are skipped. */
+    walk.targets_total = (uint64_t)((double)span * (double)size / (double)(cfg->perm.prime - 1));
+    pacer_t pacer;
+    pacer_init(&pacer, cfg->rate, cfg->rate ? (cfg->rate / 100 + 1) : ENGINE_BURST, mono_ns());
+    uint64_t next_tick = mono_ns() + 1000000000u;
+    bool more = true;
+    uint16_t ip_id = 1;
+    pkt_out_t syn = {
+        .saddr = cfg->source_ip, .flags = TCP_SYN, .window = 65535, .ttl = 64, .mss_option = true};
+    memcpy(syn.src_mac, src_mac, 6);
+    memcpy(syn.dst_mac, dst_mac, 6);
+
+    while (more && !*stop) {
+        uint64_t now = mono_ns();
+        if (now >= next_tick) {
+            next_tick = now + 1000000000u;
+            walk.sent = sender_sent(tx_syn);
+            snapshot(&e, &walk, stats);
+            if (tick)
+                tick(ctx, stats);
+        }
+        if (atomic_load(&e.in_flight) >= ENGINE_HIGH_WATER) {
+            usleep(1000); /* the table is nearly full: let connections finish first */
+            continue;
+        }
+        uint64_t n = pacer_take(&pacer, now, SENDER_BATCH);
+        if (n == 0) {
+            uint64_t wait = pacer_wait_ns(&pacer, now);
+            struct timespec ts = {0, (long)(wait < 1000000 ? wait : 1000000)};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t el;
+            if (!perm_next(&it, &el)) {
+                more = false;
+                break;
+            }
+            walk.targets_done++;
+            syn.daddr = targets_at(cfg->targets, el / nports);
+            syn.dport = cfg->ports->ports[el % nports];
+            cookie_t ck = cookie_make(&cfg->key, cfg->source_ip, syn.daddr, syn.dport, 0,
+                                      cfg->sport_lo, cfg->sport_hi);
+            syn.sport = ck.sport;
+            syn.seq = ck.seq;
+            syn.ip_id = ip_id++;
+            sender_commit(tx_syn, packet_build(sender_slot(tx_syn), PACKET_MAX_FRAME, &syn));
+            walk.syns++;
+        }
+        sender_flush(tx_syn);
+    }
+
+    /* Drain: wait for late SYN-ACKs, then for every connection to reach its verdict. */
+    uint64_t quiet_until =
+        mono_ns() +
+        (uint64_t)(cfg->timeout_ms > ENGINE_LINGER_MS ? cfg->timeout_ms : ENGINE_LINGER_MS) *
+            1000000u;
+    while (!*stop) {
+        uint64_t now = mono_ns();
+        if (now >= quiet_until && atomic_load(&e.in_flight) == 0)
+            break;
+        if (now >= next_tick) {
+            next_tick = now + 1000000000u;
+            walk.sent = sender_sent(tx_syn);
+            snapshot(&e, &walk, stats);
+            if (tick)
+                tick(ctx, stats);
+        }
+        usleep(10000);
+    }
+    atomic_store(&e.rx_stop, 1);
+    pthread_join(rx, NULL);
+    sender_flush(tx_syn);
+    walk.sent = sender_sent(tx_syn);
+    snapshot(&e, &walk, stats);
+    if (tick)
+        tick(ctx, stats);
+    lzr_destroy(&e.lzr);
+    capture_close(&e.cap);
+    sender_destroy(&tx_rx);
+    sender_destroy(&tx_syn);
+    pthread_mutex_destroy(&e.lock);
+    return LZR_OK;
+}

@@ -1,0 +1,545 @@
+/*
+ * lzr: per-target state from the first SYN-ACK to the verdict. A target lives in one conn_t of
+ * the connection table; its timer in the wheel says what to do when the target stays quiet
+ * (retransmit, give up on this handshake, give up on the target). Evidence from every
+ * handshake is folded into conn_t's flags, and the class comes from that evidence when the
+ * handshake list runs out (DESIGN.md §1 step 3).
+ */
+#include "worker/lzr.h"
+
+#include "common/cookie.h"
+#include "common/err.h"
+#include "worker/conntab.h"
+#include "worker/packet.h"
+#include "worker/timerwheel.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+/* conn_t.state */
+enum {
+    ST_DATA = 1,  /* our ACK (with the handshake's payload) is out; waiting for the target */
+    ST_ZW,        /* the SYN-ACK had a zero window; waiting for it to open */
+    ST_SYN,       /* a SYN for the next handshake is out on a new connection */
+    ST_AFW,       /* waiting for the acking-firewall probes to come back */
+    ST_AFW_CHILD, /* one acking-firewall probe; rseq0 holds the parent's id */
+};
+
+/* conn_t.flags: evidence gathered over the target's handshakes */
+enum {
+    F_ACKED = 0x01,     /* some handshake's data was acknowledged */
+    F_RST = 0x02,       /* a handshake ended in the target's RST */
+    F_FIN = 0x04,       /* a handshake ended in the target's FIN */
+    F_UNACKED = 0x08,   /* a handshake's data was never acknowledged */
+    F_RETX = 0x10,      /* the SYN-ACK was retransmitted after our ACK */
+    F_AFW_DONE = 0x20,  /* the acking-firewall test ran */
+    F_CUR_ACKED = 0x40, /* the current connection's data was acknowledged */
+    F_REPLIED = 0x80,   /* the RTT has been taken */
+};
+
+#define SALT_AFW        0x100u /* salts of acking-firewall probes: SALT_AFW + i */
+#define SALT_AFW_PORT   0x200u /* salts that pick their ports */
+#define TICK_MS         10
+#define WHEEL_SLOTS     8192
+#define DONE_SLOTS      (1u << 16)
+#define OUR_WINDOW      65535
+#define OUR_TTL         64
+#define MAX_SYNACK_ECHO 3 /* ACKs we resend for retransmitted SYN-ACKs */
+
+struct lzr {
+    const engine_config_t *cfg;
+    sender_t *tx;
+    uint8_t src_mac[6], dst_mac[6];
+    engine_emit_fn emit;
+    void *ctx;
+    conntab_t *tab;
+    timerwheel_t *wheel;
+    uint64_t now_us;
+    uint16_t ip_id;
+    /* Targets classified lately, so a late retransmitted SYN-ACK does not start them again.
+     * Direct-mapped and lossy: a collision only forgets an old entry. */
+    uint64_t done[DONE_SLOTS];
+    uint64_t replies, invalid, hits, dups, table_full;
+    uint64_t per_class[CLASS_COUNT];
+};
+
+static uint64_t now_ms(const lzr_t *l)
+{
+    return l->now_us / 1000;
+}
+
+lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6],
+               const uint8_t dst_mac[6], engine_emit_fn emit, void *ctx, uint32_t capacity,
+               uint64_t now_us)
+{
+    lzr_t *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->cfg = cfg;
+    l->tx = tx;
+    memcpy(l->src_mac, src_mac, 6);
+    memcpy(l->dst_mac, dst_mac, 6);
+    l->emit = emit;
+    l->ctx = ctx;
+    l->now_us = now_us;
+    l->tab = conntab_new(capacity);
+    l->wheel = timerwheel_new(capacity, TICK_MS, WHEEL_SLOTS, now_us / 1000);
+    if (!l->tab || !l->wheel) {
+        lzr_destroy(&l);
+        return NULL;
+    }
+    return l;
+}
+
+void lzr_destroy(lzr_t **l)
+{
+    if (!*l)
+        return;
+    conntab_destroy(&(*l)->tab);
+    timerwheel_destroy(&(*l)->wheel);
+    free(*l);
+    *l = NULL;
+}
+
+uint32_t lzr_in_flight(const lzr_t *l)
+{
+    return conntab_count(l->tab);
+}
+
+void lzr_add_stats(const lzr_t *l, engine_stats_t *s)
+{
+    s->replies += l->replies;
+    s->invalid += l->invalid;
+    s->hits += l->hits;
+    s->sent += sender_sent(l->tx);
+    for (int i = 0; i < CLASS_COUNT; i++)
+        s->per_class[i] += l->per_class[i];
+}
+
+static uint64_t done_key(uint32_t daddr, uint16_t dport)
+{
+    return ((uint64_t)daddr << 16 | dport) + 1;
+}
+
+static uint32_t done_slot(uint64_t key)
+{
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 48) & (DONE_SLOTS - 1);
+}
+
+/* ---- sending ---- */
+
+static void send_tcp(lzr_t *l, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t seq,
+                     uint32_t ack, uint8_t flags, const uint8_t *payload, size_t paylen)
+{
+    pkt_out_t p = {.saddr = l->cfg->source_ip,
+                   .daddr = daddr,
+                   .sport = sport,
+                   .dport = dport,
+                   .seq = seq,
+                   .ack = ack,
+                   .flags = flags,
+                   .window = OUR_WINDOW,
+                   .ttl = OUR_TTL,
+                   .ip_id = l->ip_id++,
+                   .mss_option = (flags & TCP_SYN) != 0,
+                   .payload = payload,
+                   .payload_len = paylen};
+    memcpy(p.src_mac, l->src_mac, 6);
+    memcpy(p.dst_mac, l->dst_mac, 6);
+    sender_commit(l->tx, packet_build(sender_slot(l->tx), PACKET_MAX_FRAME, &p));
+}
+
+/* The ACK that completes the handshake, carrying the current handshake's payload (none for
+ * "wait" or while the window is shut). */
+static void send_probe(lzr_t *l, conn_t *c, bool with_payload)
+{
+    const handshake_t *hs = l->cfg->handshakes[c->hs];
+    uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
+    size_t n = 0;
+    if (with_payload && hs->payload) {
+        hs_target_t t = {.saddr = l->cfg->source_ip, .daddr = c->daddr, .dport = c->dport};
+        n = hs->payload(&t, buf, sizeof buf);
+    }
+    c->paylen = (uint16_t)n;
+    send_tcp(l, c->daddr, c->sport, c->dport, c->seq0 + 1, c->rseq0 + 1,
+             TCP_ACK | (n ? TCP_PSH : 0), buf, n);
+}
+
+static void send_rst(lzr_t *l, const conn_t *c)
+{
+    uint32_t seq = c->seq0 + 1 + ((c->flags & F_CUR_ACKED) ? c->paylen : 0);
+    send_tcp(l, c->daddr, c->sport, c->dport, seq, 0, TCP_RST, NULL, 0);
+}
+
+static void send_syn(lzr_t *l, conn_t *c, uint32_t salt)
+{
+    cookie_t ck = cookie_make(&l->cfg->key, l->cfg->source_ip, c->daddr, c->dport, salt,
+                              l->cfg->sport_lo, l->cfg->sport_hi);
+    c->sport = ck.sport;
+    c->seq0 = ck.seq;
+    send_tcp(l, c->daddr, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
+}
+
+/* ---- records ---- */
+
+static void finish(lzr_t *l, conn_t *c, lzr_class_t cls, const uint8_t *data, size_t len)
+{
+    l->per_class[cls]++;
+    bool answered = cls != CLASS_SILENT && cls != CLASS_CLOSED;
+    if (answered)
+        l->hits++;
+    if (answered || l->cfg->report_all) {
+        lzr_record_t r;
+        memset(&r, 0, offsetof(lzr_record_t, data));
+        r.ip = c->daddr;
+        r.port = c->dport;
+        r.source_ip = l->cfg->source_ip;
+        r.cls = cls;
+        if (cls == CLASS_SERVICE) {
+            const char *proto = handshake_fingerprint(data, len);
+            snprintf(r.protocol, sizeof r.protocol, "%s", proto ? proto : "unknown");
+            snprintf(r.handshake, sizeof r.handshake, "%s", l->cfg->handshakes[c->hs]->name);
+        }
+        r.handshakes_tried = c->tried;
+        r.window = c->window;
+        r.ttl_synack = c->ttl_synack;
+        r.ttl_last = c->ttl_last;
+        r.synack_retransmits = c->synack_retx;
+        r.acked_data = (c->flags & F_ACKED) != 0;
+        r.rtt_us = c->rtt_us;
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        r.ts_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+        r.data_len = (uint16_t)(len < LZR_DATA_MAX ? len : LZR_DATA_MAX);
+        if (r.data_len)
+            memcpy(r.data, data, r.data_len);
+        l->emit(l->ctx, &r);
+    }
+    uint64_t key = done_key(c->daddr, c->dport);
+    l->done[done_slot(key)] = key;
+    timerwheel_cancel(l->wheel, conntab_id(l->tab, c));
+    conntab_remove(l->tab, c);
+}
+
+/* A closed port: the RST to a discovery SYN. No state exists for it. */
+static void report_closed(lzr_t *l, const pkt_in_t *p)
+{
+    conn_t tmp = {.daddr = p->saddr, .dport = p->sport, .ttl_synack = 0, .ttl_last = p->ttl};
+    l->per_class[CLASS_CLOSED]++;
+    if (!l->cfg->report_all)
+        return;
+    lzr_record_t r;
+    memset(&r, 0, offsetof(lzr_record_t, data));
+    r.ip = tmp.daddr;
+    r.port = tmp.dport;
+    r.source_ip = l->cfg->source_ip;
+    r.cls = CLASS_CLOSED;
+    r.ttl_last = tmp.ttl_last;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    r.ts_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+    l->emit(l->ctx, &r);
+}
+
+/* ---- transitions ---- */
+
+static void arm(lzr_t *l, conn_t *c, uint32_t after_ms)
+{
+    timerwheel_schedule(l->wheel, conntab_id(l->tab, c), now_ms(l) + after_ms);
+}
+
+/* The first timer after a probe: a retransmission when one is due, else the handshake's end. */
+static void arm_probe_timer(lzr_t *l, conn_t *c)
+{
+    c->retries = 0;
+    bool retransmit = l->cfg->retransmit_ms < l->cfg->timeout_ms;
+    arm(l, c, retransmit ? l->cfg->retransmit_ms : l->cfg->timeout_ms);
+}
+
+static void classify_final(lzr_t *l, conn_t *c)
+{
+    lzr_class_t cls;
+    if ((c->flags & F_RETX) && !(c->flags & F_ACKED))
+        cls = CLASS_MID_HANDSHAKE_DROP;
+    else if ((c->flags & F_UNACKED) && !(c->flags & (F_ACKED | F_RST | F_FIN)))
+        cls = CLASS_NO_ACK_DATA;
+    else if (c->flags & F_RST)
+        cls = CLASS_RST_AFTER_HANDSHAKE;
+    else if (c->flags & F_FIN)
+        cls = CLASS_FIN_AFTER_HANDSHAKE;
+    else
+        cls = CLASS_ACKS_NO_DATA;
+    finish(l, c, cls, NULL, 0);
+}
+
+static void open_next(lzr_t *l, conn_t *c)
+{
+    c->hs++;
+    c->flags &= (uint8_t)~F_CUR_ACKED;
+    c->paylen = 0;
+    c->retries = 0;
+    c->state = ST_SYN;
+    send_syn(l, c, c->hs);
+    arm_probe_timer(l, c);
+}
+
+static void start_afw(lzr_t *l, conn_t *c)
+{
+    uint32_t parent = conntab_id(l->tab, c);
+    uint32_t n = l->cfg->acking_firewall_probes;
+    c->flags |= F_AFW_DONE;
+    c->aux = 0;  /* probes out */
+    c->aux2 = 0; /* probes answered */
+    for (uint32_t i = 0; i < n && i < 64; i++) {
+        cookie_t pick = cookie_make(&l->cfg->key, l->cfg->source_ip, c->daddr, c->dport,
+                                    SALT_AFW_PORT + i, 0, 0);
+        uint16_t port = (uint16_t)(32768 + (pick.seq % 32768));
+        conn_t *child = conntab_insert(l->tab, c->daddr, port);
+        if (!child)
+            continue; /* the port is being scanned or probed already */
+        child->state = ST_AFW_CHILD;
+        child->rseq0 = parent;
+        send_syn(l, child, SALT_AFW + i);
+        arm(l, child, l->cfg->timeout_ms);
+        c->aux++;
+    }
+    c->state = ST_AFW;
+    arm(l, c, l->cfg->timeout_ms);
+}
+
+/* The current handshake is over without data: keep its evidence, close the connection and
+ * move on — to the acking-firewall test, the next handshake, or the verdict. */
+static void handshake_over(lzr_t *l, conn_t *c, bool they_reset)
+{
+    if (c->paylen && !(c->flags & F_CUR_ACKED))
+        c->flags |= F_UNACKED;
+    if (!they_reset)
+        send_rst(l, c);
+    if (l->cfg->acking_firewall_probes && !(c->flags & F_AFW_DONE) && c->hs == 0)
+        start_afw(l, c);
+    else if (c->hs + 1u < l->cfg->n_handshakes)
+        open_next(l, c);
+    else
+        classify_final(l, c);
+}
+
+static void on_timer(void *ctx, uint32_t id)
+{
+    lzr_t *l = ctx;
+    conn_t *c = conntab_get(l->tab, id);
+    uint32_t rest = l->cfg->timeout_ms > l->cfg->retransmit_ms
+                        ? l->cfg->timeout_ms - l->cfg->retransmit_ms
+                        : l->cfg->timeout_ms;
+    switch (c->state) {
+    case ST_DATA:
+        if (c->retries == 0 && c->paylen && !(c->flags & F_CUR_ACKED) &&
+            l->cfg->retransmit_ms < l->cfg->timeout_ms) {
+            c->retries = 1;
+            send_probe(l, c, true);
+            arm(l, c, rest);
+            return;
+        }
+        handshake_over(l, c, false);
+        return;
+    case ST_ZW:
+        if (c->retries == 0 && l->cfg->retransmit_ms < l->cfg->timeout_ms) {
+            c->retries = 1;
+            send_probe(l, c, false); /* a window probe */
+            arm(l, c, rest);
+            return;
+        }
+        send_rst(l, c);
+        finish(l, c, CLASS_ZERO_WINDOW, NULL, 0);
+        return;
+    case ST_SYN:
+        if (c->retries == 0 && l->cfg->retransmit_ms < l->cfg->timeout_ms) {
+            c->retries = 1;
+            send_tcp(l, c->daddr, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
+            arm(l, c, rest);
+            return;
+        }
+        finish(l, c, CLASS_LOST_AFTER_SYNACK, NULL, 0);
+        return;
+    case ST_AFW:
+        if (c->aux && c->aux2 * 2 > c->aux) {
+            finish(l, c, CLASS_ACKING_FIREWALL, NULL, 0);
+            return;
+        }
+        if (c->hs + 1u < l->cfg->n_handshakes)
+            open_next(l, c);
+        else
+            classify_final(l, c);
+        return;
+    case ST_AFW_CHILD:
+    default:
+        timerwheel_cancel(l->wheel, id);
+        conntab_remove(l->tab, c);
+        return;
+    }
+}
+
+/* A discovery SYN-ACK or RST (salt 0) for a target without state. */
+static void on_new(lzr_t *l, const pkt_in_t *p)
+{
+    if (!cookie_validate(&l->cfg->key, l->cfg->source_ip, p->dport, p->saddr, p->sport, p->ack, 0,
+                         l->cfg->sport_lo, l->cfg->sport_hi)) {
+        l->invalid++;
+        return;
+    }
+    uint64_t key = done_key(p->saddr, p->sport);
+    if (l->done[done_slot(key)] == key) {
+        l->dups++;
+        return;
+    }
+    l->replies++;
+    if (p->flags & TCP_RST) {
+        l->done[done_slot(key)] = key;
+        report_closed(l, p);
+        return;
+    }
+    if ((p->flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
+        return;
+    conn_t *c = conntab_insert(l->tab, p->saddr, p->sport);
+    if (!c) {
+        l->table_full++;
+        return;
+    }
+    c->sport = p->dport;
+    c->seq0 = p->ack - 1;
+    c->rseq0 = p->seq;
+    c->window = p->window;
+    c->ttl_synack = c->ttl_last = p->ttl;
+    c->tried = 1;
+    c->sent_us = (uint32_t)l->now_us;
+    if (p->window == 0) {
+        c->state = ST_ZW;
+        send_probe(l, c, false);
+    } else {
+        c->state = ST_DATA;
+        send_probe(l, c, true);
+    }
+    arm_probe_timer(l, c);
+}
+
+static void on_data(lzr_t *l, conn_t *c, const pkt_in_t *p)
+{
+    send_tcp(l, c->daddr, c->sport, c->dport, c->seq0 + 1 + c->paylen, 0, TCP_RST, NULL, 0);
+    finish(l, c, CLASS_SERVICE, p->payload, p->payload_len);
+}
+
+static void on_afw_child(lzr_t *l, conn_t *c, const pkt_in_t *p)
+{
+    if ((p->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && p->ack == c->seq0 + 1) {
+        conn_t *parent = conntab_get(l->tab, c->rseq0);
+        if (parent && parent->daddr == c->daddr && parent->state == ST_AFW)
+            parent->aux2++;
+        send_tcp(l, c->daddr, c->sport, c->dport, c->seq0 + 1, 0, TCP_RST, NULL, 0);
+    } else if (!(p->flags & TCP_RST)) {
+        return;
+    }
+    timerwheel_cancel(l->wheel, conntab_id(l->tab, c));
+    conntab_remove(l->tab, c);
+}
+
+static void on_known(lzr_t *l, conn_t *c, const pkt_in_t *p)
+{
+    if (p->dport != c->sport) {
+        l->invalid++; /* a late packet of an earlier connection to this target */
+        return;
+    }
+    l->replies++;
+    c->ttl_last = p->ttl;
+    bool synack = (p->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
+    switch (c->state) {
+    case ST_AFW_CHILD:
+        on_afw_child(l, c, p);
+        return;
+    case ST_SYN:
+        if (p->ack != c->seq0 + 1)
+            return;
+        if (p->flags & TCP_RST) {
+            finish(l, c, CLASS_LOST_AFTER_SYNACK, NULL, 0);
+            return;
+        }
+        if (!synack)
+            return;
+        c->rseq0 = p->seq;
+        c->tried++;
+        c->state = ST_DATA;
+        send_probe(l, c, true);
+        arm_probe_timer(l, c);
+        return;
+    case ST_ZW:
+    case ST_DATA:
+        break;
+    default:
+        return; /* ST_AFW: the parent's old connection; nothing to learn */
+    }
+    if (!(c->flags & F_REPLIED) && c->hs == 0) {
+        c->flags |= F_REPLIED;
+        c->rtt_us = (uint32_t)l->now_us - c->sent_us;
+    }
+    if (p->payload_len > 0) {
+        on_data(l, c, p);
+        return;
+    }
+    if (synack) {
+        /* The target never saw our ACK, or ignores it: it is still in SYN-RECEIVED. */
+        if (c->synack_retx < UINT8_MAX)
+            c->synack_retx++;
+        c->flags |= F_RETX;
+        if (c->synack_retx <= MAX_SYNACK_ECHO)
+            send_probe(l, c, c->state == ST_DATA);
+        return;
+    }
+    if (p->flags & TCP_RST) {
+        if (c->state == ST_ZW) {
+            finish(l, c, CLASS_ZERO_WINDOW, NULL, 0);
+            return;
+        }
+        c->flags |= F_RST;
+        handshake_over(l, c, true);
+        return;
+    }
+    if (c->state == ST_ZW) {
+        if ((p->flags & TCP_ACK) && p->window > 0) { /* the window opened after all */
+            c->state = ST_DATA;
+            send_probe(l, c, true);
+            arm_probe_timer(l, c);
+        }
+        return;
+    }
+    if ((p->flags & TCP_ACK) && c->paylen && p->ack == c->seq0 + 1 + c->paylen)
+        c->flags |= F_CUR_ACKED | F_ACKED;
+    if (p->flags & TCP_FIN) {
+        c->flags |= F_FIN;
+        handshake_over(l, c, false);
+    }
+}
+
+void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint64_t now_us)
+{
+    pkt_in_t p;
+    l->now_us = now_us;
+    if (packet_parse(frame, len, linktype, &p) != LZR_OK || p.daddr != l->cfg->source_ip) {
+        l->invalid++;
+        return;
+    }
+    conn_t *c = conntab_lookup(l->tab, p.saddr, p.sport);
+    if (c)
+        on_known(l, c, &p);
+    else if (p.flags & (TCP_SYN | TCP_RST))
+        on_new(l, &p);
+    else
+        l->invalid++;
+}
+
+void lzr_on_time(lzr_t *l, uint64_t now_us)
+{
+    l->now_us = now_us;
+    timerwheel_advance(l->wheel, now_ms(l), on_timer, l);
+    sender_flush(l->tx);
+}

@@ -1,0 +1,42 @@
+/*
+ * lzr: the LZR state machine of one worker (the paper's Algorithm 1, grown). It starts at a
+ * validated SYN-ACK, answers with an ACK that carries the first handshake's payload, watches
+ * whether the target accepts data, acknowledges it, answers, resets, closes or keeps
+ * retransmitting its SYN-ACK, opens the next handshake on a new connection when nothing came
+ * back, and classifies the target. All of it runs on the engine's receive thread: frames and
+ * clock ticks in, frames and records out. Nothing is allocated after lzr_new.
+ */
+#ifndef LZR_LZR_H
+#define LZR_LZR_H
+
+#include "worker/engine.h"
+#include "worker/send.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lzr lzr_t;
+
+/* A state machine for cfg that sends through tx with the given MACs, emits records through
+ * emit(ctx, …) and holds at most capacity connections. The config and sender are borrowed and
+ * must outlive it. NULL when out of memory. */
+lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6],
+               const uint8_t dst_mac[6], engine_emit_fn emit, void *ctx, uint32_t capacity,
+               uint64_t now_us);
+
+/* Frees everything and sets *l to NULL. Connections still open are dropped unreported. */
+void lzr_destroy(lzr_t **l);
+
+/* Feeds one captured frame of the given pcap link type received at now_us. */
+void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint64_t now_us);
+
+/* Fires the timers due by now_us and flushes the frames they produced. */
+void lzr_on_time(lzr_t *l, uint64_t now_us);
+
+/* Connections in flight now. */
+uint32_t lzr_in_flight(const lzr_t *l);
+
+/* Adds this state machine's counters (replies, invalid, hits, classes, frames sent) to s. */
+void lzr_add_stats(const lzr_t *l, engine_stats_t *s);
+
+#endif

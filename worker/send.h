@@ -1,0 +1,36 @@
+/*
+ * send: batched raw frame output on one interface through an AF_PACKET socket. Callers fill
+ * frames in place (sender_slot), commit them, and the batch leaves in one sendmmsg call when it
+ * is full or flushed. Each thread that sends owns its own sender; nothing here is shared.
+ */
+#ifndef LZR_SEND_H
+#define LZR_SEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SENDER_BATCH 64
+
+typedef struct sender sender_t;
+
+/* A sender on ifindex; NULL with a message in err when the socket cannot be opened (no
+ * CAP_NET_RAW, say). */
+sender_t *sender_new(int ifindex, char *err, size_t errlen);
+
+/* Flushes what is pending, closes the socket, frees, and sets *s to NULL. */
+void sender_destroy(sender_t **s);
+
+/* The buffer for the next frame (PACKET_MAX_FRAME bytes). */
+uint8_t *sender_slot(sender_t *s);
+
+/* Queues the frame just written to sender_slot (len bytes); flushes a full batch. */
+void sender_commit(sender_t *s, size_t len);
+
+/* Sends every queued frame. Returns how many the kernel refused (they are counted too). */
+int sender_flush(sender_t *s);
+
+/* Frames handed to the kernel so far, and frames it refused. */
+uint64_t sender_sent(const sender_t *s);
+uint64_t sender_failed(const sender_t *s);
+
+#endif
