@@ -1,0 +1,480 @@
+/*
+ * job: walks the TOML tree of a job file key by key, checks each value's type and range, and
+ * builds the target set, port list and handshake list exactly as a worker will, so a file that
+ * passes here cannot fail on a worker. Unknown keys are errors: a typo must not silently turn
+ * into a default.
+ */
+#include "coordinator/job.h"
+
+#include "common/err.h"
+#include "common/toml.h"
+#include "worker/handshakes/handshake.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The coordinator binary may be linked without the worker's handshake registry; then the list
+ * is checked for its syntax only and the worker checks the names when it gets the shard. */
+#pragma weak handshake_list_parse
+
+typedef struct ctx {
+    const char *file;
+    char *err;
+    size_t errlen;
+} ctx_t;
+
+static int fail(const ctx_t *c, int line, const char *key, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int fail(const ctx_t *c, int line, const char *key, int code, const char *fmt, ...)
+{
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (line > 0)
+        snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->file, line, key, what);
+    else
+        snprintf(c->err, c->errlen, "%s: %s: %s", c->file, key, what);
+    return code;
+}
+
+static int want_type(const ctx_t *c, const toml_value_t *v, const char *key, toml_type_t t)
+{
+    if (toml_type(v) != t)
+        return fail(c, toml_line(v), key, LZR_EPARSE, "expected type %s, got %s", toml_type_name(t),
+                    toml_type_name(toml_type(v)));
+    return LZR_OK;
+}
+
+static int get_uint(const ctx_t *c, const toml_value_t *v, const char *key, int64_t lo, int64_t hi,
+                    uint64_t *out)
+{
+    int rc = want_type(c, v, key, TOML_INT);
+    if (rc)
+        return rc;
+    int64_t x = toml_int(v);
+    if (x < lo || x > hi)
+        return fail(c, toml_line(v), key, LZR_ERANGE, "%lld is out of range (%lld-%lld)",
+                    (long long)x, (long long)lo, (long long)hi);
+    *out = (uint64_t)x;
+    return LZR_OK;
+}
+
+static int get_u32(const ctx_t *c, const toml_value_t *v, const char *key, int64_t lo, int64_t hi,
+                   uint32_t *out)
+{
+    uint64_t x = 0;
+    int rc = get_uint(c, v, key, lo, hi, &x);
+    if (rc == LZR_OK)
+        *out = (uint32_t)x;
+    return rc;
+}
+
+/* A string or an array of strings, each a non-empty entry, copied into list. */
+static int get_string_list(const ctx_t *c, const toml_value_t *v, const char *key, char **list,
+                           size_t *n)
+{
+    const toml_value_t *one = v;
+    size_t count = 1;
+    if (toml_type(v) == TOML_ARRAY) {
+        count = toml_len(v);
+        if (count == 0)
+            return fail(c, toml_line(v), key, LZR_EPARSE, "the list is empty");
+        if (count > JOB_MAX_LIST)
+            return fail(c, toml_line(v), key, LZR_ERANGE, "more than %d entries", JOB_MAX_LIST);
+    } else if (toml_type(v) != TOML_STRING) {
+        return fail(c, toml_line(v), key, LZR_EPARSE, "expected a string or a list of strings");
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (toml_type(v) == TOML_ARRAY)
+            one = toml_at(v, i);
+        if (toml_type(one) != TOML_STRING)
+            return fail(c, toml_line(one), key, LZR_EPARSE, "entry %zu is a %s, not a string",
+                        i + 1, toml_type_name(toml_type(one)));
+        if (toml_string(one)[0] == '\0')
+            return fail(c, toml_line(one), key, LZR_EPARSE, "empty entry");
+        list[*n] = strdup(toml_string(one));
+        if (!list[*n])
+            return fail(c, toml_line(one), key, LZR_ENOMEM, "out of memory");
+        (*n)++;
+    }
+    return LZR_OK;
+}
+
+/* ports = "22,80,8000-8100" or [22, 80, "8000-8100"]: checked item by item (for the line),
+ * then joined into the canonical text the workers get. */
+static int get_ports(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
+{
+    char buf[8192];
+    size_t used = 0;
+    char perr[256];
+    size_t count = toml_type(v) == TOML_ARRAY ? toml_len(v) : 1;
+    if (toml_type(v) == TOML_ARRAY && count == 0)
+        return fail(c, toml_line(v), "ports", LZR_EPARSE, "the list is empty");
+    if (toml_type(v) != TOML_ARRAY && toml_type(v) != TOML_STRING)
+        return fail(c, toml_line(v), "ports", LZR_EPARSE,
+                    "expected a string like \"80,443,8000-8100\" or a list of ports");
+    for (size_t i = 0; i < count; i++) {
+        const toml_value_t *e = toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v;
+        char item[64];
+        const char *text;
+        if (toml_type(e) == TOML_INT) {
+            int64_t p = toml_int(e);
+            if (p < 1 || p > 65535)
+                return fail(c, toml_line(e), "ports", LZR_ERANGE,
+                            "\"%lld\" is not a port (1-65535)", (long long)p);
+            snprintf(item, sizeof item, "%lld", (long long)p);
+            text = item;
+        } else if (toml_type(e) == TOML_STRING) {
+            text = toml_string(e);
+            port_list_t tmp = {0};
+            int rc = ports_parse(text, &tmp, perr, sizeof perr);
+            ports_free(&tmp);
+            if (rc)
+                return fail(c, toml_line(e), "ports", rc, "%s", perr);
+        } else {
+            return fail(c, toml_line(e), "ports", LZR_EPARSE, "entry %zu is a %s", i + 1,
+                        toml_type_name(toml_type(e)));
+        }
+        size_t n = strlen(text);
+        if (used + n + 2 > sizeof buf)
+            return fail(c, toml_line(e), "ports", LZR_ERANGE, "the port list is too long");
+        if (used)
+            buf[used++] = ',';
+        memcpy(buf + used, text, n);
+        used += n;
+        buf[used] = '\0';
+    }
+    int rc = ports_parse(buf, &j->ports, perr, sizeof perr);
+    if (rc)
+        return fail(c, toml_line(v), "ports", rc, "%s", perr);
+    j->ports_text = strdup(buf);
+    if (!j->ports_text)
+        return fail(c, toml_line(v), "ports", LZR_ENOMEM, "out of memory");
+    return LZR_OK;
+}
+
+/* handshakes = "wait,tls,http" or ["wait", "tls", "http"]. */
+static int get_handshakes(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
+{
+    char buf[sizeof j->handshakes];
+    size_t used = 0;
+    size_t count = toml_type(v) == TOML_ARRAY ? toml_len(v) : 1;
+    if (toml_type(v) != TOML_ARRAY && toml_type(v) != TOML_STRING)
+        return fail(c, toml_line(v), "handshakes", LZR_EPARSE,
+                    "expected a string like \"wait,tls,http\" or a list of names");
+    if (count == 0)
+        return fail(c, toml_line(v), "handshakes", LZR_EPARSE, "the list is empty");
+    buf[0] = '\0';
+    for (size_t i = 0; i < count; i++) {
+        const toml_value_t *e = toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v;
+        if (toml_type(e) != TOML_STRING)
+            return fail(c, toml_line(e), "handshakes", LZR_EPARSE, "entry %zu is a %s", i + 1,
+                        toml_type_name(toml_type(e)));
+        size_t n = strlen(toml_string(e));
+        if (used + n + 2 > sizeof buf)
+            return fail(c, toml_line(e), "handshakes", LZR_ERANGE, "the list is too long");
+        if (used)
+            buf[used++] = ',';
+        memcpy(buf + used, toml_string(e), n + 1);
+        used += n;
+    }
+    char herr[256];
+    if (handshake_list_parse) {
+        const handshake_t *hs[HANDSHAKE_MAX_LIST];
+        int rc = handshake_list_parse(buf, hs, HANDSHAKE_MAX_LIST, herr, sizeof herr);
+        if (rc < 0)
+            return fail(c, toml_line(v), "handshakes", rc, "%s", herr);
+    } else {
+        size_t names = 1;
+        for (const char *p = buf; *p; p++) {
+            if (*p == ',') {
+                names++;
+                if (p == buf || p[1] == ',' || p[1] == '\0')
+                    return fail(c, toml_line(v), "handshakes", LZR_EPARSE, "empty name in \"%s\"",
+                                buf);
+            } else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+                         *p == '-')) {
+                return fail(c, toml_line(v), "handshakes", LZR_EPARSE,
+                            "\"%s\" is not a list of handshake names", buf);
+            }
+        }
+        if (names > HANDSHAKE_MAX_LIST)
+            return fail(c, toml_line(v), "handshakes", LZR_ERANGE, "more than %d handshakes",
+                        HANDSHAKE_MAX_LIST);
+    }
+    memcpy(j->handshakes, buf, used + 1);
+    return LZR_OK;
+}
+
+static int parse_vantage(const ctx_t *c, const toml_value_t *t, job_spec_t *j)
+{
+    int rc = want_type(c, t, "vantage", TOML_TABLE);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < toml_len(t); i++) {
+        const char *k = toml_key_at(t, i);
+        const toml_value_t *v = toml_at(t, i);
+        if (strcmp(k, "min_workers") == 0) {
+            rc = get_u32(c, v, "vantage.min_workers", 1, 10000, &j->min_workers);
+        } else if (strcmp(k, "verify") == 0) {
+            rc = want_type(c, v, "vantage.verify", TOML_BOOL);
+            if (rc == LZR_OK)
+                j->verify = toml_bool(v);
+        } else {
+            char key[128];
+            snprintf(key, sizeof key, "vantage.%s", k);
+            rc = fail(c, toml_line(v), key, LZR_EPARSE, "unknown key (known: min_workers, verify)");
+        }
+        if (rc)
+            return rc;
+    }
+    return LZR_OK;
+}
+
+static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+{
+    const toml_value_t *targets_v = NULL, *ports_v = NULL;
+    int rc = LZR_OK;
+    for (size_t i = 0; i < toml_len(root) && rc == LZR_OK; i++) {
+        const char *k = toml_key_at(root, i);
+        const toml_value_t *v = toml_at(root, i);
+        if (strcmp(k, "name") == 0) {
+            rc = want_type(c, v, k, TOML_STRING);
+            if (rc == LZR_OK) {
+                size_t n = strlen(toml_string(v));
+                if (n == 0 || n >= sizeof j->name)
+                    rc = fail(c, toml_line(v), k, LZR_ERANGE, "must be 1 to %zu characters",
+                              sizeof j->name - 1);
+                else
+                    memcpy(j->name, toml_string(v), n + 1);
+            }
+        } else if (strcmp(k, "targets") == 0) {
+            targets_v = v;
+            rc = get_string_list(c, v, k, j->targets, &j->n_targets);
+        } else if (strcmp(k, "exclude") == 0) {
+            rc = get_string_list(c, v, k, j->exclude, &j->n_exclude);
+        } else if (strcmp(k, "allow_reserved") == 0) {
+            rc = get_string_list(c, v, k, j->allow_reserved, &j->n_allow_reserved);
+        } else if (strcmp(k, "ports") == 0) {
+            ports_v = v;
+            rc = get_ports(c, v, j);
+        } else if (strcmp(k, "rate") == 0) {
+            rc = get_u32(c, v, k, 1, 100000000, &j->rate);
+        } else if (strcmp(k, "seed") == 0) {
+            rc = get_uint(c, v, k, 0, INT64_MAX, &j->seed);
+            j->have_seed = rc == LZR_OK;
+        } else if (strcmp(k, "handshakes") == 0) {
+            rc = get_handshakes(c, v, j);
+        } else if (strcmp(k, "timeout_ms") == 0) {
+            rc = get_u32(c, v, k, 10, 600000, &j->timeout_ms);
+        } else if (strcmp(k, "retransmit_ms") == 0) {
+            rc = get_u32(c, v, k, 10, 600000, &j->retransmit_ms);
+        } else if (strcmp(k, "acking_firewall_probes") == 0) {
+            rc = get_u32(c, v, k, 0, 16, &j->acking_firewall_probes);
+        } else if (strcmp(k, "report_all") == 0) {
+            rc = want_type(c, v, k, TOML_BOOL);
+            if (rc == LZR_OK)
+                j->report_all = toml_bool(v);
+        } else if (strcmp(k, "shards") == 0) {
+            rc = get_u32(c, v, k, 1, JOB_MAX_SHARDS, &j->shards);
+            j->shards_given = rc == LZR_OK;
+        } else if (strcmp(k, "vantage") == 0) {
+            rc = parse_vantage(c, v, j);
+        } else {
+            rc = fail(c, toml_line(v), k, LZR_EPARSE,
+                      "unknown key (known: name, targets, exclude, allow_reserved, ports, rate, "
+                      "seed, handshakes, timeout_ms, retransmit_ms, acking_firewall_probes, "
+                      "report_all, shards, [vantage])");
+        }
+    }
+    if (rc)
+        return rc;
+    if (!targets_v)
+        return fail(c, 0, "targets", LZR_EINVAL, "required key is missing");
+    if (!ports_v)
+        return fail(c, 0, "ports", LZR_EINVAL, "required key is missing");
+    if (j->timeout_ms && j->retransmit_ms && j->retransmit_ms > j->timeout_ms)
+        return fail(c, toml_line(toml_get(root, "retransmit_ms")), "retransmit_ms", LZR_ERANGE,
+                    "%u is longer than timeout_ms (%u)", j->retransmit_ms, j->timeout_ms);
+    return LZR_OK;
+}
+
+/* Builds the target set the way the worker will: lifts, allows, excludes, finalizes. */
+static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+{
+    char terr[512];
+    int rc;
+    j->set = targets_new();
+    if (!j->set)
+        return fail(c, 0, "targets", LZR_ENOMEM, "out of memory");
+    struct {
+        const char *key;
+        char **list;
+        size_t n;
+        int (*add)(targets_t *, const char *, char *, size_t);
+    } steps[] = {
+        {"allow_reserved", j->allow_reserved, j->n_allow_reserved, targets_lift_reserved},
+        {"targets", j->targets, j->n_targets, targets_allow},
+        {"exclude", j->exclude, j->n_exclude, targets_exclude},
+    };
+    for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+        const toml_value_t *v = toml_get(root, steps[s].key);
+        for (size_t i = 0; i < steps[s].n; i++) {
+            rc = steps[s].add(j->set, steps[s].list[i], terr, sizeof terr);
+            if (rc) {
+                const toml_value_t *e = toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v;
+                return fail(c, toml_line(e), steps[s].key, rc, "%s", terr);
+            }
+        }
+    }
+    rc = targets_finalize(j->set, terr, sizeof terr);
+    if (rc)
+        return fail(c, toml_line(toml_get(root, "targets")), "targets", rc, "%s", terr);
+    return LZR_OK;
+}
+
+job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *err, size_t errlen)
+{
+    ctx_t c = {filename ? filename : "job.toml", err, errlen};
+    char terr[512];
+    toml_value_t *root = toml_parse(text, len, terr, sizeof terr);
+    if (!root) {
+        snprintf(err, errlen, "%s:%s", c.file, terr);
+        return NULL;
+    }
+    job_spec_t *j = calloc(1, sizeof *j);
+    if (!j) {
+        toml_free(&root);
+        snprintf(err, errlen, "%s: out of memory", c.file);
+        return NULL;
+    }
+    snprintf(j->name, sizeof j->name, "job");
+    snprintf(j->handshakes, sizeof j->handshakes, "%s", JOB_DEFAULT_HANDSHAKES);
+    j->rate = JOB_DEFAULT_RATE;
+    j->timeout_ms = JOB_DEFAULT_TIMEOUT_MS;
+    j->retransmit_ms = JOB_DEFAULT_RETX_MS;
+    j->acking_firewall_probes = 1;
+    j->min_workers = 1;
+
+    int rc = parse_tree(&c, root, j);
+    if (rc == LZR_OK)
+        rc = build_targets(&c, root, j);
+    if (rc == LZR_OK) {
+        uint64_t n = targets_count(j->set);
+        j->size = n * j->ports.n;
+        if (n && j->size / n != j->ports.n)
+            rc = fail(&c, 0, "ports", LZR_ERANGE, "addresses × ports overflows");
+        else if (j->size >= (1ull << 62))
+            rc = fail(&c, 0, "targets", LZR_ERANGE,
+                      "%llu addresses × %zu ports is more than one job can hold",
+                      (unsigned long long)n, j->ports.n);
+    }
+    toml_free(&root);
+    if (rc) {
+        job_destroy(&j);
+        return NULL;
+    }
+    return j;
+}
+
+job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (1u << 20)) {
+                snprintf(err, errlen, "%s: larger than 1 MiB", path);
+                free(text);
+                fclose(f);
+                return NULL;
+            }
+            char *n = realloc(text, cap);
+            if (!n) {
+                free(text);
+                fclose(f);
+                snprintf(err, errlen, "%s: out of memory", path);
+                return NULL;
+            }
+            text = n;
+        }
+        size_t got = fread(text + len, 1, 4096, f);
+        len += got;
+        if (got < 4096)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        snprintf(err, errlen, "%s: read error", path);
+        free(text);
+        return NULL;
+    }
+    text[len] = '\0';
+    /* Messages name the file as the user typed it, without directories. */
+    const char *base = strrchr(path, '/');
+    job_spec_t *j = job_parse(text, len, base ? base + 1 : path, err, errlen);
+    if (j && text_out)
+        *text_out = text;
+    else
+        free(text);
+    return j;
+}
+
+void job_destroy(job_spec_t **jp)
+{
+    if (!jp || !*jp)
+        return;
+    job_spec_t *j = *jp;
+    for (size_t i = 0; i < j->n_targets; i++)
+        free(j->targets[i]);
+    for (size_t i = 0; i < j->n_exclude; i++)
+        free(j->exclude[i]);
+    for (size_t i = 0; i < j->n_allow_reserved; i++)
+        free(j->allow_reserved[i]);
+    free(j->ports_text);
+    ports_free(&j->ports);
+    targets_destroy(&j->set);
+    free(j);
+    *jp = NULL;
+}
+
+int job_plan(job_spec_t *j, uint64_t seed, perm_params_t *perm, char *err, size_t errlen)
+{
+    if (!j->have_seed) {
+        j->seed = seed;
+        j->have_seed = true;
+    }
+    int rc = perm_init(perm, j->size, j->seed);
+    if (rc) {
+        snprintf(err, errlen, "cannot build a permutation of %llu elements: %s",
+                 (unsigned long long)j->size, lzr_strerror(rc));
+        return rc;
+    }
+    uint64_t cycle = perm_cycle_len(perm);
+    uint64_t n = j->shards;
+    if (!j->shards_given) {
+        uint64_t per = (uint64_t)j->rate * JOB_SHARD_SECONDS;
+        n = (j->size + per - 1) / per;
+    }
+    if (n < 1)
+        n = 1;
+    if (n > JOB_MAX_SHARDS)
+        n = JOB_MAX_SHARDS;
+    if (n > cycle)
+        n = cycle;
+    j->shards = (uint32_t)n;
+    return LZR_OK;
+}

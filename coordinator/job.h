@@ -1,0 +1,70 @@
+/*
+ * job: a job file (job.toml, docs/job-file.md) turned into a validated job spec. Everything a
+ * worker needs to reproduce the scan — targets, ports, seed, handshakes, timings — is checked
+ * here, before anything is submitted, and every error names the file, the line and the key:
+ * "job.toml:12: ports: \"70000\" is not a port (1-65535)". The coordinator keeps the job file's
+ * text in its database and parses it again after a restart, so a spec is always derived from
+ * the text plus the seed chosen at submission.
+ */
+#ifndef LZR_JOB_H
+#define LZR_JOB_H
+
+#include "common/permutation.h"
+#include "common/ports.h"
+#include "common/targets.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOB_DEFAULT_HANDSHAKES "wait,tls,http,dns,pptp"
+#define JOB_DEFAULT_RATE       10000
+#define JOB_DEFAULT_TIMEOUT_MS 4000
+#define JOB_DEFAULT_RETX_MS    1000
+#define JOB_SHARD_SECONDS      10
+#define JOB_MAX_SHARDS         100000
+#define JOB_MAX_LIST           256
+
+typedef struct job_spec {
+    char name[64];
+    char *targets[JOB_MAX_LIST]; /* allow entries as written; owned */
+    size_t n_targets;
+    char *exclude[JOB_MAX_LIST];
+    size_t n_exclude;
+    char *allow_reserved[JOB_MAX_LIST];
+    size_t n_allow_reserved;
+    char *ports_text; /* canonical "22,80,8000-8100"; owned */
+    port_list_t ports;
+    targets_t *set; /* finalized target set; owned */
+    uint32_t rate;  /* total SYNs/s over all workers */
+    bool have_seed;
+    uint64_t seed;
+    char handshakes[256]; /* comma-separated names */
+    uint32_t timeout_ms;
+    uint32_t retransmit_ms;
+    uint32_t acking_firewall_probes;
+    bool report_all;
+    uint32_t shards; /* from the file, or the default once job_plan ran */
+    bool shards_given;
+    uint32_t min_workers; /* [vantage] */
+    bool verify;          /* [vantage] */
+    uint64_t size;        /* addresses × ports */
+} job_spec_t;
+
+/* Parses and validates a job file's text; filename is used in messages only. Returns a new
+ * spec (free with job_destroy) or NULL with "FILE:LINE: key: what is wrong" in err. */
+job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *err, size_t errlen);
+
+/* Reads path and parses it as job_parse does; *text_out (if not NULL) gets the file's text,
+ * which the caller frees. */
+job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen);
+
+/* Frees a spec and sets *j to NULL. */
+void job_destroy(job_spec_t **j);
+
+/* Fixes the seed (the given one, or seed when the file has none), derives the permutation
+ * into perm and the number of shards (the file's, or about JOB_SHARD_SECONDS of work at the
+ * job's rate each, capped by the permutation's length). Returns LZR_OK or LZR_ERANGE. */
+int job_plan(job_spec_t *j, uint64_t seed, perm_params_t *perm, char *err, size_t errlen);
+
+#endif

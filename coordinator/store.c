@@ -1,0 +1,708 @@
+/*
+ * store: SQLite access for the coordinator. The schema is created in one step per version
+ * (user_version records which); every public call runs in its own transaction so a crash never
+ * leaves half a batch or half a job behind.
+ */
+#include "coordinator/store.h"
+
+#include "common/err.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+    sqlite3 *db;
+};
+
+static const char *const schema_v1 =
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('waiting','running','done','cancelled')),"
+    "  filename TEXT NOT NULL,"
+    "  toml TEXT NOT NULL,"
+    "  seed INTEGER NOT NULL,"
+    "  cookie_key TEXT NOT NULL,"
+    "  rate INTEGER NOT NULL,"
+    "  n_shards INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  perm_prime INTEGER NOT NULL,"
+    "  perm_generator INTEGER NOT NULL,"
+    "  perm_start INTEGER NOT NULL,"
+    "  created_us INTEGER NOT NULL,"
+    "  finished_us INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE shards ("
+    "  job_id INTEGER NOT NULL REFERENCES jobs(id),"
+    "  idx INTEGER NOT NULL,"
+    "  pos_begin INTEGER NOT NULL,"
+    "  pos_end INTEGER NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','leased','done')),"
+    "  lease_owner TEXT NOT NULL DEFAULT '',"
+    "  lease_expiry_us INTEGER NOT NULL DEFAULT 0,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (job_id, idx)) WITHOUT ROWID;"
+    "CREATE INDEX shards_state ON shards (state, job_id, idx);"
+    "CREATE TABLE workers ("
+    "  name TEXT PRIMARY KEY,"
+    "  pubkey TEXT NOT NULL,"
+    "  scan_ip TEXT NOT NULL,"
+    "  fresh_ips TEXT NOT NULL,"
+    "  iface TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  first_seen_us INTEGER NOT NULL,"
+    "  last_seen_us INTEGER NOT NULL);"
+    "CREATE TABLE results ("
+    "  job_id INTEGER NOT NULL,"
+    "  ip INTEGER NOT NULL,"
+    "  port INTEGER NOT NULL,"
+    "  class TEXT NOT NULL,"
+    "  protocol TEXT NOT NULL,"
+    "  handshake TEXT NOT NULL,"
+    "  handshakes_tried INTEGER NOT NULL,"
+    "  window INTEGER NOT NULL,"
+    "  ttl_synack INTEGER NOT NULL,"
+    "  ttl_last INTEGER NOT NULL,"
+    "  synack_retransmits INTEGER NOT NULL,"
+    "  acked_data INTEGER NOT NULL,"
+    "  rtt_us INTEGER NOT NULL,"
+    "  ts_us INTEGER NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  source_ip INTEGER NOT NULL,"
+    "  worker TEXT NOT NULL,"
+    "  shard INTEGER NOT NULL,"
+    "  PRIMARY KEY (job_id, ip, port)) WITHOUT ROWID;"
+    "CREATE TABLE verdicts ("
+    "  job_id INTEGER NOT NULL,"
+    "  ip INTEGER NOT NULL,"
+    "  port INTEGER NOT NULL,"
+    "  verdict TEXT NOT NULL,"
+    "  original_ip INTEGER NOT NULL,"
+    "  fresh_ip INTEGER NOT NULL,"
+    "  evidence TEXT NOT NULL DEFAULT '',"
+    "  ts_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (job_id, ip, port)) WITHOUT ROWID;"
+    "CREATE TABLE contacts ("
+    "  job_id INTEGER NOT NULL,"
+    "  source_ip INTEGER NOT NULL,"
+    "  ip INTEGER NOT NULL,"
+    "  first_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (job_id, source_ip, ip)) WITHOUT ROWID;";
+
+static int exec(store_t *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
+}
+
+static int user_version(store_t *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+static store_t *open_db(const char *path, int flags, char *err, size_t errlen)
+{
+    store_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        store_close(&s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    return s;
+}
+
+store_t *store_open(const char *path, char *err, size_t errlen)
+{
+    store_t *s = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);
+    if (!s)
+        return NULL;
+    /* WAL lets `lzr-coord results` read while the coordinator writes; FULL sync makes a commit
+     * survive a crash, which is what an Ack promises. */
+    if (exec(s, "PRAGMA journal_mode=WAL") || exec(s, "PRAGMA synchronous=FULL") ||
+        exec(s, "PRAGMA foreign_keys=ON")) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+        store_close(&s);
+        return NULL;
+    }
+    int v = user_version(s);
+    if (v < 0) {
+        snprintf(err, errlen, "%s: not an SQLite database: %s", path, sqlite3_errmsg(s->db));
+        store_close(&s);
+        return NULL;
+    }
+    if (v > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: schema version %d is newer than this lzr-coord's (%d)", path, v,
+                 STORE_SCHEMA_VERSION);
+        store_close(&s);
+        return NULL;
+    }
+    if (v == 0) {
+        char *msg = NULL;
+        int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            snprintf(err, errlen, "%s: cannot create the schema: %s", path,
+                     msg ? msg : sqlite3_errmsg(s->db));
+            sqlite3_free(msg);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            store_close(&s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+store_t *store_open_readonly(const char *path, char *err, size_t errlen)
+{
+    store_t *s = open_db(path, SQLITE_OPEN_READONLY, err, errlen);
+    if (!s)
+        return NULL;
+    int v = user_version(s);
+    if (v != STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: %s (schema version %d, expected %d)", path,
+                 v < 0 ? sqlite3_errmsg(s->db) : "not an lzr database", v, STORE_SCHEMA_VERSION);
+        store_close(&s);
+        return NULL;
+    }
+    return s;
+}
+
+void store_close(store_t **sp)
+{
+    if (!sp || !*sp)
+        return;
+    sqlite3_close((*sp)->db);
+    free(*sp);
+    *sp = NULL;
+}
+
+const char *store_errmsg(store_t *s)
+{
+    return sqlite3_errmsg(s->db);
+}
+
+/* Prepares sql; returns NULL on error (the caller reports store_errmsg). */
+static sqlite3_stmt *prep(store_t *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+/* Runs a statement without result rows; returns LZR_OK or LZR_EDB, and finalizes it. */
+static int run(sqlite3_stmt *st)
+{
+    if (!st)
+        return LZR_EDB;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? LZR_OK : LZR_EDB;
+}
+
+int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, size_t errlen)
+{
+    if (exec(s, "BEGIN IMMEDIATE"))
+        goto fail;
+    sqlite3_stmt *st = prep(s, "INSERT INTO jobs (name, state, filename, toml, seed, cookie_key,"
+                               " rate, n_shards, size, perm_prime, perm_generator, perm_start,"
+                               " created_us) VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        goto rollback;
+    sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, j->filename, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, j->toml ? j->toml : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)j->seed);
+    sqlite3_bind_text(st, 5, j->key_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, j->rate);
+    sqlite3_bind_int64(st, 7, j->n_shards);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)j->size);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)j->perm.prime);
+    sqlite3_bind_int64(st, 10, (sqlite3_int64)j->perm.generator);
+    sqlite3_bind_int64(st, 11, (sqlite3_int64)j->perm.start);
+    sqlite3_bind_int64(st, 12, (sqlite3_int64)j->created_us);
+    if (run(st))
+        goto rollback;
+    *id = (uint64_t)sqlite3_last_insert_rowid(s->db);
+    st = prep(s, "INSERT INTO shards (job_id, idx, pos_begin, pos_end) VALUES (?,?,?,?)");
+    if (!st)
+        goto rollback;
+    for (uint32_t i = 0; i < j->n_shards; i++) {
+        uint64_t b, e;
+        perm_shard_range(&j->perm, i, j->n_shards, &b, &e);
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)*id);
+        sqlite3_bind_int64(st, 2, i);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)b);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)e);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            goto rollback;
+        }
+    }
+    sqlite3_finalize(st);
+    if (exec(s, "COMMIT"))
+        goto rollback;
+    return LZR_OK;
+rollback:
+    snprintf(err, errlen, "cannot store the job: %s", sqlite3_errmsg(s->db));
+    exec(s, "ROLLBACK");
+    return LZR_EDB;
+fail:
+    snprintf(err, errlen, "cannot store the job: %s", sqlite3_errmsg(s->db));
+    return LZR_EDB;
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+int store_job_get(store_t *s, uint64_t id, store_job_t *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = prep(s, "SELECT id, name, state, filename, toml, seed, cookie_key, rate,"
+                               " n_shards, size, perm_prime, perm_generator, perm_start,"
+                               " created_us, finished_us FROM jobs WHERE id = ?");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? LZR_ENOTFOUND : LZR_EDB;
+    }
+    out->id = (uint64_t)sqlite3_column_int64(st, 0);
+    copy_col(out->name, sizeof out->name, st, 1);
+    copy_col(out->state, sizeof out->state, st, 2);
+    copy_col(out->filename, sizeof out->filename, st, 3);
+    const unsigned char *toml = sqlite3_column_text(st, 4);
+    out->toml = strdup(toml ? (const char *)toml : "");
+    out->seed = (uint64_t)sqlite3_column_int64(st, 5);
+    copy_col(out->key_hex, sizeof out->key_hex, st, 6);
+    out->rate = (uint32_t)sqlite3_column_int64(st, 7);
+    out->n_shards = (uint32_t)sqlite3_column_int64(st, 8);
+    out->size = (uint64_t)sqlite3_column_int64(st, 9);
+    out->perm.size = out->size;
+    out->perm.prime = (uint64_t)sqlite3_column_int64(st, 10);
+    out->perm.generator = (uint64_t)sqlite3_column_int64(st, 11);
+    out->perm.start = (uint64_t)sqlite3_column_int64(st, 12);
+    out->created_us = (uint64_t)sqlite3_column_int64(st, 13);
+    out->finished_us = (uint64_t)sqlite3_column_int64(st, 14);
+    sqlite3_finalize(st);
+    return out->toml ? LZR_OK : LZR_ENOMEM;
+}
+
+void store_job_clear(store_job_t *j)
+{
+    free(j->toml);
+    j->toml = NULL;
+}
+
+int store_job_ids(store_t *s, const char *state, uint64_t **ids, size_t *n)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st = prep(s, state ? "SELECT id FROM jobs WHERE state = ? ORDER BY id"
+                                     : "SELECT id FROM jobs ORDER BY id");
+    if (!st)
+        return LZR_EDB;
+    if (state)
+        sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            uint64_t *g = realloc(*ids, cap * sizeof **ids);
+            if (!g) {
+                sqlite3_finalize(st);
+                free(*ids);
+                *ids = NULL;
+                *n = 0;
+                return LZR_ENOMEM;
+            }
+            *ids = g;
+        }
+        (*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+int store_job_set_state(store_t *s, uint64_t id, const char *state)
+{
+    bool final = strcmp(state, "done") == 0 || strcmp(state, "cancelled") == 0;
+    if (exec(s, "BEGIN IMMEDIATE"))
+        return LZR_EDB;
+    sqlite3_stmt *st = prep(s, "UPDATE jobs SET state = ?, finished_us = CASE WHEN ? THEN"
+                               " CAST(strftime('%s','now') AS INTEGER) * 1000000"
+                               " ELSE finished_us END WHERE id = ?");
+    if (st) {
+        sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, final);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)id);
+    }
+    int rc = run(st);
+    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
+        rc = LZR_ENOTFOUND;
+    if (rc == LZR_OK && strcmp(state, "cancelled") == 0) {
+        st = prep(s, "UPDATE shards SET lease_owner = '', lease_expiry_us = 0,"
+                     " state = CASE state WHEN 'leased' THEN 'pending' ELSE state END"
+                     " WHERE job_id = ?");
+        if (st)
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+        rc = run(st);
+    }
+    if (rc == LZR_OK && exec(s, "COMMIT") == LZR_OK)
+        return LZR_OK;
+    exec(s, "ROLLBACK");
+    return rc ? rc : LZR_EDB;
+}
+
+static void read_shard(sqlite3_stmt *st, store_shard_t *out)
+{
+    out->job_id = (uint64_t)sqlite3_column_int64(st, 0);
+    out->idx = (uint32_t)sqlite3_column_int64(st, 1);
+    out->pos_begin = (uint64_t)sqlite3_column_int64(st, 2);
+    out->pos_end = (uint64_t)sqlite3_column_int64(st, 3);
+    const char *state = (const char *)sqlite3_column_text(st, 4);
+    out->state = !state || strcmp(state, "pending") == 0 ? SHARD_PENDING
+                 : strcmp(state, "leased") == 0          ? SHARD_LEASED
+                                                         : SHARD_DONE;
+    copy_col(out->owner, sizeof out->owner, st, 5);
+    out->lease_expiry_us = (uint64_t)sqlite3_column_int64(st, 6);
+    out->attempts = (uint32_t)sqlite3_column_int64(st, 7);
+}
+
+#define SHARD_COLS "job_id, idx, pos_begin, pos_end, state, lease_owner, lease_expiry_us, attempts"
+
+int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *out)
+{
+    sqlite3_stmt *st = prep(s, "SELECT " SHARD_COLS " FROM shards WHERE job_id = ? AND idx = ?");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 2, idx);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_shard(st, out);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? LZR_OK : rc == SQLITE_DONE ? LZR_ENOTFOUND : LZR_EDB;
+}
+
+int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint64_t expiry_us,
+                           store_shard_t *out)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?,"
+                               " lease_expiry_us = ?, attempts = attempts + 1"
+                               " WHERE job_id = ? AND idx = (SELECT min(idx) FROM shards"
+                               " WHERE job_id = ? AND state = 'pending')"
+                               " RETURNING " SHARD_COLS);
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)job_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_shard(st, out);
+        rc = sqlite3_step(st);
+    } else if (rc == SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return LZR_ENOTFOUND;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
+                      uint64_t expiry_us)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?1,"
+                               " lease_expiry_us = ?2 WHERE job_id = ?3 AND idx = ?4 AND"
+                               " (state = 'pending' OR (state = 'leased' AND lease_owner = ?1))");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 4, idx);
+    int rc = run(st);
+    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
+        return LZR_ENOTFOUND;
+    return rc;
+}
+
+int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'done', lease_owner = '',"
+                               " lease_expiry_us = 0 WHERE job_id = ? AND idx = ?");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 2, idx);
+    int rc = run(st);
+    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
+        return LZR_ENOTFOUND;
+    return rc;
+}
+
+int store_shard_release(store_t *s, uint64_t job_id, uint32_t idx, const char *owner)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'pending', lease_owner = '',"
+                               " lease_expiry_us = 0 WHERE job_id = ? AND idx = ? AND"
+                               " state = 'leased' AND lease_owner = ?");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 2, idx);
+    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+    int rc = run(st);
+    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
+        return LZR_ENOTFOUND;
+    return rc;
+}
+
+int store_shards_expire(store_t *s, uint64_t now_us, int *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'pending', lease_owner = '',"
+                               " lease_expiry_us = 0 WHERE state = 'leased' AND"
+                               " lease_expiry_us < ?");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)now_us);
+    int rc = run(st);
+    if (rc == LZR_OK)
+        *n = sqlite3_changes(s->db);
+    return rc;
+}
+
+int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t *leased,
+                       uint32_t *done)
+{
+    *pending = *leased = *done = 0;
+    sqlite3_stmt *st =
+        prep(s, "SELECT state, count(*) FROM shards WHERE job_id = ? GROUP BY state");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(st, 0);
+        uint32_t c = (uint32_t)sqlite3_column_int64(st, 1);
+        if (!state)
+            continue;
+        if (strcmp(state, "pending") == 0)
+            *pending = c;
+        else if (strcmp(state, "leased") == 0)
+            *leased = c;
+        else
+            *done = c;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+uint64_t store_positions_done(store_t *s, uint64_t job_id)
+{
+    sqlite3_stmt *st = prep(s, "SELECT total(pos_end - pos_begin) FROM shards"
+                               " WHERE job_id = ? AND state = 'done'");
+    uint64_t n = 0;
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (uint64_t)sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32_t scan_ip,
+                        const char *fresh_ips, const char *iface, const char *version,
+                        uint64_t now_us)
+{
+    char ip[16];
+    snprintf(ip, sizeof ip, "%u.%u.%u.%u", scan_ip >> 24, (scan_ip >> 16) & 255,
+             (scan_ip >> 8) & 255, scan_ip & 255);
+    sqlite3_stmt *st = prep(s, "INSERT INTO workers (name, pubkey, scan_ip, fresh_ips, iface,"
+                               " version, first_seen_us, last_seen_us) VALUES (?,?,?,?,?,?,?,?)"
+                               " ON CONFLICT (name) DO UPDATE SET pubkey = excluded.pubkey,"
+                               " scan_ip = excluded.scan_ip, fresh_ips = excluded.fresh_ips,"
+                               " iface = excluded.iface, version = excluded.version,"
+                               " last_seen_us = excluded.last_seen_us");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, pubkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ip, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, fresh_ips, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, iface, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)now_us);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)now_us);
+    return run(st);
+}
+
+int store_worker_seen(store_t *s, const char *name, uint64_t now_us)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE workers SET last_seen_us = ? WHERE name = ?");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)now_us);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    return run(st);
+}
+
+int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
+                    const lzr_record_t *recs, size_t n, char *err, size_t errlen)
+{
+    if (exec(s, "BEGIN IMMEDIATE")) {
+        snprintf(err, errlen, "cannot begin a transaction: %s", sqlite3_errmsg(s->db));
+        return LZR_EDB;
+    }
+    /* A service result is evidence a later, unluckier scan must not erase. */
+    sqlite3_stmt *res = prep(
+        s, "INSERT INTO results (job_id, ip, port, class, protocol, handshake, handshakes_tried,"
+           " window, ttl_synack, ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data,"
+           " source_ip, worker, shard) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+           " ON CONFLICT (job_id, ip, port) DO UPDATE SET class = excluded.class,"
+           " protocol = excluded.protocol, handshake = excluded.handshake,"
+           " handshakes_tried = excluded.handshakes_tried, window = excluded.window,"
+           " ttl_synack = excluded.ttl_synack, ttl_last = excluded.ttl_last,"
+           " synack_retransmits = excluded.synack_retransmits, acked_data = excluded.acked_data,"
+           " rtt_us = excluded.rtt_us, ts_us = excluded.ts_us, data = excluded.data,"
+           " source_ip = excluded.source_ip, worker = excluded.worker, shard = excluded.shard"
+           " WHERE excluded.class = 'service' OR results.class <> 'service'");
+    sqlite3_stmt *con = prep(s, "INSERT INTO contacts (job_id, source_ip, ip, first_us)"
+                                " VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
+    int rc = res && con ? LZR_OK : LZR_EDB;
+    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
+        const lzr_record_t *r = &recs[i];
+        sqlite3_reset(res);
+        sqlite3_bind_int64(res, 1, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(res, 2, r->ip);
+        sqlite3_bind_int64(res, 3, r->port);
+        sqlite3_bind_text(res, 4, record_class_name(r->cls), -1, SQLITE_STATIC);
+        sqlite3_bind_text(res, 5, r->protocol, -1, SQLITE_STATIC);
+        sqlite3_bind_text(res, 6, r->handshake, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(res, 7, r->handshakes_tried);
+        sqlite3_bind_int64(res, 8, r->window);
+        sqlite3_bind_int64(res, 9, r->ttl_synack);
+        sqlite3_bind_int64(res, 10, r->ttl_last);
+        sqlite3_bind_int64(res, 11, r->synack_retransmits);
+        sqlite3_bind_int(res, 12, r->acked_data);
+        sqlite3_bind_int64(res, 13, r->rtt_us);
+        sqlite3_bind_int64(res, 14, (sqlite3_int64)r->ts_us);
+        sqlite3_bind_blob(res, 15, r->data, r->data_len <= LZR_DATA_MAX ? r->data_len : 0,
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(res, 16, r->source_ip);
+        sqlite3_bind_text(res, 17, worker, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(res, 18, shard);
+        if (sqlite3_step(res) != SQLITE_DONE) {
+            rc = LZR_EDB;
+            break;
+        }
+        sqlite3_reset(con);
+        sqlite3_bind_int64(con, 1, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(con, 2, r->source_ip);
+        sqlite3_bind_int64(con, 3, r->ip);
+        sqlite3_bind_int64(con, 4, (sqlite3_int64)r->ts_us);
+        if (sqlite3_step(con) != SQLITE_DONE)
+            rc = LZR_EDB;
+    }
+    if (rc != LZR_OK)
+        snprintf(err, errlen, "cannot store %zu results: %s", n, sqlite3_errmsg(s->db));
+    sqlite3_finalize(res);
+    sqlite3_finalize(con);
+    if (rc == LZR_OK && exec(s, "COMMIT") != LZR_OK) {
+        snprintf(err, errlen, "cannot commit %zu results: %s", n, sqlite3_errmsg(s->db));
+        rc = LZR_EDB;
+    }
+    if (rc != LZR_OK)
+        exec(s, "ROLLBACK");
+    return rc;
+}
+
+uint64_t store_result_count(store_t *s, uint64_t job_id)
+{
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM results WHERE job_id = ?");
+    uint64_t n = 0;
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                       store_result_fn fn, void *ctx)
+{
+    sqlite3_stmt *st =
+        prep(s, "SELECT ip, port, class, protocol, handshake, handshakes_tried, window, ttl_synack,"
+                " ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data, source_ip, worker"
+                " FROM results WHERE job_id = ?1 AND (?2 IS NULL OR class = ?2) AND"
+                " (?3 IS NULL OR protocol = ?3) ORDER BY ip, port");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    if (cls)
+        sqlite3_bind_text(st, 2, cls, -1, SQLITE_STATIC);
+    if (protocol)
+        sqlite3_bind_text(st, 3, protocol, -1, SQLITE_STATIC);
+    int rc, ret = LZR_OK;
+    lzr_record_t r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        r.ip = (uint32_t)sqlite3_column_int64(st, 0);
+        r.port = (uint16_t)sqlite3_column_int64(st, 1);
+        const char *c = (const char *)sqlite3_column_text(st, 2);
+        if (!c || record_class_parse(c, &r.cls) != LZR_OK)
+            r.cls = CLASS_SILENT;
+        copy_col(r.protocol, sizeof r.protocol, st, 3);
+        copy_col(r.handshake, sizeof r.handshake, st, 4);
+        r.handshakes_tried = (uint8_t)sqlite3_column_int(st, 5);
+        r.window = (uint16_t)sqlite3_column_int(st, 6);
+        r.ttl_synack = (uint8_t)sqlite3_column_int(st, 7);
+        r.ttl_last = (uint8_t)sqlite3_column_int(st, 8);
+        r.synack_retransmits = (uint8_t)sqlite3_column_int(st, 9);
+        r.acked_data = sqlite3_column_int(st, 10) != 0;
+        r.rtt_us = (uint32_t)sqlite3_column_int64(st, 11);
+        r.ts_us = (uint64_t)sqlite3_column_int64(st, 12);
+        int dlen = sqlite3_column_bytes(st, 13);
+        const void *d = sqlite3_column_blob(st, 13);
+        if (d && dlen > 0 && dlen <= LZR_DATA_MAX) {
+            memcpy(r.data, d, (size_t)dlen);
+            r.data_len = (uint16_t)dlen;
+        }
+        r.source_ip = (uint32_t)sqlite3_column_int64(st, 14);
+        const char *w = (const char *)sqlite3_column_text(st, 15);
+        ret = fn(ctx, &r, w ? w : "");
+        if (ret)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (ret)
+        return ret;
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}

@@ -1,0 +1,133 @@
+/*
+ * store: the coordinator's only state, an SQLite database in WAL mode (schema in docs/schema.md,
+ * versioned with PRAGMA user_version). It holds jobs (with the job file's text, seed and cookie
+ * key, so a restarted coordinator rebuilds every spec), their shards and leases, the workers
+ * seen, the results, and tables for later multi-vantage work (verdicts, contacts). Each call is
+ * one transaction; a batch of results is stored all or nothing, and storing the same (job, ip,
+ * port) again updates the row instead of adding one. A store handle belongs to one thread.
+ */
+#ifndef LZR_STORE_H
+#define LZR_STORE_H
+
+#include "common/permutation.h"
+#include "common/record.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store_t;
+
+typedef enum { SHARD_PENDING, SHARD_LEASED, SHARD_DONE } shard_state_t;
+
+typedef struct store_job {
+    uint64_t id;
+    char name[64];
+    char state[16]; /* waiting, running, done, cancelled */
+    char filename[128];
+    char *toml; /* the job file's text; owned, freed by store_job_clear */
+    uint64_t seed;
+    char key_hex[33]; /* cookie key */
+    uint32_t rate;
+    uint32_t n_shards;
+    uint64_t size;
+    perm_params_t perm;
+    uint64_t created_us;
+    uint64_t finished_us;
+} store_job_t;
+
+typedef struct store_shard {
+    uint64_t job_id;
+    uint32_t idx;
+    uint64_t pos_begin, pos_end;
+    shard_state_t state;
+    char owner[64]; /* lease owner (worker name), "" when pending */
+    uint64_t lease_expiry_us;
+    uint32_t attempts; /* times leased */
+} store_shard_t;
+
+/* Opens (creating or upgrading) the database at path in WAL mode; NULL with a message in err
+ * when it cannot be opened or its schema is newer than this program's. */
+store_t *store_open(const char *path, char *err, size_t errlen);
+
+/* Opens an existing database read-only (for `lzr-coord results`), without writing to it. */
+store_t *store_open_readonly(const char *path, char *err, size_t errlen);
+
+/* Closes the database and sets *s to NULL. */
+void store_close(store_t **s);
+
+/* The message of the last SQLite error on this handle. */
+const char *store_errmsg(store_t *s);
+
+/* Adds a job and all its shards (perm_shard_range of each of n_shards) in one transaction, in
+ * state "waiting"; *id gets the new job id. */
+int store_job_insert(store_t *s, const store_job_t *job, uint64_t *id, char *err, size_t errlen);
+
+/* Reads job id into out (free out->toml with store_job_clear). LZR_ENOTFOUND when absent. */
+int store_job_get(store_t *s, uint64_t id, store_job_t *out);
+
+/* Frees what store_job_get allocated inside j. */
+void store_job_clear(store_job_t *j);
+
+/* Ids of all jobs (state NULL) or of jobs in one state, ascending, in a malloc'd array. */
+int store_job_ids(store_t *s, const char *state, uint64_t **ids, size_t *n);
+
+/* Sets a job's state; "done" and "cancelled" also stamp finished_us. Cancelling returns every
+ * leased or pending shard's lease to nobody. */
+int store_job_set_state(store_t *s, uint64_t id, const char *state);
+
+/* Leases the lowest pending shard of job to owner until expiry_us. LZR_ENOTFOUND when no
+ * shard is pending. */
+int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint64_t expiry_us,
+                           store_shard_t *out);
+
+/* Extends owner's lease of a shard, or takes a pending one back (a worker that kept scanning
+ * through a coordinator restart). LZR_ENOTFOUND when the shard is done or someone else's. */
+int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
+                      uint64_t expiry_us);
+
+/* Marks a shard done (whoever held it). Returns LZR_OK, or LZR_ENOTFOUND for no such shard. */
+int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx);
+
+/* Puts a shard back to pending if owner holds it. */
+int store_shard_release(store_t *s, uint64_t job_id, uint32_t idx, const char *owner);
+
+/* Returns every lease whose expiry is before now_us to the pool; *n gets how many. */
+int store_shards_expire(store_t *s, uint64_t now_us, int *n);
+
+/* Reads one shard. */
+int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *out);
+
+/* Counts a job's shards per state. */
+int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t *leased,
+                       uint32_t *done);
+
+/* Sum of pos_end − pos_begin over a job's done shards. */
+uint64_t store_positions_done(store_t *s, uint64_t job_id);
+
+/* Records a worker's registration (name, key, addresses) or refreshes it. */
+int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32_t scan_ip,
+                        const char *fresh_ips, const char *iface, const char *version,
+                        uint64_t now_us);
+
+/* Stamps a worker's last heartbeat. */
+int store_worker_seen(store_t *s, const char *name, uint64_t now_us);
+
+/* Stores n records of job (scanned by worker, shard) in one transaction: results upserted on
+ * (job, ip, port) — a service result is never replaced by a non-service one — and each
+ * (source ip, ip) noted in contacts. */
+int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
+                    const lzr_record_t *recs, size_t n, char *err, size_t errlen);
+
+/* Number of results stored for a job. */
+uint64_t store_result_count(store_t *s, uint64_t job_id);
+
+/* Calls fn for each result of job, ordered by (ip, port), optionally only those of class cls
+ * (NULL: all) and protocol (NULL: all). Stops early and returns fn's value when non-zero. */
+typedef int (*store_result_fn)(void *ctx, const lzr_record_t *r, const char *worker);
+int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                       store_result_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * Unit tests for coordinator/job: a full job file becomes the right spec, defaults apply, shards
+ * are planned from the rate, and each kind of error gives "job.toml:LINE: key: what" and no
+ * spec.
+ */
+#include "common/err.h"
+#include "coordinator/job.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static job_spec_t *parse(const char *text, char *err, size_t errlen)
+{
+    return job_parse(text, strlen(text), "job.toml", err, errlen);
+}
+
+static void test_full_file(void **state)
+{
+    (void)state;
+    const char *text = "# a lab job\n"
+                       "name = \"lab\"\n"
+                       "targets = [\"198.18.1.0/24\", \"198.18.2.1-198.18.2.10\"]\n"
+                       "exclude = \"198.18.1.0/28\"\n"
+                       "allow_reserved = [\"198.18.0.0/15\"]\n"
+                       "ports = [22, \"80,443\", \"8000-8009\"]\n"
+                       "rate = 5000\n"
+                       "seed = 1234\n"
+                       "handshakes = [\"wait\", \"http\"]\n"
+                       "timeout_ms = 3000\n"
+                       "retransmit_ms = 500\n"
+                       "acking_firewall_probes = 2\n"
+                       "report_all = true\n"
+                       "shards = 7\n"
+                       "[vantage]\n"
+                       "min_workers = 2\n"
+                       "verify = true\n";
+    char err[512] = "";
+    job_spec_t *j = parse(text, err, sizeof err);
+    assert_non_null(j);
+    assert_string_equal(j->name, "lab");
+    assert_int_equal(j->n_targets, 2);
+    assert_string_equal(j->targets[1], "198.18.2.1-198.18.2.10");
+    assert_int_equal(j->n_exclude, 1);
+    assert_int_equal(j->n_allow_reserved, 1);
+    assert_string_equal(j->ports_text, "22,80,443,8000-8009");
+    assert_int_equal(j->ports.n, 13);
+    assert_int_equal(j->ports.ports[0], 22);
+    assert_int_equal(j->ports.ports[12], 8009);
+    assert_int_equal(targets_count(j->set), 256 - 16 + 10);
+    assert_false(targets_contains(j->set, 0xC612010F)); /* excluded 198.18.1.15 */
+    assert_true(targets_contains(j->set, 0xC6120110));
+    assert_int_equal(j->size, (256 - 16 + 10) * 13);
+    assert_int_equal(j->rate, 5000);
+    assert_true(j->have_seed);
+    assert_int_equal(j->seed, 1234);
+    assert_string_equal(j->handshakes, "wait,http");
+    assert_int_equal(j->timeout_ms, 3000);
+    assert_int_equal(j->retransmit_ms, 500);
+    assert_int_equal(j->acking_firewall_probes, 2);
+    assert_true(j->report_all);
+    assert_int_equal(j->shards, 7);
+    assert_int_equal(j->min_workers, 2);
+    assert_true(j->verify);
+
+    perm_params_t p;
+    assert_int_equal(job_plan(j, 99, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(j->seed, 1234); /* the file's seed wins */
+    assert_int_equal(j->shards, 7);
+    assert_int_equal(p.size, j->size);
+    job_destroy(&j);
+    assert_null(j);
+}
+
+static void test_defaults_and_plan(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    job_spec_t *j =
+        parse("targets = \"1.0.0.0/16\"\nports = \"80\"\nrate = 1000\n", err, sizeof err);
+    assert_non_null(j);
+    assert_string_equal(j->name, "job");
+    assert_string_equal(j->handshakes, JOB_DEFAULT_HANDSHAKES);
+    assert_int_equal(j->timeout_ms, JOB_DEFAULT_TIMEOUT_MS);
+    assert_int_equal(j->min_workers, 1);
+    assert_false(j->have_seed);
+    assert_false(j->report_all);
+    perm_params_t p;
+    assert_int_equal(job_plan(j, 77, &p, err, sizeof err), LZR_OK);
+    assert_true(j->have_seed);
+    assert_int_equal(j->seed, 77);
+    /* 65536 targets at 1000/s, 10 s per shard: ceil(65536 / 10000) = 7 shards. */
+    assert_int_equal(j->shards, 7);
+    job_destroy(&j);
+
+    /* A tiny job is one shard, and asked-for shards are capped by the cycle length. */
+    j = parse("targets = \"1.0.0.1\"\nports = \"80\"\nshards = 50\n", err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(job_plan(j, 1, &p, err, sizeof err), LZR_OK);
+    assert_true(j->shards <= perm_cycle_len(&p));
+    assert_true(j->shards >= 1);
+    job_destroy(&j);
+}
+
+/* Each case: a file, and the exact beginning of the message it must produce. */
+static const struct {
+    const char *text;
+    const char *msg;
+} bad_files[] = {
+    {"targets = \"1.0.0.1\"\nports = \"80\"\nbogus = 1\n", "job.toml:3: bogus: unknown key"},
+    {"targets = \"1.0.0.1\"\nports = \"80\"\n[vantage]\nmin_workerz = 2\n",
+     "job.toml:4: vantage.min_workerz: unknown key"},
+    {"targets = \"1.0.0.1\"\nports = \"80\"\nrate = \"fast\"\n",
+     "job.toml:3: rate: expected type integer, got string"},
+    {"targets = \"1.0.0.1\"\nports = \"80\"\nrate = 0\n",
+     "job.toml:3: rate: 0 is out of range (1-100000000)"},
+    {"targets = \"1.0.0.1\"\nports = \"80,70000\"\n", "job.toml:2: ports: "},
+    {"targets = \"1.0.0.1\"\nports = [\n  80,\n  0,\n]\n",
+     "job.toml:4: ports: \"0\" is not a port (1-65535)"},
+    {"ports = \"80\"\n", "job.toml: targets: required key is missing"},
+    {"targets = \"1.0.0.1\"\n", "job.toml: ports: required key is missing"},
+    {"ports = \"80\"\ntargets = [\"1.0.0.1\", \"1.0.0.0/33\"]\n", "job.toml:2: targets: "},
+    {"ports = \"80\"\ntargets = \"198.18.0.0/24\"\n", "job.toml:2: targets: "},
+    {"ports = \"80\"\ntargets = \"1.0.0.0/30\"\nexclude = \"1.0.0.0/24\"\n",
+     "job.toml:2: targets: "},
+    {"ports = \"80\"\ntargets = []\n", "job.toml:2: targets: the list is empty"},
+    {"ports = \"80\"\ntargets = [\"1.0.0.1\", 5]\n",
+     "job.toml:2: targets: entry 2 is a integer, not a string"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\ntimeout_ms = 100\nretransmit_ms = 200\n",
+     "job.toml:4: retransmit_ms: 200 is longer than timeout_ms (100)"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nhandshakes = \"http,,tls\"\n",
+     "job.toml:3: handshakes: "},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nname = \"\"\n", "job.toml:3: name: must be"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nshards = 0\n", "job.toml:3: shards: 0 is out"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\n[vantage]\nverify = 1\n",
+     "job.toml:4: vantage.verify: expected type boolean"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nseed = -1\n", "job.toml:3: seed: -1 is out"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nrate = 1.5\n", "job.toml:3:"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nports = \"81\"\n", "job.toml:3:"},
+};
+
+static void test_errors(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
+        char err[512] = "";
+        job_spec_t *j = parse(bad_files[i].text, err, sizeof err);
+        if (j || strncmp(err, bad_files[i].msg, strlen(bad_files[i].msg)) != 0)
+            fail_msg("case %zu: got %s \"%s\", want \"%s…\"", i, j ? "a spec and" : "", err,
+                     bad_files[i].msg);
+    }
+}
+
+static void test_reserved_lifted(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    job_spec_t *j = parse("ports = \"80\"\ntargets = \"198.18.0.0/24\"\n"
+                          "allow_reserved = \"198.18.0.0/15\"\n",
+                          err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(targets_count(j->set), 256);
+    job_destroy(&j);
+}
+
+static void test_load_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lzr-job-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/scan.toml", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("targets = \"1.1.0.0/24\"\nports = \"80\"\nrat = 5\n", f);
+    fclose(f);
+    char err[512] = "";
+    char *text = NULL;
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_null(text);
+    assert_non_null(strstr(err, "scan.toml:3: rat: unknown key"));
+
+    f = fopen(path, "w");
+    fputs("targets = \"1.1.0.0/24\"\nports = \"80\"\n", f);
+    fclose(f);
+    job_spec_t *j = job_load(path, &text, err, sizeof err);
+    assert_non_null(j);
+    assert_non_null(text);
+    assert_string_equal(text, "targets = \"1.1.0.0/24\"\nports = \"80\"\n");
+    free(text);
+    job_destroy(&j);
+    assert_null(job_load("/nonexistent/x.toml", NULL, err, sizeof err));
+    assert_non_null(strstr(err, "No such file"));
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_file), cmocka_unit_test(test_defaults_and_plan),
+        cmocka_unit_test(test_errors),    cmocka_unit_test(test_reserved_lifted),
+        cmocka_unit_test(test_load_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
