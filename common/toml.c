@@ -787,6 +787,11 @@ static toml_value_t *parse_value(parser_t *ps, int depth)
     return parse_token(ps);
 }
 
+static const char *article(toml_type_t t)
+{
+    return t == TOML_ARRAY || t == TOML_INT ? "an" : "a";
+}
+
 /* ---- statements ------------------------------------------------------------------------ */
 
 /* [a.b.c]: walks from the root, creating missing parents as implicit tables, and defines the
@@ -826,8 +831,8 @@ static bool parse_header(parser_t *ps)
             if (!table_add(ps, t, key, v))
                 break;
         } else if (v->type != TOML_TABLE) {
-            fail_at(ps, k.line[i], k.col[i], "'%s' is already a%s %s (line %d), not a table",
-                    key_name(&k, i + 1, name, sizeof(name)), v->type == TOML_ARRAY ? "n" : "",
+            fail_at(ps, k.line[i], k.col[i], "'%s' is already %s %s (line %d), not a table",
+                    key_name(&k, i + 1, name, sizeof(name)), article(v->type),
                     toml_type_name(v->type), v->line);
             ok = false;
         } else if (last) {
@@ -881,8 +886,8 @@ static bool parse_keyval(parser_t *ps)
             if (!table_add(ps, t, key, v))
                 break;
         } else if (v->type != TOML_TABLE) {
-            fail_at(ps, k.line[i], k.col[i], "'%s' is already a%s %s (line %d), not a table",
-                    key_name(&k, i + 1, name, sizeof(name)), v->type == TOML_ARRAY ? "n" : "",
+            fail_at(ps, k.line[i], k.col[i], "'%s' is already %s %s (line %d), not a table",
+                    key_name(&k, i + 1, name, sizeof(name)), article(v->type),
                     toml_type_name(v->type), v->line);
             ok = false;
         } else if (v->origin != ORIGIN_DOTTED) {
