@@ -1,0 +1,357 @@
+/*
+ * Unit tests for coordinator/store on a real SQLite file in a temporary directory: schema and
+ * WAL mode, jobs and shards tiling the permutation, leases (next, renew, expire, release),
+ * idempotent result batches, and reading everything back after reopening.
+ */
+#include "common/err.h"
+#include "coordinator/store.h"
+
+#include <setjmp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    store_t *s;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/lzr-store-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/lzr.db", f->dir);
+    char err[256];
+    f->s = store_open(f->path, err, sizeof err);
+    if (!f->s)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    store_close(&f->s);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    free(f);
+    return 0;
+}
+
+static uint64_t add_job(store_t *s, uint64_t size, uint32_t shards)
+{
+    store_job_t j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.name, sizeof j.name, "t");
+    snprintf(j.filename, sizeof j.filename, "job.toml");
+    j.toml = "targets = \"1.2.3.0/24\"\nports = \"80\"\n";
+    j.seed = 9;
+    snprintf(j.key_hex, sizeof j.key_hex, "00112233445566778899aabbccddeeff");
+    j.rate = 100;
+    j.n_shards = shards;
+    j.size = size;
+    assert_int_equal(perm_init(&j.perm, size, 9), LZR_OK);
+    j.created_us = 1;
+    uint64_t id = 0;
+    char err[256];
+    assert_int_equal(store_job_insert(s, &j, &id, err, sizeof err), LZR_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_schema_and_wal(void **state)
+{
+    fixture_t *f = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(st);
+    const char *tables[] = {"jobs", "shards", "workers", "results", "verdicts", "contacts"};
+    for (size_t i = 0; i < 6; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        sqlite3_finalize(st);
+    }
+    /* A database from a newer lzr is refused. */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    store_t *s2 = store_open(f->path, err, sizeof err);
+    assert_null(s2);
+    assert_non_null(strstr(err, "schema version 99"));
+    assert_null(store_open_readonly(f->path, err, sizeof err));
+}
+
+static void test_job_and_shards(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 4);
+    store_job_t j;
+    assert_int_equal(store_job_get(f->s, id, &j), LZR_OK);
+    assert_string_equal(j.state, "waiting");
+    assert_string_equal(j.key_hex, "00112233445566778899aabbccddeeff");
+    assert_string_equal(j.toml, "targets = \"1.2.3.0/24\"\nports = \"80\"\n");
+    assert_int_equal(j.n_shards, 4);
+    assert_int_equal(j.seed, 9);
+    perm_params_t p;
+    perm_init(&p, 1000, 9);
+    assert_int_equal(j.perm.prime, p.prime);
+    assert_int_equal(j.perm.generator, p.generator);
+    assert_int_equal(j.perm.start, p.start);
+    store_job_clear(&j);
+    assert_int_equal(store_job_get(f->s, id + 1, &j), LZR_ENOTFOUND);
+
+    /* Shards tile [0, cycle length) without gaps. */
+    uint64_t next = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        store_shard_t sh;
+        assert_int_equal(store_shard_get(f->s, id, i, &sh), LZR_OK);
+        assert_int_equal(sh.pos_begin, next);
+        assert_true(sh.pos_end > sh.pos_begin);
+        assert_int_equal(sh.state, SHARD_PENDING);
+        next = sh.pos_end;
+    }
+    assert_int_equal(next, perm_cycle_len(&p));
+
+    uint64_t *ids;
+    size_t n;
+    assert_int_equal(store_job_ids(f->s, "waiting", &ids, &n), LZR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ids[0], id);
+    free(ids);
+    assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
+    assert_int_equal(store_job_ids(f->s, "waiting", &ids, &n), LZR_OK);
+    assert_int_equal(n, 0);
+    free(ids);
+    assert_int_equal(store_job_set_state(f->s, 999, "running"), LZR_ENOTFOUND);
+}
+
+static void test_leases(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 3);
+    store_shard_t a, b, c, d;
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 100, &a), LZR_OK);
+    assert_int_equal(a.idx, 0);
+    assert_int_equal(a.state, SHARD_LEASED);
+    assert_string_equal(a.owner, "w1");
+    assert_int_equal(a.attempts, 1);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", 100, &b), LZR_OK);
+    assert_int_equal(b.idx, 1);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 300, &c), LZR_OK);
+    assert_int_equal(c.idx, 2);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 100, &d), LZR_ENOTFOUND);
+
+    /* Only the owner renews. */
+    assert_int_equal(store_shard_renew(f->s, id, 0, "w2", 500), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_renew(f->s, id, 0, "w1", 500), LZR_OK);
+    uint32_t p, l, dn;
+    assert_int_equal(store_shard_counts(f->s, id, &p, &l, &dn), LZR_OK);
+    assert_int_equal(p, 0);
+    assert_int_equal(l, 3);
+
+    /* At t=200, w2's lease (100) expired; w1's (500 and 300) not. */
+    int expired;
+    assert_int_equal(store_shards_expire(f->s, 200, &expired), LZR_OK);
+    assert_int_equal(expired, 1);
+    assert_int_equal(store_shard_get(f->s, id, 1, &b), LZR_OK);
+    assert_int_equal(b.state, SHARD_PENDING);
+    assert_string_equal(b.owner, "");
+    /* A pending shard can be taken back by renewing (a worker after a coordinator restart). */
+    assert_int_equal(store_shard_renew(f->s, id, 1, "w2", 900), LZR_OK);
+    assert_int_equal(store_shard_release(f->s, id, 1, "w1"), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_release(f->s, id, 1, "w2"), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 100, &d), LZR_OK);
+    assert_int_equal(d.idx, 1);
+    assert_int_equal(d.attempts, 2);
+
+    assert_int_equal(store_shard_done(f->s, id, 0), LZR_OK);
+    assert_int_equal(store_shard_done(f->s, id, 7), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_renew(f->s, id, 0, "w1", 900), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_counts(f->s, id, &p, &l, &dn), LZR_OK);
+    assert_int_equal(dn, 1);
+    assert_int_equal(l, 2);
+    store_shard_t s0;
+    store_shard_get(f->s, id, 0, &s0);
+    assert_int_equal(store_positions_done(f->s, id), s0.pos_end - s0.pos_begin);
+
+    /* Cancelling frees every lease. */
+    assert_int_equal(store_job_set_state(f->s, id, "cancelled"), LZR_OK);
+    assert_int_equal(store_shard_counts(f->s, id, &p, &l, &dn), LZR_OK);
+    assert_int_equal(l, 0);
+    assert_int_equal(p, 2);
+    store_job_t j;
+    assert_int_equal(store_job_get(f->s, id, &j), LZR_OK);
+    assert_string_equal(j.state, "cancelled");
+    assert_true(j.finished_us > 0);
+    store_job_clear(&j);
+}
+
+static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char *proto)
+{
+    lzr_record_t r;
+    memset(&r, 0, sizeof r);
+    r.ip = ip;
+    r.port = port;
+    r.source_ip = 0xC6120101;
+    r.cls = cls;
+    snprintf(r.protocol, sizeof r.protocol, "%s", proto);
+    r.ttl_synack = 64;
+    r.window = 1000;
+    r.ts_us = 5;
+    r.data_len = 3;
+    memcpy(r.data, "SSH", 3);
+    return r;
+}
+
+typedef struct collected {
+    lzr_record_t r[16];
+    char worker[16][16];
+    size_t n;
+} collected_t;
+
+static int collect(void *ctx, const lzr_record_t *r, const char *worker)
+{
+    collected_t *c = ctx;
+    if (c->n < 16) {
+        c->r[c->n] = *r;
+        snprintf(c->worker[c->n], sizeof c->worker[0], "%s", worker);
+        c->n++;
+    }
+    return 0;
+}
+
+static void test_batches(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 2);
+    lzr_record_t b1[3] = {rec(0x01020304, 22, CLASS_SERVICE, "ssh"),
+                          rec(0x01020304, 80, CLASS_ZERO_WINDOW, ""),
+                          rec(0x01020305, 22, CLASS_SERVICE, "unknown")};
+    char err[256];
+    assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 3, err, sizeof err), LZR_OK);
+    /* Re-sent batch: no new rows. */
+    assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 3, err, sizeof err), LZR_OK);
+    assert_int_equal(store_result_count(f->s, id), 3);
+    /* Re-scan by another worker: a later non-service result does not erase a service; a
+     * later service replaces a non-service. */
+    lzr_record_t b2[2] = {rec(0x01020304, 22, CLASS_LOST_AFTER_SYNACK, ""),
+                          rec(0x01020304, 80, CLASS_SERVICE, "http")};
+    b2[0].source_ip = b2[1].source_ip = 0xC6120201;
+    assert_int_equal(store_put_batch(f->s, id, 0, "w2", b2, 2, err, sizeof err), LZR_OK);
+    assert_int_equal(store_result_count(f->s, id), 3);
+
+    collected_t c = {0};
+    assert_int_equal(store_results_each(f->s, id, NULL, NULL, collect, &c), LZR_OK);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.r[0].port, 22);
+    assert_int_equal(c.r[0].cls, CLASS_SERVICE);
+    assert_string_equal(c.r[0].protocol, "ssh");
+    assert_string_equal(c.worker[0], "w1");
+    assert_int_equal(c.r[0].data_len, 3);
+    assert_memory_equal(c.r[0].data, "SSH", 3);
+    assert_int_equal(c.r[1].port, 80);
+    assert_int_equal(c.r[1].cls, CLASS_SERVICE);
+    assert_string_equal(c.r[1].protocol, "http");
+    assert_string_equal(c.worker[1], "w2");
+    assert_int_equal(c.r[1].source_ip, 0xC6120201);
+
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_results_each(f->s, id, "service", "unknown", collect, &c), LZR_OK);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.r[0].ip, 0x01020305);
+
+    /* Contacts: (source, target) pairs, once each. */
+    sqlite3 *db;
+    sqlite3_open(f->path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM contacts WHERE job_id = ?", -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* Reopen read-only: the same rows. */
+    store_t *ro = store_open_readonly(f->path, err, sizeof err);
+    assert_non_null(ro);
+    assert_int_equal(store_result_count(ro, id), 3);
+    store_close(&ro);
+}
+
+static void test_batch_atomic(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 1);
+    /* A trigger makes the third insert fail: the batch leaves no row behind; without the
+     * trigger the same batch commits whole. */
+    sqlite3 *db;
+    sqlite3_open(f->path, &db);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER boom BEFORE INSERT ON results WHEN NEW.port = 3"
+                                  " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    lzr_record_t b[3] = {rec(1, 1, CLASS_CLOSED, ""), rec(2, 2, CLASS_CLOSED, ""),
+                         rec(3, 3, CLASS_CLOSED, "")};
+    char err[256] = "";
+    assert_int_equal(store_put_batch(f->s, id, 0, "w", b, 3, err, sizeof err), LZR_EDB);
+    assert_non_null(strstr(err, "boom"));
+    assert_int_equal(store_result_count(f->s, id), 0);
+    assert_int_equal(sqlite3_exec(db, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_put_batch(f->s, id, 0, "w", b, 3, err, sizeof err), LZR_OK);
+    assert_int_equal(store_result_count(f->s, id), 3);
+    /* Workers. */
+    assert_int_equal(
+        store_worker_upsert(f->s, "w1", "KEY", 0xC6120102, "198.18.1.3", "eth0", "0.1", 10),
+        LZR_OK);
+    assert_int_equal(store_worker_upsert(f->s, "w1", "KEY", 0xC6120104, "", "eth1", "0.1", 20),
+                     LZR_OK);
+    assert_int_equal(store_worker_seen(f->s, "w1", 30), LZR_OK);
+    sqlite3_open(f->path, &db);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT scan_ip, first_seen_us, last_seen_us FROM workers", -1, &st,
+                       NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "198.18.1.4");
+    assert_int_equal(sqlite3_column_int(st, 1), 10);
+    assert_int_equal(sqlite3_column_int(st, 2), 30);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schema_and_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_job_and_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
