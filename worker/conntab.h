@@ -29,7 +29,8 @@ conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport);
 /* Removes c (returned by insert or lookup) and returns its slot to the pool. */
 void conntab_remove(conntab_t *t, conn_t *c);
 
-/* The stable id of c, in [0, capacity), and the entry of an id. */
+/* The stable id of c, in [0, capacity), and the entry of an id (NULL when no live entry has that
+ * id, e.g. after its removal). */
 uint32_t conntab_id(const conntab_t *t, const conn_t *c);
 conn_t *conntab_get(const conntab_t *t, uint32_t id);
 

@@ -49,9 +49,11 @@ typedef struct pkt_in {
  * length, or 0 when it does not fit. */
 size_t packet_build(uint8_t *frame, size_t cap, const pkt_out_t *p);
 
-/* Parses a captured frame of the given pcap link type (DLT_EN10MB, DLT_RAW or DLT_LINUX_SLL)
- * holding IPv4/TCP into out. Returns LZR_OK, or LZR_EPARSE for anything else or anything
- * malformed (bad lengths, IP fragments, not TCP). Checksums are not verified. */
+/* Parses a captured frame of the given pcap link type (DLT_EN10MB with at most one VLAN tag,
+ * DLT_RAW as 12 or 14, LINKTYPE_RAW 101, DLT_IPV4, DLT_LINUX_SLL or DLT_LINUX_SLL2) holding
+ * IPv4/TCP into out. Returns LZR_OK, or LZR_EPARSE for anything else or anything malformed (bad
+ * lengths, IP fragments, not TCP). The payload ends where the IP total length says (link padding
+ * is not payload). Checksums are not verified. */
 int packet_parse(const uint8_t *frame, size_t len, int linktype, pkt_in_t *out);
 
 #endif

@@ -283,6 +283,21 @@ static void test_vlan_tagged(void **state)
     assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
     assert_matches(&in, &p);
 
+    /* The 802.1ad TPID is read the same way. */
+    size_t m = build_vlan(f, &p, 0x88a8);
+    assert_int_equal(parse_exact(f, m, DLT_EN10MB, &in), LZR_OK);
+    assert_matches(&in, &p);
+
+    /* Two stacked tags: only one is unwrapped, and 0x8100 inside is not IPv4. */
+    uint8_t g[PACKET_MAX_FRAME + 8];
+    memcpy(g, f, 16);
+    g[16] = 0x81;
+    g[17] = 0x00;
+    g[18] = 0x00;
+    g[19] = 7;
+    memcpy(g + 20, f + 16, m - 16);
+    assert_int_equal(parse_exact(g, m + 4, DLT_EN10MB, &in), LZR_EPARSE);
+
     /* A tag carrying something other than IPv4 is rejected. */
     f[16] = 0x86;
     f[17] = 0xdd;
@@ -330,6 +345,20 @@ static void test_raw_and_sll(void **state)
     g[14] = 0x86;
     g[15] = 0xdd;
     assert_int_equal(parse_exact(g, m, DLT_LINUX_SLL, &in), LZR_EPARSE);
+
+    /* SLL2: protocol first, then reserved, interface index, ARPHRD, type, address length and 8
+     * address bytes: 20 bytes in all. */
+    memset(g, 0, 20);
+    g[0] = 0x08;
+    g[7] = 3; /* interface 3 */
+    g[9] = 1; /* ARPHRD_ETHER */
+    g[11] = 6;
+    memcpy(g + 12, mac_b, 6);
+    memcpy(g + 20, f + 14, n - 14);
+    assert_int_equal(parse_exact(g, n - 14 + 20, DLT_LINUX_SLL2, &in), LZR_OK);
+    assert_matches(&in, &p);
+    for (size_t k = 0; k < n - 14 + 20; k++)
+        assert_int_equal(parse_exact(g, k, DLT_LINUX_SLL2, &in), LZR_EPARSE);
 
     /* An Ethernet frame read as raw IP starts with a MAC, not version 4. */
     assert_int_equal(parse_exact(f, n, DLT_RAW, &in), LZR_EPARSE);
