@@ -1,0 +1,412 @@
+/*
+ * scan: `lzr-worker scan`, one worker scanning on its own. It turns the command line into an
+ * engine_config_t (targets, ports, handshakes, rate, cookie key, the whole permutation as one
+ * shard), checks that the host lets it scan, runs the engine, writes one JSON line per record
+ * and reports progress and the per-class counts on stderr.
+ */
+#include "worker/scan.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "worker/engine.h"
+#include "worker/firewall.h"
+#include "worker/netif.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_HANDSHAKES "wait,tls,http,dns,pptp"
+
+typedef struct scan_out {
+    FILE *out;
+    bool progress;
+    uint64_t last_sent;
+    uint64_t last_ns;
+    uint64_t start_ns;
+} scan_out_t;
+
+static volatile sig_atomic_t scan_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    scan_stop = 1;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: lzr-worker scan --iface IF --source-ip IP [--gateway-mac MAC]\n"
+               "         (--targets CIDR[,CIDR...] | --targets-file F) --ports LIST\n"
+               "         [--handshakes " DEFAULT_HANDSHAKES "] [--rate PPS] [--seed N]\n"
+               "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
+               "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
+               "         [--source-ports 40000-65535] [--manage-firewall]\n"
+               "         [--output FILE|-] [--all] [--progress]\n"
+               "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
+               "that answered (docs/output.md). See docs/worker.md.\n");
+}
+
+static void emit_json(void *ctx, const lzr_record_t *r)
+{
+    scan_out_t *o = ctx;
+    char line[4096];
+    size_t n = record_to_json(r, line, sizeof line);
+    if (n) {
+        line[n] = '\n';
+        fwrite(line, 1, n + 1, o->out);
+    }
+}
+
+static void on_tick(void *ctx, const engine_stats_t *s)
+{
+    scan_out_t *o = ctx;
+    uint64_t now = mono_ns();
+    double dt = (double)(now - o->last_ns) / 1e9;
+    double pps = dt > 0 ? (double)(s->syns - o->last_sent) / dt : 0;
+    o->last_ns = now;
+    o->last_sent = s->syns;
+    fflush(o->out);
+    if (!o->progress)
+        return;
+    double elapsed = (double)(now - o->start_ns) / 1e9;
+    double left =
+        s->targets_total > s->targets_done ? (double)(s->targets_total - s->targets_done) : 0;
+    double overall = elapsed > 0 ? (double)s->targets_done / elapsed : 0;
+    fprintf(stderr,
+            "lzr-worker: sent %llu, %.0f probes/s, hits %llu, in flight %llu, invalid %llu, "
+            "pcap drops %llu, ETA %.0fs\n",
+            (unsigned long long)s->syns, pps, (unsigned long long)s->hits,
+            (unsigned long long)s->in_flight, (unsigned long long)s->invalid,
+            (unsigned long long)s->pcap_drops, overall > 0 ? left / overall : 0);
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v > UINT32_MAX) {
+        fprintf(stderr, "lzr-worker scan: %s: \"%s\" is not a number\n", opt, s);
+        return LZR_EPARSE;
+    }
+    *out = (uint32_t)v;
+    return LZR_OK;
+}
+
+int scan_parse_source_ports(const char *s, uint16_t *lo, uint16_t *hi)
+{
+    unsigned a, b;
+    char tail;
+    if (sscanf(s, "%u-%u%c", &a, &b, &tail) != 2 || a < 1024 || b > 65535 || a > b)
+        return LZR_EPARSE;
+    *lo = (uint16_t)a;
+    *hi = (uint16_t)b;
+    return LZR_OK;
+}
+
+/* Adds every non-comment line of path to the allow list. */
+static int read_targets_file(targets_t *t, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return LZR_EIO;
+    }
+    char line[512], sub[400];
+    int lineno = 0, rc = LZR_OK;
+    while (rc == LZR_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strspn(line, " \t") == strlen(line))
+            continue;
+        rc = targets_allow(t, line, sub, sizeof sub);
+        if (rc != LZR_OK)
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
+    }
+    fclose(f);
+    return rc;
+}
+
+int scan_main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"iface", required_argument, 0, 'i'},
+        {"source-ip", required_argument, 0, 's'},
+        {"gateway-mac", required_argument, 0, 'g'},
+        {"targets", required_argument, 0, 't'},
+        {"targets-file", required_argument, 0, 'T'},
+        {"ports", required_argument, 0, 'p'},
+        {"handshakes", required_argument, 0, 'H'},
+        {"rate", required_argument, 0, 'r'},
+        {"seed", required_argument, 0, 'S'},
+        {"exclude", required_argument, 0, 'x'},
+        {"allow-reserved", required_argument, 0, 'R'},
+        {"timeout-ms", required_argument, 0, 'w'},
+        {"retransmit-ms", required_argument, 0, 'W'},
+        {"acking-firewall-probes", required_argument, 0, 'a'},
+        {"source-ports", required_argument, 0, 'P'},
+        {"manage-firewall", no_argument, 0, 'F'},
+        {"output", required_argument, 0, 'o'},
+        {"all", no_argument, 0, 'A'},
+        {"progress", no_argument, 0, 'G'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    engine_config_t cfg = {.rate = 10000,
+                           .timeout_ms = 5000,
+                           .retransmit_ms = 1000,
+                           .sport_lo = 40000,
+                           .sport_hi = 65535};
+    const char *handshakes = DEFAULT_HANDSHAKES, *ports_spec = NULL, *output = "-";
+    const char *targets_file = NULL;
+    bool have_targets = false, manage_fw = false, have_seed = false, have_ip = false;
+    bool progress = isatty(STDERR_FILENO);
+    uint64_t seed = 0;
+    char err[1024], sub[900];
+    int rc = 2;
+    targets_t *targets = targets_new();
+    port_list_t ports = {0};
+    FILE *out = NULL;
+    if (!targets) {
+        fprintf(stderr, "lzr-worker scan: out of memory\n");
+        return 1;
+    }
+
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            snprintf(cfg.iface, sizeof cfg.iface, "%s", optarg);
+            break;
+        case 's': {
+            struct in_addr in;
+            if (inet_pton(AF_INET, optarg, &in) != 1) {
+                fprintf(stderr, "lzr-worker scan: --source-ip: \"%s\" is not an IPv4 address\n",
+                        optarg);
+                goto done;
+            }
+            cfg.source_ip = ntohl(in.s_addr);
+            have_ip = true;
+            break;
+        }
+        case 'g':
+            if (netif_parse_mac(optarg, cfg.gateway_mac) != LZR_OK) {
+                fprintf(stderr, "lzr-worker scan: --gateway-mac: \"%s\" is not a MAC address\n",
+                        optarg);
+                goto done;
+            }
+            cfg.have_gateway_mac = true;
+            break;
+        case 't':
+            if (targets_allow(targets, optarg, sub, sizeof sub) != LZR_OK) {
+                fprintf(stderr, "lzr-worker scan: --targets: %s\n", sub);
+                goto done;
+            }
+            have_targets = true;
+            break;
+        case 'T':
+            targets_file = optarg;
+            break;
+        case 'p':
+            ports_spec = optarg;
+            break;
+        case 'H':
+            handshakes = optarg;
+            break;
+        case 'r':
+            if (parse_u32("--rate", optarg, &cfg.rate) != LZR_OK)
+                goto done;
+            break;
+        case 'S': {
+            char *end;
+            errno = 0;
+            seed = strtoull(optarg, &end, 0);
+            if (errno || *end || end == optarg) {
+                fprintf(stderr, "lzr-worker scan: --seed: \"%s\" is not a number\n", optarg);
+                goto done;
+            }
+            have_seed = true;
+            break;
+        }
+        case 'x':
+            if (targets_exclude(targets, optarg, sub, sizeof sub) != LZR_OK) {
+                fprintf(stderr, "lzr-worker scan: --exclude: %s\n", sub);
+                goto done;
+            }
+            break;
+        case 'R':
+            if (targets_lift_reserved(targets, optarg, sub, sizeof sub) != LZR_OK) {
+                fprintf(stderr, "lzr-worker scan: --allow-reserved: %s\n", sub);
+                goto done;
+            }
+            break;
+        case 'w':
+            if (parse_u32("--timeout-ms", optarg, &cfg.timeout_ms) != LZR_OK)
+                goto done;
+            break;
+        case 'W':
+            if (parse_u32("--retransmit-ms", optarg, &cfg.retransmit_ms) != LZR_OK)
+                goto done;
+            break;
+        case 'a':
+            if (parse_u32("--acking-firewall-probes", optarg, &cfg.acking_firewall_probes) !=
+                LZR_OK)
+                goto done;
+            if (cfg.acking_firewall_probes > 64) {
+                fprintf(stderr, "lzr-worker scan: --acking-firewall-probes: at most 64\n");
+                goto done;
+            }
+            break;
+        case 'P':
+            if (scan_parse_source_ports(optarg, &cfg.sport_lo, &cfg.sport_hi) != LZR_OK) {
+                fprintf(stderr,
+                        "lzr-worker scan: --source-ports: \"%s\" is not LO-HI with 1024 <= LO "
+                        "<= HI <= 65535\n",
+                        optarg);
+                goto done;
+            }
+            break;
+        case 'F':
+            manage_fw = true;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'A':
+            cfg.report_all = true;
+            break;
+        case 'G':
+            progress = true;
+            break;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto done;
+        default:
+            usage(stderr);
+            goto done;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "lzr-worker scan: unexpected argument \"%s\"\n", argv[optind]);
+        goto done;
+    }
+    if (!cfg.iface[0] || !have_ip || !ports_spec || (!have_targets && !targets_file)) {
+        fprintf(stderr, "lzr-worker scan: --iface, --source-ip, --ports and --targets (or "
+                        "--targets-file) are required\n");
+        usage(stderr);
+        goto done;
+    }
+    if (targets_file && read_targets_file(targets, targets_file, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --targets-file: %s\n", err);
+        goto done;
+    }
+    if (targets_finalize(targets, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s\n", err);
+        goto done;
+    }
+    if (ports_parse(ports_spec, &ports, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --ports: %s\n", err);
+        goto done;
+    }
+    int n = handshake_list_parse(handshakes, cfg.handshakes, HANDSHAKE_MAX_LIST, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "lzr-worker scan: --handshakes: %s\n", err);
+        goto done;
+    }
+    cfg.n_handshakes = (size_t)n;
+    if (cfg.timeout_ms == 0) {
+        fprintf(stderr, "lzr-worker scan: --timeout-ms must be above 0\n");
+        goto done;
+    }
+    cfg.targets = targets;
+    cfg.ports = &ports;
+    if (!have_seed)
+        randombytes_buf(&seed, sizeof seed);
+    uint64_t size = targets_count(targets) * ports.n;
+    if (perm_init(&cfg.perm, size, seed) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %llu targets × ports is too many for one scan\n",
+                (unsigned long long)size);
+        goto done;
+    }
+    cfg.pos_begin = 0;
+    cfg.pos_end = perm_cycle_len(&cfg.perm);
+    if (cookie_key_random(&cfg.key) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: no randomness for the cookie key\n");
+        goto done;
+    }
+
+    if (manage_fw) {
+        if (firewall_install(cfg.source_ip, cfg.sport_lo, cfg.sport_hi, err, sizeof err) !=
+            LZR_OK) {
+            fprintf(stderr, "lzr-worker scan: --manage-firewall: %s\n", err);
+            goto done;
+        }
+    }
+    if (engine_preflight(&cfg, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: refusing to start: %s\n", err);
+        rc = 1;
+        goto done;
+    }
+    out = strcmp(output, "-") ? fopen(output, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
+        goto done;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    scan_out_t so = {.out = out, .progress = progress, .start_ns = mono_ns()};
+    so.last_ns = so.start_ns;
+    engine_stats_t st;
+    log_info("scanning %llu addresses × %zu ports from %s on %s, %u probes/s",
+             (unsigned long long)targets_count(targets), ports.n, targets_ntoa(cfg.source_ip, sub),
+             cfg.iface, cfg.rate);
+    if (engine_run(&cfg, emit_json, on_tick, &so, &scan_stop, &st, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s\n", err);
+        rc = 1;
+        goto done;
+    }
+    fflush(out);
+    double secs = (double)(mono_ns() - so.start_ns) / 1e9;
+    fprintf(stderr,
+            "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu invalid, "
+            "%llu pcap drops\n",
+            secs, (unsigned long long)st.syns, (unsigned long long)st.sent,
+            (unsigned long long)st.replies, (unsigned long long)st.invalid,
+            (unsigned long long)st.pcap_drops);
+    for (int k = 0; k < CLASS_COUNT; k++) {
+        if (st.per_class[k])
+            fprintf(stderr, "  %-20s %llu\n", record_class_name((lzr_class_t)k),
+                    (unsigned long long)st.per_class[k]);
+    }
+    rc = scan_stop ? 130 : 0;
+done:
+    if (manage_fw)
+        firewall_remove();
+    if (out && out != stdout)
+        fclose(out);
+    ports_free(&ports);
+    targets_destroy(&targets);
+    return rc;
+}
