@@ -153,6 +153,8 @@ conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport)
 
 void conntab_remove(conntab_t *t, conn_t *c)
 {
+    if (!c)
+        return;
     uint32_t id = conntab_id(t, c);
     assert(id < t->capacity && is_live(t, id));
     if (id >= t->capacity || !is_live(t, id))
