@@ -549,22 +549,29 @@ static bool parse_key(parser_t *ps, key_t_ *k)
     }
 }
 
-/* Writes parts [0, n) of a key as the user would write it: bare parts as they are, others
- * quoted. */
+/* Writes parts [0, n) of a key for messages, as the user would write it: bare parts as they
+ * are, others quoted, with control characters, quotes and backslashes shown as '?' so a message
+ * stays on one line and unambiguous. Long names are cut at cap. */
 static const char *key_name(const key_t_ *k, size_t n, char *buf, size_t cap)
 {
     size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && len < cap; i++) {
+    for (size_t i = 0; i < n; i++) {
         const char *p = k->part[i];
         bool bare = *p != '\0';
         for (const char *q = p; *q; q++)
             bare = bare && is_bare_key_char((unsigned char)*q);
-        int w = snprintf(buf + len, cap - len, bare ? "%s%s" : "%s\"%s\"", i ? "." : "", p);
-        if (w < 0)
-            break;
-        len += (size_t)w;
+        if (i > 0 && len + 1 < cap)
+            buf[len++] = '.';
+        if (!bare && len + 1 < cap)
+            buf[len++] = '"';
+        for (const char *q = p; *q && len + 1 < cap; q++) {
+            unsigned char c = (unsigned char)*q;
+            buf[len++] = (c < 0x20 || c == 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
+        }
+        if (!bare && len + 1 < cap)
+            buf[len++] = '"';
     }
+    buf[len] = '\0';
     return buf;
 }
 

@@ -181,6 +181,7 @@ static void test_duplicate_keys(void **state)
     parse_err("a.b = 1\na.b = 2\n", "2:1: duplicate key 'a.b' (first defined at line 1)");
     parse_err("a.b = 1\na = 2\n", "2:1: duplicate key 'a'");
     parse_err("[t]\n\"x y\" = 1\n'x y' = 2\n", "3:1: duplicate key '\"x y\"'");
+    parse_err("[t]\n\"a\\n\\\"\".b = 1\n\"a\\n\\\"\".b = 2\n", "3:1: duplicate key '\"a??\".b'");
 }
 
 static void test_basic_strings(void **state)
