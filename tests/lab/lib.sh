@@ -1,0 +1,141 @@
+# Shared helpers for the TAP lab tests (tests/lab/*.t); source it, call lab_env, then use the
+# TAP helpers and end with done_testing. Every command that touches the lab is bounded in time.
+#
+#   ok DESC / not_ok DESC        one TAP line
+#   check DESC CMD...            ok when CMD (bounded) succeeds
+#   is GOT WANT DESC             ok when GOT equals WANT, else a diagnostic with both
+#   like GOT REGEX DESC          ok when GOT matches the extended REGEX
+#   diag MSG                     a TAP comment
+#   plan N / done_testing        the plan, ahead or at the end; done_testing exits 1 on failure
+#   bail_out MSG                 abort the whole test file
+#   lab_env                      bring the lab up if its env file is missing, then load the env
+#   in_ns NS CMD...              run CMD inside namespace NS, bounded by $LAB_TIMEOUT (20 s)
+#   probe NS SRC MODE [OPTS] T.. run deploy/lab/probe.py (raw SYN / handshake probes) in NS
+#   wait_until SECS CMD...       poll CMD every 0.2 s until it succeeds or SECS pass
+#   truth_rows [CLASS]           the truth rows (tab separated), optionally of one class only
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB="$LAB_ROOT/deploy/lab/lab"
+LAB_PROBE="$LAB_ROOT/deploy/lab/probe.py"
+LAB_STATE=${LZR_LAB_STATE:-/run/lzr-lab}
+LAB_TIMEOUT=${LAB_TIMEOUT:-20}
+export LZR_LAB_STATE=$LAB_STATE
+
+_tap_n=0
+_tap_failed=0
+_tap_planned=0
+
+plan() {
+    _tap_planned=1
+    echo "1..$1"
+}
+
+ok() {
+    _tap_n=$((_tap_n + 1))
+    echo "ok $_tap_n - $*"
+}
+
+not_ok() {
+    _tap_n=$((_tap_n + 1))
+    _tap_failed=$((_tap_failed + 1))
+    echo "not ok $_tap_n - $*"
+}
+
+diag() {
+    local line
+    while IFS= read -r line; do echo "# $line"; done <<<"$*"
+}
+
+check() {
+    local desc=$1 out
+    shift
+    if out=$(timeout "$LAB_TIMEOUT" "$@" 2>&1); then
+        ok "$desc"
+    else
+        not_ok "$desc"
+        diag "command: $*"
+        diag "$out"
+    fi
+}
+
+is() {
+    if [ "$1" = "$2" ]; then
+        ok "$3"
+    else
+        not_ok "$3"
+        diag "got:  '$1'"
+        diag "want: '$2'"
+    fi
+}
+
+like() {
+    if [[ "$1" =~ $2 ]]; then
+        ok "$3"
+    else
+        not_ok "$3"
+        diag "got:  '$1'"
+        diag "want: /$2/"
+    fi
+}
+
+bail_out() {
+    echo "Bail out! $*"
+    exit 255
+}
+
+done_testing() {
+    [ "$_tap_planned" -eq 1 ] || echo "1..$_tap_n"
+    [ "$_tap_failed" -eq 0 ]
+    exit $?
+}
+
+lab_env() {
+    if [ ! -f "$LAB_STATE/env" ]; then
+        timeout 120 "$LAB" up >&2 || bail_out "deploy/lab/lab up failed"
+    fi
+    [ -f "$LAB_STATE/env" ] || bail_out "no lab env file at $LAB_STATE/env"
+    # shellcheck disable=SC1091
+    . "$LAB_STATE/env"
+}
+
+in_ns() {
+    local ns=$1
+    shift
+    timeout "$LAB_TIMEOUT" ip netns exec "$ns" "$@"
+}
+
+probe() {
+    local ns=$1 src=$2
+    shift 2
+    timeout 120 ip netns exec "$ns" python3 "$LAB_PROBE" --src "$src" "$@"
+}
+
+wait_until() {
+    local secs=$1 i
+    shift
+    for i in $(seq 1 $((secs * 5))); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+truth_rows() {
+    if [ $# -eq 0 ]; then
+        grep -v '^#' "$LAB_TRUTH"
+    else
+        awk -F'\t' -v c="$1" '!/^#/ && $3 == c' "$LAB_TRUTH"
+    fi
+}
+
+# probe_field LINE KEY: the value of KEY=... in one probe.py output line.
+probe_field() {
+    local w
+    for w in $1; do
+        case "$w" in "$2="*)
+            echo "${w#*=}"
+            return
+            ;;
+        esac
+    done
+}
