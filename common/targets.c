@@ -607,6 +607,16 @@ bool targets_contains(const targets_t *t, uint32_t addr)
     return find(&t->set, addr) >= 0;
 }
 
+int64_t targets_index_of(const targets_t *t, uint32_t addr)
+{
+    if (!t || !t->finalized)
+        return -1;
+    ptrdiff_t i = find(&t->set, addr);
+    if (i < 0)
+        return -1;
+    return (int64_t)(t->before[i] + (addr - t->set.v[i].lo));
+}
+
 uint64_t targets_reserved_dropped(const targets_t *t)
 {
     return t ? t->dropped : 0;

@@ -46,6 +46,10 @@ uint32_t targets_at(const targets_t *t, uint64_t index);
 /* True when addr is in the finalized set. */
 bool targets_contains(const targets_t *t, uint32_t addr);
 
+/* The index of addr in the finalized set (the inverse of targets_at), or -1 when it is not in
+ * the set. O(log n). */
+int64_t targets_index_of(const targets_t *t, uint32_t addr);
+
 /* Addresses removed from allow entries because the blocklist covers them. */
 uint64_t targets_reserved_dropped(const targets_t *t);
 

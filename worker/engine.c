@@ -226,6 +226,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     }
     atomic_store(&e.rx_stop, 1);
     pthread_join(rx, NULL);
+    if (!*stop)
+        lzr_report_silent(e.lzr);
     sender_flush(tx_syn);
     walk.sent = sender_sent(tx_syn);
     snapshot(&e, &walk, stats);

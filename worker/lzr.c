@@ -62,6 +62,10 @@ struct lzr {
     /* Targets classified lately, so a late retransmitted SYN-ACK does not start them again.
      * Direct-mapped and lossy: a collision only forgets an old entry. */
     uint64_t done[DONE_SLOTS];
+    /* With --all: one bit per permutation element that answered, and port → index + 1, so the
+     * targets that never answered can be reported as silent at the end. */
+    uint8_t *answered;
+    uint16_t *port_index;
     uint64_t replies, invalid, hits, dups, table_full;
     uint64_t per_class[CLASS_COUNT];
 };
@@ -87,7 +91,13 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
     l->now_us = now_us;
     l->tab = conntab_new(capacity);
     l->wheel = timerwheel_new(capacity, TICK_MS, WHEEL_SLOTS, now_us / 1000);
-    if (!l->tab || !l->wheel) {
+    if (cfg->report_all) {
+        l->answered = calloc(cfg->perm.size / 8 + 1, 1);
+        l->port_index = calloc(65536, sizeof *l->port_index);
+        for (size_t i = 0; l->port_index && i < cfg->ports->n; i++)
+            l->port_index[cfg->ports->ports[i]] = (uint16_t)(i + 1);
+    }
+    if (!l->tab || !l->wheel || (cfg->report_all && (!l->answered || !l->port_index))) {
         lzr_destroy(&l);
         return NULL;
     }
@@ -98,6 +108,8 @@ void lzr_destroy(lzr_t **l)
 {
     if (!*l)
         return;
+    free((*l)->answered);
+    free((*l)->port_index);
     conntab_destroy(&(*l)->tab);
     timerwheel_destroy(&(*l)->wheel);
     free(*l);
@@ -185,63 +197,50 @@ static void send_syn(lzr_t *l, conn_t *c, uint32_t salt)
 
 /* ---- records ---- */
 
-static void finish(lzr_t *l, conn_t *c, lzr_class_t cls, const uint8_t *data, size_t len)
+/* Counts the verdict and, when it is reported, hands the target's record to the emitter. */
+static void emit_record(lzr_t *l, const conn_t *c, lzr_class_t cls, const uint8_t *data, size_t len)
 {
     l->per_class[cls]++;
     bool answered = cls != CLASS_SILENT && cls != CLASS_CLOSED;
     if (answered)
         l->hits++;
-    if (answered || l->cfg->report_all) {
-        lzr_record_t r;
-        memset(&r, 0, offsetof(lzr_record_t, data));
-        r.ip = c->daddr;
-        r.port = c->dport;
-        r.source_ip = l->cfg->source_ip;
-        r.cls = cls;
-        if (cls == CLASS_SERVICE) {
-            const char *proto = handshake_fingerprint(data, len);
-            snprintf(r.protocol, sizeof r.protocol, "%s", proto ? proto : "unknown");
-            snprintf(r.handshake, sizeof r.handshake, "%s", l->cfg->handshakes[c->hs]->name);
-        }
-        r.handshakes_tried = c->tried;
-        r.window = c->window;
-        r.ttl_synack = c->ttl_synack;
-        r.ttl_last = c->ttl_last;
-        r.synack_retransmits = c->synack_retx;
-        r.acked_data = (c->flags & F_ACKED) != 0;
-        r.rtt_us = c->rtt_us;
-        struct timeval tv;
-        gettimeofday(&tv, NULL);
-        r.ts_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-        r.data_len = (uint16_t)(len < LZR_DATA_MAX ? len : LZR_DATA_MAX);
-        if (r.data_len)
-            memcpy(r.data, data, r.data_len);
-        l->emit(l->ctx, &r);
+    if (!answered && !l->cfg->report_all)
+        return;
+    lzr_record_t r;
+    memset(&r, 0, offsetof(lzr_record_t, data));
+    r.ip = c->daddr;
+    r.port = c->dport;
+    r.source_ip = l->cfg->source_ip;
+    r.cls = cls;
+    if (cls == CLASS_SERVICE) {
+        const char *proto = handshake_fingerprint(data, len);
+        snprintf(r.protocol, sizeof r.protocol, "%s", proto ? proto : "unknown");
+        snprintf(r.handshake, sizeof r.handshake, "%s", l->cfg->handshakes[c->hs]->name);
     }
+    r.handshakes_tried = c->tried;
+    r.window = c->window;
+    r.ttl_synack = c->ttl_synack;
+    r.ttl_last = c->ttl_last;
+    r.synack_retransmits = c->synack_retx;
+    r.acked_data = (c->flags & F_ACKED) != 0;
+    r.rtt_us = c->rtt_us;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    r.ts_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+    r.data_len = (uint16_t)(len < LZR_DATA_MAX ? len : LZR_DATA_MAX);
+    if (r.data_len)
+        memcpy(r.data, data, r.data_len);
+    l->emit(l->ctx, &r);
+}
+
+/* The target's verdict: report it, remember it is done, and free its state. */
+static void finish(lzr_t *l, conn_t *c, lzr_class_t cls, const uint8_t *data, size_t len)
+{
+    emit_record(l, c, cls, data, len);
     uint64_t key = done_key(c->daddr, c->dport);
     l->done[done_slot(key)] = key;
     timerwheel_cancel(l->wheel, conntab_id(l->tab, c));
     conntab_remove(l->tab, c);
-}
-
-/* A closed port: the RST to a discovery SYN. No state exists for it. */
-static void report_closed(lzr_t *l, const pkt_in_t *p)
-{
-    conn_t tmp = {.daddr = p->saddr, .dport = p->sport, .ttl_synack = 0, .ttl_last = p->ttl};
-    l->per_class[CLASS_CLOSED]++;
-    if (!l->cfg->report_all)
-        return;
-    lzr_record_t r;
-    memset(&r, 0, offsetof(lzr_record_t, data));
-    r.ip = tmp.daddr;
-    r.port = tmp.dport;
-    r.source_ip = l->cfg->source_ip;
-    r.cls = CLASS_CLOSED;
-    r.ttl_last = tmp.ttl_last;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    r.ts_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-    l->emit(l->ctx, &r);
 }
 
 /* ---- transitions ---- */
@@ -381,6 +380,33 @@ static void on_timer(void *ctx, uint32_t id)
     }
 }
 
+static void mark_answered(lzr_t *l, uint32_t addr, uint16_t port)
+{
+    if (!l->answered || !l->port_index[port])
+        return;
+    int64_t ai = targets_index_of(l->cfg->targets, addr);
+    if (ai < 0)
+        return;
+    uint64_t el = (uint64_t)ai * l->cfg->ports->n + l->port_index[port] - 1;
+    l->answered[el / 8] |= (uint8_t)(1u << (el % 8));
+}
+
+void lzr_report_silent(lzr_t *l)
+{
+    if (!l->answered)
+        return;
+    perm_iter_t it;
+    uint64_t el, nports = l->cfg->ports->n;
+    perm_iter_init(&it, &l->cfg->perm, l->cfg->pos_begin, l->cfg->pos_end);
+    while (perm_next(&it, &el)) {
+        if (l->answered[el / 8] & (1u << (el % 8)))
+            continue;
+        conn_t c = {.daddr = targets_at(l->cfg->targets, el / nports),
+                    .dport = l->cfg->ports->ports[el % nports]};
+        emit_record(l, &c, CLASS_SILENT, NULL, 0);
+    }
+}
+
 /* A discovery SYN-ACK or RST (salt 0) for a target without state. */
 static void on_new(lzr_t *l, const pkt_in_t *p)
 {
@@ -395,9 +421,11 @@ static void on_new(lzr_t *l, const pkt_in_t *p)
         return;
     }
     l->replies++;
+    mark_answered(l, p->saddr, p->sport);
     if (p->flags & TCP_RST) {
         l->done[done_slot(key)] = key;
-        report_closed(l, p);
+        conn_t closed = {.daddr = p->saddr, .dport = p->sport, .ttl_last = p->ttl};
+        emit_record(l, &closed, CLASS_CLOSED, NULL, 0);
         return;
     }
     if ((p->flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))

@@ -36,6 +36,25 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* targets_index_of inverts targets_at over a set with holes, and refuses addresses outside. */
+static void test_index_of(void **state)
+{
+    (void)state;
+    char err[256];
+    targets_t *t = targets_new();
+    assert_int_equal(targets_allow(t, "8.8.8.0/24, 9.9.9.9, 1.1.1.250-1.1.2.5", err, sizeof err),
+                     LZR_OK);
+    assert_int_equal(targets_exclude(t, "8.8.8.16/28", err, sizeof err), LZR_OK);
+    assert_int_equal(targets_finalize(t, err, sizeof err), LZR_OK);
+    for (uint64_t i = 0; i < targets_count(t); i++)
+        assert_int_equal(targets_index_of(t, targets_at(t, i)), (int64_t)i);
+    assert_int_equal(targets_index_of(t, IP(8, 8, 8, 20)), -1);
+    assert_int_equal(targets_index_of(t, IP(1, 1, 1, 249)), -1);
+    assert_int_equal(targets_index_of(t, IP(9, 9, 9, 10)), -1);
+    assert_int_equal(targets_index_of(t, IP(1, 1, 2, 0)), 6);
+    targets_destroy(&t);
+}
+
 static void test_parse_forms(void **state)
 {
     (void)state;
@@ -453,11 +472,12 @@ static void test_many_entries(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_forms),    cmocka_unit_test(test_parse_rejects),
-        cmocka_unit_test(test_allow_exclude),  cmocka_unit_test(test_reserved_error),
-        cmocka_unit_test(test_whole_internet), cmocka_unit_test(test_is_reserved),
-        cmocka_unit_test(test_bad_entries),    cmocka_unit_test(test_ntoa),
-        cmocka_unit_test(test_against_model),  cmocka_unit_test(test_many_entries),
+        cmocka_unit_test(test_index_of),       cmocka_unit_test(test_parse_forms),
+        cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_allow_exclude),
+        cmocka_unit_test(test_reserved_error), cmocka_unit_test(test_whole_internet),
+        cmocka_unit_test(test_is_reserved),    cmocka_unit_test(test_bad_entries),
+        cmocka_unit_test(test_ntoa),           cmocka_unit_test(test_against_model),
+        cmocka_unit_test(test_many_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
