@@ -13,7 +13,7 @@ old_pids=""
 check "down succeeds" timeout 60 "$LAB" down
 is "$(lab_ns)" "" "down leaves no lzr- namespace"
 left=""
-for p in $old_pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+for p in $old_pids; do [ -d "/proc/$p" ] && ! grep -q "^State:.*Z" "/proc/$p/status" 2>/dev/null && left="$left $p"; done
 is "$left" "" "down stopped every process the lab had started"
 check "down leaves no state dir" test ! -e "$LAB_STATE"
 check "down leaves no /etc/netns/lzr-* entry" bash -c '! ls -d /etc/netns/lzr-* 2>/dev/null'
@@ -55,7 +55,7 @@ is "$bad" "" "no lab process runs in the root namespace"
 # A broken lab (a daemon gone) is rebuilt by up.
 victim=$(cat "$LAB_STATE/pids/memcached")
 kill -KILL "$victim"
-wait_until 5 bash -c "! kill -0 $victim"
+sleep 0.3
 check "up repairs a lab with a dead daemon" timeout 120 "$LAB" up
 check "the lab is healthy again" timeout 20 "$LAB" status
 

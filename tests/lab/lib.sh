@@ -49,7 +49,9 @@ diag() {
 check() {
     local desc=$1 out
     shift
-    if out=$(timeout "$LAB_TIMEOUT" "$@" 2>&1); then
+    local run=(timeout "$LAB_TIMEOUT")
+    declare -F "$1" >/dev/null && run=() # our helpers bound themselves
+    if out=$("${run[@]}" "$@" 2>&1); then
         ok "$desc"
     else
         not_ok "$desc"
