@@ -94,7 +94,7 @@ static int get_string_list(const ctx_t *c, const toml_value_t *v, const char *ke
         if (toml_type(v) == TOML_ARRAY)
             one = toml_at(v, i);
         if (toml_type(one) != TOML_STRING)
-            return fail(c, toml_line(one), key, LZR_EPARSE, "entry %zu is a %s, not a string",
+            return fail(c, toml_line(one), key, LZR_EPARSE, "entry %zu is of type %s, not a string",
                         i + 1, toml_type_name(toml_type(one)));
         if (toml_string(one)[0] == '\0')
             return fail(c, toml_line(one), key, LZR_EPARSE, "empty entry");
@@ -138,7 +138,7 @@ static int get_ports(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
             if (rc)
                 return fail(c, toml_line(e), "ports", rc, "%s", perr);
         } else {
-            return fail(c, toml_line(e), "ports", LZR_EPARSE, "entry %zu is a %s", i + 1,
+            return fail(c, toml_line(e), "ports", LZR_EPARSE, "entry %zu is of type %s", i + 1,
                         toml_type_name(toml_type(e)));
         }
         size_t n = strlen(text);
@@ -174,7 +174,7 @@ static int get_handshakes(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
     for (size_t i = 0; i < count; i++) {
         const toml_value_t *e = toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v;
         if (toml_type(e) != TOML_STRING)
-            return fail(c, toml_line(e), "handshakes", LZR_EPARSE, "entry %zu is a %s", i + 1,
+            return fail(c, toml_line(e), "handshakes", LZR_EPARSE, "entry %zu is of type %s", i + 1,
                         toml_type_name(toml_type(e)));
         size_t n = strlen(toml_string(e));
         if (used + n + 2 > sizeof buf)

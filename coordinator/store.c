@@ -496,6 +496,15 @@ int store_shards_expire(store_t *s, uint64_t now_us, int *n)
     return rc;
 }
 
+int store_leases_extend(store_t *s, uint64_t until_us)
+{
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET lease_expiry_us = ? WHERE state = 'leased'");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)until_us);
+    return run(st);
+}
+
 int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t *leased,
                        uint32_t *done)
 {

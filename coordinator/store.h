@@ -97,6 +97,10 @@ int store_shard_release(store_t *s, uint64_t job_id, uint32_t idx, const char *o
 /* Returns every lease whose expiry is before now_us to the pool; *n gets how many. */
 int store_shards_expire(store_t *s, uint64_t now_us, int *n);
 
+/* Moves the expiry of every current lease to until_us: after a restart, workers get one lease
+ * timeout to come back and claim their shards. */
+int store_leases_extend(store_t *s, uint64_t until_us);
+
 /* Reads one shard. */
 int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *out);
 

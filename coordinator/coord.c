@@ -1,0 +1,1052 @@
+/*
+ * coord: the coordinator's event loop. One thread polls the worker socket and the control
+ * socket with a short timeout; between messages it runs the scheduler (expire leases, start
+ * waiting jobs, hand shards to idle workers, finish jobs). Worker sessions live in memory and
+ * are rebuilt from Hello messages after a restart; jobs, shards, leases and results live in the
+ * store. Bad input from the network is counted and dropped, never trusted: a message from an
+ * unknown session gets a non-fatal Refuse, which tells a worker to register again.
+ */
+#include "coordinator/coord.h"
+
+#include "common/cookie.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/targets.h"
+#include "common/wire.h"
+#include "coordinator/job.h"
+#include "coordinator/store.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <libgen.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define LZR_VERSION "0.1"
+
+typedef struct session {
+    bool used;
+    uint8_t rid[256];
+    size_t rid_len;
+    char name[64];
+    char pubkey[41];
+    uint32_t scan_ip;
+    char fresh[512];
+    char iface[32];
+    char version[32];
+    uint64_t last_seen_us;
+    bool has_lease;
+    uint64_t job_id;
+    uint32_t shard;
+    uint64_t lease_start_us;
+    uint64_t targets_done, targets_total, sent, hits;
+    uint64_t rate_sent, rate_at_us; /* for probes/s */
+    double pps;
+} session_t;
+
+/* A job the scheduler is running: its row, and the spec rebuilt from the stored text. */
+typedef struct job_rt {
+    store_job_t row;
+    job_spec_t *spec;
+    cookie_key_t key;
+} job_rt_t;
+
+typedef struct coord {
+    const coord_options_t *opt;
+    store_t *store;
+    zsock_t *workers;
+    zsock_t *control;
+    zactor_t *auth;
+    zcert_t *cert;
+    session_t sessions[COORD_MAX_SESSIONS];
+    job_rt_t *jobs;
+    size_t n_jobs;
+    uint64_t malformed;
+    uint64_t lease_timeout_us;
+} coord_t;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+char *coord_control_endpoint(const char *db_path, char *buf, size_t cap)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", db_path);
+    char *dir = dirname(tmp);
+    char abs[4096];
+    if (!realpath(dir, abs))
+        snprintf(abs, sizeof abs, "%s", dir);
+    snprintf(buf, cap, "ipc://%s/%s", abs, COORD_CONTROL_NAME);
+    return buf;
+}
+
+/* ---- jobs -------------------------------------------------------------------------------- */
+
+static job_rt_t *job_find(coord_t *c, uint64_t id)
+{
+    for (size_t i = 0; i < c->n_jobs; i++)
+        if (c->jobs[i].row.id == id)
+            return &c->jobs[i];
+    return NULL;
+}
+
+/* Loads a job from the store into the scheduler's table (again after a restart). */
+static job_rt_t *job_load_rt(coord_t *c, uint64_t id, char *err, size_t errlen)
+{
+    job_rt_t *j = job_find(c, id);
+    if (j)
+        return j;
+    job_rt_t rt;
+    memset(&rt, 0, sizeof rt);
+    if (store_job_get(c->store, id, &rt.row) != LZR_OK) {
+        snprintf(err, errlen, "job %llu: %s", (unsigned long long)id, store_errmsg(c->store));
+        return NULL;
+    }
+    rt.spec = job_parse(rt.row.toml, strlen(rt.row.toml), rt.row.filename, err, errlen);
+    if (!rt.spec || cookie_key_from_hex(&rt.key, rt.row.key_hex) != LZR_OK) {
+        if (rt.spec)
+            snprintf(err, errlen, "job %llu: bad cookie key in the database",
+                     (unsigned long long)id);
+        job_destroy(&rt.spec);
+        store_job_clear(&rt.row);
+        return NULL;
+    }
+    job_rt_t *grown = realloc(c->jobs, (c->n_jobs + 1) * sizeof *grown);
+    if (!grown) {
+        job_destroy(&rt.spec);
+        store_job_clear(&rt.row);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->jobs = grown;
+    c->jobs[c->n_jobs] = rt;
+    return &c->jobs[c->n_jobs++];
+}
+
+static void job_unload(coord_t *c, uint64_t id)
+{
+    for (size_t i = 0; i < c->n_jobs; i++) {
+        if (c->jobs[i].row.id == id) {
+            job_destroy(&c->jobs[i].spec);
+            store_job_clear(&c->jobs[i].row);
+            c->jobs[i] = c->jobs[--c->n_jobs];
+            return;
+        }
+    }
+}
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+static session_t *session_by_rid(coord_t *c, zframe_t *rid)
+{
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (s->used && s->rid_len == zframe_size(rid) &&
+            memcmp(s->rid, zframe_data(rid), s->rid_len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static session_t *session_by_name(coord_t *c, const char *name)
+{
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++)
+        if (c->sessions[i].used && strcmp(c->sessions[i].name, name) == 0)
+            return &c->sessions[i];
+    return NULL;
+}
+
+static size_t live_sessions(coord_t *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++)
+        n += c->sessions[i].used;
+    return n;
+}
+
+static void send_to(coord_t *c, session_t *s, Lzr__Envelope *env)
+{
+    char err[256];
+    zframe_t *rid = zframe_new(s->rid, s->rid_len);
+    if (wire_send(c->workers, rid, env, err, sizeof err) != LZR_OK)
+        log_warn("to %s: %s", s->name, err);
+    zframe_destroy(&rid);
+}
+
+static void send_cancel(coord_t *c, session_t *s, uint64_t job, uint32_t shard, const char *reason)
+{
+    Lzr__Lease lease = LZR__LEASE__INIT;
+    lease.job_id = job;
+    lease.shard = shard;
+    Lzr__Cancel m = LZR__CANCEL__INIT;
+    m.lease = &lease;
+    m.reason = (char *)reason;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_CANCEL;
+    env.cancel = &m;
+    send_to(c, s, &env);
+}
+
+static void refuse(coord_t *c, zframe_t *rid, const char *reason, bool fatal)
+{
+    Lzr__Refuse m = LZR__REFUSE__INIT;
+    m.reason = (char *)reason;
+    m.fatal = fatal;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_REFUSE;
+    env.refuse = &m;
+    char err[256];
+    if (wire_send(c->workers, rid, &env, err, sizeof err) != LZR_OK)
+        log_warn("refuse: %s", err);
+}
+
+/* Ends a session; its lease, if any, goes back to the pool at once. */
+static void session_drop(coord_t *c, session_t *s, const char *why)
+{
+    log_info("worker %s: session ended (%s)", s->name, why);
+    if (s->has_lease)
+        store_shard_release(c->store, s->job_id, s->shard, s->name);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- scheduler --------------------------------------------------------------------------- */
+
+static uint32_t rate_share(coord_t *c, job_rt_t *j)
+{
+    uint32_t pending, leased, done;
+    store_shard_counts(c->store, j->row.id, &pending, &leased, &done);
+    uint64_t holders = live_sessions(c);
+    if (holders > (uint64_t)pending + leased)
+        holders = (uint64_t)pending + leased;
+    if (holders == 0)
+        holders = 1;
+    uint64_t r = j->row.rate / holders;
+    return r ? (uint32_t)r : 1;
+}
+
+static void split_csv(char *csv, char **out, size_t *n, size_t max)
+{
+    *n = 0;
+    for (char *save = NULL, *t = strtok_r(csv, ",", &save); t && *n < max;
+         t = strtok_r(NULL, ",", &save))
+        out[(*n)++] = t;
+}
+
+static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard_t *sh)
+{
+    job_spec_t *sp = j->spec;
+    Lzr__Assign a = LZR__ASSIGN__INIT;
+    a.job_id = j->row.id;
+    a.job_name = j->row.name;
+    a.shard = sh->idx;
+    a.n_shards = j->row.n_shards;
+    a.perm_size = j->row.perm.size;
+    a.perm_prime = j->row.perm.prime;
+    a.perm_generator = j->row.perm.generator;
+    a.perm_start = j->row.perm.start;
+    a.pos_begin = sh->pos_begin;
+    a.pos_end = sh->pos_end;
+    a.cookie_key.data = j->key.bytes;
+    a.cookie_key.len = LZR_COOKIE_KEY_BYTES;
+    a.rate = rate_share(c, j);
+    char hs[sizeof sp->handshakes];
+    char *names[64];
+    snprintf(hs, sizeof hs, "%s", sp->handshakes);
+    split_csv(hs, names, &a.n_handshakes, 64);
+    a.handshakes = names;
+    a.n_targets = sp->n_targets;
+    a.targets = sp->targets;
+    a.n_exclude = sp->n_exclude;
+    a.exclude = sp->exclude;
+    a.n_allow_reserved = sp->n_allow_reserved;
+    a.allow_reserved = sp->allow_reserved;
+    a.ports = sp->ports_text;
+    a.timeout_ms = sp->timeout_ms;
+    a.retransmit_ms = sp->retransmit_ms;
+    a.acking_firewall_probes = sp->acking_firewall_probes;
+    a.report_all = sp->report_all;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
+    env.assign = &a;
+    send_to(c, s, &env);
+    log_info("job %llu shard %u/%u -> %s at %u/s", (unsigned long long)j->row.id, sh->idx,
+             j->row.n_shards, s->name, a.rate);
+}
+
+static void lease_to(coord_t *c, session_t *s, uint64_t now)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
+        return;
+    for (size_t i = 0; i < n && !s->has_lease; i++) {
+        char err[512];
+        job_rt_t *j = job_load_rt(c, ids[i], err, sizeof err);
+        if (!j) {
+            log_error("%s", err);
+            continue;
+        }
+        store_shard_t sh;
+        if (store_shard_lease_next(c->store, j->row.id, s->name, now + c->lease_timeout_us, &sh) !=
+            LZR_OK)
+            continue;
+        s->has_lease = true;
+        s->job_id = j->row.id;
+        s->shard = sh.idx;
+        s->lease_start_us = now;
+        s->targets_done = s->targets_total = s->sent = s->hits = 0;
+        send_assign(c, s, j, &sh);
+    }
+    free(ids);
+}
+
+static void finish_jobs(coord_t *c)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t pending, leased, done;
+        if (store_shard_counts(c->store, ids[i], &pending, &leased, &done) == LZR_OK &&
+            pending == 0 && leased == 0) {
+            store_job_set_state(c->store, ids[i], "done");
+            log_info("job %llu done: %u shards, %llu results", (unsigned long long)ids[i], done,
+                     (unsigned long long)store_result_count(c->store, ids[i]));
+            job_unload(c, ids[i]);
+        }
+    }
+    free(ids);
+}
+
+static void schedule(coord_t *c)
+{
+    uint64_t now = now_us();
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (s->used && now - s->last_seen_us > c->lease_timeout_us)
+            session_drop(c, s, "no heartbeat");
+    }
+    int expired = 0;
+    store_shards_expire(c->store, now, &expired);
+    if (expired)
+        log_info("%d lease(s) expired and went back to the pool", expired);
+
+    /* Waiting jobs start once enough workers are connected. */
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "waiting", &ids, &n) == LZR_OK) {
+        for (size_t i = 0; i < n; i++) {
+            char err[512];
+            job_rt_t *j = job_load_rt(c, ids[i], err, sizeof err);
+            if (!j) {
+                log_error("%s", err);
+                continue;
+            }
+            if (live_sessions(c) >= j->spec->min_workers) {
+                store_job_set_state(c->store, ids[i], "running");
+                log_info("job %llu (%s) running", (unsigned long long)ids[i], j->row.name);
+            }
+        }
+        free(ids);
+    }
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (s->used && !s->has_lease)
+            lease_to(c, s, now);
+    }
+    finish_jobs(c);
+}
+
+/* ---- worker messages --------------------------------------------------------------------- */
+
+static bool valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len >= 64)
+        return false;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
+{
+    uint64_t now = now_us();
+    if (!valid_name(h->name) || zframe_size(rid) > sizeof c->sessions[0].rid) {
+        c->malformed++;
+        refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
+        return;
+    }
+    session_t *s = session_by_name(c, h->name);
+    if (s && strcmp(s->pubkey, pubkey) != 0) {
+        log_warn("worker %s: refused, the name is taken by another key", h->name);
+        refuse(c, rid, "worker name in use by another key", true);
+        return;
+    }
+    bool claims = h->lease && h->lease->job_id;
+    if (s) {
+        /* The same worker again (restarted, or re-registering after our restart). */
+        if (s->has_lease &&
+            !(claims && h->lease->job_id == s->job_id && h->lease->shard == s->shard))
+            store_shard_release(c->store, s->job_id, s->shard, s->name);
+        memset(s, 0, sizeof *s);
+    } else {
+        s = session_by_rid(c, rid);
+        if (s)
+            session_drop(c, s, "registered under another name");
+        for (size_t i = 0; i < COORD_MAX_SESSIONS && !s; i++)
+            if (!c->sessions[i].used)
+                s = &c->sessions[i];
+        if (!s) {
+            refuse(c, rid, "too many workers", false);
+            return;
+        }
+    }
+    s->used = true;
+    memcpy(s->rid, zframe_data(rid), zframe_size(rid));
+    s->rid_len = zframe_size(rid);
+    snprintf(s->name, sizeof s->name, "%s", h->name);
+    snprintf(s->pubkey, sizeof s->pubkey, "%s", pubkey);
+    s->scan_ip = h->scan_ip;
+    s->fresh[0] = '\0';
+    for (size_t i = 0; i < h->n_fresh_ips && i < 16; i++) {
+        char ip[16];
+        size_t used = strlen(s->fresh);
+        snprintf(s->fresh + used, sizeof s->fresh - used, "%s%s", used ? "," : "",
+                 targets_ntoa(h->fresh_ips[i], ip));
+    }
+    snprintf(s->iface, sizeof s->iface, "%s", h->iface);
+    snprintf(s->version, sizeof s->version, "%s", h->version);
+    s->last_seen_us = now;
+    s->rate_at_us = now;
+
+    bool kept = false;
+    if (claims) {
+        job_rt_t *j = NULL;
+        store_job_t row;
+        if (store_job_get(c->store, h->lease->job_id, &row) == LZR_OK) {
+            if (strcmp(row.state, "running") == 0) {
+                char err[512];
+                j = job_load_rt(c, row.id, err, sizeof err);
+            }
+            store_job_clear(&row);
+        }
+        if (j && store_shard_renew(c->store, h->lease->job_id, h->lease->shard, s->name,
+                                   now + c->lease_timeout_us) == LZR_OK) {
+            kept = true;
+            s->has_lease = true;
+            s->job_id = h->lease->job_id;
+            s->shard = h->lease->shard;
+            s->lease_start_us = now;
+        }
+    }
+    char ip[16];
+    store_worker_upsert(c->store, s->name, pubkey, s->scan_ip, s->fresh, s->iface, s->version, now);
+    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
+             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
+    Lzr__Welcome w = LZR__WELCOME__INIT;
+    w.heartbeat_ms = c->opt->heartbeat_ms;
+    w.lease_timeout_ms = c->opt->lease_timeout_ms;
+    w.lease_kept = kept;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_WELCOME;
+    env.welcome = &w;
+    send_to(c, s, &env);
+    if (claims && !kept)
+        send_cancel(c, s, h->lease->job_id, h->lease->shard, "lease lost");
+}
+
+static void note_stats(session_t *s, const Lzr__Heartbeat *hb, uint64_t now)
+{
+    s->targets_done = hb->targets_done;
+    s->targets_total = hb->targets_total;
+    if (hb->sent >= s->rate_sent && now > s->rate_at_us + 500000) {
+        s->pps = (double)(hb->sent - s->rate_sent) * 1e6 / (double)(now - s->rate_at_us);
+        s->rate_sent = hb->sent;
+        s->rate_at_us = now;
+    } else if (hb->sent < s->rate_sent) {
+        s->rate_sent = hb->sent;
+        s->rate_at_us = now;
+    }
+    s->sent = hb->sent;
+    s->hits = hb->hits;
+}
+
+static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
+{
+    uint64_t now = now_us();
+    s->last_seen_us = now;
+    store_worker_seen(c->store, s->name, now);
+    if (!hb->lease || !hb->lease->job_id)
+        return;
+    if (!s->has_lease || s->job_id != hb->lease->job_id || s->shard != hb->lease->shard) {
+        send_cancel(c, s, hb->lease->job_id, hb->lease->shard, "not your lease");
+        return;
+    }
+    if (store_shard_renew(c->store, s->job_id, s->shard, s->name, now + c->lease_timeout_us) !=
+        LZR_OK) {
+        send_cancel(c, s, s->job_id, s->shard, "lease lost");
+        s->has_lease = false;
+        return;
+    }
+    note_stats(s, hb, now);
+}
+
+static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
+{
+    s->last_seen_us = now_us();
+    char err[256];
+    if (!b->lease || b->n_records > LZR_WIRE_MAX_BATCH) {
+        c->malformed++;
+        log_warn("worker %s: batch %llu without lease or too large, dropped", s->name,
+                 (unsigned long long)b->seq);
+        return;
+    }
+    store_job_t row;
+    bool known = store_job_get(c->store, b->lease->job_id, &row) == LZR_OK;
+    if (known)
+        store_job_clear(&row);
+    if (known && b->n_records) {
+        lzr_record_t *recs = malloc(b->n_records * sizeof *recs);
+        if (!recs)
+            return; /* no ack: the worker re-sends */
+        size_t n = 0;
+        for (size_t i = 0; i < b->n_records; i++) {
+            if (wire_record_to(b->records[i], &recs[n], err, sizeof err) == LZR_OK)
+                n++;
+            else {
+                c->malformed++;
+                log_warn("worker %s: batch %llu: %s", s->name, (unsigned long long)b->seq, err);
+            }
+        }
+        int rc = store_put_batch(c->store, b->lease->job_id, b->lease->shard, s->name, recs, n, err,
+                                 sizeof err);
+        free(recs);
+        if (rc != LZR_OK) {
+            log_error("worker %s: batch %llu not stored: %s", s->name, (unsigned long long)b->seq,
+                      err);
+            return; /* no ack: the worker re-sends */
+        }
+    }
+    Lzr__Ack ack = LZR__ACK__INIT;
+    ack.seq = b->seq;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    send_to(c, s, &env);
+}
+
+static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
+{
+    s->last_seen_us = now_us();
+    if (!d->lease) {
+        c->malformed++;
+        return;
+    }
+    if (d->error && d->error[0]) {
+        log_error("worker %s: job %llu shard %u failed: %s", s->name,
+                  (unsigned long long)d->lease->job_id, d->lease->shard, d->error);
+        store_shard_release(c->store, d->lease->job_id, d->lease->shard, s->name);
+    } else {
+        store_shard_done(c->store, d->lease->job_id, d->lease->shard);
+        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)d->lease->job_id,
+                 d->lease->shard);
+    }
+    if (s->has_lease && s->job_id == d->lease->job_id && s->shard == d->lease->shard)
+        s->has_lease = false;
+    if (d->stats)
+        s->sent = d->stats->sent;
+    schedule(c);
+}
+
+static void on_worker_message(coord_t *c)
+{
+    zframe_t *rid = NULL;
+    Lzr__Envelope *env = NULL;
+    char err[256], uid[41];
+    int rc = wire_recv(c->workers, &rid, uid, &env, err, sizeof err);
+    if (rc != LZR_OK) {
+        c->malformed++;
+        log_warn("dropped a malformed worker message: %s", err);
+        zframe_destroy(&rid);
+        return;
+    }
+    if (env->body_case == LZR__ENVELOPE__BODY_HELLO) {
+        on_hello(c, rid, uid, env->hello);
+        goto out;
+    }
+    session_t *s = session_by_rid(c, rid);
+    if (!s) {
+        /* A worker from before our restart: ask it to register again. */
+        refuse(c, rid, "unknown session: send Hello", false);
+        goto out;
+    }
+    switch (env->body_case) {
+    case LZR__ENVELOPE__BODY_HEARTBEAT:
+        on_heartbeat(c, s, env->heartbeat);
+        break;
+    case LZR__ENVELOPE__BODY_BATCH:
+        on_batch(c, s, env->batch);
+        break;
+    case LZR__ENVELOPE__BODY_SHARD_DONE:
+        on_shard_done(c, s, env->shard_done);
+        break;
+    default:
+        c->malformed++;
+        log_warn("worker %s: unexpected %s message dropped", s->name,
+                 wire_body_name(env->body_case));
+    }
+out:
+    wire_free(&env);
+    zframe_destroy(&rid);
+}
+
+/* ---- control messages -------------------------------------------------------------------- */
+
+static void reply_error(coord_t *c, zframe_t *rid, int code, const char *msg)
+{
+    Lzr__ErrorReply e = LZR__ERROR_REPLY__INIT;
+    e.code = code;
+    e.message = (char *)msg;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    char err[256];
+    wire_send(c->control, rid, &env, err, sizeof err);
+}
+
+static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
+{
+    char err[1024];
+    const char *fname = r->filename && r->filename[0] ? r->filename : "job.toml";
+    job_spec_t *j = job_parse(r->job_toml, strlen(r->job_toml), fname, err, sizeof err);
+    if (!j) {
+        reply_error(c, rid, LZR_EPARSE, err);
+        return;
+    }
+    uint64_t seed;
+    randombytes_buf(&seed, sizeof seed);
+    seed &= INT64_MAX;
+    store_job_t row;
+    memset(&row, 0, sizeof row);
+    int rc = job_plan(j, seed, &row.perm, err, sizeof err);
+    if (rc) {
+        job_destroy(&j);
+        reply_error(c, rid, rc, err);
+        return;
+    }
+    cookie_key_t key;
+    cookie_key_random(&key);
+    cookie_key_to_hex(&key, row.key_hex);
+    snprintf(row.name, sizeof row.name, "%s", j->name);
+    snprintf(row.filename, sizeof row.filename, "%s", fname);
+    row.toml = r->job_toml;
+    row.seed = j->seed;
+    row.rate = j->rate;
+    row.n_shards = j->shards;
+    row.size = j->size;
+    row.created_us = now_us();
+    uint64_t id = 0;
+    rc = store_job_insert(c->store, &row, &id, err, sizeof err);
+    uint32_t shards = j->shards;
+    job_destroy(&j);
+    if (rc) {
+        reply_error(c, rid, rc, err);
+        return;
+    }
+    log_info("job %llu (%s) submitted: %llu targets in %u shards at %u/s", (unsigned long long)id,
+             row.name, (unsigned long long)row.size, shards, row.rate);
+    Lzr__SubmitReply rep = LZR__SUBMIT_REPLY__INIT;
+    rep.job_id = id;
+    rep.n_shards = shards;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_SUBMIT_REPLY;
+    env.submit_reply = &rep;
+    wire_send(c->control, rid, &env, err, sizeof err);
+    schedule(c);
+}
+
+static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerProgress *wp,
+                        Lzr__WorkerProgress **wpp, size_t max_wp)
+{
+    store_job_t row;
+    lzr__job_status__init(js);
+    if (store_job_get(c->store, id, &row) != LZR_OK)
+        return;
+    js->job_id = id;
+    js->name = strdup(row.name);
+    js->state = strdup(row.state);
+    js->shards_total = row.n_shards;
+    store_shard_counts(c->store, id, &js->shards_pending, &js->shards_leased, &js->shards_done);
+    js->targets_total = row.size;
+    js->results = store_result_count(c->store, id);
+    js->rate = row.rate;
+    js->created_us = row.created_us;
+    double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
+    double done = (double)store_positions_done(c->store, id) / cycle;
+    double pps = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS && n < max_wp; i++) {
+        session_t *s = &c->sessions[i];
+        if (!s->used || !s->has_lease || s->job_id != id)
+            continue;
+        lzr__worker_progress__init(&wp[n]);
+        wp[n].name = s->name;
+        wp[n].shard = s->shard;
+        wp[n].targets_done = s->targets_done;
+        wp[n].targets_total = s->targets_total;
+        wp[n].sent = s->sent;
+        wp[n].hits = s->hits;
+        wp[n].probes_per_s = s->pps;
+        pps += s->pps;
+        if (s->targets_total && row.n_shards)
+            done += (double)s->targets_done / (double)s->targets_total / row.n_shards;
+        wpp[n] = &wp[n];
+        n++;
+    }
+    js->n_workers = n;
+    js->workers = wpp;
+    if (done > 1)
+        done = 1;
+    if (strcmp(row.state, "done") == 0)
+        done = 1;
+    js->targets_done = (uint64_t)(done * (double)row.size);
+    js->eta_s = -1;
+    if (strcmp(row.state, "running") == 0) {
+        double rate = pps > 0 ? pps : row.rate;
+        js->eta_s = (double)(row.size - js->targets_done) / rate;
+    }
+    store_job_clear(&row);
+}
+
+static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
+{
+    uint64_t *ids = NULL;
+    size_t n = 0;
+    if (r->job_id) {
+        store_job_t row;
+        if (store_job_get(c->store, r->job_id, &row) != LZR_OK) {
+            char msg[64];
+            snprintf(msg, sizeof msg, "no job %llu", (unsigned long long)r->job_id);
+            reply_error(c, rid, LZR_ENOTFOUND, msg);
+            return;
+        }
+        store_job_clear(&row);
+        ids = malloc(sizeof *ids);
+        if (!ids)
+            return;
+        ids[0] = r->job_id;
+        n = 1;
+    } else if (store_job_ids(c->store, NULL, &ids, &n) != LZR_OK) {
+        reply_error(c, rid, LZR_EDB, store_errmsg(c->store));
+        return;
+    }
+    Lzr__JobStatus *js = calloc(n ? n : 1, sizeof *js);
+    Lzr__JobStatus **jsp = calloc(n ? n : 1, sizeof *jsp);
+    Lzr__WorkerProgress *wp = calloc((n ? n : 1) * 64, sizeof *wp);
+    Lzr__WorkerProgress **wpp = calloc((n ? n : 1) * 64, sizeof *wpp);
+    if (js && jsp && wp && wpp) {
+        for (size_t i = 0; i < n; i++) {
+            fill_status(c, ids[i], &js[i], &wp[i * 64], &wpp[i * 64], 64);
+            jsp[i] = &js[i];
+        }
+        Lzr__StatusReply rep = LZR__STATUS_REPLY__INIT;
+        rep.n_jobs = n;
+        rep.jobs = jsp;
+        Lzr__Envelope env = LZR__ENVELOPE__INIT;
+        env.body_case = LZR__ENVELOPE__BODY_STATUS_REPLY;
+        env.status_reply = &rep;
+        char err[256];
+        wire_send(c->control, rid, &env, err, sizeof err);
+        for (size_t i = 0; i < n; i++) {
+            free(js[i].name);
+            free(js[i].state);
+        }
+    }
+    free(js);
+    free(jsp);
+    free(wp);
+    free(wpp);
+    free(ids);
+}
+
+static void on_workers(coord_t *c, zframe_t *rid)
+{
+    static Lzr__WorkerInfo info[COORD_MAX_SESSIONS];
+    static Lzr__WorkerInfo *infop[COORD_MAX_SESSIONS];
+    static Lzr__Lease leases[COORD_MAX_SESSIONS];
+    static uint32_t fresh[COORD_MAX_SESSIONS][16];
+    size_t n = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (!s->used)
+            continue;
+        lzr__worker_info__init(&info[n]);
+        info[n].name = s->name;
+        info[n].scan_ip = s->scan_ip;
+        size_t nf = 0;
+        char tmp[sizeof s->fresh];
+        snprintf(tmp, sizeof tmp, "%s", s->fresh);
+        for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t && nf < 16;
+             t = strtok_r(NULL, ",", &save)) {
+            uint32_t lo, hi;
+            char e[64];
+            if (targets_parse_range(t, &lo, &hi, e, sizeof e) == LZR_OK)
+                fresh[n][nf++] = lo;
+        }
+        info[n].n_fresh_ips = nf;
+        info[n].fresh_ips = fresh[n];
+        info[n].iface = s->iface;
+        info[n].version = s->version;
+        info[n].last_heartbeat_us = s->last_seen_us;
+        info[n].probes_per_s = s->pps;
+        if (s->has_lease) {
+            lzr__lease__init(&leases[n]);
+            leases[n].job_id = s->job_id;
+            leases[n].shard = s->shard;
+            info[n].lease = &leases[n];
+        }
+        infop[n] = &info[n];
+        n++;
+    }
+    Lzr__WorkersReply rep = LZR__WORKERS_REPLY__INIT;
+    rep.n_workers = n;
+    rep.workers = infop;
+    rep.malformed = c->malformed;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_WORKERS_REPLY;
+    env.workers_reply = &rep;
+    char err[256];
+    wire_send(c->control, rid, &env, err, sizeof err);
+}
+
+static void on_cancel_job(coord_t *c, zframe_t *rid, const Lzr__CancelRequest *r)
+{
+    store_job_t row;
+    char msg[128];
+    if (store_job_get(c->store, r->job_id, &row) != LZR_OK) {
+        snprintf(msg, sizeof msg, "no job %llu", (unsigned long long)r->job_id);
+        reply_error(c, rid, LZR_ENOTFOUND, msg);
+        return;
+    }
+    bool final = strcmp(row.state, "done") == 0 || strcmp(row.state, "cancelled") == 0;
+    snprintf(msg, sizeof msg, "job %llu is already %s", (unsigned long long)r->job_id, row.state);
+    store_job_clear(&row);
+    if (final) {
+        reply_error(c, rid, LZR_EINVAL, msg);
+        return;
+    }
+    if (store_job_set_state(c->store, r->job_id, "cancelled") != LZR_OK) {
+        reply_error(c, rid, LZR_EDB, store_errmsg(c->store));
+        return;
+    }
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (s->used && s->has_lease && s->job_id == r->job_id) {
+            send_cancel(c, s, s->job_id, s->shard, "job cancelled");
+            s->has_lease = false;
+        }
+    }
+    job_unload(c, r->job_id);
+    log_info("job %llu cancelled", (unsigned long long)r->job_id);
+    Lzr__OkReply ok = LZR__OK_REPLY__INIT;
+    snprintf(msg, sizeof msg, "job %llu cancelled", (unsigned long long)r->job_id);
+    ok.message = msg;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_OK;
+    env.ok = &ok;
+    char err[256];
+    wire_send(c->control, rid, &env, err, sizeof err);
+    schedule(c);
+}
+
+static void on_control_message(coord_t *c)
+{
+    zframe_t *rid = NULL;
+    Lzr__Envelope *env = NULL;
+    char err[256];
+    if (wire_recv(c->control, &rid, NULL, &env, err, sizeof err) != LZR_OK) {
+        c->malformed++;
+        if (rid)
+            reply_error(c, rid, LZR_EPROTO, err);
+        zframe_destroy(&rid);
+        return;
+    }
+    switch (env->body_case) {
+    case LZR__ENVELOPE__BODY_SUBMIT:
+        on_submit(c, rid, env->submit);
+        break;
+    case LZR__ENVELOPE__BODY_STATUS:
+        on_status(c, rid, env->status);
+        break;
+    case LZR__ENVELOPE__BODY_WORKERS:
+        on_workers(c, rid);
+        break;
+    case LZR__ENVELOPE__BODY_CANCEL_JOB:
+        on_cancel_job(c, rid, env->cancel_job);
+        break;
+    default:
+        c->malformed++;
+        reply_error(c, rid, LZR_EPROTO, "not a control request");
+    }
+    wire_free(&env);
+    zframe_destroy(&rid);
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static int setup_curve(coord_t *c, char *err, size_t errlen)
+{
+    char path[4096], wdir[4096];
+    snprintf(path, sizeof path, "%s/coordinator.key", c->opt->keys_dir);
+    c->cert = zcert_load(path);
+    if (!c->cert || !zcert_secret_txt(c->cert) ||
+        strcmp(zcert_secret_txt(c->cert), "0000000000000000000000000000000000000000") == 0) {
+        snprintf(err, errlen,
+                 "%s(_secret): cannot load the coordinator's key pair; create it with "
+                 "`lzr-coord keygen %s`",
+                 path, c->opt->keys_dir);
+        return LZR_EINVAL;
+    }
+    snprintf(wdir, sizeof wdir, "%s/workers", c->opt->keys_dir);
+    struct stat st;
+    if (stat(wdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: no such directory (it holds the workers' public keys)", wdir);
+        return LZR_EINVAL;
+    }
+    c->auth = zactor_new(zauth, NULL);
+    if (!c->auth) {
+        snprintf(err, errlen, "cannot start the ZAP authenticator");
+        return LZR_ESYS;
+    }
+    zstr_sendx(c->auth, "CURVE", wdir, NULL);
+    zsock_wait(c->auth);
+    zcert_apply(c->cert, c->workers);
+    zsock_set_curve_server(c->workers, 1);
+    zsock_set_zap_domain(c->workers, "lzr");
+    return LZR_OK;
+}
+
+int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *err, size_t errlen)
+{
+    coord_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return LZR_ENOMEM;
+    }
+    c->opt = opt;
+    c->lease_timeout_us = (uint64_t)opt->lease_timeout_ms * 1000u;
+    int rc = LZR_OK;
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium failed to initialise");
+        rc = LZR_ESYS;
+        goto out;
+    }
+    c->store = store_open(opt->db_path, err, errlen);
+    if (!c->store) {
+        rc = LZR_EDB;
+        goto out;
+    }
+    c->workers = zsock_new(ZMQ_ROUTER);
+    c->control = zsock_new(ZMQ_ROUTER);
+    if (!c->workers || !c->control) {
+        snprintf(err, errlen, "cannot create sockets");
+        rc = LZR_ESYS;
+        goto out;
+    }
+    zsock_set_maxmsgsize(c->workers, LZR_WIRE_MAX_BYTES + 1024);
+    zsock_set_maxmsgsize(c->control, LZR_WIRE_MAX_BYTES + 1024);
+    zsock_set_router_handover(c->workers, 1);
+    zsock_set_sndtimeo(c->workers, 0);
+    zsock_set_sndtimeo(c->control, 1000);
+    if (opt->keys_dir) {
+        rc = setup_curve(c, err, errlen);
+        if (rc)
+            goto out;
+    } else {
+        log_warn("no --keys: worker traffic is neither encrypted nor authenticated");
+    }
+    if (zsock_bind(c->workers, "%s", opt->listen) < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", opt->listen, zmq_strerror(zmq_errno()));
+        rc = LZR_ESYS;
+        goto out;
+    }
+    char ctl[4200];
+    if (opt->control)
+        snprintf(ctl, sizeof ctl, "%s", opt->control);
+    else
+        coord_control_endpoint(opt->db_path, ctl, sizeof ctl);
+    if (strncmp(ctl, "ipc://", 6) == 0)
+        unlink(ctl + 6); /* a stale socket from a killed coordinator */
+    if (zsock_bind(c->control, "%s", ctl) < 0) {
+        snprintf(err, errlen, "cannot bind the control endpoint %s: %s", ctl,
+                 zmq_strerror(zmq_errno()));
+        rc = LZR_ESYS;
+        goto out;
+    }
+    if (strncmp(ctl, "ipc://", 6) == 0)
+        chmod(ctl + 6, 0600);
+
+    /* Jobs that were running resume; leases held before the restart get one lease timeout
+     * for their workers to come back and claim them. */
+    store_leases_extend(c->store, now_us() + c->lease_timeout_us);
+    {
+        uint64_t *ids;
+        size_t n;
+        if (store_job_ids(c->store, "running", &ids, &n) == LZR_OK) {
+            for (size_t i = 0; i < n; i++)
+                log_info("resuming job %llu", (unsigned long long)ids[i]);
+            free(ids);
+        }
+    }
+    log_info("listening for workers on %s, control on %s, database %s", opt->listen, ctl,
+             opt->db_path);
+
+    zpoller_t *poller = zpoller_new(c->workers, c->control, NULL);
+    uint64_t last_tick = 0;
+    while (!*stop) {
+        void *which = zpoller_wait(poller, 200);
+        if (which == c->workers) {
+            /* Drain a burst of worker messages before the next scheduling pass. */
+            for (int i = 0; i < 256 && (zsock_events(c->workers) & ZMQ_POLLIN); i++)
+                on_worker_message(c);
+        } else if (which == c->control) {
+            on_control_message(c);
+        } else if (zpoller_terminated(poller) && !zpoller_expired(poller)) {
+            break;
+        }
+        uint64_t t = now_us();
+        if (t - last_tick >= 250000) {
+            schedule(c);
+            last_tick = t;
+        }
+    }
+    zpoller_destroy(&poller);
+    log_info("stopping");
+    if (strncmp(ctl, "ipc://", 6) == 0)
+        unlink(ctl + 6);
+out:
+    zsock_destroy(&c->workers);
+    zsock_destroy(&c->control);
+    zactor_destroy(&c->auth);
+    zcert_destroy(&c->cert);
+    for (size_t i = 0; i < c->n_jobs; i++) {
+        job_destroy(&c->jobs[i].spec);
+        store_job_clear(&c->jobs[i].row);
+    }
+    free(c->jobs);
+    store_close(&c->store);
+    free(c);
+    return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * export: one function per output line format; all of them write whole lines or nothing.
+ */
+#include "coordinator/export.h"
+
+#include "common/b64.h"
+#include "common/err.h"
+#include "common/targets.h"
+
+#include <string.h>
+
+int export_format_parse(const char *s, export_format_t *out)
+{
+    if (strcmp(s, "jsonl") == 0)
+        *out = EXPORT_JSONL;
+    else if (strcmp(s, "csv") == 0)
+        *out = EXPORT_CSV;
+    else if (strcmp(s, "zgrab2") == 0)
+        *out = EXPORT_ZGRAB2;
+    else
+        return LZR_EINVAL;
+    return LZR_OK;
+}
+
+void export_header(FILE *out, export_format_t fmt)
+{
+    if (fmt == EXPORT_CSV)
+        fputs("ip,port,class,protocol,handshake,handshakes_tried,window,ttl_synack,ttl_last,"
+              "synack_retransmits,acked_data,rtt_us,ts_us,source_ip,worker,data\n",
+              out);
+}
+
+/* Worker names are [A-Za-z0-9._-] (the coordinator refuses others), so they need no quoting
+ * in JSON or CSV; anything else is replaced to keep the output well-formed regardless. */
+static void safe_name(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < cap; i++) {
+        char c = in[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+        out[i] = ok ? c : '_';
+    }
+    out[i] = '\0';
+}
+
+int export_record(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker)
+{
+    char ip[16], src[16], w[64];
+    safe_name(worker ? worker : "", w, sizeof w);
+    if (fmt == EXPORT_JSONL) {
+        char buf[4096];
+        size_t n = record_to_json(r, buf, sizeof buf);
+        if (n < 2 || buf[n - 1] != '}')
+            return LZR_ERANGE;
+        buf[n - 1] = '\0';
+        fprintf(out, "%s,\"worker\":\"%s\"}\n", buf, w);
+        return 1;
+    }
+    if (fmt == EXPORT_ZGRAB2) {
+        if (r->cls != CLASS_SERVICE || !r->protocol[0] || strcmp(r->protocol, "unknown") == 0)
+            return 0;
+        char proto[32];
+        safe_name(r->protocol, proto, sizeof proto);
+        fprintf(out, "%s,,%s,%u\n", targets_ntoa(r->ip, ip), proto, (unsigned)r->port);
+        return 1;
+    }
+    char data[b64_encoded_size(LZR_DATA_MAX)];
+    data[0] = '\0';
+    if (r->data_len && r->data_len <= LZR_DATA_MAX)
+        b64_encode(r->data, r->data_len, data, sizeof data);
+    char proto[32], hs[32];
+    safe_name(r->protocol, proto, sizeof proto);
+    safe_name(r->handshake, hs, sizeof hs);
+    fprintf(out, "%s,%u,%s,%s,%s,%u,%u,%u,%u,%u,%d,%u,%llu,%s,%s,%s\n", targets_ntoa(r->ip, ip),
+            (unsigned)r->port, record_class_name(r->cls), proto, hs, (unsigned)r->handshakes_tried,
+            (unsigned)r->window, (unsigned)r->ttl_synack, (unsigned)r->ttl_last,
+            (unsigned)r->synack_retransmits, r->acked_data ? 1 : 0, (unsigned)r->rtt_us,
+            (unsigned long long)r->ts_us, targets_ntoa(r->source_ip, src), w, data);
+    return 1;
+}

@@ -1,0 +1,620 @@
+/*
+ * lzr-coord: the coordinator's command line. `serve` runs the coordinator; `submit`, `status`,
+ * `workers` and `cancel` talk to a running one over its control endpoint; `results` reads the
+ * database file directly (WAL lets it read while the coordinator writes); `keygen` makes the
+ * CURVE key pairs a cluster needs.
+ */
+#include "common/err.h"
+#include "common/log.h"
+#include "common/targets.h"
+#include "common/wire.h"
+#include "coordinator/coord.h"
+#include "coordinator/export.h"
+#include "coordinator/job.h"
+#include "coordinator/store.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: lzr-coord COMMAND [options]\n"
+          "  serve   [--listen tcp://*:7411] [--control ADDR] [--db lzr.db] [--keys DIR | "
+          "--insecure]\n"
+          "          [--lease-timeout-ms 10000] [--log-level info]\n"
+          "  submit  JOB.toml [--db lzr.db | --control ADDR]   validate, submit, print the job id\n"
+          "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
+          "  workers [--db lzr.db | --control ADDR]\n"
+          "  results JOB [--format jsonl|csv|zgrab2] [--class C] [--protocol P] [--db lzr.db]\n"
+          "  cancel  JOB [--db lzr.db | --control ADDR]\n"
+          "  keygen  DIR [WORKER-NAME ...]   CURVE key pairs for the coordinator and workers\n"
+          "The control endpoint defaults to ipc://DIR/lzr-coord.ctl next to the database.\n",
+          f);
+}
+
+typedef struct cli {
+    const char *db;
+    const char *control;
+    const char *listen;
+    const char *keys;
+    bool insecure;
+    bool wait;
+    const char *format;
+    const char *cls;
+    const char *protocol;
+    uint32_t lease_timeout_ms;
+    const char *log_level;
+    int nargs;
+    char *args[64];
+} cli_t;
+
+static int parse_cli(int argc, char **argv, cli_t *c)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"control", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"keys", required_argument, NULL, 'k'},
+        {"insecure", no_argument, NULL, 'I'},
+        {"wait", no_argument, NULL, 'w'},
+        {"format", required_argument, NULL, 'f'},
+        {"class", required_argument, NULL, 'C'},
+        {"protocol", required_argument, NULL, 'p'},
+        {"lease-timeout-ms", required_argument, NULL, 'T'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(c, 0, sizeof *c);
+    c->db = "lzr.db";
+    c->listen = COORD_DEFAULT_LISTEN;
+    c->format = "jsonl";
+    c->lease_timeout_ms = COORD_LEASE_TIMEOUT_MS;
+    c->log_level = "info";
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd':
+            c->db = optarg;
+            break;
+        case 'c':
+            c->control = optarg;
+            break;
+        case 'l':
+            c->listen = optarg;
+            break;
+        case 'k':
+            c->keys = optarg;
+            break;
+        case 'I':
+            c->insecure = true;
+            break;
+        case 'w':
+            c->wait = true;
+            break;
+        case 'f':
+            c->format = optarg;
+            break;
+        case 'C':
+            c->cls = optarg;
+            break;
+        case 'p':
+            c->protocol = optarg;
+            break;
+        case 'T': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || v < 1000 || v > 3600000) {
+                fprintf(stderr, "lzr-coord: --lease-timeout-ms: \"%s\" is not 1000-3600000\n",
+                        optarg);
+                return -1;
+            }
+            c->lease_timeout_ms = (uint32_t)v;
+            break;
+        }
+        case 'L':
+            c->log_level = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+        /* getopt with "+" stops at the first operand; keep collecting operands after it. */
+    }
+    return 0;
+}
+
+/* Options and operands may be mixed: collect operands, re-run getopt over the rest. */
+static int parse_all(int argc, char **argv, cli_t *c)
+{
+    char *opts[128];
+    int nopts = 0;
+    char *operands[64];
+    int nops = 0;
+    opts[nopts++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1]) {
+            opts[nopts++] = argv[i];
+            bool has_arg =
+                strchr(argv[i], '=') == NULL &&
+                (strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--control") == 0 ||
+                 strcmp(argv[i], "--listen") == 0 || strcmp(argv[i], "--keys") == 0 ||
+                 strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "--class") == 0 ||
+                 strcmp(argv[i], "--protocol") == 0 || strcmp(argv[i], "--lease-timeout-ms") == 0 ||
+                 strcmp(argv[i], "--log-level") == 0);
+            if (has_arg && i + 1 < argc)
+                opts[nopts++] = argv[++i];
+        } else if (nops < 64) {
+            operands[nops++] = argv[i];
+        }
+        if (nopts >= 127)
+            break;
+    }
+    opts[nopts] = NULL;
+    if (parse_cli(nopts, opts, c))
+        return -1;
+    for (int i = 0; i < nops; i++)
+        c->args[c->nargs++] = operands[i];
+    return 0;
+}
+
+static bool parse_job_id(const char *s, uint64_t *id)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v == 0 || s[0] == '-')
+        return false;
+    *id = v;
+    return true;
+}
+
+/* ---- control client ---------------------------------------------------------------------- */
+
+static Lzr__Envelope *call(const cli_t *c, Lzr__Envelope *req)
+{
+    char ep[4200], err[512];
+    if (c->control)
+        snprintf(ep, sizeof ep, "%s", c->control);
+    else
+        coord_control_endpoint(c->db, ep, sizeof ep);
+    if (strncmp(ep, "ipc://", 6) == 0 && access(ep + 6, F_OK) != 0) {
+        fprintf(stderr, "lzr-coord: no coordinator at %s (is `lzr-coord serve --db %s` running?)\n",
+                ep, c->db);
+        return NULL;
+    }
+    zsock_t *s = zsock_new(ZMQ_DEALER);
+    if (!s)
+        return NULL;
+    zsock_set_linger(s, 0);
+    zsock_set_rcvtimeo(s, COORD_CONTROL_TIMEOUT_MS);
+    zsock_set_sndtimeo(s, COORD_CONTROL_TIMEOUT_MS);
+    Lzr__Envelope *rep = NULL;
+    if (zsock_connect(s, "%s", ep) < 0) {
+        fprintf(stderr, "lzr-coord: cannot connect to %s\n", ep);
+    } else if (wire_send(s, NULL, req, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-coord: %s\n", err);
+    } else if (wire_recv(s, NULL, NULL, &rep, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-coord: no answer from the coordinator at %s: %s\n", ep, err);
+        rep = NULL;
+    } else if (rep->body_case == LZR__ENVELOPE__BODY_ERROR) {
+        fprintf(stderr, "%s\n", rep->error->message);
+        wire_free(&rep);
+    }
+    zsock_destroy(&s);
+    return rep;
+}
+
+static int cmd_submit(const cli_t *c)
+{
+    if (c->nargs != 1) {
+        fprintf(stderr, "lzr-coord submit: expected one job file\n");
+        return 2;
+    }
+    char err[1024];
+    char *text = NULL;
+    job_spec_t *j = job_load(c->args[0], &text, err, sizeof err);
+    if (!j) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    job_destroy(&j);
+    const char *base = strrchr(c->args[0], '/');
+    Lzr__SubmitRequest r = LZR__SUBMIT_REQUEST__INIT;
+    r.filename = (char *)(base ? base + 1 : c->args[0]);
+    r.job_toml = text;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_SUBMIT;
+    env.submit = &r;
+    Lzr__Envelope *rep = call(c, &env);
+    free(text);
+    if (!rep)
+        return 1;
+    int rc = 1;
+    if (rep->body_case == LZR__ENVELOPE__BODY_SUBMIT_REPLY) {
+        printf("%llu\n", (unsigned long long)rep->submit_reply->job_id);
+        fprintf(stderr, "job %llu submitted in %u shards\n",
+                (unsigned long long)rep->submit_reply->job_id, rep->submit_reply->n_shards);
+        rc = 0;
+    }
+    wire_free(&rep);
+    return rc;
+}
+
+static void print_bar(double frac)
+{
+    int width = 40, full = (int)(frac * width + 0.5);
+    putchar('[');
+    for (int i = 0; i < width; i++)
+        putchar(i < full ? '#' : '.');
+    printf("] %5.1f%%\n", frac * 100);
+}
+
+static void print_status(const Lzr__StatusReply *r, bool tty)
+{
+    for (size_t i = 0; i < r->n_jobs; i++) {
+        const Lzr__JobStatus *j = r->jobs[i];
+        printf("job %llu (%s): %s; shards %u done, %u leased, %u pending of %u; "
+               "%llu/%llu targets; %llu results",
+               (unsigned long long)j->job_id, j->name, j->state, j->shards_done, j->shards_leased,
+               j->shards_pending, j->shards_total, (unsigned long long)j->targets_done,
+               (unsigned long long)j->targets_total, (unsigned long long)j->results);
+        if (j->eta_s >= 0)
+            printf("; ETA %.0f s", j->eta_s);
+        putchar('\n');
+        if (tty && j->targets_total)
+            print_bar((double)j->targets_done / (double)j->targets_total);
+        for (size_t w = 0; w < j->n_workers; w++) {
+            const Lzr__WorkerProgress *p = j->workers[w];
+            printf("  %-16s shard %-5u %llu/%llu targets, sent %llu, hits %llu, %.0f probes/s\n",
+                   p->name, p->shard, (unsigned long long)p->targets_done,
+                   (unsigned long long)p->targets_total, (unsigned long long)p->sent,
+                   (unsigned long long)p->hits, p->probes_per_s);
+        }
+    }
+}
+
+static int cmd_status(const cli_t *c)
+{
+    Lzr__StatusRequest r = LZR__STATUS_REQUEST__INIT;
+    if (c->nargs > 1 || (c->nargs == 1 && !parse_job_id(c->args[0], &r.job_id))) {
+        fprintf(stderr, "lzr-coord status: expected at most one job id\n");
+        return 2;
+    }
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_STATUS;
+    env.status = &r;
+    bool tty = isatty(STDOUT_FILENO);
+    for (;;) {
+        Lzr__Envelope *rep = call(c, &env);
+        if (!rep)
+            return 1;
+        if (rep->body_case != LZR__ENVELOPE__BODY_STATUS_REPLY) {
+            wire_free(&rep);
+            return 1;
+        }
+        bool finished = true;
+        for (size_t i = 0; i < rep->status_reply->n_jobs; i++) {
+            const char *st = rep->status_reply->jobs[i]->state;
+            if (strcmp(st, "done") != 0 && strcmp(st, "cancelled") != 0)
+                finished = false;
+        }
+        if (c->wait && tty)
+            printf("\033[H\033[J");
+        if (!c->wait || tty || finished)
+            print_status(rep->status_reply, tty);
+        wire_free(&rep);
+        if (!c->wait || finished || stop_flag)
+            break;
+        sleep(1);
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static int cmd_workers(const cli_t *c)
+{
+    Lzr__WorkersRequest r = LZR__WORKERS_REQUEST__INIT;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_WORKERS;
+    env.workers = &r;
+    Lzr__Envelope *rep = call(c, &env);
+    if (!rep)
+        return 1;
+    if (rep->body_case != LZR__ENVELOPE__BODY_WORKERS_REPLY) {
+        wire_free(&rep);
+        return 1;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    printf("%-16s %-15s %-24s %-10s %-14s %s\n", "NAME", "SCAN IP", "FRESH IPS", "HEARTBEAT",
+           "SHARD", "PROBES/S");
+    for (size_t i = 0; i < rep->workers_reply->n_workers; i++) {
+        const Lzr__WorkerInfo *w = rep->workers_reply->workers[i];
+        char ip[16], fresh[256] = "", shard[48] = "-", hb[24];
+        for (size_t f = 0; f < w->n_fresh_ips; f++) {
+            size_t used = strlen(fresh);
+            snprintf(fresh + used, sizeof fresh - used, "%s%s", f ? "," : "",
+                     targets_ntoa(w->fresh_ips[f], ip));
+        }
+        if (w->lease)
+            snprintf(shard, sizeof shard, "%llu/%u", (unsigned long long)w->lease->job_id,
+                     w->lease->shard);
+        snprintf(hb, sizeof hb, "%.1fs ago",
+                 now > w->last_heartbeat_us ? (double)(now - w->last_heartbeat_us) / 1e6 : 0.0);
+        printf("%-16s %-15s %-24s %-10s %-14s %.0f\n", w->name, targets_ntoa(w->scan_ip, ip),
+               fresh[0] ? fresh : "-", hb, shard, w->probes_per_s);
+    }
+    if (rep->workers_reply->malformed)
+        printf("(%llu malformed messages dropped since start)\n",
+               (unsigned long long)rep->workers_reply->malformed);
+    wire_free(&rep);
+    return 0;
+}
+
+static int cmd_cancel(const cli_t *c)
+{
+    Lzr__CancelRequest r = LZR__CANCEL_REQUEST__INIT;
+    if (c->nargs != 1 || !parse_job_id(c->args[0], &r.job_id)) {
+        fprintf(stderr, "lzr-coord cancel: expected one job id\n");
+        return 2;
+    }
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_CANCEL_JOB;
+    env.cancel_job = &r;
+    Lzr__Envelope *rep = call(c, &env);
+    if (!rep)
+        return 1;
+    int rc = rep->body_case == LZR__ENVELOPE__BODY_OK ? 0 : 1;
+    if (rc == 0)
+        fprintf(stderr, "%s\n", rep->ok->message);
+    wire_free(&rep);
+    return rc;
+}
+
+typedef struct export_ctx {
+    export_format_t fmt;
+    uint64_t written;
+} export_ctx_t;
+
+static int export_one(void *ctx, const lzr_record_t *r, const char *worker)
+{
+    export_ctx_t *e = ctx;
+    int rc = export_record(stdout, e->fmt, r, worker);
+    if (rc > 0)
+        e->written++;
+    return ferror(stdout) ? LZR_EIO : 0;
+}
+
+static int cmd_results(const cli_t *c)
+{
+    uint64_t id;
+    if (c->nargs != 1 || !parse_job_id(c->args[0], &id)) {
+        fprintf(stderr, "lzr-coord results: expected one job id\n");
+        return 2;
+    }
+    export_ctx_t e = {0};
+    if (export_format_parse(c->format, &e.fmt) != LZR_OK) {
+        fprintf(stderr, "lzr-coord results: --format: \"%s\" is not jsonl, csv or zgrab2\n",
+                c->format);
+        return 2;
+    }
+    lzr_class_t cls;
+    if (c->cls && record_class_parse(c->cls, &cls) != LZR_OK) {
+        fprintf(stderr, "lzr-coord results: --class: \"%s\" is not a class\n", c->cls);
+        return 2;
+    }
+    char err[512];
+    store_t *s = store_open_readonly(c->db, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "lzr-coord: %s\n", err);
+        return 1;
+    }
+    store_job_t row;
+    if (store_job_get(s, id, &row) != LZR_OK) {
+        fprintf(stderr, "lzr-coord: no job %llu in %s\n", (unsigned long long)id, c->db);
+        store_close(&s);
+        return 1;
+    }
+    store_job_clear(&row);
+    export_header(stdout, e.fmt);
+    int rc = store_results_each(s, id, c->cls, c->protocol, export_one, &e);
+    store_close(&s);
+    if (fflush(stdout) != 0 || rc != LZR_OK) {
+        fprintf(stderr, "lzr-coord: results: %s\n", lzr_strerror(rc ? rc : LZR_EIO));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- keygen ------------------------------------------------------------------------------ */
+
+static int mkdir_p(const char *dir, mode_t mode)
+{
+    if (mkdir(dir, mode) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "lzr-coord keygen: %s: %s\n", dir, strerror(errno));
+    return -1;
+}
+
+static bool valid_worker_name(const char *n)
+{
+    if (!n[0] || strlen(n) > 63)
+        return false;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return strcmp(n, "workers") != 0 && n[0] != '.';
+}
+
+static int cmd_keygen(const cli_t *c)
+{
+    if (c->nargs < 1) {
+        fprintf(stderr, "lzr-coord keygen: expected DIR [WORKER-NAME ...]\n");
+        return 2;
+    }
+    const char *dir = c->args[0];
+    char path[4096], wdir[4096];
+    umask(077);
+    if (mkdir_p(dir, 0700))
+        return 1;
+    snprintf(wdir, sizeof wdir, "%s/workers", dir);
+    if (mkdir_p(wdir, 0700))
+        return 1;
+    snprintf(path, sizeof path, "%s/coordinator.key", dir);
+    zcert_t *coord = NULL;
+    if (access(path, F_OK) == 0) {
+        coord = zcert_load(path);
+        if (!coord) {
+            fprintf(stderr, "lzr-coord keygen: %s exists but cannot be read\n", path);
+            return 1;
+        }
+        printf("kept     %s\n", path);
+    } else {
+        coord = zcert_new();
+        zcert_set_meta(coord, "role", "lzr coordinator");
+        if (!coord || zcert_save(coord, path) != 0) {
+            fprintf(stderr, "lzr-coord keygen: cannot write %s\n", path);
+            zcert_destroy(&coord);
+            return 1;
+        }
+        printf("created  %s and %s_secret\n", path, path);
+    }
+    for (int i = 1; i < c->nargs; i++) {
+        const char *name = c->args[i];
+        if (!valid_worker_name(name)) {
+            fprintf(stderr, "lzr-coord keygen: \"%s\" is not a worker name ([A-Za-z0-9._-])\n",
+                    name);
+            zcert_destroy(&coord);
+            return 2;
+        }
+        char bundle[4096];
+        snprintf(bundle, sizeof bundle, "%s/%s", dir, name);
+        if (mkdir_p(bundle, 0700)) {
+            zcert_destroy(&coord);
+            return 1;
+        }
+        zcert_t *w = zcert_new();
+        zcert_set_meta(w, "name", "%s", name);
+        char wpath[4200], pub[4200], cpub[4200];
+        snprintf(wpath, sizeof wpath, "%s/worker.key", bundle);
+        snprintf(pub, sizeof pub, "%s/%s.key", wdir, name);
+        snprintf(cpub, sizeof cpub, "%s/coordinator.key", bundle);
+        int bad =
+            zcert_save(w, wpath) || zcert_save_public(w, pub) || zcert_save_public(coord, cpub);
+        zcert_destroy(&w);
+        if (bad) {
+            fprintf(stderr, "lzr-coord keygen: cannot write the keys of %s\n", name);
+            zcert_destroy(&coord);
+            return 1;
+        }
+        printf("created  %s/ (copy it to the worker host; run lzr-worker --keys DIR) and %s\n",
+               bundle, pub);
+    }
+    zcert_destroy(&coord);
+    return 0;
+}
+
+/* ---- serve ------------------------------------------------------------------------------- */
+
+static int cmd_serve(const cli_t *c)
+{
+    log_level_t lvl;
+    if (log_level_parse(c->log_level, &lvl) != LZR_OK) {
+        fprintf(stderr, "lzr-coord: --log-level: \"%s\" is not error, warn, info or debug\n",
+                c->log_level);
+        return 2;
+    }
+    log_init("lzr-coord", lvl, false);
+    if (!c->keys && !c->insecure) {
+        fprintf(stderr, "lzr-coord serve: --keys DIR is required (create one with `lzr-coord "
+                        "keygen DIR NAME…`), or --insecure for a test without CURVE\n");
+        return 2;
+    }
+    if (c->nargs) {
+        fprintf(stderr, "lzr-coord serve: unexpected argument \"%s\"\n", c->args[0]);
+        return 2;
+    }
+    coord_options_t o = {
+        .listen = c->listen,
+        .control = c->control,
+        .db_path = c->db,
+        .keys_dir = c->insecure ? NULL : c->keys,
+        .lease_timeout_ms = c->lease_timeout_ms,
+        .heartbeat_ms = COORD_HEARTBEAT_MS,
+    };
+    char err[1024];
+    int rc = coord_serve(&o, &stop_flag, err, sizeof err);
+    if (rc != LZR_OK) {
+        log_error("%s", err);
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    zsys_handler_set(NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    const char *cmd = argv[1];
+    cli_t c;
+    if (parse_all(argc - 1, argv + 1, &c))
+        return 2;
+    int rc;
+    if (strcmp(cmd, "serve") == 0)
+        rc = cmd_serve(&c);
+    else if (strcmp(cmd, "submit") == 0)
+        rc = cmd_submit(&c);
+    else if (strcmp(cmd, "status") == 0)
+        rc = cmd_status(&c);
+    else if (strcmp(cmd, "workers") == 0)
+        rc = cmd_workers(&c);
+    else if (strcmp(cmd, "results") == 0)
+        rc = cmd_results(&c);
+    else if (strcmp(cmd, "cancel") == 0)
+        rc = cmd_cancel(&c);
+    else if (strcmp(cmd, "keygen") == 0)
+        rc = cmd_keygen(&c);
+    else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        rc = 0;
+    } else {
+        fprintf(stderr, "lzr-coord: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        rc = 2;
+    }
+    zsys_shutdown();
+    return rc;
+}
