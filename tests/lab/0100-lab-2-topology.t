@@ -65,7 +65,8 @@ done
 is "$(ip -n "$LAB_ROUTER_NS" link show eth0 | grep -oE 'link/ether [^ ]+' | awk '{print $2}')" "$GW_MAC" \
     "GW_MAC is the router's MAC on the vantage LAN"
 is "$(in_ns "$LAB_ROUTER_NS" sysctl -n net.ipv4.ip_forward)" 1 "router forwards"
-check "router reachable from v1" in_ns "$V1_NS" ping -c 1 -W 2 "$GW_IP"
+r=$(probe "$V1_NS" "$V1_SCAN_IP" --wait 1 syn "$GW_IP:1")
+is "$(probe_field "$r" result)" rst "router reachable from v1 (RST from a closed port)"
 
 for ns in $LAB_NAMESPACES; do
     like "$(cat "/etc/netns/$ns/resolv.conf")" "nameserver $DNS_IP" "$ns: resolv.conf points at lab DNS"
