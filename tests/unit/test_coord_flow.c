@@ -1,0 +1,507 @@
+/*
+ * Tests of the coordinator as a whole: coord_serve runs on a thread with a real database in a
+ * temporary directory and real ZeroMQ ipc sockets; the test plays the command line and one or
+ * two workers by speaking the wire protocol. Covered: submit errors and success, Hello/Welcome,
+ * Assign contents, batches acked after commit and idempotent on re-send, garbage dropped and
+ * counted, lease expiry handing a silent worker's shard to another, ShardDone finishing the
+ * job, cancel, and a restarted coordinator resuming the job with the worker keeping its lease.
+ */
+#include "common/err.h"
+#include "common/wire.h"
+#include "coordinator/coord.h"
+#include "coordinator/job.h"
+#include "coordinator/store.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+typedef struct server {
+    char dir[64];
+    char db[128];
+    char listen[160];
+    char control[160];
+    coord_options_t opt;
+    volatile sig_atomic_t stop;
+    pthread_t thread;
+    int rc;
+} server_t;
+
+static void *serve_thread(void *arg)
+{
+    server_t *s = arg;
+    char err[512];
+    s->rc = coord_serve(&s->opt, &s->stop, err, sizeof err);
+    if (s->rc)
+        fprintf(stderr, "coord_serve: %s\n", err);
+    return NULL;
+}
+
+static void server_start(server_t *s)
+{
+    s->stop = 0;
+    s->opt.listen = s->listen;
+    s->opt.control = NULL;
+    s->opt.db_path = s->db;
+    s->opt.keys_dir = NULL;
+    s->opt.lease_timeout_ms = 1500;
+    s->opt.heartbeat_ms = 200;
+    assert_int_equal(pthread_create(&s->thread, NULL, serve_thread, s), 0);
+    /* Wait for the control socket to appear. */
+    for (int i = 0; i < 100 && access(s->control + 6, F_OK) != 0; i++)
+        usleep(20000);
+    assert_int_equal(access(s->control + 6, F_OK), 0);
+}
+
+static void server_stop(server_t *s)
+{
+    s->stop = 1;
+    pthread_join(s->thread, NULL);
+    assert_int_equal(s->rc, LZR_OK);
+}
+
+static int setup(void **state)
+{
+    server_t *s = calloc(1, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/lzr-coord-XXXXXX");
+    if (!mkdtemp(s->dir))
+        return -1;
+    snprintf(s->db, sizeof s->db, "%s/lzr.db", s->dir);
+    snprintf(s->listen, sizeof s->listen, "ipc://%s/workers.sock", s->dir);
+    coord_control_endpoint(s->db, s->control, sizeof s->control);
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    server_t *s = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    int rc = system(cmd);
+    free(s);
+    return rc == 0 ? 0 : -1;
+}
+
+static zsock_t *connect_to(const char *ep)
+{
+    zsock_t *z = zsock_new(ZMQ_DEALER);
+    assert_non_null(z);
+    zsock_set_linger(z, 0);
+    zsock_set_rcvtimeo(z, 3000);
+    assert_int_equal(zsock_connect(z, "%s", ep), 0);
+    return z;
+}
+
+static void send_env(zsock_t *z, Lzr__Envelope *env)
+{
+    char err[256];
+    assert_int_equal(wire_send(z, NULL, env, err, sizeof err), LZR_OK);
+}
+
+/* Receives the next message of the wanted kind, skipping others (heartbeat-driven noise). */
+static Lzr__Envelope *expect(zsock_t *z, Lzr__Envelope__BodyCase want)
+{
+    for (int i = 0; i < 20; i++) {
+        Lzr__Envelope *env = NULL;
+        char err[256];
+        int rc = wire_recv(z, NULL, NULL, &env, err, sizeof err);
+        if (rc != LZR_OK)
+            fail_msg("waiting for %s: %s", wire_body_name(want), err);
+        if (env->body_case == want)
+            return env;
+        wire_free(&env);
+    }
+    fail_msg("no %s", wire_body_name(want));
+    return NULL;
+}
+
+static Lzr__Envelope *control(server_t *s, Lzr__Envelope *req)
+{
+    zsock_t *z = connect_to(s->control);
+    send_env(z, req);
+    Lzr__Envelope *rep = NULL;
+    char err[256];
+    assert_int_equal(wire_recv(z, NULL, NULL, &rep, err, sizeof err), LZR_OK);
+    zsock_destroy(&z);
+    return rep;
+}
+
+static Lzr__Envelope *submit(server_t *s, const char *toml)
+{
+    Lzr__SubmitRequest r = LZR__SUBMIT_REQUEST__INIT;
+    r.filename = "lab.toml";
+    r.job_toml = (char *)toml;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_SUBMIT;
+    env.submit = &r;
+    return control(s, &env);
+}
+
+static void hello(zsock_t *z, const char *name, uint32_t ip, uint64_t job, uint32_t shard)
+{
+    Lzr__Hello h = LZR__HELLO__INIT;
+    h.name = (char *)name;
+    h.scan_ip = ip;
+    Lzr__Lease lease = LZR__LEASE__INIT;
+    if (job) {
+        lease.job_id = job;
+        lease.shard = shard;
+        h.lease = &lease;
+    }
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    send_env(z, &env);
+}
+
+static void heartbeat(zsock_t *z, uint64_t job, uint32_t shard)
+{
+    Lzr__Heartbeat hb = LZR__HEARTBEAT__INIT;
+    Lzr__Lease lease = LZR__LEASE__INIT;
+    lease.job_id = job;
+    lease.shard = shard;
+    hb.lease = &lease;
+    hb.targets_done = 5;
+    hb.targets_total = 10;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    send_env(z, &env);
+}
+
+static void send_batch(zsock_t *z, uint64_t job, uint32_t shard, uint64_t seq, uint32_t ip0,
+                       size_t n)
+{
+    lzr_record_t recs[8];
+    Lzr__Record m[8], *mp[8];
+    for (size_t i = 0; i < n; i++) {
+        memset(&recs[i], 0, sizeof recs[i]);
+        recs[i].ip = ip0 + (uint32_t)i;
+        recs[i].port = 80;
+        recs[i].source_ip = 0xC6120101;
+        recs[i].cls = CLASS_SERVICE;
+        strcpy(recs[i].protocol, "http");
+        wire_record_from(&m[i], &recs[i]);
+        mp[i] = &m[i];
+    }
+    Lzr__Lease lease = LZR__LEASE__INIT;
+    lease.job_id = job;
+    lease.shard = shard;
+    Lzr__ResultBatch b = LZR__RESULT_BATCH__INIT;
+    b.lease = &lease;
+    b.seq = seq;
+    b.n_records = n;
+    b.records = mp;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_BATCH;
+    env.batch = &b;
+    send_env(z, &env);
+}
+
+static void shard_done(zsock_t *z, uint64_t job, uint32_t shard)
+{
+    Lzr__Lease lease = LZR__LEASE__INIT;
+    lease.job_id = job;
+    lease.shard = shard;
+    Lzr__ShardDone d = LZR__SHARD_DONE__INIT;
+    d.lease = &lease;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_SHARD_DONE;
+    env.shard_done = &d;
+    send_env(z, &env);
+}
+
+static uint64_t results_in_db(server_t *s, uint64_t job)
+{
+    char err[256];
+    store_t *st = store_open_readonly(s->db, err, sizeof err);
+    assert_non_null(st);
+    uint64_t n = store_result_count(st, job);
+    store_close(&st);
+    return n;
+}
+
+static void job_state(server_t *s, uint64_t job, char *state, size_t cap)
+{
+    char err[256];
+    store_t *st = store_open_readonly(s->db, err, sizeof err);
+    assert_non_null(st);
+    store_job_t row;
+    assert_int_equal(store_job_get(st, job, &row), LZR_OK);
+    snprintf(state, cap, "%s", row.state);
+    store_job_clear(&row);
+    store_close(&st);
+}
+
+static const char *lab_job = "name = \"flow\"\n"
+                             "targets = \"198.18.4.0/24\"\n"
+                             "allow_reserved = \"198.18.0.0/15\"\n"
+                             "ports = \"80,8080\"\n"
+                             "rate = 100\n"
+                             "shards = 3\n"
+                             "seed = 5\n"
+                             "handshakes = \"wait,http\"\n";
+
+static void test_submit_errors(void **state)
+{
+    server_t *s = *state;
+    server_start(s);
+    Lzr__Envelope *rep = submit(s, "targets = \"198.18.4.0/24\"\nports = \"80\"\nbogus = 1\n");
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_ERROR);
+    assert_string_equal(rep->error->message, "lab.toml:3: bogus: unknown key (known: name, "
+                                             "targets, exclude, allow_reserved, ports, rate, "
+                                             "seed, handshakes, timeout_ms, retransmit_ms, "
+                                             "acking_firewall_probes, report_all, shards, "
+                                             "[vantage])");
+    wire_free(&rep);
+    /* Nothing was stored. */
+    char err[256];
+    store_t *st = store_open_readonly(s->db, err, sizeof err);
+    uint64_t *ids;
+    size_t n;
+    assert_int_equal(store_job_ids(st, NULL, &ids, &n), LZR_OK);
+    assert_int_equal(n, 0);
+    free(ids);
+    store_close(&st);
+
+    /* Garbage on the control socket gets an error reply, and the server keeps serving. */
+    zsock_t *z = connect_to(s->control);
+    zstr_send(z, "\x08\x01\x52\xff");
+    Lzr__Envelope *e = expect(z, LZR__ENVELOPE__BODY_ERROR);
+    wire_free(&e);
+    zsock_destroy(&z);
+    rep = submit(s, lab_job);
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_SUBMIT_REPLY);
+    assert_int_equal(rep->submit_reply->job_id, 1);
+    assert_int_equal(rep->submit_reply->n_shards, 3);
+    wire_free(&rep);
+    server_stop(s);
+}
+
+static void test_full_flow(void **state)
+{
+    server_t *s = *state;
+    server_start(s);
+    Lzr__Envelope *rep = submit(s, lab_job);
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_SUBMIT_REPLY);
+    uint64_t job = rep->submit_reply->job_id;
+    wire_free(&rep);
+
+    zsock_t *w1 = connect_to(s->listen);
+    hello(w1, "w1", 0xC6120102, 0, 0);
+    Lzr__Envelope *env = expect(w1, LZR__ENVELOPE__BODY_WELCOME);
+    assert_int_equal(env->welcome->heartbeat_ms, 200);
+    assert_false(env->welcome->lease_kept);
+    wire_free(&env);
+
+    /* The Assign carries what the job file and job_plan say. */
+    env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
+    Lzr__Assign *a = env->assign;
+    char err[256];
+    job_spec_t *spec = job_parse(lab_job, strlen(lab_job), "lab.toml", err, sizeof err);
+    assert_non_null(spec);
+    perm_params_t p;
+    assert_int_equal(job_plan(spec, 0, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(a->job_id, job);
+    assert_int_equal(a->shard, 0);
+    assert_int_equal(a->n_shards, 3);
+    assert_int_equal(a->perm_size, 512);
+    assert_int_equal(a->perm_prime, p.prime);
+    assert_int_equal(a->perm_generator, p.generator);
+    assert_int_equal(a->perm_start, p.start);
+    uint64_t b0, e0;
+    perm_shard_range(&p, 0, 3, &b0, &e0);
+    assert_int_equal(a->pos_begin, b0);
+    assert_int_equal(a->pos_end, e0);
+    assert_int_equal(a->cookie_key.len, 16);
+    assert_int_equal(a->rate, 100); /* one worker holds the whole rate */
+    assert_int_equal(a->n_handshakes, 2);
+    assert_string_equal(a->handshakes[1], "http");
+    assert_string_equal(a->ports, "80,8080");
+    assert_int_equal(a->n_targets, 1);
+    assert_string_equal(a->allow_reserved[0], "198.18.0.0/15");
+    job_destroy(&spec);
+    wire_free(&env);
+
+    /* A second worker: the rate is now split over two. */
+    zsock_t *w2 = connect_to(s->listen);
+    hello(w2, "w2", 0xC6120202, 0, 0);
+    env = expect(w2, LZR__ENVELOPE__BODY_WELCOME);
+    wire_free(&env);
+    env = expect(w2, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, 1);
+    assert_int_equal(env->assign->rate, 50);
+    wire_free(&env);
+
+    /* Results: acked after commit; the same batch again adds nothing. */
+    send_batch(w1, job, 0, 1, 0xC6120401, 3);
+    env = expect(w1, LZR__ENVELOPE__BODY_ACK);
+    assert_int_equal(env->ack->seq, 1);
+    wire_free(&env);
+    assert_int_equal(results_in_db(s, job), 3);
+    send_batch(w1, job, 0, 1, 0xC6120401, 3);
+    env = expect(w1, LZR__ENVELOPE__BODY_ACK);
+    wire_free(&env);
+    assert_int_equal(results_in_db(s, job), 3);
+
+    /* Garbage from a worker is dropped; the session goes on. */
+    zstr_send(w1, "not a protobuf at all \xff\xff");
+    zstr_sendx(w1, "two", "frames", NULL);
+    send_batch(w1, job, 0, 2, 0xC6120410, 2);
+    env = expect(w1, LZR__ENVELOPE__BODY_ACK);
+    assert_int_equal(env->ack->seq, 2);
+    wire_free(&env);
+    assert_int_equal(results_in_db(s, job), 5);
+
+    /* w1 finishes shard 0 and gets shard 2. */
+    shard_done(w1, job, 0);
+    env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, 2);
+    wire_free(&env);
+
+    /* w2 goes silent: after the lease timeout its shard 1 is free again, and once w1 is done
+     * with shard 2 it gets shard 1. w1 keeps its lease alive with heartbeats. */
+    for (int i = 0; i < 10; i++) {
+        heartbeat(w1, job, 2);
+        usleep(200000);
+    }
+    shard_done(w1, job, 2);
+    env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, 1);
+    wire_free(&env);
+
+    /* The silent worker comes back with stale results: they are still stored and acked. */
+    send_batch(w2, job, 1, 1, 0xC6120420, 1);
+    env = expect(w2, LZR__ENVELOPE__BODY_REFUSE);
+    assert_false(env->refuse->fatal);
+    wire_free(&env);
+
+    /* Workers list and status over the control socket. */
+    Lzr__WorkersRequest wr = LZR__WORKERS_REQUEST__INIT;
+    Lzr__Envelope req = LZR__ENVELOPE__INIT;
+    req.body_case = LZR__ENVELOPE__BODY_WORKERS;
+    req.workers = &wr;
+    rep = control(s, &req);
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_WORKERS_REPLY);
+    assert_int_equal(rep->workers_reply->n_workers, 1);
+    assert_string_equal(rep->workers_reply->workers[0]->name, "w1");
+    assert_int_equal(rep->workers_reply->workers[0]->lease->shard, 1);
+    assert_true(rep->workers_reply->malformed >= 2);
+    wire_free(&rep);
+
+    shard_done(w1, job, 1);
+    for (int i = 0; i < 50; i++) {
+        char st[16];
+        job_state(s, job, st, sizeof st);
+        if (strcmp(st, "done") == 0)
+            break;
+        usleep(50000);
+    }
+    char st[16];
+    job_state(s, job, st, sizeof st);
+    assert_string_equal(st, "done");
+
+    Lzr__StatusRequest sr = LZR__STATUS_REQUEST__INIT;
+    sr.job_id = job;
+    req.body_case = LZR__ENVELOPE__BODY_STATUS;
+    req.status = &sr;
+    rep = control(s, &req);
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_STATUS_REPLY);
+    assert_int_equal(rep->status_reply->n_jobs, 1);
+    assert_string_equal(rep->status_reply->jobs[0]->state, "done");
+    assert_int_equal(rep->status_reply->jobs[0]->shards_done, 3);
+    assert_int_equal(rep->status_reply->jobs[0]->results, 5);
+    assert_int_equal(rep->status_reply->jobs[0]->targets_done, 512);
+    wire_free(&rep);
+
+    zsock_destroy(&w1);
+    zsock_destroy(&w2);
+    server_stop(s);
+}
+
+static void test_restart_and_cancel(void **state)
+{
+    server_t *s = *state;
+    server_start(s);
+    Lzr__Envelope *rep = submit(s, lab_job);
+    uint64_t job = rep->submit_reply->job_id;
+    wire_free(&rep);
+    zsock_t *w = connect_to(s->listen);
+    hello(w, "w1", 0xC6120102, 0, 0);
+    Lzr__Envelope *env = expect(w, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, 0);
+    wire_free(&env);
+    send_batch(w, job, 0, 1, 0xC6120401, 2);
+    env = expect(w, LZR__ENVELOPE__BODY_ACK);
+    wire_free(&env);
+
+    /* Restart: the job resumes; the worker's heartbeat meets a stranger, is asked to register,
+     * and keeps its lease by naming it. */
+    server_stop(s);
+    server_start(s);
+    heartbeat(w, job, 0);
+    env = expect(w, LZR__ENVELOPE__BODY_REFUSE);
+    assert_false(env->refuse->fatal);
+    wire_free(&env);
+    hello(w, "w1", 0xC6120102, job, 0);
+    env = expect(w, LZR__ENVELOPE__BODY_WELCOME);
+    assert_true(env->welcome->lease_kept);
+    wire_free(&env);
+    send_batch(w, job, 0, 2, 0xC6120403, 2);
+    env = expect(w, LZR__ENVELOPE__BODY_ACK);
+    wire_free(&env);
+    assert_int_equal(results_in_db(s, job), 4);
+
+    /* A second worker under the same name but another key... without CURVE both are "", so it
+     * replaces the first; its claim of someone else's shard fails. */
+    zsock_t *w2 = connect_to(s->listen);
+    hello(w2, "w2", 0xC6120202, job, 0);
+    env = expect(w2, LZR__ENVELOPE__BODY_WELCOME);
+    assert_false(env->welcome->lease_kept);
+    wire_free(&env);
+    env = expect(w2, LZR__ENVELOPE__BODY_CANCEL);
+    wire_free(&env);
+
+    /* Cancel the job: the worker holding a shard is told. */
+    Lzr__CancelRequest cr = LZR__CANCEL_REQUEST__INIT;
+    cr.job_id = job;
+    Lzr__Envelope req = LZR__ENVELOPE__INIT;
+    req.body_case = LZR__ENVELOPE__BODY_CANCEL_JOB;
+    req.cancel_job = &cr;
+    rep = control(s, &req);
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_OK);
+    wire_free(&rep);
+    env = expect(w, LZR__ENVELOPE__BODY_CANCEL);
+    assert_int_equal(env->cancel->lease->job_id, job);
+    wire_free(&env);
+    char st[16];
+    job_state(s, job, st, sizeof st);
+    assert_string_equal(st, "cancelled");
+    rep = control(s, &req);
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_ERROR);
+    assert_non_null(strstr(rep->error->message, "already cancelled"));
+    wire_free(&rep);
+
+    zsock_destroy(&w);
+    zsock_destroy(&w2);
+    server_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_submit_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_and_cancel, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
