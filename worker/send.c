@@ -26,6 +26,20 @@ struct sender {
     uint8_t frames[SENDER_BATCH][PACKET_MAX_FRAME];
 };
 
+sender_t *sender_new_sink(void)
+{
+    sender_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->fd = -1;
+    for (int i = 0; i < SENDER_BATCH; i++) {
+        s->iov[i].iov_base = s->frames[i];
+        s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+        s->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    return s;
+}
+
 sender_t *sender_new(int ifindex, char *err, size_t errlen)
 {
     int fd = socket(AF_PACKET, SOCK_RAW, 0);
@@ -43,18 +57,13 @@ sender_t *sender_new(int ifindex, char *err, size_t errlen)
     }
     int sndbuf = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    sender_t *s = calloc(1, sizeof *s);
+    sender_t *s = sender_new_sink();
     if (!s) {
         snprintf(err, errlen, "out of memory");
         close(fd);
         return NULL;
     }
     s->fd = fd;
-    for (int i = 0; i < SENDER_BATCH; i++) {
-        s->iov[i].iov_base = s->frames[i];
-        s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
-        s->msgs[i].msg_hdr.msg_iovlen = 1;
-    }
     return s;
 }
 
@@ -63,7 +72,8 @@ void sender_destroy(sender_t **s)
     if (!*s)
         return;
     sender_flush(*s);
-    close((*s)->fd);
+    if ((*s)->fd >= 0)
+        close((*s)->fd);
     free(*s);
     *s = NULL;
 }
@@ -86,7 +96,7 @@ int sender_flush(sender_t *s)
 {
     size_t done = 0;
     int refused = 0;
-    while (done < s->pending) {
+    while (s->fd >= 0 && done < s->pending) {
         int n = sendmmsg(s->fd, s->msgs + done, (unsigned)(s->pending - done), 0);
         if (n > 0) {
             done += (size_t)n;

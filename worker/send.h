@@ -17,6 +17,10 @@ typedef struct sender sender_t;
  * CAP_NET_RAW, say). */
 sender_t *sender_new(int ifindex, char *err, size_t errlen);
 
+/* A sender that builds and counts frames but hands none to the kernel: for fuzzing the state
+ * machine and measuring it without a network. */
+sender_t *sender_new_sink(void);
+
 /* Flushes what is pending, closes the socket, frees, and sets *s to NULL. */
 void sender_destroy(sender_t **s);
 
