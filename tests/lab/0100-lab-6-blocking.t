@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Connection shunning and dynamic blocking, with the fresh-IP difference that defines them:
+# shunning drops every SYN from an address after its first one (any port, 10 minutes), dynamic
+# blocking drops an address once it sent data; in both cases a fresh address still gets SYN-ACKs.
+# `lab reset` clears that state between steps and at the end.
+. "$(dirname "$0")/lib.sh"
+lab_env
+
+res() { probe_field "$(probe "$1" "$2" --wait "${4:-1}" "${5:-syn}" "$3")" result; }
+
+shun=$(truth_rows shunning | head -1 | cut -f1)
+dyn=$(truth_rows dynamic_blocking | head -1 | cut -f1)
+check "truth has a shunning host" test -n "$shun"
+check "truth has a dynamic-blocking host" test -n "$dyn"
+check "lab reset" "$LAB" reset
+
+# --- shunning
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$shun:80")" synack "shunning: first SYN from the scan IP is answered"
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$shun:80")" none "shunning: a second SYN from the scan IP is not"
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$shun:48302")" none "shunning: nor on another port"
+is "$(res "$V1_NS" "$V1_FRESH_IP" "$shun:48302")" synack "shunning: a fresh IP is answered"
+is "$(res "$V2_NS" "$V2_FRESH_IP" "$shun:80")" synack "shunning: a fresh IP of v2 is answered"
+is "$(res "$V1_NS" "$V1_FRESH_IP" "$shun:443")" none "shunning: the fresh IP is shunned after its SYN"
+check "lab reset" "$LAB" reset
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$shun:443")" synack "shunning: reset forgets the scan IP"
+# Every truth row: the first SYN of a new source gets a SYN-ACK.
+while IFS=$'\t' read -r ip port class proto note; do
+    timeout 20 "$LAB" reset 2>/dev/null
+    is "$(res "$V1_NS" "$V1_SCAN_IP" "$ip:$port")" synack "shunning row $ip:$port answers a first SYN"
+done < <(truth_rows shunning)
+
+# --- dynamic blocking
+check "lab reset" "$LAB" reset
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$dyn:80")" synack "dynamic blocking: SYN answered"
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$dyn:80")" synack "dynamic blocking: SYNs alone do not block"
+r=$(probe "$V1_NS" "$V1_SCAN_IP" --wait 2.5 hs "$dyn:443")
+like "$r" "result=synack .*acked=0 data=0" "dynamic blocking: data is never acknowledged"
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$dyn:80")" none "dynamic blocking: the scan IP is blocked after data"
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$dyn:8080")" none "dynamic blocking: on every port"
+is "$(res "$V1_NS" "$V1_FRESH_IP" "$dyn:80")" synack "dynamic blocking: a fresh IP is answered"
+is "$(res "$V2_NS" "$V2_SCAN_IP" "$dyn:443")" synack "dynamic blocking: v2's scan IP is answered"
+check "lab reset" "$LAB" reset
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$dyn:80")" synack "dynamic blocking: reset forgets the scan IP"
+while IFS=$'\t' read -r ip port class proto note; do
+    is "$(res "$V1_NS" "$V1_SCAN_IP" "$ip:$port")" synack "dynamic-blocking row $ip:$port answers SYNs"
+done < <(truth_rows dynamic_blocking)
+
+check "lab reset" "$LAB" reset
+done_testing

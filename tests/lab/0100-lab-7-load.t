@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The load range: every one of its addresses is answered by the kernel (SYN-ACK on LOAD_PORTS, RST
+# elsewhere), including the first and last, and an HTTP request to any of them gets nginx.
+. "$(dirname "$0")/lib.sh"
+lab_env
+
+n=$(python3 -c "import ipaddress,sys; print(ipaddress.ip_network(sys.argv[1]).num_addresses)" "$LOAD_CIDR")
+check "load range has at least 65536 addresses ($n)" test "$n" -ge 65536
+port=${LOAD_PORTS%% *}
+all=$(python3 -c "
+import ipaddress, sys
+for a in ipaddress.ip_network(sys.argv[1]): print('%s:%s' % (a, sys.argv[2]))" "$LOAD_CIDR" "$port")
+out=$(probe "$V1_NS" "$V1_SCAN_IP" --wait 3 syn - <<<"$all")
+is "$(grep -c 'result=synack' <<<"$out")" "$n" "all $n load addresses SYN-ACK on port $port"
+is "$(grep -c 'kernel_rst=1' <<<"$out")" 0 "no kernel RST from the scan IP during the sweep"
+
+first=$(python3 -c "import ipaddress,sys; n=ipaddress.ip_network(sys.argv[1]); print(n[0], n[-1], n[4242])" "$LOAD_CIDR")
+set -- $first
+out=$(probe "$V2_NS" "$V2_SCAN_IP" --wait 1 syn "$1:$((port + 1))" "$2:$((port + 1))" "$3:22")
+is "$(grep -c 'result=rst' <<<"$out")" 3 "other ports of load addresses are closed (RST)"
+like "$(in_ns "$V2_NS" curl -s --max-time 5 --interface "$V2_FRESH_IP" "http://$3:$port/")" "lzr lab load" \
+    "http to load address $3 from a fresh IP"
+like "$(in_ns "$V1_NS" curl -s --max-time 5 "http://$2:$port/")" "lzr lab load" "http to the last load address $2"
+
+done_testing

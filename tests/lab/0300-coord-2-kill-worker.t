@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# kill -9 one worker mid-job: its lease expires after 10 s without heartbeats, the shard goes
+# back to the pool, the other worker finishes it, and no (ip, port) is missing or doubled.
+. "$(dirname "$0")/lib.sh"
+lab_env
+. "$(dirname "$0")/coord-lib.sh"
+coord_setup
+coord_start
+worker_start v1
+worker_start v2
+wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -c '^v[12] ' | grep -q 2" ||
+    bail_out "workers did not register"
+write_job "$CW/job.toml" 1200 8
+job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
+held() { sqlite3 -readonly "$CW/lzr.db" "SELECT idx FROM shards WHERE state='leased' AND lease_owner='v1'"; }
+check "v1 holds a shard and has sent results" wait_until 30 \
+    sh -c "[ -n \"\$(sqlite3 -readonly '$CW/lzr.db' \"SELECT 1 FROM results WHERE worker='v1' LIMIT 1\")\" ] && [ -n \"\$(sqlite3 -readonly '$CW/lzr.db' \"SELECT idx FROM shards WHERE state='leased' AND lease_owner='v1'\")\" ]"
+shard=$(held | head -1)
+kill -9 "$V1_PID"
+diag "killed v1 (pid $V1_PID) while it held shard $shard"
+if wait_job_done "$job" 300; then ok "the job is done without v1"; else not_ok "the job is done without v1"; fi
+like "$(grep "shard $shard done" "$CW/coord.log")" "worker v2: job $job shard $shard done" \
+    "v1's shard $shard was finished by v2"
+like "$(cat "$CW/coord.log")" "lease\(s\) expired|session ended \(no heartbeat\)" \
+    "the coordinator noticed v1's silence"
+coordctl results "$job" >"$CW/results.jsonl"
+size=$(lab_size)
+is "$(wc -l <"$CW/results.jsonl")" "$size" "no (ip, port) missing"
+is "$(jq -r '.ip + ":" + (.port|tostring)' "$CW/results.jsonl" | sort -u | wc -l)" "$size" \
+    "no (ip, port) doubled"
+if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$LAB_TRUTH" "$CW/results.jsonl" --single-vantage); then
+    ok "results match the single-vantage truth"
+else
+    not_ok "results match the single-vantage truth"
+    diag "$d"
+fi
+done_testing

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# kill -9 the coordinator mid-job and start it again on the same database: the workers register
+# again (keeping the shards they hold), the job completes, and the result set is complete, with
+# no (ip, port) doubled and every class as in the single-vantage truth.
+. "$(dirname "$0")/lib.sh"
+lab_env
+. "$(dirname "$0")/coord-lib.sh"
+coord_setup
+coord_start
+worker_start v1
+worker_start v2
+wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -c '^v[12] ' | grep -q 2" ||
+    bail_out "workers did not register"
+write_job "$CW/job.toml" 1500 8
+job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
+check "results are arriving" wait_until 30 \
+    sh -c "[ \"\$(sqlite3 -readonly '$CW/lzr.db' 'SELECT count(*) FROM results')\" -gt 100 ]"
+kill -9 "$COORD_PID"
+before=$(sqlite3 -readonly "$CW/lzr.db" "SELECT count(*) FROM results")
+diag "killed the coordinator with $before results stored"
+sleep 2
+coord_start
+like "$(cat "$CW/coord.log")" "resuming job $job" "the restarted coordinator resumes the job"
+if wait_job_done "$job" 300; then ok "the job is done"; else not_ok "the job is done"; fi
+like "$(cat "$CW/v1.log" "$CW/v2.log")" "register again" "workers registered again"
+coordctl results "$job" >"$CW/results.jsonl"
+size=$(lab_size)
+is "$(wc -l <"$CW/results.jsonl")" "$size" "no (ip, port) missing"
+is "$(jq -r '.ip + ":" + (.port|tostring)' "$CW/results.jsonl" | sort -u | wc -l)" "$size" \
+    "no (ip, port) doubled"
+if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$LAB_TRUTH" "$CW/results.jsonl" --single-vantage); then
+    ok "results match the single-vantage truth"
+else
+    not_ok "results match the single-vantage truth"
+    diag "$d"
+fi
+done_testing

@@ -1,0 +1,113 @@
+# Helpers for the coordinator lab tests (tests/lab/0300-coord-*.t), sourced after lib.sh and
+# lab_env. Each test gets a scratch directory with CURVE keys for workers v1 and v2, a
+# coordinator on it (workers reach it over ipc://, which crosses network namespaces, so the
+# lab's scan network carries only scan traffic), and workers in the lab's vantage namespaces.
+# Every process is started here, remembered by PID and killed by PID on exit.
+#
+#   coord_setup                  scratch dir $CW, keys, cleanup trap
+#   coord_start                  start `lzr-coord serve` (PID in $COORD_PID)
+#   worker_start v1|v2 [ARGS]    start a worker in that vantage (PID in $V1_PID / $V2_PID)
+#   write_job FILE RATE SHARDS   the lab's targets and ports as a job file (report_all = true)
+#   coordctl ARGS...             lzr-coord ARGS --db $CW/lzr.db
+#   job_state ID                 the job's state from the database
+#   wait_job_done ID SECS        wait until the job is done
+
+COORD_BIN="$LAB_ROOT/bin/lzr-coord"
+WORKER_BIN=${LZR_WORKER_BIN:-$LAB_ROOT/bin/lzr-worker}
+LAB_HANDSHAKES=wait,tls,http,dns,pptp,redis,mqtt,postgres
+_coord_pids=()
+
+coord_cleanup() {
+    local p
+    for p in "${_coord_pids[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    sleep 0.5
+    for p in "${_coord_pids[@]}"; do
+        kill -9 "$p" 2>/dev/null
+    done
+    if [ "${_tap_failed:-0}" -ne 0 ] && [ -n "${CW:-}" ]; then
+        diag "logs kept in $CW"
+        for f in "$CW"/*.log; do
+            [ -f "$f" ] && diag "--- $f" && diag "$(tail -15 "$f")"
+        done
+    else
+        rm -rf "${CW:-/nonexistent}"
+    fi
+}
+
+coord_setup() {
+    CW=$(mktemp -d /tmp/lzr-coord-lab.XXXXXX)
+    trap coord_cleanup EXIT
+    "$COORD_BIN" keygen "$CW/keys" v1 v2 >/dev/null || bail_out "keygen failed"
+    "$LAB" reset >/dev/null 2>&1
+}
+
+coord_start() {
+    "$COORD_BIN" serve --db "$CW/lzr.db" --keys "$CW/keys" --listen "ipc://$CW/workers.sock" \
+        "$@" >>"$CW/coord.log" 2>&1 &
+    COORD_PID=$!
+    _coord_pids+=("$COORD_PID")
+    wait_until 10 test -S "$CW/lzr-coord.ctl" || bail_out "the coordinator did not start"
+}
+
+worker_start() {
+    local v=$1 ns ifc ip fresh args=() f
+    shift
+    case $v in
+    v1) ns=$V1_NS ifc=$V1_IF ip=$V1_SCAN_IP fresh=$V1_FRESH_IPS ;;
+    v2) ns=$V2_NS ifc=$V2_IF ip=$V2_SCAN_IP fresh=$V2_FRESH_IPS ;;
+    esac
+    for f in $fresh; do args+=(--fresh-ip "$f"); done
+    ip netns exec "$ns" "$WORKER_BIN" --coordinator "ipc://$CW/workers.sock" --iface "$ifc" \
+        --scan-ip "$ip" "${args[@]}" --keys "$CW/keys/$v" --name "$v" "$@" >>"$CW/$v.log" 2>&1 &
+    local pid=$!
+    _coord_pids+=("$pid")
+    case $v in
+    v1) V1_PID=$pid ;;
+    v2) V2_PID=$pid ;;
+    esac
+}
+
+write_job() {
+    local t
+    {
+        echo "name = \"lab\""
+        printf 'targets = ['
+        for t in $TARGETS; do printf '"%s", ' "$t"; done
+        echo ']'
+        echo 'allow_reserved = "198.18.0.0/15"'
+        echo "ports = \"$PORTS_CSV\""
+        echo "rate = $2"
+        echo "shards = $3"
+        echo "handshakes = \"$LAB_HANDSHAKES\""
+        echo "timeout_ms = 1500"
+        echo "retransmit_ms = 500"
+        echo "acking_firewall_probes = 8"
+        echo "report_all = true"
+    } >"$1"
+}
+
+coordctl() {
+    timeout "$LAB_TIMEOUT" "$COORD_BIN" "$@" --db "$CW/lzr.db"
+}
+
+job_state() {
+    sqlite3 -readonly "$CW/lzr.db" "SELECT state FROM jobs WHERE id = $1" 2>/dev/null
+}
+
+wait_job_done() {
+    local i
+    for i in $(seq 1 "$2"); do
+        [ "$(job_state "$1")" = done ] && return 0
+        sleep 1
+    done
+    return 1
+}
+
+# lab_size: addresses × ports of the lab's targets.
+lab_size() {
+    local n=0 t
+    for t in $TARGETS; do n=$((n + (1 << (32 - ${t#*/})))); done
+    echo $((n * $(wc -w <<<"$PORTS")))
+}
