@@ -558,6 +558,16 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
         log_error("worker %s: job %llu shard %u failed: %s", s->name,
                   (unsigned long long)d->lease->job_id, d->lease->shard, d->error);
         store_shard_release(c->store, d->lease->job_id, d->lease->shard, s->name);
+        /* An error that repeats on every worker (a handshake no worker can send, say) would
+         * bounce the shard forever: give up on the job after a few attempts. */
+        store_shard_t sh;
+        if (store_shard_get(c->store, d->lease->job_id, d->lease->shard, &sh) == LZR_OK &&
+            sh.attempts >= COORD_MAX_ATTEMPTS) {
+            log_error("job %llu: shard %u failed %u times; cancelling the job",
+                      (unsigned long long)d->lease->job_id, sh.idx, sh.attempts);
+            store_job_set_state(c->store, d->lease->job_id, "cancelled");
+            job_unload(c, d->lease->job_id);
+        }
     } else {
         store_shard_done(c->store, d->lease->job_id, d->lease->shard);
         log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)d->lease->job_id,

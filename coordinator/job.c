@@ -8,7 +8,7 @@
 
 #include "common/err.h"
 #include "common/toml.h"
-#include "worker/handshakes/handshake.h"
+#include "worker/handshakes/registry.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The coordinator binary may be linked without the worker's handshake registry; then the list
- * is checked for its syntax only and the worker checks the names when it gets the shard. */
-#pragma weak handshake_list_parse
+/* The coordinator is not linked with the worker's handshakes, only with their names from the
+ * registry's list; a worker checks once more (a fingerprint-only name has no probe to send). */
+static const char *const known_handshakes[] = {
+#define HS_NAME(n) #n,
+    LZR_HANDSHAKES(HS_NAME)
+#undef HS_NAME
+};
 
 typedef struct ctx {
     const char *file;
@@ -184,27 +188,23 @@ static int get_handshakes(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
         memcpy(buf + used, toml_string(e), n + 1);
         used += n;
     }
-    char herr[256];
-    if (handshake_list_parse) {
-        const handshake_t *hs[HANDSHAKE_MAX_LIST];
-        int rc = handshake_list_parse(buf, hs, HANDSHAKE_MAX_LIST, herr, sizeof herr);
-        if (rc < 0)
-            return fail(c, toml_line(v), "handshakes", rc, "%s", herr);
-    } else {
-        size_t names = 1;
-        for (const char *p = buf; *p; p++) {
-            if (*p == ',') {
-                names++;
-                if (p == buf || p[1] == ',' || p[1] == '\0')
-                    return fail(c, toml_line(v), "handshakes", LZR_EPARSE, "empty name in \"%s\"",
-                                buf);
-            } else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-                         *p == '-')) {
-                return fail(c, toml_line(v), "handshakes", LZR_EPARSE,
-                            "\"%s\" is not a list of handshake names", buf);
-            }
-        }
-        if (names > HANDSHAKE_MAX_LIST)
+    size_t names = 0;
+    char tmp[sizeof buf];
+    memcpy(tmp, buf, used + 1);
+    for (char *p = tmp, *next; p; p = next) {
+        next = strchr(p, ',');
+        if (next)
+            *next++ = '\0';
+        if (!*p)
+            return fail(c, toml_line(v), "handshakes", LZR_EPARSE, "empty name in \"%s\"", buf);
+        bool known = false;
+        for (size_t k = 0; k < sizeof known_handshakes / sizeof known_handshakes[0]; k++)
+            known = known || strcmp(p, known_handshakes[k]) == 0;
+        if (!known)
+            return fail(c, toml_line(v), "handshakes", LZR_EPARSE,
+                        "\"%s\" is not a handshake lzr knows (`lzr-worker handshakes` lists them)",
+                        p);
+        if (++names > HANDSHAKE_MAX_LIST)
             return fail(c, toml_line(v), "handshakes", LZR_ERANGE, "more than %d handshakes",
                         HANDSHAKE_MAX_LIST);
     }
