@@ -1,0 +1,35 @@
+/*
+ * amqp: the AMQP 0-9-1 protocol header "AMQP\0\0\x09\x01". The fingerprint is the server's
+ * answer: a connection.start method frame (type 1, channel 0, class 10, method 10, frame end
+ * 0xCE when whole), or — from a server of another version — its own protocol header, "AMQP"
+ * followed by four version bytes.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static const uint8_t probe[] = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
+
+static size_t amqp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    (void)t;
+    return hs_copy(buf, cap, probe, sizeof probe);
+}
+
+static bool amqp_match(const uint8_t *data, size_t len)
+{
+    if (len == 8 && hs_starts(data, len, "AMQP"))
+        return data[4] <= 3 && data[5] <= 1 && data[6] <= 10;
+    if (len < 11 || data[0] != 1 || hs_be16(data + 1) != 0)
+        return false;
+    uint32_t size = hs_be32(data + 3);
+    if (size < 4 || size > (1u << 20) || hs_be16(data + 7) != 10 || hs_be16(data + 9) != 10)
+        return false;
+    return len < size + 8 || data[size + 7] == 0xce;
+}
+
+const handshake_t hs_amqp = {
+    .name = "amqp",
+    .default_ports = "5672,5671",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = amqp_payload,
+    .match = amqp_match,
+};

@@ -1,0 +1,35 @@
+/*
+ * cwmp: TR-069 (CWMP) endpoints — a CPE's connection-request server on 7547 or an ACS. The probe
+ * is "GET /" over HTTP. The fingerprint is an HTTP reply that carries CWMP's structure: a SOAP
+ * body in the urn:dslforum-org:cwmp namespace, a "SOAPAction" header naming cwmp, or a Server
+ * header of a TR-069 stack (one that names TR069/TR-069/CWMP).
+ */
+#include "worker/handshakes/hs_util.h"
+
+static size_t cwmp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    return hs_http_request(t, "GET", "/", NULL, buf, cap);
+}
+
+static bool cwmp_match(const uint8_t *data, size_t len)
+{
+    size_t bl;
+    const uint8_t *b;
+    if (hs_status_line(data, len, "HTTP") < 100)
+        return false;
+    if (hs_header_has(data, len, "Server", "TR069") ||
+        hs_header_has(data, len, "Server", "TR-069") ||
+        hs_header_has(data, len, "Server", "CWMP") ||
+        hs_header_has(data, len, "SOAPAction", "cwmp"))
+        return true;
+    return (b = hs_body(data, len, &bl)) && hs_contains(b, bl, "urn:dslforum-org:cwmp-") &&
+           hs_contains_ci(b, bl, "Envelope");
+}
+
+const handshake_t hs_cwmp = {
+    .name = "cwmp",
+    .default_ports = "7547,4567,5555",
+    .priority = HS_PRIO_HTTP_API,
+    .payload = cwmp_payload,
+    .match = cwmp_match,
+};

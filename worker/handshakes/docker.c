@@ -1,0 +1,32 @@
+/*
+ * docker: "GET /version" over HTTP, as the Docker Engine API answers it. The fingerprint is an
+ * HTTP reply with the engine's headers: "Server: Docker/...", or "Api-Version" together with
+ * "Docker-Experimental" or "Ostype".
+ */
+#include "worker/handshakes/hs_util.h"
+
+static size_t docker_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    return hs_http_request(t, "GET", "/version", NULL, buf, cap);
+}
+
+static bool docker_match(const uint8_t *data, size_t len)
+{
+    const uint8_t *v;
+    size_t vl;
+    if (hs_status_line(data, len, "HTTP") < 100)
+        return false;
+    if (hs_header_starts(data, len, "Server", "Docker/"))
+        return true;
+    return hs_header(data, len, "Api-Version", &v, &vl) &&
+           (hs_header(data, len, "Docker-Experimental", &v, &vl) ||
+            hs_header(data, len, "Ostype", &v, &vl));
+}
+
+const handshake_t hs_docker = {
+    .name = "docker",
+    .default_ports = "2375,2376",
+    .priority = HS_PRIO_HTTP_API,
+    .payload = docker_payload,
+    .match = docker_match,
+};

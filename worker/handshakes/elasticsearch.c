@@ -1,0 +1,31 @@
+/*
+ * elasticsearch: "GET /" over HTTP. The fingerprint is an HTTP reply from Elasticsearch or
+ * OpenSearch: the "X-elastic-product: Elasticsearch" header (7.14+, also on 401s), or the root
+ * JSON document with "cluster_name" and a "version" object holding "lucene_version".
+ */
+#include "worker/handshakes/hs_util.h"
+
+static size_t elasticsearch_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    return hs_http_request(t, "GET", "/", NULL, buf, cap);
+}
+
+static bool elasticsearch_match(const uint8_t *data, size_t len)
+{
+    size_t bl;
+    const uint8_t *b;
+    if (hs_status_line(data, len, "HTTP") < 100)
+        return false;
+    if (hs_header_starts(data, len, "X-elastic-product", "Elasticsearch"))
+        return true;
+    return (b = hs_body(data, len, &bl)) && hs_json_member(b, bl, "cluster_name", NULL) &&
+           hs_json_member(b, bl, "lucene_version", NULL);
+}
+
+const handshake_t hs_elasticsearch = {
+    .name = "elasticsearch",
+    .default_ports = "9200,9300",
+    .priority = HS_PRIO_HTTP_API,
+    .payload = elasticsearch_payload,
+    .match = elasticsearch_match,
+};

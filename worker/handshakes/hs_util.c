@@ -1,0 +1,316 @@
+/*
+ * hs_util: shared byte helpers for the handshake files (see hs_util.h). Everything here is
+ * bounds-checked against the length it is given, because matchers run on arbitrary bytes from
+ * the network.
+ */
+#include "worker/handshakes/hs_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+bool hs_starts(const uint8_t *data, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+    return len >= n && memcmp(data, s, n) == 0;
+}
+
+bool hs_starts_ci(const uint8_t *data, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+    if (len < n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(data[i]) != lower((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool hs_contains(const uint8_t *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return true;
+    return len >= n && memmem(data, len, needle, n) != NULL;
+}
+
+bool hs_contains_ci(const uint8_t *data, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; i + n <= len; i++)
+        if (hs_starts_ci(data + i, len - i, needle))
+            return true;
+    return false;
+}
+
+size_t hs_line_len(const uint8_t *data, size_t len)
+{
+    const uint8_t *nl = memchr(data, '\n', len);
+    size_t n = nl ? (size_t)(nl - data) : len;
+    if (n > 0 && data[n - 1] == '\r')
+        n--;
+    return n;
+}
+
+bool hs_text(const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = data[i];
+        if (!(c >= 0x20 && c < 0x7f) && c != '\t' && c != '\r' && c != '\n')
+            return false;
+    }
+    return true;
+}
+
+static bool digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int hs_reply_code(const uint8_t *data, size_t len)
+{
+    if (len < 3 || !digit(data[0]) || !digit(data[1]) || !digit(data[2]))
+        return -1;
+    if (len > 3 && data[3] != ' ' && data[3] != '-' && data[3] != '\r' && data[3] != '\n')
+        return -1;
+    return (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');
+}
+
+int hs_status_line(const uint8_t *data, size_t len, const char *proto)
+{
+    size_t n = strlen(proto), i;
+    if (len < n + 1 || memcmp(data, proto, n) != 0 || data[n] != '/')
+        return -1;
+    i = n + 1;
+    if (i >= len || !digit(data[i]))
+        return -1;
+    i++;
+    if (i < len && data[i] == '.') {
+        i++;
+        if (i >= len || !digit(data[i]))
+            return -1;
+        i++;
+    }
+    if (i + 4 > len || data[i] != ' ')
+        return -1;
+    i++;
+    if (!digit(data[i]) || !digit(data[i + 1]) || !digit(data[i + 2]))
+        return -1;
+    if (i + 3 < len && data[i + 3] != ' ' && data[i + 3] != '\r' && data[i + 3] != '\n')
+        return -1;
+    return (data[i] - '0') * 100 + (data[i + 1] - '0') * 10 + (data[i + 2] - '0');
+}
+
+/* End of the header block: offset of the blank line, or len when it never comes. */
+static size_t header_end(const uint8_t *data, size_t len)
+{
+    const uint8_t *p = memmem(data, len, "\r\n\r\n", 4);
+    if (p)
+        return (size_t)(p - data) + 2;
+    p = memmem(data, len, "\n\n", 2);
+    return p ? (size_t)(p - data) + 1 : len;
+}
+
+bool hs_header(const uint8_t *data, size_t len, const char *name, const uint8_t **val, size_t *vlen)
+{
+    size_t end = header_end(data, len), n = strlen(name);
+    size_t i = hs_line_len(data, end); /* skip the status line */
+    while (i < end) {
+        while (i < end && (data[i] == '\r' || data[i] == '\n'))
+            i++;
+        size_t line = hs_line_len(data + i, end - i);
+        if (line > n && data[i + n] == ':' && hs_starts_ci(data + i, line, name)) {
+            size_t a = i + n + 1, b = i + line;
+            while (a < b && (data[a] == ' ' || data[a] == '\t'))
+                a++;
+            while (b > a && (data[b - 1] == ' ' || data[b - 1] == '\t'))
+                b--;
+            *val = data + a;
+            *vlen = b - a;
+            return true;
+        }
+        i += line;
+        if (line == 0 && i < end && data[i] != '\r' && data[i] != '\n')
+            break;
+    }
+    return false;
+}
+
+bool hs_header_has(const uint8_t *data, size_t len, const char *name, const char *needle)
+{
+    const uint8_t *v;
+    size_t vl;
+    return hs_header(data, len, name, &v, &vl) && hs_contains_ci(v, vl, needle);
+}
+
+bool hs_header_starts(const uint8_t *data, size_t len, const char *name, const char *prefix)
+{
+    const uint8_t *v;
+    size_t vl;
+    return hs_header(data, len, name, &v, &vl) && hs_starts_ci(v, vl, prefix);
+}
+
+const uint8_t *hs_body(const uint8_t *data, size_t len, size_t *blen)
+{
+    const uint8_t *p = memmem(data, len, "\r\n\r\n", 4);
+    if (!p)
+        return NULL;
+    p += 4;
+    *blen = len - (size_t)(p - data);
+    return p;
+}
+
+bool hs_json_member(const uint8_t *json, size_t len, const char *key, const char *value)
+{
+    size_t kn = strlen(key);
+    for (size_t i = 0; i + kn + 2 <= len; i++) {
+        if (json[i] != '"' || memcmp(json + i + 1, key, kn) != 0 || json[i + 1 + kn] != '"')
+            continue;
+        size_t j = i + kn + 2;
+        while (j < len && (json[j] == ' ' || json[j] == '\t' || json[j] == '\r' || json[j] == '\n'))
+            j++;
+        if (j >= len || json[j] != ':')
+            continue;
+        j++;
+        while (j < len && (json[j] == ' ' || json[j] == '\t' || json[j] == '\r' || json[j] == '\n'))
+            j++;
+        if (!value)
+            return j < len;
+        size_t vn = strlen(value);
+        if (j + vn + 2 <= len && json[j] == '"' && memcmp(json + j + 1, value, vn) == 0 &&
+            json[j + 1 + vn] == '"')
+            return true;
+    }
+    return false;
+}
+
+void hs_ip_str(uint32_t ip, char out[16])
+{
+    snprintf(out, 16, "%u.%u.%u.%u", (ip >> 24) & 255, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+size_t hs_copy(uint8_t *buf, size_t cap, const void *src, size_t n)
+{
+    if (n > cap)
+        return 0;
+    memcpy(buf, src, n);
+    return n;
+}
+
+size_t hs_printf(uint8_t *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf((char *)buf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap)
+        return 0;
+    return (size_t)n;
+}
+
+size_t hs_http_request(const hs_target_t *t, const char *method, const char *path,
+                       const char *extra, uint8_t *buf, size_t cap)
+{
+    char ip[16], host[24];
+    hs_ip_str(t->daddr, ip);
+    if (t->dport == 80 || t->dport == 0)
+        snprintf(host, sizeof host, "%s", ip);
+    else
+        snprintf(host, sizeof host, "%s:%u", ip, t->dport);
+    return hs_printf(buf, cap,
+                     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lzr\r\nAccept: */*\r\n%s\r\n",
+                     method, path, host, extra ? extra : "");
+}
+
+void hs_putmem(hs_buf_t *b, const void *src, size_t n)
+{
+    if (b->overflow || n > b->cap - b->len) {
+        b->overflow = true;
+        return;
+    }
+    memcpy(b->p + b->len, src, n);
+    b->len += n;
+}
+
+void hs_put8(hs_buf_t *b, uint8_t v)
+{
+    hs_putmem(b, &v, 1);
+}
+
+void hs_put16(hs_buf_t *b, uint16_t v)
+{
+    uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+    hs_putmem(b, x, 2);
+}
+
+void hs_put24(hs_buf_t *b, uint32_t v)
+{
+    uint8_t x[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    hs_putmem(b, x, 3);
+}
+
+void hs_put32(hs_buf_t *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    hs_putmem(b, x, 4);
+}
+
+void hs_put16le(hs_buf_t *b, uint16_t v)
+{
+    uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    hs_putmem(b, x, 2);
+}
+
+void hs_put32le(hs_buf_t *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    hs_putmem(b, x, 4);
+}
+
+void hs_putstr(hs_buf_t *b, const char *s)
+{
+    hs_putmem(b, s, strlen(s));
+}
+
+size_t hs_open16(hs_buf_t *b)
+{
+    size_t at = b->len;
+    hs_put16(b, 0);
+    return at;
+}
+
+void hs_close16(hs_buf_t *b, size_t at)
+{
+    if (b->overflow)
+        return;
+    size_t n = b->len - at - 2;
+    b->p[at] = (uint8_t)(n >> 8);
+    b->p[at + 1] = (uint8_t)n;
+}
+
+size_t hs_open24(hs_buf_t *b)
+{
+    size_t at = b->len;
+    hs_put24(b, 0);
+    return at;
+}
+
+void hs_close24(hs_buf_t *b, size_t at)
+{
+    if (b->overflow)
+        return;
+    size_t n = b->len - at - 3;
+    b->p[at] = (uint8_t)(n >> 16);
+    b->p[at + 1] = (uint8_t)(n >> 8);
+    b->p[at + 2] = (uint8_t)n;
+}
+
+size_t hs_done(const hs_buf_t *b)
+{
+    return b->overflow ? 0 : b->len;
+}

@@ -1,0 +1,26 @@
+/*
+ * http: "GET / HTTP/1.1" with a Host header naming the target's address. The fingerprint is an
+ * HTTP status line at the very start of the reply ("HTTP/1.1 200", "HTTP/1.0 404", "HTTP/2 301")
+ * with a code between 100 and 599 — a keyword later in a banner is not HTTP. HTTP-based APIs
+ * (docker, kubernetes, ...) refine it at a higher priority.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static size_t http_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    return hs_http_request(t, "GET", "/", NULL, buf, cap);
+}
+
+static bool http_match(const uint8_t *data, size_t len)
+{
+    int code = hs_status_line(data, len, "HTTP");
+    return code >= 100 && code <= 599;
+}
+
+const handshake_t hs_http = {
+    .name = "http",
+    .default_ports = "80,8000,8008,8080,8081,8888",
+    .priority = HS_PRIO_STATUS_LINE,
+    .payload = http_payload,
+    .match = http_match,
+};

@@ -1,0 +1,39 @@
+/*
+ * iec104: IEC 60870-5-104 telecontrol (2404). The probe is a STARTDT act U-frame; the fingerprint
+ * is an APCI at the start: start byte 0x68, an APDU length of 4 to 253 and a well-formed control
+ * field — a U-frame with exactly one function bit and zero trailing octets, an S-frame, or an
+ * I-frame long enough to carry an ASDU.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static const uint8_t probe[] = {0x68, 0x04, 0x07, 0x00, 0x00, 0x00};
+
+static size_t iec104_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    (void)t;
+    return hs_copy(buf, cap, probe, sizeof probe);
+}
+
+static bool iec104_match(const uint8_t *data, size_t len)
+{
+    if (len < 6 || data[0] != 0x68 || data[1] < 4 || data[1] > 253)
+        return false;
+    uint8_t c = data[2];
+    if ((c & 3) == 3) { /* U-frame */
+        uint8_t f = c & 0xfc;
+        bool one = f == 0x04 || f == 0x08 || f == 0x10 || f == 0x20 || f == 0x40 || f == 0x80;
+        return one && data[1] == 4 && data[3] == 0 && data[4] == 0 && data[5] == 0;
+    }
+    if ((c & 3) == 1) /* S-frame */
+        return data[1] == 4 && data[3] == 0 && (data[4] & 1) == 0;
+    /* I-frame: send and receive sequence numbers, then an ASDU of at least six octets */
+    return data[1] >= 10 && (data[4] & 1) == 0;
+}
+
+const handshake_t hs_iec104 = {
+    .name = "iec104",
+    .default_ports = "2404",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = iec104_payload,
+    .match = iec104_match,
+};

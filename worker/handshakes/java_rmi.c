@@ -1,0 +1,42 @@
+/*
+ * java_rmi: Java RMI's JRMP (1099). The probe is the stream header "JRMI", version 2, protocol
+ * StreamProtocol (0x4B); the fingerprint is the server's ProtocolAck: 0x4E, then the client's
+ * host as seen by the server (a modified-UTF-8 string with a two-byte length, 1 to 255 bytes of
+ * host-name characters) and, when present, a port below 65536.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static const uint8_t probe[] = {'J', 'R', 'M', 'I', 0x00, 0x02, 0x4b};
+
+static size_t java_rmi_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    (void)t;
+    return hs_copy(buf, cap, probe, sizeof probe);
+}
+
+static bool host_char(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+           c == '-' || c == ':' || c == '%' || c == '_';
+}
+
+static bool java_rmi_match(const uint8_t *data, size_t len)
+{
+    if (len < 4 || data[0] != 0x4e)
+        return false;
+    size_t n = hs_be16(data + 1);
+    if (n == 0 || n > 255 || len < 3 + n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!host_char(data[3 + i]))
+            return false;
+    return len < 3 + n + 4 || hs_be32(data + 3 + n) <= 65535;
+}
+
+const handshake_t hs_java_rmi = {
+    .name = "java_rmi",
+    .default_ports = "1099,1098",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = java_rmi_payload,
+    .match = java_rmi_match,
+};

@@ -1,0 +1,25 @@
+/*
+ * jdwp: the Java Debug Wire Protocol handshake — the client sends the 14 ASCII bytes
+ * "JDWP-Handshake" and the debuggee echoes them. An exposed JDWP port runs arbitrary code, so it
+ * is worth naming. The fingerprint is the echo.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static size_t jdwp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    (void)t;
+    return hs_copy(buf, cap, "JDWP-Handshake", 14);
+}
+
+static bool jdwp_match(const uint8_t *data, size_t len)
+{
+    return hs_starts(data, len, "JDWP-Handshake");
+}
+
+const handshake_t hs_jdwp = {
+    .name = "jdwp",
+    .default_ports = "5005,8000,8453",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = jdwp_payload,
+    .match = jdwp_match,
+};

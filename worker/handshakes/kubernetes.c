@@ -1,0 +1,32 @@
+/*
+ * kubernetes: "GET /version" over HTTP. The fingerprint is an HTTP reply whose JSON body has the
+ * API server's structure: the /version object ("gitVersion" with "goVersion"), a Status object
+ * ("kind": "Status" with "apiVersion"), or an APIVersions list.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static size_t kubernetes_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    return hs_http_request(t, "GET", "/version", NULL, buf, cap);
+}
+
+static bool kubernetes_match(const uint8_t *data, size_t len)
+{
+    size_t bl;
+    const uint8_t *b;
+    if (hs_status_line(data, len, "HTTP") < 100 || !(b = hs_body(data, len, &bl)))
+        return false;
+    if (hs_json_member(b, bl, "gitVersion", NULL) && hs_json_member(b, bl, "goVersion", NULL))
+        return true;
+    if (hs_json_member(b, bl, "kind", "Status") && hs_json_member(b, bl, "apiVersion", "v1"))
+        return true;
+    return hs_json_member(b, bl, "kind", "APIVersions");
+}
+
+const handshake_t hs_kubernetes = {
+    .name = "kubernetes",
+    .default_ports = "6443,443,8443,10250",
+    .priority = HS_PRIO_HTTP_API,
+    .payload = kubernetes_payload,
+    .match = kubernetes_match,
+};

@@ -1,0 +1,21 @@
+/*
+ * nats: a NATS server speaks first with "INFO {json}\r\n" describing itself, so the probe is
+ * nothing. The fingerprint is "INFO " then a JSON object that has a "server_id" member.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static bool nats_match(const uint8_t *data, size_t len)
+{
+    if (!hs_starts(data, len, "INFO {"))
+        return false;
+    size_t line = hs_line_len(data, len);
+    return hs_json_member(data + 5, line - 5, "server_id", NULL);
+}
+
+const handshake_t hs_nats = {
+    .name = "nats",
+    .default_ports = "4222,6222",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = NULL,
+    .match = nats_match,
+};

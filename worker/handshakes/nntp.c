@@ -1,0 +1,23 @@
+/*
+ * nntp: NNTP servers greet first with 200 (posting allowed) or 201 (no posting), RFC 3977 5.1,
+ * so the probe is nothing. The fingerprint is one of those codes followed by a space and a
+ * printable, CR LF terminated line.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static bool nntp_match(const uint8_t *data, size_t len)
+{
+    int code = hs_reply_code(data, len);
+    if ((code != 200 && code != 201) || len < 5 || data[3] != ' ')
+        return false;
+    size_t line = hs_line_len(data, len);
+    return line < len && hs_text(data, line);
+}
+
+const handshake_t hs_nntp = {
+    .name = "nntp",
+    .default_ports = "119,563",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = NULL,
+    .match = nntp_match,
+};

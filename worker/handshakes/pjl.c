@@ -1,0 +1,32 @@
+/*
+ * pjl: network printers on 9100 (raw/JetDirect) answer the PJL command "@PJL INFO ID" with the
+ * command echoed and the printer model. The probe wraps it in Universal Exit Language escapes;
+ * the fingerprint is a reply that starts (after an optional UEL) with "@PJL " and an upper-case
+ * keyword.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static const char probe[] = "\x1b%-12345X@PJL INFO ID\r\n\x1b%-12345X\r\n";
+
+static size_t pjl_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    (void)t;
+    return hs_copy(buf, cap, probe, sizeof probe - 1);
+}
+
+static bool pjl_match(const uint8_t *data, size_t len)
+{
+    if (hs_starts(data, len, "\x1b%-12345X")) {
+        data += 9;
+        len -= 9;
+    }
+    return hs_starts(data, len, "@PJL ") && len > 5 && data[5] >= 'A' && data[5] <= 'Z';
+}
+
+const handshake_t hs_pjl = {
+    .name = "pjl",
+    .default_ports = "9100",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = pjl_payload,
+    .match = pjl_match,
+};

@@ -1,0 +1,129 @@
+/*
+ * registry: builds the handshake table from the LZR_HANDSHAKES list and answers the lookups in
+ * handshake.h — by index, by name, a job's comma-separated list, and the fingerprint of a reply
+ * (every matcher runs; the highest priority wins, ties go to the earlier entry).
+ */
+#include "worker/handshakes/registry.h"
+
+#include <string.h>
+
+#include "common/err.h"
+
+#define LZR_HS_ENTRY(n) &hs_##n,
+static const handshake_t *const table[] = {LZR_HANDSHAKES(LZR_HS_ENTRY)};
+#undef LZR_HS_ENTRY
+
+#define TABLE_LEN (sizeof table / sizeof table[0])
+
+size_t handshake_count(void)
+{
+    return TABLE_LEN;
+}
+
+const handshake_t *handshake_at(size_t i)
+{
+    return i < TABLE_LEN ? table[i] : NULL;
+}
+
+const handshake_t *handshake_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < TABLE_LEN; i++)
+        if (strcmp(table[i]->name, name) == 0)
+            return table[i];
+    return NULL;
+}
+
+int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, char *err,
+                         size_t errlen)
+{
+    char dummy[1];
+    if (!err || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!csv || !out || max == 0) {
+        snprintf(err, errlen, "handshake list: no list or no room to store it");
+        return LZR_EINVAL;
+    }
+    size_t n = 0;
+    const char *p = csv;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == 0) {
+            snprintf(err, errlen, "handshake list \"%s\": empty entry at position %zu", csv, n + 1);
+            return LZR_EPARSE;
+        }
+        char name[64];
+        if (len >= sizeof name) {
+            snprintf(err, errlen, "handshake list: \"%.*s\" is not a handshake", (int)len, p);
+            return LZR_EPARSE;
+        }
+        memcpy(name, p, len);
+        name[len] = '\0';
+        const handshake_t *h = handshake_find(name);
+        if (!h) {
+            snprintf(err, errlen, "handshake list: \"%s\" is not a handshake", name);
+            return LZR_EPARSE;
+        }
+        if (!h->payload) {
+            snprintf(err, errlen, "handshake list: \"%s\" is a fingerprint only, it has no probe",
+                     name);
+            return LZR_EPARSE;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (out[i] == h) {
+                snprintf(err, errlen, "handshake list: \"%s\" is listed twice", name);
+                return LZR_EPARSE;
+            }
+        }
+        if (n == max) {
+            snprintf(err, errlen, "handshake list: \"%s\" is one more than the %zu allowed", name,
+                     max);
+            return LZR_ERANGE;
+        }
+        out[n++] = h;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return (int)n;
+}
+
+const char *handshake_fingerprint(const uint8_t *data, size_t len)
+{
+    if (!data || len == 0)
+        return NULL;
+    const handshake_t *best = NULL;
+    for (size_t i = 0; i < TABLE_LEN; i++) {
+        const handshake_t *h = table[i];
+        if (h->match && (!best || h->priority > best->priority) && h->match(data, len))
+            best = h;
+    }
+    return best ? best->name : "unknown";
+}
+
+void handshake_print_table(FILE *out)
+{
+    /* A documentation address (RFC 5737) stands in for a target so per-target probes have a
+     * representative size. */
+    hs_target_t t = {.saddr = 0xC0000201, .daddr = 0xC6336407, .dport = 8080};
+    uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
+    fprintf(out, "%-18s %8s %8s  %s\n", "name", "priority", "payload", "default ports");
+    for (size_t i = 0; i < TABLE_LEN; i++) {
+        const handshake_t *h = table[i];
+        char size[16] = "-";
+        if (h->payload)
+            snprintf(size, sizeof size, "%zu", h->payload(&t, buf, sizeof buf));
+        fprintf(out, "%-18s %8d %8s  %s\n", h->name, h->priority, size, h->default_ports);
+    }
+}

@@ -1,0 +1,28 @@
+/*
+ * rtsp: "OPTIONS rtsp://<ip>:<port>/ RTSP/1.0" with a CSeq (RFC 2326 10.1). The fingerprint is
+ * an RTSP status line at the start of the reply, "RTSP/1.0 200".
+ */
+#include "worker/handshakes/hs_util.h"
+
+static size_t rtsp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    char ip[16];
+    hs_ip_str(t->daddr, ip);
+    return hs_printf(buf, cap,
+                     "OPTIONS rtsp://%s:%u/ RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: lzr\r\n\r\n", ip,
+                     t->dport);
+}
+
+static bool rtsp_match(const uint8_t *data, size_t len)
+{
+    int code = hs_status_line(data, len, "RTSP");
+    return code >= 100 && code <= 599;
+}
+
+const handshake_t hs_rtsp = {
+    .name = "rtsp",
+    .default_ports = "554,8554",
+    .priority = HS_PRIO_STATUS_LINE,
+    .payload = rtsp_payload,
+    .match = rtsp_match,
+};

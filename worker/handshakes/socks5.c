@@ -1,0 +1,29 @@
+/*
+ * socks5: a SOCKS5 greeting offering "no authentication" (RFC 1928 3). The fingerprint is the
+ * two-byte method selection, and nothing else: version 5 and a method of 0 (none), 1 (GSSAPI),
+ * 2 (user/password) or 0xFF (no acceptable method). Two bytes are little, hence the exact length
+ * and the weak priority.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static const uint8_t probe[] = {0x05, 0x01, 0x00};
+
+static size_t socks5_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    (void)t;
+    return hs_copy(buf, cap, probe, sizeof probe);
+}
+
+static bool socks5_match(const uint8_t *data, size_t len)
+{
+    return len == 2 && data[0] == 0x05 &&
+           (data[1] == 0x00 || data[1] == 0x01 || data[1] == 0x02 || data[1] == 0xff);
+}
+
+const handshake_t hs_socks5 = {
+    .name = "socks5",
+    .default_ports = "1080,9050",
+    .priority = HS_PRIO_WEAK,
+    .payload = socks5_payload,
+    .match = socks5_match,
+};

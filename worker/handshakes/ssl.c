@@ -1,0 +1,19 @@
+/*
+ * ssl: servers that only speak SSL 2 or SSL 3. No probe of its own — the tls ClientHello draws
+ * them out too (an SSL 3 server answers with a version 3.0 ServerHello or alert, an SSL 2 server
+ * with an SSL 2 SERVER-HELLO) — so this is a fingerprint that tells them from TLS.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static bool ssl_match(const uint8_t *data, size_t len)
+{
+    return hs_tls_classify(data, len) == HS_TLS_SSL;
+}
+
+const handshake_t hs_ssl = {
+    .name = "ssl",
+    .default_ports = "443",
+    .priority = HS_PRIO_RECORD,
+    .payload = NULL,
+    .match = ssl_match,
+};

@@ -1,0 +1,24 @@
+/*
+ * vnc: RFB servers speak first with a 12-byte ProtocolVersion "RFB 003.008\n" (RFC 6143 7.1.1),
+ * so the probe is nothing. The fingerprint is exactly that shape: "RFB ", three digits, ".",
+ * three digits, newline.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static bool vnc_match(const uint8_t *data, size_t len)
+{
+    if (len < 12 || !hs_starts(data, len, "RFB ") || data[7] != '.' || data[11] != '\n')
+        return false;
+    for (int i = 4; i < 11; i++)
+        if (i != 7 && (data[i] < '0' || data[i] > '9'))
+            return false;
+    return true;
+}
+
+const handshake_t hs_vnc = {
+    .name = "vnc",
+    .default_ports = "5900,5901,5902,5800",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = NULL,
+    .match = vnc_match,
+};

@@ -1,0 +1,37 @@
+/*
+ * x11: an X11 connection setup (little-endian byte order 'l', protocol 11.0, no authorization).
+ * The fingerprint is the server's setup reply in either byte order: status Failed (0), Success
+ * (1) or Authenticate (2), protocol major 11, minor 0, and for Failed a reason that fits the
+ * declared additional length.
+ */
+#include "worker/handshakes/hs_util.h"
+
+static const uint8_t probe[12] = {'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+
+static size_t x11_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+{
+    (void)t;
+    return hs_copy(buf, cap, probe, sizeof probe);
+}
+
+static bool x11_match(const uint8_t *data, size_t len)
+{
+    if (len < 8 || data[0] > 2)
+        return false;
+    bool le = hs_le16(data + 2) == 11 && hs_le16(data + 4) == 0;
+    bool be = hs_be16(data + 2) == 11 && hs_be16(data + 4) == 0;
+    if (!le && !be)
+        return false;
+    uint16_t words = le ? hs_le16(data + 6) : hs_be16(data + 6);
+    if (data[0] == 0) /* Failed: the reason is data[1] bytes, padded to words */
+        return data[1] <= 4u * words;
+    return words >= (data[0] == 1 ? 8 : 0);
+}
+
+const handshake_t hs_x11 = {
+    .name = "x11",
+    .default_ports = "6000,6001",
+    .priority = HS_PRIO_DEFAULT,
+    .payload = x11_payload,
+    .match = x11_match,
+};
