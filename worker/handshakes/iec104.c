@@ -1,8 +1,9 @@
 /*
  * iec104: IEC 60870-5-104 telecontrol (2404). The probe is a STARTDT act U-frame; the fingerprint
- * is an APCI at the start: start byte 0x68, an APDU length of 4 to 253 and a well-formed control
- * field — a U-frame with exactly one function bit and zero trailing octets, an S-frame, or an
- * I-frame long enough to carry an ASDU.
+ * is a whole APCI at the start: start byte 0x68, an APDU length of 4 to 253 that the bytes
+ * received fill, and a well-formed control field — a U-frame with exactly one function bit and
+ * zero trailing octets, an S-frame, or an I-frame whose ASDU has a defined type, a non-zero
+ * object count and a defined cause of transmission.
  */
 #include "worker/handshakes/hs_util.h"
 
@@ -14,9 +15,21 @@ static size_t iec104_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
+/* ASDU type identifications defined by IEC 60870-5-101/104. */
+static bool known_type(uint8_t t)
+{
+    return (t >= 1 && t <= 21) || (t >= 30 && t <= 40) || (t >= 45 && t <= 51) ||
+           (t >= 58 && t <= 64) || t == 70 || (t >= 100 && t <= 107) || (t >= 110 && t <= 113) ||
+           (t >= 120 && t <= 127);
+}
+
 static bool iec104_match(const uint8_t *data, size_t len)
 {
     if (len < 6 || data[0] != 0x68 || data[1] < 4 || data[1] > 253)
+        return false;
+    /* the APDU is whole, and whatever follows starts another APDU */
+    size_t end = 2 + (size_t)data[1];
+    if (len < end || (len > end && data[end] != 0x68))
         return false;
     uint8_t c = data[2];
     if ((c & 3) == 3) { /* U-frame */
@@ -26,8 +39,11 @@ static bool iec104_match(const uint8_t *data, size_t len)
     }
     if ((c & 3) == 1) /* S-frame */
         return data[1] == 4 && data[3] == 0 && (data[4] & 1) == 0;
-    /* I-frame: send and receive sequence numbers, then an ASDU of at least six octets */
-    return data[1] >= 10 && (data[4] & 1) == 0;
+    /* I-frame: sequence numbers, then an ASDU with a defined type and cause of transmission */
+    if (data[1] < 10 || (data[4] & 1) != 0)
+        return false;
+    uint8_t cot = data[8] & 0x3f;
+    return known_type(data[6]) && (data[7] & 0x7f) != 0 && cot >= 1 && cot <= 47;
 }
 
 const handshake_t hs_iec104 = {
