@@ -11,8 +11,17 @@ all=$(python3 -c "
 import ipaddress, sys
 for a in ipaddress.ip_network(sys.argv[1]): print('%s:%s' % (a, sys.argv[2]))" "$LOAD_CIDR" "$port")
 out=$(probe "$V1_NS" "$V1_SCAN_IP" --wait 3 syn - <<<"$all")
-is "$(grep -c 'result=synack' <<<"$out")" "$n" "all $n load addresses SYN-ACK on port $port"
+got=$(grep -c 'result=synack' <<<"$out")
 is "$(grep -c 'kernel_rst=1' <<<"$out")" 0 "no kernel RST from the scan IP during the sweep"
+# On a busy 2-core machine a sweep this fast can lose a few replies: ask the silent ones again,
+# as a scanner would, so the check is about the lab and not about packet loss.
+if [ "$got" -ne "$n" ]; then
+    again=$(awk '$3 != "result=synack" {print $1 ":" $2}' <<<"$out")
+    diag "$((n - got)) addresses silent in the first sweep; probing them again"
+    out2=$(probe "$V1_NS" "$V1_SCAN_IP" --wait 3 syn - <<<"$again")
+    got=$((got + $(grep -c 'result=synack' <<<"$out2")))
+fi
+is "$got" "$n" "all $n load addresses SYN-ACK on port $port"
 
 first=$(python3 -c "import ipaddress,sys; n=ipaddress.ip_network(sys.argv[1]); print(n[0], n[-1], n[4242])" "$LOAD_CIDR")
 set -- $first

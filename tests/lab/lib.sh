@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the TAP lab tests (tests/lab/*.t); source it, call lab_env, then use the
 # TAP helpers and end with done_testing. Every command that touches the lab is bounded in time.
 #
@@ -113,9 +114,9 @@ probe() {
 }
 
 wait_until() {
-    local secs=$1 i
+    local secs=$1 _i
     shift
-    for i in $(seq 1 $((secs * 5))); do
+    for _i in $(seq 1 $((secs * 5))); do
         "$@" >/dev/null 2>&1 && return 0
         sleep 0.2
     done
