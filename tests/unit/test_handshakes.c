@@ -654,6 +654,28 @@ static void test_list_parse(void **state)
     assert_int_equal(handshake_list_parse("bogus", out, 8, NULL, 0), LZR_EPARSE);
 }
 
+static void test_for_port(void **state)
+{
+    (void)state;
+    const handshake_t *out[8];
+    assert_int_equal(handshake_for_port(1883, out, 8), 1);
+    assert_string_equal(out[0]->name, "mqtt");
+    assert_int_equal(handshake_for_port(5432, out, 8), 1);
+    assert_string_equal(out[0]->name, "postgres");
+    assert_int_equal(handshake_for_port(6379, out, 8), 1);
+    assert_string_equal(out[0]->name, "redis");
+    assert_int_equal(handshake_for_port(11211, out, 8), 2);
+    assert_string_equal(out[0]->name, "memcached_ascii");
+    assert_string_equal(out[1]->name, "memcached_binary");
+    /* mysql has no probe, so 3306 brings only wait (which has no matcher): nothing */
+    assert_int_equal(handshake_for_port(3306, out, 8), 0);
+    assert_int_equal(handshake_for_port(9, out, 8), 0);
+    /* "443" must not match 4430 or 44 */
+    assert_int_equal(handshake_for_port(44, out, 8), 0);
+    assert_int_equal(handshake_for_port(80, out, 0), 1);
+    assert_int_equal(handshake_for_port(80, NULL, 0), 1);
+}
+
 static void test_print_table(void **state)
 {
     (void)state;
@@ -693,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_payload_ipp),
         cmocka_unit_test(test_payload_length_fields),
         cmocka_unit_test(test_list_parse),
+        cmocka_unit_test(test_for_port),
         cmocka_unit_test(test_print_table),
     };
     return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);

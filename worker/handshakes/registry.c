@@ -5,6 +5,7 @@
  */
 #include "worker/handshakes/registry.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -97,6 +98,38 @@ int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, c
         p = end + 1;
     }
     return (int)n;
+}
+
+/* True when the comma-separated port list names port. */
+static bool lists_port(const char *ports, uint16_t port)
+{
+    const char *p = ports;
+    while (*p) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p)
+            return false;
+        if (v == port)
+            return true;
+        p = *end == ',' ? end + 1 : end;
+        if (*end != ',' && *end != '\0')
+            return false;
+    }
+    return false;
+}
+
+size_t handshake_for_port(uint16_t port, const handshake_t **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < TABLE_LEN; i++) {
+        const handshake_t *h = table[i];
+        if (!h->payload || !h->match || !lists_port(h->default_ports, port))
+            continue;
+        if (n < max && out)
+            out[n] = h;
+        n++;
+    }
+    return n;
 }
 
 const char *handshake_fingerprint(const uint8_t *data, size_t len)

@@ -81,6 +81,11 @@
 LZR_HANDSHAKES(LZR_HS_DECLARE)
 #undef LZR_HS_DECLARE
 
+/* The handshakes that have a probe and list port among their default ports, in registry order:
+ * the protocols a server on that port is expected to speak (e.g. 1883 → mqtt). Stores at most
+ * max into out and returns how many matched (which may exceed max). */
+size_t handshake_for_port(uint16_t port, const handshake_t **out, size_t max);
+
 /* Prints one line per handshake — name, priority, payload size for a sample target (or "-" when
  * it has no probe), default ports — under a header line; for `lzr-worker handshakes`. */
 void handshake_print_table(FILE *out);
