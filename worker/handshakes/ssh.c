@@ -1,6 +1,7 @@
 /*
- * ssh: SSH servers speak first (RFC 4253 4.2), so the probe is nothing — "wait" draws them out
- * and so does any other probe. The fingerprint is the identification string at the start of the
+ * ssh: SSH servers speak first (RFC 4253 4.2), so "wait" draws them out and so does any other
+ * probe; our own probe is a client identification string, which a server that waits for the
+ * client's (rare) also answers. The fingerprint is the identification string at the start of the
  * reply: "SSH-" protoversion ("2.0", "1.99", "1.5") "-" softwareversion.
  */
 #include "worker/handshakes/hs_util.h"
