@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh: `make bench`. Measures lzr against its peers on the lab and writes
+# docs/benchmarks.md: discovery (lzr-worker scan vs Debian's zmap on the 65,536-address
+# SYN-cookie range, interleaved runs at equal rates and unlimited), memory (bench_conntab) and,
+# unless BENCH_NMAP=0, identification (lzr vs nmap -sV on the service and middlebox ranges).
+# Needs root and the built binaries (make all bench-bin). Every run is bounded by `timeout`;
+# temporary files live in one mktemp directory removed at exit.
+#   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
+#   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
+#   BENCH_OUT=docs/benchmarks.md
+#   BENCH_NMAP=1      the identification figure (slow: about 2 minutes per nmap run)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+RUNS=${BENCH_RUNS:-5}
+RATES=${BENCH_RATES:-"20000 50000 0"}
+OUT=${BENCH_OUT:-docs/benchmarks.md}
+NMAP=${BENCH_NMAP:-1}
+LAB=deploy/lab/lab
+WORKER=$ROOT/bin/lzr-worker
+CONNTAB=$ROOT/build/rel/tests/bench/bench_conntab
+PY=/usr/bin/python3
+
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, raw sockets)"
+[ -x "$WORKER" ] || die "$WORKER missing: run make all"
+[ -x "$CONNTAB" ] || die "$CONNTAB missing: run make bench-bin"
+command -v zmap >/dev/null || die "zmap missing: apt-get install zmap"
+[ -x "$PY" ] || die "$PY missing"
+[[ "$RUNS" =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 50 ] || die "BENCH_RUNS=$RUNS: want 1..50"
+
+TMP=$(mktemp -d /tmp/lzr-bench.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+RES=$TMP/results.tsv # figure, tool, mode, run, key=value...
+: >"$RES"
+
+# The lab may be torn down by someone else between runs: bring it back (idempotent).
+lab_env() {
+    if ! [ -r /run/lzr-lab/env ] || ! "$LAB" status >/dev/null 2>&1; then
+        "$LAB" up >/dev/null 2>&1 || die "deploy/lab/lab up failed"
+    fi
+    # shellcheck disable=SC1091
+    . /run/lzr-lab/env
+}
+lab_env
+echo "$LOAD_CIDR" >"$TMP/allow.txt"
+: >"$TMP/empty.blocklist" # zmap's default blocklist holds 198.18.0.0/15
+
+machine() {
+    printf 'nproc=%s\tkernel=%s\tcpu=%s\tzmap=%s\tnmap=%s\tlzr=%s\n' "$(nproc)" "$(uname -r)" \
+        "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
+        "$(zmap --version 2>&1 | head -1)" "$(nmap --version 2>/dev/null | head -1)" \
+        "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+}
+machine >"$TMP/machine.tsv"
+
+# One zmap SYN scan of the load range; $1 rate (0 = unlimited), $2 file prefix.
+run_zmap() {
+    lab_env
+    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
+        ip netns exec "$V1_NS" zmap -i "$V1_IF" -S "$V1_SCAN_IP" -G "$GW_MAC" -p 80 -r "$1" \
+        -s "$SRC_PORTS" -w "$TMP/allow.txt" -b "$TMP/empty.blocklist" -c 1 \
+        -f saddr,timestamp-ts,timestamp-us -o "$2.out" 2>"$2.log" || echo "zmap failed" >>"$2.log"
+}
+
+# One lzr-worker scan of the load range with the HTTP handshake; $1 rate, $2 file prefix.
+run_lzr() {
+    lab_env
+    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
+        ip netns exec "$V1_NS" "$WORKER" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
+        --gateway-mac "$GW_MAC" --targets "$LOAD_CIDR" --ports 80 \
+        --allow-reserved 198.18.0.0/15 --source-ports "$SRC_PORTS" --rate "$1" \
+        --handshakes http --timeout-ms 1000 --progress --output "$2.out" 2>"$2.log" ||
+        echo "lzr failed" >>"$2.log"
+}
+
+# Reduces one discovery run to a results line: SYNs, unique IPs, reply span, CPU, wall.
+summarize() { # tool mode run prefix
+    "$PY" - "$@" >>"$RES" <<'EOF'
+import json, re, sys
+tool, mode, run, p = sys.argv[1:5]
+ts, ips = [], set()
+if tool == "zmap":
+    for line in open(p + ".out"):
+        f = line.strip().split(",")
+        if len(f) == 3 and f[1].isdigit():
+            ips.add(f[0]); ts.append(int(f[1]) + int(f[2]) / 1e6)
+    log = open(p + ".log").read()
+    m = re.findall(r"send: (\d+) done", log)
+    syns = int(m[-1]) if m else 0
+    a = re.findall(r"send: \d+ done \(([0-9.]+) Kp/s avg\)", log)
+    selfrate = float(a[-1]) * 1000 if a else 0
+else:
+    from datetime import datetime
+    for line in open(p + ".out"):
+        r = json.loads(line)
+        ips.add(r["ip"])
+        ts.append(datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp())
+    log = open(p + ".log").read()
+    m = re.search(r"done in [0-9.]+s: (\d+) SYNs", log)
+    syns = int(m.group(1)) if m else 0
+    selfrate = 0
+ts.sort()
+# Sending rate from the replies: first to last reply spans the sending time (the lab answers
+# within a millisecond); the 0.1 % tails are cut so one late retransmission cannot stretch it.
+n = len(ts)
+lo, hi = int(n * 0.001), max(int(n * 0.999) - 1, 0)
+span = ts[hi] - ts[lo] if n > 10 else 0
+rate = (hi - lo) / span if span > 0 else 0
+wall, user, sys_ = (float(x) for x in open(p + ".time").read().split()[-3:])
+print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tself=%.0f"
+      % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, selfrate))
+EOF
+}
+
+echo "bench: discovery, $RUNS runs × rates {$RATES}, zmap and lzr interleaved" >&2
+for run in $(seq 1 "$RUNS"); do
+    k=0
+    for rate in $RATES; do
+        k=$((k + 1))
+        # Alternate which tool goes first so drift in machine load hits both alike.
+        if (((run + k) % 2)); then order="zmap lzr"; else order="lzr zmap"; fi
+        for tool in $order; do
+            p=$TMP/disc-$tool-$rate-$run
+            "run_$tool" "$rate" "$p"
+            summarize "$tool" "$rate" "$run" "$p" || echo "bench: $tool rate $rate run $run: no result" >&2
+            rm -f "$p.out"
+        done
+        echo "bench:   run $run rate $rate done" >&2
+    done
+done
+
+echo "bench: memory, $RUNS runs of bench_conntab" >&2
+for run in $(seq 1 "$RUNS"); do
+    line=$(timeout -k 5 120 "$CONNTAB" 1000000 | tr '\n' '\t')
+    printf 'mem\tlzr\t1000000\t%s\t%s\n' "$run" "${line%$'\t'}" >>"$RES"
+done
+
+if [ "$NMAP" = 1 ] && [ -f "$ROOT/tests/bench/ident.sh" ] && command -v nmap >/dev/null; then
+    bash "$ROOT/tests/bench/ident.sh" "$TMP" "$RUNS" >>"$RES" || echo "bench: identification failed" >&2
+fi
+
+"$PY" "$ROOT/tests/bench/report.py" "$TMP/machine.tsv" "$RES" "$RUNS" "$RATES" >"$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "bench: wrote $OUT" >&2
