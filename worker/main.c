@@ -4,6 +4,7 @@
  * it; `lzr-worker handshakes` lists the probes it knows.
  */
 #include "common/log.h"
+#include "worker/agent.h"
 #include "worker/handshakes/registry.h"
 #include "worker/scan.h"
 
@@ -24,6 +25,10 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return 2;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--coordinator") == 0)
+            return agent_main(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "scan") == 0)
         return scan_main(argc - 1, argv + 1);
