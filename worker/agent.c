@@ -519,9 +519,13 @@ static int on_message(agent_t *a)
             log_error("the coordinator refused this worker: %s", env->refuse->reason);
             rc = -1;
         } else {
-            log_info("coordinator asks to register again (%s)", env->refuse->reason);
-            a->registered = false;
-            send_hello(a);
+            /* Every message of ours the restarted coordinator saw gets a Refuse; one Hello a
+             * second answers them all. */
+            if (a->registered || mono_ms() - a->hello_ms >= 1000) {
+                log_info("coordinator asks to register again (%s)", env->refuse->reason);
+                a->registered = false;
+                send_hello(a);
+            }
         }
         break;
     case LZR__ENVELOPE__BODY_ASSIGN:
