@@ -31,16 +31,38 @@ job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 check "results are arriving" wait_until 30 \
     sh -c "[ \"\$(sqlite3 -readonly '$CW/lzr.db' 'SELECT count(*) FROM results')\" -gt 0 ]"
 
-# Garbage: raw bytes at the CURVE worker socket (no handshake), and a well-framed ZMTP message
-# with a payload that is no protobuf at the control socket.
-printf 'GET / HTTP/1.0\r\n\r\n\xff\xff\xff\xff' |
-    timeout 5 socat -t 1 - "UNIX-CONNECT:$CW/workers.sock" >/dev/null 2>&1
-greeting=$(printf '\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f\x03\x00NULL%016d\x00%031d' 0 0 |
-    tr '0' '\000' | head -c 64 | od -An -tx1 | tr -d ' \n')
-ready='041c055245414459''0b536f636b65742d54797065''00000006''4445414c4552'
-payload='000c''08015270726f746f627566ff'
-printf '%s%s%s' "$greeting" "$ready" "$payload" | xxd -r -p |
-    timeout 5 socat -t 2 - "UNIX-CONNECT:$CW/lzr-coord.ctl" >/dev/null 2>&1
+# Garbage: raw bytes at the CURVE worker socket (no handshake), and a ZMTP-framed message whose
+# payload is no lzr envelope at the control socket (a NULL-mechanism peer speaking ZMTP 3 by
+# hand, step by step as the protocol wants).
+timeout 5 python3 - "$CW/workers.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"GET / HTTP/1.0\r\n\r\n" + bytes(range(256)))
+s.close()
+PY
+timeout 10 python3 - "$CW/lzr-coord.ctl" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(3)
+s.connect(sys.argv[1])
+def recv(n):
+    b = b""
+    while len(b) < n:
+        b += s.recv(n - len(b))
+    return b
+s.sendall(b"\xff" + b"\x00" * 7 + b"\x01\x7f")
+recv(10)
+s.sendall(b"\x03\x00NULL" + b"\x00" * 48)
+recv(54)
+body = b"\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER"
+s.sendall(bytes([4, len(body)]) + body)
+recv(2)
+payload = bytes.fromhex("08015270726f746f627566ff")
+s.sendall(bytes([0, len(payload)]) + payload)
+s.recv(256)
+s.close()
+PY
 like "$(coordctl workers)" "malformed messages dropped" "the garbage was dropped and counted"
 check "the coordinator is still alive" kill -0 "$COORD_PID"
 
