@@ -7,6 +7,7 @@
 #include "worker/agent.h"
 #include "worker/handshakes/registry.h"
 #include "worker/scan.h"
+#include "worker/verify_cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: lzr-worker scan --iface IF --source-ip IP --targets CIDR --ports LIST ...\n"
                "       lzr-worker --coordinator tcp://HOST:7411 --iface IF --scan-ip IP ...\n"
+               "       lzr-worker verify --scan-ip IP --fresh-ip IP --trigger-ip IP --targets "
+               "IP:PORT ...\n"
                "       lzr-worker handshakes\n"
                "Run `lzr-worker scan --help` for the scan options; see docs/worker.md.\n");
 }
@@ -32,6 +35,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "scan") == 0)
         return scan_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0)
+        return verify_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "handshakes") == 0) {
         handshake_print_table(stdout);
         return 0;

@@ -1,0 +1,63 @@
+/*
+ * verdict: what multi-vantage verification concludes about a host that stopped answering the
+ * scanner (DESIGN.md §1 step 4; the paper's §2.2 and §2.7). The evidence is a handful of
+ * connection attempts made at about the same moment from the original scan IP and from fresh
+ * IPs that never touched the host, plus a trigger test from a further fresh IP. Workers gather
+ * the evidence; this module turns it into a verdict, the same way on every side.
+ */
+#ifndef LZR_VERDICT_H
+#define LZR_VERDICT_H
+
+#include <stdbool.h>
+
+/* The answer to one connection attempt. */
+typedef enum {
+    ANSWER_NONE = 0, /* not tried */
+    ANSWER_SYNACK,   /* the handshake completed */
+    ANSWER_RST,      /* refused */
+    ANSWER_SILENT,   /* nothing came back in time */
+} answer_t;
+
+/* X(enum, name) */
+#define LZR_VERDICT_LIST(X)                                                                        \
+    X(VERDICT_SHUNNING, "shunning")                                                                \
+    X(VERDICT_DYNAMIC_BLOCKING, "dynamic_blocking")                                                \
+    X(VERDICT_BLOCKING, "blocking")                                                                \
+    X(VERDICT_CHURN, "churn")                                                                      \
+    X(VERDICT_TRANSIENT, "transient")
+
+typedef enum {
+#define LZR_VERDICT_ENUM(e, name) e,
+    LZR_VERDICT_LIST(LZR_VERDICT_ENUM)
+#undef LZR_VERDICT_ENUM
+        VERDICT_COUNT
+} verdict_t;
+
+typedef struct verify_evidence {
+    answer_t orig;        /* original scan IP → the port */
+    answer_t fresh;       /* fresh IP → the port, at the same moment */
+    answer_t orig_random; /* original scan IP → a random ephemeral port: shunning is per IP,
+                             so a shunned scanner is ignored on every port */
+    /* The trigger test, from a further fresh IP: a handshake without data, then another; then
+     * a handshake that sends data, then another. Each "after" is the answer to the connection
+     * that followed the trigger. */
+    answer_t after_bare;
+    answer_t after_data;
+} verify_evidence_t;
+
+/* The verdict the evidence supports:
+ * - the original IP is answered again → transient;
+ * - neither the original nor the fresh IP is answered → churn (the host is gone);
+ * - the fresh IP is answered and the original is not → the host blocks the scanner, and the
+ *   trigger test says how: blocked after a bare handshake → shunning; only after data →
+ *   dynamic_blocking; the trigger reproduces neither → blocking. */
+verdict_t verdict_decide(const verify_evidence_t *e);
+
+/* Names: "shunning", …, and "synack"/"rst"/"silent"/"-" for answers. */
+const char *verdict_name(verdict_t v);
+const char *answer_name(answer_t a);
+
+/* Parses a verdict name; 0 and *out, or LZR_EINVAL. */
+int verdict_parse(const char *name, verdict_t *out);
+
+#endif
