@@ -11,8 +11,8 @@ trap 'kill "$tcpdump_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 # The kernel-answered load range: every address SYN-ACKs on port 80.
 range=198.19.4.0/23
 holes="198.19.4.0/28 198.19.4.200-198.19.5.10 198.19.5.255"
-ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -w "$dir/sent.pcap" \
-    "src host $V1_SCAN_IP and tcp" 2>"$dir/tcpdump.err" &
+ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/sent.pcap" \
+    "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/tcpdump.err" &
 tcpdump_pid=$!
 wait_until 10 grep -q listening "$dir/tcpdump.err" || diag "tcpdump did not start"
 
@@ -21,11 +21,12 @@ for h in $holes; do args+=(--exclude "$h"); done
 check "scan of $range with holes runs" timeout 120 ip netns exec "$V1_NS" \
     "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
     --targets "$range" "${args[@]}" --ports 80,81 --allow-reserved 198.18.0.0/15 \
-    --timeout-ms 1000 --rate 20000 --output "$dir/out.jsonl"
+    --timeout-ms 1000 --rate 5000 --output "$dir/out.jsonl"
 sleep 1
 kill -INT "$tcpdump_pid" 2>/dev/null
 wait "$tcpdump_pid" 2>/dev/null
 
+diag "$(grep -E "captured|dropped" "$dir/tcpdump.err")"
 tcpdump -n -r "$dir/sent.pcap" 2>/dev/null | awk '{print $5}' | sed 's/\.[0-9]*:$//' |
     sort -u >"$dir/dsts"
 in_hole() { # in_hole IP: is IP inside one of the holes? (the load range is 198.19.4.0-5.255)
