@@ -60,6 +60,8 @@ typedef struct coord {
     store_t *store;
     zsock_t *workers;
     zsock_t *control;
+    zsock_t *monitor; /* handshake failures on the worker socket */
+    uint64_t refused;
     zactor_t *auth;
     zcert_t *cert;
     session_t sessions[COORD_MAX_SESSIONS];
@@ -914,6 +916,29 @@ static void on_control_message(coord_t *c)
     zframe_destroy(&rid);
 }
 
+/* A worker refused by the authenticator never reaches on_hello; the socket monitor is the only
+ * place the coordinator learns of it. */
+static void on_monitor_event(coord_t *c)
+{
+    zmsg_t *msg = zmsg_recv(c->monitor);
+    if (!msg)
+        return;
+    zframe_t *f = zmsg_first(msg);
+    if (f && zframe_size(f) >= 6) {
+        uint16_t event;
+        memcpy(&event, zframe_data(f), 2);
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            c->refused++;
+            log_warn("refused a worker whose key is not in %s/workers/ (%llu so far)",
+                     c->opt->keys_dir ? c->opt->keys_dir : "?", (unsigned long long)c->refused);
+        } else {
+            c->malformed++;
+            log_warn("a worker connection failed its handshake (event 0x%x)", event);
+        }
+    }
+    zmsg_destroy(&msg);
+}
+
 /* ---- setup ------------------------------------------------------------------------------- */
 
 static int setup_curve(coord_t *c, char *err, size_t errlen)
@@ -945,6 +970,12 @@ static int setup_curve(coord_t *c, char *err, size_t errlen)
     zcert_apply(c->cert, c->workers);
     zsock_set_curve_server(c->workers, 1);
     zsock_set_zap_domain(c->workers, "lzr");
+    char mon[64];
+    snprintf(mon, sizeof mon, "inproc://lzr-coord-monitor-%p", (void *)c);
+    if (zmq_socket_monitor(zsock_resolve(c->workers), mon,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0)
+        c->monitor = zsock_new_pair(mon);
     return LZR_OK;
 }
 
@@ -1024,6 +1055,8 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
              opt->db_path);
 
     zpoller_t *poller = zpoller_new(c->workers, c->control, NULL);
+    if (c->monitor)
+        zpoller_add(poller, c->monitor);
     uint64_t last_tick = 0;
     while (!*stop) {
         void *which = zpoller_wait(poller, 200);
@@ -1033,6 +1066,8 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
                 on_worker_message(c);
         } else if (which == c->control) {
             on_control_message(c);
+        } else if (c->monitor && which == c->monitor) {
+            on_monitor_event(c);
         } else if (zpoller_terminated(poller) && !zpoller_expired(poller)) {
             break;
         }
@@ -1047,6 +1082,9 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
     if (strncmp(ctl, "ipc://", 6) == 0)
         unlink(ctl + 6);
 out:
+    if (c->monitor && c->workers)
+        zmq_socket_monitor(zsock_resolve(c->workers), NULL, 0);
+    zsock_destroy(&c->monitor);
     zsock_destroy(&c->workers);
     zsock_destroy(&c->control);
     zactor_destroy(&c->auth);

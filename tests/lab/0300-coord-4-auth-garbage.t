@@ -19,6 +19,7 @@ rc=$?
 is "$rc" "1" "the worker with an unknown key exits with status 1"
 like "$(cat "$CW/intruder.log")" "refused this worker's key" "and says its key was refused"
 [ $(($(date +%s) - start)) -lt 25 ] && ok "refused within seconds" || not_ok "refused within seconds"
+check "the coordinator logged the refusal" grep -q "refused a worker whose key" "$CW/coord.log"
 workers=$(coordctl workers)
 if grep -q '^v1 ' <<<"$workers"; then not_ok "the intruder is not listed"; else ok "the intruder is not listed"; fi
 

@@ -47,6 +47,7 @@ coord_start() {
     "$COORD_BIN" serve --db "$CW/lzr.db" --keys "$CW/keys" --listen "ipc://$CW/workers.sock" \
         "$@" >>"$CW/coord.log" 2>&1 &
     COORD_PID=$!
+    disown "$COORD_PID" # no "Killed" notice from bash when a test kills it
     _coord_pids+=("$COORD_PID")
     wait_until 10 test -S "$CW/lzr-coord.ctl" || bail_out "the coordinator did not start"
 }
@@ -62,6 +63,7 @@ worker_start() {
     ip netns exec "$ns" "$WORKER_BIN" --coordinator "ipc://$CW/workers.sock" --iface "$ifc" \
         --scan-ip "$ip" "${args[@]}" --keys "$CW/keys/$v" --name "$v" "$@" >>"$CW/$v.log" 2>&1 &
     local pid=$!
+    disown "$pid"
     _coord_pids+=("$pid")
     case $v in
     v1) V1_PID=$pid ;;
