@@ -10,6 +10,7 @@
 #include "common/cookie.h"
 #include "common/err.h"
 #include "worker/conntab.h"
+#include "worker/handshakes/registry.h"
 #include "worker/packet.h"
 #include "worker/timerwheel.h"
 
@@ -48,6 +49,7 @@ enum {
 #define OUR_WINDOW      65535
 #define OUR_TTL         64
 #define MAX_SYNACK_ECHO 3 /* ACKs we resend for retransmitted SYN-ACKs */
+#define PORT_EXTRA      2 /* probes of a port's own protocols tried after the job's list */
 
 struct lzr {
     const engine_config_t *cfg;
@@ -62,10 +64,16 @@ struct lzr {
     /* Targets classified lately, so a late retransmitted SYN-ACK does not start them again.
      * Direct-mapped and lossy: a collision only forgets an old entry. */
     uint64_t done[DONE_SLOTS];
-    /* With --all: one bit per permutation element that answered, and port → index + 1, so the
-     * targets that never answered can be reported as silent at the end. */
-    uint8_t *answered;
+    /* port → index + 1 in the job's port list. */
     uint16_t *port_index;
+    /* Per port index: the probes of the protocols expected on that port (registry's default
+     * ports) that the job's list lacks, tried after it — so postgres on 5432 is named even
+     * when the list has no postgres probe. */
+    const handshake_t *(*extra)[PORT_EXTRA];
+    uint8_t *n_extra;
+    /* With --all: one bit per permutation element that answered, so the targets that never
+     * answered can be reported as silent at the end. */
+    uint8_t *answered;
     uint64_t replies, invalid, hits, dups, table_full;
     uint64_t per_class[CLASS_COUNT];
 };
@@ -91,15 +99,27 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
     l->now_us = now_us;
     l->tab = conntab_new(capacity);
     l->wheel = timerwheel_new(capacity, TICK_MS, WHEEL_SLOTS, now_us / 1000);
-    if (cfg->report_all) {
+    if (cfg->report_all)
         l->answered = calloc(cfg->perm.size / 8 + 1, 1);
-        l->port_index = calloc(65536, sizeof *l->port_index);
-        for (size_t i = 0; l->port_index && i < cfg->ports->n; i++)
-            l->port_index[cfg->ports->ports[i]] = (uint16_t)(i + 1);
-    }
-    if (!l->tab || !l->wheel || (cfg->report_all && (!l->answered || !l->port_index))) {
+    l->port_index = calloc(65536, sizeof *l->port_index);
+    l->extra = calloc(cfg->ports->n, sizeof *l->extra);
+    l->n_extra = calloc(cfg->ports->n, 1);
+    if (!l->tab || !l->wheel || (cfg->report_all && !l->answered) || !l->port_index || !l->extra ||
+        !l->n_extra) {
         lzr_destroy(&l);
         return NULL;
+    }
+    for (size_t i = 0; i < cfg->ports->n; i++) {
+        l->port_index[cfg->ports->ports[i]] = (uint16_t)(i + 1);
+        const handshake_t *own[8];
+        size_t n = handshake_for_port(cfg->ports->ports[i], own, 8);
+        for (size_t k = 0; k < n && k < 8 && l->n_extra[i] < PORT_EXTRA; k++) {
+            bool listed = false;
+            for (size_t j = 0; j < cfg->n_handshakes; j++)
+                listed |= cfg->handshakes[j] == own[k];
+            if (!listed)
+                l->extra[i][l->n_extra[i]++] = own[k];
+        }
     }
     return l;
 }
@@ -110,6 +130,8 @@ void lzr_destroy(lzr_t **l)
         return;
     free((*l)->answered);
     free((*l)->port_index);
+    free((*l)->extra);
+    free((*l)->n_extra);
     conntab_destroy(&(*l)->tab);
     timerwheel_destroy(&(*l)->wheel);
     free(*l);
@@ -141,6 +163,20 @@ static uint32_t done_slot(uint64_t key)
     return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 48) & (DONE_SLOTS - 1);
 }
 
+/* ---- the handshakes of a target: the job's list, then its port's own ---- */
+
+static const handshake_t *handshake_of(const lzr_t *l, const conn_t *c)
+{
+    if (c->hs < l->cfg->n_handshakes)
+        return l->cfg->handshakes[c->hs];
+    return l->extra[l->port_index[c->dport] - 1][c->hs - l->cfg->n_handshakes];
+}
+
+static bool has_next_handshake(const lzr_t *l, const conn_t *c)
+{
+    return c->hs + 1u < l->cfg->n_handshakes + l->n_extra[l->port_index[c->dport] - 1];
+}
+
 /* ---- sending ---- */
 
 static void send_tcp(lzr_t *l, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t seq,
@@ -168,7 +204,7 @@ static void send_tcp(lzr_t *l, uint32_t daddr, uint16_t sport, uint16_t dport, u
  * "wait" or while the window is shut). */
 static void send_probe(lzr_t *l, conn_t *c, bool with_payload)
 {
-    const handshake_t *hs = l->cfg->handshakes[c->hs];
+    const handshake_t *hs = handshake_of(l, c);
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
     size_t n = 0;
     if (with_payload && hs->payload) {
@@ -215,7 +251,7 @@ static void emit_record(lzr_t *l, const conn_t *c, lzr_class_t cls, const uint8_
     if (cls == CLASS_SERVICE) {
         const char *proto = handshake_fingerprint(data, len);
         snprintf(r.protocol, sizeof r.protocol, "%s", proto ? proto : "unknown");
-        snprintf(r.handshake, sizeof r.handshake, "%s", l->cfg->handshakes[c->hs]->name);
+        snprintf(r.handshake, sizeof r.handshake, "%s", handshake_of(l, c)->name);
     }
     r.handshakes_tried = c->tried;
     r.window = c->window;
@@ -319,7 +355,7 @@ static void handshake_over(lzr_t *l, conn_t *c, bool they_reset)
         send_rst(l, c);
     if (l->cfg->acking_firewall_probes && !(c->flags & F_AFW_DONE) && c->hs == 0)
         start_afw(l, c);
-    else if (c->hs + 1u < l->cfg->n_handshakes)
+    else if (has_next_handshake(l, c))
         open_next(l, c);
     else
         classify_final(l, c);
@@ -367,7 +403,7 @@ static void on_timer(void *ctx, uint32_t id)
             finish(l, c, CLASS_ACKING_FIREWALL, NULL, 0);
             return;
         }
-        if (c->hs + 1u < l->cfg->n_handshakes)
+        if (has_next_handshake(l, c))
             open_next(l, c);
         else
             classify_final(l, c);
