@@ -39,6 +39,7 @@ typedef struct session {
     char iface[32];
     char version[32];
     uint64_t last_seen_us;
+    uint64_t stored_us; /* last write of last_seen / lease expiry to the store */
     bool has_lease;
     uint64_t job_id;
     uint32_t shard;
@@ -489,15 +490,21 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
 {
     uint64_t now = now_us();
     s->last_seen_us = now;
-    store_worker_seen(c->store, s->name, now);
+    /* Each write is a synced transaction: touch the store a few times per lease timeout, not
+     * on every heartbeat of every worker. */
+    bool write = now - s->stored_us >= c->lease_timeout_us / 4;
+    if (write) {
+        store_worker_seen(c->store, s->name, now);
+        s->stored_us = now;
+    }
     if (!hb->lease || !hb->lease->job_id)
         return;
     if (!s->has_lease || s->job_id != hb->lease->job_id || s->shard != hb->lease->shard) {
         send_cancel(c, s, hb->lease->job_id, hb->lease->shard, "not your lease");
         return;
     }
-    if (store_shard_renew(c->store, s->job_id, s->shard, s->name, now + c->lease_timeout_us) !=
-        LZR_OK) {
+    if (write && store_shard_renew(c->store, s->job_id, s->shard, s->name,
+                                   now + c->lease_timeout_us) != LZR_OK) {
         send_cancel(c, s, s->job_id, s->shard, "lease lost");
         s->has_lease = false;
         return;
