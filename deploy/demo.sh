@@ -1,39 +1,68 @@
 #!/usr/bin/env bash
-# make demo: brings the built-in lab up, scans all of it with lzr-worker from the first vantage,
-# prints what was found per class and per protocol, and tears the lab down again. Nothing leaves
-# the lab's namespaces (198.18.0.0/15 only).
+# make demo: the main job on the built-in lab. Brings the lab up, starts a coordinator and two
+# workers (one per vantage namespace, each with its scan IP and fresh IPs), submits
+# examples/lab.toml, shows its progress, prints the results per class and per protocol, checks
+# them against the lab's ground truth, and tears everything down. Nothing leaves the lab's
+# namespaces (198.18.0.0/15 only); every process started here is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "make demo needs root (network namespaces, raw sockets)" >&2; exit 1; }
 
-out=$(mktemp /tmp/lzr-demo.XXXXXX.jsonl)
-cleanup() { deploy/lab/lab down >/dev/null 2>&1 || true; }
+dir=$(mktemp -d /tmp/lzr-demo.XXXXXX)
+pids=()
+cleanup() {
+    local p
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 0.5
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    deploy/lab/lab down >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
-echo "== bringing up the lab (deploy/lab/lab up)"
+echo "== the lab (deploy/lab/lab up)"
 deploy/lab/lab up
 deploy/lab/lab reset >/dev/null 2>&1 || true
 # shellcheck disable=SC1091
 . /run/lzr-lab/env
 
 echo
-echo "== lzr-worker scan: ${TARGETS} × ports ${PORTS_CSV} from ${V1_SCAN_IP}"
-ip netns exec "$V1_NS" bin/lzr-worker scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
-    --targets "${TARGETS// /,}" --ports "$PORTS_CSV" --allow-reserved 198.18.0.0/15 \
-    --handshakes wait,tls,http,dns,pptp,redis,mqtt,postgres --timeout-ms 1500 \
-    --retransmit-ms 500 --rate 5000 --acking-firewall-probes 8 --all --progress --output "$out"
+echo "== coordinator and two workers (CURVE keys in $dir/keys)"
+bin/lzr-coord keygen "$dir/keys" v1 v2 >/dev/null
+bin/lzr-coord serve --db "$dir/lzr.db" --keys "$dir/keys" --listen "ipc://$dir/workers.sock" \
+    >"$dir/coord.log" 2>&1 &
+pids+=($!)
+for i in $(seq 50); do [ -S "$dir/lzr-coord.ctl" ] && break; sleep 0.2; done
+for v in v1 v2; do
+    ns_var=${v^^}_NS if_var=${v^^}_IF ip_var=${v^^}_SCAN_IP fresh_var=${v^^}_FRESH_IPS
+    fresh=()
+    for f in ${!fresh_var}; do fresh+=(--fresh-ip "$f"); done
+    ip netns exec "${!ns_var}" bin/lzr-worker --coordinator "ipc://$dir/workers.sock" \
+        --iface "${!if_var}" --scan-ip "${!ip_var}" "${fresh[@]}" --keys "$dir/keys/$v" \
+        --name "$v" >"$dir/$v.log" 2>&1 &
+    pids+=($!)
+done
+sleep 1
+bin/lzr-coord workers --db "$dir/lzr.db"
 
 echo
-echo "== targets per class (silent: never answered)"
-jq -r .class "$out" | sort | uniq -c | sort -rn
+echo "== lzr-coord submit examples/lab.toml"
+job=$(bin/lzr-coord submit examples/lab.toml --db "$dir/lzr.db")
+echo "job $job"
+timeout 600 bin/lzr-coord status "$job" --wait --db "$dir/lzr.db"
+
+results="$dir/results.jsonl"
+bin/lzr-coord results "$job" --format jsonl --db "$dir/lzr.db" >"$results"
+echo
+echo "== targets per class, and the vantage that scanned them"
+jq -r '"\(.class)\t\(.source_ip)"' "$results" | sort | uniq -c | sort -k2,2 -k1,1rn |
+    awk '{printf "%6d  %-20s from %s\n", $1, $2, $3}'
 echo
 echo "== services, per protocol and port"
-jq -r 'select(.class == "service") | "\(.protocol)\t\(.port)"' "$out" | sort | uniq -c |
-    awk '{printf "%6d  %-12s port %s\n", $1, $2, $3}'
+jq -r 'select(.class == "service") | "\(.protocol)\t\(.port)"' "$results" | sort | uniq -c |
+    awk '{printf "%6d  %-16s port %s\n", $1, $2, $3}'
 echo
 echo "== compared with the lab's ground truth (single vantage)"
-if tests/lab/tools/compare-truth "$LAB_TRUTH" "$out" --single-vantage; then
+tests/lab/tools/compare-truth "$LAB_TRUTH" "$results" --single-vantage &&
     echo "every truth row matches"
-fi
 echo
-echo "results: $out"
+echo "database: $dir/lzr.db   (lzr-coord results $job --db $dir/lzr.db)"
