@@ -9,6 +9,7 @@
  * little-endian, pick the source port: sport_lo + (value mod (sport_hi - sport_lo + 1)).
  */
 #include "cookie.h"
+#include "text.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -57,17 +58,6 @@ int cookie_key_random(cookie_key_t *key)
     return LZR_OK;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int cookie_key_from_hex(cookie_key_t *key, const char *hex)
 {
     uint8_t tmp[LZR_COOKIE_KEY_BYTES];
@@ -76,8 +66,8 @@ int cookie_key_from_hex(cookie_key_t *key, const char *hex)
         return LZR_EPARSE;
     for (size_t i = 0; i < LZR_COOKIE_KEY_BYTES; i++) {
         /* A NUL is not a hex digit, so the low digit is never read past the terminator. */
-        int hi = hex_digit(hex[2 * i]);
-        int lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
+        int hi = text_hex_digit(hex[2 * i]);
+        int lo = hi < 0 ? -1 : text_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return LZR_EPARSE;
         tmp[i] = (uint8_t)(hi << 4 | lo);

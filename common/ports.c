@@ -5,6 +5,7 @@
  * job's author decides which ports a worker reaches first; repeats are dropped with a bitmap.
  */
 #include "ports.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -19,23 +20,6 @@
 #define NUM_DIGITS  9  /* more digits than this cannot be a port, and cannot overflow */
 #define BITMAP_SIZE ((MAX_PORT + 1) / 64)
 
-/* Copies the n bytes at s into out as printable text, cut to ITEM_QUOTE characters, so a
- * message can quote input that came from anywhere. */
-static void quote_item(const char *s, size_t n, char *out, size_t outlen)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < n && j + 4 < outlen; i++) {
-        if (i == ITEM_QUOTE) {
-            memcpy(out + j, "...", 3);
-            j += 3;
-            break;
-        }
-        unsigned char c = (unsigned char)s[i];
-        out[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    out[j] = '\0';
-}
-
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -47,7 +31,7 @@ static int parse_port(const char *s, size_t n, const char *item, size_t itemlen,
                       char *err, size_t errlen)
 {
     char q[ITEM_QUOTE + 8];
-    quote_item(item, itemlen, q, sizeof(q));
+    text_quote(item, itemlen, ITEM_QUOTE, q, sizeof(q));
     if (n == 0) {
         snprintf(err, errlen, "\"%s\": a port number is missing", q);
         return LZR_EPARSE;
@@ -63,7 +47,7 @@ static int parse_port(const char *s, size_t n, const char *item, size_t itemlen,
     }
     if (n > NUM_DIGITS || x == 0 || x > MAX_PORT) {
         char num[ITEM_QUOTE + 8];
-        quote_item(s, n, num, sizeof(num));
+        text_quote(s, n, ITEM_QUOTE, num, sizeof(num));
         if (n == itemlen)
             snprintf(err, errlen, "\"%s\" is not a port (1-65535)", q);
         else
@@ -91,7 +75,7 @@ static int parse_item(const char *s, size_t n, uint32_t *lo, uint32_t *hi, char 
         return rc;
     if (*lo > *hi) {
         char q[ITEM_QUOTE + 8];
-        quote_item(s, n, q, sizeof(q));
+        text_quote(s, n, ITEM_QUOTE, q, sizeof(q));
         snprintf(err, errlen, "\"%s\": the range is reversed (%u > %u); write it low-high", q, *lo,
                  *hi);
         return LZR_ERANGE;
@@ -114,7 +98,7 @@ int ports_parse(const char *spec, port_list_t *out, char *err, size_t errlen)
     while (p < len && is_blank(spec[p]))
         p++;
     char whole[ITEM_QUOTE + 8];
-    quote_item(spec, len, whole, sizeof(whole));
+    text_quote(spec, len, ITEM_QUOTE, whole, sizeof(whole));
     if (p == len) {
         snprintf(err, errlen, "\"%s\": the port list is empty", whole);
         return LZR_EPARSE;

@@ -6,6 +6,7 @@
  * index → address step and membership tests are binary searches.
  */
 #include "targets.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -99,22 +100,6 @@ static void format_range(range_t r, char *buf, size_t len)
     snprintf(buf, len, "%s-%s", a, targets_ntoa(r.hi, b));
 }
 
-/* Copies input text into out as printable characters, cut short, so messages can quote it. */
-static void quote_spec(const char *s, size_t n, char *out, size_t outlen)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < n && j + 4 < outlen; i++) {
-        if (i == SPEC_QUOTE) {
-            memcpy(out + j, "...", 3);
-            j += 3;
-            break;
-        }
-        unsigned char c = (unsigned char)s[i];
-        out[j++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-    }
-    out[j] = '\0';
-}
-
 /* Parses a strict dotted quad from s[0..n). Each part is 1-3 decimal digits without a leading
  * zero (so "010" cannot be mistaken for octal) and at most 255. */
 static int parse_addr(const char *s, size_t n, const char *spec, size_t speclen, uint32_t *out,
@@ -138,14 +123,14 @@ static int parse_addr(const char *s, size_t n, const char *spec, size_t speclen,
         if (d == 0 || d > 3)
             goto bad;
         if (d > 1 && s[i] == '0') {
-            quote_spec(spec, speclen, q, sizeof(q));
+            text_quote(spec, speclen, SPEC_QUOTE, q, sizeof(q));
             snprintf(err, errlen,
                      "\"%s\": %.*s has a leading zero; write IPv4 octets in plain decimal", q,
                      (int)d, s + i);
             return LZR_EPARSE;
         }
         if (v > 255) {
-            quote_spec(spec, speclen, q, sizeof(q));
+            text_quote(spec, speclen, SPEC_QUOTE, q, sizeof(q));
             snprintf(err, errlen, "\"%s\": %u is not an octet (0-255)", q, v);
             return LZR_EPARSE;
         }
@@ -157,7 +142,7 @@ static int parse_addr(const char *s, size_t n, const char *spec, size_t speclen,
     *out = addr;
     return LZR_OK;
 bad:
-    quote_spec(spec, speclen, q, sizeof(q));
+    text_quote(spec, speclen, SPEC_QUOTE, q, sizeof(q));
     snprintf(err, errlen,
              "\"%s\" is not an IPv4 address, CIDR or range "
              "(expected a.b.c.d, a.b.c.d/n or a.b.c.d-e.f.g.h)",
@@ -192,7 +177,7 @@ static int parse_range_n(const char *s, size_t n, range_t *r, char *err, size_t 
             }
             prefix = prefix * 10 + (unsigned)(slash[1 + i] - '0');
         }
-        quote_spec(s, n, q, sizeof(q));
+        text_quote(s, n, SPEC_QUOTE, q, sizeof(q));
         if (plen == 0) {
             snprintf(err, errlen, "\"%s\": the prefix length after '/' must be a number 0-32", q);
             return LZR_EPARSE;
@@ -215,7 +200,7 @@ static int parse_range_n(const char *s, size_t n, range_t *r, char *err, size_t 
             return rc;
         if (r->lo > r->hi) {
             char a[16], b[16];
-            quote_spec(s, n, q, sizeof(q));
+            text_quote(s, n, SPEC_QUOTE, q, sizeof(q));
             snprintf(err, errlen, "\"%s\": the range is reversed (%s > %s); write it low-high", q,
                      targets_ntoa(r->lo, a), targets_ntoa(r->hi, b));
             return LZR_EPARSE;
@@ -227,7 +212,7 @@ static int parse_range_n(const char *s, size_t n, range_t *r, char *err, size_t 
         r->hi = r->lo;
         return rc;
     }
-    quote_spec(s, n, q, sizeof(q));
+    text_quote(s, n, SPEC_QUOTE, q, sizeof(q));
     snprintf(err, errlen,
              "\"%s\" is not an IPv4 address, CIDR or range "
              "(expected a.b.c.d, a.b.c.d/n or a.b.c.d-e.f.g.h)",
@@ -276,7 +261,7 @@ static int add_list(targets_t *t, range_vec_t *v, const char *what, const char *
         return LZR_EINVAL;
     if (t->finalized) {
         char q[SPEC_QUOTE + 8];
-        quote_spec(spec, strlen(spec), q, sizeof(q));
+        text_quote(spec, strlen(spec), SPEC_QUOTE, q, sizeof(q));
         snprintf(err, errlen, "cannot %s \"%s\": the target set is already finalized", what, q);
         return LZR_EINVAL;
     }

@@ -8,6 +8,7 @@
  * whatever the input.
  */
 #include "toml.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -335,17 +336,6 @@ static bool sbuf_put(parser_t *ps, sbuf_t *b, const void *p, size_t n)
     return true;
 }
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Writes code point cp (a Unicode scalar value) as UTF-8. */
 static bool put_utf8(parser_t *ps, sbuf_t *b, uint32_t cp)
 {
@@ -420,7 +410,7 @@ static bool parse_escape(parser_t *ps, sbuf_t *b)
     int digits = c == 'u' ? 4 : 8;
     uint32_t cp = 0;
     for (int i = 0; i < digits; i++) {
-        int h = hex_value(peek(ps));
+        int h = text_hex_digit(peek(ps));
         if (h < 0) {
             fail_at(ps, line, col, "\\%c escape needs %d hex digits", c, digits);
             return false;
@@ -631,7 +621,7 @@ static bool parse_digits(const unsigned char *s, size_t n, unsigned radix, uint6
                 return false;
             continue;
         }
-        int d = hex_value(s[i]);
+        int d = text_hex_digit(s[i]);
         if (d < 0 || (unsigned)d >= radix)
             return false;
         if (v > (limit - (uint64_t)d) / radix)

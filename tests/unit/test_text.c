@@ -1,0 +1,53 @@
+/*
+ * Unit tests for common/text: quoting untrusted bytes into messages, and hex digits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/text.h"
+
+static void test_quote(void **state)
+{
+    (void)state;
+    char out[32];
+    text_quote("22,80", 5, 16, out, sizeof out);
+    assert_string_equal(out, "22,80");
+    text_quote("a\nb\x01\xff", 5, 16, out, sizeof out);
+    assert_string_equal(out, "a?b??");
+    text_quote("0123456789abcdef", 16, 4, out, sizeof out);
+    assert_string_equal(out, "0123...");
+    /* Only n bytes are read, and a small buffer is never overrun. */
+    text_quote("abcdef", 3, 16, out, sizeof out);
+    assert_string_equal(out, "abc");
+    char tiny[6];
+    text_quote("abcdefgh", 8, 16, tiny, sizeof tiny);
+    assert_true(strlen(tiny) < sizeof tiny);
+}
+
+static void test_hex_digit(void **state)
+{
+    (void)state;
+    const char *digits = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        assert_int_equal(text_hex_digit(digits[i]), i);
+        assert_int_equal(text_hex_digit(digits[i] >= 'a' ? digits[i] - 32 : digits[i]), i);
+    }
+    assert_int_equal(text_hex_digit('g'), -1);
+    assert_int_equal(text_hex_digit('/'), -1);
+    assert_int_equal(text_hex_digit(':'), -1);
+    assert_int_equal(text_hex_digit('@'), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_hex_digit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
