@@ -6,6 +6,7 @@
  */
 #include "worker/engine.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "worker/capture.h"
 #include "worker/firewall.h"
@@ -40,17 +41,10 @@ typedef struct engine {
     uint64_t pcap_drops;
 } engine_t;
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void on_frame(void *ctx, const uint8_t *frame, size_t caplen)
 {
     engine_t *e = ctx;
-    lzr_on_frame(e->lzr, frame, caplen, capture_linktype(e->cap), mono_ns() / 1000);
+    lzr_on_frame(e->lzr, frame, caplen, capture_linktype(e->cap), clock_mono_ns() / 1000);
 }
 
 static void *rx_main(void *arg)
@@ -61,7 +55,7 @@ static void *rx_main(void *arg)
         capture_wait(e->cap, 5);
         pthread_mutex_lock(&e->lock);
         capture_dispatch(e->cap, on_frame, e);
-        lzr_on_time(e->lzr, mono_ns() / 1000);
+        lzr_on_time(e->lzr, clock_mono_ns() / 1000);
         atomic_store(&e->in_flight, lzr_in_flight(e->lzr));
         pthread_mutex_unlock(&e->lock);
     }
@@ -133,9 +127,9 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     e.cap =
         tx_rx ? capture_open(cfg->iface, cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen)
               : NULL;
-    e.lzr =
-        e.cap ? lzr_new(cfg, tx_rx, src_mac, dst_mac, emit, ctx, ENGINE_CAPACITY, mono_ns() / 1000)
-              : NULL;
+    e.lzr = e.cap ? lzr_new(cfg, tx_rx, src_mac, dst_mac, emit, ctx, ENGINE_CAPACITY,
+                            clock_mono_ns() / 1000)
+                  : NULL;
     pthread_t rx;
     if (!e.lzr || pthread_create(&rx, NULL, rx_main, &e) != 0) {
         if (e.cap && !e.lzr)
@@ -157,8 +151,9 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     /* The shard's share of the elements, for the ETA: positions above size are skipped. */
     walk.targets_total = (uint64_t)((double)span * (double)size / (double)(cfg->perm.prime - 1));
     pacer_t pacer;
-    pacer_init(&pacer, cfg->rate, cfg->rate ? (cfg->rate / 100 + 1) : ENGINE_BURST, mono_ns());
-    uint64_t next_tick = mono_ns() + 1000000000u;
+    pacer_init(&pacer, cfg->rate, cfg->rate ? (cfg->rate / 100 + 1) : ENGINE_BURST,
+               clock_mono_ns());
+    uint64_t next_tick = clock_mono_ns() + 1000000000u;
     bool more = true;
     uint16_t ip_id = 1;
     pkt_out_t syn = {
@@ -167,7 +162,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     memcpy(syn.dst_mac, dst_mac, 6);
 
     while (more && !*stop) {
-        uint64_t now = mono_ns();
+        uint64_t now = clock_mono_ns();
         if (now >= next_tick) {
             next_tick = now + 1000000000u;
             walk.sent = sender_sent(tx_syn);
@@ -208,11 +203,11 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
 
     /* Drain: wait for late SYN-ACKs, then for every connection to reach its verdict. */
     uint64_t quiet_until =
-        mono_ns() +
+        clock_mono_ns() +
         (uint64_t)(cfg->timeout_ms > ENGINE_LINGER_MS ? cfg->timeout_ms : ENGINE_LINGER_MS) *
             1000000u;
     while (!*stop) {
-        uint64_t now = mono_ns();
+        uint64_t now = clock_mono_ns();
         if (now >= quiet_until && atomic_load(&e.in_flight) == 0)
             break;
         if (now >= next_tick) {

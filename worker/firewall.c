@@ -6,6 +6,7 @@
  */
 #include "worker/firewall.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/targets.h"
 #include "worker/packet.h"
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SELFTEST_PEER_PORT 9 /* the fake peer's port; our RST, if any, goes there */
@@ -113,8 +113,7 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t
             pcap_close(p);
             return LZR_ESYS;
         }
-        struct timespec start, now;
-        clock_gettime(CLOCK_MONOTONIC, &start);
+        uint64_t start = clock_mono_ms();
         do {
             struct pcap_pkthdr *h;
             const u_char *bytes;
@@ -126,10 +125,7 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t
             }
             struct pollfd pfd = {.fd = pcap_get_selectable_fd(p), .events = POLLIN};
             poll(&pfd, 1, 20);
-            clock_gettime(CLOCK_MONOTONIC, &now);
-        } while (rsts == 0 &&
-                 (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 <
-                     150);
+        } while (rsts == 0 && clock_mono_ms() - start < 150);
     }
     close(fd);
     pcap_close(p);

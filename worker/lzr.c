@@ -7,6 +7,7 @@
  */
 #include "worker/lzr.h"
 
+#include "common/clock.h"
 #include "common/cookie.h"
 #include "common/err.h"
 #include "worker/conntab.h"
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 /* conn_t.state */
 enum {
@@ -260,9 +260,7 @@ static void emit_record(lzr_t *l, const conn_t *c, lzr_class_t cls, const uint8_
     r.synack_retransmits = c->synack_retx;
     r.acked_data = (c->flags & F_ACKED) != 0;
     r.rtt_us = c->rtt_us;
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    r.ts_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+    r.ts_us = clock_wall_us();
     r.data_len = (uint16_t)(len < LZR_DATA_MAX ? len : LZR_DATA_MAX);
     if (r.data_len)
         memcpy(r.data, data, r.data_len);

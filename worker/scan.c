@@ -6,6 +6,7 @@
  */
 #include "worker/scan.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "worker/engine.h"
@@ -41,13 +42,6 @@ static void on_signal(int sig)
     scan_stop = 1;
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "usage: lzr-worker scan --iface IF --source-ip IP [--gateway-mac MAC]\n"
@@ -75,7 +69,7 @@ static void emit_json(void *ctx, const lzr_record_t *r)
 static void on_tick(void *ctx, const engine_stats_t *s)
 {
     scan_out_t *o = ctx;
-    uint64_t now = mono_ns();
+    uint64_t now = clock_mono_ns();
     double dt = (double)(now - o->last_ns) / 1e9;
     double pps = dt > 0 ? (double)(s->syns - o->last_sent) / dt : 0;
     o->last_ns = now;
@@ -376,7 +370,7 @@ int scan_main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    scan_out_t so = {.out = out, .progress = progress, .start_ns = mono_ns()};
+    scan_out_t so = {.out = out, .progress = progress, .start_ns = clock_mono_ns()};
     so.last_ns = so.start_ns;
     engine_stats_t st;
     log_info("scanning %llu addresses × %zu ports from %s on %s, %u probes/s",
@@ -388,7 +382,7 @@ int scan_main(int argc, char **argv)
         goto done;
     }
     fflush(out);
-    double secs = (double)(mono_ns() - so.start_ns) / 1e9;
+    double secs = (double)(clock_mono_ns() - so.start_ns) / 1e9;
     fprintf(stderr,
             "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu invalid, "
             "%llu pcap drops\n",

@@ -6,6 +6,7 @@
  */
 #include "worker/verify.h"
 
+#include "common/clock.h"
 #include "common/err.h"
 
 #include <arpa/inet.h>
@@ -24,19 +25,6 @@
 
 /* Two newlines: the paper's data probe, accepted by any TCP server as bytes. */
 static const uint8_t trigger_data[] = "\r\n\r\n";
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(uint32_t ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 /* Closes fd; with abort, with a RST instead of a FIN. */
 static void close_conn(int fd, bool abort_it)
@@ -95,9 +83,9 @@ int verify_attempts(verify_attempt_t *a, size_t n, uint32_t timeout_ms, char *er
         pfd[i].events = POLLOUT;
         pending++;
     }
-    uint64_t deadline = now_ms() + timeout_ms;
+    uint64_t deadline = clock_mono_ms() + timeout_ms;
     while (rc == LZR_OK && pending > 0) {
-        uint64_t now = now_ms();
+        uint64_t now = clock_mono_ms();
         if (now >= deadline)
             break;
         if (poll(pfd, n, (int)(deadline - now)) <= 0)
@@ -113,7 +101,7 @@ int verify_attempts(verify_attempt_t *a, size_t n, uint32_t timeout_ms, char *er
                 if (a[i].payload) {
                     ssize_t sent = send(pfd[i].fd, a[i].payload, a[i].paylen, MSG_NOSIGNAL);
                     (void)sent; /* delivery is the host's business; the next attempt tells */
-                    sleep_ms(50);
+                    clock_sleep_ms(50);
                 }
             } else if (soerr == ECONNREFUSED) {
                 a[i].answer = ANSWER_RST;
@@ -192,7 +180,7 @@ int verify_trigger(uint32_t trigger_ip, const verify_target_t *t, const bool *wa
             else
                 ev[i].after_data = a[k].answer;
         }
-        sleep_ms(VERIFY_SETTLE_MS);
+        clock_sleep_ms(VERIFY_SETTLE_MS);
     }
     free(a);
     free(idx);
