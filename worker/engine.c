@@ -32,7 +32,12 @@
 typedef struct engine {
     const engine_config_t *cfg;
     engine_emit_fn emit;
+    engine_tick_fn tick;
     void *ctx;
+    engine_stats_t *stats; /* the caller's: refreshed at each tick */
+    engine_stats_t walk;   /* the SYN walk's own counters (main thread only) */
+    uint64_t next_tick_ns;
+    sender_t *tx_syn;
     lzr_t *lzr;
     capture_t *cap;
     pthread_mutex_t lock; /* guards lzr's counters while the main thread reads them */
@@ -91,14 +96,21 @@ int engine_preflight(const engine_config_t *cfg, char *err, size_t errlen)
     return firewall_selftest(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen);
 }
 
-static void snapshot(engine_t *e, const engine_stats_t *walk, engine_stats_t *out)
+/* Refreshes the caller's counters and calls its tick function, once a second or when forced. */
+static void report(engine_t *e, uint64_t now_ns, bool force)
 {
-    *out = *walk;
+    if (!force && now_ns < e->next_tick_ns)
+        return;
+    e->next_tick_ns = now_ns + 1000000000u;
+    e->walk.sent = sender_sent(e->tx_syn);
+    *e->stats = e->walk;
     pthread_mutex_lock(&e->lock);
-    lzr_add_stats(e->lzr, out);
+    lzr_add_stats(e->lzr, e->stats);
     pthread_mutex_unlock(&e->lock);
-    out->in_flight = atomic_load(&e->in_flight);
-    out->pcap_drops = capture_drops(e->cap);
+    e->stats->in_flight = atomic_load(&e->in_flight);
+    e->stats->pcap_drops = capture_drops(e->cap);
+    if (e->tick)
+        e->tick(e->ctx, e->stats);
 }
 
 int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn tick, void *ctx,
@@ -120,9 +132,9 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             return rc;
     }
 
-    engine_t e = {.cfg = cfg, .emit = emit, .ctx = ctx};
+    engine_t e = {.cfg = cfg, .emit = emit, .tick = tick, .ctx = ctx, .stats = stats};
     pthread_mutex_init(&e.lock, NULL);
-    sender_t *tx_syn = sender_new(ifindex, err, errlen);
+    sender_t *tx_syn = e.tx_syn = sender_new(ifindex, err, errlen);
     sender_t *tx_rx = tx_syn ? sender_new(ifindex, err, errlen) : NULL;
     e.cap =
         tx_rx ? capture_open(cfg->iface, cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen)
@@ -146,14 +158,14 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     uint64_t nports = cfg->ports->n;
     perm_iter_t it;
     perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
-    engine_stats_t walk = {0};
+    engine_stats_t *walk = &e.walk;
     uint64_t span = cfg->pos_end - cfg->pos_begin, size = cfg->perm.size;
     /* The shard's share of the elements, for the ETA: positions above size are skipped. */
-    walk.targets_total = (uint64_t)((double)span * (double)size / (double)(cfg->perm.prime - 1));
+    walk->targets_total = (uint64_t)((double)span * (double)size / (double)(cfg->perm.prime - 1));
     pacer_t pacer;
     pacer_init(&pacer, cfg->rate, cfg->rate ? (cfg->rate / 100 + 1) : ENGINE_BURST,
                clock_mono_ns());
-    uint64_t next_tick = clock_mono_ns() + 1000000000u;
+    e.next_tick_ns = clock_mono_ns() + 1000000000u;
     bool more = true;
     uint16_t ip_id = 1;
     pkt_out_t syn = {
@@ -163,13 +175,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
 
     while (more && !*stop) {
         uint64_t now = clock_mono_ns();
-        if (now >= next_tick) {
-            next_tick = now + 1000000000u;
-            walk.sent = sender_sent(tx_syn);
-            snapshot(&e, &walk, stats);
-            if (tick)
-                tick(ctx, stats);
-        }
+        report(&e, now, false);
         if (atomic_load(&e.in_flight) >= ENGINE_HIGH_WATER) {
             usleep(1000); /* the table is nearly full: let connections finish first */
             continue;
@@ -187,7 +193,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
                 more = false;
                 break;
             }
-            walk.targets_done++;
+            walk->targets_done++;
             syn.daddr = targets_at(cfg->targets, el / nports);
             syn.dport = cfg->ports->ports[el % nports];
             cookie_t ck = cookie_make(&cfg->key, cfg->source_ip, syn.daddr, syn.dport, 0,
@@ -196,7 +202,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             syn.seq = ck.seq;
             syn.ip_id = ip_id++;
             sender_commit(tx_syn, packet_build(sender_slot(tx_syn), PACKET_MAX_FRAME, &syn));
-            walk.syns++;
+            walk->syns++;
         }
         sender_flush(tx_syn);
     }
@@ -210,13 +216,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
         uint64_t now = clock_mono_ns();
         if (now >= quiet_until && atomic_load(&e.in_flight) == 0)
             break;
-        if (now >= next_tick) {
-            next_tick = now + 1000000000u;
-            walk.sent = sender_sent(tx_syn);
-            snapshot(&e, &walk, stats);
-            if (tick)
-                tick(ctx, stats);
-        }
+        report(&e, now, false);
         usleep(10000);
     }
     atomic_store(&e.rx_stop, 1);
@@ -224,10 +224,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     if (!*stop)
         lzr_report_silent(e.lzr);
     sender_flush(tx_syn);
-    walk.sent = sender_sent(tx_syn);
-    snapshot(&e, &walk, stats);
-    if (tick)
-        tick(ctx, stats);
+    report(&e, clock_mono_ns(), true);
     lzr_destroy(&e.lzr);
     capture_close(&e.cap);
     sender_destroy(&tx_rx);
