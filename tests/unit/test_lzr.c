@@ -1,0 +1,305 @@
+/*
+ * Unit tests for worker/lzr, the LZR state machine, driven frame by frame with a simulated
+ * clock: each defensive behaviour of the paper's §2 and a real service, played as the target's
+ * packets, must end in its class with the right evidence. Frames go to a sink sender.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/cookie.h"
+#include "worker/lzr.h"
+#include "worker/packet.h"
+
+#include <pcap/dlt.h>
+
+#define SRC 0xc6120064u /* 198.18.0.100 */
+#define DST 0xc6121001u /* 198.18.16.1 */
+#define MS  1000u       /* µs */
+
+typedef struct fixture {
+    targets_t *targets;
+    port_list_t ports;
+    engine_config_t cfg;
+    sender_t *tx;
+    lzr_t *l;
+    uint64_t now;
+    lzr_record_t last;
+    int records;
+} fixture_t;
+
+static fixture_t fx;
+
+static void on_record(void *ctx, const lzr_record_t *r)
+{
+    (void)ctx;
+    fx.last = *r;
+    fx.records++;
+}
+
+/* A state machine for DST on port (the list's handshakes), 1 s timeout, 300 ms retransmit. */
+static void start(const char *handshakes, uint16_t port, uint32_t afw_probes)
+{
+    char err[256], portspec[8];
+    memset(&fx, 0, sizeof fx);
+    fx.targets = targets_new();
+    targets_lift_reserved(fx.targets, "198.18.0.0/15", err, sizeof err);
+    targets_allow(fx.targets, "198.18.16.1", err, sizeof err);
+    assert_int_equal(targets_finalize(fx.targets, err, sizeof err), 0);
+    snprintf(portspec, sizeof portspec, "%u", port);
+    assert_int_equal(ports_parse(portspec, &fx.ports, err, sizeof err), 0);
+    fx.cfg.source_ip = SRC;
+    fx.cfg.targets = fx.targets;
+    fx.cfg.ports = &fx.ports;
+    perm_init(&fx.cfg.perm, 1, 1);
+    fx.cfg.pos_end = perm_cycle_len(&fx.cfg.perm);
+    fx.cfg.sport_lo = 40000;
+    fx.cfg.sport_hi = 65535;
+    int n =
+        handshake_list_parse(handshakes, fx.cfg.handshakes, HANDSHAKE_MAX_LIST, err, sizeof err);
+    assert_true(n > 0);
+    fx.cfg.n_handshakes = (size_t)n;
+    fx.cfg.timeout_ms = 1000;
+    fx.cfg.retransmit_ms = 300;
+    fx.cfg.acking_firewall_probes = afw_probes;
+    fx.tx = sender_new_sink();
+    fx.now = 1000000 * MS;
+    fx.l = lzr_new(&fx.cfg, fx.tx, (const uint8_t[6]){2}, (const uint8_t[6]){2}, on_record, NULL,
+                   64, fx.now);
+    assert_non_null(fx.l);
+}
+
+static void stop(void)
+{
+    lzr_destroy(&fx.l);
+    sender_destroy(&fx.tx);
+    ports_free(&fx.ports);
+    targets_destroy(&fx.targets);
+}
+
+/* A packet from the target to connection `salt` (0 discovery, k the k-th next handshake). */
+static void from_target(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
+                        uint32_t ack_extra, const char *data)
+{
+    cookie_t ck = cookie_make(&fx.cfg.key, SRC, DST, dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    pkt_out_t p = {.saddr = DST,
+                   .daddr = SRC,
+                   .sport = dport,
+                   .dport = ck.sport,
+                   .seq = 777,
+                   .ack = ck.seq + 1 + ack_extra,
+                   .flags = flags,
+                   .window = window,
+                   .ttl = 57,
+                   .payload = (const uint8_t *)data,
+                   .payload_len = data ? strlen(data) : 0};
+    uint8_t frame[PACKET_MAX_FRAME];
+    size_t len = packet_build(frame, sizeof frame, &p);
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+}
+
+static void advance(uint32_t ms)
+{
+    for (uint32_t t = 0; t < ms; t += 10) {
+        fx.now += 10 * MS;
+        lzr_on_time(fx.l, fx.now);
+    }
+}
+
+#define SYNACK (TCP_SYN | TCP_ACK)
+
+static void test_service_on_first_handshake(void **state)
+{
+    (void)state;
+    start("wait,tls,http", 22, 0);
+    from_target(22, 0, SYNACK, 64240, 0, NULL);
+    advance(20);
+    from_target(22, 0, TCP_ACK | TCP_PSH, 64240, 0, "SSH-2.0-OpenSSH_9.2p1\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    assert_string_equal(fx.last.protocol, "ssh");
+    assert_string_equal(fx.last.handshake, "wait");
+    assert_int_equal(fx.last.handshakes_tried, 1);
+    assert_int_equal(fx.last.ttl_synack, 57);
+    assert_int_equal(fx.last.rtt_us, 20 * MS);
+    assert_memory_equal(fx.last.data, "SSH-2.0", 7);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+}
+
+/* Nothing on "wait"; the TLS probe goes out on a new connection and draws an HTTP answer. */
+static void test_service_on_second_handshake(void **state)
+{
+    (void)state;
+    start("wait,tls,http", 27017, 0);
+    from_target(27017, 0, SYNACK, 64240, 0, NULL);
+    advance(1100); /* wait's timeout: RST, then the SYN of connection 1 */
+    assert_int_equal(fx.records, 0);
+    from_target(27017, 1, SYNACK, 64240, 0, NULL);
+    from_target(27017, 1, TCP_ACK | TCP_PSH, 64240, 0, "HTTP/1.1 400 Bad Request\r\n\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_string_equal(fx.last.protocol, "http");
+    assert_string_equal(fx.last.handshake, "tls");
+    assert_int_equal(fx.last.handshakes_tried, 2);
+    stop();
+}
+
+static void test_zero_window(void **state)
+{
+    (void)state;
+    start("wait,tls,http", 80, 0);
+    from_target(80, 0, SYNACK, 0, 0, NULL);
+    advance(1500);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ZERO_WINDOW);
+    assert_int_equal(fx.last.window, 0);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+}
+
+/* The SYN-ACK keeps coming after our ACK and our data is never acknowledged (paper §2.5). */
+static void test_mid_handshake_drop(void **state)
+{
+    (void)state;
+    start("tls", 4433, 0);
+    from_target(4433, 0, SYNACK, 64240, 0, NULL);
+    advance(400);
+    from_target(4433, 0, SYNACK, 64240, 0, NULL);
+    advance(700);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_MID_HANDSHAKE_DROP);
+    assert_true(fx.last.synack_retransmits >= 1);
+    assert_false(fx.last.acked_data);
+    stop();
+}
+
+/* Every connection is reset right after the handshake (paper §2.6). */
+static void test_rst_after_handshake(void **state)
+{
+    (void)state;
+    start("tls,http", 4433, 0);
+    from_target(4433, 0, SYNACK, 64240, 0, NULL);
+    from_target(4433, 0, TCP_RST, 0, 0, NULL);
+    from_target(4433, 1, SYNACK, 64240, 0, NULL);
+    from_target(4433, 1, TCP_RST, 0, 0, NULL);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_RST_AFTER_HANDSHAKE);
+    assert_int_equal(fx.last.handshakes_tried, 2);
+    stop();
+}
+
+/* Data is acknowledged, nothing ever comes back, on every handshake. */
+static void test_acks_no_data(void **state)
+{
+    (void)state;
+    start("http", 80, 0);
+    from_target(80, 0, SYNACK, 64240, 0, NULL);
+    advance(50);
+    /* Acknowledge exactly what the HTTP probe sent: find its length from the ack we need. */
+    uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
+    hs_target_t t = {.saddr = SRC, .daddr = DST, .dport = 80};
+    size_t n = fx.cfg.handshakes[0]->payload(&t, buf, sizeof buf);
+    from_target(80, 0, TCP_ACK, 64240, (uint32_t)n, NULL);
+    advance(1100);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ACKS_NO_DATA);
+    assert_true(fx.last.acked_data);
+    stop();
+}
+
+/* Data is never acknowledged and the target stays quiet (paper §2.7). */
+static void test_no_ack_data(void **state)
+{
+    (void)state;
+    start("http", 80, 0);
+    from_target(80, 0, SYNACK, 64240, 0, NULL);
+    advance(1100);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_NO_ACK_DATA);
+    assert_false(fx.last.acked_data);
+    stop();
+}
+
+/* SYN-ACKed once; the SYN of the next handshake is never answered. */
+static void test_lost_after_synack(void **state)
+{
+    (void)state;
+    start("tls,http", 4433, 0);
+    from_target(4433, 0, SYNACK, 64240, 0, NULL);
+    from_target(4433, 0, TCP_RST, 0, 0, NULL);
+    advance(1500);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_LOST_AFTER_SYNACK);
+    stop();
+}
+
+/* SYN-ACKs on random ephemeral ports too: an acking firewall, not a service. */
+static void test_acking_firewall(void **state)
+{
+    (void)state;
+    start("tls,http", 4433, 4);
+    from_target(4433, 0, SYNACK, 64240, 0, NULL);
+    from_target(4433, 0, TCP_RST, 0, 0, NULL); /* handshake 0 drew nothing: probe 4 ports */
+    for (uint32_t i = 0; i < 4; i++) {
+        cookie_t pick = cookie_make(&fx.cfg.key, SRC, DST, 4433, 0x200 + i, 0, 0);
+        from_target((uint16_t)(32768 + pick.seq % 32768), 0x100 + i, SYNACK, 64240, 0, NULL);
+    }
+    advance(1100);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ACKING_FIREWALL);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+}
+
+/* After the job's list, the probe of the port's own protocol: MQTT on 1883. */
+static void test_port_own_handshake(void **state)
+{
+    (void)state;
+    start("http", 1883, 0);
+    from_target(1883, 0, SYNACK, 64240, 0, NULL);
+    from_target(1883, 0, TCP_RST, 0, 0, NULL);
+    from_target(1883, 1, SYNACK, 64240, 0, NULL);
+    from_target(1883, 1, TCP_ACK | TCP_PSH, 64240, 0, "\x20\x02\x00");
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    assert_string_equal(fx.last.handshake, "mqtt");
+    assert_int_equal(fx.last.handshakes_tried, 2);
+    stop();
+}
+
+/* A reply whose acknowledgement number is not our cookie's is dropped, and starts nothing. */
+static void test_bad_cookie_ignored(void **state)
+{
+    (void)state;
+    start("http", 80, 0);
+    from_target(80, 0, SYNACK, 64240, 5, NULL);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    engine_stats_t s = {0};
+    lzr_add_stats(fx.l, &s);
+    assert_int_equal(s.invalid, 1);
+    assert_int_equal(s.replies, 0);
+    stop();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_service_on_first_handshake),
+        cmocka_unit_test(test_service_on_second_handshake),
+        cmocka_unit_test(test_zero_window),
+        cmocka_unit_test(test_mid_handshake_drop),
+        cmocka_unit_test(test_rst_after_handshake),
+        cmocka_unit_test(test_acks_no_data),
+        cmocka_unit_test(test_no_ack_data),
+        cmocka_unit_test(test_lost_after_synack),
+        cmocka_unit_test(test_acking_firewall),
+        cmocka_unit_test(test_port_own_handshake),
+        cmocka_unit_test(test_bad_cookie_ignored),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
