@@ -230,6 +230,10 @@ const char *wire_body_name(Lzr__Envelope__BodyCase c)
         return "shard_done";
     case LZR__ENVELOPE__BODY_CANCEL:
         return "cancel";
+    case LZR__ENVELOPE__BODY_VERIFY:
+        return "verify";
+    case LZR__ENVELOPE__BODY_VERIFY_RESULT:
+        return "verify_result";
     case LZR__ENVELOPE__BODY_SUBMIT:
         return "submit";
     case LZR__ENVELOPE__BODY_SUBMIT_REPLY:

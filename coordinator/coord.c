@@ -15,6 +15,7 @@
 #include "common/wire.h"
 #include "coordinator/job.h"
 #include "coordinator/store.h"
+#include "coordinator/verify.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -36,6 +37,8 @@ typedef struct session {
     char pubkey[41];
     uint32_t scan_ip;
     char fresh[512];
+    uint32_t fresh_ips[VERIFY_MAX_FRESH];
+    size_t n_fresh;
     char iface[32];
     char version[32];
     uint64_t last_seen_us;
@@ -70,6 +73,7 @@ typedef struct coord {
     size_t n_jobs;
     uint64_t malformed;
     uint64_t lease_timeout_us;
+    verify_job_t *verify; /* the verification pass under way (one job at a time) */
 } coord_t;
 
 static uint64_t now_us(void)
@@ -311,21 +315,88 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
     free(ids);
 }
 
+static void mark_done(coord_t *c, uint64_t id, uint32_t done)
+{
+    store_job_set_state(c->store, id, "done");
+    log_info("job %llu done: %u shards, %llu results", (unsigned long long)id, done,
+             (unsigned long long)store_result_count(c->store, id));
+    job_unload(c, id);
+}
+
+static int verify_send(void *ctx, const char *worker, const Lzr__VerifyRequest *req)
+{
+    coord_t *c = ctx;
+    session_t *s = session_by_name(c, worker);
+    if (!s)
+        return LZR_ENOTFOUND;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_VERIFY;
+    env.verify = (Lzr__VerifyRequest *)req;
+    char err[256];
+    zframe_t *rid = zframe_new(s->rid, s->rid_len);
+    int rc = wire_send(c->workers, rid, &env, err, sizeof err);
+    zframe_destroy(&rid);
+    if (rc != LZR_OK)
+        log_warn("to %s: %s", worker, err);
+    return rc;
+}
+
+/* Runs the verification pass of job id (scan finished); true once it is over. */
+static bool verify_step(coord_t *c, uint64_t id, uint64_t now)
+{
+    if (c->verify && verify_job_id(c->verify) != id)
+        return false; /* one pass at a time: the workers run one verification each */
+    if (!c->verify) {
+        char err[512];
+        job_rt_t *j = job_load_rt(c, id, err, sizeof err);
+        if (!j) {
+            log_error("%s", err);
+            return false;
+        }
+        c->verify = verify_job_new(id, j->spec->timeout_ms, now);
+        if (!c->verify)
+            return false;
+        log_info("job %llu: scan done; multi-vantage verification of %u candidate host(s)",
+                 (unsigned long long)id, store_candidate_count(c->store, id));
+    }
+    static verify_worker_t w[COORD_MAX_SESSIONS];
+    size_t nw = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (!s->used)
+            continue;
+        memset(&w[nw], 0, sizeof w[nw]);
+        snprintf(w[nw].name, sizeof w[nw].name, "%s", s->name);
+        w[nw].scan_ip = s->scan_ip;
+        w[nw].n_fresh = s->n_fresh;
+        memcpy(w[nw].fresh, s->fresh_ips, s->n_fresh * sizeof s->fresh_ips[0]);
+        nw++;
+    }
+    if (!verify_job_step(c->verify, c->store, w, nw, verify_send, c, now))
+        return false;
+    log_info("job %llu: verification done, %u verdicts", (unsigned long long)id,
+             store_verdict_count(c->store, id));
+    verify_job_free(&c->verify);
+    return true;
+}
+
 static void finish_jobs(coord_t *c)
 {
     uint64_t *ids;
     size_t n;
     if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
         return;
+    uint64_t now = now_us();
     for (size_t i = 0; i < n; i++) {
         uint32_t pending, leased, done;
-        if (store_shard_counts(c->store, ids[i], &pending, &leased, &done) == LZR_OK &&
-            pending == 0 && leased == 0) {
-            store_job_set_state(c->store, ids[i], "done");
-            log_info("job %llu done: %u shards, %llu results", (unsigned long long)ids[i], done,
-                     (unsigned long long)store_result_count(c->store, ids[i]));
-            job_unload(c, ids[i]);
-        }
+        if (store_shard_counts(c->store, ids[i], &pending, &leased, &done) != LZR_OK ||
+            pending != 0 || leased != 0)
+            continue;
+        char err[512];
+        job_rt_t *j = job_load_rt(c, ids[i], err, sizeof err);
+        if (j && j->spec->verify && !verify_step(c, ids[i], now))
+            continue; /* the job is done only after its verification */
+        mark_done(c, ids[i], done);
     }
     free(ids);
 }
@@ -423,7 +494,9 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
     snprintf(s->pubkey, sizeof s->pubkey, "%s", pubkey);
     s->scan_ip = h->scan_ip;
     s->fresh[0] = '\0';
-    for (size_t i = 0; i < h->n_fresh_ips && i < 16; i++) {
+    s->n_fresh = 0;
+    for (size_t i = 0; i < h->n_fresh_ips && i < VERIFY_MAX_FRESH; i++) {
+        s->fresh_ips[s->n_fresh++] = h->fresh_ips[i];
         char ip[16];
         size_t used = strlen(s->fresh);
         snprintf(s->fresh + used, sizeof s->fresh - used, "%s%s", used ? "," : "",
@@ -621,6 +694,11 @@ static void on_worker_message(coord_t *c)
     case LZR__ENVELOPE__BODY_SHARD_DONE:
         on_shard_done(c, s, env->shard_done);
         break;
+    case LZR__ENVELOPE__BODY_VERIFY_RESULT:
+        s->last_seen_us = now_us();
+        if (c->verify)
+            verify_job_result(c->verify, s->name, env->verify_result);
+        break;
     default:
         c->malformed++;
         log_warn("worker %s: unexpected %s message dropped", s->name,
@@ -742,7 +820,13 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
         done = 1;
     js->targets_done = (uint64_t)(done * (double)row.size);
     js->eta_s = -1;
-    if (strcmp(row.state, "running") == 0) {
+    bool scanned = js->shards_pending == 0 && js->shards_leased == 0;
+    js->phase = strdup(strcmp(row.state, "running") != 0 ? "" : scanned ? "verifying" : "scanning");
+    js->verify_candidates = store_candidate_count(c->store, id);
+    js->verify_done = store_verdict_count(c->store, id);
+    if (strcmp(row.state, "running") == 0 && scanned) {
+        js->targets_done = row.size;
+    } else if (strcmp(row.state, "running") == 0) {
         double rate = pps > 0 ? pps : row.rate;
         js->eta_s = (double)(row.size - js->targets_done) / rate;
     }
@@ -791,6 +875,7 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
         for (size_t i = 0; i < n; i++) {
             free(js[i].name);
             free(js[i].state);
+            free(js[i].phase);
         }
     }
     free(js);
@@ -878,6 +963,8 @@ static void on_cancel_job(coord_t *c, zframe_t *rid, const Lzr__CancelRequest *r
         }
     }
     job_unload(c, r->job_id);
+    if (c->verify && verify_job_id(c->verify) == r->job_id)
+        verify_job_free(&c->verify);
     log_info("job %llu cancelled", (unsigned long long)r->job_id);
     Lzr__OkReply ok = LZR__OK_REPLY__INIT;
     snprintf(msg, sizeof msg, "job %llu cancelled", (unsigned long long)r->job_id);
@@ -1101,6 +1188,7 @@ out:
         store_job_clear(&c->jobs[i].row);
     }
     free(c->jobs);
+    verify_job_free(&c->verify);
     store_close(&c->store);
     free(c);
     return rc;

@@ -46,6 +46,12 @@ static void safe_name(const char *in, char *out, size_t cap)
 
 int export_record(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker)
 {
+    return export_record_verdict(out, fmt, r, worker, NULL);
+}
+
+int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker,
+                          const char *verdict)
+{
     char ip[16], src[16], w[64];
     safe_name(worker ? worker : "", w, sizeof w);
     if (fmt == EXPORT_JSONL) {
@@ -54,7 +60,12 @@ int export_record(FILE *out, export_format_t fmt, const lzr_record_t *r, const c
         if (n < 2 || buf[n - 1] != '}')
             return LZR_ERANGE;
         buf[n - 1] = '\0';
-        fprintf(out, "%s,\"worker\":\"%s\"}\n", buf, w);
+        char v[32];
+        safe_name(verdict ? verdict : "", v, sizeof v);
+        if (v[0])
+            fprintf(out, "%s,\"worker\":\"%s\",\"verdict\":\"%s\"}\n", buf, w, v);
+        else
+            fprintf(out, "%s,\"worker\":\"%s\"}\n", buf, w);
         return 1;
     }
     if (fmt == EXPORT_ZGRAB2) {
@@ -77,5 +88,39 @@ int export_record(FILE *out, export_format_t fmt, const lzr_record_t *r, const c
             (unsigned)r->window, (unsigned)r->ttl_synack, (unsigned)r->ttl_last,
             (unsigned)r->synack_retransmits, r->acked_data ? 1 : 0, (unsigned)r->rtt_us,
             (unsigned long long)r->ts_us, targets_ntoa(r->source_ip, src), w, data);
+    return 1;
+}
+
+void export_verdict_header(FILE *out, export_format_t fmt)
+{
+    if (fmt == EXPORT_CSV)
+        fputs("ip,port,verdict,original_ip,fresh_ip,evidence\n", out);
+}
+
+int export_verdict(FILE *out, export_format_t fmt, uint32_t ip, uint16_t port, const char *verdict,
+                   uint32_t original_ip, uint32_t fresh_ip, const char *evidence)
+{
+    char a[16], o[16], f[16], v[32];
+    safe_name(verdict, v, sizeof v);
+    const char *ev = evidence && evidence[0] == '{' ? evidence : "{}";
+    if (fmt == EXPORT_JSONL) {
+        fprintf(out,
+                "{\"ip\":\"%s\",\"port\":%u,\"verdict\":\"%s\",\"original_ip\":\"%s\","
+                "\"fresh_ip\":\"%s\",\"evidence\":%s}\n",
+                targets_ntoa(ip, a), (unsigned)port, v, targets_ntoa(original_ip, o),
+                fresh_ip ? targets_ntoa(fresh_ip, f) : "", ev);
+        return 1;
+    }
+    if (fmt != EXPORT_CSV)
+        return LZR_EINVAL;
+    /* CSV quoting: the evidence in double quotes, its own quotes doubled. */
+    fprintf(out, "%s,%u,%s,%s,%s,\"", targets_ntoa(ip, a), (unsigned)port, v,
+            targets_ntoa(original_ip, o), fresh_ip ? targets_ntoa(fresh_ip, f) : "");
+    for (const char *p = ev; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputs("\"\n", out);
     return 1;
 }

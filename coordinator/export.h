@@ -9,6 +9,7 @@
 
 #include "common/record.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 typedef enum { EXPORT_JSONL, EXPORT_CSV, EXPORT_ZGRAB2 } export_format_t;
@@ -22,5 +23,19 @@ void export_header(FILE *out, export_format_t fmt);
 /* Writes one record as a line of fmt to out. ZGrab2 lines are written only for services whose
  * protocol is known; returns 1 when a line was written, 0 when skipped, negative on error. */
 int export_record(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker);
+
+/* export_record, plus the row's multi-vantage verdict (NULL or "": none): JSON lines get a
+ * "verdict" field; the other formats are unchanged. */
+int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker,
+                          const char *verdict);
+
+/* Writes the header line of the verdict table (`lzr-coord results --verdicts`) in fmt (CSV
+ * only). */
+void export_verdict_header(FILE *out, export_format_t fmt);
+
+/* Writes one verdict as a line of fmt (JSON lines or CSV; its evidence is a JSON object, quoted
+ * in CSV). Returns 1, or LZR_EINVAL for the zgrab2 format. */
+int export_verdict(FILE *out, export_format_t fmt, uint32_t ip, uint16_t port, const char *verdict,
+                   uint32_t original_ip, uint32_t fresh_ip, const char *evidence);
 
 #endif

@@ -34,18 +34,22 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fputs("usage: lzr-coord COMMAND [options]\n"
-          "  serve   [--listen tcp://*:7411] [--control ADDR] [--db lzr.db] [--keys DIR | "
-          "--insecure]\n"
-          "          [--lease-timeout-ms 10000] [--log-level info]\n"
-          "  submit  JOB.toml [--db lzr.db | --control ADDR]   validate, submit, print the job id\n"
-          "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
-          "  workers [--db lzr.db | --control ADDR]\n"
-          "  results JOB [--format jsonl|csv|zgrab2] [--class C] [--protocol P] [--db lzr.db]\n"
-          "  cancel  JOB [--db lzr.db | --control ADDR]\n"
-          "  keygen  DIR [WORKER-NAME ...]   CURVE key pairs for the coordinator and workers\n"
-          "The control endpoint defaults to ipc://DIR/lzr-coord.ctl next to the database.\n",
-          f);
+    fputs(
+        "usage: lzr-coord COMMAND [options]\n"
+        "  serve   [--listen tcp://*:7411] [--control ADDR] [--db lzr.db] [--keys DIR | "
+        "--insecure]\n"
+        "          [--lease-timeout-ms 10000] [--log-level info]\n"
+        "  submit  JOB.toml [--db lzr.db | --control ADDR]   validate, submit, print the job id\n"
+        "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
+        "  workers [--db lzr.db | --control ADDR]\n"
+        "  results JOB [--format jsonl|csv|zgrab2] [--class C] [--protocol P] [--verdicts]\n"
+        "          [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of the results\n"
+        "  report  JOB [--svg FILE] [--db lzr.db]   per-port classes and protocols, protocols\n"
+        "          off their IANA port, block sizes per behaviour; --svg also draws them\n"
+        "  cancel  JOB [--db lzr.db | --control ADDR]\n"
+        "  keygen  DIR [WORKER-NAME ...]   CURVE key pairs for the coordinator and workers\n"
+        "The control endpoint defaults to ipc://DIR/lzr-coord.ctl next to the database.\n",
+        f);
 }
 
 typedef struct cli {
@@ -55,6 +59,8 @@ typedef struct cli {
     const char *keys;
     bool insecure;
     bool wait;
+    bool verdicts;
+    const char *svg;
     const char *format;
     const char *cls;
     const char *protocol;
@@ -73,6 +79,8 @@ static int parse_cli(int argc, char **argv, cli_t *c)
         {"keys", required_argument, NULL, 'k'},
         {"insecure", no_argument, NULL, 'I'},
         {"wait", no_argument, NULL, 'w'},
+        {"verdicts", no_argument, NULL, 'V'},
+        {"svg", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'},
         {"class", required_argument, NULL, 'C'},
         {"protocol", required_argument, NULL, 'p'},
@@ -108,6 +116,12 @@ static int parse_cli(int argc, char **argv, cli_t *c)
             break;
         case 'w':
             c->wait = true;
+            break;
+        case 'V':
+            c->verdicts = true;
+            break;
+        case 'S':
+            c->svg = optarg;
             break;
         case 'f':
             c->format = optarg;
@@ -161,7 +175,7 @@ static int parse_all(int argc, char **argv, cli_t *c)
                  strcmp(argv[i], "--listen") == 0 || strcmp(argv[i], "--keys") == 0 ||
                  strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "--class") == 0 ||
                  strcmp(argv[i], "--protocol") == 0 || strcmp(argv[i], "--lease-timeout-ms") == 0 ||
-                 strcmp(argv[i], "--log-level") == 0);
+                 strcmp(argv[i], "--log-level") == 0 || strcmp(argv[i], "--svg") == 0);
             if (has_arg && i + 1 < argc)
                 opts[nopts++] = argv[++i];
         } else if (nops < 64) {
@@ -279,6 +293,11 @@ static void print_status(const Lzr__StatusReply *r, bool tty)
                (unsigned long long)j->job_id, j->name, j->state, j->shards_done, j->shards_leased,
                j->shards_pending, j->shards_total, (unsigned long long)j->targets_done,
                (unsigned long long)j->targets_total, (unsigned long long)j->results);
+        if (j->phase && strcmp(j->phase, "verifying") == 0)
+            printf("; verifying: %u of %u candidate hosts have a verdict", j->verify_done,
+                   j->verify_candidates);
+        else if (j->verify_done)
+            printf("; %u verdicts", j->verify_done);
         if (j->eta_s >= 0)
             printf("; ETA %.0f s", j->eta_s);
         putchar('\n');
@@ -398,11 +417,20 @@ typedef struct export_ctx {
     uint64_t written;
 } export_ctx_t;
 
-static int export_one(void *ctx, const lzr_record_t *r, const char *worker)
+static int export_one(void *ctx, const lzr_record_t *r, const char *worker, const char *verdict)
 {
     export_ctx_t *e = ctx;
-    int rc = export_record(stdout, e->fmt, r, worker);
+    int rc = export_record_verdict(stdout, e->fmt, r, worker, verdict);
     if (rc > 0)
+        e->written++;
+    return ferror(stdout) ? LZR_EIO : 0;
+}
+
+static int export_verdict_one(void *ctx, const store_verdict_t *v)
+{
+    export_ctx_t *e = ctx;
+    if (export_verdict(stdout, e->fmt, v->ip, v->port, v->verdict, v->original_ip, v->fresh_ip,
+                       v->evidence) > 0)
         e->written++;
     return ferror(stdout) ? LZR_EIO : 0;
 }
@@ -438,8 +466,19 @@ static int cmd_results(const cli_t *c)
         return 1;
     }
     store_job_clear(&row);
-    export_header(stdout, e.fmt);
-    int rc = store_results_each(s, id, c->cls, c->protocol, export_one, &e);
+    int rc;
+    if (c->verdicts) {
+        if (e.fmt == EXPORT_ZGRAB2) {
+            fprintf(stderr, "lzr-coord results: --verdicts: use --format jsonl or csv\n");
+            store_close(&s);
+            return 2;
+        }
+        export_verdict_header(stdout, e.fmt);
+        rc = store_verdicts_each(s, id, export_verdict_one, &e);
+    } else {
+        export_header(stdout, e.fmt);
+        rc = store_results_each_verdict(s, id, c->cls, c->protocol, export_one, &e);
+    }
     store_close(&s);
     if (fflush(stdout) != 0 || rc != LZR_OK) {
         fprintf(stderr, "lzr-coord: results: %s\n", lzr_strerror(rc ? rc : LZR_EIO));

@@ -90,6 +90,9 @@ static const char *const schema_v1 =
     "  first_us INTEGER NOT NULL,"
     "  PRIMARY KEY (job_id, source_ip, ip)) WITHOUT ROWID;";
 
+/* Version 2: verification looks contacts up by (source_ip, ip) across jobs. */
+static const char *const schema_v2 = "CREATE INDEX contacts_pair ON contacts (source_ip, ip);";
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -148,16 +151,19 @@ store_t *store_open(const char *path, char *err, size_t errlen)
         store_close(&s);
         return NULL;
     }
-    if (v == 0) {
+    if (v < STORE_SCHEMA_VERSION) {
+        /* One step per version, all in one transaction: a crash leaves the old version. */
         char *msg = NULL;
         int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        if (rc == SQLITE_OK)
+        if (rc == SQLITE_OK && v < 1)
             rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && v < 2)
+            rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=1; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
-            snprintf(err, errlen, "%s: cannot create the schema: %s", path,
-                     msg ? msg : sqlite3_errmsg(s->db));
+            snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
+                     v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
             sqlite3_free(msg);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             store_close(&s);
@@ -173,8 +179,9 @@ store_t *store_open_readonly(const char *path, char *err, size_t errlen)
     if (!s)
         return NULL;
     int v = user_version(s);
-    if (v != STORE_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s: %s (schema version %d, expected %d)", path,
+    /* A version-1 database reads the same: version 2 only added an index. */
+    if (v < 1 || v > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: %s (schema version %d, expected 1-%d)", path,
                  v < 0 ? sqlite3_errmsg(s->db) : "not an lzr database", v, STORE_SCHEMA_VERSION);
         store_close(&s);
         return NULL;
@@ -664,14 +671,24 @@ uint64_t store_result_count(store_t *s, uint64_t job_id)
     return n;
 }
 
-int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
-                       store_result_fn fn, void *ctx)
+/* Walks results, with the verdict of each row when with_verdict; calls fn or fn_v. */
+static int results_walk(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                        bool with_verdict, store_result_fn fn, store_result_verdict_fn fn_v,
+                        void *ctx)
 {
     sqlite3_stmt *st =
-        prep(s, "SELECT ip, port, class, protocol, handshake, handshakes_tried, window, ttl_synack,"
-                " ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data, source_ip, worker"
-                " FROM results WHERE job_id = ?1 AND (?2 IS NULL OR class = ?2) AND"
-                " (?3 IS NULL OR protocol = ?3) ORDER BY ip, port");
+        prep(s, with_verdict
+                    ? "SELECT r.ip, r.port, r.class, r.protocol, r.handshake, r.handshakes_tried,"
+                      " r.window, r.ttl_synack, r.ttl_last, r.synack_retransmits, r.acked_data,"
+                      " r.rtt_us, r.ts_us, r.data, r.source_ip, r.worker, v.verdict FROM results r"
+                      " LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.ip = r.ip AND"
+                      " v.port = r.port WHERE r.job_id = ?1 AND (?2 IS NULL OR r.class = ?2) AND"
+                      " (?3 IS NULL OR r.protocol = ?3) ORDER BY r.ip, r.port"
+                    : "SELECT ip, port, class, protocol, handshake, handshakes_tried, window,"
+                      " ttl_synack, ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data,"
+                      " source_ip, worker, NULL FROM results WHERE job_id = ?1 AND"
+                      " (?2 IS NULL OR class = ?2) AND (?3 IS NULL OR protocol = ?3)"
+                      " ORDER BY ip, port");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
@@ -706,7 +723,191 @@ int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char 
         }
         r.source_ip = (uint32_t)sqlite3_column_int64(st, 14);
         const char *w = (const char *)sqlite3_column_text(st, 15);
-        ret = fn(ctx, &r, w ? w : "");
+        const char *v = (const char *)sqlite3_column_text(st, 16);
+        ret = fn_v ? fn_v(ctx, &r, w ? w : "", v ? v : "") : fn(ctx, &r, w ? w : "");
+        if (ret)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (ret)
+        return ret;
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                       store_result_fn fn, void *ctx)
+{
+    return results_walk(s, job_id, cls, protocol, false, fn, NULL, ctx);
+}
+
+int store_results_each_verdict(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                               store_result_verdict_fn fn, void *ctx)
+{
+    return results_walk(s, job_id, cls, protocol, true, NULL, fn, ctx);
+}
+
+/* ---- verification ------------------------------------------------------------------------ */
+
+int store_candidates(store_t *s, uint64_t job_id, store_candidate_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st =
+        prep(s, "SELECT r.ip, r.port, r.class, r.source_ip, r.worker FROM results r"
+                " WHERE r.job_id = ?1 AND r.class IN ('lost_after_synack', 'no_ack_data') AND"
+                " NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = ?1 AND v.ip = r.ip)"
+                " ORDER BY r.ip, r.port");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint32_t ip = (uint32_t)sqlite3_column_int64(st, 0);
+        if (*n && (*out)[*n - 1].ip == ip)
+            continue; /* one port per host: blocking is per source IP */
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            store_candidate_t *g = realloc(*out, cap * sizeof *g);
+            if (!g) {
+                sqlite3_finalize(st);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                return LZR_ENOMEM;
+            }
+            *out = g;
+        }
+        store_candidate_t *c = &(*out)[(*n)++];
+        memset(c, 0, sizeof *c);
+        c->ip = ip;
+        c->port = (uint16_t)sqlite3_column_int64(st, 1);
+        const char *cls = (const char *)sqlite3_column_text(st, 2);
+        if (!cls || record_class_parse(cls, &c->cls) != LZR_OK)
+            c->cls = CLASS_LOST_AFTER_SYNACK;
+        c->source_ip = (uint32_t)sqlite3_column_int64(st, 3);
+        copy_col(c->worker, sizeof c->worker, st, 4);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+static uint32_t count_of(store_t *s, const char *sql, uint64_t job_id)
+{
+    sqlite3_stmt *st = prep(s, sql);
+    uint32_t n = 0;
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+uint32_t store_candidate_count(store_t *s, uint64_t job_id)
+{
+    return count_of(s,
+                    "SELECT count(DISTINCT ip) FROM results WHERE job_id = ? AND"
+                    " class IN ('lost_after_synack', 'no_ack_data')",
+                    job_id);
+}
+
+uint32_t store_verdict_count(store_t *s, uint64_t job_id)
+{
+    return count_of(s, "SELECT count(*) FROM verdicts WHERE job_id = ?", job_id);
+}
+
+bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip)
+{
+    sqlite3_stmt *st = prep(s, "SELECT 1 FROM contacts WHERE source_ip = ? AND ip = ? LIMIT 1");
+    if (!st)
+        return true; /* when in doubt, the address is not fresh */
+    sqlite3_bind_int64(st, 1, source_ip);
+    sqlite3_bind_int64(st, 2, ip);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc != SQLITE_DONE;
+}
+
+int store_contacts_add(store_t *s, uint64_t job_id, const uint32_t *src, const uint32_t *dst,
+                       size_t n, uint64_t now_us)
+{
+    if (exec(s, "BEGIN IMMEDIATE"))
+        return LZR_EDB;
+    sqlite3_stmt *st = prep(s, "INSERT INTO contacts (job_id, source_ip, ip, first_us)"
+                               " VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
+    int rc = st ? LZR_OK : LZR_EDB;
+    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(st, 2, src[i]);
+        sqlite3_bind_int64(st, 3, dst[i]);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)now_us);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = LZR_EDB;
+    }
+    sqlite3_finalize(st);
+    if (rc == LZR_OK && exec(s, "COMMIT") == LZR_OK)
+        return LZR_OK;
+    exec(s, "ROLLBACK");
+    return LZR_EDB;
+}
+
+int store_verdicts_put(store_t *s, uint64_t job_id, const store_verdict_t *v, size_t n, char *err,
+                       size_t errlen)
+{
+    if (exec(s, "BEGIN IMMEDIATE")) {
+        snprintf(err, errlen, "cannot begin a transaction: %s", sqlite3_errmsg(s->db));
+        return LZR_EDB;
+    }
+    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO verdicts (job_id, ip, port, verdict,"
+                               " original_ip, fresh_ip, evidence, ts_us) VALUES (?,?,?,?,?,?,?,?)");
+    int rc = st ? LZR_OK : LZR_EDB;
+    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(st, 2, v[i].ip);
+        sqlite3_bind_int64(st, 3, v[i].port);
+        sqlite3_bind_text(st, 4, v[i].verdict, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, v[i].original_ip);
+        sqlite3_bind_int64(st, 6, v[i].fresh_ip);
+        sqlite3_bind_text(st, 7, v[i].evidence, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, (sqlite3_int64)v[i].ts_us);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = LZR_EDB;
+    }
+    if (rc != LZR_OK)
+        snprintf(err, errlen, "cannot store %zu verdicts: %s", n, sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    if (rc == LZR_OK && exec(s, "COMMIT") != LZR_OK) {
+        snprintf(err, errlen, "cannot commit %zu verdicts: %s", n, sqlite3_errmsg(s->db));
+        rc = LZR_EDB;
+    }
+    if (rc != LZR_OK)
+        exec(s, "ROLLBACK");
+    return rc;
+}
+
+int store_verdicts_each(store_t *s, uint64_t job_id, store_verdict_fn fn, void *ctx)
+{
+    sqlite3_stmt *st = prep(s, "SELECT ip, port, verdict, original_ip, fresh_ip, evidence, ts_us"
+                               " FROM verdicts WHERE job_id = ? ORDER BY ip, port");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    int rc, ret = LZR_OK;
+    store_verdict_t v;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&v, 0, sizeof v);
+        v.ip = (uint32_t)sqlite3_column_int64(st, 0);
+        v.port = (uint16_t)sqlite3_column_int64(st, 1);
+        copy_col(v.verdict, sizeof v.verdict, st, 2);
+        v.original_ip = (uint32_t)sqlite3_column_int64(st, 3);
+        v.fresh_ip = (uint32_t)sqlite3_column_int64(st, 4);
+        copy_col(v.evidence, sizeof v.evidence, st, 5);
+        v.ts_us = (uint64_t)sqlite3_column_int64(st, 6);
+        ret = fn(ctx, &v);
         if (ret)
             break;
     }

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store_t;
 
@@ -133,5 +133,60 @@ uint64_t store_result_count(store_t *s, uint64_t job_id);
 typedef int (*store_result_fn)(void *ctx, const lzr_record_t *r, const char *worker);
 int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
                        store_result_fn fn, void *ctx);
+
+/* ---- multi-vantage verification (docs/verification.md) ---------------------------------- */
+
+/* A host picked for verification: its lowest-port lost_after_synack or no_ack_data result. */
+typedef struct store_candidate {
+    uint32_t ip;
+    uint16_t port;
+    lzr_class_t cls;
+    uint32_t source_ip; /* the scan IP whose scan produced the result */
+    char worker[64];    /* the worker that holds that scan IP */
+} store_candidate_t;
+
+/* One verdict row. */
+typedef struct store_verdict {
+    uint32_t ip;
+    uint16_t port;
+    char verdict[24]; /* "shunning", …, or "unverified" */
+    uint32_t original_ip, fresh_ip;
+    char evidence[768]; /* JSON object */
+    uint64_t ts_us;
+} store_verdict_t;
+
+/* The job's candidates (one per host, ordered by address) that have no verdict yet, in a
+ * malloc'd array. */
+int store_candidates(store_t *s, uint64_t job_id, store_candidate_t **out, size_t *n);
+
+/* Number of candidate hosts of a job (with or without a verdict). */
+uint32_t store_candidate_count(store_t *s, uint64_t job_id);
+
+/* Number of verdicts stored for a job. */
+uint32_t store_verdict_count(store_t *s, uint64_t job_id);
+
+/* Whether source_ip has ever contacted ip, in any job: such an address is burned for that
+ * host and can never serve as its fresh IP. */
+bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip);
+
+/* Notes in one transaction that src[i] contacted dst[i] in job (for i < n). */
+int store_contacts_add(store_t *s, uint64_t job_id, const uint32_t *src, const uint32_t *dst,
+                       size_t n, uint64_t now_us);
+
+/* Stores n verdicts of job in one transaction (replacing an earlier verdict of the same
+ * (ip, port)). */
+int store_verdicts_put(store_t *s, uint64_t job_id, const store_verdict_t *v, size_t n, char *err,
+                       size_t errlen);
+
+/* Calls fn for each verdict of job, ordered by (ip, port); stops early with fn's non-zero
+ * value. */
+typedef int (*store_verdict_fn)(void *ctx, const store_verdict_t *v);
+int store_verdicts_each(store_t *s, uint64_t job_id, store_verdict_fn fn, void *ctx);
+
+/* store_results_each, with each row's verdict ("" when the row has none). */
+typedef int (*store_result_verdict_fn)(void *ctx, const lzr_record_t *r, const char *worker,
+                                       const char *verdict);
+int store_results_each_verdict(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                               store_result_verdict_fn fn, void *ctx);
 
 #endif

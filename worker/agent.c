@@ -3,7 +3,9 @@
  * Ack, Cancel and Refuse, sends heartbeats, and turns queued records into batches, keeping at
  * most AGENT_WINDOW of them in flight and re-sending any left unacked. The engine thread runs
  * one shard; its emit callback puts records in a bounded queue and waits while the queue is
- * full, so a slow or absent coordinator slows the scan instead of losing results.
+ * full, so a slow or absent coordinator slows the scan instead of losing results. A third,
+ * short-lived thread runs a verification request (worker/verify.h) when the coordinator sends
+ * one, so heartbeats go on while its connection attempts wait for answers.
  */
 #include "worker/agent.h"
 
@@ -18,6 +20,7 @@
 #include "worker/firewall.h"
 #include "worker/handshakes/handshake.h"
 #include "worker/netif.h"
+#include "worker/verify.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
@@ -69,6 +72,22 @@ typedef struct shard_run {
     engine_stats_t stats;
 } shard_run_t;
 
+/* One VerifyRequest being worked on. */
+typedef struct verify_task {
+    uint64_t job_id, task;
+    int phase; /* LZR__VERIFY_PHASE__VERIFY_PHASE_* */
+    uint64_t start_us;
+    uint32_t timeout_ms;
+    size_t n;
+    uint32_t *src, *ip;
+    uint16_t *port;
+    answer_t *answer, *after_bare, *after_data;
+    pthread_t thread;
+    volatile bool finished;
+    int rc;
+    char err[256];
+} verify_task_t;
+
 typedef struct agent {
     /* options */
     const char *endpoint;
@@ -105,6 +124,8 @@ typedef struct agent {
     uint64_t batch_lease_job;
     uint32_t batch_lease_shard;
     uint64_t last_flush_ms;
+
+    verify_task_t *vtask; /* owned by the main thread; its thread sets ->finished */
 } agent_t;
 
 static uint64_t mono_ms(void)
@@ -490,6 +511,224 @@ static void reap_run(agent_t *a)
     run_free(&r);
 }
 
+/* ---- verification ------------------------------------------------------------------------ */
+
+static void vtask_free(verify_task_t **tp)
+{
+    verify_task_t *t = *tp;
+    if (!t)
+        return;
+    free(t->src);
+    free(t->ip);
+    free(t->port);
+    free(t->answer);
+    free(t->after_bare);
+    free(t->after_data);
+    free(t);
+    *tp = NULL;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The trigger test for the attempts of one source IP. */
+static int vtask_trigger_group(verify_task_t *t, uint32_t src)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < t->n; i++)
+        m += t->src[i] == src;
+    verify_target_t *tg = calloc(m, sizeof *tg);
+    bool *want = calloc(m, sizeof *want);
+    verify_evidence_t *ev = calloc(m, sizeof *ev);
+    size_t *idx = calloc(m, sizeof *idx);
+    int rc = LZR_ENOMEM;
+    if (tg && want && ev && idx) {
+        size_t k = 0;
+        for (size_t i = 0; i < t->n; i++) {
+            if (t->src[i] != src)
+                continue;
+            tg[k] = (verify_target_t){.ip = t->ip[i], .port = t->port[i]};
+            want[k] = true;
+            idx[k++] = i;
+        }
+        rc = verify_trigger(src, tg, want, m, t->timeout_ms, ev, t->err, sizeof t->err);
+        for (size_t k2 = 0; k2 < m && rc == LZR_OK; k2++) {
+            t->after_bare[idx[k2]] = ev[k2].after_bare;
+            t->after_data[idx[k2]] = ev[k2].after_data;
+        }
+    } else {
+        snprintf(t->err, sizeof t->err, "out of memory");
+    }
+    free(tg);
+    free(want);
+    free(ev);
+    free(idx);
+    return rc;
+}
+
+static void *verify_thread(void *arg)
+{
+    verify_task_t *t = arg;
+    /* Start at the coordinator's moment, so that another worker's attempts on the same host
+     * leave together with ours; never wait more than 10 s on a clock that disagrees. */
+    uint64_t now = wall_us();
+    if (t->start_us > now) {
+        uint64_t wait = t->start_us - now;
+        if (wait > 10000000u)
+            wait = 10000000u;
+        struct timespec ts = {(time_t)(wait / 1000000u), (long)(wait % 1000000u) * 1000L};
+        nanosleep(&ts, NULL);
+    }
+    int rc = LZR_OK;
+    if (t->phase == LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE) {
+        verify_attempt_t *a = calloc(t->n ? t->n : 1, sizeof *a);
+        if (!a) {
+            rc = LZR_ENOMEM;
+            snprintf(t->err, sizeof t->err, "out of memory");
+        } else {
+            for (size_t i = 0; i < t->n; i++)
+                a[i] = (verify_attempt_t){.src = t->src[i], .dst = t->ip[i], .port = t->port[i]};
+            rc = verify_attempts(a, t->n, t->timeout_ms, t->err, sizeof t->err);
+            for (size_t i = 0; i < t->n && rc == LZR_OK; i++)
+                t->answer[i] = a[i].answer;
+            free(a);
+        }
+    } else {
+        /* One trigger test per source IP, one after another. */
+        for (size_t i = 0; i < t->n && rc == LZR_OK; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = t->src[j] == t->src[i];
+            if (!seen)
+                rc = vtask_trigger_group(t, t->src[i]);
+        }
+    }
+    t->rc = rc;
+    __atomic_store_n(&t->finished, true, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void send_verify_result(agent_t *a, const verify_task_t *t, const char *error)
+{
+    Lzr__VerifyAttempt *m = calloc(t->n ? t->n : 1, sizeof *m);
+    Lzr__VerifyAttempt **mp = calloc(t->n ? t->n : 1, sizeof *mp);
+    Lzr__VerifyResult r = LZR__VERIFY_RESULT__INIT;
+    r.job_id = t->job_id;
+    r.task = t->task;
+    if (m && mp && !error) {
+        for (size_t i = 0; i < t->n; i++) {
+            lzr__verify_attempt__init(&m[i]);
+            m[i].src = t->src[i];
+            m[i].ip = t->ip[i];
+            m[i].port = t->port[i];
+            m[i].answer = t->answer[i];
+            m[i].after_bare = t->after_bare[i];
+            m[i].after_data = t->after_data[i];
+            mp[i] = &m[i];
+        }
+        r.n_attempts = t->n;
+        r.attempts = mp;
+    }
+    r.error = (char *)(error ? error : (m && mp) ? "" : "out of memory");
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_VERIFY_RESULT;
+    env.verify_result = &r;
+    send_env(a, &env);
+    free(m);
+    free(mp);
+}
+
+static bool own_ip(const agent_t *a, uint32_t ip)
+{
+    if (ip == a->scan_ip)
+        return true;
+    for (size_t i = 0; i < a->n_fresh; i++)
+        if (a->fresh[i] == ip)
+            return true;
+    return false;
+}
+
+static void on_verify(agent_t *a, const Lzr__VerifyRequest *m)
+{
+    verify_task_t tmp = {.job_id = m->job_id, .task = m->task};
+    if (a->vtask) {
+        send_verify_result(a, &tmp, "busy with another verification");
+        return;
+    }
+    if (m->phase != LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE &&
+        m->phase != LZR__VERIFY_PHASE__VERIFY_PHASE_TRIGGER) {
+        send_verify_result(a, &tmp, "unknown verification phase");
+        return;
+    }
+    if (m->n_attempts > 4096) {
+        send_verify_result(a, &tmp, "too many attempts in one request (at most 4096)");
+        return;
+    }
+    for (size_t i = 0; i < m->n_attempts; i++) {
+        char ip[16], msg[96];
+        if (!own_ip(a, m->attempts[i]->src) || m->attempts[i]->port == 0 ||
+            m->attempts[i]->port > 65535) {
+            snprintf(msg, sizeof msg, "attempt %zu: source %s is not this worker's, or bad port", i,
+                     targets_ntoa(m->attempts[i]->src, ip));
+            send_verify_result(a, &tmp, msg);
+            return;
+        }
+    }
+    verify_task_t *t = calloc(1, sizeof *t);
+    size_t n = m->n_attempts, c = n ? n : 1;
+    if (t) {
+        t->src = calloc(c, sizeof *t->src);
+        t->ip = calloc(c, sizeof *t->ip);
+        t->port = calloc(c, sizeof *t->port);
+        t->answer = calloc(c, sizeof *t->answer);
+        t->after_bare = calloc(c, sizeof *t->after_bare);
+        t->after_data = calloc(c, sizeof *t->after_data);
+    }
+    if (!t || !t->src || !t->ip || !t->port || !t->answer || !t->after_bare || !t->after_data) {
+        vtask_free(&t);
+        send_verify_result(a, &tmp, "out of memory");
+        return;
+    }
+    t->job_id = m->job_id;
+    t->task = m->task;
+    t->phase = m->phase;
+    t->start_us = m->start_us;
+    t->timeout_ms = m->timeout_ms >= 100 && m->timeout_ms <= 30000 ? m->timeout_ms : 2000;
+    t->n = n;
+    for (size_t i = 0; i < n; i++) {
+        t->src[i] = m->attempts[i]->src;
+        t->ip[i] = m->attempts[i]->ip;
+        t->port[i] = (uint16_t)m->attempts[i]->port;
+    }
+    log_info("job %llu: verification task %llu (%s, %zu attempts)", (unsigned long long)t->job_id,
+             (unsigned long long)t->task,
+             t->phase == LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE ? "compare" : "trigger", n);
+    if (pthread_create(&t->thread, NULL, verify_thread, t) != 0) {
+        send_verify_result(a, t, "cannot start the verification thread");
+        vtask_free(&t);
+        return;
+    }
+    a->vtask = t;
+}
+
+/* Sends the result of a finished verification task. */
+static void reap_verify(agent_t *a)
+{
+    verify_task_t *t = a->vtask;
+    if (!t || !__atomic_load_n(&t->finished, __ATOMIC_ACQUIRE))
+        return;
+    pthread_join(t->thread, NULL);
+    if (t->rc != LZR_OK)
+        log_warn("verification task %llu failed: %s", (unsigned long long)t->task, t->err);
+    send_verify_result(a, t, t->rc == LZR_OK ? NULL : t->err);
+    a->vtask = NULL;
+    vtask_free(&t);
+}
+
 /* ---- messages ---------------------------------------------------------------------------- */
 
 /* Returns -1 when the agent must exit (fatal refusal). */
@@ -533,6 +772,9 @@ static int on_message(agent_t *a)
         break;
     case LZR__ENVELOPE__BODY_ACK:
         on_ack(a, env->ack->seq);
+        break;
+    case LZR__ENVELOPE__BODY_VERIFY:
+        on_verify(a, env->verify);
         break;
     case LZR__ENVELOPE__BODY_CANCEL:
         if (a->run && env->cancel->lease && env->cancel->lease->job_id == a->run->job_id &&
@@ -860,6 +1102,8 @@ int agent_main(int argc, char **argv)
         if (a->registered)
             resend_due(a);
         reap_run(a);
+        if (a->registered)
+            reap_verify(a);
     }
 done:
     zpoller_destroy(&poller);
@@ -867,6 +1111,10 @@ done:
         stop_run(a, "exit");
         pthread_join(a->run->thread, NULL);
         run_free(&a->run);
+    }
+    if (a->vtask) {
+        pthread_join(a->vtask->thread, NULL); /* bounded by its timeouts */
+        vtask_free(&a->vtask);
     }
 out:
     for (size_t i = 0; i < a->n_window; i++)
