@@ -2,13 +2,16 @@
 # tests/bench/run.sh: `make bench`. Measures lzr against its peers on the lab and writes
 # docs/benchmarks.md: discovery (lzr-worker scan vs Debian's zmap on the 65,536-address
 # SYN-cookie range, interleaved runs at equal rates and unlimited), memory (bench_conntab) and,
-# unless BENCH_NMAP=0, identification (lzr vs nmap -sV on the service and middlebox ranges).
-# Needs root and the built binaries (make all bench-bin). Every run is bounded by `timeout`;
-# temporary files live in one mktemp directory removed at exit.
+# unless BENCH_NMAP=0, identification (lzr vs nmap -sV on the service and middlebox ranges,
+# tests/bench/ident.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
+# tests/bench/report.py writes the document. Needs root and the built binaries (make all
+# bench-bin). Every run is bounded by `timeout`; temporary files live in one mktemp directory
+# removed at exit. About 4 minutes without nmap, 8 with one identification run.
 #   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
 #   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
 #   BENCH_OUT=docs/benchmarks.md
-#   BENCH_NMAP=1      the identification figure (slow: about 2 minutes per nmap run)
+#   BENCH_NMAP=1      the identification figure; nmap -sV takes about 4 minutes a run here, so
+#   BENCH_IDENT_RUNS=1  it runs once by default to keep `make bench` under 10 minutes
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -16,6 +19,7 @@ RUNS=${BENCH_RUNS:-5}
 RATES=${BENCH_RATES:-"20000 50000 0"}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 NMAP=${BENCH_NMAP:-1}
+IDENT_RUNS=${BENCH_IDENT_RUNS:-1}
 LAB=deploy/lab/lab
 WORKER=$ROOT/bin/lzr-worker
 CONNTAB=$ROOT/build/rel/tests/bench/bench_conntab
@@ -57,24 +61,40 @@ machine() {
 }
 machine >"$TMP/machine.tsv"
 
+# Clocks the SYNs at the target (tests/bench/synclock.py) while a scan runs: $1 file prefix.
+clock_start() {
+    ip netns exec "$LOAD_NS" "$PY" "$ROOT/tests/bench/synclock.py" "$1.syn" 150 &
+    CLOCK_PID=$!
+    sleep 0.3
+}
+clock_stop() {
+    sleep 0.1
+    kill "$CLOCK_PID" 2>/dev/null || true
+    wait "$CLOCK_PID" 2>/dev/null || true
+}
+
 # One zmap SYN scan of the load range; $1 rate (0 = unlimited), $2 file prefix.
 run_zmap() {
     lab_env
+    clock_start "$2"
     timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
         ip netns exec "$V1_NS" zmap -i "$V1_IF" -S "$V1_SCAN_IP" -G "$GW_MAC" -p 80 -r "$1" \
         -s "$SRC_PORTS" -w "$TMP/allow.txt" -b "$TMP/empty.blocklist" -c 1 \
         -f saddr,timestamp-ts,timestamp-us -o "$2.out" 2>"$2.log" || echo "zmap failed" >>"$2.log"
+    clock_stop
 }
 
 # One lzr-worker scan of the load range with the HTTP handshake; $1 rate, $2 file prefix.
 run_lzr() {
     lab_env
+    clock_start "$2"
     timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
         ip netns exec "$V1_NS" "$WORKER" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
         --gateway-mac "$GW_MAC" --targets "$LOAD_CIDR" --ports 80 \
         --allow-reserved 198.18.0.0/15 --source-ports "$SRC_PORTS" --rate "$1" \
         --handshakes http --timeout-ms 1000 --progress --output "$2.out" 2>"$2.log" ||
         echo "lzr failed" >>"$2.log"
+    clock_stop
 }
 
 # Reduces one discovery run to a results line: SYNs, unique IPs, reply span, CPU, wall.
@@ -93,6 +113,7 @@ if tool == "zmap":
     syns = int(m[-1]) if m else 0
     a = re.findall(r"send: \d+ done \(([0-9.]+) Kp/s avg\)", log)
     selfrate = float(a[-1]) * 1000 if a else 0
+    pcap = -1
 else:
     from datetime import datetime
     for line in open(p + ".out"):
@@ -103,6 +124,8 @@ else:
     m = re.search(r"done in [0-9.]+s: (\d+) SYNs", log)
     syns = int(m.group(1)) if m else 0
     selfrate = 0
+    d = re.search(r"(\d+) pcap drops", log)
+    pcap = int(d.group(1)) if d else -1
 ts.sort()
 # Sending rate from the replies: first to last reply spans the sending time (the lab answers
 # within a millisecond); the 0.1 % tails are cut so one late retransmission cannot stretch it.
@@ -110,9 +133,19 @@ n = len(ts)
 lo, hi = int(n * 0.001), max(int(n * 0.999) - 1, 0)
 span = ts[hi] - ts[lo] if n > 10 else 0
 rate = (hi - lo) / span if span > 0 else 0
+# The same at the target: SYN cookies counted by the load namespace's kernel.
+clk = [tuple(map(float, l.split())) for l in open(p + ".syn") if len(l.split()) == 2]
+wire, wsyns = 0, 0
+if len(clk) > 2:
+    c0 = clk[0][1]
+    wsyns = clk[-1][1] - c0
+    a = next(t for t, c in clk if c - c0 >= 0.001 * wsyns)
+    b = next(t for t, c in clk if c - c0 >= 0.999 * wsyns)
+    wire = 0.998 * wsyns / (b - a) if b > a else 0
 wall, user, sys_ = (float(x) for x in open(p + ".time").read().split()[-3:])
-print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tself=%.0f"
-      % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, selfrate))
+print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d"
+      % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, selfrate, wire, wsyns,
+         pcap))
 EOF
 }
 
@@ -140,7 +173,8 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 if [ "$NMAP" = 1 ] && [ -f "$ROOT/tests/bench/ident.sh" ] && command -v nmap >/dev/null; then
-    bash "$ROOT/tests/bench/ident.sh" "$TMP" "$RUNS" >>"$RES" || echo "bench: identification failed" >&2
+    echo "bench: identification, $IDENT_RUNS runs of nmap -sV and lzr" >&2
+    bash "$ROOT/tests/bench/ident.sh" "$TMP" "$IDENT_RUNS" >>"$RES" || echo "bench: identification failed" >&2
 fi
 
 "$PY" "$ROOT/tests/bench/report.py" "$TMP/machine.tsv" "$RES" "$RUNS" "$RATES" >"$OUT.tmp"

@@ -1,0 +1,42 @@
+"""synclock.py: clocks SYNs as the target sees them, the same way for every scanner.
+
+Run inside the lab's load namespace (`ip netns exec lzr-load python3 synclock.py OUT SECS`),
+where net.ipv4.tcp_syncookies=2 makes the kernel answer every SYN with a cookie. It polls
+TcpExtSyncookiesSent in /proc/net/netstat every 2 ms and writes "monotonic_seconds count" to OUT
+each time the counter moves, until SIGTERM or SECS seconds. tests/bench/run.sh starts it before
+a scan, stops it by PID after, and takes the sending rate from the 0.1 %-99.9 % span.
+"""
+
+import signal
+import sys
+import time
+
+
+def cookies(f):
+    f.seek(0)
+    lines = f.read().split("\n")
+    for i in range(0, len(lines) - 1, 2):
+        if lines[i].startswith("TcpExt:"):
+            names, values = lines[i].split(), lines[i + 1].split()
+            return int(values[names.index("SyncookiesSent")])
+    return 0
+
+
+def main():
+    out, secs = sys.argv[1], float(sys.argv[2])
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    end = time.monotonic() + secs
+    with open("/proc/net/netstat") as f, open(out, "w") as o:
+        last = cookies(f)
+        o.write("%.6f %d\n" % (time.monotonic(), last))
+        while not stop and time.monotonic() < end:
+            time.sleep(0.002)
+            c = cookies(f)
+            if c != last:
+                o.write("%.6f %d\n" % (time.monotonic(), c))
+                last = c
+
+
+if __name__ == "__main__":
+    main()
