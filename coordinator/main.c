@@ -1,8 +1,8 @@
 /*
  * lzr-coord: the coordinator's command line. `serve` runs the coordinator; `submit`, `status`,
- * `workers` and `cancel` talk to a running one over its control endpoint; `results` reads the
- * database file directly (WAL lets it read while the coordinator writes); `keygen` makes the
- * CURVE key pairs a cluster needs.
+ * `workers` and `cancel` talk to a running one over its control endpoint; `results` and
+ * `report` read the database file directly (WAL lets it read while the coordinator writes);
+ * `keygen` makes the CURVE key pairs a cluster needs.
  */
 #include "common/err.h"
 #include "common/log.h"
@@ -11,6 +11,7 @@
 #include "coordinator/coord.h"
 #include "coordinator/export.h"
 #include "coordinator/job.h"
+#include "coordinator/report.h"
 #include "coordinator/store.h"
 
 #include <czmq.h>
@@ -487,6 +488,45 @@ static int cmd_results(const cli_t *c)
     return 0;
 }
 
+static int cmd_report(const cli_t *c)
+{
+    uint64_t id;
+    if (c->nargs != 1 || !parse_job_id(c->args[0], &id)) {
+        fprintf(stderr, "lzr-coord report: expected one job id\n");
+        return 2;
+    }
+    char err[512];
+    store_t *s = store_open_readonly(c->db, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "lzr-coord: %s\n", err);
+        return 1;
+    }
+    report_t *r = report_build(s, id, err, sizeof err);
+    store_close(&s);
+    if (!r) {
+        fprintf(stderr, "lzr-coord report: %s in %s\n", err, c->db);
+        return 1;
+    }
+    int rc = report_text(r, stdout);
+    if (rc == LZR_OK && c->svg) {
+        FILE *f = fopen(c->svg, "w");
+        if (!f) {
+            fprintf(stderr, "lzr-coord report: --svg %s: %s\n", c->svg, strerror(errno));
+            report_free(&r);
+            return 1;
+        }
+        rc = report_svg(r, f);
+        if (fclose(f) != 0)
+            rc = LZR_EIO;
+        if (rc != LZR_OK)
+            fprintf(stderr, "lzr-coord report: cannot write %s\n", c->svg);
+    }
+    report_free(&r);
+    if (fflush(stdout) != 0 || rc != LZR_OK)
+        return 1;
+    return 0;
+}
+
 /* ---- keygen ------------------------------------------------------------------------------ */
 
 static int mkdir_p(const char *dir, mode_t mode)
@@ -642,6 +682,8 @@ int main(int argc, char **argv)
         rc = cmd_workers(&c);
     else if (strcmp(cmd, "results") == 0)
         rc = cmd_results(&c);
+    else if (strcmp(cmd, "report") == 0)
+        rc = cmd_report(&c);
     else if (strcmp(cmd, "cancel") == 0)
         rc = cmd_cancel(&c);
     else if (strcmp(cmd, "keygen") == 0)

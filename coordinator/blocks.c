@@ -1,0 +1,138 @@
+/*
+ * blocks: a run-length pass over hosts in address order, and a small table built from it.
+ */
+#include "coordinator/blocks.h"
+
+#include "common/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+block_bin_t blocks_bin(uint64_t size)
+{
+    if (size <= 1)
+        return BLOCK_BIN_32;
+    if (size <= 128)
+        return BLOCK_BIN_31_25;
+    if (size <= 256)
+        return BLOCK_BIN_24;
+    return BLOCK_BIN_LARGER;
+}
+
+const char *blocks_bin_name(block_bin_t b)
+{
+    static const char *const names[] = {"/32", "/31-/25", "/24", "larger"};
+    return (unsigned)b < BLOCK_BINS ? names[b] : "invalid";
+}
+
+const char *blocks_behaviour(const lzr_class_t *cls, size_t n, const char *verdict)
+{
+    if (verdict && (strcmp(verdict, "shunning") == 0 || strcmp(verdict, "dynamic_blocking") == 0 ||
+                    strcmp(verdict, "blocking") == 0 || strcmp(verdict, "churn") == 0))
+        return verdict;
+    bool closed = false;
+    int seen = -1;
+    bool lost = false, mixed = false;
+    for (size_t i = 0; i < n; i++) {
+        switch (cls[i]) {
+        case CLASS_SERVICE:
+            return "service";
+        case CLASS_SILENT:
+            break;
+        case CLASS_CLOSED:
+            closed = true;
+            break;
+        case CLASS_LOST_AFTER_SYNACK:
+            lost = true;
+            break;
+        default:
+            if (seen >= 0 && seen != (int)cls[i])
+                mixed = true;
+            seen = (int)cls[i];
+        }
+    }
+    if (mixed)
+        return "mixed";
+    if (seen >= 0)
+        return record_class_name((lzr_class_t)seen);
+    if (lost)
+        return record_class_name(CLASS_LOST_AFTER_SYNACK);
+    return closed ? "closed" : NULL;
+}
+
+int blocks_add(blocks_t *b, uint32_t ip, const char *behaviour)
+{
+    if (b->n) {
+        block_t *last = &b->v[b->n - 1];
+        if (ip <= last->last)
+            return LZR_EINVAL;
+        if (ip == last->last + 1 && strcmp(last->behaviour, behaviour) == 0) {
+            last->last = ip;
+            return LZR_OK;
+        }
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        block_t *g = realloc(b->v, cap * sizeof *g);
+        if (!g)
+            return LZR_ENOMEM;
+        b->v = g;
+        b->cap = cap;
+    }
+    block_t *nb = &b->v[b->n++];
+    nb->first = nb->last = ip;
+    snprintf(nb->behaviour, sizeof nb->behaviour, "%s", behaviour);
+    return LZR_OK;
+}
+
+void blocks_free(blocks_t *b)
+{
+    free(b->v);
+    memset(b, 0, sizeof *b);
+}
+
+static int row_cmp(const void *x, const void *y)
+{
+    const blocks_row_t *a = x, *b = y;
+    if (a->addresses != b->addresses)
+        return a->addresses > b->addresses ? -1 : 1;
+    return strcmp(a->behaviour, b->behaviour);
+}
+
+int blocks_table(const blocks_t *b, blocks_row_t **rows, size_t *n)
+{
+    *rows = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const block_t *bl = &b->v[i];
+        blocks_row_t *r = NULL;
+        for (size_t k = 0; k < *n && !r; k++)
+            if (strcmp((*rows)[k].behaviour, bl->behaviour) == 0)
+                r = &(*rows)[k];
+        if (!r) {
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 16;
+                blocks_row_t *g = realloc(*rows, cap * sizeof *g);
+                if (!g) {
+                    free(*rows);
+                    *rows = NULL;
+                    *n = 0;
+                    return LZR_ENOMEM;
+                }
+                *rows = g;
+            }
+            r = &(*rows)[(*n)++];
+            memset(r, 0, sizeof *r);
+            snprintf(r->behaviour, sizeof r->behaviour, "%s", bl->behaviour);
+        }
+        uint64_t size = (uint64_t)bl->last - bl->first + 1;
+        r->addresses += size;
+        r->blocks++;
+        r->bins[blocks_bin(size)]++;
+    }
+    if (*n > 1)
+        qsort(*rows, *n, sizeof **rows, row_cmp);
+    return LZR_OK;
+}

@@ -1,0 +1,656 @@
+/*
+ * report: one pass over the job's results in (ip, port) order fills per-port class counters,
+ * per-(port, protocol) counters and, host by host, the block aggregation; a second pass over
+ * the verdicts counts them. Text and SVG are both written from those counters.
+ */
+#include "coordinator/report.h"
+
+#include "common/err.h"
+#include "common/targets.h"
+#include "coordinator/blocks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_HOST_ROWS 4096 /* ports of one host considered for its behaviour */
+#define TOP_BLOCKS    8    /* largest blocks listed in the text */
+
+typedef struct proto_count {
+    char name[24];
+    uint64_t n;
+} proto_count_t;
+
+typedef struct port_stats {
+    uint16_t port;
+    uint64_t cls[CLASS_COUNT];
+    proto_count_t *protos;
+    size_t n_protos;
+} port_stats_t;
+
+/* Services of one protocol, on its IANA port and elsewhere. */
+typedef struct proto_stats {
+    char name[24];
+    uint64_t total, on_iana;
+    uint16_t iana;
+    proto_count_t *ports; /* name holds the port number as text */
+    size_t n_ports;
+} proto_stats_t;
+
+struct report {
+    uint64_t job_id;
+    char name[64];
+    char state[16];
+    uint64_t results;
+    port_stats_t *ports;
+    size_t n_ports;
+    proto_stats_t *protos;
+    size_t n_protos;
+    uint64_t verdicts[8];
+    char verdict_names[8][24];
+    size_t n_verdict_kinds;
+    blocks_t blocks;
+    blocks_row_t *rows;
+    size_t n_rows;
+    /* host being accumulated */
+    uint32_t host_ip;
+    bool have_host;
+    lzr_class_t host_cls[MAX_HOST_ROWS];
+    size_t host_n;
+    char host_verdict[24];
+    int err;
+};
+
+/* The IANA port (or the customary one where IANA has none) of each fingerprint's protocol. */
+static const struct {
+    const char *name;
+    uint16_t port;
+} iana[] = {
+    {"ajp13", 8009},
+    {"amqp", 5672},
+    {"bgp", 179},
+    {"cassandra", 9042},
+    {"couchdb", 5984},
+    {"cwmp", 7547},
+    {"dnp3", 20000},
+    {"dns", 53},
+    {"docker", 2375},
+    {"elasticsearch", 9200},
+    {"enip", 44818},
+    {"epmd", 4369},
+    {"fox", 1911},
+    {"ftp", 21},
+    {"git", 9418},
+    {"http", 80},
+    {"iec104", 2404},
+    {"imap", 143},
+    {"ipmi", 623},
+    {"ipp", 631},
+    {"irc", 6667},
+    {"java_rmi", 1099},
+    {"jdwp", 8000},
+    {"kafka", 9092},
+    {"kubernetes", 6443},
+    {"ldap", 389},
+    {"memcached_ascii", 11211},
+    {"memcached_binary", 11211},
+    {"modbus", 502},
+    {"mongodb", 27017},
+    {"mqtt", 1883},
+    {"msrpc", 135},
+    {"mssql", 1433},
+    {"mysql", 3306},
+    {"nats", 4222},
+    {"nntp", 119},
+    {"opcua", 4840},
+    {"oracle", 1521},
+    {"pjl", 9100},
+    {"pop3", 110},
+    {"postgres", 5432},
+    {"pptp", 1723},
+    {"rdp", 3389},
+    {"redis", 6379},
+    {"rpcbind", 111},
+    {"rsync", 873},
+    {"rtsp", 554},
+    {"siemens", 102},
+    {"sip", 5060},
+    {"smb", 445},
+    {"smtp", 25},
+    {"socks5", 1080},
+    {"ssh", 22},
+    {"ssl", 443},
+    {"stomp", 61613},
+    {"svn", 3690},
+    {"telnet", 23},
+    {"tls", 443},
+    {"vnc", 5900},
+    {"x11", 6000},
+    {"xmpp", 5222},
+    {"zookeeper", 2181},
+};
+
+uint16_t report_iana_port(const char *protocol)
+{
+    for (size_t i = 0; i < sizeof iana / sizeof iana[0]; i++)
+        if (strcmp(iana[i].name, protocol) == 0)
+            return iana[i].port;
+    return 0;
+}
+
+/* Short column labels for the text table, in class order. */
+static const char *const short_names[CLASS_COUNT] = {
+    "service", "closed", "zerowin", "midhs", "rst",    "fin",
+    "noack",   "acks",   "lost",    "ackfw", "silent",
+};
+
+static int count_add(proto_count_t **v, size_t *n, const char *name, uint64_t by)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp((*v)[i].name, name) == 0) {
+            (*v)[i].n += by;
+            return LZR_OK;
+        }
+    }
+    proto_count_t *g = realloc(*v, (*n + 1) * sizeof *g);
+    if (!g)
+        return LZR_ENOMEM;
+    *v = g;
+    snprintf(g[*n].name, sizeof g[*n].name, "%s", name);
+    g[*n].n = by;
+    (*n)++;
+    return LZR_OK;
+}
+
+static int count_cmp(const void *x, const void *y)
+{
+    const proto_count_t *a = x, *b = y;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+static port_stats_t *port_get(report_t *r, uint16_t port)
+{
+    for (size_t i = r->n_ports; i > 0; i--)
+        if (r->ports[i - 1].port == port)
+            return &r->ports[i - 1];
+    port_stats_t *g = realloc(r->ports, (r->n_ports + 1) * sizeof *g);
+    if (!g)
+        return NULL;
+    r->ports = g;
+    port_stats_t *p = &r->ports[r->n_ports++];
+    memset(p, 0, sizeof *p);
+    p->port = port;
+    return p;
+}
+
+static proto_stats_t *proto_get(report_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_protos; i++)
+        if (strcmp(r->protos[i].name, name) == 0)
+            return &r->protos[i];
+    proto_stats_t *g = realloc(r->protos, (r->n_protos + 1) * sizeof *g);
+    if (!g)
+        return NULL;
+    r->protos = g;
+    proto_stats_t *p = &r->protos[r->n_protos++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->iana = report_iana_port(name);
+    return p;
+}
+
+static void host_flush(report_t *r)
+{
+    if (!r->have_host)
+        return;
+    const char *b = blocks_behaviour(r->host_cls, r->host_n, r->host_verdict);
+    if (b && blocks_add(&r->blocks, r->host_ip, b) != LZR_OK)
+        r->err = LZR_ENOMEM;
+    r->have_host = false;
+    r->host_n = 0;
+    r->host_verdict[0] = '\0';
+}
+
+static int on_row(void *ctx, const lzr_record_t *rec, const char *worker, const char *verdict)
+{
+    (void)worker;
+    report_t *r = ctx;
+    r->results++;
+    if (!r->have_host || rec->ip != r->host_ip) {
+        host_flush(r);
+        r->have_host = true;
+        r->host_ip = rec->ip;
+    }
+    if (r->host_n < MAX_HOST_ROWS)
+        r->host_cls[r->host_n++] = rec->cls;
+    if (verdict && verdict[0])
+        snprintf(r->host_verdict, sizeof r->host_verdict, "%s", verdict);
+    port_stats_t *p = port_get(r, rec->port);
+    if (!p)
+        return LZR_ENOMEM;
+    p->cls[rec->cls]++;
+    if (rec->cls == CLASS_SERVICE) {
+        const char *name = rec->protocol[0] ? rec->protocol : "unknown";
+        if (count_add(&p->protos, &p->n_protos, name, 1) != LZR_OK)
+            return LZR_ENOMEM;
+        proto_stats_t *ps = proto_get(r, name);
+        if (!ps)
+            return LZR_ENOMEM;
+        ps->total++;
+        if (ps->iana && ps->iana == rec->port) {
+            ps->on_iana++;
+        } else {
+            char pn[8];
+            snprintf(pn, sizeof pn, "%u", (unsigned)rec->port);
+            if (count_add(&ps->ports, &ps->n_ports, pn, 1) != LZR_OK)
+                return LZR_ENOMEM;
+        }
+    }
+    return r->err;
+}
+
+static int on_verdict(void *ctx, const store_verdict_t *v)
+{
+    report_t *r = ctx;
+    for (size_t i = 0; i < r->n_verdict_kinds; i++) {
+        if (strcmp(r->verdict_names[i], v->verdict) == 0) {
+            r->verdicts[i]++;
+            return LZR_OK;
+        }
+    }
+    if (r->n_verdict_kinds < 8) {
+        snprintf(r->verdict_names[r->n_verdict_kinds], sizeof r->verdict_names[0], "%s",
+                 v->verdict);
+        r->verdicts[r->n_verdict_kinds++] = 1;
+    }
+    return LZR_OK;
+}
+
+static int port_cmp(const void *x, const void *y)
+{
+    const port_stats_t *a = x, *b = y;
+    return (int)a->port - (int)b->port;
+}
+
+static int proto_cmp(const void *x, const void *y)
+{
+    const proto_stats_t *a = x, *b = y;
+    if (a->total != b->total)
+        return a->total > b->total ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+report_t *report_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
+{
+    store_job_t row;
+    if (store_job_get(s, job_id, &row) != LZR_OK) {
+        snprintf(err, errlen, "no job %llu", (unsigned long long)job_id);
+        return NULL;
+    }
+    report_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        store_job_clear(&row);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    r->job_id = job_id;
+    snprintf(r->name, sizeof r->name, "%s", row.name);
+    snprintf(r->state, sizeof r->state, "%s", row.state);
+    store_job_clear(&row);
+    int rc = store_results_each_verdict(s, job_id, NULL, NULL, on_row, r);
+    host_flush(r);
+    if (rc == LZR_OK)
+        rc = r->err;
+    if (rc == LZR_OK)
+        rc = store_verdicts_each(s, job_id, on_verdict, r);
+    if (rc == LZR_OK)
+        rc = blocks_table(&r->blocks, &r->rows, &r->n_rows);
+    if (rc != LZR_OK) {
+        snprintf(err, errlen, "job %llu: %s (%s)", (unsigned long long)job_id, lzr_strerror(rc),
+                 store_errmsg(s));
+        report_free(&r);
+        return NULL;
+    }
+    qsort(r->ports, r->n_ports, sizeof *r->ports, port_cmp);
+    for (size_t i = 0; i < r->n_ports; i++)
+        qsort(r->ports[i].protos, r->ports[i].n_protos, sizeof(proto_count_t), count_cmp);
+    qsort(r->protos, r->n_protos, sizeof *r->protos, proto_cmp);
+    for (size_t i = 0; i < r->n_protos; i++)
+        qsort(r->protos[i].ports, r->protos[i].n_ports, sizeof(proto_count_t), count_cmp);
+    return r;
+}
+
+void report_free(report_t **rp)
+{
+    report_t *r = rp ? *rp : NULL;
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_ports; i++)
+        free(r->ports[i].protos);
+    free(r->ports);
+    for (size_t i = 0; i < r->n_protos; i++)
+        free(r->protos[i].ports);
+    free(r->protos);
+    blocks_free(&r->blocks);
+    free(r->rows);
+    free(r);
+    *rp = NULL;
+}
+
+/* (ip, port) pairs of a port that answered the SYN with a SYN-ACK: all but closed and silent. */
+static uint64_t synacked(const port_stats_t *p)
+{
+    uint64_t n = 0;
+    for (int c = 0; c < CLASS_COUNT; c++)
+        if (c != CLASS_CLOSED && c != CLASS_SILENT)
+            n += p->cls[c];
+    return n;
+}
+
+static double pct(uint64_t a, uint64_t b)
+{
+    return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+static void upper(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < cap; i++)
+        out[i] = (in[i] >= 'a' && in[i] <= 'z') ? (char)(in[i] - 32) : in[i];
+    out[i] = '\0';
+}
+
+int report_text(const report_t *r, FILE *out)
+{
+    fprintf(out, "job %llu (%s): %s; %llu results\n\n", (unsigned long long)r->job_id, r->name,
+            r->state, (unsigned long long)r->results);
+
+    /* Classes present anywhere among SYN-ACKed pairs get a column. */
+    bool col[CLASS_COUNT] = {false};
+    for (size_t i = 0; i < r->n_ports; i++)
+        for (int c = 0; c < CLASS_COUNT; c++)
+            if (c != CLASS_CLOSED && c != CLASS_SILENT && r->ports[i].cls[c])
+                col[c] = true;
+    fputs("Per port: share of the SYN-ACKing (ip, port) pairs by class, and the protocols "
+          "found\n",
+          out);
+    fprintf(out, "%-6s %8s", "port", "synack");
+    for (int c = 0; c < CLASS_COUNT; c++)
+        if (col[c])
+            fprintf(out, " %7s", short_names[c]);
+    fputs("  protocols\n", out);
+    for (size_t i = 0; i < r->n_ports; i++) {
+        const port_stats_t *p = &r->ports[i];
+        uint64_t n = synacked(p);
+        if (n == 0)
+            continue;
+        fprintf(out, "%-6u %8llu", (unsigned)p->port, (unsigned long long)n);
+        for (int c = 0; c < CLASS_COUNT; c++)
+            if (col[c])
+                fprintf(out, " %6.1f%%", pct(p->cls[c], n));
+        fputs(" ", out);
+        for (size_t k = 0; k < p->n_protos && k < 5; k++)
+            fprintf(out, " %s:%llu", p->protos[k].name, (unsigned long long)p->protos[k].n);
+        if (p->n_protos > 5)
+            fprintf(out, " +%zu more", p->n_protos - 5);
+        fputc('\n', out);
+    }
+    fputs("columns:", out);
+    for (int c = 0; c < CLASS_COUNT; c++)
+        if (col[c])
+            fprintf(out, " %s=%s", short_names[c], record_class_name((lzr_class_t)c));
+    fputs("\n\n", out);
+
+    fputs("Protocols and their IANA port\n", out);
+    fprintf(out, "%-18s %8s %6s %8s %7s  %s\n", "protocol", "services", "iana", "on iana", "share",
+            "elsewhere");
+    for (size_t i = 0; i < r->n_protos; i++) {
+        const proto_stats_t *p = &r->protos[i];
+        char iana_s[8] = "-";
+        if (p->iana)
+            snprintf(iana_s, sizeof iana_s, "%u", (unsigned)p->iana);
+        fprintf(out, "%-18s %8llu %6s %8llu %6.1f%% ", p->name, (unsigned long long)p->total,
+                iana_s, (unsigned long long)p->on_iana, pct(p->on_iana, p->total));
+        for (size_t k = 0; k < p->n_ports && k < 6; k++)
+            fprintf(out, " %s:%llu", p->ports[k].name, (unsigned long long)p->ports[k].n);
+        if (p->n_ports > 6)
+            fprintf(out, " +%zu ports", p->n_ports - 6);
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < r->n_protos; i++) {
+        const proto_stats_t *p = &r->protos[i];
+        if (!p->iana || p->total == 0 || p->on_iana == p->total)
+            continue;
+        char up[24];
+        upper(p->name, up, sizeof up);
+        fprintf(out, "  only %.0f%% of %s on port %u\n", pct(p->on_iana, p->total), up,
+                (unsigned)p->iana);
+    }
+    fputc('\n', out);
+
+    fputs("Multi-vantage verdicts\n", out);
+    if (r->n_verdict_kinds == 0)
+        fputs("  none (verification off, or no candidate)\n", out);
+    for (size_t i = 0; i < r->n_verdict_kinds; i++)
+        fprintf(out, "  %-18s %llu\n", r->verdict_names[i], (unsigned long long)r->verdicts[i]);
+    fputc('\n', out);
+
+    fputs("Blocks of consecutive addresses with the same behaviour\n", out);
+    fprintf(out, "%-20s %9s %7s", "behaviour", "addresses", "blocks");
+    for (int b = 0; b < BLOCK_BINS; b++)
+        fprintf(out, " %8s", blocks_bin_name((block_bin_t)b));
+    fputc('\n', out);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const blocks_row_t *row = &r->rows[i];
+        fprintf(out, "%-20s %9llu %7llu", row->behaviour, (unsigned long long)row->addresses,
+                (unsigned long long)row->blocks);
+        for (int b = 0; b < BLOCK_BINS; b++)
+            fprintf(out, " %8llu", (unsigned long long)row->bins[b]);
+        fputc('\n', out);
+    }
+    /* The largest blocks, by size then address. */
+    size_t shown[TOP_BLOCKS];
+    size_t n_shown = 0;
+    for (size_t k = 0; k < TOP_BLOCKS; k++) {
+        size_t best = SIZE_MAX;
+        uint64_t best_size = 1;
+        for (size_t i = 0; i < r->blocks.n; i++) {
+            uint64_t sz = (uint64_t)r->blocks.v[i].last - r->blocks.v[i].first + 1;
+            bool taken = false;
+            for (size_t j = 0; j < n_shown; j++)
+                taken |= shown[j] == i;
+            if (!taken && sz > best_size) {
+                best = i;
+                best_size = sz;
+            }
+        }
+        if (best == SIZE_MAX)
+            break;
+        shown[n_shown++] = best;
+    }
+    if (n_shown)
+        fputs("largest blocks:\n", out);
+    for (size_t k = 0; k < n_shown; k++) {
+        const block_t *b = &r->blocks.v[shown[k]];
+        char a[16], z[16];
+        uint64_t sz = (uint64_t)b->last - b->first + 1;
+        fprintf(out, "  %s - %s  %llu addresses (%s)  %s\n", targets_ntoa(b->first, a),
+                targets_ntoa(b->last, z), (unsigned long long)sz, blocks_bin_name(blocks_bin(sz)),
+                b->behaviour);
+    }
+    return ferror(out) ? LZR_EIO : LZR_OK;
+}
+
+/* ---- SVG --------------------------------------------------------------------------------- */
+
+static const char *const class_colors[CLASS_COUNT] = {
+    "#2e7d32", /* service */
+    "#9e9e9e", /* closed */
+    "#1565c0", /* zero_window */
+    "#6a1b9a", /* mid_handshake_drop */
+    "#c62828", /* rst_after_handshake */
+    "#ef6c00", /* fin_after_handshake */
+    "#f9a825", /* no_ack_data */
+    "#00838f", /* acks_no_data */
+    "#ad1457", /* lost_after_synack */
+    "#4e342e", /* acking_firewall */
+    "#e0e0e0", /* silent */
+};
+
+static const char *const bin_colors[BLOCK_BINS] = {"#90caf9", "#42a5f5", "#1565c0", "#0d2c6b"};
+
+/* Writes s with XML's special characters escaped. */
+static void xml_text(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        default:
+            fputc(*s, out);
+        }
+    }
+}
+
+int report_svg(const report_t *r, FILE *out)
+{
+    const int left = 70, barw = 560, barh = 18, gap = 6, width = 1000;
+    size_t n_bars = 0;
+    for (size_t i = 0; i < r->n_ports; i++)
+        n_bars += synacked(&r->ports[i]) > 0;
+    int y_ports = 70;
+    int y_legend = y_ports + (int)n_bars * (barh + gap) + 10;
+    int y_blocks_title = y_legend + 2 * 22 + 40;
+    int y_blocks = y_blocks_title + 40;
+    int y_bin_legend = y_blocks + (int)r->n_rows * (barh + gap) + 10;
+    int height = y_bin_legend + 40;
+    char title[160];
+    snprintf(title, sizeof title, "lzr job %llu (%s)", (unsigned long long)r->job_id, r->name);
+
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, sans-serif\" "
+            "font-size=\"12\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            width, height, width, height);
+    fputs("<text x=\"20\" y=\"28\" font-size=\"18\" font-weight=\"bold\">", out);
+    xml_text(out, title);
+    fputs("</text>\n", out);
+    fprintf(out, "<text x=\"20\" y=\"50\" font-size=\"13\">What answered a SYN with a SYN-ACK, per "
+                 "port: share of each class; protocols found on the right</text>\n");
+
+    int y = y_ports;
+    for (size_t i = 0; i < r->n_ports; i++) {
+        const port_stats_t *p = &r->ports[i];
+        uint64_t n = synacked(p);
+        if (n == 0)
+            continue;
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%u</text>\n", left - 8,
+                y + barh - 5, (unsigned)p->port);
+        double x = left;
+        for (int c = 0; c < CLASS_COUNT; c++) {
+            if (c == CLASS_CLOSED || c == CLASS_SILENT || !p->cls[c])
+                continue;
+            double w = (double)barw * (double)p->cls[c] / (double)n;
+            fprintf(out,
+                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                    "<title>port %u: %s %llu of %llu</title></rect>\n",
+                    x, y, w, barh, class_colors[c], (unsigned)p->port,
+                    record_class_name((lzr_class_t)c), (unsigned long long)p->cls[c],
+                    (unsigned long long)n);
+            x += w;
+        }
+        fprintf(out, "<text x=\"%d\" y=\"%d\">n=%llu", left + barw + 8, y + barh - 5,
+                (unsigned long long)n);
+        for (size_t k = 0; k < p->n_protos && k < 3; k++) {
+            fputs(k ? ", " : "  ", out);
+            xml_text(out, p->protos[k].name);
+            fprintf(out, " %llu", (unsigned long long)p->protos[k].n);
+        }
+        fputs("</text>\n", out);
+        y += barh + gap;
+    }
+    /* Legend: the classes that appear, two rows. */
+    int lx = left, ly = y_legend, shown = 0;
+    for (int c = 0; c < CLASS_COUNT; c++) {
+        bool any = false;
+        for (size_t i = 0; i < r->n_ports && !any; i++)
+            any = r->ports[i].cls[c] && c != CLASS_CLOSED && c != CLASS_SILENT;
+        if (!any)
+            continue;
+        if (shown == 5) {
+            lx = left;
+            ly += 22;
+        }
+        fprintf(out,
+                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                lx, ly, class_colors[c], lx + 16, ly + 11, record_class_name((lzr_class_t)c));
+        lx += 170;
+        shown++;
+    }
+
+    fprintf(out,
+            "<text x=\"20\" y=\"%d\" font-size=\"13\">Blocks of consecutive addresses with the "
+            "same behaviour, by size (bar length: number of blocks)</text>\n",
+            y_blocks_title + 20);
+    uint64_t max_blocks = 1;
+    for (size_t i = 0; i < r->n_rows; i++)
+        if (r->rows[i].blocks > max_blocks)
+            max_blocks = r->rows[i].blocks;
+    y = y_blocks;
+    const int bleft = 170;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const blocks_row_t *row = &r->rows[i];
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", bleft - 8, y + barh - 5);
+        xml_text(out, row->behaviour);
+        fputs("</text>\n", out);
+        double x = bleft;
+        for (int b = 0; b < BLOCK_BINS; b++) {
+            if (!row->bins[b])
+                continue;
+            double w = (double)(barw - 100) * (double)row->bins[b] / (double)max_blocks;
+            fprintf(out,
+                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                    "<title>%s: %llu block(s) of size %s</title></rect>\n",
+                    x, y, w, barh, bin_colors[b], row->behaviour, (unsigned long long)row->bins[b],
+                    blocks_bin_name((block_bin_t)b));
+            x += w;
+        }
+        fprintf(out, "<text x=\"%.1f\" y=\"%d\">%llu blocks, %llu addresses (", x + 8, y + barh - 5,
+                (unsigned long long)row->blocks, (unsigned long long)row->addresses);
+        bool first = true;
+        for (int b = 0; b < BLOCK_BINS; b++) {
+            if (!row->bins[b])
+                continue;
+            fprintf(out, "%s%s: %llu", first ? "" : ", ", blocks_bin_name((block_bin_t)b),
+                    (unsigned long long)row->bins[b]);
+            first = false;
+        }
+        fputs(")</text>\n", out);
+        y += barh + gap;
+    }
+    lx = bleft;
+    for (int b = 0; b < BLOCK_BINS; b++) {
+        fprintf(out,
+                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                lx, y_bin_legend, bin_colors[b], lx + 16, y_bin_legend + 11,
+                blocks_bin_name((block_bin_t)b));
+        lx += 110;
+    }
+    fputs("</svg>\n", out);
+    return ferror(out) ? LZR_EIO : LZR_OK;
+}

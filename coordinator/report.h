@@ -1,0 +1,36 @@
+/*
+ * report: what a finished job found, for a person (`lzr-coord report JOB`). Per port, the share
+ * of each class among the (ip, port) pairs that answered a SYN with a SYN-ACK, and the
+ * protocols found there (the paper's Figure 3); per protocol, how many of its services sit on
+ * its IANA port ("only 20% of HTTP on port 80"); the multi-vantage verdicts; and the
+ * block-size table of coordinator/blocks.h (Figure 4). Written as text, and drawn as an SVG
+ * with one stacked bar per port and one per behaviour.
+ */
+#ifndef LZR_REPORT_H
+#define LZR_REPORT_H
+
+#include "coordinator/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct report report_t;
+
+/* Reads job's results and verdicts from the store and computes the report; NULL with a message
+ * in err when the job is unknown or the store fails. */
+report_t *report_build(store_t *s, uint64_t job_id, char *err, size_t errlen);
+
+/* Frees a report and sets *r to NULL. */
+void report_free(report_t **r);
+
+/* Writes the report as text. Returns LZR_OK or LZR_EIO. */
+int report_text(const report_t *r, FILE *out);
+
+/* Writes the report's charts as one SVG document. Returns LZR_OK or LZR_EIO. */
+int report_svg(const report_t *r, FILE *out);
+
+/* The IANA (or customary) port of a fingerprint name, 0 when it has none. */
+uint16_t report_iana_port(const char *protocol);
+
+#endif

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Multi-vantage verification through the coordinator: two workers scan the lab with
+# `[vantage] verify = true`; once the shards are done the coordinator re-probes the candidates
+# from their original scan IP and a fresh IP of the other worker, runs the trigger test from a
+# further fresh IP, and only then calls the job done. Every shunning and dynamic-blocking host
+# of the truth gets its verdict, no real service or other middlebox is called either, the
+# verdicts' evidence says how the original IP was answered, and fresh IPs are burned per host.
+# Then `lzr-coord report` aggregates the zero-window /24 into one block and draws the SVG.
+. "$(dirname "$0")/lib.sh"
+lab_env
+. "$(dirname "$0")/coord-lib.sh"
+coord_setup
+coord_start
+worker_start v1
+worker_start v2
+check "both workers registered" wait_until 15 \
+    sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v1 ' && '$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v2 '"
+
+write_job "$CW/job.toml" 6000 2
+printf '[vantage]\nmin_workers = 2\nverify = true\n' >>"$CW/job.toml"
+job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
+is "$job" "1" "submit prints the job id"
+# The verify phase: shards done, job still running until every candidate has a verdict.
+saw_verify=no
+for _ in $(seq 1 150); do
+    st=$(coordctl status "$job" 2>/dev/null)
+    case $st in *verifying*) saw_verify=yes ;; esac
+    [ "$(job_state "$job")" = done ] && break
+    sleep 0.4
+done
+is "$(job_state "$job")" done "the job is done after verification"
+is "$saw_verify" yes "status showed the verify phase"
+like "$(coordctl status "$job")" "[0-9]+ verdicts" "status counts the verdicts"
+
+coordctl results "$job" --verdicts >"$CW/verdicts.jsonl"
+coordctl results "$job" >"$CW/results.jsonl"
+diag "$(jq -c '[.ip,.port,.verdict,.evidence.orig,.evidence.fresh,.evidence.after_bare,.evidence.after_data,.evidence.note]' "$CW/verdicts.jsonl")"
+verdict() { jq -r --arg ip "$1" 'select(.ip == $ip) | .verdict' "$CW/verdicts.jsonl"; }
+hosts() { truth_rows "$1" | cut -f1 | sort -u; }
+shun=$(hosts shunning)
+dyn=$(hosts dynamic_blocking)
+[ -n "$shun" ] && [ -n "$dyn" ] || bail_out "the truth lists no shunning or dynamic-blocking host"
+for h in $shun; do is "$(verdict "$h")" shunning "shunning host $h is called shunning"; done
+for h in $dyn; do is "$(verdict "$h")" dynamic_blocking "dynamic-blocking host $h is called dynamic_blocking"; done
+wrong=$(jq -r 'select(.verdict == "shunning" or .verdict == "dynamic_blocking") | .ip' "$CW/verdicts.jsonl" |
+    grep -vxF -e "${shun// /$'\n'}" -e "${dyn// /$'\n'}" || true)
+is "$wrong" "" "no other host is called shunning or dynamic_blocking"
+bad=$(jq -r 'select(.class == "service" and .verdict != null) | .ip' "$CW/results.jsonl")
+is "$bad" "" "no real service got a verdict"
+for h in $(hosts no_ack_data); do
+    v=$(verdict "$h")
+    [ -z "$v" ] || [ "$v" = transient ] && ok "never-acking middlebox $h is not blocking (${v:-no candidate})" ||
+        not_ok "never-acking middlebox $h is not blocking (got $v)"
+done
+for h in $shun $dyn; do
+    is "$(jq -r --arg ip "$h" 'select(.ip == $ip) | "\(.evidence.orig) \(.evidence.orig_random != "-") \(.evidence.fresh)"' "$CW/verdicts.jsonl")" \
+        "silent true synack" "$h: the original IP got silence, was tried on a random port, the fresh IP a SYN-ACK"
+done
+# Fresh IPs: another worker's, never a scan IP, and burned in contacts for that host.
+is "$(jq -r 'select(.fresh_ip != "") | select(.fresh_ip == "'"$V1_SCAN_IP"'" or .fresh_ip == "'"$V2_SCAN_IP"'") | .ip' "$CW/verdicts.jsonl")" "" \
+    "no scan IP is used as a fresh IP"
+owner_check=$(jq -r --arg s1 "$V1_SCAN_IP" --arg s2 "$V2_SCAN_IP" --arg f1 " $V1_FRESH_IPS " \
+    --arg f2 " $V2_FRESH_IPS " 'select(.fresh_ip != "") | . as $v |
+    (if ($f1 | contains(" " + $v.fresh_ip + " ")) then $s1 elif ($f2 | contains(" " + $v.fresh_ip + " ")) then $s2 else "nobody" end) as $owner |
+    select($owner == $v.original_ip or $owner == "nobody") | $v.ip' "$CW/verdicts.jsonl") || owner_check="jq failed"
+is "$owner_check" "" "each fresh IP is a fresh IP of the worker that did not scan the host"
+n_burned=$(sqlite3 -readonly "$CW/lzr.db" "SELECT count(*) FROM contacts c JOIN verdicts v ON v.job_id = c.job_id AND v.ip = c.ip AND v.fresh_ip = c.source_ip WHERE v.fresh_ip <> 0")
+is "$n_burned" "$(jq -r 'select(.fresh_ip != "") | .ip' "$CW/verdicts.jsonl" | wc -l)" \
+    "every fresh IP used is recorded in contacts for its host"
+jq -c 'select(.verdict != null)' "$CW/results.jsonl" | head -3 >"$CW/with-verdict"
+like "$(cat "$CW/with-verdict")" '"verdict":"(shunning|dynamic_blocking|transient|churn|blocking|unverified)"' \
+    "results rows of candidates carry their verdict"
+
+check "report runs" sh -c "timeout 30 '$COORD_BIN' report $job --db '$CW/lzr.db' --svg '$CW/report.svg' >'$CW/report.txt'"
+diag "$(cat "$CW/report.txt")"
+like "$(cat "$CW/report.txt")" "198\.18\.33\.0 - 198\.18\.33\.255  256 addresses \(/24\)  zero_window" \
+    "the zero-window /24 is reported as one block"
+like "$(grep '^zero_window ' "$CW/report.txt")" "^zero_window +257 +2 +1 +0 +1 +0$" \
+    "block table: zero_window has one /32 (198.18.32.10) and one /24"
+like "$(grep '^shunning ' "$CW/report.txt")" "^shunning +1 +1 +1 +0 +0 +0$" "block table: one shunning /32"
+like "$(cat "$CW/report.txt")" "only 50% of HTTP on port 80" "the off-IANA table: HTTP on 80 and 27017"
+like "$(grep '^27017 ' "$CW/report.txt")" "http:1" "per port: HTTP found on 27017"
+check "the SVG is well-formed XML" python3 -c "import sys,xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$CW/report.svg"
+"$LAB" reset >/dev/null 2>&1
+done_testing
