@@ -18,6 +18,8 @@ PACKAGES=(
   openssl curl netcat-openbsd socat ftp
   # test runner, peers, benchmarks
   perl python3 jq bc zmap nmap hyperfine
+  # lzr-coord report --svg, looked at as a PNG
+  librsvg2-bin
 )
 
 missing=()

@@ -1,0 +1,444 @@
+/*
+ * Unit tests for coordinator/verify on a real store: the pass picks one candidate port per
+ * host, asks the original worker for its scan IP (and a random port) and the other worker for
+ * a fresh IP at one start time, burns the fresh IPs in contacts before use, runs the trigger
+ * test only for hosts that answered the fresh IP alone, and stores verdicts whose evidence
+ * reads back the same. The workers are played by the test: it answers each request it is
+ * sent as a shunning, a dynamically blocking, a gone and a never-acking host would.
+ */
+#include "common/err.h"
+#include "coordinator/store.h"
+#include "coordinator/verify.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
+#define S1             IP(198, 18, 0, 11)
+#define S2             IP(198, 18, 0, 21)
+#define SHUN           IP(198, 18, 32, 17)
+#define DYN            IP(198, 18, 32, 18)
+#define GONE           IP(198, 18, 32, 40)
+#define NOACK          IP(198, 18, 32, 14)
+#define WEB            IP(198, 18, 16, 10)
+
+typedef struct fixture {
+    char dir[64];
+    store_t *s;
+    verify_worker_t w[2];
+    /* requests seen */
+    int n_compare, n_trigger;
+    uint64_t start_us[4];
+    char to[4][64];
+    Lzr__VerifyResult *pending[8];
+    char pending_worker[8][64];
+    int n_pending;
+    uint32_t fresh_of[256]; /* by last octet of the target: fresh source used */
+    uint32_t trigger_of[256];
+    bool refuse_send; /* the transport fails */
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/lzr-cverify-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/lzr.db", f->dir);
+    f->s = store_open(path, err, sizeof err);
+    if (!f->s)
+        return -1;
+    snprintf(f->w[0].name, sizeof f->w[0].name, "v1");
+    f->w[0].scan_ip = S1;
+    f->w[0].fresh[0] = IP(198, 18, 0, 12);
+    f->w[0].fresh[1] = IP(198, 18, 0, 13);
+    f->w[0].n_fresh = 2;
+    snprintf(f->w[1].name, sizeof f->w[1].name, "v2");
+    f->w[1].scan_ip = S2;
+    f->w[1].fresh[0] = IP(198, 18, 0, 22);
+    f->w[1].fresh[1] = IP(198, 18, 0, 23);
+    f->w[1].n_fresh = 2;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    store_close(&f->s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+static uint64_t add_job(store_t *s)
+{
+    store_job_t j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.name, sizeof j.name, "v");
+    snprintf(j.filename, sizeof j.filename, "job.toml");
+    j.toml = "targets = \"198.18.32.0/24\"\nports = \"80\"\n";
+    snprintf(j.key_hex, sizeof j.key_hex, "00112233445566778899aabbccddeeff");
+    j.rate = 100;
+    j.n_shards = 1;
+    j.size = 256;
+    j.perm = (perm_params_t){.size = 256, .prime = 257, .generator = 3, .start = 1};
+    uint64_t id = 0;
+    char err[256];
+    assert_int_equal(store_job_insert(s, &j, &id, err, sizeof err), LZR_OK);
+    return id;
+}
+
+static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, uint32_t src)
+{
+    lzr_record_t r;
+    memset(&r, 0, sizeof r);
+    r.ip = ip;
+    r.port = port;
+    r.cls = cls;
+    r.source_ip = src;
+    r.ts_us = 1000;
+    if (cls == CLASS_SERVICE)
+        snprintf(r.protocol, sizeof r.protocol, "http");
+    return r;
+}
+
+static void put(store_t *s, uint64_t job, const char *worker, const lzr_record_t *r, size_t n)
+{
+    char err[256];
+    assert_int_equal(store_put_batch(s, job, 0, worker, r, n, err, sizeof err), LZR_OK);
+}
+
+/* How the lab's hosts answer: the shunning host ignores any source after its first SYN, the
+ * dynamically blocking one after data, the gone one never answers, the never-acking one always
+ * SYN-ACKs. Sources that the scan already burned are blocked where the host blocks. */
+static answer_t answer_for(uint32_t src, uint32_t ip, bool scan_ip)
+{
+    if (ip == GONE)
+        return ANSWER_SILENT;
+    if ((ip == SHUN || ip == DYN) && scan_ip)
+        return ANSWER_SILENT;
+    (void)src;
+    return ANSWER_SYNACK;
+}
+
+static int fake_send(void *ctx, const char *worker, const Lzr__VerifyRequest *req)
+{
+    fixture_t *f = ctx;
+    if (f->refuse_send)
+        return LZR_EIO;
+    assert_true(f->n_pending < 8);
+    if (req->phase == LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE) {
+        assert_true(f->n_compare < 4);
+        f->start_us[f->n_compare] = req->start_us;
+        snprintf(f->to[f->n_compare], sizeof f->to[0], "%s", worker);
+        f->n_compare++;
+    } else {
+        f->n_trigger++;
+    }
+    Lzr__VerifyResult *r = calloc(1, sizeof *r);
+    lzr__verify_result__init(r);
+    r->job_id = req->job_id;
+    r->task = req->task;
+    r->n_attempts = req->n_attempts;
+    r->attempts = calloc(req->n_attempts, sizeof *r->attempts);
+    const verify_worker_t *me = strcmp(worker, "v1") == 0 ? &f->w[0] : &f->w[1];
+    for (size_t i = 0; i < req->n_attempts; i++) {
+        Lzr__VerifyAttempt *a = calloc(1, sizeof *a);
+        lzr__verify_attempt__init(a);
+        *a = *req->attempts[i];
+        a->base.descriptor = &lzr__verify_attempt__descriptor;
+        bool scan = a->src == me->scan_ip;
+        if (!scan) {
+            bool mine = false;
+            for (size_t k = 0; k < me->n_fresh; k++)
+                mine |= me->fresh[k] == a->src;
+            assert_true(mine); /* a worker is only asked to use its own addresses */
+        }
+        if (req->phase == LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE) {
+            a->answer = answer_for(a->src, a->ip, scan);
+            if (!scan)
+                f->fresh_of[a->ip & 255] = a->src;
+        } else {
+            assert_false(scan);
+            f->trigger_of[a->ip & 255] = a->src;
+            a->after_bare = a->ip == SHUN ? ANSWER_SILENT : ANSWER_SYNACK;
+            a->after_data = a->ip == SHUN ? ANSWER_NONE : ANSWER_SILENT;
+        }
+        r->attempts[i] = a;
+    }
+    f->pending[f->n_pending] = r;
+    snprintf(f->pending_worker[f->n_pending], sizeof f->pending_worker[0], "%s", worker);
+    f->n_pending++;
+    return LZR_OK;
+}
+
+static void deliver(fixture_t *f, verify_job_t *v)
+{
+    for (int i = 0; i < f->n_pending; i++) {
+        verify_job_result(v, f->pending_worker[i], f->pending[i]);
+        for (size_t k = 0; k < f->pending[i]->n_attempts; k++)
+            free(f->pending[i]->attempts[k]);
+        free(f->pending[i]->attempts);
+        free(f->pending[i]);
+    }
+    f->n_pending = 0;
+}
+
+/* Runs a pass to its end, answering every request; returns the steps it took. */
+static int run_pass(fixture_t *f, verify_job_t *v, size_t nw)
+{
+    uint64_t now = 1000000;
+    for (int step = 0; step < 50; step++) {
+        if (verify_job_step(v, f->s, f->w, nw, fake_send, f, now))
+            return step;
+        deliver(f, v);
+        now += 100000;
+    }
+    fail_msg("the pass did not finish");
+    return -1;
+}
+
+typedef struct found {
+    store_verdict_t v[8];
+    int n;
+} found_t;
+
+static int collect(void *ctx, const store_verdict_t *v)
+{
+    found_t *f = ctx;
+    if (f->n < 8)
+        f->v[f->n++] = *v;
+    return 0;
+}
+
+static const store_verdict_t *verdict_of(const found_t *fd, uint32_t ip)
+{
+    for (int i = 0; i < fd->n; i++)
+        if (fd->v[i].ip == ip)
+            return &fd->v[i];
+    return NULL;
+}
+
+static void test_pass(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t job = add_job(f->s);
+    lzr_record_t r1[] = {
+        rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1),
+        rec(SHUN, 443, CLASS_LOST_AFTER_SYNACK, S1), /* a second port of the same host */
+        rec(GONE, 80, CLASS_LOST_AFTER_SYNACK, S1),
+        rec(WEB, 80, CLASS_SERVICE, S1),
+    };
+    lzr_record_t r2[] = {
+        rec(DYN, 8080, CLASS_NO_ACK_DATA, S2),
+        rec(NOACK, 80, CLASS_NO_ACK_DATA, S2),
+    };
+    put(f->s, job, "v1", r1, 4);
+    put(f->s, job, "v2", r2, 2);
+    assert_int_equal(store_candidate_count(f->s, job), 4);
+
+    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    assert_non_null(v);
+    run_pass(f, v, 2);
+    verify_job_free(&v);
+    /* one compare request per worker, sent for the same moment; one trigger request */
+    assert_int_equal(f->n_compare, 2);
+    assert_int_equal(f->start_us[0], f->start_us[1]);
+    assert_true(f->start_us[0] > 1000000);
+    assert_int_equal(f->n_trigger >= 1, 1);
+
+    found_t fd = {0};
+    assert_int_equal(store_verdicts_each(f->s, job, collect, &fd), LZR_OK);
+    assert_int_equal(fd.n, 4);
+    assert_int_equal(store_verdict_count(f->s, job), 4);
+    const store_verdict_t *sh = verdict_of(&fd, SHUN);
+    assert_non_null(sh);
+    assert_string_equal(sh->verdict, "shunning");
+    assert_int_equal(sh->port, 80); /* the lowest candidate port */
+    assert_int_equal(sh->original_ip, S1);
+    /* the fresh IP is v2's (the other worker), and it is burned for this host */
+    assert_true(sh->fresh_ip == f->w[1].fresh[0] || sh->fresh_ip == f->w[1].fresh[1]);
+    assert_int_equal(f->fresh_of[SHUN & 255], sh->fresh_ip);
+    assert_true(store_contacted(f->s, sh->fresh_ip, SHUN));
+    assert_true(store_contacted(f->s, f->trigger_of[SHUN & 255], SHUN));
+    assert_int_not_equal(f->trigger_of[SHUN & 255], sh->fresh_ip);
+    assert_false(store_contacted(f->s, sh->fresh_ip, WEB));
+    verify_evidence_t ev;
+    assert_int_equal(verify_evidence_parse(sh->evidence, &ev), LZR_OK);
+    assert_int_equal(ev.orig, ANSWER_SILENT);
+    assert_int_equal(ev.fresh, ANSWER_SYNACK);
+    assert_int_equal(ev.orig_random, ANSWER_SILENT);
+    assert_int_equal(ev.after_bare, ANSWER_SILENT);
+    assert_int_equal(verdict_decide(&ev), VERDICT_SHUNNING);
+
+    const store_verdict_t *dy = verdict_of(&fd, DYN);
+    assert_string_equal(dy->verdict, "dynamic_blocking");
+    assert_int_equal(dy->original_ip, S2);
+    assert_true(dy->fresh_ip == f->w[0].fresh[0] || dy->fresh_ip == f->w[0].fresh[1]);
+    assert_string_equal(verdict_of(&fd, GONE)->verdict, "churn");
+    assert_string_equal(verdict_of(&fd, NOACK)->verdict, "transient");
+    assert_null(verdict_of(&fd, WEB));
+    assert_null(strstr(verdict_of(&fd, NOACK)->evidence, "trigger_ip\":\"198"));
+
+    /* A results row of a candidate carries its verdict. */
+    assert_int_equal(store_candidate_count(f->s, job), 4);
+    store_candidate_t *c;
+    size_t n;
+    assert_int_equal(store_candidates(f->s, job, &c, &n), LZR_OK);
+    assert_int_equal(n, 0); /* all decided */
+    free(c);
+}
+
+/* A second job on the same hosts: burned fresh IPs are not used again; once none is left the
+ * verdict says so instead of guessing. */
+static void test_burned(void **state)
+{
+    fixture_t *f = *state;
+    for (int round = 0; round < 3; round++) {
+        uint64_t job = add_job(f->s);
+        lzr_record_t r = rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1);
+        put(f->s, job, "v1", &r, 1);
+        memset(f->fresh_of, 0, sizeof f->fresh_of);
+        f->n_compare = f->n_trigger = 0;
+        verify_job_t *v = verify_job_new(job, 1500, 1000000);
+        run_pass(f, v, 2);
+        verify_job_free(&v);
+        found_t fd = {0};
+        store_verdicts_each(f->s, job, collect, &fd);
+        assert_int_equal(fd.n, 1);
+        if (round == 0) {
+            /* v2 has two fresh IPs: the first job burns one for the compare, and the trigger
+             * takes the other or one of v1's */
+            assert_string_equal(fd.v[0].verdict, "shunning");
+        } else if (round == 2) {
+            assert_string_equal(fd.v[0].verdict, "unverified");
+            assert_int_equal(fd.v[0].fresh_ip, 0);
+            assert_non_null(strstr(fd.v[0].evidence, "no fresh IP"));
+        }
+        if (fd.v[0].fresh_ip) {
+            /* never an address that had contacted the host before this job */
+            assert_int_equal(f->fresh_of[SHUN & 255], fd.v[0].fresh_ip);
+        }
+    }
+}
+
+/* The original worker is gone for good: the verdict says so. */
+static void test_original_gone(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t job = add_job(f->s);
+    lzr_record_t r = rec(DYN, 80, CLASS_NO_ACK_DATA, S1);
+    put(f->s, job, "v1", &r, 1);
+    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    /* only v2 connected: the pass waits, then gives up on v1 */
+    assert_false(verify_job_step(v, f->s, &f->w[1], 1, fake_send, f, 2000000));
+    assert_int_equal(f->n_compare, 0);
+    uint64_t later = 1000000 + VERIFY_WAIT_ORIG_US + 1;
+    for (int i = 0; i < 10 && !verify_job_step(v, f->s, &f->w[1], 1, fake_send, f, later); i++)
+        deliver(f, v);
+    verify_job_free(&v);
+    found_t fd = {0};
+    store_verdicts_each(f->s, job, collect, &fd);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].verdict, "unverified");
+    assert_non_null(strstr(fd.v[0].evidence, "v1 is not connected"));
+}
+
+/* A worker that never answers: after the deadline the candidate is unverified, not churn. */
+static void test_silent_worker(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t job = add_job(f->s);
+    lzr_record_t r = rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1);
+    put(f->s, job, "v1", &r, 1);
+    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    assert_false(verify_job_step(v, f->s, f->w, 2, fake_send, f, 1000000));
+    /* drop the answers on the floor */
+    for (int i = 0; i < f->n_pending; i++) {
+        for (size_t k = 0; k < f->pending[i]->n_attempts; k++)
+            free(f->pending[i]->attempts[k]);
+        free(f->pending[i]->attempts);
+        free(f->pending[i]);
+    }
+    f->n_pending = 0;
+    assert_false(verify_job_step(v, f->s, f->w, 2, fake_send, f, 2000000)); /* not yet due */
+    uint64_t late = 1000000 + VERIFY_LEAD_US + 1500000 + VERIFY_SLACK_US + 1;
+    bool done = false;
+    for (int i = 0; i < 5 && !done; i++)
+        done = verify_job_step(v, f->s, f->w, 2, fake_send, f, late);
+    assert_true(done);
+    verify_job_free(&v);
+    found_t fd = {0};
+    store_verdicts_each(f->s, job, collect, &fd);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].verdict, "unverified");
+    assert_non_null(strstr(fd.v[0].evidence, "did not answer"));
+}
+
+static void test_evidence_json(void **state)
+{
+    (void)state;
+    verify_evidence_t e = {.orig = ANSWER_RST,
+                           .fresh = ANSWER_SYNACK,
+                           .orig_random = ANSWER_SILENT,
+                           .after_bare = ANSWER_SYNACK,
+                           .after_data = ANSWER_RST};
+    char buf[768];
+    size_t n = verify_evidence_json(&e, 40123, "v1", "v2", IP(198, 18, 0, 23), "v2",
+                                    "a \"quoted\" note", buf, sizeof buf);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "\"orig\":\"rst\""));
+    assert_non_null(strstr(buf, "\"random_port\":40123"));
+    assert_non_null(strstr(buf, "\"trigger_ip\":\"198.18.0.23\""));
+    assert_null(strstr(buf, "\"quoted\"")); /* quotes in a note do not break the JSON */
+    verify_evidence_t back;
+    assert_int_equal(verify_evidence_parse(buf, &back), LZR_OK);
+    assert_memory_equal(&back, &e, sizeof e);
+    assert_int_equal(verdict_decide(&back), VERDICT_DYNAMIC_BLOCKING);
+    assert_int_equal(verify_evidence_json(&e, 1, NULL, NULL, 0, NULL, NULL, buf, 20), 0);
+    assert_int_equal(verify_evidence_parse("{\"orig\":\"maybe\"}", &back), LZR_EPARSE);
+    assert_int_equal(verify_evidence_parse("not json", &back), LZR_EPARSE);
+
+    /* through the store and back */
+    void *st = NULL;
+    assert_int_equal(setup(&st), 0);
+    fixture_t *f = st;
+    uint64_t job = add_job(f->s);
+    store_verdict_t v = {.ip = SHUN, .port = 80, .original_ip = S1, .fresh_ip = 5, .ts_us = 9};
+    snprintf(v.verdict, sizeof v.verdict, "dynamic_blocking");
+    verify_evidence_json(&e, 40123, "v1", "v2", 0, NULL, NULL, v.evidence, sizeof v.evidence);
+    char err[128];
+    assert_int_equal(store_verdicts_put(f->s, job, &v, 1, err, sizeof err), LZR_OK);
+    found_t fd = {0};
+    store_verdicts_each(f->s, job, collect, &fd);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].evidence, v.evidence);
+    assert_int_equal(fd.v[0].original_ip, S1);
+    assert_int_equal(verify_evidence_parse(fd.v[0].evidence, &back), LZR_OK);
+    assert_memory_equal(&back, &e, sizeof e);
+    assert_int_equal(teardown(&st), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_burned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_original_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_silent_worker, setup, teardown),
+        cmocka_unit_test(test_evidence_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
