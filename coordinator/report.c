@@ -312,12 +312,16 @@ report_t *report_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
         report_free(&r);
         return NULL;
     }
-    qsort(r->ports, r->n_ports, sizeof *r->ports, port_cmp);
+    if (r->n_ports > 1)
+        qsort(r->ports, r->n_ports, sizeof *r->ports, port_cmp);
     for (size_t i = 0; i < r->n_ports; i++)
-        qsort(r->ports[i].protos, r->ports[i].n_protos, sizeof(proto_count_t), count_cmp);
-    qsort(r->protos, r->n_protos, sizeof *r->protos, proto_cmp);
+        if (r->ports[i].n_protos > 1)
+            qsort(r->ports[i].protos, r->ports[i].n_protos, sizeof(proto_count_t), count_cmp);
+    if (r->n_protos > 1)
+        qsort(r->protos, r->n_protos, sizeof *r->protos, proto_cmp);
     for (size_t i = 0; i < r->n_protos; i++)
-        qsort(r->protos[i].ports, r->protos[i].n_ports, sizeof(proto_count_t), count_cmp);
+        if (r->protos[i].n_ports > 1)
+            qsort(r->protos[i].ports, r->protos[i].n_ports, sizeof(proto_count_t), count_cmp);
     return r;
 }
 

@@ -1,0 +1,149 @@
+/*
+ * Unit tests for coordinator/report on a store filled by the test: per-port class shares
+ * among SYN-ACKing pairs with the protocols found, the protocol table against IANA ports
+ * ("only 25% of HTTP on port 80"), verdict counts, the block table with a known /24, and an
+ * SVG that is one well-formed document with a bar per port.
+ */
+#include "common/err.h"
+#include "coordinator/report.h"
+#include "coordinator/store.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
+
+static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char *proto)
+{
+    lzr_record_t r;
+    memset(&r, 0, sizeof r);
+    r.ip = ip;
+    r.port = port;
+    r.cls = cls;
+    r.source_ip = IP(198, 18, 0, 11);
+    snprintf(r.protocol, sizeof r.protocol, "%s", proto ? proto : "");
+    return r;
+}
+
+static char *run(report_t *r, bool svg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    assert_int_equal(svg ? report_svg(r, f) : report_text(r, f), LZR_OK);
+    fclose(f);
+    return buf;
+}
+
+static void test_report(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lzr-report-XXXXXX", path[64], err[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/lzr.db", dir);
+    store_t *s = store_open(path, err, sizeof err);
+    assert_non_null(s);
+    store_job_t j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.name, sizeof j.name, "rep");
+    snprintf(j.filename, sizeof j.filename, "job.toml");
+    j.toml = "";
+    snprintf(j.key_hex, sizeof j.key_hex, "00112233445566778899aabbccddeeff");
+    j.n_shards = 1;
+    j.size = 1;
+    j.perm = (perm_params_t){.size = 1, .prime = 2, .generator = 1, .start = 1};
+    uint64_t job;
+    assert_int_equal(store_job_insert(s, &j, &job, err, sizeof err), LZR_OK);
+
+    static lzr_record_t recs[400];
+    size_t n = 0;
+    /* HTTP on 80 once and on 8080 three times; TLS on 443; a closed port */
+    recs[n++] = rec(IP(10, 0, 0, 1), 80, CLASS_SERVICE, "http");
+    recs[n++] = rec(IP(10, 0, 0, 1), 22, CLASS_CLOSED, NULL);
+    recs[n++] = rec(IP(10, 0, 0, 2), 8080, CLASS_SERVICE, "http");
+    recs[n++] = rec(IP(10, 0, 0, 3), 8080, CLASS_SERVICE, "http");
+    recs[n++] = rec(IP(10, 0, 0, 4), 8080, CLASS_SERVICE, "http");
+    recs[n++] = rec(IP(10, 0, 0, 5), 443, CLASS_SERVICE, "tls");
+    /* a zero-window /24 on port 80: 80 gets 1 service of 257 SYN-ACKing pairs */
+    for (int i = 0; i < 256; i++)
+        recs[n++] = rec(IP(10, 0, 1, i), 80, CLASS_ZERO_WINDOW, NULL);
+    /* a shunning host (verdict) and a no_ack_data host (transient) */
+    recs[n++] = rec(IP(10, 0, 2, 7), 80, CLASS_LOST_AFTER_SYNACK, NULL);
+    recs[n++] = rec(IP(10, 0, 2, 9), 80, CLASS_NO_ACK_DATA, NULL);
+    recs[n++] = rec(IP(10, 0, 2, 200), 80, CLASS_SILENT, NULL);
+    assert_int_equal(store_put_batch(s, job, 0, "v1", recs, n, err, sizeof err), LZR_OK);
+    store_verdict_t v[2] = {
+        {.ip = IP(10, 0, 2, 7), .port = 80, .verdict = "shunning", .evidence = "{}"},
+        {.ip = IP(10, 0, 2, 9), .port = 80, .verdict = "transient", .evidence = "{}"},
+    };
+    assert_int_equal(store_verdicts_put(s, job, v, 2, err, sizeof err), LZR_OK);
+
+    report_t *r = report_build(s, job, err, sizeof err);
+    assert_non_null(r);
+    assert_null(report_build(s, job + 1, err, sizeof err));
+    assert_non_null(strstr(err, "no job"));
+    char *text = run(r, false);
+    /* port 80: 259 SYN-ACKing pairs (silent and closed are not), 1 service */
+    assert_non_null(strstr(text, "\n80          259    0.4%"));
+    assert_non_null(strstr(text, "http:1"));
+    assert_non_null(strstr(text, "\n8080          3  100.0%"));
+    assert_non_null(strstr(text, "http:3"));
+    assert_null(strstr(text, "\n22 ")); /* only closed: no SYN-ACKing pair */
+    assert_non_null(
+        strstr(text, "\nhttp                      4     80        1   25.0%  8080:3\n"));
+    assert_non_null(strstr(text, "only 25% of HTTP on port 80"));
+    assert_null(strstr(text, "of TLS on port 443")); /* all on its port: nothing to say */
+    assert_non_null(strstr(text, "  shunning           1\n"));
+    assert_non_null(strstr(text, "  transient          1\n"));
+    /* blocks: 10.0.0.1-5 service, 10.0.1.0/24 zero_window, 10.0.2.7 shunning, 10.0.2.9
+     * no_ack_data (transient names no behaviour); 10.0.2.200 answered nothing */
+    assert_non_null(strstr(text, "\nzero_window                256       1        0        0"
+                                 "        1        0\n"));
+    assert_non_null(strstr(text, "\nservice                      5       1        0        1"));
+    assert_non_null(strstr(text, "\nshunning                     1       1        1"));
+    assert_non_null(strstr(text, "\nno_ack_data                  1       1        1"));
+    assert_null(strstr(text, "\nsilent "));
+    assert_non_null(strstr(text, "10.0.1.0 - 10.0.1.255  256 addresses (/24)  zero_window"));
+    free(text);
+
+    char *svg = run(r, true);
+    assert_true(strncmp(svg, "<?xml", 5) == 0);
+    assert_non_null(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert_non_null(strstr(svg, "</svg>\n"));
+    assert_non_null(strstr(svg, "port 80: zero_window 256 of 259"));
+    assert_non_null(strstr(svg, "zero_window: 1 block(s) of size /24"));
+    free(svg);
+    report_free(&r);
+    assert_null(r);
+    store_close(&s);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_iana(void **state)
+{
+    (void)state;
+    assert_int_equal(report_iana_port("http"), 80);
+    assert_int_equal(report_iana_port("tls"), 443);
+    assert_int_equal(report_iana_port("mongodb"), 27017);
+    assert_int_equal(report_iana_port("unknown"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report),
+        cmocka_unit_test(test_iana),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
