@@ -13,7 +13,9 @@
 
 #define LZR_DATA_MAX 1024
 
-/* X(enum, name): the single-vantage classes; "silent" is a target that never answered. */
+/* X(enum, name): the single-vantage classes; "silent" is a target that never answered; "open"
+ * is a SYN-ACK in a discovery-only scan, where no handshake is tried. New classes go at the end:
+ * the wire carries the enum's value. */
 #define LZR_CLASS_LIST(X)                                                                          \
     X(CLASS_SERVICE, "service")                                                                    \
     X(CLASS_CLOSED, "closed")                                                                      \
@@ -25,7 +27,8 @@
     X(CLASS_ACKS_NO_DATA, "acks_no_data")                                                          \
     X(CLASS_LOST_AFTER_SYNACK, "lost_after_synack")                                                \
     X(CLASS_ACKING_FIREWALL, "acking_firewall")                                                    \
-    X(CLASS_SILENT, "silent")
+    X(CLASS_SILENT, "silent")                                                                      \
+    X(CLASS_OPEN, "open")
 
 typedef enum {
 #define LZR_CLASS_ENUM(e, name) e,

@@ -36,7 +36,8 @@ typedef struct engine_config {
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
     uint32_t acking_firewall_probes;
-    bool report_all; /* also emit closed and silent targets */
+    bool report_all;     /* also emit closed and silent targets */
+    bool discovery_only; /* a SYN scan: report SYN-ACKs as "open", try no handshake */
 } engine_config_t;
 
 typedef struct engine_stats {

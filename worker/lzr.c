@@ -464,6 +464,17 @@ static void on_new(lzr_t *l, const pkt_in_t *p)
     }
     if ((p->flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
         return;
+    if (l->cfg->discovery_only) {
+        conn_t open = {.daddr = p->saddr,
+                       .dport = p->sport,
+                       .window = p->window,
+                       .ttl_synack = p->ttl,
+                       .ttl_last = p->ttl};
+        l->done[done_slot(key)] = key;
+        send_tcp(l, p->saddr, p->dport, p->sport, p->ack, 0, TCP_RST, NULL, 0);
+        emit_record(l, &open, CLASS_OPEN, NULL, 0);
+        return;
+    }
     conn_t *c = conntab_insert(l->tab, p->saddr, p->sport);
     if (!c) {
         l->table_full++;

@@ -50,7 +50,7 @@ static void usage(FILE *f)
                "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
                "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
                "         [--source-ports 40000-65535] [--manage-firewall]\n"
-               "         [--output FILE|-] [--all] [--progress]\n"
+               "         [--output FILE|-] [--all] [--progress] [--discovery-only]\n"
                "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
                "that answered (docs/output.md). See docs/worker.md.\n");
 }
@@ -160,6 +160,7 @@ int scan_main(int argc, char **argv)
         {"manage-firewall", no_argument, 0, 'F'},
         {"output", required_argument, 0, 'o'},
         {"all", no_argument, 0, 'A'},
+        {"discovery-only", no_argument, 0, 'D'},
         {"progress", no_argument, 0, 'G'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
@@ -287,6 +288,9 @@ int scan_main(int argc, char **argv)
             break;
         case 'A':
             cfg.report_all = true;
+            break;
+        case 'D':
+            cfg.discovery_only = true;
             break;
         case 'G':
             progress = true;

@@ -55,6 +55,7 @@ sender_t *sender_new(int ifindex, char *err, size_t errlen)
         close(fd);
         return NULL;
     }
+    /* No PACKET_QDISC_BYPASS: it would hide our frames from tcpdump on the same host. */
     int sndbuf = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     sender_t *s = sender_new_sink();

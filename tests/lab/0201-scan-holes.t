@@ -43,4 +43,23 @@ is "$bad" 0 "no frame went to an excluded address"
 is "$(wc -l <"$dir/dsts")" $((512 - 16 - 67 - 1)) "every address outside the holes was probed"
 is "$(jq -r 'select(.port == 80) | .ip' "$dir/out.jsonl" | sort -u | wc -l)" $((512 - 16 - 67 - 1)) \
     "every address outside the holes answered on port 80"
+# A SYN scan: every SYN-ACK is reported open and answered with a RST, never an ACK.
+tcpdump_pid=
+ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/syn.pcap" \
+    "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/tcpdump2.err" &
+tcpdump_pid=$!
+wait_until 10 grep -q listening "$dir/tcpdump2.err" || diag "tcpdump did not start"
+check "a --discovery-only scan of 198.19.8.0/24 runs" timeout 60 ip netns exec "$V1_NS" \
+    "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
+    --targets 198.19.8.0/24 --ports 80 --allow-reserved 198.18.0.0/15 --rate 5000 \
+    --discovery-only --output "$dir/syn.jsonl"
+sleep 1
+kill -INT "$tcpdump_pid" 2>/dev/null
+wait "$tcpdump_pid" 2>/dev/null
+is "$(jq -r 'select(.class == "open" and .window > 0) | .ip' "$dir/syn.jsonl" | sort -u | wc -l)" \
+    256 "every address of the /24 is reported open, with its SYN-ACK's window"
+is "$(tcpdump -n -r "$dir/syn.pcap" 2>/dev/null | grep -vcE 'Flags \[(S|R)\]')" 0 \
+    "the SYN scan sent only SYNs and RSTs"
+is "$(tcpdump -n -r "$dir/syn.pcap" 2>/dev/null | grep -c 'Flags \[R\]')" 256 \
+    "each SYN-ACK was reset once"
 done_testing
