@@ -84,7 +84,8 @@ run_zmap() {
     clock_stop
 }
 
-# One lzr-worker scan of the load range with the HTTP handshake; $1 rate, $2 file prefix.
+# One lzr-worker SYN scan of the load range (--discovery-only, like zmap: SYN-ACKs are reported
+# as open and reset, no handshake); $1 rate, $2 file prefix.
 run_lzr() {
     lab_env
     clock_start "$2"
@@ -92,7 +93,7 @@ run_lzr() {
         ip netns exec "$V1_NS" "$WORKER" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
         --gateway-mac "$GW_MAC" --targets "$LOAD_CIDR" --ports 80 \
         --allow-reserved 198.18.0.0/15 --source-ports "$SRC_PORTS" --rate "$1" \
-        --handshakes http --timeout-ms 1000 --progress --output "$2.out" 2>"$2.log" ||
+        --discovery-only --timeout-ms 1000 --progress --output "$2.out" 2>"$2.log" ||
         echo "lzr failed" >>"$2.log"
     clock_stop
 }
