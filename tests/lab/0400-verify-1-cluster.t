@@ -81,5 +81,12 @@ like "$(grep '^shunning ' "$CW/report.txt")" "^shunning +1 +1 +1 +0 +0 +0$" "blo
 like "$(cat "$CW/report.txt")" "only 50% of HTTP on port 80" "the off-IANA table: HTTP on 80 and 27017"
 like "$(grep '^27017 ' "$CW/report.txt")" "http:1" "per port: HTTP found on 27017"
 check "the SVG is well-formed XML" python3 -c "import sys,xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$CW/report.svg"
+if command -v rsvg-convert >/dev/null; then
+    check "the SVG renders (rsvg-convert)" rsvg-convert -o "$CW/report.png" "$CW/report.svg"
+fi
+# LZR_KEEP_REPORT=DIR keeps the report, the SVG and the verdicts for a person to look at.
+if [ -n "${LZR_KEEP_REPORT:-}" ]; then
+    mkdir -p "$LZR_KEEP_REPORT" && cp "$CW"/report.* "$CW/verdicts.jsonl" "$LZR_KEEP_REPORT"/
+fi
 "$LAB" reset >/dev/null 2>&1
 done_testing
