@@ -46,6 +46,8 @@ FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all deps test unit lab fuzz bench demo format format-check clean
 .DELETE_ON_ERROR:
+# Keep the objects of test and bench programs between builds.
+.SECONDARY:
 
 all: $(BINDIR)/lzr-worker $(BINDIR)/lzr-coord
 
