@@ -4,9 +4,11 @@
  * a fresh IP at one start time, burns the fresh IPs in contacts before use, runs the trigger
  * test only for hosts that answered the fresh IP alone, and stores verdicts whose evidence
  * reads back the same. The workers are played by the test: it answers each request it is
- * sent as a shunning, a dynamically blocking, a gone and a never-acking host would.
+ * sent as a shunning, a dynamically blocking, a gone and a never-acking host would. Also how
+ * `lzr-coord results` exports verdicts.
  */
 #include "common/err.h"
+#include "coordinator/export.h"
 #include "coordinator/store.h"
 #include "coordinator/verify.h"
 
@@ -431,6 +433,44 @@ static void test_evidence_json(void **state)
     assert_int_equal(teardown(&st), 0);
 }
 
+/* How `lzr-coord results` shows verdicts: a field on a candidate's JSON line, and the
+ * --verdicts table with the evidence kept whole (JSON lines) or quoted (CSV). */
+static void test_export(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lzr_record_t r = rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1);
+    assert_int_equal(export_record_verdict(f, EXPORT_JSONL, &r, "v1", "shunning"), 1);
+    assert_int_equal(export_record_verdict(f, EXPORT_JSONL, &r, "v1", ""), 1);
+    assert_int_equal(export_verdict(f, EXPORT_JSONL, SHUN, 80, "shunning", S1, IP(198, 18, 0, 22),
+                                    "{\"orig\":\"silent\"}"),
+                     1);
+    export_verdict_header(f, EXPORT_CSV);
+    assert_int_equal(
+        export_verdict(f, EXPORT_CSV, SHUN, 80, "unverified", S1, 0, "{\"note\":\"x\"}"), 1);
+    assert_int_equal(export_verdict(f, EXPORT_ZGRAB2, SHUN, 80, "shunning", S1, 0, "{}"),
+                     LZR_EINVAL);
+    fclose(f);
+    char *l1 = buf, *l2 = strchr(l1, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
+    assert_non_null(strstr(l1, "\"worker\":\"v1\",\"verdict\":\"shunning\"}\n"));
+    assert_true(strncmp(l2, "{", 1) == 0);
+    assert_null(strstr(l2, "verdict\":\"shunning\"}\n{"));
+    char *end2 = strchr(l2, '\n');
+    *end2 = '\0';
+    assert_null(strstr(l2, "verdict"));
+    *end2 = '\n';
+    assert_true(strncmp(l3,
+                        "{\"ip\":\"198.18.32.17\",\"port\":80,\"verdict\":\"shunning\","
+                        "\"original_ip\":\"198.18.0.11\",\"fresh_ip\":\"198.18.0.22\","
+                        "\"evidence\":{\"orig\":\"silent\"}}\n"
+                        "ip,port,verdict,original_ip,fresh_ip,evidence\n"
+                        "198.18.32.17,80,unverified,198.18.0.11,,\"{\"\"note\"\":\"\"x\"\"}\"\n",
+                        strlen(l3)) == 0);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -439,6 +479,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_original_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_worker, setup, teardown),
         cmocka_unit_test(test_evidence_json),
+        cmocka_unit_test(test_export),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
