@@ -3,15 +3,22 @@
 # docs/benchmarks.md: discovery (lzr-worker scan vs Debian's zmap on the 65,536-address
 # SYN-cookie range, interleaved runs at equal rates and unlimited), memory (bench_conntab) and,
 # unless BENCH_NMAP=0, identification (lzr vs nmap -sV on the service and middlebox ranges,
-# tests/bench/ident.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
+# tests/bench/ident.sh), coordinator ingest (tests/bench/ingest.sh) and scaling with one and two
+# workers (tests/bench/scaling.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
 # tests/bench/report.py writes the document. Needs root and the built binaries (make all
 # bench-bin). Every run is bounded by `timeout`; temporary files live in one mktemp directory
-# removed at exit. About 4 minutes without nmap, 8 with one identification run.
+# removed at exit. About 6 minutes without nmap, 10 with one identification run.
 #   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
 #   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
 #   BENCH_OUT=docs/benchmarks.md
 #   BENCH_NMAP=1      the identification figure; nmap -sV takes about 4 minutes a run here, so
 #   BENCH_IDENT_RUNS=1  it runs once by default to keep `make bench` under 10 minutes
+#   BENCH_INGEST=1    coordinator ingest (tests/bench/ingest.sh, bench_ingest): records/s from
+#   BENCH_INGEST_WORKERS="1 2"  fake workers over CURVE ZeroMQ into lzr-coord serve and SQLite
+#   BENCH_INGEST_RECORDS=500000
+#   BENCH_SCALING=1   probes/s of a cluster job on the load range with one and two workers
+#   BENCH_SCALE_SHARDS=4  (tests/bench/scaling.sh)
+#   BENCH_REV         the commit named in the doc (default: git HEAD of this tree)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -20,6 +27,11 @@ RATES=${BENCH_RATES:-"20000 50000 0"}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 NMAP=${BENCH_NMAP:-1}
 IDENT_RUNS=${BENCH_IDENT_RUNS:-1}
+INGEST=${BENCH_INGEST:-1}
+INGEST_WORKERS=${BENCH_INGEST_WORKERS:-"1 2"}
+INGEST_RECORDS=${BENCH_INGEST_RECORDS:-500000}
+SCALING=${BENCH_SCALING:-1}
+SCALE_SHARDS=${BENCH_SCALE_SHARDS:-4}
 LAB=deploy/lab/lab
 WORKER=$ROOT/bin/lzr-worker
 CONNTAB=$ROOT/build/rel/tests/bench/bench_conntab
@@ -32,6 +44,8 @@ die() {
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, raw sockets)"
 [ -x "$WORKER" ] || die "$WORKER missing: run make all"
 [ -x "$CONNTAB" ] || die "$CONNTAB missing: run make bench-bin"
+[ -x "$ROOT/build/rel/tests/bench/bench_ingest" ] || die "bench_ingest missing: run make bench-bin"
+[ -x "$ROOT/bin/lzr-coord" ] || die "bin/lzr-coord missing: run make all"
 command -v zmap >/dev/null || die "zmap missing: apt-get install zmap"
 [ -x "$PY" ] || die "$PY missing"
 [[ "$RUNS" =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 50 ] || die "BENCH_RUNS=$RUNS: want 1..50"
@@ -57,7 +71,7 @@ machine() {
     printf 'nproc=%s\tkernel=%s\tcpu=%s\tzmap=%s\tnmap=%s\tlzr=%s\n' "$(nproc)" "$(uname -r)" \
         "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
         "$(zmap --version 2>&1 | head -1)" "$(nmap --version 2>/dev/null | head -1)" \
-        "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        "${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 }
 machine >"$TMP/machine.tsv"
 
@@ -176,6 +190,21 @@ done
 if [ "$NMAP" = 1 ] && [ -f "$ROOT/tests/bench/ident.sh" ] && command -v nmap >/dev/null; then
     echo "bench: identification, $IDENT_RUNS runs of nmap -sV and lzr" >&2
     bash "$ROOT/tests/bench/ident.sh" "$TMP" "$IDENT_RUNS" >>"$RES" || echo "bench: identification failed" >&2
+fi
+
+if [ "$INGEST" = 1 ]; then
+    echo "bench: coordinator ingest, $RUNS runs × workers {$INGEST_WORKERS}, $INGEST_RECORDS records" >&2
+    bash "$ROOT/tests/bench/ingest.sh" "$TMP" "$RUNS" "$INGEST_WORKERS" "$INGEST_RECORDS" >>"$RES" ||
+        echo "bench: ingest failed" >&2
+fi
+
+if [ "$SCALING" = 1 ]; then
+    echo "bench: scaling, $RUNS runs × {1, 2} workers, $SCALE_SHARDS shards" >&2
+    lab_env
+    LOAD_CIDR=$LOAD_CIDR V1_NS=$V1_NS V1_IF=$V1_IF V1_SCAN_IP=$V1_SCAN_IP V1_FRESH_IPS=$V1_FRESH_IPS \
+        V2_NS=$V2_NS V2_IF=$V2_IF V2_SCAN_IP=$V2_SCAN_IP V2_FRESH_IPS=$V2_FRESH_IPS \
+        bash "$ROOT/tests/bench/scaling.sh" "$TMP" "$RUNS" "1 2" "$SCALE_SHARDS" >>"$RES" ||
+        echo "bench: scaling failed" >&2
 fi
 
 "$PY" "$ROOT/tests/bench/report.py" "$TMP/machine.tsv" "$RES" "$RUNS" "$RATES" >"$OUT.tmp"

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# tests/bench/scaling.sh: figure 5 of `make bench`, scaling with workers. For each run and each
+# worker count it starts `lzr-coord serve` on a fresh database with CURVE keys, starts that many
+# `lzr-worker --coordinator` processes in the lab's vantage namespaces (v1, then v2) the way
+# tests/lab/coord-lib.sh does, waits until all are registered, submits a job for the lab's
+# kernel-answered load range (every address answers with a SYN cookie, nginx on port 80) and
+# clocks submit → job done. Prints one results line per run for report.py:
+#   scale  lzr  WORKERS  RUN  wall=… targets=… results=… worker_cpu=… coord_cpu=…
+# Usage: scaling.sh TMPDIR RUNS "WORKER-COUNTS" SHARDS. Needs root and the lab env sourced by
+# the caller (LOAD_CIDR, V1_NS, …). Every process it starts is killed by PID.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+TMP=$1
+RUNS=$2
+COUNTS=$3
+SHARDS=$4
+COORD=$ROOT/bin/lzr-coord
+WORKER=$ROOT/bin/lzr-worker
+: "${LOAD_CIDR:?source /run/lzr-lab/env first}"
+
+PIDS=()
+stop_all() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    PIDS=()
+}
+trap stop_all EXIT
+
+cpu_s() { # utime + stime of a PID in seconds, 0 when gone
+    awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# One run: $1 workers, $2 run number.
+one_run() {
+    local n=$1 run=$2 d v ns ifc ip fresh args f t0 t1 state="" i wpids=() cpu=0 coordpid
+    d=$(mktemp -d "$TMP/scale.XXXXXX")
+    "$COORD" keygen "$d/keys" v1 v2 >/dev/null
+    "$COORD" serve --db "$d/lzr.db" --keys "$d/keys" --listen "ipc://$d/workers.sock" \
+        --log-level warn >"$d/coord.log" 2>&1 &
+    coordpid=$!
+    PIDS+=("$coordpid")
+    for _ in $(seq 1 100); do [ -S "$d/lzr-coord.ctl" ] && break; sleep 0.1; done
+    [ -S "$d/lzr-coord.ctl" ] || { echo "scaling: coordinator did not start" >&2; stop_all; return 1; }
+    for v in $(echo v1 v2 | cut -d' ' -f1-"$n"); do
+        case $v in
+        v1) ns=$V1_NS ifc=$V1_IF ip=$V1_SCAN_IP fresh=$V1_FRESH_IPS ;;
+        v2) ns=$V2_NS ifc=$V2_IF ip=$V2_SCAN_IP fresh=$V2_FRESH_IPS ;;
+        esac
+        args=()
+        for f in $fresh; do args+=(--fresh-ip "$f"); done
+        ip netns exec "$ns" "$WORKER" --coordinator "ipc://$d/workers.sock" --iface "$ifc" \
+            --scan-ip "$ip" "${args[@]}" --keys "$d/keys/$v" --name "$v" >"$d/$v.log" 2>&1 &
+        PIDS+=("$!")
+        wpids+=("$!")
+    done
+    for _ in $(seq 1 200); do
+        [ "$(timeout 10 "$COORD" workers --db "$d/lzr.db" 2>/dev/null | tail -n +2 | grep -c .)" -ge "$n" ] && break
+        sleep 0.1
+    done
+    cat >"$d/job.toml" <<JOB
+name = "scaling"
+targets = "$LOAD_CIDR"
+allow_reserved = "198.18.0.0/15"
+ports = "80"
+rate = 10000000
+shards = $SHARDS
+handshakes = "http"
+timeout_ms = 1000
+retransmit_ms = 500
+
+[vantage]
+min_workers = $n
+JOB
+    t0=$(date +%s.%N)
+    timeout 15 "$COORD" submit "$d/job.toml" --db "$d/lzr.db" >/dev/null 2>&1
+    for _ in $(seq 1 1800); do # at most 180 s
+        state=$(sqlite3 -readonly "$d/lzr.db" "SELECT state FROM jobs WHERE id = 1" 2>/dev/null || true)
+        [ "$state" = done ] && break
+        sleep 0.1
+    done
+    t1=$(date +%s.%N)
+    for i in "${wpids[@]}"; do cpu=$(echo "$cpu + $(cpu_s "$i")" | bc -l); done
+    local ccpu results targets
+    ccpu=$(cpu_s "$coordpid")
+    results=$(sqlite3 -readonly "$d/lzr.db" "SELECT count(*) FROM results WHERE job_id = 1" 2>/dev/null || echo 0)
+    targets=$((1 << (32 - ${LOAD_CIDR#*/})))
+    if [ "$state" = done ]; then
+        printf 'scale\tlzr\t%s\t%s\twall=%.3f\ttargets=%s\tresults=%s\tworker_cpu=%s\tcoord_cpu=%s\tshards=%s\n' \
+            "$n" "$run" "$(echo "$t1 - $t0" | bc -l)" "$targets" "$results" "$cpu" "$ccpu" "$SHARDS"
+    else
+        echo "scaling: $n workers run $run: job not done after 180 s (state '$state')" >&2
+        tail -3 "$d"/*.log >&2
+    fi
+    stop_all
+    rm -rf "$d"
+}
+
+for run in $(seq 1 "$RUNS"); do
+    for n in $COUNTS; do
+        one_run "$n" "$run" || true
+        echo "scaling:   $n workers run $run done" >&2
+    done
+done
