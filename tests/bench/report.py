@@ -187,6 +187,22 @@ def scaling_section(w, rows):
     w("")
     w("two workers ÷ one worker (probes/s), run by run: %s." % mmm(ratios, "{:.2f}×"))
     w("")
+    per = med([k["coord_cpu"] / k["results"] * 1e6 for r in sc for k in sc[r].values()
+               if k.get("results") and "coord_cpu" in k])
+    ing = med([kv["coord_cpu"] / kv["rows"] * 1e6 for fig, _, _, _, kv in rows
+               if fig == "ingest" and kv.get("rows") and "coord_cpu" in kv])
+    if per and ing and per > 2 * ing:
+        w("**The coordinator costs more here than in figure 4:** %.0f µs of its CPU per stored"
+          % per)
+        w("record in these jobs against %.1f µs in the ingest benchmark, so it takes a large" % ing)
+        w("share of the two cores away from the workers. A one-off profile (`perf record -g`,")
+        w("2026-11-25) put about 70 % of it in system calls on the database — `pwrite` (~36 %),")
+        w("`pread` (~21 %) and `fdatasync` (~12 %) — i.e. more commits and checkpoint work per")
+        w("record than with full 256-record batches arriving back to back (the agent also")
+        w("flushes a partial batch every 200 ms, and heartbeats renew leases in synced")
+        w("transactions). Not diagnosed further; the remedies of figure 4 (group commit,")
+        w("`synchronous=NORMAL`, checkpoints off the receive path) are the first thing to try.")
+        w("")
     w("**What the number means.** The two workers, the coordinator, the load namespace's nginx")
     w("and the kernel's softirq work for SYN cookies and nginx's TCP share the same 2 cores, so")
     w("a second worker adds no CPU to the system: it only splits the same machine. A ratio near")
