@@ -38,7 +38,7 @@ cpu_s() { # utime + stime of a PID in seconds, 0 when gone
 
 # One run: $1 workers, $2 run number.
 one_run() {
-    local n=$1 run=$2 d v ns ifc ip fresh args f t0 t1 state="" i wpids=() cpu=0 coordpid
+    local n=$1 run=$2 d v ns ifc ip fresh args f t0 t1 state="" i wpids=() cpu=0 coordpid alive
     d=$(mktemp -d "$TMP/scale.XXXXXX")
     "$COORD" keygen "$d/keys" v1 v2 >/dev/null
     "$COORD" serve --db "$d/lzr.db" --keys "$d/keys" --listen "ipc://$d/workers.sock" \
@@ -82,6 +82,9 @@ JOB
     for _ in $(seq 1 1800); do # at most 180 s
         state=$(sqlite3 -readonly "$d/lzr.db" "SELECT state FROM jobs WHERE id = 1" 2>/dev/null || true)
         [ "$state" = done ] && break
+        alive=0 # every worker gone (the lab torn down under the run): stop waiting
+        for i in "${wpids[@]}"; do kill -0 "$i" 2>/dev/null && alive=1; done
+        [ "$alive" = 1 ] || break
         sleep 0.1
     done
     t1=$(date +%s.%N)
@@ -94,8 +97,8 @@ JOB
         printf 'scale\tlzr\t%s\t%s\twall=%.3f\ttargets=%s\tresults=%s\tworker_cpu=%s\tcoord_cpu=%s\tshards=%s\n' \
             "$n" "$run" "$(echo "$t1 - $t0" | bc -l)" "$targets" "$results" "$cpu" "$ccpu" "$SHARDS"
     else
-        echo "scaling: $n workers run $run: job not done after 180 s (state '$state')" >&2
-        tail -3 "$d"/*.log >&2
+        echo "scaling: $n workers run $run: job not done (state '$state')" >&2
+        tail -n 3 "$d"/*.log >&2
     fi
     stop_all
     rm -rf "$d"
