@@ -14,6 +14,10 @@
 
 struct store {
     sqlite3 *db;
+    /* The batch path's statements, prepared on first use and kept rather than prepared again
+     * for every batch. */
+    sqlite3_stmt *put_result;
+    sqlite3_stmt *put_contact;
 };
 
 static const char *const schema_v1 =
@@ -193,6 +197,8 @@ void store_close(store_t **sp)
 {
     if (!sp || !*sp)
         return;
+    sqlite3_finalize((*sp)->put_result);
+    sqlite3_finalize((*sp)->put_contact);
     sqlite3_close((*sp)->db);
     free(*sp);
     *sp = NULL;
@@ -596,20 +602,24 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
         return LZR_EDB;
     }
     /* A service result is evidence a later, unluckier scan must not erase. */
-    sqlite3_stmt *res = prep(
-        s, "INSERT INTO results (job_id, ip, port, class, protocol, handshake, handshakes_tried,"
-           " window, ttl_synack, ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data,"
-           " source_ip, worker, shard) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-           " ON CONFLICT (job_id, ip, port) DO UPDATE SET class = excluded.class,"
-           " protocol = excluded.protocol, handshake = excluded.handshake,"
-           " handshakes_tried = excluded.handshakes_tried, window = excluded.window,"
-           " ttl_synack = excluded.ttl_synack, ttl_last = excluded.ttl_last,"
-           " synack_retransmits = excluded.synack_retransmits, acked_data = excluded.acked_data,"
-           " rtt_us = excluded.rtt_us, ts_us = excluded.ts_us, data = excluded.data,"
-           " source_ip = excluded.source_ip, worker = excluded.worker, shard = excluded.shard"
-           " WHERE excluded.class = 'service' OR results.class <> 'service'");
-    sqlite3_stmt *con = prep(s, "INSERT INTO contacts (job_id, source_ip, ip, first_us)"
-                                " VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
+    if (!s->put_result)
+        s->put_result = prep(
+            s,
+            "INSERT INTO results (job_id, ip, port, class, protocol, handshake, handshakes_tried,"
+            " window, ttl_synack, ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data,"
+            " source_ip, worker, shard) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (job_id, ip, port) DO UPDATE SET class = excluded.class,"
+            " protocol = excluded.protocol, handshake = excluded.handshake,"
+            " handshakes_tried = excluded.handshakes_tried, window = excluded.window,"
+            " ttl_synack = excluded.ttl_synack, ttl_last = excluded.ttl_last,"
+            " synack_retransmits = excluded.synack_retransmits, acked_data = excluded.acked_data,"
+            " rtt_us = excluded.rtt_us, ts_us = excluded.ts_us, data = excluded.data,"
+            " source_ip = excluded.source_ip, worker = excluded.worker, shard = excluded.shard"
+            " WHERE excluded.class = 'service' OR results.class <> 'service'");
+    if (!s->put_contact)
+        s->put_contact = prep(s, "INSERT INTO contacts (job_id, source_ip, ip, first_us)"
+                                 " VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
+    sqlite3_stmt *res = s->put_result, *con = s->put_contact;
     int rc = res && con ? LZR_OK : LZR_EDB;
     for (size_t i = 0; i < n && rc == LZR_OK; i++) {
         const lzr_record_t *r = &recs[i];
@@ -637,6 +647,13 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
             rc = LZR_EDB;
             break;
         }
+        /* One contacts row per address is enough: skip the ports of an address already seen
+         * in this batch (records of one address tend to come close together). */
+        bool seen = false;
+        for (size_t j = i > 64 ? i - 64 : 0; j < i && !seen; j++)
+            seen = recs[j].ip == r->ip && recs[j].source_ip == r->source_ip;
+        if (seen)
+            continue;
         sqlite3_reset(con);
         sqlite3_bind_int64(con, 1, (sqlite3_int64)job_id);
         sqlite3_bind_int64(con, 2, r->source_ip);
@@ -647,8 +664,10 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
     }
     if (rc != LZR_OK)
         snprintf(err, errlen, "cannot store %zu results: %s", n, sqlite3_errmsg(s->db));
-    sqlite3_finalize(res);
-    sqlite3_finalize(con);
+    if (res)
+        sqlite3_reset(res);
+    if (con)
+        sqlite3_reset(con);
     if (rc == LZR_OK && exec(s, "COMMIT") != LZR_OK) {
         snprintf(err, errlen, "cannot commit %zu results: %s", n, sqlite3_errmsg(s->db));
         rc = LZR_EDB;
