@@ -8,6 +8,7 @@
  */
 #include "coordinator/coord.h"
 
+#include "common/clock.h"
 #include "common/cookie.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -75,13 +76,6 @@ typedef struct coord {
     uint64_t lease_timeout_us;
     verify_job_t *verify; /* the verification pass under way (one job at a time) */
 } coord_t;
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 char *coord_control_endpoint(const char *db_path, char *buf, size_t cap)
 {
@@ -386,7 +380,7 @@ static void finish_jobs(coord_t *c)
     size_t n;
     if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
         return;
-    uint64_t now = now_us();
+    uint64_t now = clock_wall_us();
     for (size_t i = 0; i < n; i++) {
         uint32_t pending, leased, done;
         if (store_shard_counts(c->store, ids[i], &pending, &leased, &done) != LZR_OK ||
@@ -403,7 +397,7 @@ static void finish_jobs(coord_t *c)
 
 static void schedule(coord_t *c)
 {
-    uint64_t now = now_us();
+    uint64_t now = clock_wall_us();
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
         if (s->used && now - s->last_seen_us > c->lease_timeout_us)
@@ -456,7 +450,7 @@ static bool valid_name(const char *n)
 
 static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
 {
-    uint64_t now = now_us();
+    uint64_t now = clock_wall_us();
     if (!valid_name(h->name) || zframe_size(rid) > sizeof c->sessions[0].rid) {
         c->malformed++;
         refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
@@ -561,7 +555,7 @@ static void note_stats(session_t *s, const Lzr__Heartbeat *hb, uint64_t now)
 
 static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
 {
-    uint64_t now = now_us();
+    uint64_t now = clock_wall_us();
     s->last_seen_us = now;
     /* Each write is a synced transaction: touch the store a few times per lease timeout, not
      * on every heartbeat of every worker. */
@@ -587,7 +581,7 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
 
 static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
 {
-    s->last_seen_us = now_us();
+    s->last_seen_us = clock_wall_us();
     char err[256];
     if (!b->lease || b->n_records > LZR_WIRE_MAX_BATCH) {
         c->malformed++;
@@ -631,7 +625,7 @@ static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
 
 static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
 {
-    s->last_seen_us = now_us();
+    s->last_seen_us = clock_wall_us();
     if (!d->lease) {
         c->malformed++;
         return;
@@ -695,7 +689,7 @@ static void on_worker_message(coord_t *c)
         on_shard_done(c, s, env->shard_done);
         break;
     case LZR__ENVELOPE__BODY_VERIFY_RESULT:
-        s->last_seen_us = now_us();
+        s->last_seen_us = clock_wall_us();
         if (c->verify)
             verify_job_result(c->verify, s->name, env->verify_result);
         break;
@@ -753,7 +747,7 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     row.rate = j->rate;
     row.n_shards = j->shards;
     row.size = j->size;
-    row.created_us = now_us();
+    row.created_us = clock_wall_us();
     uint64_t id = 0;
     rc = store_job_insert(c->store, &row, &id, err, sizeof err);
     uint32_t shards = j->shards;
@@ -1135,7 +1129,7 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
 
     /* Jobs that were running resume; leases held before the restart get one lease timeout
      * for their workers to come back and claim them. */
-    store_leases_extend(c->store, now_us() + c->lease_timeout_us);
+    store_leases_extend(c->store, clock_wall_us() + c->lease_timeout_us);
     {
         uint64_t *ids;
         size_t n;
@@ -1165,7 +1159,7 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
         } else if (zpoller_terminated(poller) && !zpoller_expired(poller)) {
             break;
         }
-        uint64_t t = now_us();
+        uint64_t t = clock_wall_us();
         if (t - last_tick >= 250000) {
             schedule(c);
             last_tick = t;

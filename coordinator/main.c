@@ -4,6 +4,7 @@
  * `report` read the database file directly (WAL lets it read while the coordinator writes);
  * `keygen` makes the CURVE key pairs a cluster needs.
  */
+#include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/targets.h"
@@ -365,9 +366,7 @@ static int cmd_workers(const cli_t *c)
         wire_free(&rep);
         return 1;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    uint64_t now = clock_wall_us();
     printf("%-16s %-15s %-24s %-10s %-14s %s\n", "NAME", "SCAN IP", "FRESH IPS", "HEARTBEAT",
            "SHARD", "PROBES/S");
     for (size_t i = 0; i < rep->workers_reply->n_workers; i++) {

@@ -9,6 +9,7 @@
  */
 #include "worker/agent.h"
 
+#include "common/clock.h"
 #include "common/cookie.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -128,13 +129,6 @@ typedef struct agent {
     verify_task_t *vtask; /* owned by the main thread; its thread sets ->finished */
 } agent_t;
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ---- engine thread ----------------------------------------------------------------------- */
 
 static void emit_record(void *ctx, const lzr_record_t *r)
@@ -210,7 +204,7 @@ static void send_hello(agent_t *a)
     env.body_case = LZR__ENVELOPE__BODY_HELLO;
     env.hello = &h;
     send_env(a, &env);
-    a->hello_ms = mono_ms();
+    a->hello_ms = clock_mono_ms();
 }
 
 static void send_heartbeat(agent_t *a)
@@ -237,7 +231,7 @@ static void send_heartbeat(agent_t *a)
     env.body_case = LZR__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     send_env(a, &env);
-    a->last_hb_ms = mono_ms();
+    a->last_hb_ms = clock_mono_ms();
 }
 
 /* Takes up to AGENT_BATCH_RECORDS records off the queue into one packed batch in the window. */
@@ -248,7 +242,7 @@ static void flush_batch(agent_t *a, bool force)
     static lzr_record_t recs[AGENT_BATCH_RECORDS];
     pthread_mutex_lock(&a->lock);
     size_t n = a->q_len < AGENT_BATCH_RECORDS ? a->q_len : AGENT_BATCH_RECORDS;
-    bool due = force || n == AGENT_BATCH_RECORDS || mono_ms() - a->last_flush_ms >= FLUSH_MS;
+    bool due = force || n == AGENT_BATCH_RECORDS || clock_mono_ms() - a->last_flush_ms >= FLUSH_MS;
     if (!due || n == 0) {
         pthread_mutex_unlock(&a->lock);
         return;
@@ -285,7 +279,7 @@ static void flush_batch(agent_t *a, bool force)
         return;
     }
     p->seq = b.seq;
-    p->sent_ms = mono_ms();
+    p->sent_ms = clock_mono_ms();
     a->n_window++;
     a->last_flush_ms = p->sent_ms;
     if (a->registered)
@@ -294,7 +288,7 @@ static void flush_batch(agent_t *a, bool force)
 
 static void resend_due(agent_t *a)
 {
-    uint64_t now = mono_ms();
+    uint64_t now = clock_mono_ms();
     for (size_t i = 0; i < a->n_window; i++) {
         if (now - a->window[i].sent_ms >= RESEND_MS) {
             wire_send_raw(a->sock, NULL, a->window[i].buf, a->window[i].len);
@@ -528,13 +522,6 @@ static void vtask_free(verify_task_t **tp)
     *tp = NULL;
 }
 
-static uint64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* The trigger test for the attempts of one source IP. */
 static int vtask_trigger_group(verify_task_t *t, uint32_t src)
 {
@@ -575,7 +562,7 @@ static void *verify_thread(void *arg)
     verify_task_t *t = arg;
     /* Start at the coordinator's moment, so that another worker's attempts on the same host
      * leave together with ours; never wait more than 10 s on a clock that disagrees. */
-    uint64_t now = wall_us();
+    uint64_t now = clock_wall_us();
     if (t->start_us > now) {
         uint64_t wait = t->start_us - now;
         if (wait > 10000000u)
@@ -760,7 +747,7 @@ static int on_message(agent_t *a)
         } else {
             /* Every message of ours the restarted coordinator saw gets a Refuse; one Hello a
              * second answers them all. */
-            if (a->registered || mono_ms() - a->hello_ms >= 1000) {
+            if (a->registered || clock_mono_ms() - a->hello_ms >= 1000) {
                 log_info("coordinator asks to register again (%s)", env->refuse->reason);
                 a->registered = false;
                 send_hello(a);
@@ -1075,10 +1062,10 @@ int agent_main(int argc, char **argv)
     for (;;) {
         if (agent_stop && !stop_at) {
             stop_run(a, "signal");
-            stop_at = mono_ms();
+            stop_at = clock_mono_ms();
         }
         /* After a signal: give unacked batches a few seconds, then go. */
-        if (stop_at && (a->n_window == 0 || mono_ms() - stop_at > 5000))
+        if (stop_at && (a->n_window == 0 || clock_mono_ms() - stop_at > 5000))
             break;
         void *which = zpoller_wait(poller, 50);
         if (which == a->sock) {
@@ -1093,7 +1080,7 @@ int agent_main(int argc, char **argv)
                 goto done;
             }
         }
-        uint64_t now = mono_ms();
+        uint64_t now = clock_mono_ms();
         if (!a->registered && now - a->hello_ms >= HELLO_RETRY_MS)
             send_hello(a);
         if (a->registered && now - a->last_hb_ms >= a->heartbeat_ms)
