@@ -145,7 +145,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     pthread_t rx;
     if (!e.lzr || pthread_create(&rx, NULL, rx_main, &e) != 0) {
         if (e.cap && !e.lzr)
-            snprintf(err, errlen, "out of memory for %u connections", ENGINE_CAPACITY);
+            snprintf(err, errlen, "out of memory for %u connections%s", ENGINE_CAPACITY,
+                     cfg->report_all ? " and --all's map of every target (one bit each)" : "");
         lzr_destroy(&e.lzr);
         capture_close(&e.cap);
         sender_destroy(&tx_rx);
