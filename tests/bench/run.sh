@@ -7,12 +7,16 @@
 # workers (tests/bench/scaling.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
 # tests/bench/report.py writes the document. Needs root and the built binaries (make all
 # bench-bin). Every run is bounded by `timeout`; temporary files live in one mktemp directory
-# removed at exit. About 6 minutes without nmap, 10 with one identification run.
+# removed at exit. About 6 minutes without nmap, 10 with one identification run; the two-phase peer adds
+# about 1.2 minutes.
 #   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
 #   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
 #   BENCH_OUT=docs/benchmarks.md
 #   BENCH_NMAP=1      the identification figure; nmap -sV takes about 4 minutes a run here, so
 #   BENCH_IDENT_RUNS=1  it runs once by default to keep `make bench` under 10 minutes
+#   BENCH_TWOPHASE=1  identification against the two-phase peer (zmap, then one curl per
+#                     SYN-ACK host, 64 parallel, 2 s) vs lzr on the zero-window /24 and the
+#                     service /24, port 80 (tests/bench/twophase.sh); BENCH_RUNS runs, ~15 s each
 #   BENCH_INGEST=1    coordinator ingest (tests/bench/ingest.sh, bench_ingest): records/s from
 #   BENCH_INGEST_WORKERS="1 2"  fake workers over CURVE ZeroMQ into lzr-coord serve and SQLite
 #   BENCH_INGEST_RECORDS=500000
@@ -27,6 +31,7 @@ RATES=${BENCH_RATES:-"20000 50000 0"}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 NMAP=${BENCH_NMAP:-1}
 IDENT_RUNS=${BENCH_IDENT_RUNS:-1}
+TWOPHASE=${BENCH_TWOPHASE:-1}
 INGEST=${BENCH_INGEST:-1}
 INGEST_WORKERS=${BENCH_INGEST_WORKERS:-"1 2"}
 INGEST_RECORDS=${BENCH_INGEST_RECORDS:-500000}
@@ -190,6 +195,11 @@ done
 if [ "$NMAP" = 1 ] && [ -f "$ROOT/tests/bench/ident.sh" ] && command -v nmap >/dev/null; then
     echo "bench: identification, $IDENT_RUNS runs of nmap -sV and lzr" >&2
     bash "$ROOT/tests/bench/ident.sh" "$TMP" "$IDENT_RUNS" >>"$RES" || echo "bench: identification failed" >&2
+fi
+
+if [ "$TWOPHASE" = 1 ]; then
+    echo "bench: identification against the two-phase peer, $RUNS runs of zmap + curl and lzr" >&2
+    bash "$ROOT/tests/bench/twophase.sh" "$TMP" "$RUNS" >>"$RES" || echo "bench: two-phase failed" >&2
 fi
 
 if [ "$INGEST" = 1 ]; then
