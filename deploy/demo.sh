@@ -65,4 +65,11 @@ echo "== compared with the lab's ground truth (single vantage)"
 tests/lab/tools/compare-truth "$LAB_TRUTH" "$results" --single-vantage &&
     echo "every truth row matches"
 echo
-echo "database: $dir/lzr.db   (lzr-coord results $job --db $dir/lzr.db)"
+echo "== multi-vantage verdicts (lzr-coord results $job --verdicts)"
+bin/lzr-coord results "$job" --verdicts --db "$dir/lzr.db" |
+    jq -r '"\(.ip):\(.port)\t\(.verdict)"' | sort -t. -k4,4n | awk '{printf "  %-22s %s\n", $1, $2}'
+echo
+echo "== lzr-coord report $job"
+bin/lzr-coord report "$job" --svg "$dir/report.svg" --db "$dir/lzr.db"
+echo
+echo "database: $dir/lzr.db   chart: $dir/report.svg"
