@@ -21,17 +21,7 @@ if wait_job_done "$job" 240; then ok "the job is done"; else not_ok "the job is 
 status=$(coordctl status "$job")
 like "$status" "done; shards 6 done, 0 leased, 0 pending of 6" "status shows every shard done"
 
-coordctl results "$job" >"$CW/results.jsonl"
-size=$(lab_size)
-is "$(wc -l <"$CW/results.jsonl")" "$size" "one record per (address, port) of the job"
-is "$(jq -r '.ip + ":" + (.port|tostring)' "$CW/results.jsonl" | sort -u | wc -l)" "$size" \
-    "no (ip, port) doubled"
-if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$LAB_TRUTH" "$CW/results.jsonl" --single-vantage); then
-    ok "results match the single-vantage truth"
-else
-    not_ok "results match the single-vantage truth"
-    diag "$d"
-fi
+check_results "$job"
 is "$(jq -r '.worker' "$CW/results.jsonl" | sort -u | tr '\n' ' ')" "v1 v2 " \
     "both workers produced results"
 is "$(jq -r 'select(.worker == "v1") | .source_ip' "$CW/results.jsonl" | sort -u)" "$V1_SCAN_IP" \

@@ -23,15 +23,5 @@ like "$(grep "shard $shard done" "$CW/coord.log")" "worker v2: job $job shard $s
     "v1's shard $shard was finished by v2"
 like "$(cat "$CW/coord.log")" "lease\(s\) expired|session ended \(no heartbeat\)" \
     "the coordinator noticed v1's silence"
-coordctl results "$job" >"$CW/results.jsonl"
-size=$(lab_size)
-is "$(wc -l <"$CW/results.jsonl")" "$size" "no (ip, port) missing"
-is "$(jq -r '.ip + ":" + (.port|tostring)' "$CW/results.jsonl" | sort -u | wc -l)" "$size" \
-    "no (ip, port) doubled"
-if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$LAB_TRUTH" "$CW/results.jsonl" --single-vantage); then
-    ok "results match the single-vantage truth"
-else
-    not_ok "results match the single-vantage truth"
-    diag "$d"
-fi
+check_results "$job"
 done_testing

@@ -23,15 +23,5 @@ coord_start
 check "the restarted coordinator resumes the job" wait_until 5 grep -q "resuming job $job" "$CW/coord.log"
 if wait_job_done "$job" 300; then ok "the job is done"; else not_ok "the job is done"; fi
 like "$(cat "$CW/v1.log" "$CW/v2.log")" "register again" "workers registered again"
-coordctl results "$job" >"$CW/results.jsonl"
-size=$(lab_size)
-is "$(wc -l <"$CW/results.jsonl")" "$size" "no (ip, port) missing"
-is "$(jq -r '.ip + ":" + (.port|tostring)' "$CW/results.jsonl" | sort -u | wc -l)" "$size" \
-    "no (ip, port) doubled"
-if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$LAB_TRUTH" "$CW/results.jsonl" --single-vantage); then
-    ok "results match the single-vantage truth"
-else
-    not_ok "results match the single-vantage truth"
-    diag "$d"
-fi
+check_results "$job"
 done_testing

@@ -68,12 +68,5 @@ like "$(coordctl workers)" "malformed messages dropped" "the garbage was dropped
 check "the coordinator is still alive" kill -0 "$COORD_PID"
 
 if wait_job_done "$job" 240; then ok "the job is done"; else not_ok "the job is done"; fi
-coordctl results "$job" >"$CW/results.jsonl"
-is "$(wc -l <"$CW/results.jsonl")" "$(lab_size)" "no (ip, port) missing"
-if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$LAB_TRUTH" "$CW/results.jsonl" --single-vantage); then
-    ok "results match the single-vantage truth"
-else
-    not_ok "results match the single-vantage truth"
-    diag "$d"
-fi
+check_results "$job"
 done_testing

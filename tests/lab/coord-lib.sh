@@ -11,6 +11,8 @@
 #   coordctl ARGS...             lzr-coord ARGS --db $CW/lzr.db
 #   job_state ID                 the job's state from the database
 #   wait_job_done ID SECS        wait until the job is done
+#   check_results ID             export the job's results to $CW/results.jsonl and check them:
+#                                one record per (address, port), none doubled, the truth
 
 COORD_BIN="$LAB_ROOT/bin/lzr-coord"
 WORKER_BIN=${LZR_WORKER_BIN:-$LAB_ROOT/bin/lzr-worker}
@@ -112,4 +114,20 @@ lab_size() {
     local n=0 t
     for t in $TARGETS; do n=$((n + (1 << (32 - ${t#*/})))); done
     echo $((n * $(wc -w <<<"$PORTS")))
+}
+
+check_results() {
+    local size d
+    coordctl results "$1" >"$CW/results.jsonl"
+    size=$(lab_size)
+    is "$(wc -l <"$CW/results.jsonl")" "$size" "one record per (address, port): none missing"
+    is "$(jq -r '.ip + ":" + (.port|tostring)' "$CW/results.jsonl" | sort -u | wc -l)" "$size" \
+        "no (ip, port) doubled"
+    if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$LAB_TRUTH" "$CW/results.jsonl" \
+        --single-vantage); then
+        ok "results match the single-vantage truth"
+    else
+        not_ok "results match the single-vantage truth"
+        diag "$d"
+    fi
 }
