@@ -53,6 +53,14 @@ typedef struct session {
     double pps;
 } session_t;
 
+/* A ResultBatch whose records wait for the group's transaction; its Ack is sent after the
+ * COMMIT. recs belong to it. */
+typedef struct held_batch {
+    session_t *s;
+    uint64_t seq;
+    store_batch_t b;
+} held_batch_t;
+
 /* A job the scheduler is running: its row, and the spec rebuilt from the stored text. */
 typedef struct job_rt {
     store_job_t row;
@@ -75,6 +83,8 @@ typedef struct coord {
     uint64_t malformed;
     uint64_t lease_timeout_us;
     verify_job_t *verify; /* the verification pass under way (one job at a time) */
+    held_batch_t held[COORD_GROUP_MAX];
+    size_t n_held;
 } coord_t;
 
 char *coord_control_endpoint(const char *db_path, char *buf, size_t cap)
@@ -579,6 +589,40 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
     note_stats(s, hb, now);
 }
 
+static void send_ack(coord_t *c, session_t *s, uint64_t seq)
+{
+    Lzr__Ack ack = LZR__ACK__INIT;
+    ack.seq = seq;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    send_to(c, s, &env);
+}
+
+/* Stores the held batches in one transaction, then acks them. Should the group fail, each
+ * batch is tried alone, so one that cannot be stored does not hold back the others; a batch
+ * not stored is not acked, and its worker sends it again. */
+static void flush_held(coord_t *c)
+{
+    if (!c->n_held)
+        return;
+    store_batch_t group[COORD_GROUP_MAX];
+    for (size_t i = 0; i < c->n_held; i++)
+        group[i] = c->held[i].b;
+    char err[256];
+    bool all = store_put_batches(c->store, group, c->n_held, err, sizeof err) == LZR_OK;
+    for (size_t i = 0; i < c->n_held; i++) {
+        held_batch_t *h = &c->held[i];
+        if (all || store_put_batches(c->store, &h->b, 1, err, sizeof err) == LZR_OK)
+            send_ack(c, h->s, h->seq);
+        else
+            log_error("worker %s: batch %llu not stored: %s", h->s->name,
+                      (unsigned long long)h->seq, err);
+        free((void *)h->b.recs);
+    }
+    c->n_held = 0;
+}
+
 static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
 {
     s->last_seen_us = clock_wall_us();
@@ -593,11 +637,12 @@ static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
     bool known = store_job_get(c->store, b->lease->job_id, &row) == LZR_OK;
     if (known)
         store_job_clear(&row);
+    lzr_record_t *recs = NULL;
+    size_t n = 0;
     if (known && b->n_records) {
-        lzr_record_t *recs = malloc(b->n_records * sizeof *recs);
+        recs = malloc(b->n_records * sizeof *recs);
         if (!recs)
             return; /* no ack: the worker re-sends */
-        size_t n = 0;
         for (size_t i = 0; i < b->n_records; i++) {
             if (wire_record_to(b->records[i], &recs[n], err, sizeof err) == LZR_OK)
                 n++;
@@ -606,21 +651,18 @@ static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
                 log_warn("worker %s: batch %llu: %s", s->name, (unsigned long long)b->seq, err);
             }
         }
-        int rc = store_put_batch(c->store, b->lease->job_id, b->lease->shard, s->name, recs, n, err,
-                                 sizeof err);
-        free(recs);
-        if (rc != LZR_OK) {
-            log_error("worker %s: batch %llu not stored: %s", s->name, (unsigned long long)b->seq,
-                      err);
-            return; /* no ack: the worker re-sends */
-        }
     }
-    Lzr__Ack ack = LZR__ACK__INIT;
-    ack.seq = b->seq;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_ACK;
-    env.ack = &ack;
-    send_to(c, s, &env);
+    if (c->n_held == COORD_GROUP_MAX)
+        flush_held(c);
+    c->held[c->n_held++] = (held_batch_t){
+        .s = s,
+        .seq = b->seq,
+        .b = {.job_id = b->lease->job_id,
+              .shard = b->lease->shard,
+              .worker = s->name,
+              .recs = recs,
+              .n = n},
+    };
 }
 
 static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
@@ -668,6 +710,9 @@ static void on_worker_message(coord_t *c)
         zframe_destroy(&rid);
         return;
     }
+    /* Whatever comes after a batch sees it stored. */
+    if (env->body_case != LZR__ENVELOPE__BODY_BATCH)
+        flush_held(c);
     if (env->body_case == LZR__ENVELOPE__BODY_HELLO) {
         on_hello(c, rid, uid, env->hello);
         goto out;
@@ -1152,6 +1197,7 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
             /* Drain a burst of worker messages before the next scheduling pass. */
             for (int i = 0; i < 256 && (zsock_events(c->workers) & ZMQ_POLLIN); i++)
                 on_worker_message(c);
+            flush_held(c);
         } else if (which == c->control) {
             on_control_message(c);
         } else if (c->monitor && which == c->monitor) {

@@ -21,7 +21,8 @@
 #define COORD_CONTROL_NAME       "lzr-coord.ctl"
 #define COORD_MAX_SESSIONS       1024
 #define COORD_CONTROL_TIMEOUT_MS 10000
-#define COORD_MAX_ATTEMPTS       5 /* failed leases of one shard before the job is cancelled */
+#define COORD_MAX_ATTEMPTS       5  /* failed leases of one shard before the job is cancelled */
+#define COORD_GROUP_MAX          32 /* result batches of one burst stored in one transaction */
 
 typedef struct coord_options {
     const char *listen;   /* worker endpoint, e.g. "tcp://0.0.0.0:7411" */

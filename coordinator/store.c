@@ -17,7 +17,7 @@ struct store {
     /* The batch path's statements, prepared on first use and kept rather than prepared again
      * for every batch. */
     sqlite3_stmt *put_result;
-    sqlite3_stmt *put_contact;
+    sqlite3_stmt *put_source;
 };
 
 static const char *const schema_v1 =
@@ -97,6 +97,18 @@ static const char *const schema_v1 =
 /* Version 2: verification looks contacts up by (source_ip, ip) across jobs. */
 static const char *const schema_v2 = "CREATE INDEX contacts_pair ON contacts (source_ip, ip);";
 
+/* Version 3: a scan IP sent a probe to every target of its shards, answered or not, so it is
+ * noted once per job in scan_sources instead of once per result in contacts (which now holds
+ * the fresh IPs verification chose). The scan IPs of older results move over. */
+static const char *const schema_v3 =
+    "CREATE TABLE scan_sources ("
+    "  source_ip INTEGER NOT NULL,"
+    "  job_id INTEGER NOT NULL,"
+    "  first_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (source_ip, job_id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO scan_sources (source_ip, job_id, first_us)"
+    "  SELECT source_ip, job_id, min(ts_us) FROM results GROUP BY source_ip, job_id;";
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -163,8 +175,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
         if (rc == SQLITE_OK && v < 2)
             rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && v < 3)
+            rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=2; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=3; COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
                      v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
@@ -183,7 +197,8 @@ store_t *store_open_readonly(const char *path, char *err, size_t errlen)
     if (!s)
         return NULL;
     int v = user_version(s);
-    /* A version-1 database reads the same: version 2 only added an index. */
+    /* Older databases read the same: versions 2 and 3 added an index and a table that only
+     * the coordinator's verification pass reads. */
     if (v < 1 || v > STORE_SCHEMA_VERSION) {
         snprintf(err, errlen, "%s: %s (schema version %d, expected 1-%d)", path,
                  v < 0 ? sqlite3_errmsg(s->db) : "not an lzr database", v, STORE_SCHEMA_VERSION);
@@ -198,7 +213,7 @@ void store_close(store_t **sp)
     if (!sp || !*sp)
         return;
     sqlite3_finalize((*sp)->put_result);
-    sqlite3_finalize((*sp)->put_contact);
+    sqlite3_finalize((*sp)->put_source);
     sqlite3_close((*sp)->db);
     free(*sp);
     *sp = NULL;
@@ -594,13 +609,9 @@ int store_worker_seen(store_t *s, const char *name, uint64_t now_us)
     return run(st);
 }
 
-int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
-                    const lzr_record_t *recs, size_t n, char *err, size_t errlen)
+/* Upserts one batch's rows inside the caller's transaction; on failure says why in err. */
+static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen)
 {
-    if (exec(s, "BEGIN IMMEDIATE")) {
-        snprintf(err, errlen, "cannot begin a transaction: %s", sqlite3_errmsg(s->db));
-        return LZR_EDB;
-    }
     /* A service result is evidence a later, unluckier scan must not erase. */
     if (!s->put_result)
         s->put_result = prep(
@@ -616,15 +627,16 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
             " rtt_us = excluded.rtt_us, ts_us = excluded.ts_us, data = excluded.data,"
             " source_ip = excluded.source_ip, worker = excluded.worker, shard = excluded.shard"
             " WHERE excluded.class = 'service' OR results.class <> 'service'");
-    if (!s->put_contact)
-        s->put_contact = prep(s, "INSERT INTO contacts (job_id, source_ip, ip, first_us)"
-                                 " VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
-    sqlite3_stmt *res = s->put_result, *con = s->put_contact;
-    int rc = res && con ? LZR_OK : LZR_EDB;
-    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
-        const lzr_record_t *r = &recs[i];
+    if (!s->put_source)
+        s->put_source = prep(s, "INSERT INTO scan_sources (source_ip, job_id, first_us)"
+                                " VALUES (?,?,?) ON CONFLICT DO NOTHING");
+    sqlite3_stmt *res = s->put_result, *src = s->put_source;
+    int rc = res && src ? LZR_OK : LZR_EDB;
+    uint32_t noted = 0; /* the last scan IP noted in this batch (a batch has one, in practice) */
+    for (size_t i = 0; i < b->n && rc == LZR_OK; i++) {
+        const lzr_record_t *r = &b->recs[i];
         sqlite3_reset(res);
-        sqlite3_bind_int64(res, 1, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(res, 1, (sqlite3_int64)b->job_id);
         sqlite3_bind_int64(res, 2, r->ip);
         sqlite3_bind_int64(res, 3, r->port);
         sqlite3_bind_text(res, 4, record_class_name(r->cls), -1, SQLITE_STATIC);
@@ -641,40 +653,58 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
         sqlite3_bind_blob(res, 15, r->data, r->data_len <= LZR_DATA_MAX ? r->data_len : 0,
                           SQLITE_STATIC);
         sqlite3_bind_int64(res, 16, r->source_ip);
-        sqlite3_bind_text(res, 17, worker, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(res, 18, shard);
+        sqlite3_bind_text(res, 17, b->worker, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(res, 18, b->shard);
         if (sqlite3_step(res) != SQLITE_DONE) {
             rc = LZR_EDB;
             break;
         }
-        /* One contacts row per address is enough: skip the ports of an address already seen
-         * in this batch (records of one address tend to come close together). */
-        bool seen = false;
-        for (size_t j = i > 64 ? i - 64 : 0; j < i && !seen; j++)
-            seen = recs[j].ip == r->ip && recs[j].source_ip == r->source_ip;
-        if (seen)
+        if (r->source_ip == noted && i > 0)
             continue;
-        sqlite3_reset(con);
-        sqlite3_bind_int64(con, 1, (sqlite3_int64)job_id);
-        sqlite3_bind_int64(con, 2, r->source_ip);
-        sqlite3_bind_int64(con, 3, r->ip);
-        sqlite3_bind_int64(con, 4, (sqlite3_int64)r->ts_us);
-        if (sqlite3_step(con) != SQLITE_DONE)
+        noted = r->source_ip;
+        sqlite3_reset(src);
+        sqlite3_bind_int64(src, 1, r->source_ip);
+        sqlite3_bind_int64(src, 2, (sqlite3_int64)b->job_id);
+        sqlite3_bind_int64(src, 3, (sqlite3_int64)r->ts_us);
+        if (sqlite3_step(src) != SQLITE_DONE)
             rc = LZR_EDB;
     }
     if (rc != LZR_OK)
-        snprintf(err, errlen, "cannot store %zu results: %s", n, sqlite3_errmsg(s->db));
+        snprintf(err, errlen, "cannot store the results of job %llu shard %u: %s",
+                 (unsigned long long)b->job_id, b->shard, sqlite3_errmsg(s->db));
     if (res)
         sqlite3_reset(res);
-    if (con)
-        sqlite3_reset(con);
+    if (src)
+        sqlite3_reset(src);
+    return rc;
+}
+
+int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, size_t errlen)
+{
+    size_t rows = 0;
+    for (size_t i = 0; i < nb; i++)
+        rows += b[i].n;
+    if (exec(s, "BEGIN IMMEDIATE")) {
+        snprintf(err, errlen, "cannot begin a transaction: %s", sqlite3_errmsg(s->db));
+        return LZR_EDB;
+    }
+    int rc = LZR_OK;
+    for (size_t i = 0; i < nb && rc == LZR_OK; i++)
+        rc = put_rows(s, &b[i], err, errlen);
     if (rc == LZR_OK && exec(s, "COMMIT") != LZR_OK) {
-        snprintf(err, errlen, "cannot commit %zu results: %s", n, sqlite3_errmsg(s->db));
+        snprintf(err, errlen, "cannot commit %zu results: %s", rows, sqlite3_errmsg(s->db));
         rc = LZR_EDB;
     }
     if (rc != LZR_OK)
         exec(s, "ROLLBACK");
     return rc;
+}
+
+int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
+                    const lzr_record_t *recs, size_t n, char *err, size_t errlen)
+{
+    store_batch_t b = {.job_id = job_id, .shard = shard, .worker = worker, .recs = recs, .n = n};
+    return store_put_batches(s, &b, 1, err, errlen);
 }
 
 uint64_t store_result_count(store_t *s, uint64_t job_id)
@@ -839,7 +869,9 @@ uint32_t store_verdict_count(store_t *s, uint64_t job_id)
 
 bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip)
 {
-    sqlite3_stmt *st = prep(s, "SELECT 1 FROM contacts WHERE source_ip = ? AND ip = ? LIMIT 1");
+    sqlite3_stmt *st =
+        prep(s, "SELECT 1 FROM contacts WHERE source_ip = ?1 AND ip = ?2"
+                " UNION ALL SELECT 1 FROM scan_sources WHERE source_ip = ?1 LIMIT 1");
     if (!st)
         return true; /* when in doubt, the address is not fresh */
     sqlite3_bind_int64(st, 1, source_ip);

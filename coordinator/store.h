@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store_t;
 
@@ -119,9 +119,21 @@ int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32
 /* Stamps a worker's last heartbeat. */
 int store_worker_seen(store_t *s, const char *name, uint64_t now_us);
 
-/* Stores n records of job (scanned by worker, shard) in one transaction: results upserted on
- * (job, ip, port) — a service result is never replaced by a non-service one — and each
- * (source ip, ip) noted in contacts. */
+/* One worker message's records: job, shard and worker name they belong to. */
+typedef struct store_batch {
+    uint64_t job_id;
+    uint32_t shard;
+    const char *worker;
+    const lzr_record_t *recs;
+    size_t n;
+} store_batch_t;
+
+/* Stores nb batches in one transaction (all or none): results upserted on (job, ip, port) — a
+ * service result is never replaced by a non-service one — and each scan IP noted in
+ * scan_sources. */
+int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, size_t errlen);
+
+/* store_put_batches for the n records of one batch. */
 int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
                     const lzr_record_t *recs, size_t n, char *err, size_t errlen);
 
@@ -165,8 +177,9 @@ uint32_t store_candidate_count(store_t *s, uint64_t job_id);
 /* Number of verdicts stored for a job. */
 uint32_t store_verdict_count(store_t *s, uint64_t job_id);
 
-/* Whether source_ip has ever contacted ip, in any job: such an address is burned for that
- * host and can never serve as its fresh IP. */
+/* Whether source_ip has ever contacted ip, in any job: noted in contacts for that host, or a
+ * scan IP of any job (a scan probes every target of its shards). Such an address is burned for
+ * that host and can never serve as its fresh IP. */
 bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip);
 
 /* Notes in one transaction that src[i] contacted dst[i] in job (for i < n). */

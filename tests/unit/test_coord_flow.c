@@ -4,7 +4,8 @@
  * two workers by speaking the wire protocol. Covered: submit errors and success, Hello/Welcome,
  * Assign contents, batches acked after commit and idempotent on re-send, garbage dropped and
  * counted, lease expiry handing a silent worker's shard to another, ShardDone finishing the
- * job, cancel, and a restarted coordinator resuming the job with the worker keeping its lease.
+ * job, cancel, a restarted coordinator resuming the job with the worker keeping its lease, and
+ * a burst of batches stored in one transaction with one unstorable batch left unacked.
  */
 #include "common/err.h"
 #include "common/wire.h"
@@ -14,6 +15,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -496,12 +498,62 @@ static void test_restart_and_cancel(void **state)
     server_stop(s);
 }
 
+/* Batches that arrive together are stored in one transaction and acked after it; when one of
+ * them cannot be stored, the others still are, and only it goes unacked. */
+static void test_group_commit(void **state)
+{
+    server_t *s = *state;
+    server_start(s);
+    Lzr__Envelope *rep = submit(s, lab_job);
+    uint64_t job = rep->submit_reply->job_id;
+    wire_free(&rep);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TRIGGER boom BEFORE INSERT ON results"
+                                  " WHEN NEW.ip = 3323069493" /* 198.18.4.53 */
+                                  " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    zsock_t *w = connect_to(s->listen);
+    hello(w, "w1", 0xC6120102, 0, 0);
+    Lzr__Envelope *env = expect(w, LZR__ENVELOPE__BODY_ASSIGN);
+    wire_free(&env);
+    /* Four batches back to back; the third holds 198.18.4.53. */
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        send_batch(w, job, 0, seq, 0xC6120400 + 16 * (uint32_t)seq, 8);
+    bool acked[5] = {false};
+    for (int i = 0; i < 3; i++) {
+        env = expect(w, LZR__ENVELOPE__BODY_ACK);
+        assert_in_range(env->ack->seq, 1, 4);
+        acked[env->ack->seq] = true;
+        wire_free(&env);
+    }
+    assert_true(acked[1] && acked[2] && acked[4]);
+    assert_false(acked[3]);
+    assert_int_equal(results_in_db(s, job), 24);
+    /* No Ack for the third comes later either. */
+    zsock_set_rcvtimeo(w, 600);
+    for (int i = 0; i < 5; i++) {
+        env = NULL;
+        char err[256];
+        if (wire_recv(w, NULL, NULL, &env, err, sizeof err) != LZR_OK)
+            break;
+        assert_int_not_equal(env->body_case, LZR__ENVELOPE__BODY_ACK);
+        wire_free(&env);
+    }
+    zsock_destroy(&w);
+    server_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_submit_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_and_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

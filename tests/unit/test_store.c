@@ -86,8 +86,9 @@ static void test_schema_and_wal(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
     sqlite3_finalize(st);
-    const char *tables[] = {"jobs", "shards", "workers", "results", "verdicts", "contacts"};
-    for (size_t i = 0; i < 6; i++) {
+    const char *tables[] = {"jobs",     "shards",   "workers",     "results",
+                            "verdicts", "contacts", "scan_sources"};
+    for (size_t i = 0; i < 7; i++) {
         char sql[128];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[i]);
         assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
@@ -283,22 +284,58 @@ static void test_batches(void **state)
     assert_int_equal(c.n, 1);
     assert_int_equal(c.r[0].ip, 0x01020305);
 
-    /* Contacts: (source, target) pairs, once each. */
+    /* The two scan IPs are noted once each for the job, not once per result, and each is
+     * burned for every host (a scan probes all its targets); other addresses stay fresh. */
     sqlite3 *db;
     sqlite3_open(f->path, &db);
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM contacts WHERE job_id = ?", -1, &st, NULL);
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM scan_sources WHERE job_id = ?", -1, &st, NULL);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 3);
+    assert_int_equal(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM contacts", -1, &st, NULL);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    assert_true(store_contacted(f->s, 0xC6120101, 0x01020304));
+    assert_true(store_contacted(f->s, 0xC6120201, 0x09090909));
+    assert_false(store_contacted(f->s, 0xC6120301, 0x01020304));
+    uint32_t fresh = 0xC6120301, host = 0x01020304;
+    assert_int_equal(store_contacts_add(f->s, id, &fresh, &host, 1, 7), LZR_OK);
+    assert_true(store_contacted(f->s, fresh, host));
+    assert_false(store_contacted(f->s, fresh, 0x01020305));
 
     /* Reopen read-only: the same rows. */
     store_t *ro = store_open_readonly(f->path, err, sizeof err);
     assert_non_null(ro);
     assert_int_equal(store_result_count(ro, id), 3);
     store_close(&ro);
+}
+
+/* A version-2 database (contacts filled per result, no scan_sources) is upgraded in place:
+ * the scan IPs of its results are burned as scan sources. */
+static void test_upgrade_from_v2(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 2);
+    lzr_record_t r = rec(0x01020304, 22, CLASS_SERVICE, "ssh");
+    r.source_ip = 0xC6120401;
+    char err[256];
+    assert_int_equal(store_put_batch(f->s, id, 0, "w1", &r, 1, err, sizeof err), LZR_OK);
+    store_close(&f->s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "DROP TABLE scan_sources; PRAGMA user_version=2", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    f->s = store_open(f->path, err, sizeof err);
+    assert_non_null(f->s);
+    assert_true(store_contacted(f->s, 0xC6120401, 0x05060708));
+    assert_false(store_contacted(f->s, 0xC6120402, 0x01020304));
+    assert_int_equal(store_result_count(f->s, id), 1);
 }
 
 static void test_batch_atomic(void **state)
@@ -351,6 +388,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_and_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
