@@ -273,6 +273,11 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     snprintf(hs, sizeof hs, "%s", sp->handshakes);
     split_csv(hs, names, &a.n_handshakes, 64);
     a.handshakes = names;
+    char fb[sizeof sp->fallback];
+    char *fb_names[HANDSHAKE_MAX_FALLBACK + 1];
+    snprintf(fb, sizeof fb, "%s", sp->fallback);
+    split_csv(fb, fb_names, &a.n_fallback, HANDSHAKE_MAX_FALLBACK + 1);
+    a.fallback = fb_names;
     a.n_targets = sp->n_targets;
     a.targets = sp->targets;
     a.n_exclude = sp->n_exclude;

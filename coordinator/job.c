@@ -163,32 +163,44 @@ static int get_ports(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
     return LZR_OK;
 }
 
-/* handshakes = "wait,tls,http" or ["wait", "tls", "http"]. */
-static int get_handshakes(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
+/* handshakes = "wait,tls,http" or ["wait", "tls", "http"]; fallback likewise, where "" or []
+ * (allow_empty) means none. Every name must be in the registry, at most max of them; the
+ * canonical comma-separated text goes to out (JOB_HS_TEXT bytes). */
+#define JOB_HS_TEXT 256
+_Static_assert(sizeof(((job_spec_t *)0)->handshakes) == JOB_HS_TEXT &&
+                   sizeof(((job_spec_t *)0)->fallback) == JOB_HS_TEXT,
+               "job_spec_t's handshake lists hold JOB_HS_TEXT bytes");
+static int get_handshakes(const ctx_t *c, const toml_value_t *v, const char *key, bool allow_empty,
+                          size_t max, char *out)
 {
-    char buf[sizeof j->handshakes];
+    char buf[JOB_HS_TEXT];
     size_t used = 0;
     size_t count = toml_type(v) == TOML_ARRAY ? toml_len(v) : 1;
     if (toml_type(v) != TOML_ARRAY && toml_type(v) != TOML_STRING)
-        return fail(c, toml_line(v), "handshakes", LZR_EPARSE,
+        return fail(c, toml_line(v), key, LZR_EPARSE,
                     "expected a string like \"wait,tls,http\" or a list of names");
-    if (count == 0)
-        return fail(c, toml_line(v), "handshakes", LZR_EPARSE, "the list is empty");
     buf[0] = '\0';
+    if (allow_empty && (count == 0 || (toml_type(v) == TOML_STRING && !toml_string(v)[0]))) {
+        out[0] = '\0';
+        return LZR_OK;
+    }
+    if (count == 0)
+        return fail(c, toml_line(v), key, LZR_EPARSE, "the list is empty");
     for (size_t i = 0; i < count; i++) {
         const toml_value_t *e = toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v;
         if (toml_type(e) != TOML_STRING)
-            return fail(c, toml_line(e), "handshakes", LZR_EPARSE, "entry %zu is of type %s", i + 1,
+            return fail(c, toml_line(e), key, LZR_EPARSE, "entry %zu is of type %s", i + 1,
                         toml_type_name(toml_type(e)));
         size_t n = strlen(toml_string(e));
         if (used + n + 2 > sizeof buf)
-            return fail(c, toml_line(e), "handshakes", LZR_ERANGE, "the list is too long");
+            return fail(c, toml_line(e), key, LZR_ERANGE, "the list is too long");
         if (used)
             buf[used++] = ',';
         memcpy(buf + used, toml_string(e), n + 1);
         used += n;
     }
     size_t names = 0;
+    const char *seen[JOB_HS_TEXT / 2];
     char tmp[sizeof buf];
     memcpy(tmp, buf, used + 1);
     for (char *p = tmp, *next; p; p = next) {
@@ -196,19 +208,23 @@ static int get_handshakes(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
         if (next)
             *next++ = '\0';
         if (!*p)
-            return fail(c, toml_line(v), "handshakes", LZR_EPARSE, "empty name in \"%s\"", buf);
+            return fail(c, toml_line(v), key, LZR_EPARSE, "empty name in \"%s\"", buf);
         bool known = false;
         for (size_t k = 0; k < sizeof known_handshakes / sizeof known_handshakes[0]; k++)
             known = known || strcmp(p, known_handshakes[k]) == 0;
         if (!known)
-            return fail(c, toml_line(v), "handshakes", LZR_EPARSE,
+            return fail(c, toml_line(v), key, LZR_EPARSE,
                         "\"%s\" is not a handshake lzr knows (`lzr-worker handshakes` lists them)",
                         p);
-        if (++names > HANDSHAKE_MAX_LIST)
-            return fail(c, toml_line(v), "handshakes", LZR_ERANGE, "more than %d handshakes",
-                        HANDSHAKE_MAX_LIST);
+        for (size_t k = 0; k < names; k++) {
+            if (strcmp(seen[k], p) == 0)
+                return fail(c, toml_line(v), key, LZR_EPARSE, "\"%s\" is listed twice", p);
+        }
+        seen[names] = p;
+        if (++names > max)
+            return fail(c, toml_line(v), key, LZR_ERANGE, "more than %zu handshakes", max);
     }
-    memcpy(j->handshakes, buf, used + 1);
+    memcpy(out, buf, used + 1);
     return LZR_OK;
 }
 
@@ -270,7 +286,9 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
             rc = get_uint(c, v, k, 0, INT64_MAX, &j->seed);
             j->have_seed = rc == LZR_OK;
         } else if (strcmp(k, "handshakes") == 0) {
-            rc = get_handshakes(c, v, j);
+            rc = get_handshakes(c, v, k, false, HANDSHAKE_MAX_LIST, j->handshakes);
+        } else if (strcmp(k, "fallback") == 0) {
+            rc = get_handshakes(c, v, k, true, HANDSHAKE_MAX_FALLBACK, j->fallback);
         } else if (strcmp(k, "timeout_ms") == 0) {
             rc = get_u32(c, v, k, 10, 600000, &j->timeout_ms);
         } else if (strcmp(k, "retransmit_ms") == 0) {
@@ -287,10 +305,11 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
         } else if (strcmp(k, "vantage") == 0) {
             rc = parse_vantage(c, v, j);
         } else {
-            rc = fail(c, toml_line(v), k, LZR_EPARSE,
-                      "unknown key (known: name, targets, exclude, allow_reserved, ports, rate, "
-                      "seed, handshakes, timeout_ms, retransmit_ms, acking_firewall_probes, "
-                      "report_all, shards, [vantage])");
+            rc = fail(
+                c, toml_line(v), k, LZR_EPARSE,
+                "unknown key (known: name, targets, exclude, allow_reserved, ports, rate, "
+                "seed, handshakes, fallback, timeout_ms, retransmit_ms, acking_firewall_probes, "
+                "report_all, shards, [vantage])");
         }
     }
     if (rc)
@@ -356,6 +375,7 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
     }
     snprintf(j->name, sizeof j->name, "job");
     snprintf(j->handshakes, sizeof j->handshakes, "%s", JOB_DEFAULT_HANDSHAKES);
+    snprintf(j->fallback, sizeof j->fallback, "%s", JOB_DEFAULT_FALLBACK);
     j->rate = JOB_DEFAULT_RATE;
     j->timeout_ms = JOB_DEFAULT_TIMEOUT_MS;
     j->retransmit_ms = JOB_DEFAULT_RETX_MS;

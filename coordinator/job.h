@@ -12,12 +12,14 @@
 #include "common/permutation.h"
 #include "common/ports.h"
 #include "common/targets.h"
+#include "worker/handshakes/handshake.h" /* the default lists, shared with lzr-worker scan */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOB_DEFAULT_HANDSHAKES "wait,tls,http,dns,pptp"
+#define JOB_DEFAULT_HANDSHAKES HANDSHAKE_DEFAULT_LIST
+#define JOB_DEFAULT_FALLBACK   HANDSHAKE_DEFAULT_FALLBACK
 #define JOB_DEFAULT_RATE       10000
 #define JOB_DEFAULT_TIMEOUT_MS 4000
 #define JOB_DEFAULT_RETX_MS    1000
@@ -40,6 +42,7 @@ typedef struct job_spec {
     bool have_seed;
     uint64_t seed;
     char handshakes[256]; /* comma-separated names */
+    char fallback[256];   /* comma-separated names; "" = no fallback tier */
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
     uint32_t acking_firewall_probes;

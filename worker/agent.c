@@ -20,6 +20,7 @@
 #include "worker/engine.h"
 #include "worker/firewall.h"
 #include "worker/handshakes/handshake.h"
+#include "worker/lzr.h"
 #include "worker/netif.h"
 #include "worker/verify.h"
 
@@ -388,6 +389,15 @@ static int build_run(agent_t *a, const Lzr__Assign *m, shard_run_t *r, char *err
     if (n < 0)
         return n;
     c->n_handshakes = (size_t)n;
+    char fb[256] = "";
+    for (size_t i = 0; i < m->n_fallback; i++) {
+        size_t used = strlen(fb);
+        snprintf(fb + used, sizeof fb - used, "%s%s", i ? "," : "", m->fallback[i]);
+    }
+    n = lzr_fallback_parse(fb, c->fallback, err, errlen);
+    if (n < 0)
+        return n;
+    c->n_fallback = (size_t)n;
     uint64_t size = targets_count(r->targets) * r->ports.n;
     if (size != m->perm_size) {
         snprintf(err, errlen,

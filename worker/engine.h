@@ -32,6 +32,10 @@ typedef struct engine_config {
     uint16_t sport_lo, sport_hi;
     const handshake_t *handshakes[HANDSHAKE_MAX_LIST];
     size_t n_handshakes;
+    /* The fallback tier (none when n_fallback is 0): tried after the list and the port's own
+     * handshakes on a target that held a connection open and closed another (worker/lzr.c). */
+    const handshake_t *fallback[HANDSHAKE_MAX_FALLBACK];
+    size_t n_fallback;
     uint32_t rate; /* SYNs per second; 0 = as fast as possible */
     uint32_t timeout_ms;
     uint32_t retransmit_ms;

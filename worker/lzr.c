@@ -4,6 +4,12 @@
  * (retransmit, give up on this handshake, give up on the target). Evidence from every
  * handshake is folded into conn_t's flags, and the class comes from that evidence when the
  * handshake list runs out (DESIGN.md §1 step 3).
+ *
+ * A target's handshakes come in three tiers: the job's list, then up to PORT_EXTRA probes of
+ * the protocols its port is known for, then — only for a target that behaved like a real
+ * service, holding one connection open and closing another, yet sent nothing we could name —
+ * the fallback tier: quiet protocols (MQTT, Redis, PostgreSQL) whose servers never answer a
+ * foreign probe. Middleboxes, lost and silent targets never reach it.
  */
 #include "worker/lzr.h"
 
@@ -38,7 +44,7 @@ enum {
     F_RETX = 0x10,      /* the SYN-ACK was retransmitted after our ACK */
     F_AFW_DONE = 0x20,  /* the acking-firewall test ran */
     F_CUR_ACKED = 0x40, /* the current connection's data was acknowledged */
-    F_REPLIED = 0x80,   /* the RTT has been taken */
+    F_HELD = 0x80,      /* a connection stayed open and quiet to our timeout, its data acked */
 };
 
 #define SALT_AFW        0x100u /* salts of acking-firewall probes: SALT_AFW + i */
@@ -71,6 +77,9 @@ struct lzr {
      * when the list has no postgres probe. */
     const handshake_t *(*extra)[PORT_EXTRA];
     uint8_t *n_extra;
+    /* Per port index: the job's fallback handshakes not already among the two tiers above. */
+    const handshake_t *(*fallback)[HANDSHAKE_MAX_FALLBACK];
+    uint8_t *n_fallback;
     /* With --all: one bit per permutation element that answered, so the targets that never
      * answered can be reported as silent at the end. */
     uint8_t *answered;
@@ -104,8 +113,10 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
     l->port_index = calloc(65536, sizeof *l->port_index);
     l->extra = calloc(cfg->ports->n, sizeof *l->extra);
     l->n_extra = calloc(cfg->ports->n, 1);
+    l->fallback = calloc(cfg->ports->n, sizeof *l->fallback);
+    l->n_fallback = calloc(cfg->ports->n, 1);
     if (!l->tab || !l->wheel || (cfg->report_all && !l->answered) || !l->port_index || !l->extra ||
-        !l->n_extra) {
+        !l->n_extra || !l->fallback || !l->n_fallback) {
         lzr_destroy(&l);
         return NULL;
     }
@@ -120,8 +131,25 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
             if (!listed)
                 l->extra[i][l->n_extra[i]++] = own[k];
         }
+        for (size_t k = 0; k < cfg->n_fallback && k < HANDSHAKE_MAX_FALLBACK; k++) {
+            bool tried = false;
+            for (size_t j = 0; j < cfg->n_handshakes; j++)
+                tried |= cfg->handshakes[j] == cfg->fallback[k];
+            for (size_t j = 0; j < l->n_extra[i]; j++)
+                tried |= l->extra[i][j] == cfg->fallback[k];
+            if (!tried)
+                l->fallback[i][l->n_fallback[i]++] = cfg->fallback[k];
+        }
     }
     return l;
+}
+
+int lzr_fallback_parse(const char *csv, const handshake_t *out[HANDSHAKE_MAX_FALLBACK], char *err,
+                       size_t errlen)
+{
+    if (csv[strspn(csv, " \t")] == '\0')
+        return 0;
+    return handshake_list_parse(csv, out, HANDSHAKE_MAX_FALLBACK, err, errlen);
 }
 
 void lzr_destroy(lzr_t **l)
@@ -132,6 +160,8 @@ void lzr_destroy(lzr_t **l)
     free((*l)->port_index);
     free((*l)->extra);
     free((*l)->n_extra);
+    free((*l)->fallback);
+    free((*l)->n_fallback);
     conntab_destroy(&(*l)->tab);
     timerwheel_destroy(&(*l)->wheel);
     free(*l);
@@ -163,18 +193,39 @@ static uint32_t done_slot(uint64_t key)
     return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 48) & (DONE_SLOTS - 1);
 }
 
-/* ---- the handshakes of a target: the job's list, then its port's own ---- */
+/* ---- the handshakes of a target: the job's list, its port's own, the fallback tier ---- */
 
 static const handshake_t *handshake_of(const lzr_t *l, const conn_t *c)
 {
+    size_t pi = l->port_index[c->dport] - 1;
+    size_t own = l->cfg->n_handshakes + l->n_extra[pi];
     if (c->hs < l->cfg->n_handshakes)
         return l->cfg->handshakes[c->hs];
-    return l->extra[l->port_index[c->dport] - 1][c->hs - l->cfg->n_handshakes];
+    if (c->hs < own)
+        return l->extra[pi][c->hs - l->cfg->n_handshakes];
+    return l->fallback[pi][c->hs - own];
+}
+
+/* A target earns the fallback tier by acting like an application that reads what it is sent:
+ * it kept one connection open and quiet (acknowledging any data) until our timeout, and ended
+ * another itself with a FIN or RST — redis dropping an HTTP request, mosquitto resetting on a
+ * ClientHello. The paper's middleboxes act the same on every connection (always close, always
+ * hold, never acknowledge, retransmit the SYN-ACK), so none of them qualifies. */
+static bool fallback_eligible(const conn_t *c)
+{
+    return (c->flags & F_HELD) && (c->flags & (F_RST | F_FIN)) && !(c->flags & F_RETX);
 }
 
 static bool has_next_handshake(const lzr_t *l, const conn_t *c)
 {
-    return c->hs + 1u < l->cfg->n_handshakes + l->n_extra[l->port_index[c->dport] - 1];
+    size_t pi = l->port_index[c->dport] - 1;
+    size_t own = l->cfg->n_handshakes + l->n_extra[pi];
+    size_t next = c->hs + 1u;
+    if (next < own)
+        return true;
+    if (next >= own + l->n_fallback[pi])
+        return false;
+    return next > own || fallback_eligible(c); /* the tier is entered once, then walked */
 }
 
 /* ---- sending ---- */
@@ -375,6 +426,8 @@ static void on_timer(void *ctx, uint32_t id)
             arm(l, c, rest);
             return;
         }
+        if (!c->paylen || (c->flags & F_CUR_ACKED))
+            c->flags |= F_HELD;
         handshake_over(l, c, false);
         return;
     case ST_ZW:
@@ -551,9 +604,9 @@ static void on_known(lzr_t *l, conn_t *c, const pkt_in_t *p)
     default:
         return; /* ST_AFW: the parent's old connection; nothing to learn */
     }
-    if (!(c->flags & F_REPLIED) && c->hs == 0) {
-        c->flags |= F_REPLIED;
-        c->rtt_us = (uint32_t)l->now_us - c->sent_us;
+    if (c->rtt_us == 0 && c->hs == 0) { /* 0 = not taken yet; a taken RTT is at least 1 µs */
+        uint32_t rtt = (uint32_t)l->now_us - c->sent_us;
+        c->rtt_us = rtt ? rtt : 1;
     }
     if (p->payload_len > 0) {
         on_data(l, c, p);

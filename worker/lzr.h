@@ -24,6 +24,12 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
                const uint8_t dst_mac[6], engine_emit_fn emit, void *ctx, uint32_t capacity,
                uint64_t now_us);
 
+/* Parses a fallback list ("mqtt,redis,postgres") into out: names with a probe, no repeats, at
+ * most HANDSHAKE_MAX_FALLBACK. An empty or blank csv means no fallback tier and returns 0; else
+ * the count, or a negative code with a message naming the bad entry in err. */
+int lzr_fallback_parse(const char *csv, const handshake_t *out[HANDSHAKE_MAX_FALLBACK], char *err,
+                       size_t errlen);
+
 /* Frees everything and sets *l to NULL. Connections still open are dropped unreported. */
 void lzr_destroy(lzr_t **l);
 

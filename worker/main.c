@@ -39,6 +39,11 @@ int main(int argc, char **argv)
         return verify_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "handshakes") == 0) {
         handshake_print_table(stdout);
+        printf(
+            "\ndefault handshakes: %s, then up to 2 of the port's own protocols\n"
+            "fallback tier:      %s (at most %d per target; only for a target that held one\n"
+            "                    connection open and closed another; --fallback, --no-fallback)\n",
+            HANDSHAKE_DEFAULT_LIST, HANDSHAKE_DEFAULT_FALLBACK, HANDSHAKE_MAX_FALLBACK);
         return 0;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "worker/engine.h"
 #include "worker/firewall.h"
+#include "worker/lzr.h"
 #include "worker/netif.h"
 
 #include <arpa/inet.h>
@@ -23,8 +24,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define DEFAULT_HANDSHAKES "wait,tls,http,dns,pptp"
 
 typedef struct scan_out {
     FILE *out;
@@ -44,15 +43,20 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: lzr-worker scan --iface IF --source-ip IP [--gateway-mac MAC]\n"
-               "         (--targets CIDR[,CIDR...] | --targets-file F) --ports LIST\n"
-               "         [--handshakes " DEFAULT_HANDSHAKES "] [--rate PPS] [--seed N]\n"
-               "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
-               "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
-               "         [--source-ports 40000-65535] [--manage-firewall]\n"
-               "         [--output FILE|-] [--all] [--progress] [--discovery-only]\n"
-               "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
-               "that answered (docs/output.md). See docs/worker.md.\n");
+    fprintf(f,
+            "usage: lzr-worker scan --iface IF --source-ip IP [--gateway-mac MAC]\n"
+            "         (--targets CIDR[,CIDR...] | --targets-file F) --ports LIST\n"
+            "         [--handshakes " HANDSHAKE_DEFAULT_LIST "] [--rate PPS] [--seed N]\n"
+            "         [--fallback " HANDSHAKE_DEFAULT_FALLBACK " | --no-fallback]\n"
+            "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
+            "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
+            "         [--source-ports 40000-65535] [--manage-firewall]\n"
+            "         [--output FILE|-] [--all] [--progress] [--discovery-only]\n"
+            "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
+            "that answered (docs/output.md). The fallback handshakes (at most %d, default\n"
+            "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
+            "held one connection open and closed another. See docs/worker.md.\n",
+            HANDSHAKE_MAX_FALLBACK, HANDSHAKE_DEFAULT_FALLBACK);
 }
 
 static void emit_json(void *ctx, const lzr_record_t *r)
@@ -149,6 +153,8 @@ int scan_main(int argc, char **argv)
         {"targets-file", required_argument, 0, 'T'},
         {"ports", required_argument, 0, 'p'},
         {"handshakes", required_argument, 0, 'H'},
+        {"fallback", required_argument, 0, 'B'},
+        {"no-fallback", no_argument, 0, 'N'},
         {"rate", required_argument, 0, 'r'},
         {"seed", required_argument, 0, 'S'},
         {"exclude", required_argument, 0, 'x'},
@@ -170,7 +176,8 @@ int scan_main(int argc, char **argv)
                            .retransmit_ms = 1000,
                            .sport_lo = 40000,
                            .sport_hi = 65535};
-    const char *handshakes = DEFAULT_HANDSHAKES, *ports_spec = NULL, *output = "-";
+    const char *handshakes = HANDSHAKE_DEFAULT_LIST, *ports_spec = NULL, *output = "-";
+    const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
     const char *targets_file = NULL;
     bool have_targets = false, manage_fw = false, have_seed = false, have_ip = false;
     bool progress = isatty(STDERR_FILENO);
@@ -226,6 +233,12 @@ int scan_main(int argc, char **argv)
             break;
         case 'H':
             handshakes = optarg;
+            break;
+        case 'B':
+            fallback = optarg;
+            break;
+        case 'N':
+            fallback = "";
             break;
         case 'r':
             if (parse_u32("--rate", optarg, &cfg.rate) != LZR_OK)
@@ -332,6 +345,12 @@ int scan_main(int argc, char **argv)
         goto done;
     }
     cfg.n_handshakes = (size_t)n;
+    n = lzr_fallback_parse(fallback, cfg.fallback, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "lzr-worker scan: --fallback: %s\n", err);
+        goto done;
+    }
+    cfg.n_fallback = (size_t)n;
     if (cfg.timeout_ms == 0) {
         fprintf(stderr, "lzr-worker scan: --timeout-ms must be above 0\n");
         goto done;

@@ -34,6 +34,7 @@ static void test_full_file(void **state)
                        "rate = 5000\n"
                        "seed = 1234\n"
                        "handshakes = [\"wait\", \"http\"]\n"
+                       "fallback = [\"redis\", \"mqtt\"]\n"
                        "timeout_ms = 3000\n"
                        "retransmit_ms = 500\n"
                        "acking_firewall_probes = 2\n"
@@ -62,6 +63,7 @@ static void test_full_file(void **state)
     assert_true(j->have_seed);
     assert_int_equal(j->seed, 1234);
     assert_string_equal(j->handshakes, "wait,http");
+    assert_string_equal(j->fallback, "redis,mqtt");
     assert_int_equal(j->timeout_ms, 3000);
     assert_int_equal(j->retransmit_ms, 500);
     assert_int_equal(j->acking_firewall_probes, 2);
@@ -88,6 +90,8 @@ static void test_defaults_and_plan(void **state)
     assert_non_null(j);
     assert_string_equal(j->name, "job");
     assert_string_equal(j->handshakes, JOB_DEFAULT_HANDSHAKES);
+    assert_string_equal(j->handshakes, "wait,tls,http,dns,pptp");
+    assert_string_equal(j->fallback, "mqtt,redis,postgres");
     assert_int_equal(j->timeout_ms, JOB_DEFAULT_TIMEOUT_MS);
     assert_int_equal(j->min_workers, 1);
     assert_false(j->have_seed);
@@ -139,6 +143,22 @@ static const struct {
      "job.toml:3: handshakes: "},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nhandshakes = [\"http\", \"nosuch\"]\n",
      "job.toml:3: handshakes: \"nosuch\" is not a handshake lzr knows"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nhandshakes = []\n",
+     "job.toml:3: handshakes: the list is empty"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nhandshakes = \"http,tls,http\"\n",
+     "job.toml:3: handshakes: \"http\" is listed twice"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"mqtt,nosuch\"\n",
+     "job.toml:3: fallback: \"nosuch\" is not a handshake lzr knows"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\n\nfallback = [\"mqtt\", 7]\n",
+     "job.toml:4: fallback: entry 2 is of type integer"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"mqtt,redis,postgres,amqp,stomp\"\n",
+     "job.toml:3: fallback: more than 4 handshakes"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"redis,,mqtt\"\n",
+     "job.toml:3: fallback: empty name"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"redis,redis\"\n",
+     "job.toml:3: fallback: \"redis\" is listed twice"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = true\n",
+     "job.toml:3: fallback: expected a string"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nname = \"\"\n", "job.toml:3: name: must be"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nshards = 0\n", "job.toml:3: shards: 0 is out"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\n[vantage]\nverify = 1\n",
@@ -158,6 +178,28 @@ static void test_errors(void **state)
             fail_msg("case %zu: got %s \"%s\", want \"%s…\"", i, j ? "a spec and" : "", err,
                      bad_files[i].msg);
     }
+}
+
+/* fallback = "" or [] turns the tier off; a string and a list give the same text. */
+static void test_fallback_off(void **state)
+{
+    (void)state;
+    const char *texts[] = {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"\"\n",
+                           "ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = []\n"};
+    for (size_t i = 0; i < 2; i++) {
+        char err[512] = "";
+        job_spec_t *j = parse(texts[i], err, sizeof err);
+        assert_non_null(j);
+        assert_string_equal(j->fallback, "");
+        job_destroy(&j);
+    }
+    char err[512] = "";
+    job_spec_t *j =
+        parse("ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"postgres\"\n", err, sizeof err);
+    assert_non_null(j);
+    assert_string_equal(j->fallback, "postgres");
+    assert_string_equal(j->handshakes, JOB_DEFAULT_HANDSHAKES); /* untouched */
+    job_destroy(&j);
 }
 
 static void test_reserved_lifted(void **state)
@@ -209,7 +251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file), cmocka_unit_test(test_defaults_and_plan),
         cmocka_unit_test(test_errors),    cmocka_unit_test(test_reserved_lifted),
-        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_load_file), cmocka_unit_test(test_fallback_off),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,8 +42,10 @@ static void on_record(void *ctx, const lzr_record_t *r)
     fx.records++;
 }
 
-/* A state machine for DST on port (the list's handshakes), 1 s timeout, 300 ms retransmit. */
-static void start(const char *handshakes, uint16_t port, uint32_t afw_probes)
+/* A state machine for DST on port (the list's handshakes, then the given fallback tier), 1 s
+ * timeout, 300 ms retransmit. */
+static void start_fb(const char *handshakes, const char *fallback, uint16_t port,
+                     uint32_t afw_probes)
 {
     char err[256], portspec[8];
     memset(&fx, 0, sizeof fx);
@@ -64,6 +66,9 @@ static void start(const char *handshakes, uint16_t port, uint32_t afw_probes)
         handshake_list_parse(handshakes, fx.cfg.handshakes, HANDSHAKE_MAX_LIST, err, sizeof err);
     assert_true(n > 0);
     fx.cfg.n_handshakes = (size_t)n;
+    n = lzr_fallback_parse(fallback, fx.cfg.fallback, err, sizeof err);
+    assert_true(n >= 0);
+    fx.cfg.n_fallback = (size_t)n;
     fx.cfg.timeout_ms = 1000;
     fx.cfg.retransmit_ms = 300;
     fx.cfg.acking_firewall_probes = afw_probes;
@@ -72,6 +77,13 @@ static void start(const char *handshakes, uint16_t port, uint32_t afw_probes)
     fx.l = lzr_new(&fx.cfg, fx.tx, (const uint8_t[6]){2}, (const uint8_t[6]){2}, on_record, NULL,
                    64, fx.now);
     assert_non_null(fx.l);
+}
+
+/* Every test runs with the default fallback tier unless it says otherwise: the middlebox
+ * behaviours below must end exactly as they would without one. */
+static void start(const char *handshakes, uint16_t port, uint32_t afw_probes)
+{
+    start_fb(handshakes, HANDSHAKE_DEFAULT_FALLBACK, port, afw_probes);
 }
 
 static void stop(void)
@@ -83,8 +95,8 @@ static void stop(void)
 }
 
 /* A packet from the target to connection `salt` (0 discovery, k the k-th next handshake). */
-static void from_target(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
-                        uint32_t ack_extra, const char *data)
+static void from_target_n(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
+                          uint32_t ack_extra, const char *data, size_t datalen)
 {
     cookie_t ck = cookie_make(&fx.cfg.key, SRC, DST, dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
     pkt_out_t p = {.saddr = DST,
@@ -97,10 +109,17 @@ static void from_target(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t w
                    .window = window,
                    .ttl = 57,
                    .payload = (const uint8_t *)data,
-                   .payload_len = data ? strlen(data) : 0};
+                   .payload_len = datalen};
     uint8_t frame[PACKET_MAX_FRAME];
     size_t len = packet_build(frame, sizeof frame, &p);
     lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+}
+
+/* The same with a NUL-terminated payload (or none). */
+static void from_target(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
+                        uint32_t ack_extra, const char *data)
+{
+    from_target_n(dport, salt, flags, window, ack_extra, data, data ? strlen(data) : 0);
 }
 
 static void advance(uint32_t ms)
@@ -272,6 +291,232 @@ static void test_port_own_handshake(void **state)
     stop();
 }
 
+/* Frames the state machine has sent so far (after a tick flushed them). */
+static uint64_t frames_sent(void)
+{
+    engine_stats_t s = {0};
+    lzr_add_stats(fx.l, &s);
+    return s.sent;
+}
+
+/* The payload length of the k-th handshake of the list, for an exact acknowledgement. */
+static uint32_t probe_len(size_t k, uint16_t port)
+{
+    uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
+    hs_target_t t = {.saddr = SRC, .daddr = DST, .dport = port};
+    return (uint32_t)fx.cfg.handshakes[k]->payload(&t, buf, sizeof buf);
+}
+
+/* mosquitto on an odd port (2000, which no protocol claims) under "wait,tls,http": holds the
+ * connection we send nothing on, resets on the ClientHello and on the GET. */
+static void quiet_mqtt_through_list(void)
+{
+    from_target(2000, 0, SYNACK, 64240, 0, NULL);
+    advance(310); /* wait's handshake ends at the retransmit time: nothing to retransmit */
+    from_target(2000, 1, SYNACK, 64240, 0, NULL);
+    from_target(2000, 1, TCP_ACK, 64240, probe_len(1, 2000), NULL);
+    from_target(2000, 1, TCP_RST | TCP_ACK, 0, probe_len(1, 2000), NULL);
+    from_target(2000, 2, SYNACK, 64240, 0, NULL);
+    from_target(2000, 2, TCP_RST | TCP_ACK, 0, probe_len(2, 2000), NULL);
+}
+
+/* The list runs out unanswered; the target held one connection and reset another, so the
+ * fallback tier's first probe (mqtt) goes out on connection 3 and draws a CONNACK. */
+static void test_fallback_names_quiet_service(void **state)
+{
+    (void)state;
+    start("wait,tls,http", 2000, 0);
+    quiet_mqtt_through_list();
+    assert_int_equal(fx.records, 0); /* not classified rst_after_handshake: still going */
+    assert_int_equal(lzr_in_flight(fx.l), 1);
+    from_target(2000, 3, SYNACK, 64240, 0, NULL);
+    from_target_n(2000, 3, TCP_ACK | TCP_PSH, 64240, 0, "\x20\x02\x00\x00", 4); /* accepted */
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    assert_string_equal(fx.last.protocol, "mqtt");
+    assert_string_equal(fx.last.handshake, "mqtt");
+    assert_int_equal(fx.last.handshakes_tried, 4);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+}
+
+/* The tier is walked in order: mqtt draws nothing (reset), redis answers PONG. */
+static void test_fallback_walks_the_tier(void **state)
+{
+    (void)state;
+    start("wait,tls,http", 2000, 0);
+    quiet_mqtt_through_list();
+    from_target(2000, 3, SYNACK, 64240, 0, NULL);
+    from_target(2000, 3, TCP_RST, 0, 0, NULL);
+    assert_int_equal(fx.records, 0);
+    from_target(2000, 4, SYNACK, 64240, 0, NULL);
+    from_target(2000, 4, TCP_ACK | TCP_PSH, 64240, 0, "+PONG\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_string_equal(fx.last.protocol, "redis");
+    assert_string_equal(fx.last.handshake, "redis");
+    assert_int_equal(fx.last.handshakes_tried, 5);
+    stop();
+}
+
+/* A quiet target that answers none of the tier: the cap is the tier's length (3 more), and the
+ * verdict is the one the evidence gives, after 3 + 3 handshakes. */
+static void test_fallback_exhausted(void **state)
+{
+    (void)state;
+    start("wait,tls,http", 2000, 0);
+    quiet_mqtt_through_list();
+    for (uint32_t k = 3; k < 6; k++) {
+        assert_int_equal(fx.records, 0);
+        from_target(2000, k, SYNACK, 64240, 0, NULL);
+        from_target(2000, k, TCP_RST, 0, 0, NULL);
+    }
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_RST_AFTER_HANDSHAKE);
+    assert_int_equal(fx.last.handshakes_tried, 6);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+}
+
+/* A fallback handshake already tried — in the job's list or as the port's own — is skipped:
+ * on 1883 under "wait,http" mqtt is the port's own (3rd), so the tier starts at redis. */
+static void test_fallback_skips_tried(void **state)
+{
+    (void)state;
+    start("wait,http", 1883, 0);
+    from_target(1883, 0, SYNACK, 64240, 0, NULL);
+    advance(310);
+    from_target(1883, 1, SYNACK, 64240, 0, NULL);
+    from_target(1883, 1, TCP_FIN | TCP_ACK, 64240, probe_len(1, 1883), NULL);
+    from_target(1883, 2, SYNACK, 64240, 0, NULL); /* mqtt, the port's own */
+    from_target(1883, 2, TCP_RST, 0, 0, NULL);
+    from_target(1883, 3, SYNACK, 64240, 0, NULL); /* redis, not mqtt again */
+    from_target(1883, 3, TCP_ACK | TCP_PSH, 64240, 0, "-ERR unknown command 'x'\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_string_equal(fx.last.protocol, "redis");
+    assert_string_equal(fx.last.handshake, "redis");
+    assert_int_equal(fx.last.handshakes_tried, 4);
+    stop();
+}
+
+/* With the tier off (--no-fallback, fallback = ""), the same target ends with the list. */
+static void test_fallback_disabled(void **state)
+{
+    (void)state;
+    start_fb("wait,tls,http", "", 2000, 0);
+    assert_int_equal(fx.cfg.n_fallback, 0);
+    quiet_mqtt_through_list();
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_RST_AFTER_HANDSHAKE);
+    assert_int_equal(fx.last.handshakes_tried, 3);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    advance(50);
+    uint64_t sent = frames_sent();
+    advance(3000);
+    assert_int_equal(frames_sent(), sent);
+    stop();
+}
+
+/* The paper's middleboxes act alike on every connection and never earn the tier: one that
+ * resets every connection (even the one we send nothing on), one that acknowledges everything
+ * and never answers, one that never acknowledges, one that keeps its window shut. Each ends
+ * when the list does, and nothing is sent after. */
+static void test_no_fallback_for_middleboxes(void **state)
+{
+    (void)state;
+    /* RST right after every handshake: never held. */
+    start("wait,tls,http", 2000, 0);
+    for (uint32_t k = 0; k < 3; k++) {
+        from_target(2000, k, SYNACK, 64240, 0, NULL);
+        if (k)
+            from_target(2000, k, TCP_ACK, 64240, probe_len(k, 2000), NULL);
+        from_target(2000, k, TCP_RST | TCP_ACK, 0, k ? probe_len(k, 2000) : 0, NULL);
+    }
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_RST_AFTER_HANDSHAKE);
+    assert_int_equal(fx.last.handshakes_tried, 3);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+
+    /* Acknowledges every byte, never answers, never closes: held, but never closed. */
+    start("wait,tls,http", 2000, 0);
+    from_target(2000, 0, SYNACK, 64240, 0, NULL);
+    advance(310);
+    for (uint32_t k = 1; k < 3; k++) {
+        from_target(2000, k, SYNACK, 64240, 0, NULL);
+        from_target(2000, k, TCP_ACK, 64240, probe_len(k, 2000), NULL);
+        advance(1010);
+    }
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ACKS_NO_DATA);
+    assert_int_equal(fx.last.handshakes_tried, 3);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    uint64_t sent = frames_sent();
+    advance(3000);
+    assert_int_equal(frames_sent(), sent);
+    stop();
+
+    /* Never acknowledges our data, then a FIN: held only without data, and unacked data does
+     * not count as held. */
+    start("tls,http", 2000, 0);
+    from_target(2000, 0, SYNACK, 64240, 0, NULL);
+    advance(1010);
+    from_target(2000, 1, SYNACK, 64240, 0, NULL);
+    from_target(2000, 1, TCP_FIN | TCP_ACK, 64240, 0, NULL);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_FIN_AFTER_HANDSHAKE);
+    assert_int_equal(fx.last.handshakes_tried, 2);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+
+    /* SYN-ACK retransmitted after our ACK on the held connection, then a reset: still a
+     * mid-handshake drop's evidence, no tier. */
+    start("wait,tls", 2000, 0);
+    from_target(2000, 0, SYNACK, 64240, 0, NULL);
+    advance(100);
+    from_target(2000, 0, SYNACK, 64240, 0, NULL);
+    advance(210);
+    from_target(2000, 1, SYNACK, 64240, 0, NULL);
+    from_target(2000, 1, TCP_RST, 0, 0, NULL);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_MID_HANDSHAKE_DROP);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+
+    /* Zero window: classified without a second handshake. */
+    start("wait,tls,http", 2000, 0);
+    from_target(2000, 0, SYNACK, 0, 0, NULL);
+    advance(1500);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ZERO_WINDOW);
+    assert_int_equal(fx.last.handshakes_tried, 1);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    sent = frames_sent();
+    advance(3000);
+    assert_int_equal(frames_sent(), sent);
+    stop();
+}
+
+/* The fallback list: empty or blank is "none", at most HANDSHAKE_MAX_FALLBACK names, each with
+ * a probe, none twice. */
+static void test_fallback_parse(void **state)
+{
+    (void)state;
+    const handshake_t *out[HANDSHAKE_MAX_FALLBACK];
+    char err[256];
+    assert_int_equal(lzr_fallback_parse("", out, err, sizeof err), 0);
+    assert_int_equal(lzr_fallback_parse(" ", out, err, sizeof err), 0);
+    assert_int_equal(lzr_fallback_parse(HANDSHAKE_DEFAULT_FALLBACK, out, err, sizeof err), 3);
+    assert_string_equal(out[0]->name, "mqtt");
+    assert_string_equal(out[1]->name, "redis");
+    assert_string_equal(out[2]->name, "postgres");
+    assert_true(lzr_fallback_parse("mqtt,redis,postgres,amqp,stomp", out, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "stomp"));
+    assert_true(lzr_fallback_parse("mqtt,nosuch", out, err, sizeof err) < 0);
+    assert_non_null(strstr(err, "nosuch"));
+    assert_true(lzr_fallback_parse("ftp", out, err, sizeof err) < 0); /* fingerprint only */
+    assert_true(lzr_fallback_parse("redis,redis", out, err, sizeof err) < 0);
+}
+
 /* A reply whose acknowledgement number is not our cookie's is dropped, and starts nothing. */
 static void test_bad_cookie_ignored(void **state)
 {
@@ -300,6 +545,13 @@ int main(void)
         cmocka_unit_test(test_acking_firewall),
         cmocka_unit_test(test_port_own_handshake),
         cmocka_unit_test(test_bad_cookie_ignored),
+        cmocka_unit_test(test_fallback_names_quiet_service),
+        cmocka_unit_test(test_fallback_walks_the_tier),
+        cmocka_unit_test(test_fallback_exhausted),
+        cmocka_unit_test(test_fallback_skips_tried),
+        cmocka_unit_test(test_fallback_disabled),
+        cmocka_unit_test(test_no_fallback_for_middleboxes),
+        cmocka_unit_test(test_fallback_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

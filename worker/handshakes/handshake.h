@@ -15,6 +15,17 @@
 #define HANDSHAKE_MAX_PAYLOAD 1024
 #define HANDSHAKE_MAX_LIST    16
 
+/* The default handshake list of `lzr-worker scan` and of a job file: the LZR paper's order. */
+#define HANDSHAKE_DEFAULT_LIST "wait,tls,http,dns,pptp"
+
+/* The default fallback tier: protocols whose servers never answer a foreign probe (they stall or
+ * close silently), tried last on targets that behaved like a real service but stayed unnamed
+ * (docs/worker.md). */
+#define HANDSHAKE_DEFAULT_FALLBACK "mqtt,redis,postgres"
+
+/* The most fallback handshakes a list may hold, and so the most tried per target. */
+#define HANDSHAKE_MAX_FALLBACK 4
+
 /* The connection a payload is built for (host byte order). */
 typedef struct hs_target {
     uint32_t saddr;
