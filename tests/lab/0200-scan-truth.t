@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# lzr-worker scan against the whole lab from one vantage: every truth row gets the class a
-# single vantage can see (shunning and dynamic-blocking hosts show as lost_after_synack,
-# no_ack_data or silence), every service its protocol, and the evidence fields agree with the
-# behaviour behind each class.
+# lzr-worker scan against the whole lab from one vantage, with the default handshakes: every
+# truth row gets the class a single vantage can see (shunning and dynamic-blocking hosts show as
+# lost_after_synack, no_ack_data or silence), every service its protocol, and the evidence
+# fields agree with the behaviour behind each class. Redis on 7000 and mosquitto on 2000 answer
+# none of the paper's five probes; the fallback tier names them, and no middlebox reaches it.
 . "$(dirname "$0")/lib.sh"
 lab_env
 "$LAB" reset >/dev/null
@@ -11,13 +12,10 @@ out=$(mktemp /tmp/lzr-0200.XXXXXX)
 err=$(mktemp /tmp/lzr-0200-err.XXXXXX)
 trap 'rm -f "$out" "$err"' EXIT
 
-# The paper's five handshakes, then the probes of lab services that speak only when spoken to
-# in their own protocol (docs/fingerprints.md).
-HS=wait,tls,http,dns,pptp,redis,mqtt,postgres
 if timeout 300 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
     --source-ip "$V1_SCAN_IP" --targets "${TARGETS// /,}" --ports "$PORTS_CSV" \
     --allow-reserved 198.18.0.0/15 --timeout-ms 1500 --retransmit-ms 500 --rate 5000 --all \
-    --acking-firewall-probes 8 --handshakes "$HS" --output "$out" 2>"$err"; then
+    --acking-firewall-probes 8 --output "$out" 2>"$err"; then
     ok "scan of the lab ran to the end"
 else
     not_ok "scan of the lab ran to the end"
@@ -50,4 +48,27 @@ ssh=$(jq -r 'select(.protocol == "ssh") | .data' "$out" | head -1 | base64 -d 2>
 is "$ssh" "SSH-" "the ssh record's data is the server's banner"
 is "$(jq -r 'select(.class == "service") | (.handshake != "" and .data_len > 0)' "$out" | sort -u)" \
     "true" "every service names the handshake that drew data and keeps the data"
+
+# The two quiet services on odd ports, named by the fallback tier: after the paper's five and
+# (for 2000 and 7000, which no protocol claims) no port-own probe, the fallback list
+# mqtt,redis,postgres is tried in order, so mqtt is the 6th handshake and redis the 7th.
+ip_of() { awk -F'\t' -v p="$1" -v proto="$2" '$2 == p && $4 == proto {print $1}' "$LAB_TRUTH"; }
+rec() { jq -r --arg ip "$1" --argjson port "$2" \
+    'select(.ip == $ip and .port == $port) | [.class, .protocol, .handshake, .handshakes_tried] | @tsv' "$out"; }
+is "$(rec "$(ip_of 7000 redis)" 7000)" "$(printf 'service\tredis\tredis\t7')" \
+    "redis on 7000 is named redis by the fallback redis handshake, the 7th tried"
+is "$(rec "$(ip_of 2000 mqtt)" 2000)" "$(printf 'service\tmqtt\tmqtt\t6')" \
+    "mosquitto on 2000 is named mqtt by the fallback mqtt handshake, the 6th tried"
+# No middlebox is worth a fallback probe: each stops after the paper's five and the port's own
+# (443 adds kubernetes: 6), where a fallback tier would add three more: every middlebox class
+# that runs the whole list (rst/fin_after_handshake, acks_no_data, no_ack_data,
+# mid_handshake_drop) on each of the three middlebox ports. The lab's middlebox
+# hosts live in 198.18.32.0/24 and 198.18.33.0/24.
+mb='select(.ip | test("^198[.]18[.]3[23][.]"))'
+fb=$(jq -r "$mb"' | select(.handshake == "mqtt" or .handshake == "redis" or .handshake == "postgres") |
+    .ip + ":" + (.port|tostring)' "$out")
+is "$fb" "" "no middlebox record comes from a fallback handshake"
+is "$(jq -r "$mb"' | select(.class | test("^(rst_after_handshake|fin_after_handshake|acks_no_data|no_ack_data|mid_handshake_drop)$")) |
+    "\(.port) \(.handshakes_tried)"' "$out" | sort -u | paste -sd' ')" "443 6 80 5 8080 5" \
+    "middleboxes tried the paper's five and the port's own, nothing more (port, tried)"
 done_testing
