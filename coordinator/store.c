@@ -6,6 +6,7 @@
 #include "coordinator/store.h"
 
 #include "common/err.h"
+#include "coordinator/checkpoint.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 
 struct store {
     sqlite3 *db;
+    checkpointer_t *ckpt; /* read-write stores: WAL checkpoints on their own thread */
     /* The batch path's statements, prepared on first use and kept rather than prepared again
      * for every batch. */
     sqlite3_stmt *put_result;
@@ -188,6 +190,7 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             return NULL;
         }
     }
+    s->ckpt = checkpointer_start(s->db, path);
     return s;
 }
 
@@ -212,6 +215,7 @@ void store_close(store_t **sp)
 {
     if (!sp || !*sp)
         return;
+    checkpointer_stop(&(*sp)->ckpt);
     sqlite3_finalize((*sp)->put_result);
     sqlite3_finalize((*sp)->put_source);
     sqlite3_close((*sp)->db);
