@@ -259,11 +259,12 @@ static void test_submit_errors(void **state)
     server_start(s);
     Lzr__Envelope *rep = submit(s, "targets = \"198.18.4.0/24\"\nports = \"80\"\nbogus = 1\n");
     assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_ERROR);
-    assert_string_equal(rep->error->message, "lab.toml:3: bogus: unknown key (known: name, "
-                                             "targets, exclude, allow_reserved, ports, rate, "
-                                             "seed, handshakes, timeout_ms, retransmit_ms, "
-                                             "acking_firewall_probes, report_all, shards, "
-                                             "[vantage])");
+    assert_string_equal(rep->error->message,
+                        "lab.toml:3: bogus: unknown key (known: name, "
+                        "targets, exclude, allow_reserved, ports, rate, "
+                        "seed, handshakes, fallback, timeout_ms, retransmit_ms, "
+                        "acking_firewall_probes, report_all, shards, "
+                        "[vantage])");
     wire_free(&rep);
     /* Nothing was stored. */
     char err[256];
