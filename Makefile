@@ -38,7 +38,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 COMMON_LIB := $(BUILD)/libcommon.a
 WORKER_LIB := $(BUILD)/libworker.a
 COORD_LIB  := $(BUILD)/libcoord.a
-ALL_LIBS   := $(WORKER_LIB) $(COORD_LIB) $(COMMON_LIB) $(BUILD)/libproto.a
+ALL_LIBS   := $(COORD_LIB) $(WORKER_LIB) $(COMMON_LIB) $(BUILD)/libproto.a
 
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
@@ -78,7 +78,7 @@ $(BINDIR)/lzr-worker: $(call obj,worker/main.c) $(WORKER_LIB) $(COMMON_LIB) $(BU
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BINDIR)/lzr-coord: $(call obj,coordinator/main.c) $(COORD_LIB) $(COMMON_LIB) $(BUILD)/libproto.a
+$(BINDIR)/lzr-coord: $(call obj,coordinator/main.c) $(COORD_LIB) $(WORKER_LIB) $(COMMON_LIB) $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

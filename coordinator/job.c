@@ -16,14 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The coordinator is not linked with the worker's handshakes, only with their names from the
- * registry's list; a worker checks once more (a fingerprint-only name has no probe to send). */
-static const char *const known_handshakes[] = {
-#define HS_NAME(n) #n,
-    LZR_HANDSHAKES(HS_NAME)
-#undef HS_NAME
-};
-
 typedef struct ctx {
     const char *file;
     char *err;
@@ -209,12 +201,16 @@ static int get_handshakes(const ctx_t *c, const toml_value_t *v, const char *key
             *next++ = '\0';
         if (!*p)
             return fail(c, toml_line(v), key, LZR_EPARSE, "empty name in \"%s\"", buf);
-        bool known = false;
-        for (size_t k = 0; k < sizeof known_handshakes / sizeof known_handshakes[0]; k++)
-            known = known || strcmp(p, known_handshakes[k]) == 0;
-        if (!known)
+        /* The same registry the workers use: a name the file passes is one they can send. */
+        const handshake_t *h = handshake_find(p);
+        if (!h)
             return fail(c, toml_line(v), key, LZR_EPARSE,
                         "\"%s\" is not a handshake lzr knows (`lzr-worker handshakes` lists them)",
+                        p);
+        if (!h->payload)
+            return fail(c, toml_line(v), key, LZR_EPARSE,
+                        "\"%s\" is a fingerprint only: lzr names it in replies but has no probe "
+                        "to send",
                         p);
         for (size_t k = 0; k < names; k++) {
             if (strcmp(seen[k], p) == 0)

@@ -145,6 +145,11 @@ static const struct {
      "job.toml:3: handshakes: \"nosuch\" is not a handshake lzr knows"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nhandshakes = []\n",
      "job.toml:3: handshakes: the list is empty"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nhandshakes = \"wait,ftp\"\n",
+     "job.toml:3: handshakes: \"ftp\" is a fingerprint only: lzr names it in replies but has no "
+     "probe to send"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = [\"mqtt\",\n  \"ssl\"]\n",
+     "job.toml:3: fallback: \"ssl\" is a fingerprint only"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nhandshakes = \"http,tls,http\"\n",
      "job.toml:3: handshakes: \"http\" is listed twice"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"mqtt,nosuch\"\n",
