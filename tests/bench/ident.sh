@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/bench/ident.sh TMPDIR RUNS: the identification figure of `make bench` (called by
-# tests/bench/run.sh with the lab env loaded). lzr-worker scan (the paper's five handshakes) and
+# tests/bench/run.sh with the lab env loaded). lzr-worker scan (its default handshakes) and
 # nmap -sV name the services on the lab's service and middlebox ranges (TARGETS × PORTS_CSV),
 # interleaved, from the same vantage and scan IP. The shunning and dynamic-blocking hosts are
 # left out for both (they would block the scan IP for 10 minutes for every later run), and so is

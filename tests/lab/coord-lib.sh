@@ -16,7 +16,6 @@
 
 COORD_BIN="$LAB_ROOT/bin/lzr-coord"
 WORKER_BIN=${LZR_WORKER_BIN:-$LAB_ROOT/bin/lzr-worker}
-LAB_HANDSHAKES=wait,tls,http,dns,pptp,redis,mqtt,postgres
 _coord_pids=()
 
 coord_cleanup() {
@@ -84,7 +83,6 @@ write_job() {
         echo "ports = \"$PORTS_CSV\""
         echo "rate = $2"
         echo "shards = $3"
-        echo "handshakes = \"$LAB_HANDSHAKES\""
         echo "timeout_ms = 1500"
         echo "retransmit_ms = 500"
         echo "acking_firewall_probes = 8"

@@ -329,6 +329,10 @@ static void test_full_flow(void **state)
     assert_int_equal(a->rate, 100); /* one worker holds the whole rate */
     assert_int_equal(a->n_handshakes, 2);
     assert_string_equal(a->handshakes[1], "http");
+    /* No fallback key in the file: the default tier goes to the workers. */
+    assert_int_equal(a->n_fallback, 3);
+    assert_string_equal(a->fallback[0], "mqtt");
+    assert_string_equal(a->fallback[2], "postgres");
     assert_string_equal(a->ports, "80,8080");
     assert_int_equal(a->n_targets, 1);
     assert_string_equal(a->allow_reserved[0], "198.18.0.0/15");
