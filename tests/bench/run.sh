@@ -11,6 +11,8 @@
 # about 1.2 minutes.
 #   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
 #   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
+#   BENCH_SENDONLY=1  the scanners sending alone into a sink namespace that drops every frame
+#                     (tests/bench/sendonly.sh), BENCH_RUNS runs, ~5 s each
 #   BENCH_OUT=docs/benchmarks.md
 #   BENCH_NMAP=1      the identification figure; nmap -sV takes about 4 minutes a run here, so
 #   BENCH_IDENT_RUNS=1  it runs once by default to keep `make bench` under 10 minutes
@@ -30,6 +32,7 @@ RUNS=${BENCH_RUNS:-5}
 RATES=${BENCH_RATES:-"20000 50000 0"}
 OUT=${BENCH_OUT:-docs/benchmarks.md}
 NMAP=${BENCH_NMAP:-1}
+SENDONLY=${BENCH_SENDONLY:-1}
 IDENT_RUNS=${BENCH_IDENT_RUNS:-1}
 TWOPHASE=${BENCH_TWOPHASE:-1}
 INGEST=${BENCH_INGEST:-1}
@@ -185,6 +188,11 @@ for run in $(seq 1 "$RUNS"); do
         echo "bench:   run $run rate $rate done" >&2
     done
 done
+
+if [ "$SENDONLY" = 1 ]; then
+    echo "bench: sending alone into a sink, $RUNS runs of zmap and lzr" >&2
+    bash "$ROOT/tests/bench/sendonly.sh" "$TMP" "$RUNS" >>"$RES" || echo "bench: send-only failed" >&2
+fi
 
 echo "bench: memory, $RUNS runs of bench_conntab" >&2
 for run in $(seq 1 "$RUNS"); do

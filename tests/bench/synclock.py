@@ -5,6 +5,8 @@ where net.ipv4.tcp_syncookies=2 makes the kernel answer every SYN with a cookie.
 TcpExtSyncookiesSent in /proc/net/netstat every 2 ms and writes "monotonic_seconds count" to OUT
 each time the counter moves, until SIGTERM or SECS seconds. tests/bench/run.sh starts it before
 a scan, stops it by PID after, and takes the sending rate from the 0.1 %-99.9 % span.
+With `--rx IFACE` it counts the frames IFACE received instead (the sink of
+tests/bench/sendonly.sh, where nothing answers).
 """
 
 import signal
@@ -22,17 +24,26 @@ def cookies(f):
     return 0
 
 
+def rx_frames(f):
+    f.seek(0)
+    return int(f.read())
+
+
 def main():
     out, secs = sys.argv[1], float(sys.argv[2])
+    if len(sys.argv) == 5 and sys.argv[3] == "--rx":
+        path, count = "/sys/class/net/%s/statistics/rx_packets" % sys.argv[4], rx_frames
+    else:
+        path, count = "/proc/net/netstat", cookies
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     end = time.monotonic() + secs
-    with open("/proc/net/netstat") as f, open(out, "w") as o:
-        last = cookies(f)
+    with open(path) as f, open(out, "w") as o:
+        last = count(f)
         o.write("%.6f %d\n" % (time.monotonic(), last))
         while not stop and time.monotonic() < end:
             time.sleep(0.002)
-            c = cookies(f)
+            c = count(f)
             if c != last:
                 o.write("%.6f %d\n" % (time.monotonic(), c))
                 last = c

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# tests/bench/sendonly.sh TMPDIR RUNS: figure 1b of `make bench`, the scanners' own cost of
+# sending. The lab's load range makes every SYN cost a trip through a veth, the bridge, its
+# netfilter hooks and the target's TCP stack, all on the same two cores, so both tools top out
+# at the rate the lab's kernel can answer. Here the SYNs go to a sink instead: two namespaces of
+# our own, lzr-bsend (198.18.250.1 on a veth) and lzr-bsink (the veth's other end, no address,
+# an nftables netdev ingress chain that drops every frame as it arrives). Nothing answers, so
+# the rate is what each scanner alone can put on the wire: 198.19.0.0/16 × 8 probes per address
+# (lzr: ports 80-87; zmap 2.1.1 scans one port, so `-P 8`), 524,288 SYNs, unlimited rate,
+# clocked at the sink by tests/bench/synclock.py counting the veth's received frames.
+# Prints one results line per run and tool:
+#   sendonly  TOOL  0  RUN  syns=… wire=… wall=… cpu=…
+# Both namespaces are created here and deleted on exit; every process is stopped by PID.
+set -euo pipefail
+TMP=$1
+RUNS=$2
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PY=/usr/bin/python3
+SEND_NS=lzr-bsend
+SINK_NS=lzr-bsink
+SRC=198.18.250.1
+TARGETS=198.19.0.0/16
+
+CLOCK_PID=
+cleanup() {
+    [ -n "$CLOCK_PID" ] && kill "$CLOCK_PID" 2>/dev/null && wait "$CLOCK_PID" 2>/dev/null
+    ip netns del "$SEND_NS" 2>/dev/null || true
+    ip netns del "$SINK_NS" 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+
+ip netns add "$SEND_NS"
+ip netns add "$SINK_NS"
+ip -n "$SEND_NS" link add s0 type veth peer name k0 netns "$SINK_NS"
+ip -n "$SEND_NS" addr add "$SRC/24" dev s0
+ip -n "$SEND_NS" link set lo up
+ip -n "$SEND_NS" link set s0 up
+ip -n "$SINK_NS" link set k0 up
+# The scanner's usual setup (docs/worker.md): kernel ephemeral ports below its source ports.
+ip netns exec "$SEND_NS" sysctl -qw net.ipv4.ip_local_port_range="32768 39999"
+ip netns exec "$SINK_NS" nft -f - <<'NFT'
+table netdev sink {
+    chain in {
+        type filter hook ingress device "k0" priority 0; policy drop;
+    }
+}
+NFT
+SINK_MAC=$(ip netns exec "$SINK_NS" cat /sys/class/net/k0/address)
+echo "$TARGETS" >"$TMP/sendonly-allow.txt"
+: >"$TMP/sendonly-empty.blocklist"
+
+run_zmap() { # prefix
+    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$1.time" \
+        ip netns exec "$SEND_NS" zmap -i s0 -S "$SRC" -G "$SINK_MAC" -p 80 -P 8 -r 0 \
+        -s 40000-65535 -w "$TMP/sendonly-allow.txt" -b "$TMP/sendonly-empty.blocklist" -c 0 \
+        -q -o /dev/null >"$1.log" 2>&1
+}
+
+run_lzr() { # prefix
+    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$1.time" \
+        ip netns exec "$SEND_NS" "$ROOT/bin/lzr-worker" scan --iface s0 --source-ip "$SRC" \
+        --gateway-mac "$SINK_MAC" --targets "$TARGETS" --ports 80-87 \
+        --allow-reserved 198.18.0.0/15 --source-ports 40000-65535 --rate 0 --discovery-only \
+        --timeout-ms 200 --manage-firewall --output /dev/null >"$1.log" 2>&1
+}
+
+for run in $(seq 1 "$RUNS"); do
+    if ((run % 2)); then order="zmap lzr"; else order="lzr zmap"; fi
+    for tool in $order; do
+        p=$TMP/sendonly-$tool-$run
+        ip netns exec "$SINK_NS" "$PY" "$ROOT/tests/bench/synclock.py" "$p.clk" 60 --rx k0 &
+        CLOCK_PID=$!
+        sleep 0.3
+        if "run_$tool" "$p"; then
+            sleep 0.1
+            kill "$CLOCK_PID" 2>/dev/null || true
+            wait "$CLOCK_PID" 2>/dev/null || true
+            CLOCK_PID=
+            "$PY" - "$tool" "$run" "$p" <<'EOF'
+import sys
+tool, run, p = sys.argv[1:4]
+clk = [tuple(map(float, l.split())) for l in open(p + ".clk") if len(l.split()) == 2]
+syns, wire = 0, 0
+if len(clk) > 2:
+    c0 = clk[0][1]
+    syns = clk[-1][1] - c0
+    a = next(t for t, c in clk if c - c0 >= 0.001 * syns)
+    b = next(t for t, c in clk if c - c0 >= 0.999 * syns)
+    wire = 0.998 * syns / (b - a) if b > a else 0
+wall, user, sys_ = (float(x) for x in open(p + ".time").read().split()[-3:])
+print("sendonly\t%s\t0\t%s\tsyns=%d\twire=%.0f\twall=%.2f\tcpu=%.2f"
+      % (tool, run, syns, wire, wall, user + sys_))
+EOF
+        else
+            kill "$CLOCK_PID" 2>/dev/null || true
+            wait "$CLOCK_PID" 2>/dev/null || true
+            CLOCK_PID=
+            echo "sendonly: $tool run $run failed:" >&2
+            tail -3 "$p.log" >&2
+        fi
+    done
+    echo "bench:   send-only run $run done" >&2
+done
