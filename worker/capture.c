@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define CAPTURE_SNAPLEN 1600
 #define CAPTURE_BUFFER  (64 << 20)
@@ -22,6 +23,8 @@ struct capture {
     int linktype;
     capture_fn fn;
     void *ctx;
+    int64_t newest_us; /* capture time of the last frame handed out */
+    uint64_t lag_us;   /* the last dispatch's age of its newest frame */
 };
 
 capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t hi, char *err,
@@ -83,6 +86,7 @@ void capture_close(capture_t **c)
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     capture_t *c = (capture_t *)user;
+    c->newest_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
     c->fn(c->ctx, bytes, h->caplen);
 }
 
@@ -92,19 +96,34 @@ bool capture_wait(capture_t *c, int timeout_ms)
     return poll(&pfd, 1, timeout_ms) > 0;
 }
 
-int capture_dispatch(capture_t *c, capture_fn fn, void *ctx)
+int capture_dispatch(capture_t *c, capture_fn fn, void *ctx, int max)
 {
     c->fn = fn;
     c->ctx = ctx;
     int total = 0;
-    for (;;) {
-        int n = pcap_dispatch(c->p, 512, on_frame, (u_char *)c);
+    while (total < max) {
+        int want = max - total < 512 ? max - total : 512;
+        int n = pcap_dispatch(c->p, want, on_frame, (u_char *)c);
         if (n < 0)
             return LZR_EIO;
         total += n;
-        if (n < 512)
-            return total;
+        if (n < want)
+            break;
     }
+    /* The kernel stamps frames with the wall clock as they enter the buffer. */
+    c->lag_us = 0;
+    if (total > 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t age = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 - c->newest_us;
+        c->lag_us = age > 0 ? (uint64_t)age : 0;
+    }
+    return total;
+}
+
+uint64_t capture_lag_us(const capture_t *c)
+{
+    return c->lag_us;
 }
 
 int capture_linktype(const capture_t *c)

@@ -25,9 +25,14 @@ void capture_close(capture_t **c);
 /* Waits up to timeout_ms for frames; true when some are ready. */
 bool capture_wait(capture_t *c, int timeout_ms);
 
-/* Hands every frame ready now to fn, without waiting. Returns the number handled or a negative
- * code. */
-int capture_dispatch(capture_t *c, capture_fn fn, void *ctx);
+/* Hands the frames ready now to fn, at most max of them, without waiting. Returns the number
+ * handled or a negative code. */
+int capture_dispatch(capture_t *c, capture_fn fn, void *ctx, int max);
+
+/* How far the reader is behind the wire: how long the newest frame of the last capture_dispatch
+ * waited in the kernel's buffer (0 when that dispatch found none). With a bounded max, a reader
+ * that falls behind handles old frames, and this grows. */
+uint64_t capture_lag_us(const capture_t *c);
 
 /* The handle's pcap link type (DLT_EN10MB on Ethernet). */
 int capture_linktype(const capture_t *c);

@@ -2,7 +2,8 @@
  * engine: two threads around the LZR state machine. The calling thread walks the shard of the
  * permutation and sends paced, stateless discovery SYNs; the receive thread owns the capture
  * handle, the state machine, its timers and its own sender. The only things they share are the
- * stop flag, the in-flight count that slows the SYNs when the table fills, and counters.
+ * stop flag, the in-flight count that slows the SYNs when the table fills, the receive side's
+ * lag that pauses them when it falls behind the wire, and counters.
  */
 #include "worker/engine.h"
 
@@ -28,6 +29,12 @@
 #define ENGINE_HIGH_WATER (ENGINE_CAPACITY - ENGINE_CAPACITY / 8)
 #define ENGINE_BURST      256
 #define ENGINE_LINGER_MS  1000 /* after the last SYN, wait this long for stragglers too */
+/* The SYN walk pauses while the receive thread's newest frame waited longer than this in the
+ * capture buffer: well before the 64 MiB buffer fills and the kernel starts dropping replies. */
+#define ENGINE_LAG_MAX_US 50000
+/* Frames handled per turn of the receive loop, so its timers run and its lag is published
+ * even while replies pour in. */
+#define ENGINE_RX_CHUNK 2048
 
 typedef struct engine {
     const engine_config_t *cfg;
@@ -42,6 +49,7 @@ typedef struct engine {
     capture_t *cap;
     pthread_mutex_t lock; /* guards lzr's counters while the main thread reads them */
     atomic_uint in_flight;
+    atomic_uint_fast64_t rx_lag_us;
     atomic_int rx_stop;
     uint64_t pcap_drops;
 } engine_t;
@@ -59,7 +67,8 @@ static void *rx_main(void *arg)
         /* Wait for frames outside the lock; 5 ms bounds the timers' jitter. */
         capture_wait(e->cap, 5);
         pthread_mutex_lock(&e->lock);
-        capture_dispatch(e->cap, on_frame, e);
+        capture_dispatch(e->cap, on_frame, e, ENGINE_RX_CHUNK);
+        atomic_store(&e->rx_lag_us, capture_lag_us(e->cap));
         lzr_on_time(e->lzr, clock_mono_ns() / 1000);
         atomic_store(&e->in_flight, lzr_in_flight(e->lzr));
         pthread_mutex_unlock(&e->lock);
@@ -179,6 +188,12 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
         report(&e, now, false);
         if (atomic_load(&e.in_flight) >= ENGINE_HIGH_WATER) {
             usleep(1000); /* the table is nearly full: let connections finish first */
+            continue;
+        }
+        if (atomic_load(&e.rx_lag_us) > ENGINE_LAG_MAX_US) {
+            /* Replies wait unread: more SYNs would only bring more than the kernel can hold. */
+            walk->rx_wait_ms++;
+            usleep(1000);
             continue;
         }
         uint64_t n = pacer_take(&pacer, now, SENDER_BATCH);

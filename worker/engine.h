@@ -54,6 +54,7 @@ typedef struct engine_stats {
     uint64_t hits;    /* records emitted for targets that answered */
     uint64_t in_flight;
     uint64_t pcap_drops;
+    uint64_t rx_wait_ms; /* time the SYN walk paused for a receive side behind the wire */
     uint64_t per_class[CLASS_COUNT];
 } engine_stats_t;
 
