@@ -4,8 +4,8 @@
  * a fresh IP at one start time, burns the fresh IPs in contacts before use, runs the trigger
  * test only for hosts that answered the fresh IP alone, and stores verdicts whose evidence
  * reads back the same. The workers are played by the test: it answers each request it is
- * sent as a shunning, a dynamically blocking, a gone and a never-acking host would. Also how
- * `lzr-coord results` exports verdicts.
+ * sent as a shunning, a dynamically blocking, a gone and a never-acking host would. Also a
+ * coordinator that dies mid-pass, and how `lzr-coord results` exports verdicts.
  */
 #include "common/err.h"
 #include "coordinator/export.h"
@@ -186,16 +186,23 @@ static int fake_send(void *ctx, const char *worker, const Lzr__VerifyRequest *re
     return LZR_OK;
 }
 
-static void deliver(fixture_t *f, verify_job_t *v)
+/* Frees the answers held for delivery; called alone, it loses them as a dead coordinator would. */
+static void drop_pending(fixture_t *f)
 {
     for (int i = 0; i < f->n_pending; i++) {
-        verify_job_result(v, f->pending_worker[i], f->pending[i]);
         for (size_t k = 0; k < f->pending[i]->n_attempts; k++)
             free(f->pending[i]->attempts[k]);
         free(f->pending[i]->attempts);
         free(f->pending[i]);
     }
     f->n_pending = 0;
+}
+
+static void deliver(fixture_t *f, verify_job_t *v)
+{
+    for (int i = 0; i < f->n_pending; i++)
+        verify_job_result(v, f->pending_worker[i], f->pending[i]);
+    drop_pending(f);
 }
 
 /* Runs a pass to its end, answering every request; returns the steps it took. */
@@ -301,6 +308,54 @@ static void test_pass(void **state)
     assert_int_equal(store_candidates(f->s, job, &c, &n), LZR_OK);
     assert_int_equal(n, 0); /* all decided */
     free(c);
+}
+
+/* The coordinator dies after sending a round's compare requests and before any answer; a new
+ * process on the same database runs the pass again from the start: both hosts get their
+ * verdicts, and neither is probed from a fresh IP the dead pass had already chosen. */
+static void test_restart_mid_pass(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t job = add_job(f->s);
+    lzr_record_t r1 = rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1);
+    lzr_record_t r2 = rec(DYN, 8080, CLASS_NO_ACK_DATA, S2);
+    put(f->s, job, "v1", &r1, 1);
+    put(f->s, job, "v2", &r2, 1);
+
+    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    uint64_t now = 1000000;
+    for (int i = 0; i < 5 && f->n_compare == 0; i++, now += 100000)
+        assert_false(verify_job_step(v, f->s, f->w, 2, fake_send, f, now));
+    assert_int_equal(f->n_compare, 2);
+    uint32_t first_shun = f->fresh_of[SHUN & 255], first_dyn = f->fresh_of[DYN & 255];
+    assert_int_not_equal(first_shun, 0);
+    assert_int_not_equal(first_dyn, 0);
+    drop_pending(f);
+    verify_job_free(&v);
+    assert_int_equal(store_verdict_count(f->s, job), 0);
+    /* The restart: the store is opened again from its file. */
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/lzr.db", f->dir);
+    store_close(&f->s);
+    f->s = store_open(path, err, sizeof err);
+    assert_non_null(f->s);
+    assert_true(store_contacted(f->s, first_shun, SHUN));
+    assert_true(store_contacted(f->s, first_dyn, DYN));
+
+    memset(f->fresh_of, 0, sizeof f->fresh_of);
+    f->n_compare = f->n_trigger = 0;
+    v = verify_job_new(job, 1500, 5000000);
+    run_pass(f, v, 2);
+    verify_job_free(&v);
+    found_t fd = {0};
+    assert_int_equal(store_verdicts_each(f->s, job, collect, &fd), LZR_OK);
+    assert_int_equal(fd.n, 2);
+    const store_verdict_t *sh = verdict_of(&fd, SHUN), *dy = verdict_of(&fd, DYN);
+    assert_string_equal(sh->verdict, "shunning");
+    assert_string_equal(dy->verdict, "dynamic_blocking");
+    assert_int_not_equal(sh->fresh_ip, first_shun);
+    assert_int_not_equal(dy->fresh_ip, first_dyn);
+    assert_int_not_equal(f->trigger_of[SHUN & 255], first_shun);
 }
 
 /* A second job on the same hosts: burned fresh IPs are not used again; once none is left the
@@ -476,6 +531,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(test_burned, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_mid_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_worker, setup, teardown),
         cmocka_unit_test(test_evidence_json),
