@@ -24,7 +24,8 @@ typedef enum {
     X(VERDICT_DYNAMIC_BLOCKING, "dynamic_blocking")                                                \
     X(VERDICT_BLOCKING, "blocking")                                                                \
     X(VERDICT_CHURN, "churn")                                                                      \
-    X(VERDICT_TRANSIENT, "transient")
+    X(VERDICT_TRANSIENT, "transient")                                                              \
+    X(VERDICT_UNVERIFIED, "unverified")
 
 typedef enum {
 #define LZR_VERDICT_ENUM(e, name) e,
@@ -45,7 +46,8 @@ typedef struct verify_evidence {
     answer_t after_data;
 } verify_evidence_t;
 
-/* The verdict the evidence supports:
+/* The verdict the evidence supports (never VERDICT_UNVERIFIED: that one is the coordinator's,
+ * for a host whose evidence could not be gathered — no fresh IP left, a worker lost):
  * - the original IP is answered again → transient;
  * - neither the original nor the fresh IP is answered → churn (the host is gone);
  * - the fresh IP is answered and the original is not → the host blocks the scanner, and the

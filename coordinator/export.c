@@ -26,7 +26,7 @@ void export_header(FILE *out, export_format_t fmt)
 {
     if (fmt == EXPORT_CSV)
         fputs("ip,port,class,protocol,handshake,handshakes_tried,window,ttl_synack,ttl_last,"
-              "synack_retransmits,acked_data,rtt_us,ts_us,source_ip,worker,data\n",
+              "synack_retransmits,acked_data,rtt_us,ts_us,source_ip,worker,data,verdict\n",
               out);
 }
 
@@ -42,11 +42,6 @@ static void safe_name(const char *in, char *out, size_t cap)
         out[i] = ok ? c : '_';
     }
     out[i] = '\0';
-}
-
-int export_record(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker)
-{
-    return export_record_verdict(out, fmt, r, worker, NULL);
 }
 
 int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker,
@@ -80,14 +75,15 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
     data[0] = '\0';
     if (r->data_len && r->data_len <= LZR_DATA_MAX)
         b64_encode(r->data, r->data_len, data, sizeof data);
-    char proto[32], hs[32];
+    char proto[32], hs[32], v[32];
     safe_name(r->protocol, proto, sizeof proto);
     safe_name(r->handshake, hs, sizeof hs);
-    fprintf(out, "%s,%u,%s,%s,%s,%u,%u,%u,%u,%u,%d,%u,%llu,%s,%s,%s\n", targets_ntoa(r->ip, ip),
+    safe_name(verdict ? verdict : "", v, sizeof v);
+    fprintf(out, "%s,%u,%s,%s,%s,%u,%u,%u,%u,%u,%d,%u,%llu,%s,%s,%s,%s\n", targets_ntoa(r->ip, ip),
             (unsigned)r->port, record_class_name(r->cls), proto, hs, (unsigned)r->handshakes_tried,
             (unsigned)r->window, (unsigned)r->ttl_synack, (unsigned)r->ttl_last,
             (unsigned)r->synack_retransmits, r->acked_data ? 1 : 0, (unsigned)r->rtt_us,
-            (unsigned long long)r->ts_us, targets_ntoa(r->source_ip, src), w, data);
+            (unsigned long long)r->ts_us, targets_ntoa(r->source_ip, src), w, data, v);
     return 1;
 }
 

@@ -20,12 +20,10 @@ int export_format_parse(const char *s, export_format_t *out);
 /* Writes the header line of fmt (CSV only) to out. */
 void export_header(FILE *out, export_format_t fmt);
 
-/* Writes one record as a line of fmt to out. ZGrab2 lines are written only for services whose
- * protocol is known; returns 1 when a line was written, 0 when skipped, negative on error. */
-int export_record(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker);
-
-/* export_record, plus the row's multi-vantage verdict (NULL or "": none): JSON lines get a
- * "verdict" field; the other formats are unchanged. */
+/* Writes one record, with its multi-vantage verdict (NULL or "": none), as a line of fmt to
+ * out: JSON lines get a "verdict" field when there is one, CSV rows end with a verdict column
+ * (empty when none). ZGrab2 lines are written only for services whose protocol is known.
+ * Returns 1 when a line was written, 0 when skipped, negative on error. */
 int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker,
                           const char *verdict);
 

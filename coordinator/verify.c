@@ -557,9 +557,9 @@ static int finish_round(verify_job_t *v, store_t *s, uint64_t now_us)
         o->ts_us = now_us;
         const char *verdict;
         if (it->unverified)
-            verdict = VERIFY_UNVERIFIED;
+            verdict = verdict_name(VERDICT_UNVERIFIED);
         else if (!it->fresh_ip && it->ev.orig != ANSWER_SYNACK)
-            verdict = VERIFY_UNVERIFIED; /* gone or blocking: no fresh IP to tell */
+            verdict = verdict_name(VERDICT_UNVERIFIED); /* gone or blocking: no fresh IP to tell */
         else
             verdict = verdict_name(verdict_decide(&it->ev));
         snprintf(o->verdict, sizeof o->verdict, "%s", verdict);

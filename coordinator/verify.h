@@ -24,8 +24,6 @@
 #define VERIFY_WAIT_ORIG_US 30000000u /* how long to wait for an original worker to come back */
 #define VERIFY_SLACK_US     15000000u /* on top of the attempts' own time before giving up */
 #define VERIFY_LEAD_US      300000u   /* start time of a compare round, from now */
-/* Verdict stored when the evidence cannot decide (no fresh IP left, a worker lost). */
-#define VERIFY_UNVERIFIED "unverified"
 
 /* A connected worker, as verification sees it. */
 typedef struct verify_worker {

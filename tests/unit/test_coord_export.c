@@ -38,14 +38,15 @@ static lzr_record_t rec(void)
 }
 
 /* Runs one export into a memory stream and returns what was written (caller frees). */
-static char *run(export_format_t fmt, const lzr_record_t *r, const char *worker, int *rc)
+static char *run(export_format_t fmt, const lzr_record_t *r, const char *worker,
+                 const char *verdict, int *rc)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
     export_header(f, fmt);
-    *rc = export_record(f, fmt, r, worker);
+    *rc = export_record_verdict(f, fmt, r, worker, verdict);
     fclose(f);
     return buf;
 }
@@ -68,18 +69,18 @@ static void test_zgrab2(void **state)
     (void)state;
     lzr_record_t r = rec();
     int rc;
-    char *out = run(EXPORT_ZGRAB2, &r, "v1", &rc);
+    char *out = run(EXPORT_ZGRAB2, &r, "v1", NULL, &rc);
     assert_int_equal(rc, 1);
     assert_string_equal(out, "198.18.16.16,,http,8080\n");
     free(out);
     strcpy(r.protocol, "unknown");
-    out = run(EXPORT_ZGRAB2, &r, "v1", &rc);
+    out = run(EXPORT_ZGRAB2, &r, "v1", NULL, &rc);
     assert_int_equal(rc, 0);
     assert_string_equal(out, "");
     free(out);
     r = rec();
     r.cls = CLASS_ZERO_WINDOW;
-    out = run(EXPORT_ZGRAB2, &r, "v1", &rc);
+    out = run(EXPORT_ZGRAB2, &r, "v1", NULL, &rc);
     assert_int_equal(rc, 0);
     free(out);
 }
@@ -89,17 +90,21 @@ static void test_csv(void **state)
     (void)state;
     lzr_record_t r = rec();
     int rc;
-    char *out = run(EXPORT_CSV, &r, "v1", &rc);
+    char *out = run(EXPORT_CSV, &r, "v1", NULL, &rc);
     assert_int_equal(rc, 1);
     assert_string_equal(out, "ip,port,class,protocol,handshake,handshakes_tried,window,ttl_synack,"
                              "ttl_last,synack_retransmits,acked_data,rtt_us,ts_us,source_ip,"
-                             "worker,data\n"
+                             "worker,data,verdict\n"
                              "198.18.16.16,8080,service,http,http,3,64240,63,63,0,1,250,1000000,"
-                             "198.18.0.11,v1,SFRUUA==\n");
+                             "198.18.0.11,v1,SFRUUA==,\n");
+    free(out);
+    /* A verified host's row ends with its verdict. */
+    out = run(EXPORT_CSV, &r, "v1", "shunning", &rc);
+    assert_non_null(strstr(out, ",v1,SFRUUA==,shunning\n"));
     free(out);
     /* A hostile protocol label or worker name cannot add columns or lines. */
     strcpy(r.protocol, "a,b\n\"c");
-    out = run(EXPORT_CSV, &r, "w,1\n", &rc);
+    out = run(EXPORT_CSV, &r, "w,1\n", NULL, &rc);
     char *line2 = strchr(out, '\n') + 1;
     assert_non_null(strstr(line2, ",a_b__c,"));
     assert_non_null(strstr(line2, ",w_1_,"));
@@ -107,7 +112,7 @@ static void test_csv(void **state)
     size_t commas = 0;
     for (char *p = line2; *p; p++)
         commas += *p == ',';
-    assert_int_equal(commas, 15);
+    assert_int_equal(commas, 16);
     free(out);
 }
 
@@ -116,7 +121,7 @@ static void test_jsonl(void **state)
     (void)state;
     lzr_record_t r = rec();
     int rc;
-    char *out = run(EXPORT_JSONL, &r, "v2", &rc);
+    char *out = run(EXPORT_JSONL, &r, "v2", NULL, &rc);
     assert_int_equal(rc, 1);
     char json[4096];
     size_t n = record_to_json(&r, json, sizeof json);

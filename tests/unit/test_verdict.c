@@ -60,8 +60,9 @@ static void test_churn_and_transient(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    static const char *const names[] = {"shunning", "dynamic_blocking", "blocking", "churn",
-                                        "transient"};
+    static const char *const names[] = {"shunning", "dynamic_blocking", "blocking",
+                                        "churn",    "transient",        "unverified"};
+    assert_int_equal(VERDICT_COUNT, 6);
     for (int i = 0; i < VERDICT_COUNT; i++) {
         verdict_t v;
         assert_string_equal(verdict_name((verdict_t)i), names[i]);
