@@ -234,6 +234,8 @@ const char *wire_body_name(Lzr__Envelope__BodyCase c)
         return "verify";
     case LZR__ENVELOPE__BODY_VERIFY_RESULT:
         return "verify_result";
+    case LZR__ENVELOPE__BODY_SET_RATE:
+        return "set_rate";
     case LZR__ENVELOPE__BODY_SUBMIT:
         return "submit";
     case LZR__ENVELOPE__BODY_SUBMIT_REPLY:

@@ -47,6 +47,7 @@ typedef struct session {
     bool has_lease;
     uint64_t job_id;
     uint32_t shard;
+    uint32_t rate; /* the SYN rate this worker was last given for its shard */
     uint64_t lease_start_us;
     uint64_t targets_done, targets_total, sent, hits;
     uint64_t rate_sent, rate_at_us; /* for probes/s */
@@ -243,6 +244,35 @@ static uint32_t rate_share(coord_t *c, job_rt_t *j)
     return r ? (uint32_t)r : 1;
 }
 
+/* Keeps each job's total rate at what its file asks: when the share of a worker holding a shard
+ * has changed since its Assign (a worker came or went, or fewer shards are left than workers),
+ * the worker is told its new share. */
+static void resplit_rates(coord_t *c)
+{
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        job_rt_t *j = s->used && s->has_lease ? job_find(c, s->job_id) : NULL;
+        if (!j)
+            continue;
+        uint32_t share = rate_share(c, j);
+        if (share == s->rate)
+            continue;
+        Lzr__Lease lease = LZR__LEASE__INIT;
+        lease.job_id = s->job_id;
+        lease.shard = s->shard;
+        Lzr__SetRate m = LZR__SET_RATE__INIT;
+        m.lease = &lease;
+        m.rate = share;
+        Lzr__Envelope env = LZR__ENVELOPE__INIT;
+        env.body_case = LZR__ENVELOPE__BODY_SET_RATE;
+        env.set_rate = &m;
+        send_to(c, s, &env);
+        log_info("job %llu shard %u: %s now at %u/s (was %u/s)", (unsigned long long)s->job_id,
+                 s->shard, s->name, share, s->rate);
+        s->rate = share;
+    }
+}
+
 static void split_csv(char *csv, char **out, size_t *n, size_t max)
 {
     *n = 0;
@@ -268,6 +298,7 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.cookie_key.data = j->key.bytes;
     a.cookie_key.len = LZR_COOKIE_KEY_BYTES;
     a.rate = rate_share(c, j);
+    s->rate = a.rate;
     char hs[sizeof sp->handshakes];
     char *names[64];
     snprintf(hs, sizeof hs, "%s", sp->handshakes);
@@ -446,6 +477,7 @@ static void schedule(coord_t *c)
         if (s->used && !s->has_lease)
             lease_to(c, s, now);
     }
+    resplit_rates(c);
     finish_jobs(c);
 }
 

@@ -773,6 +773,15 @@ static int on_message(agent_t *a)
     case LZR__ENVELOPE__BODY_VERIFY:
         on_verify(a, env->verify);
         break;
+    case LZR__ENVELOPE__BODY_SET_RATE:
+        if (a->run && env->set_rate->lease && env->set_rate->rate &&
+            env->set_rate->lease->job_id == a->run->job_id &&
+            env->set_rate->lease->shard == a->run->shard) {
+            atomic_store(&a->run->cfg.rate_update, env->set_rate->rate);
+            log_info("job %llu shard %u: rate now %u/s", (unsigned long long)a->run->job_id,
+                     a->run->shard, env->set_rate->rate);
+        }
+        break;
     case LZR__ENVELOPE__BODY_CANCEL:
         if (a->run && env->cancel->lease && env->cancel->lease->job_id == a->run->job_id &&
             env->cancel->lease->shard == a->run->shard)

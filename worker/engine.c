@@ -173,8 +173,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     /* The shard's share of the elements, for the ETA: positions above size are skipped. */
     walk->targets_total = (uint64_t)((double)span * (double)size / (double)(cfg->perm.prime - 1));
     pacer_t pacer;
-    pacer_init(&pacer, cfg->rate, cfg->rate ? (cfg->rate / 100 + 1) : ENGINE_BURST,
-               clock_mono_ns());
+    uint32_t rate = cfg->rate;
+    pacer_init(&pacer, rate, rate ? (rate / 100 + 1) : ENGINE_BURST, clock_mono_ns());
     e.next_tick_ns = clock_mono_ns() + 1000000000u;
     bool more = true;
     uint16_t ip_id = 1;
@@ -186,6 +186,11 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     while (more && !*stop) {
         uint64_t now = clock_mono_ns();
         report(&e, now, false);
+        uint32_t update = atomic_load(&cfg->rate_update);
+        if (update && update != rate) {
+            rate = update;
+            pacer_init(&pacer, rate, rate / 100 + 1, now);
+        }
         if (atomic_load(&e.in_flight) >= ENGINE_HIGH_WATER) {
             usleep(1000); /* the table is nearly full: let connections finish first */
             continue;

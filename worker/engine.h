@@ -17,6 +17,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 typedef struct engine_config {
@@ -37,6 +38,9 @@ typedef struct engine_config {
     const handshake_t *fallback[HANDSHAKE_MAX_FALLBACK];
     size_t n_fallback;
     uint32_t rate; /* SYNs per second; 0 = as fast as possible */
+    /* Set by another thread while the engine runs (the agent, on the coordinator's SetRate):
+     * when non-zero, the SYN rate from then on. */
+    _Atomic uint32_t rate_update;
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
     uint32_t acking_firewall_probes;

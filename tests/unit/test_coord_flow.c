@@ -2,9 +2,10 @@
  * Tests of the coordinator as a whole: coord_serve runs on a thread with a real database in a
  * temporary directory and real ZeroMQ ipc sockets; the test plays the command line and one or
  * two workers by speaking the wire protocol. Covered: submit errors and success, Hello/Welcome,
- * Assign contents, batches acked after commit and idempotent on re-send, garbage dropped and
- * counted, lease expiry handing a silent worker's shard to another, ShardDone finishing the
- * job, cancel, a restarted coordinator resuming the job with the worker keeping its lease, and
+ * Assign contents, the rate split again (SetRate) as workers come and go, batches acked after
+ * commit and idempotent on re-send, garbage dropped and counted, lease expiry handing a silent
+ * worker's shard to another, ShardDone finishing the job, cancel, a restarted coordinator
+ * resuming the job with the worker keeping its lease, and
  * a burst of batches stored in one transaction with one unstorable batch left unacked.
  */
 #include "common/err.h"
@@ -348,6 +349,13 @@ static void test_full_flow(void **state)
     assert_int_equal(env->assign->shard, 1);
     assert_int_equal(env->assign->rate, 50);
     wire_free(&env);
+    /* ... and w1, which was given the whole rate, is told its new share: the job's total
+     * stays at 100/s. */
+    env = expect(w1, LZR__ENVELOPE__BODY_SET_RATE);
+    assert_int_equal(env->set_rate->lease->job_id, job);
+    assert_int_equal(env->set_rate->lease->shard, 0);
+    assert_int_equal(env->set_rate->rate, 50);
+    wire_free(&env);
 
     /* Results: acked after commit; the same batch again adds nothing. */
     send_batch(w1, job, 0, 1, 0xC6120401, 3);
@@ -381,6 +389,11 @@ static void test_full_flow(void **state)
         heartbeat(w1, job, 2);
         usleep(200000);
     }
+    /* w2 is gone: w1 has the whole rate again. */
+    env = expect(w1, LZR__ENVELOPE__BODY_SET_RATE);
+    assert_int_equal(env->set_rate->lease->shard, 2);
+    assert_int_equal(env->set_rate->rate, 100);
+    wire_free(&env);
     shard_done(w1, job, 2);
     env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
     assert_int_equal(env->assign->shard, 1);
@@ -514,6 +527,7 @@ static void test_group_commit(void **state)
     wire_free(&rep);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000); /* the running coordinator writes too */
     assert_int_equal(sqlite3_exec(db,
                                   "CREATE TRIGGER boom BEFORE INSERT ON results"
                                   " WHEN NEW.ip = 3323069493" /* 198.18.4.53 */
