@@ -70,8 +70,7 @@ checkpointer_t *checkpointer_start(sqlite3 *db, const char *path)
     sqlite3_busy_timeout(cp->db, 5000);
     /* A connection learns that the file is in WAL mode when it first reads it; until then a
      * checkpoint on it does nothing. */
-    if (sqlite3_exec(cp->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_exec(cp->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(cp->db);
         free(cp);
         return NULL;
