@@ -55,6 +55,7 @@ typedef struct engine_stats {
     uint64_t syns;    /* discovery SYNs */
     uint64_t replies; /* valid replies */
     uint64_t invalid; /* frames dropped: bad cookie, malformed, unknown connection */
+    uint64_t late;    /* frames of targets already classified (stragglers), ignored */
     uint64_t hits;    /* records emitted for targets that answered */
     uint64_t in_flight;
     uint64_t pcap_drops;

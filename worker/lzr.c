@@ -83,7 +83,7 @@ struct lzr {
     /* With --all: one bit per permutation element that answered, so the targets that never
      * answered can be reported as silent at the end. */
     uint8_t *answered;
-    uint64_t replies, invalid, hits, dups, table_full;
+    uint64_t replies, invalid, late, hits, dups, table_full;
     uint64_t per_class[CLASS_COUNT];
 };
 
@@ -177,6 +177,7 @@ void lzr_add_stats(const lzr_t *l, engine_stats_t *s)
 {
     s->replies += l->replies;
     s->invalid += l->invalid;
+    s->late += l->late;
     s->hits += l->hits;
     s->sent += sender_sent(l->tx);
     for (int i = 0; i < CLASS_COUNT; i++)
@@ -573,7 +574,7 @@ static void on_afw_child(lzr_t *l, conn_t *c, const pkt_in_t *p)
 static void on_known(lzr_t *l, conn_t *c, const pkt_in_t *p)
 {
     if (p->dport != c->sport) {
-        l->invalid++; /* a late packet of an earlier connection to this target */
+        l->late++; /* a packet of an earlier connection to this target */
         return;
     }
     l->replies++;
@@ -659,6 +660,8 @@ void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint
         on_known(l, c, &p);
     else if (p.flags & (TCP_SYN | TCP_RST))
         on_new(l, &p);
+    else if (l->done[done_slot(done_key(p.saddr, p.sport))] == done_key(p.saddr, p.sport))
+        l->late++; /* the server's last segments after we reset a finished target */
     else
         l->invalid++;
 }

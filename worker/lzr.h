@@ -46,7 +46,8 @@ void lzr_report_silent(lzr_t *l);
 /* Connections in flight now. */
 uint32_t lzr_in_flight(const lzr_t *l);
 
-/* Adds this state machine's counters (replies, invalid, hits, classes, frames sent) to s. */
+/* Adds this state machine's counters (replies, invalid, late, hits, classes, frames sent) to
+ * s. */
 void lzr_add_stats(const lzr_t *l, engine_stats_t *s);
 
 #endif

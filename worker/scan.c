@@ -407,11 +407,13 @@ int scan_main(int argc, char **argv)
     fflush(out);
     double secs = (double)(clock_mono_ns() - so.start_ns) / 1e9;
     fprintf(stderr,
-            "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu invalid, "
+            "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu late, "
+            "%llu invalid, "
             "%llu pcap drops, %llu ms paused for the receive side\n",
             secs, (unsigned long long)st.syns, (unsigned long long)st.sent,
-            (unsigned long long)st.replies, (unsigned long long)st.invalid,
-            (unsigned long long)st.pcap_drops, (unsigned long long)st.rx_wait_ms);
+            (unsigned long long)st.replies, (unsigned long long)st.late,
+            (unsigned long long)st.invalid, (unsigned long long)st.pcap_drops,
+            (unsigned long long)st.rx_wait_ms);
     for (int k = 0; k < CLASS_COUNT; k++) {
         if (st.per_class[k])
             fprintf(stderr, "  %-20s %llu\n", record_class_name((lzr_class_t)k),

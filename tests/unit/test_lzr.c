@@ -531,6 +531,29 @@ static void test_bad_cookie_ignored(void **state)
     stop();
 }
 
+/* Segments that follow a named target's record (the server's FIN after its banner) are
+ * stragglers, counted as late; the same segment for a target never probed is invalid. */
+static void test_late_segments(void **state)
+{
+    (void)state;
+    start("wait", 22, 0);
+    from_target(22, 0, SYNACK, 64240, 0, NULL);
+    from_target(22, 0, TCP_ACK | TCP_PSH, 64240, 0, "SSH-2.0-OpenSSH_9.2p1\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    from_target(22, 0, TCP_ACK | TCP_FIN, 64240, 0, NULL);
+    engine_stats_t s = {0};
+    lzr_add_stats(fx.l, &s);
+    assert_int_equal(s.late, 1);
+    assert_int_equal(s.invalid, 0);
+    from_target(2222, 0, TCP_ACK | TCP_FIN, 64240, 0, NULL);
+    memset(&s, 0, sizeof s);
+    lzr_add_stats(fx.l, &s);
+    assert_int_equal(s.late, 1);
+    assert_int_equal(s.invalid, 1);
+    stop();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_acking_firewall),
         cmocka_unit_test(test_port_own_handshake),
         cmocka_unit_test(test_bad_cookie_ignored),
+        cmocka_unit_test(test_late_segments),
         cmocka_unit_test(test_fallback_names_quiet_service),
         cmocka_unit_test(test_fallback_walks_the_tier),
         cmocka_unit_test(test_fallback_exhausted),
