@@ -2,8 +2,11 @@
  * agent: two threads. The main thread owns the DEALER socket: it registers, handles Assign,
  * Ack, Cancel and Refuse, sends heartbeats, and turns queued records into batches, keeping at
  * most AGENT_WINDOW of them in flight and re-sending any left unacked. The engine thread runs
- * one shard; its emit callback puts records in a bounded queue and waits while the queue is
- * full, so a slow or absent coordinator slows the scan instead of losing results. A third,
+ * one shard; its emit callback puts records in a ring and, once the ring is half full, holds the
+ * engine's SYN walk (engine_config_t.hold) until the coordinator's acks have drained it to a
+ * quarter. Connections already in flight still finish: their records go into the ring and, past
+ * it, into a spill list, so the receive thread never waits and a slow or absent coordinator
+ * slows the scan instead of losing results. A third,
  * short-lived thread runs a verification request (worker/verify.h) when the coordinator sends
  * one, so heartbeats go on while its connection attempts wait for answers.
  */
@@ -30,6 +33,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,8 +120,13 @@ typedef struct agent {
     /* shared with the engine thread */
     pthread_mutex_t lock;
     pthread_cond_t not_full;
-    lzr_record_t *queue; /* ring */
+    lzr_record_t *queue;     /* ring */
+    uint64_t full_logged_ms; /* when a full queue was last logged (one line per stall) */
     size_t q_head, q_len;
+    /* Records beyond the ring, oldest first, each allocated to its data's length: the receive
+     * thread never waits for the coordinator; the SYN walk is held instead (engine `hold`). */
+    struct spill *spill_head, *spill_tail;
+    size_t n_spill;
     engine_stats_t last_stats;
     shard_run_t *run;
 
@@ -132,23 +141,97 @@ typedef struct agent {
 
 /* ---- engine thread ----------------------------------------------------------------------- */
 
+typedef struct spill {
+    struct spill *next;
+    size_t len;
+    unsigned char rec[]; /* the first len bytes of an lzr_record_t: its fields and its data */
+} spill_t;
+
+/* Bytes of r worth keeping: the fields and the data it holds. */
+static size_t record_size(const lzr_record_t *r)
+{
+    return offsetof(lzr_record_t, data) + (r->data_len <= LZR_DATA_MAX ? r->data_len : 0);
+}
+
+/* Moves spilled records into the ring while it has room (lock held). */
+static void unspill(agent_t *a)
+{
+    while (a->spill_head && a->q_len < AGENT_QUEUE_RECORDS) {
+        spill_t *s = a->spill_head;
+        memcpy(&a->queue[(a->q_head + a->q_len) % AGENT_QUEUE_RECORDS], s->rec, s->len);
+        a->q_len++;
+        a->spill_head = s->next;
+        if (!a->spill_head)
+            a->spill_tail = NULL;
+        a->n_spill--;
+        free(s);
+    }
+}
+
+/* Drops every queued and spilled record (lock held). */
+static void queue_clear(agent_t *a)
+{
+    while (a->spill_head) {
+        spill_t *s = a->spill_head;
+        a->spill_head = s->next;
+        free(s);
+    }
+    a->spill_tail = NULL;
+    a->n_spill = 0;
+    a->q_len = 0;
+}
+
 static void emit_record(void *ctx, const lzr_record_t *r)
 {
     agent_t *a = ctx;
     pthread_mutex_lock(&a->lock);
-    while (a->q_len == AGENT_QUEUE_RECORDS && !a->run->stop && !agent_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&a->not_full, &a->lock, &ts);
+    if (a->run->cancelled) {
+        pthread_mutex_unlock(&a->lock);
+        return;
     }
-    if (a->q_len < AGENT_QUEUE_RECORDS && !a->run->cancelled) {
+    if (a->q_len < AGENT_QUEUE_RECORDS && !a->spill_head) {
         a->queue[(a->q_head + a->q_len) % AGENT_QUEUE_RECORDS] = *r;
         a->q_len++;
+    } else {
+        spill_t *s = malloc(sizeof *s + record_size(r));
+        if (s) {
+            s->len = record_size(r);
+            memcpy(s->rec, r, s->len);
+            s->next = NULL;
+            if (a->spill_tail)
+                a->spill_tail->next = s;
+            else
+                a->spill_head = s;
+            a->spill_tail = s;
+            a->n_spill++;
+        } else {
+            /* Out of memory: the receive thread has to wait for room after all. */
+            while (a->q_len == AGENT_QUEUE_RECORDS && !a->run->stop && !agent_stop) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_nsec += 100 * 1000000L;
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&a->not_full, &a->lock, &ts);
+            }
+            if (a->q_len < AGENT_QUEUE_RECORDS) {
+                a->queue[(a->q_head + a->q_len) % AGENT_QUEUE_RECORDS] = *r;
+                a->q_len++;
+            }
+        }
+    }
+    /* Past half the ring, no new SYNs: the connections in flight finish into the rest and,
+     * should they need more, into the spill list. */
+    if (a->q_len + a->n_spill >= AGENT_QUEUE_RECORDS / 2 && !atomic_load(&a->run->cfg.hold)) {
+        atomic_store(&a->run->cfg.hold, true);
+        if (clock_mono_ms() - a->full_logged_ms >= 10000) {
+            a->full_logged_ms = clock_mono_ms();
+            log_info("%zu records wait for the coordinator's acks: new SYNs wait until it "
+                     "catches up",
+                     a->q_len + a->n_spill);
+        }
     }
     pthread_mutex_unlock(&a->lock);
 }
@@ -226,7 +309,7 @@ static void send_heartbeat(agent_t *a)
         hb.in_flight = a->last_stats.in_flight;
         hb.pcap_drops = a->last_stats.pcap_drops;
     }
-    hb.queued_records = (uint32_t)a->q_len;
+    hb.queued_records = (uint32_t)(a->q_len + a->n_spill);
     pthread_mutex_unlock(&a->lock);
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_HEARTBEAT;
@@ -252,6 +335,9 @@ static void flush_batch(agent_t *a, bool force)
         recs[i] = a->queue[(a->q_head + i) % AGENT_QUEUE_RECORDS];
     a->q_head = (a->q_head + n) % AGENT_QUEUE_RECORDS;
     a->q_len -= n;
+    unspill(a);
+    if (a->q_len + a->n_spill < AGENT_QUEUE_RECORDS / 4)
+        atomic_store(&a->run->cfg.hold, false);
     pthread_cond_broadcast(&a->not_full);
     uint64_t job = a->run->job_id;
     uint32_t shard = a->run->shard;
@@ -486,7 +572,7 @@ static void reap_run(agent_t *a)
         return;
     pthread_mutex_lock(&a->lock);
     bool finished = r->finished;
-    size_t queued = a->q_len;
+    size_t queued = a->q_len + a->n_spill;
     pthread_mutex_unlock(&a->lock);
     if (!finished)
         return;
@@ -495,9 +581,11 @@ static void reap_run(agent_t *a)
     pthread_join(r->thread, NULL);
     if (!r->cancelled) {
         if (r->rc == LZR_OK && !agent_stop) {
-            log_info("job %llu shard %u done: %llu SYNs, %llu hits", (unsigned long long)r->job_id,
-                     r->shard, (unsigned long long)r->stats.syns,
-                     (unsigned long long)r->stats.hits);
+            log_info("job %llu shard %u done: %llu SYNs, %llu hits, %llu pcap drops, SYNs held "
+                     "%llu ms for the coordinator",
+                     (unsigned long long)r->job_id, r->shard, (unsigned long long)r->stats.syns,
+                     (unsigned long long)r->stats.hits, (unsigned long long)r->stats.pcap_drops,
+                     (unsigned long long)r->stats.hold_wait_ms);
             send_shard_done(a, r->job_id, r->shard, NULL, &r->stats);
         } else if (!agent_stop) {
             log_error("job %llu shard %u failed: %s", (unsigned long long)r->job_id, r->shard,
@@ -506,7 +594,7 @@ static void reap_run(agent_t *a)
         }
     } else {
         pthread_mutex_lock(&a->lock);
-        a->q_len = 0; /* records of a cancelled shard are dropped */
+        queue_clear(a); /* records of a cancelled shard are dropped */
         pthread_mutex_unlock(&a->lock);
     }
     pthread_mutex_lock(&a->lock);
@@ -1127,6 +1215,7 @@ out:
         free(a->window[i].buf);
     zsock_destroy(&a->monitor);
     zsock_destroy(&a->sock);
+    queue_clear(a);
     free(a->queue);
 out_fw:
     if (a->manage_fw)

@@ -4,12 +4,12 @@
  * the same probe engine as `lzr-worker scan` on a thread of its own, ships the records in
  * ResultBatch messages that it re-sends until acked, reports progress in heartbeats, and
  * registers again (naming the shard it still scans) when the coordinator restarts. Results are
- * never dropped: a bounded queue makes the engine wait when the coordinator falls behind.
+ * never dropped: when the coordinator falls behind, the queued records hold the engine's SYNs.
  */
 #ifndef LZR_AGENT_H
 #define LZR_AGENT_H
 
-/* Most records waiting for the network before the engine is made to wait. */
+/* Records the ring holds; from half of it on, the engine sends no new SYNs. */
 #define AGENT_QUEUE_RECORDS 4096
 /* Records per ResultBatch, and batches sent but not yet acked. */
 #define AGENT_BATCH_RECORDS 256

@@ -30,7 +30,9 @@
 #define ENGINE_BURST      256
 #define ENGINE_LINGER_MS  1000 /* after the last SYN, wait this long for stragglers too */
 /* The SYN walk pauses while the receive thread's newest frame waited longer than this in the
- * capture buffer: well before the 64 MiB buffer fills and the kernel starts dropping replies. */
+ * capture buffer, or its last turn ended longer ago (it is stuck handing a record on — the
+ * coordinator's queue is full): well before the 64 MiB buffer fills and the kernel starts
+ * dropping replies. */
 #define ENGINE_LAG_MAX_US 50000
 /* Frames handled per turn of the receive loop, so its timers run and its lag is published
  * even while replies pour in. */
@@ -50,6 +52,7 @@ typedef struct engine {
     pthread_mutex_t lock; /* guards lzr's counters while the main thread reads them */
     atomic_uint in_flight;
     atomic_uint_fast64_t rx_lag_us;
+    atomic_uint_fast64_t rx_turn_ns; /* when the receive thread last finished a turn */
     atomic_int rx_stop;
     uint64_t pcap_drops;
 } engine_t;
@@ -72,6 +75,7 @@ static void *rx_main(void *arg)
         lzr_on_time(e->lzr, clock_mono_ns() / 1000);
         atomic_store(&e->in_flight, lzr_in_flight(e->lzr));
         pthread_mutex_unlock(&e->lock);
+        atomic_store(&e->rx_turn_ns, clock_mono_ns());
     }
     return NULL;
 }
@@ -152,6 +156,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
                             clock_mono_ns() / 1000)
                   : NULL;
     pthread_t rx;
+    atomic_store(&e.rx_turn_ns, clock_mono_ns());
     if (!e.lzr || pthread_create(&rx, NULL, rx_main, &e) != 0) {
         if (e.cap && !e.lzr)
             snprintf(err, errlen, "out of memory for %u connections%s", ENGINE_CAPACITY,
@@ -195,7 +200,14 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             usleep(1000); /* the table is nearly full: let connections finish first */
             continue;
         }
-        if (atomic_load(&e.rx_lag_us) > ENGINE_LAG_MAX_US) {
+        if (atomic_load(&cfg->hold)) {
+            walk->hold_wait_ms++;
+            usleep(1000);
+            continue;
+        }
+        uint64_t turn = atomic_load(&e.rx_turn_ns);
+        if (atomic_load(&e.rx_lag_us) > ENGINE_LAG_MAX_US ||
+            (now > turn && now - turn > ENGINE_LAG_MAX_US * 1000u)) {
             /* Replies wait unread: more SYNs would only bring more than the kernel can hold. */
             walk->rx_wait_ms++;
             usleep(1000);

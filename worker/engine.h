@@ -41,6 +41,9 @@ typedef struct engine_config {
     /* Set by another thread while the engine runs (the agent, on the coordinator's SetRate):
      * when non-zero, the SYN rate from then on. */
     _Atomic uint32_t rate_update;
+    /* Set by the consumer of the records (the agent) while its queue is over its high-water
+     * mark: the SYN walk waits; connections already in flight go on. */
+    _Atomic bool hold;
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
     uint32_t acking_firewall_probes;
@@ -59,7 +62,8 @@ typedef struct engine_stats {
     uint64_t hits;    /* records emitted for targets that answered */
     uint64_t in_flight;
     uint64_t pcap_drops;
-    uint64_t rx_wait_ms; /* time the SYN walk paused for a receive side behind the wire */
+    uint64_t rx_wait_ms;   /* time the SYN walk paused for a receive side behind the wire */
+    uint64_t hold_wait_ms; /* time the SYN walk paused for the record consumer (`hold`) */
     uint64_t per_class[CLASS_COUNT];
 } engine_stats_t;
 
