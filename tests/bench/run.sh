@@ -121,8 +121,8 @@ run_lzr() {
 }
 
 # Reduces one discovery run to a results line: SYNs, unique IPs, reply span, CPU, wall.
-summarize() { # tool mode run prefix
-    "$PY" - "$@" >>"$RES" <<'EOF'
+summarize() { # tool mode run prefix (the bench directory goes along, for synclock.py)
+    "$PY" - "$@" "$ROOT/tests/bench" >>"$RES" <<'EOF'
 import json, re, sys
 tool, mode, run, p = sys.argv[1:5]
 ts, ips = [], set()
@@ -157,14 +157,9 @@ lo, hi = int(n * 0.001), max(int(n * 0.999) - 1, 0)
 span = ts[hi] - ts[lo] if n > 10 else 0
 rate = (hi - lo) / span if span > 0 else 0
 # The same at the target: SYN cookies counted by the load namespace's kernel.
-clk = [tuple(map(float, l.split())) for l in open(p + ".syn") if len(l.split()) == 2]
-wire, wsyns = 0, 0
-if len(clk) > 2:
-    c0 = clk[0][1]
-    wsyns = clk[-1][1] - c0
-    a = next(t for t, c in clk if c - c0 >= 0.001 * wsyns)
-    b = next(t for t, c in clk if c - c0 >= 0.999 * wsyns)
-    wire = 0.998 * wsyns / (b - a) if b > a else 0
+sys.path.insert(0, sys.argv[5])
+from synclock import clocked_rate
+wsyns, wire = clocked_rate(p + ".syn")
 wall, user, sys_ = (float(x) for x in open(p + ".time").read().split()[-3:])
 print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d"
       % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, selfrate, wire, wsyns,

@@ -77,17 +77,12 @@ for run in $(seq 1 "$RUNS"); do
             kill "$CLOCK_PID" 2>/dev/null || true
             wait "$CLOCK_PID" 2>/dev/null || true
             CLOCK_PID=
-            "$PY" - "$tool" "$run" "$p" <<'EOF'
+            "$PY" - "$tool" "$run" "$p" "$ROOT/tests/bench" <<'EOF'
 import sys
 tool, run, p = sys.argv[1:4]
-clk = [tuple(map(float, l.split())) for l in open(p + ".clk") if len(l.split()) == 2]
-syns, wire = 0, 0
-if len(clk) > 2:
-    c0 = clk[0][1]
-    syns = clk[-1][1] - c0
-    a = next(t for t, c in clk if c - c0 >= 0.001 * syns)
-    b = next(t for t, c in clk if c - c0 >= 0.999 * syns)
-    wire = 0.998 * syns / (b - a) if b > a else 0
+sys.path.insert(0, sys.argv[4])
+from synclock import clocked_rate
+syns, wire = clocked_rate(p + ".clk")
 wall, user, sys_ = (float(x) for x in open(p + ".time").read().split()[-3:])
 print("sendonly\t%s\t0\t%s\tsyns=%d\twire=%.0f\twall=%.2f\tcpu=%.2f"
       % (tool, run, syns, wire, wall, user + sys_))

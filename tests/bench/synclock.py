@@ -24,6 +24,19 @@ def cookies(f):
     return 0
 
 
+def clocked_rate(path):
+    """(count, per second) from a file this script wrote: the count over the run, and the rate
+    over the span from 0.1 % to 99.9 % of it (so one straggler cannot stretch the span)."""
+    clk = [tuple(map(float, l.split())) for l in open(path) if len(l.split()) == 2]
+    if len(clk) <= 2:
+        return 0, 0
+    c0 = clk[0][1]
+    n = clk[-1][1] - c0
+    a = next(t for t, c in clk if c - c0 >= 0.001 * n)
+    b = next(t for t, c in clk if c - c0 >= 0.999 * n)
+    return n, (0.998 * n / (b - a) if b > a else 0)
+
+
 def rx_frames(f):
     f.seek(0)
     return int(f.read())
