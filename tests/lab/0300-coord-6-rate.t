@@ -8,21 +8,11 @@ lab_env
 coord_setup
 coord_start
 worker_start v1
-wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v1 '" ||
-    bail_out "v1 did not register"
-cat >"$CW/job.toml" <<JOB
-name = "rate"
-targets = "$LOAD_CIDR"
-allow_reserved = "198.18.0.0/15"
-ports = "80"
-rate = 2000
-shards = 2
-timeout_ms = 1000
-JOB
+wait_registered v1
+write_load_job "$CW/job.toml" rate 2000 2
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 
-check "v1 is scanning" wait_until 20 sh -c \
-    "[ -n \"\$(sqlite3 -readonly '$CW/lzr.db' \"SELECT 1 FROM results WHERE worker='v1' LIMIT 1\")\" ]"
+check "v1 is scanning" wait_results v1
 sleep 4
 worker_start v2
 check "the coordinator re-splits the rate" wait_until 20 grep -q "v1 now at 1000/s" "$CW/coord.log"

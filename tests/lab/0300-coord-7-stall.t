@@ -10,20 +10,10 @@ lab_env
 coord_setup
 coord_start
 worker_start v1
-wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v1 '" ||
-    bail_out "v1 did not register"
-cat >"$CW/job.toml" <<JOB
-name = "stall"
-targets = "$LOAD_CIDR"
-allow_reserved = "198.18.0.0/15"
-ports = "80"
-rate = 20000
-shards = 1
-timeout_ms = 1000
-JOB
+wait_registered v1
+write_load_job "$CW/job.toml" stall 20000 1
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
-check "v1 sends results" wait_until 20 sh -c \
-    "[ -n \"\$(sqlite3 -readonly '$CW/lzr.db' \"SELECT 1 FROM results LIMIT 1\")\" ]"
+check "v1 sends results" wait_results v1
 kill -STOP "$COORD_PID"
 sleep 6
 kill -CONT "$COORD_PID"

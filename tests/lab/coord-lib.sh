@@ -8,6 +8,9 @@
 #   coord_start                  start `lzr-coord serve` (PID in $COORD_PID)
 #   worker_start v1|v2 [ARGS]    start a worker in that vantage (PID in $V1_PID / $V2_PID)
 #   write_job FILE RATE SHARDS   the lab's targets and ports as a job file (report_all = true)
+#   write_load_job FILE NAME RATE SHARDS   the load range (every address answers) on port 80
+#   wait_registered NAME...      bail out unless each worker registers within 15 s
+#   wait_results [WORKER]        wait up to 20 s for a first stored result (of WORKER)
 #   coordctl ARGS...             lzr-coord ARGS --db $CW/lzr.db
 #   job_state ID                 the job's state from the database
 #   wait_job_done ID SECS        wait until the job is done
@@ -88,6 +91,32 @@ write_job() {
         echo "acking_firewall_probes = 8"
         echo "report_all = true"
     } >"$1"
+}
+
+write_load_job() {
+    cat >"$1" <<JOB
+name = "$2"
+targets = "$LOAD_CIDR"
+allow_reserved = "198.18.0.0/15"
+ports = "80"
+rate = $3
+shards = $4
+timeout_ms = 1000
+JOB
+}
+
+wait_registered() {
+    local w
+    for w in "$@"; do
+        wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^$w '" ||
+            bail_out "$w did not register"
+    done
+}
+
+wait_results() {
+    local where=${1:+"WHERE worker = '$1'"}
+    wait_until 20 sh -c \
+        "[ -n \"\$(sqlite3 -readonly '$CW/lzr.db' \"SELECT 1 FROM results $where LIMIT 1\")\" ]"
 }
 
 coordctl() {
