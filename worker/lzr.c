@@ -656,11 +656,16 @@ void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint
         return;
     }
     conn_t *c = conntab_lookup(l->tab, p.saddr, p.sport);
-    if (c)
+    if (c) {
         on_known(l, c, &p);
-    else if (p.flags & (TCP_SYN | TCP_RST))
+        return;
+    }
+    if (p.flags & (TCP_SYN | TCP_RST)) {
         on_new(l, &p);
-    else if (l->done[done_slot(done_key(p.saddr, p.sport))] == done_key(p.saddr, p.sport))
+        return;
+    }
+    uint64_t key = done_key(p.saddr, p.sport);
+    if (l->done[done_slot(key)] == key)
         l->late++; /* the server's last segments after we reset a finished target */
     else
         l->invalid++;
