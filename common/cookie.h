@@ -30,6 +30,12 @@ int cookie_key_random(cookie_key_t *key);
 /* Parses 32 hex digits into key; LZR_EPARSE otherwise. */
 int cookie_key_from_hex(cookie_key_t *key, const char *hex);
 
+/* The key one shard of a job uses: a keyed hash of the shard's number under the job's key.
+ * Replies to an earlier shard's SYNs (a SYN-ACK retransmitted long after that shard ended) then
+ * fail validation in the next shard instead of passing for one of its targets. Returns LZR_OK
+ * or LZR_ESYS when libsodium cannot start. */
+int cookie_key_for_shard(const cookie_key_t *job, uint32_t shard, cookie_key_t *out);
+
 /* Writes key as 32 hex digits and a NUL into hex (at least 33 bytes). */
 void cookie_key_to_hex(const cookie_key_t *key, char *hex);
 

@@ -7,17 +7,52 @@
 
 #include <string.h>
 
+static bool answered(answer_t a)
+{
+    return a == ANSWER_SYNACK || a == ANSWER_RST;
+}
+
+bool verdict_refused(answer_t a, answer_t fresh)
+{
+    return a == ANSWER_SILENT || (a == ANSWER_RST && fresh == ANSWER_SYNACK);
+}
+
+bool verdict_blocked(const verify_evidence_t *e)
+{
+    return answered(e->fresh) && verdict_refused(e->orig, e->fresh);
+}
+
 verdict_t verdict_decide(const verify_evidence_t *e)
 {
-    if (e->orig == ANSWER_SYNACK)
-        return VERDICT_TRANSIENT;
-    if (e->fresh != ANSWER_SYNACK)
+    if (!answered(e->orig) && !answered(e->fresh))
         return VERDICT_CHURN;
-    if (e->after_bare == ANSWER_SILENT || e->after_bare == ANSWER_RST)
-        return VERDICT_SHUNNING;
-    if (e->after_data == ANSWER_SILENT || e->after_data == ANSWER_RST)
-        return VERDICT_DYNAMIC_BLOCKING;
-    return VERDICT_BLOCKING;
+    if (verdict_blocked(e)) {
+        if (verdict_refused(e->after_bare, e->fresh))
+            return VERDICT_SHUNNING;
+        if (verdict_refused(e->after_data, e->fresh))
+            return VERDICT_DYNAMIC_BLOCKING;
+        return VERDICT_BLOCKING;
+    }
+    return e->why == CANDIDATE_LOST ? VERDICT_TRANSIENT : VERDICT_NOT_BLOCKING;
+}
+
+static const char *const candidate_names[] = {"lost", "no_ack", "partial"};
+
+const char *candidate_name(candidate_t c)
+{
+    return (unsigned)c < sizeof candidate_names / sizeof candidate_names[0] ? candidate_names[c]
+                                                                            : "invalid";
+}
+
+int candidate_parse(const char *name, candidate_t *out)
+{
+    for (size_t i = 0; i < sizeof candidate_names / sizeof candidate_names[0]; i++) {
+        if (strcmp(name, candidate_names[i]) == 0) {
+            *out = (candidate_t)i;
+            return LZR_OK;
+        }
+    }
+    return LZR_EINVAL;
 }
 
 static const char *const verdict_names[] = {

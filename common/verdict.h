@@ -25,6 +25,7 @@ typedef enum {
     X(VERDICT_BLOCKING, "blocking")                                                                \
     X(VERDICT_CHURN, "churn")                                                                      \
     X(VERDICT_TRANSIENT, "transient")                                                              \
+    X(VERDICT_NOT_BLOCKING, "not_blocking")                                                        \
     X(VERDICT_UNVERIFIED, "unverified")
 
 typedef enum {
@@ -34,7 +35,15 @@ typedef enum {
         VERDICT_COUNT
 } verdict_t;
 
+/* Why the scan made a host a candidate: what its scan IP saw. */
+typedef enum {
+    CANDIDATE_LOST = 0, /* a port answered, then went silent to later SYNs (lost_after_synack) */
+    CANDIDATE_NO_ACK,   /* data was never acknowledged (no_ack_data) */
+    CANDIDATE_PARTIAL,  /* the host answered some ports (SYN-ACK or RST) and not the others */
+} candidate_t;
+
 typedef struct verify_evidence {
+    candidate_t why;      /* the scan's reason; CANDIDATE_LOST when unknown */
     answer_t orig;        /* original scan IP → the port */
     answer_t fresh;       /* fresh IP → the port, at the same moment */
     answer_t orig_random; /* original scan IP → a random ephemeral port: shunning is per IP,
@@ -46,14 +55,31 @@ typedef struct verify_evidence {
     answer_t after_data;
 } verify_evidence_t;
 
+/* Whether an attempt was refused where the fresh IP was answered: silence, or a RST where the
+ * fresh IP got a SYN-ACK. A RST is an answer when the fresh IP got one too (a closed port of a
+ * host that answers everyone alike). */
+bool verdict_refused(answer_t a, answer_t fresh);
+
+/* Whether the evidence shows the host treating the original IP worse than a fresh one: the
+ * fresh IP answered (SYN-ACK or RST) and the original was refused. Such hosts get the trigger
+ * test. */
+bool verdict_blocked(const verify_evidence_t *e);
+
 /* The verdict the evidence supports (never VERDICT_UNVERIFIED: that one is the coordinator's,
  * for a host whose evidence could not be gathered — no fresh IP left, a worker lost):
- * - the original IP is answered again → transient;
  * - neither the original nor the fresh IP is answered → churn (the host is gone);
- * - the fresh IP is answered and the original is not → the host blocks the scanner, and the
- *   trigger test says how: blocked after a bare handshake → shunning; only after data →
- *   dynamic_blocking; the trigger reproduces neither → blocking. */
+ * - the host blocks the original IP (verdict_blocked), and the trigger test says how: the
+ *   trigger IP refused after a bare handshake → shunning; only after data → dynamic_blocking;
+ *   the trigger reproduces neither → blocking;
+ * - otherwise the original IP is answered: transient when the scan saw it go silent on that
+ *   port (CANDIDATE_LOST), else not_blocking — the host answers every source alike, and keeps
+ *   its class (a never-acking middlebox, a host with filtered ports). */
 verdict_t verdict_decide(const verify_evidence_t *e);
+
+/* Names of candidate reasons: "lost", "no_ack", "partial"; candidate_parse reads them back
+ * (LZR_OK, or LZR_EINVAL). */
+const char *candidate_name(candidate_t c);
+int candidate_parse(const char *name, candidate_t *out);
 
 /* Names: "shunning", …, and "synack"/"rst"/"silent"/"-" for answers. */
 const char *verdict_name(verdict_t v);

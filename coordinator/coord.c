@@ -110,6 +110,20 @@ static job_rt_t *job_find(coord_t *c, uint64_t id)
     return NULL;
 }
 
+/* The number of ports a job probes on each host: from the loaded spec, or parsed from the
+ * stored job file for a job the scheduler no longer holds. 0 when unreadable. */
+static uint32_t job_port_count(coord_t *c, const store_job_t *row)
+{
+    job_rt_t *j = job_find(c, row->id);
+    if (j)
+        return (uint32_t)j->spec->ports.n;
+    char err[256];
+    job_spec_t *spec = job_parse(row->toml, strlen(row->toml), row->filename, err, sizeof err);
+    uint32_t n = spec ? (uint32_t)spec->ports.n : 0;
+    job_destroy(&spec);
+    return n;
+}
+
 /* Loads a job from the store into the scheduler's table (again after a restart). */
 static job_rt_t *job_load_rt(coord_t *c, uint64_t id, char *err, size_t errlen)
 {
@@ -393,11 +407,12 @@ static bool verify_step(coord_t *c, uint64_t id, uint64_t now)
             log_error("%s", err);
             return false;
         }
-        c->verify = verify_job_new(id, j->spec->timeout_ms, now);
+        uint32_t n_ports = (uint32_t)j->spec->ports.n;
+        c->verify = verify_job_new(id, j->spec->timeout_ms, n_ports, now);
         if (!c->verify)
             return false;
         log_info("job %llu: scan done; multi-vantage verification of %u candidate host(s)",
-                 (unsigned long long)id, store_candidate_count(c->store, id));
+                 (unsigned long long)id, store_candidate_count(c->store, id, n_ports));
     }
     static verify_worker_t w[COORD_MAX_SESSIONS];
     size_t nw = 0;
@@ -813,7 +828,7 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     seed &= INT64_MAX;
     store_job_t row;
     memset(&row, 0, sizeof row);
-    int rc = job_plan(j, seed, &row.perm, err, sizeof err);
+    int rc = job_plan(j, seed, (uint32_t)live_sessions(c), &row.perm, err, sizeof err);
     if (rc) {
         job_destroy(&j);
         reply_error(c, rid, rc, err);
@@ -898,7 +913,7 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     js->eta_s = -1;
     bool scanned = js->shards_pending == 0 && js->shards_leased == 0;
     js->phase = strdup(strcmp(row.state, "running") != 0 ? "" : scanned ? "verifying" : "scanning");
-    js->verify_candidates = store_candidate_count(c->store, id);
+    js->verify_candidates = store_candidate_count(c->store, id, job_port_count(c, &row));
     js->verify_done = store_verdict_count(c->store, id);
     if (strcmp(row.state, "running") == 0 && scanned) {
         js->targets_done = row.size;

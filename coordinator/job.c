@@ -467,7 +467,8 @@ void job_destroy(job_spec_t **jp)
     *jp = NULL;
 }
 
-int job_plan(job_spec_t *j, uint64_t seed, perm_params_t *perm, char *err, size_t errlen)
+int job_plan(job_spec_t *j, uint64_t seed, uint32_t workers, perm_params_t *perm, char *err,
+             size_t errlen)
 {
     if (!j->have_seed) {
         j->seed = seed;
@@ -484,6 +485,9 @@ int job_plan(job_spec_t *j, uint64_t seed, perm_params_t *perm, char *err, size_
     if (!j->shards_given) {
         uint64_t per = (uint64_t)j->rate * JOB_SHARD_SECONDS;
         n = (j->size + per - 1) / per;
+        uint32_t spread = workers > j->min_workers ? workers : j->min_workers;
+        if (n < spread)
+            n = spread;
     }
     if (n < 1)
         n = 1;

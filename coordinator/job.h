@@ -66,8 +66,11 @@ job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen
 void job_destroy(job_spec_t **j);
 
 /* Fixes the seed (the given one, or seed when the file has none), derives the permutation
- * into perm and the number of shards (the file's, or about JOB_SHARD_SECONDS of work at the
- * job's rate each, capped by the permutation's length). Returns LZR_OK or LZR_ERANGE. */
-int job_plan(job_spec_t *j, uint64_t seed, perm_params_t *perm, char *err, size_t errlen);
+ * into perm and the number of shards: the file's, or about JOB_SHARD_SECONDS of work at the
+ * job's rate each but at least one per worker (the larger of `workers`, those connected now,
+ * and the job's min_workers), so a short job still keeps every worker busy; capped by the
+ * permutation's length. Returns LZR_OK or LZR_ERANGE. */
+int job_plan(job_spec_t *j, uint64_t seed, uint32_t workers, perm_params_t *perm, char *err,
+             size_t errlen);
 
 #endif

@@ -734,8 +734,8 @@ static int results_walk(store_t *s, uint64_t job_id, const char *cls, const char
                     ? "SELECT r.ip, r.port, r.class, r.protocol, r.handshake, r.handshakes_tried,"
                       " r.window, r.ttl_synack, r.ttl_last, r.synack_retransmits, r.acked_data,"
                       " r.rtt_us, r.ts_us, r.data, r.source_ip, r.worker, v.verdict FROM results r"
-                      " LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.ip = r.ip AND"
-                      " v.port = r.port WHERE r.job_id = ?1 AND (?2 IS NULL OR r.class = ?2) AND"
+                      " LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.ip = r.ip"
+                      " WHERE r.job_id = ?1 AND (?2 IS NULL OR r.class = ?2) AND"
                       " (?3 IS NULL OR r.protocol = ?3) ORDER BY r.ip, r.port"
                     : "SELECT ip, port, class, protocol, handshake, handshakes_tried, window,"
                       " ttl_synack, ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data,"
@@ -801,18 +801,31 @@ int store_results_each_verdict(store_t *s, uint64_t job_id, const char *cls, con
 
 /* ---- verification ------------------------------------------------------------------------ */
 
-int store_candidates(store_t *s, uint64_t job_id, store_candidate_t **out, size_t *n)
+/* Hosts of job ?1 that answered some port and either lost one or answered fewer than ?2 ports
+ * (the candidate rule of store.h), as (ip, lost) rows. */
+#define CANDIDATE_HOSTS                                                                            \
+    "SELECT ip, sum(class IN ('lost_after_synack', 'no_ack_data')) AS lost FROM results"           \
+    " WHERE job_id = ?1 AND class <> 'silent' GROUP BY ip HAVING lost > 0 OR count(*) < ?2"
+
+int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candidate_t **out,
+                     size_t *n)
 {
     *out = NULL;
     *n = 0;
+    /* Rows of candidate hosts in order of preference, the preferred one first per host: a port
+     * the scan IP lost, then one that never acked data, then any SYN-ACKed port (the trigger
+     * test can send data there), then a closed one. */
     sqlite3_stmt *st =
         prep(s, "SELECT r.ip, r.port, r.class, r.source_ip, r.worker FROM results r"
-                " WHERE r.job_id = ?1 AND r.class IN ('lost_after_synack', 'no_ack_data') AND"
+                " JOIN (" CANDIDATE_HOSTS ") h ON h.ip = r.ip"
+                " WHERE r.job_id = ?1 AND r.class <> 'silent' AND"
                 " NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = ?1 AND v.ip = r.ip)"
-                " ORDER BY r.ip, r.port");
+                " ORDER BY r.ip, CASE r.class WHEN 'lost_after_synack' THEN 0"
+                " WHEN 'no_ack_data' THEN 1 WHEN 'closed' THEN 3 ELSE 2 END, r.port");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)n_ports);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -838,6 +851,9 @@ int store_candidates(store_t *s, uint64_t job_id, store_candidate_t **out, size_
         const char *cls = (const char *)sqlite3_column_text(st, 2);
         if (!cls || record_class_parse(cls, &c->cls) != LZR_OK)
             c->cls = CLASS_LOST_AFTER_SYNACK;
+        c->why = c->cls == CLASS_LOST_AFTER_SYNACK ? CANDIDATE_LOST
+                 : c->cls == CLASS_NO_ACK_DATA     ? CANDIDATE_NO_ACK
+                                                   : CANDIDATE_PARTIAL;
         c->source_ip = (uint32_t)sqlite3_column_int64(st, 3);
         copy_col(c->worker, sizeof c->worker, st, 4);
     }
@@ -858,12 +874,18 @@ static uint32_t count_of(store_t *s, const char *sql, uint64_t job_id)
     return n;
 }
 
-uint32_t store_candidate_count(store_t *s, uint64_t job_id)
+uint32_t store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports)
 {
-    return count_of(s,
-                    "SELECT count(DISTINCT ip) FROM results WHERE job_id = ? AND"
-                    " class IN ('lost_after_synack', 'no_ack_data')",
-                    job_id);
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM (" CANDIDATE_HOSTS ")");
+    uint32_t n = 0;
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)n_ports);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
 }
 
 uint32_t store_verdict_count(store_t *s, uint64_t job_id)

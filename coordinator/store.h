@@ -11,6 +11,7 @@
 
 #include "common/permutation.h"
 #include "common/record.h"
+#include "common/verdict.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -148,11 +149,13 @@ int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char 
 
 /* ---- multi-vantage verification (docs/verification.md) ---------------------------------- */
 
-/* A host picked for verification: its lowest-port lost_after_synack or no_ack_data result. */
+/* A host picked for verification, with the one result of it that verification re-probes
+ * (docs/verification.md, "Candidates"). */
 typedef struct store_candidate {
     uint32_t ip;
     uint16_t port;
     lzr_class_t cls;
+    candidate_t why;
     uint32_t source_ip; /* the scan IP whose scan produced the result */
     char worker[64];    /* the worker that holds that scan IP */
 } store_candidate_t;
@@ -167,12 +170,17 @@ typedef struct store_verdict {
     uint64_t ts_us;
 } store_verdict_t;
 
-/* The job's candidates (one per host, ordered by address) that have no verdict yet, in a
- * malloc'd array. */
-int store_candidates(store_t *s, uint64_t job_id, store_candidate_t **out, size_t *n);
+/* The job's candidates that have no verdict yet, one per host, ordered by address, in a
+ * malloc'd array. A host is a candidate when a port of it ended lost_after_synack or
+ * no_ack_data, or when it answered (SYN-ACK or RST) fewer than n_ports of the job's ports —
+ * what a host that shuns the scan IP after its first SYN looks like, whatever that SYN found.
+ * The re-probed row is, in that order, a lost_after_synack, a no_ack_data, a SYN-ACKed and a
+ * closed port (lowest port first within each). */
+int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candidate_t **out,
+                     size_t *n);
 
 /* Number of candidate hosts of a job (with or without a verdict). */
-uint32_t store_candidate_count(store_t *s, uint64_t job_id);
+uint32_t store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports);
 
 /* Number of verdicts stored for a job. */
 uint32_t store_verdict_count(store_t *s, uint64_t job_id);

@@ -50,6 +50,7 @@ typedef struct task {
 struct verify_job {
     uint64_t job_id;
     uint32_t timeout_ms;
+    uint32_t n_ports; /* ports per host in the job: fewer answered makes a host a candidate */
     uint64_t started_us;
     int state;
     uint64_t deadline_us;
@@ -61,12 +62,14 @@ struct verify_job {
 
 static uint64_t next_task_id = 1;
 
-verify_job_t *verify_job_new(uint64_t job_id, uint32_t timeout_ms, uint64_t now_us)
+verify_job_t *verify_job_new(uint64_t job_id, uint32_t timeout_ms, uint32_t n_ports,
+                             uint64_t now_us)
 {
     verify_job_t *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
     v->job_id = job_id;
+    v->n_ports = n_ports;
     v->timeout_ms = timeout_ms < 500 ? 500 : timeout_ms > 5000 ? 5000 : timeout_ms;
     v->started_us = now_us;
     v->state = ST_IDLE;
@@ -110,16 +113,18 @@ size_t verify_evidence_json(const verify_evidence_t *e, uint16_t random_port,
     for (const char *p = note ? note : ""; *p && k + 1 < sizeof safe_note; p++)
         safe_note[k++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
     safe_note[k] = '\0';
-    int n = snprintf(buf, cap,
-                     "{\"orig\":\"%s\",\"fresh\":\"%s\",\"orig_random\":\"%s\",\"random_port\":%u,"
-                     "\"after_bare\":\"%s\",\"after_data\":\"%s\",\"original_worker\":\"%s\","
-                     "\"fresh_worker\":\"%s\",\"trigger_ip\":\"%s\",\"trigger_worker\":\"%s\","
-                     "\"note\":\"%s\"}",
-                     answer_name(e->orig), answer_name(e->fresh), answer_name(e->orig_random),
-                     (unsigned)random_port, answer_name(e->after_bare), answer_name(e->after_data),
-                     orig_worker ? orig_worker : "", fresh_worker ? fresh_worker : "",
-                     trigger_ip ? targets_ntoa(trigger_ip, tip) : "",
-                     trigger_worker ? trigger_worker : "", safe_note);
+    int n =
+        snprintf(buf, cap,
+                 "{\"candidate\":\"%s\",\"orig\":\"%s\",\"fresh\":\"%s\",\"orig_random\":\"%s\","
+                 "\"random_port\":%u,"
+                 "\"after_bare\":\"%s\",\"after_data\":\"%s\",\"original_worker\":\"%s\","
+                 "\"fresh_worker\":\"%s\",\"trigger_ip\":\"%s\",\"trigger_worker\":\"%s\","
+                 "\"note\":\"%s\"}",
+                 candidate_name(e->why), answer_name(e->orig), answer_name(e->fresh),
+                 answer_name(e->orig_random), (unsigned)random_port, answer_name(e->after_bare),
+                 answer_name(e->after_data), orig_worker ? orig_worker : "",
+                 fresh_worker ? fresh_worker : "", trigger_ip ? targets_ntoa(trigger_ip, tip) : "",
+                 trigger_worker ? trigger_worker : "", safe_note);
     if (n < 0 || (size_t)n >= cap) {
         if (cap)
             buf[0] = '\0';
@@ -158,6 +163,20 @@ int verify_evidence_parse(const char *json, verify_evidence_t *e)
     memset(e, 0, sizeof *e);
     if (!json || json[0] != '{')
         return LZR_EPARSE;
+    /* Evidence stored before candidates had reasons has none: those were lost ports. */
+    const char *why = strstr(json, "\"candidate\":\"");
+    if (why) {
+        char name[16] = "";
+        why += strlen("\"candidate\":\"");
+        size_t k = 0;
+        while (why[k] && why[k] != '"' && k + 1 < sizeof name) {
+            name[k] = why[k];
+            k++;
+        }
+        name[k] = '\0';
+        if (why[k] != '"' || candidate_parse(name, &e->why) != LZR_OK)
+            return LZR_EPARSE;
+    }
     int rc = parse_answer(json, "orig", &e->orig);
     if (rc == LZR_OK)
         rc = parse_answer(json, "fresh", &e->fresh);
@@ -399,7 +418,7 @@ static int start_round(verify_job_t *v, store_t *s, const verify_worker_t *w, si
 {
     store_candidate_t *c = NULL;
     size_t n = 0;
-    if (store_candidates(s, v->job_id, &c, &n) != LZR_OK)
+    if (store_candidates(s, v->job_id, v->n_ports, &c, &n) != LZR_OK)
         return LZR_EDB;
     if (n == 0) {
         free(c);
@@ -433,6 +452,7 @@ static int start_round(verify_job_t *v, store_t *s, const verify_worker_t *w, si
     for (size_t i = 0; i < n && rc == LZR_OK; i++) {
         item_t *it = &v->items[i];
         it->c = c[i];
+        it->ev.why = c[i].why;
         it->random_port = random_port(v->job_id, it->c.ip, it->c.port);
         const verify_worker_t *o = worker_named(w, nw, it->c.worker);
         if (!o) {
@@ -500,7 +520,7 @@ static int start_trigger(verify_job_t *v, store_t *s, const verify_worker_t *w, 
     size_t nb = 0;
     for (size_t i = 0; i < v->n_items; i++) {
         item_t *it = &v->items[i];
-        if (it->unverified || it->ev.orig == ANSWER_SYNACK || it->ev.fresh != ANSWER_SYNACK)
+        if (it->unverified || !verdict_blocked(&it->ev))
             continue;
         const char *owner = NULL;
         it->trigger_ip = pick_fresh(s, w, nw, it->c.ip, NULL, it->fresh_ip, &owner);
@@ -540,6 +560,14 @@ static int start_trigger(verify_job_t *v, store_t *s, const verify_worker_t *w, 
     return LZR_OK;
 }
 
+/* Whether the original IP got now what it got in the scan on that port: a SYN-ACK, or a RST
+ * on a port that was closed. Without a fresh IP to compare with, only then is the host known
+ * not to block it. */
+static bool answered_as_in_scan(const item_t *it)
+{
+    return it->ev.orig == ANSWER_SYNACK || (it->ev.orig == ANSWER_RST && it->c.cls == CLASS_CLOSED);
+}
+
 static int finish_round(verify_job_t *v, store_t *s, uint64_t now_us)
 {
     if (v->state == ST_TRIGGER)
@@ -558,7 +586,7 @@ static int finish_round(verify_job_t *v, store_t *s, uint64_t now_us)
         const char *verdict;
         if (it->unverified)
             verdict = verdict_name(VERDICT_UNVERIFIED);
-        else if (!it->fresh_ip && it->ev.orig != ANSWER_SYNACK)
+        else if (!it->fresh_ip && !answered_as_in_scan(it))
             verdict = verdict_name(VERDICT_UNVERIFIED); /* gone or blocking: no fresh IP to tell */
         else
             verdict = verdict_name(verdict_decide(&it->ev));

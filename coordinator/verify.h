@@ -1,12 +1,12 @@
 /*
  * verify: the coordinator's side of multi-vantage verification (DESIGN.md §1 step 4,
- * docs/verification.md). Once a job's shards are all done, its candidates (one
- * lost_after_synack or no_ack_data port per host) are re-probed at the same moment from the
+ * docs/verification.md). Once a job's shards are all done, its candidate hosts (store.h's
+ * rule; one port each) are re-probed at the same moment from the
  * original scan IP and from a fresh IP of another worker that has never contacted the host;
- * hosts that answer only the fresh IP get the trigger test from a further fresh IP. Fresh IPs
- * are burned per host in the store's contacts table before they are used, so a restart never
- * uses one twice. The module talks to workers through a send callback, so the coordinator
- * owns the sockets and the tests can stand in for the workers' answers.
+ * hosts that treat the original IP worse than the fresh one get the trigger test from a further
+ * fresh IP. Fresh IPs are burned per host in the store's contacts table before they are used, so a
+ * restart never uses one twice. The module talks to workers through a send callback, so the
+ * coordinator owns the sockets and the tests can stand in for the workers' answers.
  */
 #ifndef LZR_COORD_VERIFY_H
 #define LZR_COORD_VERIFY_H
@@ -38,8 +38,10 @@ typedef int (*verify_send_fn)(void *ctx, const char *worker, const Lzr__VerifyRe
 
 typedef struct verify_job verify_job_t;
 
-/* A verification pass over job's candidates; timeout_ms bounds each connection attempt. */
-verify_job_t *verify_job_new(uint64_t job_id, uint32_t timeout_ms, uint64_t now_us);
+/* A verification pass over job's candidates; timeout_ms bounds each connection attempt; n_ports
+ * is the number of ports the job probes on each host (store_candidates). */
+verify_job_t *verify_job_new(uint64_t job_id, uint32_t timeout_ms, uint32_t n_ports,
+                             uint64_t now_us);
 
 /* Frees a pass and sets *v to NULL. */
 void verify_job_free(verify_job_t **v);

@@ -507,7 +507,15 @@ static int build_run(agent_t *a, const Lzr__Assign *m, shard_run_t *r, char *err
         snprintf(err, errlen, "cookie key of %zu bytes", m->cookie_key.len);
         return LZR_EPROTO;
     }
-    memcpy(c->key.bytes, m->cookie_key.data, LZR_COOKIE_KEY_BYTES);
+    cookie_key_t job_key;
+    memcpy(job_key.bytes, m->cookie_key.data, LZR_COOKIE_KEY_BYTES);
+    /* A key per shard: a late SYN-ACK of this worker's previous shard (a mid-handshake-drop
+     * host retransmits for seconds) must not pass for a target of this one. */
+    rc = cookie_key_for_shard(&job_key, m->shard, &c->key);
+    if (rc) {
+        snprintf(err, errlen, "cannot derive the shard's cookie key");
+        return rc;
+    }
     c->targets = r->targets;
     c->ports = &r->ports;
     c->rate = m->rate;

@@ -134,8 +134,8 @@ static bool in_step(int step, bool wanted, answer_t first, answer_t after_bare, 
     switch (step) {
     case 1:
         return wanted;
-    case 2:
-        return wanted && first == ANSWER_SYNACK;
+    case 2: /* a closed port's RST is a contact too: a shunning host then ignores the next SYN */
+        return wanted && (first == ANSWER_SYNACK || first == ANSWER_RST);
     case 3:
         return wanted && after_bare == ANSWER_SYNACK;
     default:
@@ -214,7 +214,7 @@ int verify_run(uint32_t orig_ip, uint32_t fresh_ip, uint32_t trigger_ip, verify_
         ev[i].orig = a[3 * i + 0].answer;
         ev[i].fresh = a[3 * i + 1].answer;
         ev[i].orig_random = a[3 * i + 2].answer;
-        want[i] = ev[i].orig != ANSWER_SYNACK && ev[i].fresh == ANSWER_SYNACK;
+        want[i] = verdict_blocked(&ev[i]);
     }
     if (rc == LZR_OK)
         rc = verify_trigger(trigger_ip, t, want, n, timeout_ms, ev, err, errlen);

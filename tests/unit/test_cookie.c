@@ -215,6 +215,30 @@ static void test_key_random(void **state)
     assert_memory_not_equal(a.bytes, zero, 16);
 }
 
+/* Shard keys: deterministic, distinct per shard and per job, and a reply to a SYN of shard 1
+ * does not validate under shard 2's key. */
+static void test_key_for_shard(void **state)
+{
+    (void)state;
+    cookie_key_t job, other, k1, k1b, k2, k1o;
+    assert_int_equal(cookie_key_from_hex(&job, "000102030405060708090a0b0c0d0e0f"), LZR_OK);
+    assert_int_equal(cookie_key_from_hex(&other, "100102030405060708090a0b0c0d0e0f"), LZR_OK);
+    assert_int_equal(cookie_key_for_shard(&job, 1, &k1), LZR_OK);
+    assert_int_equal(cookie_key_for_shard(&job, 1, &k1b), LZR_OK);
+    assert_int_equal(cookie_key_for_shard(&job, 2, &k2), LZR_OK);
+    assert_int_equal(cookie_key_for_shard(&other, 1, &k1o), LZR_OK);
+    assert_memory_equal(k1.bytes, k1b.bytes, sizeof k1.bytes);
+    assert_memory_not_equal(k1.bytes, k2.bytes, sizeof k1.bytes);
+    assert_memory_not_equal(k1.bytes, k1o.bytes, sizeof k1.bytes);
+    assert_memory_not_equal(k1.bytes, job.bytes, sizeof k1.bytes);
+    assert_memory_not_equal(k1.bytes + 8, k1.bytes, 8);
+    cookie_t c = cookie_make(&k1, 0xC6120000u, 0xC6122011u, 80, 0, 40000, 65535);
+    assert_true(
+        cookie_validate(&k1, 0xC6120000u, c.sport, 0xC6122011u, 80, c.seq + 1, 0, 40000, 65535));
+    assert_false(
+        cookie_validate(&k2, 0xC6120000u, c.sport, 0xC6122011u, 80, c.seq + 1, 0, 40000, 65535));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +250,7 @@ int main(void)
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_key_hex),
         cmocka_unit_test(test_key_random),
+        cmocka_unit_test(test_key_for_shard),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

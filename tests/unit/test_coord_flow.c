@@ -314,7 +314,7 @@ static void test_full_flow(void **state)
     job_spec_t *spec = job_parse(lab_job, strlen(lab_job), "lab.toml", err, sizeof err);
     assert_non_null(spec);
     perm_params_t p;
-    assert_int_equal(job_plan(spec, 0, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(job_plan(spec, 0, 1, &p, err, sizeof err), LZR_OK);
     assert_int_equal(a->job_id, job);
     assert_int_equal(a->shard, 0);
     assert_int_equal(a->n_shards, 3);

@@ -4,7 +4,9 @@
  * a fresh IP at one start time, burns the fresh IPs in contacts before use, runs the trigger
  * test only for hosts that answered the fresh IP alone, and stores verdicts whose evidence
  * reads back the same. The workers are played by the test: it answers each request it is
- * sent as a shunning, a dynamically blocking, a gone and a never-acking host would. Also a
+ * sent as the hosts would: two shunning hosts (one whose only answer to the scan was a RST), a
+ * dynamically blocking, a gone, a never-acking, a filtered and a transient one. Candidates are
+ * hosts, and a verdict shows on every row of its host. Also a
  * coordinator that dies mid-pass, and how `lzr-coord results` exports verdicts.
  */
 #include "common/err.h"
@@ -31,6 +33,10 @@
 #define GONE           IP(198, 18, 32, 40)
 #define NOACK          IP(198, 18, 32, 14)
 #define WEB            IP(198, 18, 16, 10)
+#define SHUN2          IP(198, 18, 32, 20) /* shuns after any first SYN; closed ports reset */
+#define FILTER         IP(198, 18, 32, 23) /* one open port, the others filtered */
+#define TRANS          IP(198, 18, 32, 41) /* lost in the scan, answers again */
+#define NPORTS         3                   /* ports per host in the tests' jobs */
 
 typedef struct fixture {
     char dir[64];
@@ -129,10 +135,10 @@ static answer_t answer_for(uint32_t src, uint32_t ip, bool scan_ip)
 {
     if (ip == GONE)
         return ANSWER_SILENT;
-    if ((ip == SHUN || ip == DYN) && scan_ip)
+    if ((ip == SHUN || ip == DYN || ip == SHUN2) && scan_ip)
         return ANSWER_SILENT;
     (void)src;
-    return ANSWER_SYNACK;
+    return ip == SHUN2 ? ANSWER_RST : ANSWER_SYNACK; /* SHUN2 is re-probed on a closed port */
 }
 
 static int fake_send(void *ctx, const char *worker, const Lzr__VerifyRequest *req)
@@ -175,8 +181,9 @@ static int fake_send(void *ctx, const char *worker, const Lzr__VerifyRequest *re
         } else {
             assert_false(scan);
             f->trigger_of[a->ip & 255] = a->src;
-            a->after_bare = a->ip == SHUN ? ANSWER_SILENT : ANSWER_SYNACK;
-            a->after_data = a->ip == SHUN ? ANSWER_NONE : ANSWER_SILENT;
+            bool shuns = a->ip == SHUN || a->ip == SHUN2;
+            a->after_bare = shuns ? ANSWER_SILENT : ANSWER_SYNACK;
+            a->after_data = shuns ? ANSWER_NONE : ANSWER_SILENT;
         }
         r->attempts[i] = a;
     }
@@ -240,6 +247,22 @@ static const store_verdict_t *verdict_of(const found_t *fd, uint32_t ip)
     return NULL;
 }
 
+typedef struct verdicts_seen {
+    int rows, shunning, not_blocking, without;
+} verdicts_seen_t;
+
+static int note_verdict(void *ctx, const lzr_record_t *r, const char *worker, const char *verdict)
+{
+    verdicts_seen_t *v = ctx;
+    (void)r;
+    (void)worker;
+    v->rows++;
+    v->shunning += strcmp(verdict, "shunning") == 0;
+    v->not_blocking += strcmp(verdict, "not_blocking") == 0;
+    v->without += verdict[0] == '\0';
+    return 0;
+}
+
 static void test_pass(void **state)
 {
     fixture_t *f = *state;
@@ -248,17 +271,31 @@ static void test_pass(void **state)
         rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1),
         rec(SHUN, 443, CLASS_LOST_AFTER_SYNACK, S1), /* a second port of the same host */
         rec(GONE, 80, CLASS_LOST_AFTER_SYNACK, S1),
+        /* a host that answered every port is no candidate */
         rec(WEB, 80, CLASS_SERVICE, S1),
+        rec(WEB, 443, CLASS_CLOSED, S1),
+        rec(WEB, 8080, CLASS_CLOSED, S1),
+        /* the first SYN found a closed port; the rest of the host went silent (report_all) */
+        rec(SHUN2, 21, CLASS_CLOSED, S1),
+        rec(SHUN2, 80, CLASS_SILENT, S1),
+        rec(SHUN2, 8080, CLASS_SILENT, S1),
+        rec(TRANS, 443, CLASS_LOST_AFTER_SYNACK, S1),
     };
     lzr_record_t r2[] = {
-        rec(DYN, 8080, CLASS_NO_ACK_DATA, S2),
+        rec(DYN, 21, CLASS_CLOSED, S2),
+        rec(DYN, 8080, CLASS_NO_ACK_DATA, S2), /* preferred to the closed port */
         rec(NOACK, 80, CLASS_NO_ACK_DATA, S2),
+        rec(NOACK, 8080, CLASS_NO_ACK_DATA, S2),
+        rec(FILTER, 21, CLASS_CLOSED, S2),
+        rec(FILTER, 80, CLASS_SERVICE, S2), /* a SYN-ACKed port is preferred to a closed one */
     };
-    put(f->s, job, "v1", r1, 4);
-    put(f->s, job, "v2", r2, 2);
-    assert_int_equal(store_candidate_count(f->s, job), 4);
+    put(f->s, job, "v1", r1, sizeof r1 / sizeof r1[0]);
+    put(f->s, job, "v2", r2, sizeof r2 / sizeof r2[0]);
+    assert_int_equal(store_candidate_count(f->s, job, NPORTS), 7);
+    /* with one port per host, only lost and never-acking ports make candidates */
+    assert_int_equal(store_candidate_count(f->s, job, 1), 5);
 
-    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    verify_job_t *v = verify_job_new(job, 1500, NPORTS, 1000000);
     assert_non_null(v);
     run_pass(f, v, 2);
     verify_job_free(&v);
@@ -270,8 +307,8 @@ static void test_pass(void **state)
 
     found_t fd = {0};
     assert_int_equal(store_verdicts_each(f->s, job, collect, &fd), LZR_OK);
-    assert_int_equal(fd.n, 4);
-    assert_int_equal(store_verdict_count(f->s, job), 4);
+    assert_int_equal(fd.n, 7);
+    assert_int_equal(store_verdict_count(f->s, job), 7);
     const store_verdict_t *sh = verdict_of(&fd, SHUN);
     assert_non_null(sh);
     assert_string_equal(sh->verdict, "shunning");
@@ -296,16 +333,41 @@ static void test_pass(void **state)
     assert_string_equal(dy->verdict, "dynamic_blocking");
     assert_int_equal(dy->original_ip, S2);
     assert_true(dy->fresh_ip == f->w[0].fresh[0] || dy->fresh_ip == f->w[0].fresh[1]);
+    assert_int_equal(dy->port, 8080);
     assert_string_equal(verdict_of(&fd, GONE)->verdict, "churn");
-    assert_string_equal(verdict_of(&fd, NOACK)->verdict, "transient");
+    /* answers every source alike: a never-acking middlebox and a filtered host keep their
+     * class; only a port the scan lost and that answers again is transient */
+    assert_string_equal(verdict_of(&fd, NOACK)->verdict, "not_blocking");
+    assert_string_equal(verdict_of(&fd, FILTER)->verdict, "not_blocking");
+    assert_int_equal(verdict_of(&fd, FILTER)->port, 80);
+    assert_string_equal(verdict_of(&fd, TRANS)->verdict, "transient");
     assert_null(verdict_of(&fd, WEB));
     assert_null(strstr(verdict_of(&fd, NOACK)->evidence, "trigger_ip\":\"198"));
+    assert_non_null(strstr(verdict_of(&fd, NOACK)->evidence, "\"candidate\":\"no_ack\""));
+    /* the RST-only shunning host: the fresh IP's RST against the scan IP's silence */
+    const store_verdict_t *s2 = verdict_of(&fd, SHUN2);
+    assert_non_null(s2);
+    assert_string_equal(s2->verdict, "shunning");
+    assert_int_equal(s2->port, 21);
+    assert_int_equal(verify_evidence_parse(s2->evidence, &ev), LZR_OK);
+    assert_int_equal(ev.why, CANDIDATE_PARTIAL);
+    assert_int_equal(ev.orig, ANSWER_SILENT);
+    assert_int_equal(ev.fresh, ANSWER_RST);
+    assert_int_equal(ev.after_bare, ANSWER_SILENT);
 
-    /* A results row of a candidate carries its verdict. */
-    assert_int_equal(store_candidate_count(f->s, job), 4);
+    /* Every row of a host carries the host's verdict, silent rows too. */
+    verdicts_seen_t seen = {0};
+    assert_int_equal(store_results_each_verdict(f->s, job, NULL, NULL, note_verdict, &seen),
+                     LZR_OK);
+    assert_int_equal(seen.rows, 16);
+    assert_int_equal(seen.shunning, 5);     /* SHUN 80, 443; SHUN2 21, 80, 8080 */
+    assert_int_equal(seen.without, 3);      /* WEB's three ports */
+    assert_int_equal(seen.not_blocking, 4); /* NOACK 80, 8080; FILTER 21, 80 */
+
+    assert_int_equal(store_candidate_count(f->s, job, NPORTS), 7);
     store_candidate_t *c;
     size_t n;
-    assert_int_equal(store_candidates(f->s, job, &c, &n), LZR_OK);
+    assert_int_equal(store_candidates(f->s, job, NPORTS, &c, &n), LZR_OK);
     assert_int_equal(n, 0); /* all decided */
     free(c);
 }
@@ -322,7 +384,7 @@ static void test_restart_mid_pass(void **state)
     put(f->s, job, "v1", &r1, 1);
     put(f->s, job, "v2", &r2, 1);
 
-    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    verify_job_t *v = verify_job_new(job, 1500, NPORTS, 1000000);
     uint64_t now = 1000000;
     for (int i = 0; i < 5 && f->n_compare == 0; i++, now += 100000)
         assert_false(verify_job_step(v, f->s, f->w, 2, fake_send, f, now));
@@ -344,7 +406,7 @@ static void test_restart_mid_pass(void **state)
 
     memset(f->fresh_of, 0, sizeof f->fresh_of);
     f->n_compare = f->n_trigger = 0;
-    v = verify_job_new(job, 1500, 5000000);
+    v = verify_job_new(job, 1500, NPORTS, 5000000);
     run_pass(f, v, 2);
     verify_job_free(&v);
     found_t fd = {0};
@@ -369,7 +431,7 @@ static void test_burned(void **state)
         put(f->s, job, "v1", &r, 1);
         memset(f->fresh_of, 0, sizeof f->fresh_of);
         f->n_compare = f->n_trigger = 0;
-        verify_job_t *v = verify_job_new(job, 1500, 1000000);
+        verify_job_t *v = verify_job_new(job, 1500, NPORTS, 1000000);
         run_pass(f, v, 2);
         verify_job_free(&v);
         found_t fd = {0};
@@ -398,7 +460,7 @@ static void test_original_gone(void **state)
     uint64_t job = add_job(f->s);
     lzr_record_t r = rec(DYN, 80, CLASS_NO_ACK_DATA, S1);
     put(f->s, job, "v1", &r, 1);
-    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    verify_job_t *v = verify_job_new(job, 1500, NPORTS, 1000000);
     /* only v2 connected: the pass waits, then gives up on v1 */
     assert_false(verify_job_step(v, f->s, &f->w[1], 1, fake_send, f, 2000000));
     assert_int_equal(f->n_compare, 0);
@@ -420,7 +482,7 @@ static void test_silent_worker(void **state)
     uint64_t job = add_job(f->s);
     lzr_record_t r = rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1);
     put(f->s, job, "v1", &r, 1);
-    verify_job_t *v = verify_job_new(job, 1500, 1000000);
+    verify_job_t *v = verify_job_new(job, 1500, NPORTS, 1000000);
     assert_false(verify_job_step(v, f->s, f->w, 2, fake_send, f, 1000000));
     drop_pending(f); /* the answers never arrive */
     assert_false(verify_job_step(v, f->s, f->w, 2, fake_send, f, 2000000)); /* not yet due */

@@ -73,7 +73,7 @@ static void test_full_file(void **state)
     assert_true(j->verify);
 
     perm_params_t p;
-    assert_int_equal(job_plan(j, 99, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(job_plan(j, 99, 1, &p, err, sizeof err), LZR_OK);
     assert_int_equal(j->seed, 1234); /* the file's seed wins */
     assert_int_equal(j->shards, 7);
     assert_int_equal(p.size, j->size);
@@ -97,17 +97,39 @@ static void test_defaults_and_plan(void **state)
     assert_false(j->have_seed);
     assert_false(j->report_all);
     perm_params_t p;
-    assert_int_equal(job_plan(j, 77, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(job_plan(j, 77, 1, &p, err, sizeof err), LZR_OK);
     assert_true(j->have_seed);
     assert_int_equal(j->seed, 77);
     /* 65536 targets at 1000/s, 10 s per shard: ceil(65536 / 10000) = 7 shards. */
     assert_int_equal(j->shards, 7);
     job_destroy(&j);
 
+    /* A job shorter than one shard's work still gives each connected worker a shard; an
+     * explicit `shards` wins over the workers. */
+    j = parse("targets = \"1.0.0.0/24\"\nports = \"80\"\n", err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(job_plan(j, 5, 1, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(j->shards, 1);
+    job_destroy(&j);
+    j = parse("targets = \"1.0.0.0/24\"\nports = \"80\"\n", err, sizeof err);
+    assert_int_equal(job_plan(j, 5, 3, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(j->shards, 3);
+    job_destroy(&j);
+    j = parse("targets = \"1.0.0.0/24\"\nports = \"80\"\n[vantage]\nmin_workers = 2\n", err,
+              sizeof err);
+    assert_non_null(j);
+    assert_int_equal(job_plan(j, 5, 0, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(j->shards, 2);
+    job_destroy(&j);
+    j = parse("targets = \"1.0.0.0/24\"\nports = \"80\"\nshards = 1\n", err, sizeof err);
+    assert_int_equal(job_plan(j, 5, 4, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(j->shards, 1);
+    job_destroy(&j);
+
     /* A tiny job is one shard, and asked-for shards are capped by the cycle length. */
     j = parse("targets = \"1.0.0.1\"\nports = \"80\"\nshards = 50\n", err, sizeof err);
     assert_non_null(j);
-    assert_int_equal(job_plan(j, 1, &p, err, sizeof err), LZR_OK);
+    assert_int_equal(job_plan(j, 1, 1, &p, err, sizeof err), LZR_OK);
     assert_true(j->shards <= perm_cycle_len(&p));
     assert_true(j->shards >= 1);
     job_destroy(&j);

@@ -1,6 +1,6 @@
 /*
- * Unit tests for common/verdict: the decision table over every combination of answers, and the
- * names of verdicts and answers.
+ * Unit tests for common/verdict: the decision table over every combination of answers and
+ * candidate reasons, and the names of verdicts, answers and reasons.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,10 +13,17 @@
 #include "common/err.h"
 #include "common/verdict.h"
 
+static verdict_t decide_why(candidate_t why, answer_t orig, answer_t fresh, answer_t bare,
+                            answer_t data)
+{
+    verify_evidence_t e = {
+        .why = why, .orig = orig, .fresh = fresh, .after_bare = bare, .after_data = data};
+    return verdict_decide(&e);
+}
+
 static verdict_t decide(answer_t orig, answer_t fresh, answer_t bare, answer_t data)
 {
-    verify_evidence_t e = {.orig = orig, .fresh = fresh, .after_bare = bare, .after_data = data};
-    return verdict_decide(&e);
+    return decide_why(CANDIDATE_LOST, orig, fresh, bare, data);
 }
 
 static void test_paper_cases(void **state)
@@ -26,6 +33,11 @@ static void test_paper_cases(void **state)
     assert_int_equal(decide(ANSWER_SILENT, ANSWER_SYNACK, ANSWER_SILENT, ANSWER_NONE),
                      VERDICT_SHUNNING);
     assert_int_equal(decide(ANSWER_RST, ANSWER_SYNACK, ANSWER_RST, ANSWER_NONE), VERDICT_SHUNNING);
+    /* A shunning host whose only answers are RSTs (a closed port was the first contact): the
+     * fresh IP's RST is the evidence, the trigger IP's second SYN is ignored. */
+    assert_int_equal(
+        decide_why(CANDIDATE_PARTIAL, ANSWER_SILENT, ANSWER_RST, ANSWER_SILENT, ANSWER_NONE),
+        VERDICT_SHUNNING);
     /* Blocked only once data was sent (§2.7). */
     assert_int_equal(decide(ANSWER_SILENT, ANSWER_SYNACK, ANSWER_SYNACK, ANSWER_SILENT),
                      VERDICT_DYNAMIC_BLOCKING);
@@ -36,33 +48,72 @@ static void test_paper_cases(void **state)
                      VERDICT_BLOCKING);
     assert_int_equal(decide(ANSWER_SILENT, ANSWER_SYNACK, ANSWER_NONE, ANSWER_NONE),
                      VERDICT_BLOCKING);
+    /* A closed port that resets the trigger IP again is answering, not shunning it. */
+    assert_int_equal(decide(ANSWER_SILENT, ANSWER_RST, ANSWER_RST, ANSWER_NONE), VERDICT_BLOCKING);
 }
 
-static void test_churn_and_transient(void **state)
+/* A host that answers the original IP as it answers a fresh one is not blocking: "transient"
+ * only when the scan saw that port go silent; a never-acking middlebox or a host with filtered
+ * ports is "not_blocking" (§2.7: they answer every source IP). */
+static void test_consistent_hosts(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        decide_why(CANDIDATE_NO_ACK, ANSWER_SYNACK, ANSWER_SYNACK, ANSWER_NONE, ANSWER_NONE),
+        VERDICT_NOT_BLOCKING);
+    assert_int_equal(
+        decide_why(CANDIDATE_PARTIAL, ANSWER_SYNACK, ANSWER_SYNACK, ANSWER_NONE, ANSWER_NONE),
+        VERDICT_NOT_BLOCKING);
+    assert_int_equal(
+        decide_why(CANDIDATE_PARTIAL, ANSWER_RST, ANSWER_RST, ANSWER_NONE, ANSWER_NONE),
+        VERDICT_NOT_BLOCKING);
+    assert_int_equal(
+        decide_why(CANDIDATE_LOST, ANSWER_SYNACK, ANSWER_SYNACK, ANSWER_NONE, ANSWER_NONE),
+        VERDICT_TRANSIENT);
+}
+
+/* Every combination: churn exactly when neither address is answered; a blocking verdict
+ * exactly when the fresh IP is answered and the original refused; otherwise the reason picks
+ * transient or not_blocking. */
+static void test_every_combination(void **state)
 {
     (void)state;
     static const answer_t all[] = {ANSWER_NONE, ANSWER_SYNACK, ANSWER_RST, ANSWER_SILENT};
-    for (int f = 0; f < 4; f++) {
-        for (int b = 0; b < 4; b++) {
-            for (int d = 0; d < 4; d++) {
-                /* The original IP answered: whatever else happened, it is not blocked. */
-                assert_int_equal(decide(ANSWER_SYNACK, all[f], all[b], all[d]), VERDICT_TRANSIENT);
-                /* Nobody answered the original or the fresh IP: the host is gone. */
-                if (all[f] != ANSWER_SYNACK) {
-                    assert_int_equal(decide(ANSWER_SILENT, all[f], all[b], all[d]), VERDICT_CHURN);
-                    assert_int_equal(decide(ANSWER_RST, all[f], all[b], all[d]), VERDICT_CHURN);
-                }
-            }
-        }
-    }
+    for (int why = CANDIDATE_LOST; why <= CANDIDATE_PARTIAL; why++)
+        for (int o = 0; o < 4; o++)
+            for (int f = 0; f < 4; f++)
+                for (int b = 0; b < 4; b++)
+                    for (int d = 0; d < 4; d++) {
+                        verify_evidence_t e = {.why = (candidate_t)why,
+                                               .orig = all[o],
+                                               .fresh = all[f],
+                                               .after_bare = all[b],
+                                               .after_data = all[d]};
+                        verdict_t v = verdict_decide(&e);
+                        bool orig_ans = all[o] == ANSWER_SYNACK || all[o] == ANSWER_RST;
+                        bool fresh_ans = all[f] == ANSWER_SYNACK || all[f] == ANSWER_RST;
+                        bool refused = all[o] == ANSWER_SILENT ||
+                                       (all[o] == ANSWER_RST && all[f] == ANSWER_SYNACK);
+                        if (!orig_ans && !fresh_ans) {
+                            assert_int_equal(v, VERDICT_CHURN);
+                        } else if (fresh_ans && refused) {
+                            assert_true(verdict_blocked(&e));
+                            assert_true(v == VERDICT_SHUNNING || v == VERDICT_DYNAMIC_BLOCKING ||
+                                        v == VERDICT_BLOCKING);
+                        } else {
+                            assert_false(verdict_blocked(&e));
+                            assert_int_equal(v, why == CANDIDATE_LOST ? VERDICT_TRANSIENT
+                                                                      : VERDICT_NOT_BLOCKING);
+                        }
+                    }
 }
 
 static void test_names(void **state)
 {
     (void)state;
-    static const char *const names[] = {"shunning", "dynamic_blocking", "blocking",
-                                        "churn",    "transient",        "unverified"};
-    assert_int_equal(VERDICT_COUNT, 6);
+    static const char *const names[] = {"shunning",  "dynamic_blocking", "blocking",  "churn",
+                                        "transient", "not_blocking",     "unverified"};
+    assert_int_equal(VERDICT_COUNT, 7);
     for (int i = 0; i < VERDICT_COUNT; i++) {
         verdict_t v;
         assert_string_equal(verdict_name((verdict_t)i), names[i]);
@@ -76,13 +127,24 @@ static void test_names(void **state)
     assert_string_equal(answer_name(ANSWER_RST), "rst");
     assert_string_equal(answer_name(ANSWER_SILENT), "silent");
     assert_string_equal(answer_name(ANSWER_NONE), "-");
+    static const char *const why[] = {"lost", "no_ack", "partial"};
+    for (int i = 0; i < 3; i++) {
+        candidate_t c;
+        assert_string_equal(candidate_name((candidate_t)i), why[i]);
+        assert_int_equal(candidate_parse(why[i], &c), LZR_OK);
+        assert_int_equal(c, i);
+    }
+    candidate_t c;
+    assert_int_equal(candidate_parse("gone", &c), LZR_EINVAL);
+    assert_string_equal(candidate_name((candidate_t)7), "invalid");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paper_cases),
-        cmocka_unit_test(test_churn_and_transient),
+        cmocka_unit_test(test_consistent_hosts),
+        cmocka_unit_test(test_every_combination),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
