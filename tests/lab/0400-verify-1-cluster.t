@@ -3,8 +3,11 @@
 # `[vantage] verify = true`; once the shards are done the coordinator re-probes the candidates
 # from their original scan IP and a fresh IP of the other worker, runs the trigger test from a
 # further fresh IP, and only then calls the job done. Every shunning and dynamic-blocking host
-# of the truth gets its verdict, no real service or other middlebox is called either, the
-# verdicts' evidence says how the original IP was answered, and fresh IPs are burned per host.
+# of the truth gets its verdict — in both shapes: answering every port, and real services with
+# closed ports elsewhere, where the first SYN often finds a closed port — on every row of the
+# host; never-acking middleboxes and a filtered host are not_blocking and keep their class; no
+# real service or other middlebox is called blocking; the verdicts' evidence says how the
+# original IP was answered, and fresh IPs are burned per host.
 # Then `lzr-coord report` aggregates the zero-window /24 into one block and draws the SVG.
 . "$(dirname "$0")/lib.sh"
 lab_env
@@ -42,19 +45,39 @@ dyn=$(hosts dynamic_blocking)
 [ -n "$shun" ] && [ -n "$dyn" ] || bail_out "the truth lists no shunning or dynamic-blocking host"
 for h in $shun; do is "$(verdict "$h")" shunning "shunning host $h is called shunning"; done
 for h in $dyn; do is "$(verdict "$h")" dynamic_blocking "dynamic-blocking host $h is called dynamic_blocking"; done
+# The verdict belongs to the host: every row of it (report_all: closed and silent ones too).
+for h in $shun $dyn; do
+    want=$(verdict "$h")
+    rows=$(jq -r --arg ip "$h" 'select(.ip == $ip) | "\(.port) \(.class) \(.verdict)"' "$CW/results.jsonl")
+    n_rows=$(wc -l <<<"$rows")
+    n_ok=$(grep -c " $want\$" <<<"$rows")
+    is "$n_ok/$n_rows" "$n_rows/$n_rows" "every row of $h carries $want"
+    [ "$n_rows" -ge 17 ] || diag "$h: only $n_rows rows"
+done
 wrong=$(jq -r 'select(.verdict == "shunning" or .verdict == "dynamic_blocking") | .ip' "$CW/verdicts.jsonl" |
     grep -vxF -e "${shun// /$'\n'}" -e "${dyn// /$'\n'}" || true)
 is "$wrong" "" "no other host is called shunning or dynamic_blocking"
-bad=$(jq -r 'select(.class == "service" and .verdict != null) | .ip' "$CW/results.jsonl")
-is "$bad" "" "no real service got a verdict"
-for h in $(hosts no_ack_data); do
-    v=$(verdict "$h")
-    [ -z "$v" ] || [ "$v" = transient ] && ok "never-acking middlebox $h is not blocking (${v:-no candidate})" ||
-        not_ok "never-acking middlebox $h is not blocking (got $v)"
+bad=$(jq -r 'select(.ip | startswith("198.18.16.")) | select(.verdict != null) | "\(.ip):\(.port) \(.verdict)"' "$CW/results.jsonl")
+is "$bad" "" "no host of real services (all ports answered) got a verdict"
+bad=$(jq -r 'select(.verdict == "transient") | .ip' "$CW/verdicts.jsonl")
+is "$bad" "" "no host is called transient (nothing in the lab comes back)"
+noack=$(hosts no_ack_data)
+[ "$(wc -w <<<"$noack")" -ge 2 ] || bail_out "the truth lists fewer than two never-acking hosts"
+for h in $noack; do
+    is "$(verdict "$h")" not_blocking "never-acking middlebox $h answers every source: not_blocking"
+    is "$(jq -r --arg ip "$h" 'select(.ip == $ip and .class != "silent") | .class' "$CW/results.jsonl" | sort -u)" \
+        no_ack_data "never-acking middlebox $h keeps its class on every answered port"
+done
+filtered=$(awk -F'\t' '$5 ~ /filtered/ {print $1}' "$LAB_TRUTH" | sort -u)
+[ -n "$filtered" ] || bail_out "the truth lists no filtered host"
+for h in $filtered; do
+    is "$(verdict "$h")" not_blocking "filtered host $h (one service, other ports dropped) is not_blocking"
+    is "$(jq -r --arg ip "$h" 'select(.ip == $ip and .port == 80) | "\(.class) \(.protocol)"' "$CW/results.jsonl")" \
+        "service http" "filtered host $h keeps its service"
 done
 for h in $shun $dyn; do
-    is "$(jq -r --arg ip "$h" 'select(.ip == $ip) | "\(.evidence.orig) \(.evidence.orig_random != "-") \(.evidence.fresh)"' "$CW/verdicts.jsonl")" \
-        "silent true synack" "$h: the original IP got silence, was tried on a random port, the fresh IP a SYN-ACK"
+    like "$(jq -r --arg ip "$h" 'select(.ip == $ip) | "\(.evidence.orig) \(.evidence.orig_random != "-") \(.evidence.fresh)"' "$CW/verdicts.jsonl")" \
+        "^silent true (synack|rst)$" "$h: the original IP got silence, was tried on a random port, the fresh IP an answer"
 done
 # Fresh IPs: another worker's, never a scan IP, and burned in contacts for that host.
 is "$(jq -r 'select(.fresh_ip != "") | select(.fresh_ip == "'"$V1_SCAN_IP"'" or .fresh_ip == "'"$V2_SCAN_IP"'") | .ip' "$CW/verdicts.jsonl")" "" \
@@ -68,7 +91,7 @@ n_burned=$(sqlite3 -readonly "$CW/lzr.db" "SELECT count(*) FROM contacts c JOIN 
 is "$n_burned" "$(jq -r 'select(.fresh_ip != "") | .ip' "$CW/verdicts.jsonl" | wc -l)" \
     "every fresh IP used is recorded in contacts for its host"
 jq -c 'select(.verdict != null)' "$CW/results.jsonl" | head -3 >"$CW/with-verdict"
-like "$(cat "$CW/with-verdict")" '"verdict":"(shunning|dynamic_blocking|transient|churn|blocking|unverified)"' \
+like "$(cat "$CW/with-verdict")" '"verdict":"(shunning|dynamic_blocking|transient|not_blocking|churn|blocking|unverified)"' \
     "results rows of candidates carry their verdict"
 
 check "report runs" sh -c "timeout 30 '$COORD_BIN' report $job --db '$CW/lzr.db' --svg '$CW/report.svg' >'$CW/report.txt'"
