@@ -100,7 +100,7 @@ like "$(cat "$CW/report.txt")" "198\.18\.33\.0 - 198\.18\.33\.255  256 addresses
     "the zero-window /24 is reported as one block"
 like "$(grep '^zero_window ' "$CW/report.txt")" "^zero_window +257 +2 +1 +0 +1 +0$" \
     "block table: zero_window has one /32 (198.18.32.10) and one /24"
-like "$(grep '^shunning ' "$CW/report.txt")" "^shunning +1 +1 +1 +0 +0 +0$" "block table: one shunning /32"
+like "$(grep '^shunning ' "$CW/report.txt")" "^shunning +2 +2 +2 +0 +0 +0$" "block table: two shunning /32s (198.18.32.17 and .20)"
 like "$(cat "$CW/report.txt")" "only 50% of HTTP on port 80" "the off-IANA table: HTTP on 80 and 27017"
 like "$(grep '^27017 ' "$CW/report.txt")" "http:1" "per port: HTTP found on 27017"
 check "the SVG is well-formed XML" python3 -c "import sys,xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$CW/report.svg"
