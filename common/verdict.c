@@ -56,10 +56,22 @@ int candidate_parse(const char *name, candidate_t *out)
 }
 
 static const char *const verdict_names[] = {
-#define LZR_VERDICT_NAME(e, name) name,
+#define LZR_VERDICT_NAME(e, name, behaviour) name,
     LZR_VERDICT_LIST(LZR_VERDICT_NAME)
 #undef LZR_VERDICT_NAME
 };
+
+static const bool verdict_behaviour[] = {
+#define LZR_VERDICT_BEHAVIOUR(e, name, behaviour) behaviour,
+    LZR_VERDICT_LIST(LZR_VERDICT_BEHAVIOUR)
+#undef LZR_VERDICT_BEHAVIOUR
+};
+
+bool verdict_names_behaviour(const char *name)
+{
+    verdict_t v;
+    return name && verdict_parse(name, &v) == LZR_OK && verdict_behaviour[v];
+}
 
 const char *verdict_name(verdict_t v)
 {

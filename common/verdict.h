@@ -18,18 +18,19 @@ typedef enum {
     ANSWER_SILENT,   /* nothing came back in time */
 } answer_t;
 
-/* X(enum, name) */
+/* X(enum, name, behaviour): behaviour is true for the verdicts that say what a host does to a
+ * scanner, which then stand for the host in reports instead of its classes (docs/report.md). */
 #define LZR_VERDICT_LIST(X)                                                                        \
-    X(VERDICT_SHUNNING, "shunning")                                                                \
-    X(VERDICT_DYNAMIC_BLOCKING, "dynamic_blocking")                                                \
-    X(VERDICT_BLOCKING, "blocking")                                                                \
-    X(VERDICT_CHURN, "churn")                                                                      \
-    X(VERDICT_TRANSIENT, "transient")                                                              \
-    X(VERDICT_NOT_BLOCKING, "not_blocking")                                                        \
-    X(VERDICT_UNVERIFIED, "unverified")
+    X(VERDICT_SHUNNING, "shunning", true)                                                          \
+    X(VERDICT_DYNAMIC_BLOCKING, "dynamic_blocking", true)                                          \
+    X(VERDICT_BLOCKING, "blocking", true)                                                          \
+    X(VERDICT_CHURN, "churn", true)                                                                \
+    X(VERDICT_TRANSIENT, "transient", false)                                                       \
+    X(VERDICT_NOT_BLOCKING, "not_blocking", false)                                                 \
+    X(VERDICT_UNVERIFIED, "unverified", false)
 
 typedef enum {
-#define LZR_VERDICT_ENUM(e, name) e,
+#define LZR_VERDICT_ENUM(e, name, behaviour) e,
     LZR_VERDICT_LIST(LZR_VERDICT_ENUM)
 #undef LZR_VERDICT_ENUM
         VERDICT_COUNT
@@ -84,6 +85,10 @@ int candidate_parse(const char *name, candidate_t *out);
 /* Names: "shunning", …, and "synack"/"rst"/"silent"/"-" for answers. */
 const char *verdict_name(verdict_t v);
 const char *answer_name(answer_t a);
+
+/* Whether the named verdict says what the host does to a scanner (shunning, dynamic_blocking,
+ * blocking, churn); false for the others and for names that are no verdict. */
+bool verdict_names_behaviour(const char *name);
 
 /* Parses a verdict name; 0 and *out, or LZR_EINVAL. */
 int verdict_parse(const char *name, verdict_t *out);

@@ -4,6 +4,7 @@
 #include "coordinator/blocks.h"
 
 #include "common/err.h"
+#include "common/verdict.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,7 @@ const char *blocks_bin_name(block_bin_t b)
 
 const char *blocks_behaviour(const lzr_class_t *cls, size_t n, const char *verdict)
 {
-    if (verdict && (strcmp(verdict, "shunning") == 0 || strcmp(verdict, "dynamic_blocking") == 0 ||
-                    strcmp(verdict, "blocking") == 0 || strcmp(verdict, "churn") == 0))
+    if (verdict_names_behaviour(verdict))
         return verdict;
     bool closed = false;
     int seen = -1;

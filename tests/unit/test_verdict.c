@@ -122,6 +122,16 @@ static void test_names(void **state)
     }
     verdict_t v;
     assert_int_equal(verdict_parse("shun", &v), LZR_EINVAL);
+    /* the verdicts that stand for a host in reports */
+    assert_true(verdict_names_behaviour("shunning"));
+    assert_true(verdict_names_behaviour("dynamic_blocking"));
+    assert_true(verdict_names_behaviour("blocking"));
+    assert_true(verdict_names_behaviour("churn"));
+    assert_false(verdict_names_behaviour("transient"));
+    assert_false(verdict_names_behaviour("not_blocking"));
+    assert_false(verdict_names_behaviour("unverified"));
+    assert_false(verdict_names_behaviour("shun"));
+    assert_false(verdict_names_behaviour(NULL));
     assert_string_equal(verdict_name(VERDICT_COUNT), "invalid");
     assert_string_equal(answer_name(ANSWER_SYNACK), "synack");
     assert_string_equal(answer_name(ANSWER_RST), "rst");
