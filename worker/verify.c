@@ -105,6 +105,10 @@ int verify_attempts(verify_attempt_t *a, size_t n, uint32_t timeout_ms, char *er
                 }
             } else if (soerr == ECONNREFUSED) {
                 a[i].answer = ANSWER_RST;
+            } else if (soerr == ECONNRESET) {
+                /* reset after the handshake completed (a RST-after-handshake middlebox): the
+                 * SYN was answered */
+                a[i].answer = ANSWER_SYNACK;
             } else {
                 a[i].answer = ANSWER_SILENT; /* unreachable, timed out in the kernel */
             }
