@@ -16,7 +16,7 @@ wait_registered v1 v2
 
 mhd=$(truth_rows mid_handshake_drop | cut -f1 | sort -u)
 [ -n "$mhd" ] || bail_out "the truth lists no mid-handshake-drop host"
-for run in 1 2 3; do
+for run in ${LZR_RUNS:-1 2 3}; do
     write_job "$CW/job.toml" 10000 8
     # the job's defaults, not write_job's short timeouts
     sed -i '/^timeout_ms/d; /^retransmit_ms/d; /^acking_firewall_probes/d' "$CW/job.toml"
