@@ -5,6 +5,7 @@
 # drop host retransmits its SYN-ACK for seconds. Each shard has its own cookie key, so such a
 # late SYN-ACK is never taken for a target of the next shard (which would store no_ack_data with
 # no retransmit over the right row). Also: a short job without `shards` gives both workers work.
+# LZR_RUNS="1" runs one cluster job instead of three (for a quick look).
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
