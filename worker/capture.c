@@ -8,10 +8,14 @@
 #include "common/err.h"
 #include "common/targets.h"
 
+#include <errno.h>
+#include <linux/filter.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define CAPTURE_SNAPLEN 1600
@@ -27,6 +31,13 @@ struct capture {
     uint64_t lag_us;   /* the last dispatch's age of its newest frame */
 };
 
+static void discard_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    (void)user;
+    (void)h;
+    (void)bytes;
+}
+
 capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t hi, char *err,
                         size_t errlen)
 {
@@ -40,8 +51,7 @@ capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t 
     pcap_set_promisc(p, 0);
     pcap_set_immediate_mode(p, 1);
     pcap_set_buffer_size(p, CAPTURE_BUFFER);
-    int rc = pcap_activate(p);
-    if (rc < 0) {
+    if (pcap_activate(p) < 0) {
         snprintf(err, errlen, "pcap on %s: %s", iface, pcap_geterr(p));
         pcap_close(p);
         return NULL;
@@ -49,16 +59,27 @@ capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t 
     char ip[16], filter[160];
     snprintf(filter, sizeof filter, "tcp and dst host %s and dst portrange %u-%u",
              targets_ntoa(addr, ip), lo, hi);
+    if (pcap_setnonblock(p, 1, perr) < 0 || pcap_get_selectable_fd(p) < 0) {
+        snprintf(err, errlen, "pcap on %s cannot be polled", iface);
+        pcap_close(p);
+        return NULL;
+    }
     struct bpf_program prog;
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
-        pcap_setfilter(p, &prog) < 0) {
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
         snprintf(err, errlen, "pcap filter \"%s\": %s", filter, pcap_geterr(p));
         pcap_close(p);
         return NULL;
     }
+    /* The filter goes on the socket directly: pcap_setfilter would then walk every slot of the
+     * empty ring (tens of thousands) to discard frames taken before it, faulting in every page
+     * of the mapping — most of this function's time. What arrived before the filter is read
+     * and dropped below instead. */
+    struct sock_fprog fprog = {.len = (unsigned short)prog.bf_len,
+                               .filter = (struct sock_filter *)prog.bf_insns};
+    int rc = setsockopt(pcap_fileno(p), SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
     pcap_freecode(&prog);
-    if (pcap_setnonblock(p, 1, perr) < 0 || pcap_get_selectable_fd(p) < 0) {
-        snprintf(err, errlen, "pcap on %s cannot be polled", iface);
+    if (rc < 0) {
+        snprintf(err, errlen, "pcap filter \"%s\" on %s: %s", filter, iface, strerror(errno));
         pcap_close(p);
         return NULL;
     }
@@ -71,6 +92,7 @@ capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t 
     c->p = p;
     c->fd = pcap_get_selectable_fd(p);
     c->linktype = pcap_datalink(p);
+    capture_discard(c); /* frames taken before the filter was attached */
     return c;
 }
 
@@ -118,6 +140,14 @@ int capture_dispatch(capture_t *c, capture_fn fn, void *ctx, int max)
         int64_t age = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 - c->newest_us;
         c->lag_us = age > 0 ? (uint64_t)age : 0;
     }
+    return total;
+}
+
+int capture_discard(capture_t *c)
+{
+    int total = 0, n;
+    while ((n = pcap_dispatch(c->p, 512, discard_frame, NULL)) > 0)
+        total += n;
     return total;
 }
 

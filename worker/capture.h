@@ -34,6 +34,10 @@ int capture_dispatch(capture_t *c, capture_fn fn, void *ctx, int max);
  * that falls behind handles old frames, and this grows. */
 uint64_t capture_lag_us(const capture_t *c);
 
+/* Reads and drops every frame ready now (what arrived while nobody was reading); returns how
+ * many. */
+int capture_discard(capture_t *c);
+
 /* The handle's pcap link type (DLT_EN10MB on Ethernet). */
 int capture_linktype(const capture_t *c);
 

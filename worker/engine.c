@@ -54,7 +54,7 @@ typedef struct engine {
     atomic_uint_fast64_t rx_lag_us;
     atomic_uint_fast64_t rx_turn_ns; /* when the receive thread last finished a turn */
     atomic_int rx_stop;
-    uint64_t pcap_drops;
+    uint64_t pcap_drops0; /* the handle's drop count before this run (a kept handle) */
 } engine_t;
 
 static void on_frame(void *ctx, const uint8_t *frame, size_t caplen)
@@ -80,7 +80,7 @@ static void *rx_main(void *arg)
     return NULL;
 }
 
-int engine_preflight(const engine_config_t *cfg, char *err, size_t errlen)
+int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *err, size_t errlen)
 {
     if (geteuid() != 0) {
         int fd = socket(AF_PACKET, SOCK_RAW, 0);
@@ -106,7 +106,7 @@ int engine_preflight(const engine_config_t *cfg, char *err, size_t errlen)
     rc = firewall_check_ephemeral(cfg->sport_lo, cfg->sport_hi, err, errlen);
     if (rc < 0)
         return rc;
-    return firewall_selftest(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen);
+    return firewall_selftest(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, proof, err, errlen);
 }
 
 /* Refreshes the caller's counters and calls its tick function, once a second or when forced. */
@@ -121,7 +121,7 @@ static void report(engine_t *e, uint64_t now_ns, bool force)
     lzr_add_stats(e->lzr, e->stats);
     pthread_mutex_unlock(&e->lock);
     e->stats->in_flight = atomic_load(&e->in_flight);
-    e->stats->pcap_drops = capture_drops(e->cap);
+    e->stats->pcap_drops = capture_drops(e->cap) - e->pcap_drops0;
     if (e->tick)
         e->tick(e->ctx, e->stats);
 }
@@ -130,6 +130,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
                volatile sig_atomic_t *stop, engine_stats_t *stats, char *err, size_t errlen)
 {
     memset(stats, 0, sizeof *stats);
+    uint64_t t0 = clock_mono_ns();
+    engine_startup_t su = {0};
     int ifindex = netif_index(cfg->iface, err, errlen);
     if (ifindex < 0)
         return ifindex;
@@ -145,13 +147,23 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             return rc;
     }
 
+    uint64_t t1 = clock_mono_ns();
+    su.iface_us = (t1 - t0) / 1000;
+
     engine_t e = {.cfg = cfg, .emit = emit, .tick = tick, .ctx = ctx, .stats = stats};
     pthread_mutex_init(&e.lock, NULL);
     sender_t *tx_syn = e.tx_syn = sender_new(ifindex, err, errlen);
     sender_t *tx_rx = tx_syn ? sender_new(ifindex, err, errlen) : NULL;
-    e.cap =
-        tx_rx ? capture_open(cfg->iface, cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen)
-              : NULL;
+    uint64_t t2 = clock_mono_ns();
+    if (cfg->capture && tx_rx) {
+        e.cap = cfg->capture; /* kept open by the caller: only what waits in it is dropped */
+        capture_discard(e.cap);
+        e.pcap_drops0 = capture_drops(e.cap);
+    } else if (tx_rx) {
+        e.cap = capture_open(cfg->iface, cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen);
+    }
+    uint64_t t3 = clock_mono_ns();
+    su.capture_us = (t3 - t2) / 1000;
     e.lzr = e.cap ? lzr_new(cfg, tx_rx, src_mac, dst_mac, emit, ctx, ENGINE_CAPACITY,
                             clock_mono_ns() / 1000)
                   : NULL;
@@ -162,7 +174,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             snprintf(err, errlen, "out of memory for %u connections%s", ENGINE_CAPACITY,
                      cfg->report_all ? " and --all's map of every target (one bit each)" : "");
         lzr_destroy(&e.lzr);
-        capture_close(&e.cap);
+        if (e.cap != cfg->capture)
+            capture_close(&e.cap);
         sender_destroy(&tx_rx);
         sender_destroy(&tx_syn);
         pthread_mutex_destroy(&e.lock);
@@ -174,6 +187,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     perm_iter_t it;
     perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
     engine_stats_t *walk = &e.walk;
+    su.tables_us = (clock_mono_ns() - t3 + t2 - t1) / 1000;
+    walk->startup = su;
     uint64_t span = cfg->pos_end - cfg->pos_begin, size = cfg->perm.size;
     /* The shard's share of the elements, for the ETA: positions above size are skipped. */
     walk->targets_total = (uint64_t)((double)span * (double)size / (double)(cfg->perm.prime - 1));
@@ -238,6 +253,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             walk->syns++;
         }
         sender_flush(tx_syn);
+        if (!walk->startup.first_syn_us && walk->syns)
+            walk->startup.first_syn_us = (clock_mono_ns() - t0) / 1000;
     }
 
     /* Drain: wait for late SYN-ACKs, then for every connection to reach its verdict. */
@@ -259,7 +276,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     sender_flush(tx_syn);
     report(&e, clock_mono_ns(), true);
     lzr_destroy(&e.lzr);
-    capture_close(&e.cap);
+    if (e.cap != cfg->capture)
+        capture_close(&e.cap);
     sender_destroy(&tx_rx);
     sender_destroy(&tx_syn);
     pthread_mutex_destroy(&e.lock);

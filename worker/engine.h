@@ -12,6 +12,7 @@
 #include "common/ports.h"
 #include "common/record.h"
 #include "common/targets.h"
+#include "worker/firewall.h"
 #include "worker/handshakes/handshake.h"
 
 #include <net/if.h>
@@ -47,9 +48,20 @@ typedef struct engine_config {
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
     uint32_t acking_firewall_probes;
+    /* A capture handle the caller keeps open across runs (capture_open on iface, source_ip and
+     * the port range; the agent runs many shards), or NULL: engine_run opens and closes one. */
+    struct capture *capture;
     bool report_all;     /* also emit closed and silent targets */
     bool discovery_only; /* a SYN scan: report SYN-ACKs as "open", try no handshake */
 } engine_config_t;
+
+/* How long the steps of one engine_run took before its first SYN, in microseconds. */
+typedef struct engine_startup {
+    uint64_t iface_us;     /* interface index and MAC, the next hop's MAC (gateway lookup) */
+    uint64_t capture_us;   /* the capture handle: ring, activation, filter */
+    uint64_t tables_us;    /* senders, connection table, timer wheel, receive thread */
+    uint64_t first_syn_us; /* from engine_run's call to the first SYN handed to the kernel */
+} engine_startup_t;
 
 typedef struct engine_stats {
     uint64_t targets_done; /* permutation elements consumed */
@@ -65,6 +77,7 @@ typedef struct engine_stats {
     uint64_t rx_wait_ms;   /* time the SYN walk paused for a receive side behind the wire */
     uint64_t hold_wait_ms; /* time the SYN walk paused for the record consumer (`hold`) */
     uint64_t per_class[CLASS_COUNT];
+    engine_startup_t startup;
 } engine_stats_t;
 
 /* Called for each record from the engine's thread; may block to slow the scan down. */
@@ -75,8 +88,8 @@ typedef void (*engine_tick_fn)(void *ctx, const engine_stats_t *s);
 
 /* Checks that the engine can run with cfg (interface, source IP, privileges, the kernel's RSTs
  * suppressed for the port range); on failure returns a negative code and a message that says how
- * to fix it in err. */
-int engine_preflight(const engine_config_t *cfg, char *err, size_t errlen);
+ * to fix it in err. proof, when not NULL, gets what the firewall self-test saw. */
+int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *err, size_t errlen);
 
 /* Runs the shard to the end (or until *stop becomes non-zero), emitting records. Returns LZR_OK
  * or a negative code with a message in err; stats holds the final counters. */

@@ -1,7 +1,10 @@
 /*
- * firewall: the ephemeral-range check reads /proc; the self-test builds a SYN-ACK with packet.c,
- * sends it with a raw IPv4 socket to our own address (it crosses the kernel's input path as a
- * real reply would) and listens on the loopback device with libpcap for the kernel's RST.
+ * firewall: the ephemeral-range check reads /proc; the self-test builds two SYN-ACKs with
+ * packet.c — the probe, to a port of the scanner's range, and the positive control, to a port
+ * just outside it — sends them with a raw IPv4 socket to our own address (they cross the
+ * kernel's input path as real replies would) and listens on the loopback device with libpcap
+ * for the kernel's RSTs. The control's RST is the proof that the kernel has handled the probe
+ * too, so a healthy host passes in about a millisecond instead of a fixed wait.
  * Installing and removing the rule is a small nft script run through popen.
  */
 #include "worker/firewall.h"
@@ -16,12 +19,17 @@
 #include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define SELFTEST_PEER_PORT 9 /* the fake peer's port; our RST, if any, goes there */
+#define SELFTEST_ROUNDS    3 /* the SYN-ACKs are sent again each round, in case one is lost */
+#define SELFTEST_ROUND_MS  (FIREWALL_SELFTEST_WAIT_MS / SELFTEST_ROUNDS)
+#define SELFTEST_GRACE_MS  2           /* listening on after the control's RST */
+#define SELFTEST_BUFFER    (256 << 10) /* a small ring: activating it costs little */
 
 static char installed_table[64];
 
@@ -57,8 +65,36 @@ void firewall_hint(uint32_t addr, uint16_t lo, uint16_t hi, char *buf, size_t le
              targets_ntoa(addr, ip), lo, hi);
 }
 
-int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t errlen)
+/* The positive control's port: just below the range (lo is at least 1024 for the worker), else
+ * just above it; 0 when the range covers every port. */
+static uint16_t control_port(uint16_t lo, uint16_t hi)
 {
+    if (lo > 1)
+        return (uint16_t)(lo - 1);
+    return hi < 65535 ? (uint16_t)(hi + 1) : 0;
+}
+
+/* Keeps the calling thread on the CPU it runs on, so that both SYN-ACKs enter the same CPU's
+ * backlog and the kernel handles them in the order they were sent. Returns false when the
+ * affinity cannot be read or set (the grace period after the control's RST still covers a
+ * reordering). */
+static bool pin_to_cpu(cpu_set_t *saved)
+{
+    int cpu = sched_getcpu();
+    if (cpu < 0 || sched_getaffinity(0, sizeof *saved, saved) < 0)
+        return false;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+}
+
+int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t *proof, char *err,
+                      size_t errlen)
+{
+    uint64_t t0 = clock_mono_ns();
+    uint16_t port = (uint16_t)(hi - (uint16_t)((hi - lo) / 2));
+    uint16_t cport = control_port(lo, hi);
     char perr[PCAP_ERRBUF_SIZE];
     pcap_t *p = pcap_create("lo", perr);
     if (!p) {
@@ -67,15 +103,16 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t
     }
     pcap_set_immediate_mode(p, 1);
     pcap_set_snaplen(p, 128);
+    pcap_set_buffer_size(p, SELFTEST_BUFFER);
     if (pcap_activate(p) < 0) {
         snprintf(err, errlen, "self-test: pcap on lo: %s", pcap_geterr(p));
         pcap_close(p);
         return LZR_ESYS;
     }
-    uint16_t port = (uint16_t)(hi - (uint16_t)((hi - lo) / 2));
-    char ip[16], filter[160];
-    snprintf(filter, sizeof filter, "tcp src port %u and dst port %u and src host %s", port,
-             SELFTEST_PEER_PORT, targets_ntoa(addr, ip));
+    char ip[16], filter[200];
+    snprintf(filter, sizeof filter,
+             "tcp and src host %s and dst port %u and (src port %u or src port %u)",
+             targets_ntoa(addr, ip), SELFTEST_PEER_PORT, port, cport ? cport : port);
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
         pcap_setfilter(p, &prog) < 0) {
@@ -93,7 +130,7 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t
         pcap_close(p);
         return LZR_EPERM;
     }
-    uint8_t frame[128];
+    uint8_t probe[128], control[128];
     pkt_out_t synack = {.saddr = addr,
                         .daddr = addr,
                         .sport = SELFTEST_PEER_PORT,
@@ -103,32 +140,62 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t
                         .flags = TCP_SYN | TCP_ACK,
                         .window = 1024,
                         .ttl = 64};
-    size_t len = packet_build(frame, sizeof frame, &synack);
+    size_t len = packet_build(probe, sizeof probe, &synack);
+    synack.dport = cport;
+    size_t clen = packet_build(control, sizeof control, &synack);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(addr)};
-    int rsts = 0;
-    for (int round = 0; round < 3 && rsts == 0; round++) {
-        if (sendto(fd, frame + 14, len - 14, 0, (struct sockaddr *)&to, sizeof to) < 0) {
+    cpu_set_t saved;
+    bool pinned = pin_to_cpu(&saved);
+    int rsts = 0, rc = LZR_OK;
+    bool answered = false;
+    for (int round = 0; round < SELFTEST_ROUNDS && rsts == 0 && !answered; round++) {
+        /* The probe first, then the control: the kernel answers them in that order. */
+        if (sendto(fd, probe + 14, len - 14, 0, (struct sockaddr *)&to, sizeof to) < 0 ||
+            (cport &&
+             sendto(fd, control + 14, clen - 14, 0, (struct sockaddr *)&to, sizeof to) < 0)) {
             snprintf(err, errlen, "self-test: send: %s", strerror(errno));
-            close(fd);
-            pcap_close(p);
-            return LZR_ESYS;
+            rc = LZR_ESYS;
+            break;
         }
-        uint64_t start = clock_mono_ms();
-        do {
+        uint64_t deadline = clock_mono_ns() + SELFTEST_ROUND_MS * 1000000ull;
+        for (;;) {
             struct pcap_pkthdr *h;
             const u_char *bytes;
             while (pcap_next_ex(p, &h, &bytes) == 1) {
                 pkt_in_t in;
-                if (packet_parse(bytes, h->caplen, pcap_datalink(p), &in) == LZR_OK &&
-                    (in.flags & TCP_RST))
+                if (packet_parse(bytes, h->caplen, pcap_datalink(p), &in) != LZR_OK ||
+                    !(in.flags & TCP_RST))
+                    continue;
+                if (in.sport == port)
                     rsts++;
+                else if (in.sport == cport && !answered) {
+                    answered = true;
+                    /* A probe RST handled on another CPU gets a moment more. */
+                    uint64_t grace = clock_mono_ns() + SELFTEST_GRACE_MS * 1000000ull;
+                    if (grace < deadline)
+                        deadline = grace;
+                }
             }
+            uint64_t now = clock_mono_ns();
+            if (rsts > 0 || now >= deadline)
+                break;
+            uint64_t left_ms = (deadline - now + 999999) / 1000000;
             struct pollfd pfd = {.fd = pcap_get_selectable_fd(p), .events = POLLIN};
-            poll(&pfd, 1, 20);
-        } while (rsts == 0 && clock_mono_ms() - start < 150);
+            poll(&pfd, 1, left_ms < 20 ? (int)left_ms : 20);
+        }
     }
+    if (pinned)
+        sched_setaffinity(0, sizeof saved, &saved);
     close(fd);
     pcap_close(p);
+    if (proof) {
+        proof->elapsed_us = (clock_mono_ns() - t0) / 1000;
+        proof->probe_port = port;
+        proof->control_port = cport;
+        proof->control_answered = answered;
+    }
+    if (rc != LZR_OK)
+        return rc;
     if (rsts == 0)
         return LZR_OK;
     char hint[400];

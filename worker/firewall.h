@@ -16,10 +16,26 @@
  * and a message with the sysctl to run. */
 int firewall_check_ephemeral(uint16_t lo, uint16_t hi, char *err, size_t errlen);
 
-/* Sends a SYN-ACK for an unknown connection to addr:port (port in [lo, hi]) through the loopback
- * path and watches for the kernel's RST. LZR_OK when no RST comes back; LZR_EFIREWALL with a
- * message naming the rule to install otherwise. */
-int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t errlen);
+/* What the self-test saw, for start-up reports. */
+typedef struct firewall_proof {
+    uint64_t elapsed_us;   /* the whole test, pcap set-up included */
+    uint16_t probe_port;   /* in [lo, hi]: its RST would mean the kernel resets our handshakes */
+    uint16_t control_port; /* outside [lo, hi]: its RST proves the kernel handled both frames */
+    bool control_answered; /* false: judged by silence alone (FIREWALL_SELFTEST_WAIT_MS) */
+} firewall_proof_t;
+
+/* How long the self-test listens when the control's RST never comes. */
+#define FIREWALL_SELFTEST_WAIT_MS 450
+
+/* Sends a SYN-ACK for an unknown connection to addr:port (port in [lo, hi]) and then one to a
+ * port outside the range (the positive control) through the loopback path, and watches for the
+ * kernel's RSTs. The control's RST ends the test: the kernel has handled both frames, so a
+ * probe RST would have come first. LZR_OK when the probe draws no RST (proof, when not NULL,
+ * says how it was judged); LZR_EFIREWALL with a message naming the rule to install otherwise.
+ * When the control is never answered either (a rule drops it too, or RSTs are dropped on
+ * output), the test falls back to FIREWALL_SELFTEST_WAIT_MS of silence, as it always did. */
+int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t *proof, char *err,
+                      size_t errlen);
 
 /* Installs the nftables table that drops inbound TCP to addr on [lo, hi] (deploy/nftables/
  * lzr-worker.nft is the same rule for operators); firewall_remove deletes it. */

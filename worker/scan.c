@@ -31,6 +31,12 @@ typedef struct scan_out {
     uint64_t last_sent;
     uint64_t last_ns;
     uint64_t start_ns;
+    /* start-up, for the report once the first SYN is out */
+    uint64_t main_ns;   /* scan_main's start */
+    uint64_t engine_ns; /* engine_run's call */
+    uint64_t firewall_us, preflight_us;
+    firewall_proof_t proof;
+    bool startup_told;
 } scan_out_t;
 
 static volatile sig_atomic_t scan_stop;
@@ -70,9 +76,34 @@ static void emit_json(void *ctx, const lzr_record_t *r)
     }
 }
 
+/* One line with every start-up step, in milliseconds (docs/worker.md, "Start-up"). */
+static void tell_startup(scan_out_t *o, const engine_startup_t *su)
+{
+    o->startup_told = true;
+    if (!o->progress)
+        return;
+    const firewall_proof_t *p = &o->proof;
+    char how[96];
+    if (p->control_answered)
+        snprintf(how, sizeof how, "control RST from port %u", p->control_port);
+    else
+        snprintf(how, sizeof how, "no control RST: %d ms of silence", FIREWALL_SELFTEST_WAIT_MS);
+    double before = (double)(o->engine_ns - o->main_ns) / 1e6;
+    fprintf(stderr,
+            "lzr-worker: start-up: options %.1f ms, firewall rule %.1f ms, checks %.1f ms "
+            "(self-test %.1f ms, %s), interface %.1f ms, capture %.1f ms, tables %.1f ms; "
+            "first SYN %.1f ms after start\n",
+            before - (double)(o->firewall_us + o->preflight_us) / 1e3, (double)o->firewall_us / 1e3,
+            (double)o->preflight_us / 1e3, (double)p->elapsed_us / 1e3, how,
+            (double)su->iface_us / 1e3, (double)su->capture_us / 1e3, (double)su->tables_us / 1e3,
+            before + (double)su->first_syn_us / 1e3);
+}
+
 static void on_tick(void *ctx, const engine_stats_t *s)
 {
     scan_out_t *o = ctx;
+    if (!o->startup_told && s->startup.first_syn_us)
+        tell_startup(o, &s->startup);
     uint64_t now = clock_mono_ns();
     double dt = (double)(now - o->last_ns) / 1e9;
     double pps = dt > 0 ? (double)(s->syns - o->last_sent) / dt : 0;
@@ -171,6 +202,7 @@ int scan_main(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
+    uint64_t main_ns = clock_mono_ns();
     engine_config_t cfg = {.rate = 10000,
                            .timeout_ms = 5000,
                            .retransmit_ms = 1000,
@@ -372,6 +404,8 @@ int scan_main(int argc, char **argv)
         goto done;
     }
 
+    scan_out_t so = {.progress = progress, .main_ns = main_ns};
+    uint64_t t = clock_mono_ns();
     if (manage_fw) {
         if (firewall_install(cfg.source_ip, cfg.sport_lo, cfg.sport_hi, err, sizeof err) !=
             LZR_OK) {
@@ -379,11 +413,14 @@ int scan_main(int argc, char **argv)
             goto done;
         }
     }
-    if (engine_preflight(&cfg, err, sizeof err) != LZR_OK) {
+    so.firewall_us = (clock_mono_ns() - t) / 1000;
+    t = clock_mono_ns();
+    if (engine_preflight(&cfg, &so.proof, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: refusing to start: %s\n", err);
         rc = 1;
         goto done;
     }
+    so.preflight_us = (clock_mono_ns() - t) / 1000;
     out = strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
@@ -393,8 +430,8 @@ int scan_main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    scan_out_t so = {.out = out, .progress = progress, .start_ns = clock_mono_ns()};
-    so.last_ns = so.start_ns;
+    so.out = out;
+    so.start_ns = so.last_ns = so.engine_ns = clock_mono_ns();
     engine_stats_t st;
     log_info("scanning %llu addresses × %zu ports from %s on %s, %u probes/s",
              (unsigned long long)targets_count(targets), ports.n, targets_ntoa(cfg.source_ip, sub),
@@ -405,6 +442,8 @@ int scan_main(int argc, char **argv)
         goto done;
     }
     fflush(out);
+    if (!so.startup_told)
+        tell_startup(&so, &st.startup);
     double secs = (double)(clock_mono_ns() - so.start_ns) / 1e9;
     fprintf(stderr,
             "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu late, "

@@ -5,7 +5,10 @@
  * timers, and the entries after them are sentinels — one per slot, one "pending" list for timers
  * armed in the past, and one list that holds the slot being fired, so a callback can cancel or
  * re-arm anything (itself, or a neighbour about to fire) by plain unlinking. A node is 12 bytes:
- * next, prev and the low 32 bits of its due tick; next == UNARMED marks a disarmed id.
+ * next, prev and the low 32 bits of its due tick. A disarmed id has next == prev == 0, which no
+ * linked node can have (every list holds a sentinel, and 0 is a timer, not a sentinel), so the
+ * array comes zeroed from calloc: the kernel hands those pages out as they are first touched,
+ * and a wheel for a million ids costs nothing to create.
  *
  * Time is cut into ticks of tick_ms on an absolute grid (tick = ms / tick_ms). A timer for when_ms
  * is due at tick ceil(when_ms / tick_ms) and fires on the first advance whose floor(now_ms /
@@ -19,7 +22,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#define UNARMED     UINT32_MAX
 #define MAX_AHEAD   0x7fffffffu
 #define MAX_SLOTS   (1u << 24)
 #define MAX_ENTRIES (UINT32_MAX - 1)
@@ -67,8 +69,13 @@ static void unlink_node(timerwheel_t *w, uint32_t id)
     tw_node_t *n = w->nodes;
     n[n[id].prev].next = n[id].next;
     n[n[id].next].prev = n[id].prev;
-    n[id].next = UNARMED;
-    n[id].prev = UNARMED;
+    n[id].next = 0;
+    n[id].prev = 0;
+}
+
+static bool is_armed(const timerwheel_t *w, uint32_t id)
+{
+    return (w->nodes[id].next | w->nodes[id].prev) != 0;
 }
 
 /* Moves every node of list from onto the (empty) list to in O(1). */
@@ -99,15 +106,10 @@ timerwheel_t *timerwheel_new(uint32_t capacity, uint32_t tick_ms, uint32_t nslot
     if (!w)
         return NULL;
     size_t entries = (size_t)capacity + nslots + 2;
-    w->nodes = malloc(entries * sizeof(tw_node_t));
+    w->nodes = calloc(entries, sizeof(tw_node_t)); /* every timer disarmed */
     if (!w->nodes) {
         free(w);
         return NULL;
-    }
-    for (uint32_t i = 0; i < capacity; i++) {
-        w->nodes[i].next = UNARMED;
-        w->nodes[i].prev = UNARMED;
-        w->nodes[i].due = 0;
     }
     for (size_t i = capacity; i < entries; i++)
         list_init(w, (uint32_t)i);
@@ -132,7 +134,7 @@ void timerwheel_destroy(timerwheel_t **w)
 void timerwheel_cancel(timerwheel_t *w, uint32_t id)
 {
     assert(id < w->capacity);
-    if (id >= w->capacity || w->nodes[id].next == UNARMED)
+    if (id >= w->capacity || !is_armed(w, id))
         return;
     unlink_node(w, id);
     w->armed--;

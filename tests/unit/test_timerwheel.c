@@ -350,6 +350,37 @@ static void test_100k_random_timers(void **state)
     run_bulk(2000, 7, 3, 1);      /* a tiny wheel, an odd tick */
 }
 
+/* A new wheel's ids start disarmed (its node array comes zeroed): cancelling any of them is a
+ * no-op, and id 0 — whose index a zeroed link names — arms, fires and cancels like any other,
+ * alone in its slot and beside its neighbours. */
+static void test_zeroed_ids_disarmed(void **state)
+{
+    (void)state;
+    timerwheel_t *w = timerwheel_new(4, 10, 8, 0);
+    assert_non_null(w);
+    for (uint32_t id = 0; id < 4; id++)
+        timerwheel_cancel(w, id);
+    assert_int_equal(timerwheel_armed(w), 0);
+    rec_t r;
+    rec_init(&r, w);
+    timerwheel_schedule(w, 0, 20);
+    assert_int_equal(timerwheel_armed(w), 1);
+    assert_int_equal(adv(&r, 20), 1);
+    assert_int_equal(r.log[0], 0);
+    timerwheel_cancel(w, 0); /* fired: already disarmed */
+    assert_int_equal(timerwheel_armed(w), 0);
+    timerwheel_schedule(w, 1, 50);
+    timerwheel_schedule(w, 0, 50);
+    timerwheel_schedule(w, 2, 50);
+    timerwheel_cancel(w, 0);
+    timerwheel_cancel(w, 0);
+    assert_int_equal(timerwheel_armed(w), 2);
+    assert_int_equal(adv(&r, 50), 2);
+    assert_int_equal(r.log[1], 1);
+    assert_int_equal(r.log[2], 2);
+    timerwheel_destroy(&w);
+}
+
 static void test_new_and_size(void **state)
 {
     (void)state;
@@ -375,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_past_times),
         cmocka_unit_test(test_big_jump),
         cmocka_unit_test(test_100k_random_timers),
+        cmocka_unit_test(test_zeroed_ids_disarmed),
         cmocka_unit_test(test_new_and_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,189 @@
+/*
+ * Unit tests for worker/firewall's self-test against a real kernel: the test process moves into
+ * a network namespace of its own (unshare), brings its loopback up and checks 127.0.0.1 with
+ * the scanner's default source ports under the rules an operator might have. A kernel that
+ * resets SYN-ACKs on the range is refused; our nftables rule passes on the positive control's
+ * RST; a rule that drops only part of the range is refused; RSTs dropped on output pass; and a
+ * rule that swallows the control too falls back to judging by silence. Needs root and nft; the
+ * tests skip without them. Nothing here times anything.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "worker/firewall.h"
+
+#define LOOPBACK 0x7f000001u
+#define LO       40000
+#define HI       65535
+
+static bool have_netns;
+
+/* Runs an nft script in the test's namespace; true when nft took it. */
+static bool nft(const char *script)
+{
+    FILE *f = popen("nft -f - 2>/dev/null", "w");
+    if (!f)
+        return false;
+    fputs(script, f);
+    return pclose(f) == 0;
+}
+
+static int setup_netns(void **state)
+{
+    (void)state;
+    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
+        return 0;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        have_netns = ioctl(fd, SIOCSIFFLAGS, &ifr) == 0 && system("nft list tables >/dev/null 2>&1") == 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+static void flush_rules(void)
+{
+    nft("flush ruleset\n");
+}
+
+#define NEED_NETNS()                                                                               \
+    do {                                                                                           \
+        if (!have_netns)                                                                           \
+            skip();                                                                                \
+        flush_rules();                                                                             \
+    } while (0)
+
+/* No rule at all: the kernel resets the probe, and the worker must not start. */
+static void test_refuses_kernel_that_resets(void **state)
+{
+    (void)state;
+    NEED_NETNS();
+    char err[1024] = "";
+    firewall_proof_t proof;
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err),
+                     LZR_EFIREWALL);
+    assert_non_null(strstr(err, "with RST"));
+    assert_non_null(strstr(err, "--manage-firewall"));
+    assert_int_equal(proof.probe_port, 52768);
+}
+
+/* Our own rule: the probe is dropped, the control (just below the range) is reset, and that
+ * RST settles the test. */
+static void test_passes_with_rule_on_control(void **state)
+{
+    (void)state;
+    NEED_NETNS();
+    char err[1024] = "";
+    assert_int_equal(firewall_install(LOOPBACK, LO, HI, err, sizeof err), LZR_OK);
+    firewall_proof_t proof;
+    int rc = firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err);
+    firewall_remove();
+    assert_int_equal(rc, LZR_OK);
+    assert_true(proof.control_answered);
+    assert_int_equal(proof.control_port, LO - 1);
+    /* The rule is gone again: refused. */
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err),
+                     LZR_EFIREWALL);
+}
+
+/* A rule that drops only the low half of the range leaves the probe port (the middle) open:
+ * refused, even though the control answers fast. */
+static void test_refuses_partial_rule(void **state)
+{
+    (void)state;
+    NEED_NETNS();
+    assert_true(nft("table inet t {\n"
+                    "  chain input {\n"
+                    "    type filter hook input priority 0; policy accept;\n"
+                    "    ip daddr 127.0.0.1 tcp dport 40000-50000 drop\n"
+                    "  }\n"
+                    "}\n"));
+    char err[1024] = "";
+    firewall_proof_t proof;
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err),
+                     LZR_EFIREWALL);
+}
+
+/* RSTs from the scanner's ports dropped on output (zmap's usual advice): none leaves, so the
+ * handshakes are safe; the control's RST (another source port) still comes. */
+static void test_passes_with_output_rst_drop(void **state)
+{
+    (void)state;
+    NEED_NETNS();
+    assert_true(nft("table inet t {\n"
+                    "  chain output {\n"
+                    "    type filter hook output priority 0; policy accept;\n"
+                    "    tcp sport 40000-65535 tcp flags & rst == rst drop\n"
+                    "  }\n"
+                    "}\n"));
+    char err[1024] = "";
+    firewall_proof_t proof;
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_OK);
+    assert_true(proof.control_answered);
+}
+
+/* A rule that drops every TCP segment to the address swallows the control too: no proof that
+ * the kernel handled the probe, so the test falls back to listening the full wait, and passes
+ * on silence as it always did. */
+static void test_falls_back_when_control_is_dropped(void **state)
+{
+    (void)state;
+    NEED_NETNS();
+    assert_true(nft("table inet t {\n"
+                    "  chain input {\n"
+                    "    type filter hook input priority 0; policy accept;\n"
+                    "    ip daddr 127.0.0.1 tcp dport 1-65535 drop\n"
+                    "  }\n"
+                    "}\n"));
+    char err[1024] = "";
+    firewall_proof_t proof;
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_OK);
+    assert_false(proof.control_answered);
+}
+
+/* The control sits above the range when the range starts at port 1. */
+static void test_control_above_range(void **state)
+{
+    (void)state;
+    NEED_NETNS();
+    char err[1024] = "";
+    assert_int_equal(firewall_install(LOOPBACK, 1, 30000, err, sizeof err), LZR_OK);
+    firewall_proof_t proof;
+    int rc = firewall_selftest(LOOPBACK, 1, 30000, &proof, err, sizeof err);
+    firewall_remove();
+    assert_int_equal(rc, LZR_OK);
+    assert_int_equal(proof.control_port, 30001);
+    assert_true(proof.control_answered);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refuses_kernel_that_resets),
+        cmocka_unit_test(test_passes_with_rule_on_control),
+        cmocka_unit_test(test_refuses_partial_rule),
+        cmocka_unit_test(test_passes_with_output_rst_drop),
+        cmocka_unit_test(test_falls_back_when_control_is_dropped),
+        cmocka_unit_test(test_control_above_range),
+    };
+    return cmocka_run_group_tests(tests, setup_netns, NULL);
+}
