@@ -58,7 +58,7 @@ def sendonly_section(w, rows):
     for fig, tool, mode, run, kv in rows:
         if fig == "sendonly":
             so[run][tool] = kv
-    w("## 1b. Sending alone: 524,288 SYNs into a sink, lzr-worker vs zmap")
+    w("## 1b. Sending alone: 524,288 SYNs into a sink, lzr-worker vs zmap and masscan")
     w("")
     if not so:
         w("Not measured in this run (BENCH_SENDONLY=0).")
@@ -70,7 +70,7 @@ def sendonly_section(w, rows):
     w("and `lzr-bsink` (the veth's other end, with an nftables netdev ingress chain that drops")
     w("every frame on arrival), and each tool sends unlimited to 198.19.0.0/16, 8 probes per")
     w("address. Nothing answers. SYNs are clocked at the sink (`synclock.py --rx`: the veth's")
-    w("received frames every 2 ms, 0.1 %–99.9 % span); runs alternate which tool goes first.")
+    w("received frames every 2 ms, 0.1 %–99.9 % span); runs rotate which tool goes first.")
     w("")
     w("```")
     w("ip netns exec lzr-bsend zmap -i s0 -S 198.18.250.1 -G $SINK_MAC -p 80 -P 8 -r 0 \\")
@@ -79,31 +79,108 @@ def sendonly_section(w, rows):
     w("    --gateway-mac $SINK_MAC --targets 198.19.0.0/16 --ports 80-87 \\")
     w("    --allow-reserved 198.18.0.0/15 --source-ports 40000-65535 --rate 0 --discovery-only \\")
     w("    --timeout-ms 200 --manage-firewall --output /dev/null")
+    w("ip netns exec lzr-bsend masscan 198.19.0.0/16 -p80-87 --rate 100000000 --adapter s0 \\")
+    w("    --adapter-ip 198.18.250.1 --adapter-port 49152-65535 --router-mac $SINK_MAC --wait 0 \\")
+    w("    -oL /dev/null")
     w("```")
     w("")
     w("| tool | probes/s | CPU s / M probes | wall s |")
     w("|---|---|---|---|")
-    for tool in ("zmap", "lzr"):
+    for tool in ("zmap", "lzr", "masscan"):
         kvs = [so[r][tool] for r in sorted(so) if tool in so[r]]
         w("| %s | %s | %s | %s |" % (
             tool, mmm([k.get("wire") for k in kvs]),
             mmm([k["cpu"] / k["syns"] * 1e6 if k.get("syns") else None for k in kvs], "{:.2f}"),
             mmm([k.get("wall") for k in kvs], "{:.2f}")))
-    rr = [so[r]["lzr"]["wire"] / so[r]["zmap"]["wire"] for r in so
-          if "lzr" in so[r] and "zmap" in so[r] and so[r]["zmap"].get("wire")]
-    cr = [(so[r]["lzr"]["cpu"] / so[r]["lzr"]["syns"]) / (so[r]["zmap"]["cpu"] / so[r]["zmap"]["syns"])
-          for r in so if "lzr" in so[r] and "zmap" in so[r]
-          and so[r]["lzr"].get("syns") and so[r]["zmap"].get("syns") and so[r]["zmap"].get("cpu")]
     w("")
-    w("lzr ÷ zmap, run by run: probes/s %s; CPU per probe %s." % (mmm(rr, "{:.2f}×"),
-                                                                mmm(cr, "{:.2f}×")))
-    w("")
+    for peer in ("zmap", "masscan"):
+        rr = [so[r]["lzr"]["wire"] / so[r][peer]["wire"] for r in so
+              if "lzr" in so[r] and peer in so[r] and so[r][peer].get("wire")]
+        cr = [(so[r]["lzr"]["cpu"] / so[r]["lzr"]["syns"]) /
+              (so[r][peer]["cpu"] / so[r][peer]["syns"])
+              for r in so if "lzr" in so[r] and peer in so[r]
+              and so[r]["lzr"].get("syns") and so[r][peer].get("syns") and so[r][peer].get("cpu")]
+        w("lzr ÷ %s, run by run: probes/s %s; CPU per probe %s." % (
+            peer, mmm(rr, "{:.2f}×"), mmm(cr, "{:.2f}×")))
+        w("")
     w("lzr hands the kernel 64 frames per `sendmmsg` call; zmap 2.1.1 makes one `sendto` per")
-    w("frame (counted with `strace -c`). lzr's wall time is longer all the same: before sending")
-    w("it checks that the kernel will not reset its handshakes (a SYN-ACK sent to itself, up to")
-    w("3 × 150 ms of listening for a RST), installs and removes its firewall rule")
-    w("(`--manage-firewall`), and after the last SYN waits at least 1 s (or `--timeout-ms`, if")
-    w("longer) for late replies; zmap runs with no cool-down (`-c 0`).")
+    w("frame (counted with `strace -c`); masscan 1.3.2 sends through libpcap, one frame per call.")
+    w("The wall times carry each tool's own fixed costs: lzr checks that the kernel will not")
+    w("reset its handshakes, installs and removes its firewall rule (`--manage-firewall`) and")
+    w("after the last SYN waits at least 1 s (or `--timeout-ms`, if longer) for late replies;")
+    w("zmap runs with no cool-down (`-c 0`); masscan waits for a reply that never comes here")
+    w("until it is stopped (figure 1).")
+    w("")
+
+
+def startup_section(w, rows):
+    """Figure 1c: time from exec to the first SYN on the wire, from the runs of figure 1."""
+    disc = [(tool, mode, run, kv) for fig, tool, mode, run, kv in rows if fig == "disc"]
+    w("## 1c. Start-up: time from exec to the first SYN")
+    w("")
+    if not any("first_ms" in kv for _, _, _, kv in disc):
+        w("Not measured in this run.")
+        w("")
+        return
+    w("Every run of figure 1 also times its scanner's start. Just before exec, inside the")
+    w("vantage namespace and under `/usr/bin/time`, a `bash -c` wrapper writes the wall clock")
+    w("(`$EPOCHREALTIME`) and execs the scanner; `tcpdump -c 1` in the load namespace stamps the")
+    w("first SYN that reaches the target range (`tcp[tcpflags] == tcp-syn`). The figure is the")
+    w("difference, so it holds the dynamic loader, option parsing, every check and set-up step,")
+    w("and the frame's trip through the vantage's veth, the bridge and the router (tens of µs).")
+    w("All three tools, all rates of figure 1 pooled (the rate does not change when the first")
+    w("SYN leaves); the runs are the interleaved runs of figure 1.")
+    w("")
+    w("| tool | first SYN after exec, ms | runs |")
+    w("|---|---|---|")
+    for tool in ("zmap", "lzr", "masscan"):
+        xs = [kv.get("first_ms") for t, _, _, kv in disc if t == tool and "first_ms" in kv]
+        w("| %s | %s | %d |" % (tool, mmm(xs, "{:.1f}"), len(xs)))
+    w("")
+    by = defaultdict(dict)
+    for tool, mode, run, kv in disc:
+        if "first_ms" in kv:
+            by[(mode, run)][tool] = kv["first_ms"]
+    for peer in ("zmap", "masscan"):
+        rr = [v["lzr"] / v[peer] for v in by.values() if "lzr" in v and v.get(peer)]
+        w("lzr ÷ %s, run by run: %s." % (peer, mmm(rr, "{:.2f}×")))
+        w("")
+    lz = [kv for t, _, _, kv in disc if t == "lzr" and "su_first" in kv]
+    lzr_first = med([kv.get("first_ms") for t, _, _, kv in disc if t == "lzr"])
+    if lz:
+        w("lzr's own account of the same runs (`--progress` prints it; ms from `main`, so the")
+        w("loader is not in it):")
+        w("")
+        w("| step | ms |")
+        w("|---|---|")
+        for k, name in (("su_options", "options, targets, permutation, cookie key"),
+                        ("su_firewall", "firewall rule (`--manage-firewall`; not used here)"),
+                        ("su_checks", "checks: privileges, interface, source IP, ephemeral ports, self-test"),
+                        ("su_selftest", "— of which the firewall self-test"),
+                        ("su_iface", "interface MAC and next hop (gateway lookup)"),
+                        ("su_capture", "capture: pcap ring, activation, filter"),
+                        ("su_tables", "senders, connection table, timer wheel, receive thread"),
+                        ("su_first", "first SYN handed to the kernel, from `main`")):
+            w("| %s | %s |" % (name, mmm([kv.get(k) for kv in lz], "{:.1f}")))
+        ctl = sum(1 for kv in lz if kv.get("su_control") == 1)
+        w("")
+        w("The self-test ended on the positive control's RST in %d of %d runs (docs/worker.md," %
+          (ctl, len(lz)))
+        w("\"Start-up\").")
+        w("")
+    if lzr_first is not None:
+        w("**Target: lzr's first SYN ≤ 100 ms after exec (median): %s** (%.1f ms)." %
+          ("met" if lzr_first <= 100 else "not met", lzr_first))
+        w("")
+    w("Before this figure existed, lzr's first SYN left 670–720 ms after exec, most of it the")
+    w("firewall self-test listening 3 × 150 ms for a RST that, on a well set-up host, never")
+    w("comes. The self-test now also sends a SYN-ACK to a port just outside the scanner's range")
+    w("(the positive control) and stops at that port's RST: the kernel has then handled the")
+    w("probe too, so a probe RST would already be there. The other steps that cost tens of ms")
+    w("each: libpcap's `pcap_setfilter` walked all ~49,000 slots of the 78 MB capture ring")
+    w("(the filter is now attached to the socket directly) and the timer wheel wrote all of its")
+    w("12 MB at creation (it now comes zeroed from `calloc`). A cluster worker opens its")
+    w("capture once and lends it to every shard's run, and runs the self-test once per process.")
     w("")
 
 
@@ -371,11 +448,12 @@ def main():
     w("wrote this file. Figures are the **median (min–max)** of %s runs. Nothing here is" % runs)
     w("asserted by `make test`.")
     w("")
-    w("**Machine:** %s cores (`nproc`), kernel %s, CPU \"%s\"; lzr at commit %s; %s; %s."
+    w("**Machine:** %s cores (`nproc`), kernel %s, CPU \"%s\"; lzr at commit %s; %s; %s; %s."
       % (machine.get("nproc"), machine.get("kernel"), machine.get("cpu"), machine.get("lzr"),
-         machine.get("zmap"), machine.get("nmap") or "nmap absent"))
+         machine.get("zmap"), machine.get("masscan") or "masscan absent",
+         machine.get("nmap") or "nmap absent"))
     w("The machine is a 2-core VM shared with other work, so absolute rates move from run to")
-    w("run; the ratios compare the two tools run back to back in the same iteration.")
+    w("run; the ratios compare tools run back to back in the same iteration.")
     w("")
 
     # ---- discovery ----
@@ -383,17 +461,17 @@ def main():
     for fig, tool, mode, run, kv in rows:
         if fig == "disc":
             disc[(mode, run)][tool] = kv
-    w("## 1. Discovery: SYN scan of 65,536 addresses on port 80, lzr-worker vs zmap")
+    w("## 1. Discovery: SYN scan of 65,536 addresses on port 80, lzr-worker vs zmap and masscan")
     w("")
     w("The lab's load range (`LOAD_CIDR=198.19.0.0/16`, every address answered by the kernel with")
     w("SYN cookies, nginx on port 80) scanned from the vantage namespace `lzr-v1`, same scan IP")
-    w("(198.18.0.11), same gateway MAC, same source ports 40000-65535, same allowlist. The runs are")
-    w("interleaved: for each iteration and each rate, zmap and lzr run back to back, alternating")
-    w("which goes first. lzr runs as a SYN scan (`--discovery-only`: each SYN-ACK is reported")
-    w("`open` and reset, no handshake), zmap's work plus one thing: lzr resets every SYN-ACK")
-    w("itself, while zmap leaves that to its host's kernel, and here the kernel never sees them")
-    w("(the vantage drops TCP to the scan IP's ports 40000-65535 at its input hook, the rule")
-    w("lzr requires), so zmap's runs send no RST at all.")
+    w("(198.18.0.11), same gateway MAC, same targets. The runs are interleaved: for each iteration")
+    w("and each rate, zmap, lzr and masscan run back to back, rotating which goes first. lzr runs")
+    w("as a SYN scan (`--discovery-only`: each SYN-ACK is reported `open` and reset, no")
+    w("handshake), zmap's work plus one thing: lzr resets every SYN-ACK itself, while zmap leaves")
+    w("that to its host's kernel, and here the kernel never sees them (the vantage drops TCP to")
+    w("the scan IP's ports 40000-65535 at its input hook, the rule lzr requires), so zmap's runs")
+    w("send no RST at all. masscan, like lzr, answers each SYN-ACK with a RST of its own.")
     w("")
     w("```")
     w("ip netns exec $V1_NS zmap -i $V1_IF -S $V1_SCAN_IP -G $GW_MAC -p 80 -r RATE -s 40000-65535 \\")
@@ -402,12 +480,24 @@ def main():
     w("    --gateway-mac $GW_MAC --targets 198.19.0.0/16 --ports 80 --allow-reserved 198.18.0.0/15 \\")
     w("    --source-ports 40000-65535 --rate RATE --discovery-only --timeout-ms 1000 --progress \\")
     w("    --output out.jsonl")
+    w("ip netns exec $V1_NS masscan 198.19.0.0/16 -p80 --rate RATE --adapter $V1_IF \\")
+    w("    --adapter-ip $V1_SCAN_IP --adapter-port 49152-65535 --router-mac $GW_MAC --wait 1 \\")
+    w("    -oL out.txt")
     w("```")
     w("")
     w("`allow.txt` holds only 198.19.0.0/16; `empty.blocklist` is an empty file (zmap's default")
-    w("blocklist contains 198.18.0.0/15). RATE is the same for both; *unlimited* is `-r 0` for")
-    w("zmap 2.1.1 (its sender only paces when the rate is positive) and `--rate 0` for lzr. Both")
-    w("run under `/usr/bin/time -f '%e %U %S'`.")
+    w("blocklist contains 198.18.0.0/15); masscan's only targets are the range on its command line.")
+    w("RATE is the same for all three; *unlimited* is `-r 0` for zmap 2.1.1 (its sender only paces")
+    w("when the rate is positive), `--rate 0` for lzr and `--rate 100000000` for masscan (it")
+    w("always paces). Source ports: 40000-65535 for zmap and lzr; masscan wants a power-of-two")
+    w("range, 49152-65535, inside the same dropped range. All run under")
+    w("`/usr/bin/time -f '%e %U %S'`.")
+    w("masscan %s never exits on its own once its" % machine.get("masscan", "1.3.2").replace(
+        "Masscan version ", ""))
+    w("wait is over (its receive thread blocks in pcap until another frame comes, so its status")
+    w("line counts on, \"waiting -1-secs\"…); `tests/bench/peers.sh` stops it with ctrl-c, as its")
+    w("author advises, once that line appears, so its *wall* includes up to a second more than")
+    w("its `--wait 1`.")
     w("")
     w("- **probes/s**: SYNs ÷ sending time, clocked at the target and the same way for both")
     w("  tools: `tests/bench/synclock.py` runs in the load namespace (where")
@@ -419,14 +509,15 @@ def main():
     w("- **CPU s / M probes**: user + system seconds of the scanner process ÷ SYNs sent × 10^6.")
     w("  zmap 2.1.1 paces with a busy-wait loop, so its CPU at a fixed rate includes spinning;")
     w("  unlimited is the fair CPU comparison.")
-    w("- **wall**: the whole process, start-up and the tail (zmap `-c 1`, lzr `--timeout-ms 1000`).")
+    w("- **wall**: the whole process, start-up and the tail (zmap `-c 1`, lzr `--timeout-ms 1000`,")
+    w("  masscan `--wait 1`).")
     w("")
     w("| rate | tool | probes/s | captured | CPU s / M probes | wall s |")
     w("|---|---|---|---|---|---|")
     ratio_lines = []
     for m in rates:
         keys = sorted(r for (mm, r) in disc if mm == m)
-        for tool in ("zmap", "lzr"):
+        for tool in ("zmap", "lzr", "masscan"):
             kvs = [disc[(m, r)].get(tool) for r in keys]
             kvs = [k for k in kvs if k]
             w("| %s | %s | %s | %s | %s | %s |" % (
@@ -436,37 +527,39 @@ def main():
                 mmm([k["cpu"] / k["syns"] * 1e6 if k.get("syns") else None for k in kvs],
                     "{:.1f}"),
                 mmm([k.get("wall") for k in kvs], "{:.2f}")))
-        rr, cr, ur = [], [], []
-        for r in keys:
-            z, l = disc[(m, r)].get("zmap"), disc[(m, r)].get("lzr")
-            if z and l and z.get("wire") and l.get("wire"):
-                rr.append(l["wire"] / z["wire"])
-            if z and l and z.get("unique"):
-                ur.append(l["unique"] / z["unique"])
-            if z and l and z.get("syns") and l.get("syns") and z.get("cpu"):
-                cr.append((l["cpu"] / l["syns"]) / (z["cpu"] / z["syns"]))
-        ratio_lines.append((m, rr, ur, cr))
+        for peer in ("zmap", "masscan"):
+            rr, cr, ur = [], [], []
+            for r in keys:
+                z, l = disc[(m, r)].get(peer), disc[(m, r)].get("lzr")
+                if z and l and z.get("wire") and l.get("wire"):
+                    rr.append(l["wire"] / z["wire"])
+                if z and l and z.get("unique"):
+                    ur.append(l["unique"] / z["unique"])
+                if z and l and z.get("syns") and l.get("syns") and z.get("cpu"):
+                    cr.append((l["cpu"] / l["syns"]) / (z["cpu"] / z["syns"]))
+            ratio_lines.append((m, peer, rr, ur, cr))
     w("")
     w("Cross-checks (median, min–max): zmap's own end-of-send figure (`send: N done (X Kp/s")
     w("avg)`): %s. Rate from each tool's reply timestamps (first to last reply, 0.1 %% tails cut):"
       % "; ".join("%s %s" % (mode_name(m), mmm([disc[k]["zmap"].get("self") for k in disc
                                                 if k[0] == m and "zmap" in disc[k]]))
                   for m in rates))
-    w("%s. SYNs the target counted ÷ SYNs the tool reported sent (≠ 1 means another scan hit"
+    w("%s (masscan's output has whole seconds only). SYNs the target counted ÷ SYNs the tool"
       % "; ".join("%s %s %s" % (mode_name(m), t, mmm([disc[k][t].get("rate") for k in disc
                                                      if k[0] == m and t in disc[k]]))
                   for m in rates for t in ("zmap", "lzr")))
+    w("reported sent or planned (≠ 1 means another scan hit")
     w("the load range during the run): %s." % mmm(
         [kv["wsyns"] / kv["syns"] for k in disc for kv in disc[k].values()
          if kv.get("syns") and "wsyns" in kv], "{:.3f}"))
     w("")
-    w("lzr ÷ zmap, run by run (same iteration, same rate):")
+    w("lzr ÷ each peer, run by run (same iteration, same rate):")
     w("")
-    w("| rate | probes/s ratio | captured ratio | CPU per probe ratio |")
-    w("|---|---|---|---|")
-    for m, rr, ur, cr in ratio_lines:
-        w("| %s | %s | %s | %s |" % (mode_name(m), mmm(rr, "{:.2f}×"), mmm(ur, "{:.4f}×"),
-                                     mmm(cr, "{:.2f}×")))
+    w("| rate | lzr ÷ | probes/s ratio | captured ratio | CPU per probe ratio |")
+    w("|---|---|---|---|---|")
+    for m, peer, rr, ur, cr in ratio_lines:
+        w("| %s | %s | %s | %s | %s |" % (mode_name(m), peer, mmm(rr, "{:.2f}×"),
+                                          mmm(ur, "{:.4f}×"), mmm(cr, "{:.2f}×")))
     w("")
     low = sorted((k, disc[k]["lzr"]) for k in disc
                  if "lzr" in disc[k] and disc[k]["lzr"]["unique"] / LOAD < 0.999)
@@ -492,12 +585,12 @@ def main():
         w("and the receive thread share the CPUs. What would change it: fewer cycles per reply")
         w("in the receive thread, or a lower pause threshold.")
         w("")
-    loses = [m for m, rr, _, _ in ratio_lines if rr and med(rr) < 0.98]
+    loses = [(m, peer) for m, peer, rr, _, _ in ratio_lines if rr and med(rr) < 0.98]
     if loses:
-        names = [mode_name(m) for m in loses]
+        names = ["%s (vs %s)" % (mode_name(m), peer) for m, peer in loses]
         said = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        w("**Where lzr loses: probes/s.** At %s, lzr sends fewer probes per second than zmap"
-          " (at fixed rates it also falls short of the rate it was asked for). The two runs"
+        w("**Where lzr loses: probes/s.** At %s, lzr sends fewer probes per second than its peer"
+          " (at fixed rates it also falls short of the rate it was asked for). The runs"
           % said)
         w("send the same SYNs, but lzr also resets every SYN-ACK (zmap's runs send no RST, see")
         w("above), validates each reply's cookie and writes one JSON record per target. On this")
@@ -509,6 +602,7 @@ def main():
         w("")
 
     sendonly_section(w, rows)
+    startup_section(w, rows)
 
     # ---- memory ----
     mem = [kv for fig, tool, mode, run, kv in rows if fig == "mem"]

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/bench/run.sh: `make bench`. Measures lzr against its peers on the lab and writes
-# docs/benchmarks.md: discovery (lzr-worker scan vs Debian's zmap on the 65,536-address
-# SYN-cookie range, interleaved runs at equal rates and unlimited), memory (bench_conntab) and,
+# docs/benchmarks.md: discovery (lzr-worker scan vs Debian's zmap and masscan on the
+# 65,536-address SYN-cookie range, interleaved runs at equal rates and unlimited, each run also
+# timing the scanner's first SYN after exec: tcpdump in the target namespace against a clock
+# read just before exec), memory (bench_conntab) and,
 # unless BENCH_NMAP=0, identification (lzr vs nmap -sV on the service and middlebox ranges,
 # tests/bench/ident.sh), coordinator ingest (tests/bench/ingest.sh) and scaling with one and two
 # workers (tests/bench/scaling.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
@@ -55,8 +57,13 @@ die() {
 [ -x "$ROOT/build/rel/tests/bench/bench_ingest" ] || die "bench_ingest missing: run make bench-bin"
 [ -x "$ROOT/bin/lzr-coord" ] || die "bin/lzr-coord missing: run make all"
 command -v zmap >/dev/null || die "zmap missing: apt-get install zmap"
+command -v masscan >/dev/null || die "masscan missing: apt-get install masscan"
+command -v tcpdump >/dev/null || die "tcpdump missing: apt-get install tcpdump"
 [ -x "$PY" ] || die "$PY missing"
 [[ "$RUNS" =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 50 ] || die "BENCH_RUNS=$RUNS: want 1..50"
+
+# shellcheck source=tests/bench/peers.sh
+. "$ROOT/tests/bench/peers.sh"
 
 TMP=$(mktemp -d /tmp/lzr-bench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -76,9 +83,10 @@ echo "$LOAD_CIDR" >"$TMP/allow.txt"
 : >"$TMP/empty.blocklist" # zmap's default blocklist holds 198.18.0.0/15
 
 machine() {
-    printf 'nproc=%s\tkernel=%s\tcpu=%s\tzmap=%s\tnmap=%s\tlzr=%s\n' "$(nproc)" "$(uname -r)" \
-        "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
-        "$(zmap --version 2>&1 | head -1)" "$(nmap --version 2>/dev/null | head -1)" \
+    printf 'nproc=%s\tkernel=%s\tcpu=%s\tzmap=%s\tmasscan=%s\tnmap=%s\tlzr=%s\n' "$(nproc)" \
+        "$(uname -r)" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" \
+        "$(zmap --version 2>&1 | head -1)" "$(masscan --version 2>&1 | grep -m1 -o 'Masscan version [0-9.]*')" \
+        "$(nmap --version 2>/dev/null | head -1)" \
         "${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
 }
 machine >"$TMP/machine.tsv"
@@ -95,14 +103,57 @@ clock_stop() {
     wait "$CLOCK_PID" 2>/dev/null || true
 }
 
+# Time to the first SYN, the same way for every scanner: STAMP FILE CMD... writes the wall clock
+# (bash's EPOCHREALTIME, µs) to FILE and execs CMD, inside the vantage namespace and under
+# /usr/bin/time; tcpdump in the load namespace stamps the first SYN that reaches it
+# (first_start/first_stop around the run). Both clocks are the kernel's CLOCK_REALTIME.
+STAMP=(bash -c 'printf "%s\n" "$EPOCHREALTIME" >"$0"; exec "$@"')
+first_start() { # prefix
+    ip netns exec "$LOAD_NS" tcpdump -i eth0 -n -tt -l -c 1 --immediate-mode \
+        "tcp[tcpflags] == tcp-syn and dst net $LOAD_CIDR" >"$1.first" 2>"$1.firstlog" &
+    FIRST_PID=$!
+    local i
+    for i in $(seq 100); do
+        grep -q "listening on" "$1.firstlog" 2>/dev/null && return 0
+        sleep 0.02
+    done
+}
+first_stop() {
+    kill "$FIRST_PID" 2>/dev/null || true
+    wait "$FIRST_PID" 2>/dev/null || true
+}
+
 # One zmap SYN scan of the load range; $1 rate (0 = unlimited), $2 file prefix.
 run_zmap() {
     lab_env
     clock_start "$2"
+    first_start "$2"
     timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
-        ip netns exec "$V1_NS" zmap -i "$V1_IF" -S "$V1_SCAN_IP" -G "$GW_MAC" -p 80 -r "$1" \
+        ip netns exec "$V1_NS" "${STAMP[@]}" "$2.exec" \
+        zmap -i "$V1_IF" -S "$V1_SCAN_IP" -G "$GW_MAC" -p 80 -r "$1" \
         -s "$SRC_PORTS" -w "$TMP/allow.txt" -b "$TMP/empty.blocklist" -c 1 \
         -f saddr,timestamp-ts,timestamp-us -o "$2.out" 2>"$2.log" || echo "zmap failed" >>"$2.log"
+    first_stop
+    clock_stop
+}
+
+# One masscan SYN scan of the load range; $1 rate, $2 file prefix. masscan paces at any rate
+# it is given, so unlimited is a rate far above what the lab answers. Its source ports must be a
+# power-of-two range: 49152-65535 lies inside the vantage's dropped 40000-65535. The only
+# targets are the load range. masscan_bounded (tests/bench/peers.sh) stops it once its 1 s
+# wait is over.
+run_masscan() {
+    lab_env
+    local rate=$1
+    [ "$rate" = 0 ] && rate=100000000
+    clock_start "$2"
+    first_start "$2"
+    masscan_bounded "$2.log" 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
+        ip netns exec "$V1_NS" "${STAMP[@]}" "$2.exec" \
+        masscan "$LOAD_CIDR" -p80 --rate "$rate" --adapter "$V1_IF" --adapter-ip "$V1_SCAN_IP" \
+        --adapter-port 49152-65535 --router-mac "$GW_MAC" --wait 1 -oL "$2.out" ||
+        { [ $? = 1 ] || echo "masscan failed" >>"$2.log"; }
+    first_stop
     clock_stop
 }
 
@@ -111,12 +162,15 @@ run_zmap() {
 run_lzr() {
     lab_env
     clock_start "$2"
+    first_start "$2"
     timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
-        ip netns exec "$V1_NS" "$WORKER" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
+        ip netns exec "$V1_NS" "${STAMP[@]}" "$2.exec" \
+        "$WORKER" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
         --gateway-mac "$GW_MAC" --targets "$LOAD_CIDR" --ports 80 \
         --allow-reserved 198.18.0.0/15 --source-ports "$SRC_PORTS" --rate "$1" \
         --discovery-only --timeout-ms 1000 --progress --output "$2.out" 2>"$2.log" ||
         echo "lzr failed" >>"$2.log"
+    first_stop
     clock_stop
 }
 
@@ -137,6 +191,16 @@ if tool == "zmap":
     a = re.findall(r"send: \d+ done \(([0-9.]+) Kp/s avg\)", log)
     selfrate = float(a[-1]) * 1000 if a else 0
     pcap = -1
+elif tool == "masscan":
+    # -oL lines: "open tcp 80 IP UNIXTIME"; whole seconds only, so no reply-rate cross-check
+    for line in open(p + ".out"):
+        f = line.split()
+        if len(f) == 5 and f[0] == "open":
+            ips.add(f[3])
+    log = open(p + ".log").read()
+    m = re.search(r"Scanning (\d+) hosts \[(\d+) port", log)
+    syns = int(m.group(1)) * int(m.group(2)) if m else 0
+    selfrate, pcap = 0, -1
 else:
     from datetime import datetime
     for line in open(p + ".out"):
@@ -155,25 +219,46 @@ ts.sort()
 n = len(ts)
 lo, hi = int(n * 0.001), max(int(n * 0.999) - 1, 0)
 span = ts[hi] - ts[lo] if n > 10 else 0
-rate = (hi - lo) / span if span > 0 else 0
+rate = (hi - lo) / span if span > 0 and tool != "masscan" else 0
 # The same at the target: SYN cookies counted by the load namespace's kernel.
 sys.path.insert(0, sys.argv[5])
 from synclock import clocked_rate
 wsyns, wire = clocked_rate(p + ".syn")
 wall, user, sys_ = (float(x) for x in open(p + ".time").read().split()[-3:])
-print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d"
+# Time to the first SYN: tcpdump's stamp of the first SYN at the target minus the stamp taken
+# just before exec.
+extra = ""
+try:
+    t_exec = float(open(p + ".exec").read())
+    t_syn = float(open(p + ".first").read().split()[0])
+    extra += "\tfirst_ms=%.1f" % ((t_syn - t_exec) * 1000)
+except (OSError, ValueError, IndexError):
+    pass
+# lzr's own account of its start-up (--progress): the steps, in ms.
+m = re.search(r"start-up: options ([0-9.]+) ms, firewall rule ([0-9.]+) ms, checks ([0-9.]+) ms "
+              r"\(self-test ([0-9.]+) ms, ([^)]*)\), interface ([0-9.]+) ms, capture ([0-9.]+) ms, "
+              r"tables ([0-9.]+) ms; first SYN ([0-9.]+) ms", log) if tool == "lzr" else None
+if m:
+    for k, v in zip(("su_options", "su_firewall", "su_checks", "su_selftest", None, "su_iface",
+                     "su_capture", "su_tables", "su_first"), m.groups()):
+        if k:
+            extra += "\t%s=%s" % (k, v)
+    extra += "\tsu_control=%d" % (1 if m.group(5).startswith("control RST") else 0)
+print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d%s"
       % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, selfrate, wire, wsyns,
-         pcap))
+         pcap, extra))
 EOF
 }
 
-echo "bench: discovery, $RUNS runs × rates {$RATES}, zmap and lzr interleaved" >&2
+echo "bench: discovery, $RUNS runs × rates {$RATES}, zmap, lzr and masscan interleaved" >&2
+TOOLS=(zmap lzr masscan)
 for run in $(seq 1 "$RUNS"); do
     k=0
     for rate in $RATES; do
         k=$((k + 1))
-        # Alternate which tool goes first so drift in machine load hits both alike.
-        if (((run + k) % 2)); then order="zmap lzr"; else order="lzr zmap"; fi
+        # Rotate which tool goes first so drift in machine load hits all alike.
+        s=$(((run + k) % 3))
+        order="${TOOLS[*]:s} ${TOOLS[*]:0:s}"
         for tool in $order; do
             p=$TMP/disc-$tool-$rate-$run
             "run_$tool" "$rate" "$p"

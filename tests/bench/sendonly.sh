@@ -6,8 +6,11 @@
 # our own, lzr-bsend (198.18.250.1 on a veth) and lzr-bsink (the veth's other end, no address,
 # an nftables netdev ingress chain that drops every frame as it arrives). Nothing answers, so
 # the rate is what each scanner alone can put on the wire: 198.19.0.0/16 × 8 probes per address
-# (lzr: ports 80-87; zmap 2.1.1 scans one port, so `-P 8`), 524,288 SYNs, unlimited rate,
-# clocked at the sink by tests/bench/synclock.py counting the veth's received frames.
+# (lzr and masscan: ports 80-87; zmap 2.1.1 scans one port, so `-P 8`), 524,288 SYNs, unlimited
+# rate (masscan: a rate far above what it reaches), clocked at the sink by
+# tests/bench/synclock.py counting the veth's received frames. masscan never exits on its own
+# here (nothing answers; tests/bench/peers.sh), so its wall time includes up to a second after
+# its last SYN before it is stopped.
 # Prints one results line per run and tool:
 #   sendonly  TOOL  0  RUN  syns=… wire=… wall=… cpu=…
 # Both namespaces are created here and deleted on exit; every process is stopped by PID.
@@ -16,6 +19,8 @@ TMP=$1
 RUNS=$2
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
+# shellcheck source=tests/bench/peers.sh
+. "$ROOT/tests/bench/peers.sh"
 SEND_NS=lzr-bsend
 SINK_NS=lzr-bsink
 SRC=198.18.250.1
@@ -65,8 +70,17 @@ run_lzr() { # prefix
         --timeout-ms 200 --manage-firewall --output /dev/null >"$1.log" 2>&1
 }
 
+run_masscan() { # prefix
+    masscan_bounded "$1.log" 120 /usr/bin/time -f '%e %U %S' -o "$1.time" \
+        ip netns exec "$SEND_NS" masscan "$TARGETS" -p80-87 --rate 100000000 --adapter s0 \
+        --adapter-ip "$SRC" --adapter-port 49152-65535 --router-mac "$SINK_MAC" --wait 0 \
+        -oL /dev/null || [ $? = 1 ]
+}
+
+TOOLS=(zmap lzr masscan)
 for run in $(seq 1 "$RUNS"); do
-    if ((run % 2)); then order="zmap lzr"; else order="lzr zmap"; fi
+    s=$((run % 3))
+    order="${TOOLS[*]:s} ${TOOLS[*]:0:s}"
     for tool in $order; do
         p=$TMP/sendonly-$tool-$run
         ip netns exec "$SINK_NS" "$PY" "$ROOT/tests/bench/synclock.py" "$p.clk" 60 --rx k0 &

@@ -53,7 +53,8 @@ static int setup_netns(void **state)
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
     if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
         ifr.ifr_flags |= IFF_UP;
-        have_netns = ioctl(fd, SIOCSIFFLAGS, &ifr) == 0 && system("nft list tables >/dev/null 2>&1") == 0;
+        have_netns =
+            ioctl(fd, SIOCSIFFLAGS, &ifr) == 0 && system("nft list tables >/dev/null 2>&1") == 0;
     }
     if (fd >= 0)
         close(fd);
@@ -79,8 +80,7 @@ static void test_refuses_kernel_that_resets(void **state)
     NEED_NETNS();
     char err[1024] = "";
     firewall_proof_t proof;
-    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err),
-                     LZR_EFIREWALL);
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_EFIREWALL);
     assert_non_null(strstr(err, "with RST"));
     assert_non_null(strstr(err, "--manage-firewall"));
     assert_int_equal(proof.probe_port, 52768);
@@ -101,8 +101,7 @@ static void test_passes_with_rule_on_control(void **state)
     assert_true(proof.control_answered);
     assert_int_equal(proof.control_port, LO - 1);
     /* The rule is gone again: refused. */
-    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err),
-                     LZR_EFIREWALL);
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_EFIREWALL);
 }
 
 /* A rule that drops only the low half of the range leaves the probe port (the middle) open:
@@ -119,8 +118,7 @@ static void test_refuses_partial_rule(void **state)
                     "}\n"));
     char err[1024] = "";
     firewall_proof_t proof;
-    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err),
-                     LZR_EFIREWALL);
+    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_EFIREWALL);
 }
 
 /* RSTs from the scanner's ports dropped on output (zmap's usual advice): none leaves, so the
