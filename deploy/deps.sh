@@ -17,7 +17,7 @@ PACKAGES=(
   vsftpd postgresql postgresql-client memcached dnsmasq dnsutils dovecot-imapd opensmtpd
   openssl curl netcat-openbsd socat ftp
   # test runner, peers, benchmarks
-  perl python3 jq bc zmap masscan nmap hyperfine
+  perl python3 jq bc zmap masscan netsniff-ng nmap hyperfine
   # lzr-coord report --svg, looked at as a PNG
   librsvg2-bin
 )

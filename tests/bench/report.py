@@ -64,6 +64,7 @@ def sendonly_section(w, rows):
         w("Not measured in this run (BENCH_SENDONLY=0).")
         w("")
         return
+    have_tg = any("trafgen" in so[r] for r in so)
     w("In figure 1 every SYN also costs the lab's kernel a bridge crossing and a SYN cookie on")
     w("the same two cores, so the target sets the pace. `tests/bench/sendonly.sh` measures the")
     w("scanners alone: it makes two namespaces of its own, `lzr-bsend` (198.18.250.1 on a veth)")
@@ -82,17 +83,34 @@ def sendonly_section(w, rows):
     w("ip netns exec lzr-bsend masscan 198.19.0.0/16 -p80-87 --rate 100000000 --adapter s0 \\")
     w("    --adapter-ip 198.18.250.1 --adapter-port 49152-65535 --router-mac $SINK_MAC --wait 0 \\")
     w("    -oL /dev/null")
+    if have_tg:
+        w("ip netns exec lzr-bsend trafgen --dev s0 --cpus 1 --num 524288 --no-sock-mem \\")
+        w("    --notouch-irq --qdisc-path --no-cpu-stats '{ eth(da=$SINK_MAC, type=0x0800), \\")
+        w("    ipv4(sa=198.18.250.1, da=198.19.0.0, da[3]=dinc()), \\")
+        w("    tcp(sp=40000, dp=dinc(80, 87), syn, win=65535) }'")
     w("```")
     w("")
+    if have_tg:
+        w("trafgen (netsniff-ng) is no scanner: it sends the same number of prebuilt SYNs from")
+        w("its mmap'd TX ring, one process, through the qdisc as the scanners do (`--qdisc-path`),")
+        w("with no pacing, no permutation and no cookies. It stands for what this veth and")
+        w("kernel path take from one sending thread: the software limit of figure 1b.")
+        w("")
     w("| tool | probes/s | CPU s / M probes | wall s |")
     w("|---|---|---|---|")
-    for tool in ("zmap", "lzr", "masscan"):
+    for tool in ("zmap", "lzr", "masscan") + (("trafgen",) if have_tg else ()):
         kvs = [so[r][tool] for r in sorted(so) if tool in so[r]]
         w("| %s | %s | %s | %s |" % (
             tool, mmm([k.get("wire") for k in kvs]),
             mmm([k["cpu"] / k["syns"] * 1e6 if k.get("syns") else None for k in kvs], "{:.2f}"),
             mmm([k.get("wall") for k in kvs], "{:.2f}")))
     w("")
+    if have_tg:
+        for tool in ("zmap", "lzr", "masscan"):
+            lim = [so[r][tool]["wire"] / so[r]["trafgen"]["wire"] for r in so
+                   if tool in so[r] and "trafgen" in so[r] and so[r]["trafgen"].get("wire")]
+            w("%s ÷ trafgen, run by run: probes/s %s." % (tool, mmm(lim, "{:.2f}×")))
+            w("")
     for peer in ("zmap", "masscan"):
         rr = [so[r]["lzr"]["wire"] / so[r][peer]["wire"] for r in so
               if "lzr" in so[r] and peer in so[r] and so[r][peer].get("wire")]

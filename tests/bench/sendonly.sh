@@ -10,7 +10,10 @@
 # rate (masscan: a rate far above what it reaches), clocked at the sink by
 # tests/bench/synclock.py counting the veth's received frames. masscan never exits on its own
 # here (nothing answers; tests/bench/peers.sh), so its wall time includes up to a second after
-# its last SYN before it is stopped.
+# its last SYN before it is stopped. When netsniff-ng is installed, trafgen runs too, as the
+# software limit of this path: one process sending 524,288 prebuilt SYNs (the destination's
+# last byte and the port counting up) through its mmap'd TX ring, by the qdisc like the others
+# (--qdisc-path), touching neither the host's socket-memory sysctls nor IRQ affinities.
 # Prints one results line per run and tool:
 #   sendonly  TOOL  0  RUN  syns=… wire=… wall=… cpu=…
 # Both namespaces are created here and deleted on exit; every process is stopped by PID.
@@ -77,9 +80,18 @@ run_masscan() { # prefix
         -oL /dev/null || [ $? = 1 ]
 }
 
+run_trafgen() { # prefix
+    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$1.time" \
+        ip netns exec "$SEND_NS" trafgen --dev s0 --cpus 1 --num 524288 --no-sock-mem \
+        --notouch-irq --qdisc-path --no-cpu-stats \
+        "{ eth(da=$SINK_MAC, type=0x0800), ipv4(sa=$SRC, da=198.19.0.0, da[3]=dinc()), tcp(sp=40000, dp=dinc(80, 87), syn, win=65535) }" \
+        >"$1.log" 2>&1
+}
+
 TOOLS=(zmap lzr masscan)
+command -v trafgen >/dev/null && TOOLS+=(trafgen)
 for run in $(seq 1 "$RUNS"); do
-    s=$((run % 3))
+    s=$((run % ${#TOOLS[@]}))
     order="${TOOLS[*]:s} ${TOOLS[*]:0:s}"
     for tool in $order; do
         p=$TMP/sendonly-$tool-$run
