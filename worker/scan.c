@@ -57,7 +57,7 @@ static void usage(FILE *f)
             "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
             "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
             "         [--source-ports 40000-65535] [--manage-firewall]\n"
-            "         [--output FILE|-] [--all] [--progress] [--discovery-only]\n"
+            "         [--output FILE|-] [--all] [--progress | -v] [--discovery-only]\n"
             "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
             "that answered (docs/output.md). The fallback handshakes (at most %d, default\n"
             "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
@@ -199,6 +199,7 @@ int scan_main(int argc, char **argv)
         {"all", no_argument, 0, 'A'},
         {"discovery-only", no_argument, 0, 'D'},
         {"progress", no_argument, 0, 'G'},
+        {"verbose", no_argument, 0, 'G'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -226,7 +227,7 @@ int scan_main(int argc, char **argv)
 
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             snprintf(cfg.iface, sizeof cfg.iface, "%s", optarg);
@@ -338,6 +339,7 @@ int scan_main(int argc, char **argv)
             cfg.discovery_only = true;
             break;
         case 'G':
+        case 'v':
             progress = true;
             break;
         case 'h':

@@ -5,6 +5,8 @@
 #   masscan_bounded LOG SECS CMD...   run CMD (a masscan command line, possibly behind
 #                                     /usr/bin/time and `ip netns exec`) with stderr to LOG and
 #                                     stop masscan once its --wait is over
+#   clock_ready FILE                  wait (at most 10 s) until tests/bench/synclock.py has
+#                                     written its first line to FILE
 
 # The PID of a child of process $1, from /proc; fails when it has none.
 child_of() {
@@ -56,4 +58,18 @@ masscan_bounded() {
     wait "$pid" || rc=$?
     [ "$timed_out" = 1 ] && return 124
     return "$rc"
+}
+
+# synclock.py writes the counter's value before the scan as its first line: a scanner started
+# before that line is there would have its first SYNs left out of the count. A fixed pause is
+# not enough once a scanner's first SYN leaves within milliseconds of its start and python's
+# own start is slow on a loaded machine.
+clock_ready() {
+    local i
+    for i in $(seq 500); do
+        [ -s "$1" ] && return 0
+        sleep 0.02
+    done
+    echo "bench: synclock.py wrote nothing to $1 in 10 s" >&2
+    return 1
 }

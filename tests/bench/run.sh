@@ -95,7 +95,7 @@ machine >"$TMP/machine.tsv"
 clock_start() {
     ip netns exec "$LOAD_NS" "$PY" "$ROOT/tests/bench/synclock.py" "$1.syn" 150 &
     CLOCK_PID=$!
-    sleep 0.3
+    clock_ready "$1.syn" || true
 }
 clock_stop() {
     sleep 0.1

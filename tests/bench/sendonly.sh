@@ -97,7 +97,7 @@ for run in $(seq 1 "$RUNS"); do
         p=$TMP/sendonly-$tool-$run
         ip netns exec "$SINK_NS" "$PY" "$ROOT/tests/bench/synclock.py" "$p.clk" 60 --rx k0 &
         CLOCK_PID=$!
-        sleep 0.3
+        clock_ready "$p.clk" || true
         if "run_$tool" "$p"; then
             sleep 0.1
             kill "$CLOCK_PID" 2>/dev/null || true

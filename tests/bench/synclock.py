@@ -4,7 +4,8 @@ Run inside the lab's load namespace (`ip netns exec lzr-load python3 synclock.py
 where net.ipv4.tcp_syncookies=2 makes the kernel answer every SYN with a cookie. It polls
 TcpExtSyncookiesSent in /proc/net/netstat every 2 ms and writes "monotonic_seconds count" to OUT
 each time the counter moves, until SIGTERM or SECS seconds. tests/bench/run.sh starts it before
-a scan, stops it by PID after, and takes the sending rate from the 0.1 %-99.9 % span.
+a scan, waits for its first line (the counter before the scan; tests/bench/peers.sh,
+clock_ready), stops it by PID after, and takes the sending rate from the 0.1 %-99.9 % span.
 With `--rx IFACE` it counts the frames IFACE received instead (the sink of
 tests/bench/sendonly.sh, where nothing answers).
 """
@@ -54,6 +55,7 @@ def main():
     with open(path) as f, open(out, "w") as o:
         last = count(f)
         o.write("%.6f %d\n" % (time.monotonic(), last))
+        o.flush()  # the caller starts the scan once this first line is there
         while not stop and time.monotonic() < end:
             time.sleep(0.002)
             c = count(f)
