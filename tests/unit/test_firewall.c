@@ -104,21 +104,29 @@ static void test_passes_with_rule_on_control(void **state)
     assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_EFIREWALL);
 }
 
+/* Runs the self-test on the default range with one extra nftables rule in place (a chain on
+ * hook in table t); returns its result and fills proof. */
+static int selftest_with_rule(const char *hook, const char *rule, firewall_proof_t *proof)
+{
+    char script[512], err[1024] = "";
+    snprintf(script, sizeof script,
+             "table inet t {\n  chain c {\n    type filter hook %s priority 0; policy accept;\n"
+             "    %s\n  }\n}\n",
+             hook, rule);
+    assert_true(nft(script));
+    return firewall_selftest(LOOPBACK, LO, HI, proof, err, sizeof err);
+}
+
 /* A rule that drops only the low half of the range leaves the probe port (the middle) open:
  * refused, even though the control answers fast. */
 static void test_refuses_partial_rule(void **state)
 {
     (void)state;
     NEED_NETNS();
-    assert_true(nft("table inet t {\n"
-                    "  chain input {\n"
-                    "    type filter hook input priority 0; policy accept;\n"
-                    "    ip daddr 127.0.0.1 tcp dport 40000-50000 drop\n"
-                    "  }\n"
-                    "}\n"));
-    char err[1024] = "";
     firewall_proof_t proof;
-    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_EFIREWALL);
+    assert_int_equal(
+        selftest_with_rule("input", "ip daddr 127.0.0.1 tcp dport 40000-50000 drop", &proof),
+        LZR_EFIREWALL);
 }
 
 /* RSTs from the scanner's ports dropped on output (zmap's usual advice): none leaves, so the
@@ -127,15 +135,10 @@ static void test_passes_with_output_rst_drop(void **state)
 {
     (void)state;
     NEED_NETNS();
-    assert_true(nft("table inet t {\n"
-                    "  chain output {\n"
-                    "    type filter hook output priority 0; policy accept;\n"
-                    "    tcp sport 40000-65535 tcp flags & rst == rst drop\n"
-                    "  }\n"
-                    "}\n"));
-    char err[1024] = "";
     firewall_proof_t proof;
-    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_OK);
+    assert_int_equal(
+        selftest_with_rule("output", "tcp sport 40000-65535 tcp flags & rst == rst drop", &proof),
+        LZR_OK);
     assert_true(proof.control_answered);
 }
 
@@ -146,15 +149,9 @@ static void test_falls_back_when_control_is_dropped(void **state)
 {
     (void)state;
     NEED_NETNS();
-    assert_true(nft("table inet t {\n"
-                    "  chain input {\n"
-                    "    type filter hook input priority 0; policy accept;\n"
-                    "    ip daddr 127.0.0.1 tcp dport 1-65535 drop\n"
-                    "  }\n"
-                    "}\n"));
-    char err[1024] = "";
     firewall_proof_t proof;
-    assert_int_equal(firewall_selftest(LOOPBACK, LO, HI, &proof, err, sizeof err), LZR_OK);
+    assert_int_equal(
+        selftest_with_rule("input", "ip daddr 127.0.0.1 tcp dport 1-65535 drop", &proof), LZR_OK);
     assert_false(proof.control_answered);
 }
 
