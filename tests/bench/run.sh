@@ -9,12 +9,13 @@
 # workers (tests/bench/scaling.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
 # tests/bench/report.py writes the document. Needs root and the built binaries (make all
 # bench-bin). Every run is bounded by `timeout`; temporary files live in one mktemp directory
-# removed at exit. About 6 minutes without nmap, 10 with one identification run; the two-phase peer adds
-# about 1.2 minutes.
+# removed at exit. About 16 minutes in all with one identification run (2026-12-04: discovery
+# with three scanners ~6, send-only ~1, nmap ~4, two-phase ~1.5, ingest and scaling ~3.5).
 #   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
 #   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
 #   BENCH_SENDONLY=1  the scanners sending alone into a sink namespace that drops every frame
-#                     (tests/bench/sendonly.sh), BENCH_RUNS runs, ~5 s each
+#                     (tests/bench/sendonly.sh; trafgen too when netsniff-ng is installed),
+#                     BENCH_RUNS runs, ~5 s each
 #   BENCH_OUT=docs/benchmarks.md
 #   BENCH_NMAP=1      the identification figure; nmap -sV takes about 4 minutes a run here, so
 #   BENCH_IDENT_RUNS=1  it runs once by default to keep `make bench` under 10 minutes
