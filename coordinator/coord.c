@@ -302,7 +302,7 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.job_id = j->row.id;
     a.job_name = j->row.name;
     a.shard = sh->idx;
-    a.n_shards = j->row.n_shards;
+    a.n_shards = j->row.n_shards * j->row.passes; /* shards of all passes */
     a.perm_size = j->row.perm.size;
     a.perm_prime = j->row.perm.prime;
     a.perm_generator = j->row.perm.generator;
@@ -338,8 +338,8 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
     env.assign = &a;
     send_to(c, s, &env);
-    log_info("job %llu shard %u/%u -> %s at %u/s", (unsigned long long)j->row.id, sh->idx,
-             j->row.n_shards, s->name, a.rate);
+    log_info("job %llu shard %u/%zu -> %s at %u/s", (unsigned long long)j->row.id, sh->idx,
+             (size_t)a.n_shards, s->name, a.rate);
 }
 
 static void lease_to(coord_t *c, session_t *s, uint64_t now)
@@ -356,8 +356,8 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
             continue;
         }
         store_shard_t sh;
-        if (store_shard_lease_next(c->store, j->row.id, s->name, now + c->lease_timeout_us, &sh) !=
-            LZR_OK)
+        if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip,
+                                   now + c->lease_timeout_us, &sh) != LZR_OK)
             continue;
         s->has_lease = true;
         s->job_id = j->row.id;
@@ -843,11 +843,12 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     row.seed = j->seed;
     row.rate = j->rate;
     row.n_shards = j->shards;
+    row.passes = j->compare;
     row.size = j->size;
     row.created_us = clock_wall_us();
     uint64_t id = 0;
     rc = store_job_insert(c->store, &row, &id, err, sizeof err);
-    uint32_t shards = j->shards;
+    uint32_t shards = j->shards * j->compare;
     job_destroy(&j);
     if (rc) {
         reply_error(c, rid, rc, err);
@@ -865,6 +866,27 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     schedule(c);
 }
 
+/* The scanning phase of a running job; a job of several passes needs as many scan IPs, and
+ * says so while fewer are connected (the passes that lack one wait). Static buffer. */
+static const char *passes_phase(coord_t *c, const store_job_t *row)
+{
+    static char phase[128];
+    uint32_t ips[COORD_MAX_SESSIONS], n = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        bool seen = !c->sessions[i].used;
+        for (uint32_t k = 0; k < n && !seen; k++)
+            seen = ips[k] == c->sessions[i].scan_ip;
+        if (!seen)
+            ips[n++] = c->sessions[i].scan_ip;
+    }
+    if (row->passes <= 1 || n >= row->passes)
+        return "scanning";
+    snprintf(phase, sizeof phase,
+             "scanning; %u of %u scan IPs connected, passes that need another wait", (unsigned)n,
+             (unsigned)row->passes);
+    return phase;
+}
+
 static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerProgress *wp,
                         Lzr__WorkerProgress **wpp, size_t max_wp)
 {
@@ -875,14 +897,15 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     js->job_id = id;
     js->name = strdup(row.name);
     js->state = strdup(row.state);
-    js->shards_total = row.n_shards;
+    uint32_t all_shards = row.n_shards * row.passes;
+    js->shards_total = all_shards;
     store_shard_counts(c->store, id, &js->shards_pending, &js->shards_leased, &js->shards_done);
     js->targets_total = row.size;
     js->results = store_result_count(c->store, id);
     js->rate = row.rate;
     js->created_us = row.created_us;
     double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
-    double done = (double)store_positions_done(c->store, id) / cycle;
+    double done = (double)store_positions_done(c->store, id) / cycle / row.passes;
     double pps = 0;
     size_t n = 0;
     for (size_t i = 0; i < COORD_MAX_SESSIONS && n < max_wp; i++) {
@@ -898,8 +921,8 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
         wp[n].hits = s->hits;
         wp[n].probes_per_s = s->pps;
         pps += s->pps;
-        if (s->targets_total && row.n_shards)
-            done += (double)s->targets_done / (double)s->targets_total / row.n_shards;
+        if (s->targets_total && all_shards)
+            done += (double)s->targets_done / (double)s->targets_total / all_shards;
         wpp[n] = &wp[n];
         n++;
     }
@@ -912,7 +935,9 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     js->targets_done = (uint64_t)(done * (double)row.size);
     js->eta_s = -1;
     bool scanned = js->shards_pending == 0 && js->shards_leased == 0;
-    js->phase = strdup(strcmp(row.state, "running") != 0 ? "" : scanned ? "verifying" : "scanning");
+    js->phase = strdup(strcmp(row.state, "running") != 0 ? ""
+                       : scanned                           ? "verifying"
+                                                           : passes_phase(c, &row));
     js->verify_candidates = store_candidate_count(c->store, id, job_port_count(c, &row));
     js->verify_done = store_verdict_count(c->store, id);
     if (strcmp(row.state, "running") == 0 && scanned) {

@@ -238,10 +238,13 @@ static int parse_vantage(const ctx_t *c, const toml_value_t *t, job_spec_t *j)
             rc = want_type(c, v, "vantage.verify", TOML_BOOL);
             if (rc == LZR_OK)
                 j->verify = toml_bool(v);
+        } else if (strcmp(k, "compare") == 0) {
+            rc = get_u32(c, v, "vantage.compare", 1, JOB_MAX_COMPARE, &j->compare);
         } else {
             char key[128];
             snprintf(key, sizeof key, "vantage.%s", k);
-            rc = fail(c, toml_line(v), key, LZR_EPARSE, "unknown key (known: min_workers, verify)");
+            rc = fail(c, toml_line(v), key, LZR_EPARSE,
+                      "unknown key (known: min_workers, verify, compare)");
         }
         if (rc)
             return rc;
@@ -377,6 +380,7 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
     j->retransmit_ms = JOB_DEFAULT_RETX_MS;
     j->acking_firewall_probes = 1;
     j->min_workers = 1;
+    j->compare = 1;
 
     int rc = parse_tree(&c, root, j);
     if (rc == LZR_OK)

@@ -26,6 +26,7 @@
 #define JOB_SHARD_SECONDS      10
 #define JOB_MAX_SHARDS         100000
 #define JOB_MAX_LIST           256
+#define JOB_MAX_COMPARE        16 /* [vantage] compare: scan IPs per target */
 
 typedef struct job_spec {
     char name[64];
@@ -51,6 +52,7 @@ typedef struct job_spec {
     bool shards_given;
     uint32_t min_workers; /* [vantage] */
     bool verify;          /* [vantage] */
+    uint32_t compare;     /* [vantage]: passes, each target from this many scan IPs; 1 = none */
     uint64_t size;        /* addresses × ports */
 } job_spec_t;
 

@@ -300,6 +300,8 @@ static void print_status(const Lzr__StatusReply *r, bool tty)
                    j->verify_candidates);
         else if (j->verify_done)
             printf("; %u verdicts", j->verify_done);
+        if (j->phase && strncmp(j->phase, "scanning; ", 10) == 0)
+            printf("; %s", j->phase + 10);
         if (j->eta_s >= 0)
             printf("; ETA %.0f s", j->eta_s);
         putchar('\n');

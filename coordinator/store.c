@@ -20,6 +20,8 @@ struct store {
      * for every batch. */
     sqlite3_stmt *put_result;
     sqlite3_stmt *put_source;
+    sqlite3_stmt *get_passes;  /* a batch's job: compared across vantages? */
+    sqlite3_stmt *put_vantage; /* its rows per scan IP, when it is */
 };
 
 static const char *const schema_v1 =
@@ -111,6 +113,27 @@ static const char *const schema_v3 =
     "INSERT OR IGNORE INTO scan_sources (source_ip, job_id, first_us)"
     "  SELECT source_ip, job_id, min(ts_us) FROM results GROUP BY source_ip, job_id;";
 
+/* Version 4: comparison across vantage points. A job with `[vantage] compare = N` keeps N
+ * copies (passes) of each shard, each scanned from a different scan IP (shards.scan_ip says
+ * which), and every record also lands in vantage_results keyed by its scan IP; results keeps
+ * the union (a service from any vantage wins). */
+static const char *const schema_v4 =
+    "ALTER TABLE jobs ADD COLUMN passes INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE shards ADD COLUMN pass INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE shards ADD COLUMN scan_ip INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX shards_scan ON shards (job_id, scan_ip);"
+    "CREATE TABLE vantage_results ("
+    "  job_id INTEGER NOT NULL,"
+    "  ip INTEGER NOT NULL,"
+    "  port INTEGER NOT NULL,"
+    "  source_ip INTEGER NOT NULL,"
+    "  class TEXT NOT NULL,"
+    "  protocol TEXT NOT NULL,"
+    "  worker TEXT NOT NULL,"
+    "  shard INTEGER NOT NULL,"
+    "  ts_us INTEGER NOT NULL,"
+    "  PRIMARY KEY (job_id, ip, port, source_ip)) WITHOUT ROWID;";
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -179,8 +202,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, &msg);
         if (rc == SQLITE_OK && v < 3)
             rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && v < 4)
+            rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=3; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=4; COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
                      v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
@@ -201,7 +226,8 @@ store_t *store_open_readonly(const char *path, char *err, size_t errlen)
         return NULL;
     int v = user_version(s);
     /* Older databases read the same: versions 2 and 3 added an index and a table that only
-     * the coordinator's verification pass reads. */
+     * the coordinator's verification pass reads; the comparison of version 4 reads a version 3
+     * database as jobs of one pass (store_compare_*). */
     if (v < 1 || v > STORE_SCHEMA_VERSION) {
         snprintf(err, errlen, "%s: %s (schema version %d, expected 1-%d)", path,
                  v < 0 ? sqlite3_errmsg(s->db) : "not an lzr database", v, STORE_SCHEMA_VERSION);
@@ -218,6 +244,8 @@ void store_close(store_t **sp)
     checkpointer_stop(&(*sp)->ckpt);
     sqlite3_finalize((*sp)->put_result);
     sqlite3_finalize((*sp)->put_source);
+    sqlite3_finalize((*sp)->get_passes);
+    sqlite3_finalize((*sp)->put_vantage);
     sqlite3_close((*sp)->db);
     free(*sp);
     *sp = NULL;
@@ -253,7 +281,7 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
         goto fail;
     sqlite3_stmt *st = prep(s, "INSERT INTO jobs (name, state, filename, toml, seed, cookie_key,"
                                " rate, n_shards, size, perm_prime, perm_generator, perm_start,"
-                               " created_us) VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?)");
+                               " created_us, passes) VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         goto rollback;
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
@@ -268,20 +296,24 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
     sqlite3_bind_int64(st, 10, (sqlite3_int64)j->perm.generator);
     sqlite3_bind_int64(st, 11, (sqlite3_int64)j->perm.start);
     sqlite3_bind_int64(st, 12, (sqlite3_int64)j->created_us);
+    uint32_t passes = j->passes ? j->passes : 1;
+    sqlite3_bind_int64(st, 13, passes);
     if (run(st))
         goto rollback;
     *id = (uint64_t)sqlite3_last_insert_rowid(s->db);
-    st = prep(s, "INSERT INTO shards (job_id, idx, pos_begin, pos_end) VALUES (?,?,?,?)");
+    /* Pass p's copy of shard i is shard p × n_shards + i: the same positions, scanned again. */
+    st = prep(s, "INSERT INTO shards (job_id, idx, pos_begin, pos_end, pass) VALUES (?,?,?,?,?)");
     if (!st)
         goto rollback;
-    for (uint32_t i = 0; i < j->n_shards; i++) {
+    for (uint32_t i = 0; i < j->n_shards * passes; i++) {
         uint64_t b, e;
-        perm_shard_range(&j->perm, i, j->n_shards, &b, &e);
+        perm_shard_range(&j->perm, i % j->n_shards, j->n_shards, &b, &e);
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, (sqlite3_int64)*id);
         sqlite3_bind_int64(st, 2, i);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)b);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)e);
+        sqlite3_bind_int64(st, 5, i / j->n_shards);
         if (sqlite3_step(st) != SQLITE_DONE) {
             sqlite3_finalize(st);
             goto rollback;
@@ -311,7 +343,7 @@ int store_job_get(store_t *s, uint64_t id, store_job_t *out)
     memset(out, 0, sizeof *out);
     sqlite3_stmt *st = prep(s, "SELECT id, name, state, filename, toml, seed, cookie_key, rate,"
                                " n_shards, size, perm_prime, perm_generator, perm_start,"
-                               " created_us, finished_us FROM jobs WHERE id = ?");
+                               " created_us, finished_us, passes FROM jobs WHERE id = ?");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -337,6 +369,9 @@ int store_job_get(store_t *s, uint64_t id, store_job_t *out)
     out->perm.start = (uint64_t)sqlite3_column_int64(st, 12);
     out->created_us = (uint64_t)sqlite3_column_int64(st, 13);
     out->finished_us = (uint64_t)sqlite3_column_int64(st, 14);
+    out->passes = (uint32_t)sqlite3_column_int64(st, 15);
+    if (out->passes < 1)
+        out->passes = 1;
     sqlite3_finalize(st);
     return out->toml ? LZR_OK : LZR_ENOMEM;
 }
@@ -421,9 +456,13 @@ static void read_shard(sqlite3_stmt *st, store_shard_t *out)
     copy_col(out->owner, sizeof out->owner, st, 5);
     out->lease_expiry_us = (uint64_t)sqlite3_column_int64(st, 6);
     out->attempts = (uint32_t)sqlite3_column_int64(st, 7);
+    out->pass = (uint32_t)sqlite3_column_int64(st, 8);
+    out->scan_ip = (uint32_t)sqlite3_column_int64(st, 9);
 }
 
-#define SHARD_COLS "job_id, idx, pos_begin, pos_end, state, lease_owner, lease_expiry_us, attempts"
+#define SHARD_COLS                                                                                 \
+    "job_id, idx, pos_begin, pos_end, state, lease_owner, lease_expiry_us, attempts, pass, "       \
+    "scan_ip"
 
 int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *out)
 {
@@ -439,20 +478,25 @@ int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *ou
     return rc == SQLITE_ROW ? LZR_OK : rc == SQLITE_DONE ? LZR_ENOTFOUND : LZR_EDB;
 }
 
-int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint64_t expiry_us,
-                           store_shard_t *out)
+int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
+                           uint64_t expiry_us, store_shard_t *out)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?,"
-                               " lease_expiry_us = ?, attempts = attempts + 1"
-                               " WHERE job_id = ? AND idx = (SELECT min(idx) FROM shards"
-                               " WHERE job_id = ? AND state = 'pending')"
-                               " RETURNING " SHARD_COLS);
+    /* In a job of several passes, a shard whose copy in another pass went to this scan IP is
+     * not this worker's: each pass of a target must come from a different scan IP. */
+    sqlite3_stmt *st =
+        prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?1, lease_expiry_us = ?2,"
+                " attempts = attempts + 1, scan_ip = ?4 WHERE job_id = ?3 AND idx ="
+                " (SELECT p.idx FROM shards p WHERE p.job_id = ?3 AND p.state = 'pending' AND"
+                " ((SELECT passes FROM jobs WHERE id = ?3) <= 1 OR NOT EXISTS (SELECT 1 FROM"
+                " shards o WHERE o.job_id = ?3 AND o.scan_ip = ?4 AND o.pass <> p.pass AND"
+                " o.pos_begin = p.pos_begin)) ORDER BY p.idx LIMIT 1)"
+                " RETURNING " SHARD_COLS);
     if (!st)
         return LZR_EDB;
     sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 4, scan_ip);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         read_shard(st, out);
@@ -613,6 +657,58 @@ int store_worker_seen(store_t *s, const char *name, uint64_t now_us)
     return run(st);
 }
 
+/* Whether job scans each target from several scan IPs (passes > 1). */
+static int job_compared(store_t *s, uint64_t job_id, bool *yes)
+{
+    *yes = false;
+    if (!s->get_passes)
+        s->get_passes = prep(s, "SELECT passes FROM jobs WHERE id = ?");
+    if (!s->get_passes)
+        return LZR_EDB;
+    sqlite3_reset(s->get_passes);
+    sqlite3_bind_int64(s->get_passes, 1, (sqlite3_int64)job_id);
+    int rc = sqlite3_step(s->get_passes);
+    if (rc == SQLITE_ROW)
+        *yes = sqlite3_column_int64(s->get_passes, 0) > 1;
+    sqlite3_reset(s->get_passes);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+/* The batch's rows per scan IP (vantage_results), inside the caller's transaction; a service
+ * seen from a scan IP is kept as results keeps one. */
+static int put_vantage_rows(store_t *s, const store_batch_t *b)
+{
+    if (!s->put_vantage)
+        s->put_vantage =
+            prep(s, "INSERT INTO vantage_results (job_id, ip, port, source_ip, class, protocol,"
+                    " worker, shard, ts_us) VALUES (?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT (job_id, ip, port, source_ip) DO UPDATE SET"
+                    " class = excluded.class, protocol = excluded.protocol,"
+                    " worker = excluded.worker, shard = excluded.shard, ts_us = excluded.ts_us"
+                    " WHERE excluded.class = 'service' OR vantage_results.class <> 'service'");
+    sqlite3_stmt *st = s->put_vantage;
+    if (!st)
+        return LZR_EDB;
+    int rc = LZR_OK;
+    for (size_t i = 0; i < b->n && rc == LZR_OK; i++) {
+        const lzr_record_t *r = &b->recs[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)b->job_id);
+        sqlite3_bind_int64(st, 2, r->ip);
+        sqlite3_bind_int64(st, 3, r->port);
+        sqlite3_bind_int64(st, 4, r->source_ip);
+        sqlite3_bind_text(st, 5, record_class_name(r->cls), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, r->protocol, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, b->worker, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, b->shard);
+        sqlite3_bind_int64(st, 9, (sqlite3_int64)r->ts_us);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = LZR_EDB;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
 /* Upserts one batch's rows inside the caller's transaction; on failure says why in err. */
 static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen)
 {
@@ -636,6 +732,9 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
                                 " VALUES (?,?,?) ON CONFLICT DO NOTHING");
     sqlite3_stmt *res = s->put_result, *src = s->put_source;
     int rc = res && src ? LZR_OK : LZR_EDB;
+    bool per_vantage = false;
+    if (rc == LZR_OK && (rc = job_compared(s, b->job_id, &per_vantage)) == LZR_OK && per_vantage)
+        rc = put_vantage_rows(s, b);
     uint32_t noted = 0; /* the last scan IP noted in this batch (a batch has one, in practice) */
     for (size_t i = 0; i < b->n && rc == LZR_OK; i++) {
         const lzr_record_t *r = &b->recs[i];

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store_t;
 
@@ -37,6 +37,7 @@ typedef struct store_job {
     perm_params_t perm;
     uint64_t created_us;
     uint64_t finished_us;
+    uint32_t passes; /* [vantage] compare: copies of each shard, each from another scan IP */
 } store_job_t;
 
 typedef struct store_shard {
@@ -47,6 +48,8 @@ typedef struct store_shard {
     char owner[64]; /* lease owner (worker name), "" when pending */
     uint64_t lease_expiry_us;
     uint32_t attempts; /* times leased */
+    uint32_t pass;     /* which copy of the job's shard idx % n_shards (0 unless compared) */
+    uint32_t scan_ip;  /* the scan IP of its last lease holder, 0 before the first lease */
 } store_shard_t;
 
 /* Opens (creating or upgrading) the database at path in WAL mode; NULL with a message in err
@@ -62,8 +65,9 @@ void store_close(store_t **s);
 /* The message of the last SQLite error on this handle. */
 const char *store_errmsg(store_t *s);
 
-/* Adds a job and all its shards (perm_shard_range of each of n_shards) in one transaction, in
- * state "waiting"; *id gets the new job id. */
+/* Adds a job and all its shards (perm_shard_range of each of n_shards, once per pass: pass p's
+ * copy of shard i has index p × n_shards + i) in one transaction, in state "waiting"; *id gets
+ * the new job id. passes 0 counts as 1. */
 int store_job_insert(store_t *s, const store_job_t *job, uint64_t *id, char *err, size_t errlen);
 
 /* Reads job id into out (free out->toml with store_job_clear). LZR_ENOTFOUND when absent. */
@@ -79,10 +83,11 @@ int store_job_ids(store_t *s, const char *state, uint64_t **ids, size_t *n);
  * leased or pending shard's lease to nobody. */
 int store_job_set_state(store_t *s, uint64_t id, const char *state);
 
-/* Leases the lowest pending shard of job to owner until expiry_us. LZR_ENOTFOUND when no
- * shard is pending. */
-int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint64_t expiry_us,
-                           store_shard_t *out);
+/* Leases the lowest pending shard of job to owner, whose scan IP is scan_ip, until expiry_us.
+ * In a job of several passes a shard whose copy in another pass was leased from scan_ip is
+ * skipped. LZR_ENOTFOUND when no shard is pending for that scan IP. */
+int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
+                           uint64_t expiry_us, store_shard_t *out);
 
 /* Extends owner's lease of a shard, or takes a pending one back (a worker that kept scanning
  * through a coordinator restart). LZR_ENOTFOUND when the shard is done or someone else's. */
@@ -131,7 +136,8 @@ typedef struct store_batch {
 
 /* Stores nb batches in one transaction (all or none): results upserted on (job, ip, port) — a
  * service result is never replaced by a non-service one — and each scan IP noted in
- * scan_sources. */
+ * scan_sources. For a job of several passes, each row is also upserted per scan IP in
+ * vantage_results. */
 int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, size_t errlen);
 
 /* store_put_batches for the n records of one batch. */

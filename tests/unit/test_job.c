@@ -42,7 +42,8 @@ static void test_full_file(void **state)
                        "shards = 7\n"
                        "[vantage]\n"
                        "min_workers = 2\n"
-                       "verify = true\n";
+                       "verify = true\n"
+                       "compare = 3\n";
     char err[512] = "";
     job_spec_t *j = parse(text, err, sizeof err);
     assert_non_null(j);
@@ -71,6 +72,7 @@ static void test_full_file(void **state)
     assert_int_equal(j->shards, 7);
     assert_int_equal(j->min_workers, 2);
     assert_true(j->verify);
+    assert_int_equal(j->compare, 3);
 
     perm_params_t p;
     assert_int_equal(job_plan(j, 99, 1, &p, err, sizeof err), LZR_OK);
@@ -94,6 +96,7 @@ static void test_defaults_and_plan(void **state)
     assert_string_equal(j->fallback, "mqtt,redis,postgres");
     assert_int_equal(j->timeout_ms, JOB_DEFAULT_TIMEOUT_MS);
     assert_int_equal(j->min_workers, 1);
+    assert_int_equal(j->compare, 1);
     assert_false(j->have_seed);
     assert_false(j->report_all);
     perm_params_t p;
@@ -190,6 +193,8 @@ static const struct {
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nshards = 0\n", "job.toml:3: shards: 0 is out"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\n[vantage]\nverify = 1\n",
      "job.toml:4: vantage.verify: expected type boolean"},
+    {"ports = \"80\"\ntargets = \"1.0.0.1\"\n[vantage]\ncompare = 17\n",
+     "job.toml:4: vantage.compare"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nseed = -1\n", "job.toml:3: seed: -1 is out"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nrate = 1.5\n", "job.toml:3:"},
     {"ports = \"80\"\ntargets = \"1.0.0.1\"\nports = \"81\"\n", "job.toml:3:"},

@@ -154,16 +154,16 @@ static void test_leases(void **state)
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 3);
     store_shard_t a, b, c, d;
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 100, &a), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 100, &a), LZR_OK);
     assert_int_equal(a.idx, 0);
     assert_int_equal(a.state, SHARD_LEASED);
     assert_string_equal(a.owner, "w1");
     assert_int_equal(a.attempts, 1);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", 100, &b), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", 1, 100, &b), LZR_OK);
     assert_int_equal(b.idx, 1);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 300, &c), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 300, &c), LZR_OK);
     assert_int_equal(c.idx, 2);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 100, &d), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 100, &d), LZR_ENOTFOUND);
 
     /* Only the owner renews. */
     assert_int_equal(store_shard_renew(f->s, id, 0, "w2", 500), LZR_ENOTFOUND);
@@ -184,7 +184,7 @@ static void test_leases(void **state)
     assert_int_equal(store_shard_renew(f->s, id, 1, "w2", 900), LZR_OK);
     assert_int_equal(store_shard_release(f->s, id, 1, "w1"), LZR_ENOTFOUND);
     assert_int_equal(store_shard_release(f->s, id, 1, "w2"), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 100, &d), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 100, &d), LZR_OK);
     assert_int_equal(d.idx, 1);
     assert_int_equal(d.attempts, 2);
 
@@ -328,7 +328,11 @@ static void test_upgrade_from_v2(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(db, "DROP TABLE scan_sources; PRAGMA user_version=2", NULL, NULL, NULL),
+        sqlite3_exec(db,
+                     "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
+                     " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
+                     " ALTER TABLE shards DROP COLUMN scan_ip; PRAGMA user_version=2",
+                     NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     f->s = store_open(f->path, err, sizeof err);
