@@ -30,9 +30,7 @@ void export_header(FILE *out, export_format_t fmt)
               out);
 }
 
-/* Worker names are [A-Za-z0-9._-] (the coordinator refuses others), so they need no quoting
- * in JSON or CSV; anything else is replaced to keep the output well-formed regardless. */
-static void safe_name(const char *in, char *out, size_t cap)
+void export_safe_name(const char *in, char *out, size_t cap)
 {
     size_t i = 0;
     for (; in[i] && i + 1 < cap; i++) {
@@ -48,7 +46,7 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
                           const char *verdict)
 {
     char ip[16], src[16], w[64];
-    safe_name(worker ? worker : "", w, sizeof w);
+    export_safe_name(worker ? worker : "", w, sizeof w);
     if (fmt == EXPORT_JSONL) {
         char buf[4096];
         size_t n = record_to_json(r, buf, sizeof buf);
@@ -56,7 +54,7 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
             return LZR_ERANGE;
         buf[n - 1] = '\0';
         char v[32];
-        safe_name(verdict ? verdict : "", v, sizeof v);
+        export_safe_name(verdict ? verdict : "", v, sizeof v);
         if (v[0])
             fprintf(out, "%s,\"worker\":\"%s\",\"verdict\":\"%s\"}\n", buf, w, v);
         else
@@ -67,7 +65,7 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
         if (r->cls != CLASS_SERVICE || !r->protocol[0] || strcmp(r->protocol, "unknown") == 0)
             return 0;
         char proto[32];
-        safe_name(r->protocol, proto, sizeof proto);
+        export_safe_name(r->protocol, proto, sizeof proto);
         fprintf(out, "%s,,%s,%u\n", targets_ntoa(r->ip, ip), proto, (unsigned)r->port);
         return 1;
     }
@@ -76,9 +74,9 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
     if (r->data_len && r->data_len <= LZR_DATA_MAX)
         b64_encode(r->data, r->data_len, data, sizeof data);
     char proto[32], hs[32], v[32];
-    safe_name(r->protocol, proto, sizeof proto);
-    safe_name(r->handshake, hs, sizeof hs);
-    safe_name(verdict ? verdict : "", v, sizeof v);
+    export_safe_name(r->protocol, proto, sizeof proto);
+    export_safe_name(r->handshake, hs, sizeof hs);
+    export_safe_name(verdict ? verdict : "", v, sizeof v);
     fprintf(out, "%s,%u,%s,%s,%s,%u,%u,%u,%u,%u,%d,%u,%llu,%s,%s,%s,%s\n", targets_ntoa(r->ip, ip),
             (unsigned)r->port, record_class_name(r->cls), proto, hs, (unsigned)r->handshakes_tried,
             (unsigned)r->window, (unsigned)r->ttl_synack, (unsigned)r->ttl_last,
@@ -97,7 +95,7 @@ int export_verdict(FILE *out, export_format_t fmt, uint32_t ip, uint16_t port, c
                    uint32_t original_ip, uint32_t fresh_ip, const char *evidence)
 {
     char a[16], o[16], f[16], v[32];
-    safe_name(verdict, v, sizeof v);
+    export_safe_name(verdict, v, sizeof v);
     const char *ev = evidence && evidence[0] == '{' ? evidence : "{}";
     if (fmt == EXPORT_JSONL) {
         fprintf(out,

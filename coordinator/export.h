@@ -9,6 +9,7 @@
 
 #include "common/record.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -16,6 +17,11 @@ typedef enum { EXPORT_JSONL, EXPORT_CSV, EXPORT_ZGRAB2 } export_format_t;
 
 /* Parses "jsonl", "csv" or "zgrab2"; LZR_EINVAL otherwise. */
 int export_format_parse(const char *s, export_format_t *out);
+
+/* Copies a name into out (cap bytes) keeping [A-Za-z0-9._-] and turning anything else into '_'.
+ * Worker, verdict and protocol names are made of those characters, so they need no quoting in
+ * JSON or CSV; the copy keeps the output well-formed whatever the database holds. */
+void export_safe_name(const char *in, char *out, size_t cap);
 
 /* Writes the header line of fmt (CSV only) to out. */
 void export_header(FILE *out, export_format_t fmt);

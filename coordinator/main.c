@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/targets.h"
 #include "common/wire.h"
+#include "coordinator/compare.h"
 #include "coordinator/coord.h"
 #include "coordinator/export.h"
 #include "coordinator/job.h"
@@ -48,6 +49,9 @@ static void usage(FILE *f)
         "          [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of the results\n"
         "  report  JOB [--svg FILE] [--db lzr.db]   per-port classes and protocols, protocols\n"
         "          off their IANA port, block sizes per behaviour; --svg also draws them\n"
+        "  compare JOB [--format text|jsonl|csv] [--db lzr.db]   what each vantage point\n"
+        "          (scan IP) of a [vantage] compare = N job saw; services from one source IP\n"
+        "          vs all together; what only some passes saw, with verdicts\n"
         "  cancel  JOB [--db lzr.db | --control ADDR]\n"
         "  keygen  DIR [WORKER-NAME ...]   CURVE key pairs for the coordinator and workers\n"
         "The control endpoint defaults to ipc://DIR/lzr-coord.ctl next to the database.\n",
@@ -94,7 +98,7 @@ static int parse_cli(int argc, char **argv, cli_t *c)
     memset(c, 0, sizeof *c);
     c->db = "lzr.db";
     c->listen = COORD_DEFAULT_LISTEN;
-    c->format = "jsonl";
+    c->format = NULL; /* each command has its own default */
     c->lease_timeout_ms = COORD_LEASE_TIMEOUT_MS;
     c->log_level = "info";
     optind = 1;
@@ -445,9 +449,10 @@ static int cmd_results(const cli_t *c)
         return 2;
     }
     export_ctx_t e = {0};
-    if (export_format_parse(c->format, &e.fmt) != LZR_OK) {
+    const char *format = c->format ? c->format : "jsonl";
+    if (export_format_parse(format, &e.fmt) != LZR_OK) {
         fprintf(stderr, "lzr-coord results: --format: \"%s\" is not jsonl, csv or zgrab2\n",
-                c->format);
+                format);
         return 2;
     }
     lzr_class_t cls;
@@ -523,6 +528,46 @@ static int cmd_report(const cli_t *c)
             fprintf(stderr, "lzr-coord report: cannot write %s\n", c->svg);
     }
     report_free(&r);
+    if (fflush(stdout) != 0 || rc != LZR_OK)
+        return 1;
+    return 0;
+}
+
+static int cmd_compare(const cli_t *c)
+{
+    uint64_t id;
+    if (c->nargs != 1 || !parse_job_id(c->args[0], &id)) {
+        fprintf(stderr, "lzr-coord compare: expected one job id\n");
+        return 2;
+    }
+    compare_format_t fmt;
+    if (compare_format_parse(c->format ? c->format : "text", &fmt) != LZR_OK) {
+        fprintf(stderr, "lzr-coord compare: --format: \"%s\" is not text, jsonl or csv\n",
+                c->format);
+        return 2;
+    }
+    char err[512];
+    store_t *s = store_open_readonly(c->db, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "lzr-coord: %s\n", err);
+        return 1;
+    }
+    compare_t *cmp = compare_build(s, id, err, sizeof err);
+    store_close(&s);
+    if (!cmp) {
+        fprintf(stderr, "lzr-coord compare: %s in %s\n", err, c->db);
+        return 1;
+    }
+    if (cmp->passes < 2) {
+        fprintf(stderr,
+                "lzr-coord compare: job %llu scanned each target from one scan IP"
+                " (the job file's [vantage] compare = N asks for N)\n",
+                (unsigned long long)id);
+        compare_free(&cmp);
+        return 1;
+    }
+    int rc = compare_write(cmp, fmt, stdout);
+    compare_free(&cmp);
     if (fflush(stdout) != 0 || rc != LZR_OK)
         return 1;
     return 0;
@@ -685,6 +730,8 @@ int main(int argc, char **argv)
         rc = cmd_results(&c);
     else if (strcmp(cmd, "report") == 0)
         rc = cmd_report(&c);
+    else if (strcmp(cmd, "compare") == 0)
+        rc = cmd_compare(&c);
     else if (strcmp(cmd, "cancel") == 0)
         rc = cmd_cancel(&c);
     else if (strcmp(cmd, "keygen") == 0)

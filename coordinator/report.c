@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/targets.h"
 #include "coordinator/blocks.h"
+#include "coordinator/compare.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct report {
     size_t host_n;
     char host_verdict[24];
     int err;
+    compare_t *cmp; /* the comparison across vantage points, for a job of several passes */
 };
 
 /* The IANA port (or the customary one where IANA has none) of each fingerprint's protocol. */
@@ -297,6 +299,7 @@ report_t *report_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
     r->job_id = job_id;
     snprintf(r->name, sizeof r->name, "%s", row.name);
     snprintf(r->state, sizeof r->state, "%s", row.state);
+    bool compared = row.passes > 1;
     store_job_clear(&row);
     int rc = store_results_each_verdict(s, job_id, NULL, NULL, on_row, r);
     host_flush(r);
@@ -306,6 +309,13 @@ report_t *report_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
         rc = store_verdicts_each(s, job_id, on_verdict, r);
     if (rc == LZR_OK)
         rc = blocks_table(&r->blocks, &r->rows, &r->n_rows);
+    if (rc == LZR_OK && compared) {
+        r->cmp = compare_build(s, job_id, err, errlen);
+        if (!r->cmp) {
+            report_free(&r);
+            return NULL;
+        }
+    }
     if (rc != LZR_OK) {
         snprintf(err, errlen, "job %llu: %s (%s)", (unsigned long long)job_id, lzr_strerror(rc),
                  store_errmsg(s));
@@ -338,6 +348,7 @@ void report_free(report_t **rp)
     free(r->protos);
     blocks_free(&r->blocks);
     free(r->rows);
+    compare_free(&r->cmp);
     free(r);
     *rp = NULL;
 }
@@ -440,6 +451,11 @@ int report_text(const report_t *r, FILE *out)
         fprintf(out, "  %-18s %llu\n", r->verdict_names[i], (unsigned long long)r->verdicts[i]);
     fputc('\n', out);
 
+    if (r->cmp) {
+        compare_write(r->cmp, COMPARE_TEXT, out);
+        fputc('\n', out);
+    }
+
     fputs("Blocks of consecutive addresses with the same behaviour\n", out);
     fprintf(out, "%-20s %9s %7s", "behaviour", "addresses", "blocks");
     for (int b = 0; b < BLOCK_BINS; b++)
@@ -538,7 +554,8 @@ int report_svg(const report_t *r, FILE *out)
     int y_blocks_title = y_legend + 2 * 22 + 40;
     int y_blocks = y_blocks_title + 40;
     int y_bin_legend = y_blocks + (int)r->n_rows * (barh + gap) + 10;
-    int height = y_bin_legend + 40;
+    int y_compare = y_bin_legend + 40;
+    int height = y_compare + (r->cmp ? compare_svg_height(r->cmp) : 0);
     char title[160];
     snprintf(title, sizeof title, "lzr job %llu (%s)", (unsigned long long)r->job_id, r->name);
 
@@ -655,6 +672,8 @@ int report_svg(const report_t *r, FILE *out)
                 blocks_bin_name((block_bin_t)b));
         lx += 110;
     }
+    if (r->cmp)
+        compare_svg(r->cmp, out, y_compare);
     fputs("</svg>\n", out);
     return ferror(out) ? LZR_EIO : LZR_OK;
 }

@@ -3,8 +3,9 @@
  * of each class among the (ip, port) pairs that answered a SYN with a SYN-ACK, and the
  * protocols found there (the paper's Figure 3); per protocol, how many of its services sit on
  * its IANA port ("only 20% of HTTP on port 80"); the multi-vantage verdicts; and the
- * block-size table of coordinator/blocks.h (Figure 4). Written as text, and drawn as an SVG
- * with one stacked bar per port and one per behaviour.
+ * block-size table of coordinator/blocks.h (Figure 4); for a job scanned from several scan IPs
+ * per target, the comparison across vantage points (coordinator/compare.h). Written as text,
+ * and drawn as an SVG with one stacked bar per port and one per behaviour (and one per vantage).
  */
 #ifndef LZR_REPORT_H
 #define LZR_REPORT_H

@@ -20,6 +20,7 @@ struct store {
      * for every batch. */
     sqlite3_stmt *put_result;
     sqlite3_stmt *put_source;
+    int version;               /* schema version (read-only stores may hold an older one) */
     sqlite3_stmt *get_passes;  /* a batch's job: compared across vantages? */
     sqlite3_stmt *put_vantage; /* its rows per scan IP, when it is */
 };
@@ -215,6 +216,7 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             return NULL;
         }
     }
+    s->version = STORE_SCHEMA_VERSION;
     s->ckpt = checkpointer_start(s->db, path);
     return s;
 }
@@ -234,6 +236,7 @@ store_t *store_open_readonly(const char *path, char *err, size_t errlen)
         store_close(&s);
         return NULL;
     }
+    s->version = v;
     return s;
 }
 
@@ -341,9 +344,16 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
 int store_job_get(store_t *s, uint64_t id, store_job_t *out)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prep(s, "SELECT id, name, state, filename, toml, seed, cookie_key, rate,"
-                               " n_shards, size, perm_prime, perm_generator, perm_start,"
-                               " created_us, finished_us, passes FROM jobs WHERE id = ?");
+    /* Before version 4 every job had one pass. */
+    sqlite3_stmt *st =
+        prep(s, s->version >= 4 ? "SELECT id, name, state, filename, toml, seed, cookie_key,"
+                                  " rate, n_shards, size, perm_prime, perm_generator,"
+                                  " perm_start, created_us, finished_us, passes FROM jobs"
+                                  " WHERE id = ?"
+                                : "SELECT id, name, state, filename, toml, seed, cookie_key,"
+                                  " rate, n_shards, size, perm_prime, perm_generator,"
+                                  " perm_start, created_us, finished_us, 1 FROM jobs"
+                                  " WHERE id = ?");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -1084,6 +1094,81 @@ int store_verdicts_each(store_t *s, uint64_t job_id, store_verdict_fn fn, void *
         copy_col(v.evidence, sizeof v.evidence, st, 5);
         v.ts_us = (uint64_t)sqlite3_column_int64(st, 6);
         ret = fn(ctx, &v);
+        if (ret)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (ret)
+        return ret;
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+/* ---- comparison across vantage points ---------------------------------------------------- */
+
+int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (s->version < 4)
+        return LZR_OK;
+    sqlite3_stmt *st = prep(s, "SELECT scan_ip, count(*), total(pos_end - pos_begin) FROM shards"
+                               " WHERE job_id = ? AND state = 'done' AND scan_ip <> 0"
+                               " GROUP BY scan_ip ORDER BY scan_ip");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            store_vantage_share_t *g = realloc(*out, cap * sizeof *g);
+            if (!g) {
+                sqlite3_finalize(st);
+                free(*out);
+                *out = NULL;
+                *n = 0;
+                return LZR_ENOMEM;
+            }
+            *out = g;
+        }
+        store_vantage_share_t *v = &(*out)[(*n)++];
+        v->scan_ip = (uint32_t)sqlite3_column_int64(st, 0);
+        v->shards = (uint32_t)sqlite3_column_int64(st, 1);
+        v->positions = (uint64_t)sqlite3_column_double(st, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+int store_vantage_each(store_t *s, uint64_t job_id, store_vantage_fn fn, void *ctx)
+{
+    if (s->version < 4)
+        return LZR_OK;
+    /* A verdict belongs to the host: any verdict row of the host's address counts. */
+    sqlite3_stmt *st =
+        prep(s, "SELECT r.ip, r.port, r.source_ip, r.class, r.protocol, r.worker, r.shard,"
+                " (SELECT v.verdict FROM verdicts v WHERE v.job_id = r.job_id AND v.ip = r.ip"
+                " ORDER BY v.port LIMIT 1) FROM vantage_results r WHERE r.job_id = ?"
+                " ORDER BY r.ip, r.port, r.source_ip");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    int rc, ret = LZR_OK;
+    store_vantage_row_t r;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&r, 0, sizeof r);
+        r.ip = (uint32_t)sqlite3_column_int64(st, 0);
+        r.port = (uint16_t)sqlite3_column_int64(st, 1);
+        r.source_ip = (uint32_t)sqlite3_column_int64(st, 2);
+        const char *c = (const char *)sqlite3_column_text(st, 3);
+        if (!c || record_class_parse(c, &r.cls) != LZR_OK)
+            r.cls = CLASS_SILENT;
+        copy_col(r.protocol, sizeof r.protocol, st, 4);
+        copy_col(r.worker, sizeof r.worker, st, 5);
+        r.shard = (uint32_t)sqlite3_column_int64(st, 6);
+        copy_col(r.verdict, sizeof r.verdict, st, 7);
+        ret = fn(ctx, &r);
         if (ret)
             break;
     }

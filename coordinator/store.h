@@ -216,4 +216,34 @@ typedef int (*store_result_verdict_fn)(void *ctx, const lzr_record_t *r, const c
 int store_results_each_verdict(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
                                store_result_verdict_fn fn, void *ctx);
 
+/* ---- comparison across vantage points (docs/verification.md#comparing-vantage-points) ------ */
+
+/* What one scan IP scanned of a job: its done shards and their cycle positions. */
+typedef struct store_vantage_share {
+    uint32_t scan_ip;
+    uint32_t shards;
+    uint64_t positions;
+} store_vantage_share_t;
+
+/* The scan IPs of a job's done shards, ascending, in a malloc'd array (none for a database
+ * older than version 4). */
+int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **out, size_t *n);
+
+/* One vantage_results row: what one scan IP saw of one (ip, port), and the host's verdict. */
+typedef struct store_vantage_row {
+    uint32_t ip;
+    uint16_t port;
+    uint32_t source_ip;
+    lzr_class_t cls;
+    char protocol[24];
+    char worker[64];
+    uint32_t shard;
+    char verdict[24]; /* the host's verdict in this job, "" when it has none */
+} store_vantage_row_t;
+
+/* Calls fn for each vantage_results row of job, ordered by (ip, port, source_ip); stops early
+ * with fn's non-zero value. No rows for a database older than version 4. */
+typedef int (*store_vantage_fn)(void *ctx, const store_vantage_row_t *r);
+int store_vantage_each(store_t *s, uint64_t job_id, store_vantage_fn fn, void *ctx);
+
 #endif

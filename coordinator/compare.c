@@ -1,0 +1,570 @@
+/*
+ * compare: one walk over the job's vantage_results rows in (ip, port, source_ip) order. The rows
+ * of one (ip, port) give, per pass, whether it was a service and whether it answered at all; the
+ * rows of one address give the same per host. A pass is read from the row's shard (pass p's
+ * copy of shard i is shard p × n_shards + i), so a shard scanned again after a lost worker
+ * still counts once per pass. Items are kept only for what some passes saw and others did not.
+ */
+#include "coordinator/compare.h"
+
+#include "common/err.h"
+#include "common/targets.h"
+#include "coordinator/export.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The walk's state: the target and the host being accumulated. */
+typedef struct walk {
+    compare_t *c;
+    uint32_t n_shards;
+    uint32_t all; /* mask of every pass */
+    int err;
+    bool have_target;
+    uint32_t ip;
+    uint16_t port;
+    uint32_t t_service, t_answer; /* masks of passes */
+    compare_item_t t_item;
+    bool have_host;
+    uint32_t host_ip;
+    uint32_t h_answer;
+    char h_verdict[24];
+    uint32_t *h_ports; /* answered ports per vantage (index as c->vantages) */
+} walk_t;
+
+static int vantage_cmp(const void *x, const void *y)
+{
+    const compare_vantage_t *a = x, *b = y;
+    return a->ip < b->ip ? -1 : a->ip > b->ip;
+}
+
+/* The index of the vantage of ip, added (with no shard) when it has none yet. */
+static int vantage_index(walk_t *w, uint32_t ip, size_t *idx)
+{
+    compare_t *c = w->c;
+    for (size_t i = 0; i < c->n_vantages; i++)
+        if (c->vantages[i].ip == ip) {
+            *idx = i;
+            return LZR_OK;
+        }
+    compare_vantage_t *g = realloc(c->vantages, (c->n_vantages + 1) * sizeof *g);
+    if (!g)
+        return LZR_ENOMEM;
+    c->vantages = g;
+    uint32_t *p = realloc(w->h_ports, (c->n_vantages + 1) * sizeof *p);
+    if (!p)
+        return LZR_ENOMEM;
+    w->h_ports = p;
+    w->h_ports[c->n_vantages] = 0;
+    memset(&c->vantages[c->n_vantages], 0, sizeof c->vantages[0]);
+    c->vantages[c->n_vantages].ip = ip;
+    *idx = c->n_vantages++;
+    return LZR_OK;
+}
+
+static int popcount(uint32_t m)
+{
+    return __builtin_popcount(m);
+}
+
+static int item_add(compare_t *c, const compare_item_t *it)
+{
+    compare_item_t *g = realloc(c->items, (c->n_items + 1) * sizeof *g);
+    if (!g)
+        return LZR_ENOMEM;
+    c->items = g;
+    c->items[c->n_items++] = *it;
+    return LZR_OK;
+}
+
+static void target_flush(walk_t *w)
+{
+    compare_t *c = w->c;
+    if (!w->have_target)
+        return;
+    w->have_target = false;
+    if (!w->t_service)
+        return;
+    c->union_services++;
+    for (uint32_t p = 0; p < c->passes; p++)
+        if (w->t_service & (1u << p))
+            c->pass_services[p]++;
+    if (w->t_service != w->all) {
+        w->t_item.passes_seen = (uint32_t)popcount(w->t_service);
+        if (w->err == LZR_OK)
+            w->err = item_add(c, &w->t_item);
+    }
+}
+
+/* Host items are kept apart while walking and appended after the services. */
+typedef struct host_items {
+    compare_item_t *v;
+    size_t n;
+} host_items_t;
+
+static void host_flush(walk_t *w, host_items_t *hosts)
+{
+    compare_t *c = w->c;
+    if (!w->have_host)
+        return;
+    w->have_host = false;
+    for (size_t i = 0; i < c->n_vantages; i++)
+        if (w->h_ports[i])
+            c->vantages[i].hosts++;
+    if (w->h_answer) {
+        c->union_hosts++;
+        for (uint32_t p = 0; p < c->passes; p++)
+            if (w->h_answer & (1u << p))
+                c->pass_hosts[p]++;
+    }
+    if (w->h_answer && w->h_answer != w->all && w->err == LZR_OK) {
+        compare_item_t it;
+        memset(&it, 0, sizeof it);
+        it.ip = w->host_ip;
+        it.passes_seen = (uint32_t)popcount(w->h_answer);
+        snprintf(it.verdict, sizeof it.verdict, "%s", w->h_verdict);
+        for (size_t i = 0; i < c->n_vantages && it.n_seen < COMPARE_MAX_SEEN; i++) {
+            if (!w->h_ports[i])
+                continue;
+            compare_seen_t *s = &it.seen[it.n_seen++];
+            s->source_ip = c->vantages[i].ip;
+            s->ports = w->h_ports[i];
+        }
+        compare_item_t *g = realloc(hosts->v, (hosts->n + 1) * sizeof *g);
+        if (!g)
+            w->err = LZR_ENOMEM;
+        else {
+            hosts->v = g;
+            hosts->v[hosts->n++] = it;
+        }
+    }
+    memset(w->h_ports, 0, c->n_vantages * sizeof *w->h_ports);
+    w->h_answer = 0;
+}
+
+typedef struct walk_ctx {
+    walk_t *w;
+    host_items_t *hosts;
+} walk_ctx_t;
+
+static int on_row(void *ctx, const store_vantage_row_t *r)
+{
+    walk_ctx_t *x = ctx;
+    walk_t *w = x->w;
+    compare_t *c = w->c;
+    if (w->have_target && (r->ip != w->ip || r->port != w->port))
+        target_flush(w);
+    if (w->have_host && r->ip != w->host_ip)
+        host_flush(w, x->hosts);
+    if (w->err)
+        return w->err;
+    size_t v;
+    int rc = vantage_index(w, r->source_ip, &v);
+    if (rc)
+        return rc;
+    if (!w->have_host) {
+        w->have_host = true;
+        w->host_ip = r->ip;
+        snprintf(w->h_verdict, sizeof w->h_verdict, "%s", r->verdict);
+    }
+    if (!w->have_target) {
+        w->have_target = true;
+        w->ip = r->ip;
+        w->port = r->port;
+        w->t_service = w->t_answer = 0;
+        memset(&w->t_item, 0, sizeof w->t_item);
+        w->t_item.ip = r->ip;
+        w->t_item.port = r->port;
+        snprintf(w->t_item.verdict, sizeof w->t_item.verdict, "%s", r->verdict);
+    }
+    uint32_t pass = w->n_shards ? r->shard / w->n_shards : 0;
+    if (pass >= c->passes)
+        pass = c->passes - 1;
+    compare_vantage_t *cv = &c->vantages[v];
+    snprintf(cv->worker, sizeof cv->worker, "%s", r->worker);
+    cv->cls[r->cls < CLASS_COUNT ? r->cls : CLASS_SILENT]++;
+    if (r->cls != CLASS_SILENT) {
+        cv->answered++;
+        w->t_answer |= 1u << pass;
+        w->h_answer |= 1u << pass;
+        w->h_ports[v]++;
+    }
+    if (r->cls == CLASS_SERVICE)
+        w->t_service |= 1u << pass;
+    if (w->t_item.n_seen < COMPARE_MAX_SEEN) {
+        compare_seen_t *s = &w->t_item.seen[w->t_item.n_seen++];
+        s->source_ip = r->source_ip;
+        s->cls = r->cls;
+        snprintf(s->protocol, sizeof s->protocol, "%s", r->protocol);
+    }
+    return LZR_OK;
+}
+
+compare_t *compare_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
+{
+    store_job_t row;
+    if (store_job_get(s, job_id, &row) != LZR_OK) {
+        snprintf(err, errlen, "no job %llu", (unsigned long long)job_id);
+        return NULL;
+    }
+    compare_t *c = calloc(1, sizeof *c);
+    walk_t w;
+    memset(&w, 0, sizeof w);
+    host_items_t hosts = {0};
+    store_vantage_share_t *shares = NULL;
+    size_t n_shares = 0;
+    int rc = c ? LZR_OK : LZR_ENOMEM;
+    if (c) {
+        c->job_id = job_id;
+        snprintf(c->name, sizeof c->name, "%s", row.name);
+        snprintf(c->state, sizeof c->state, "%s", row.state);
+        c->passes = row.passes < 1                    ? 1
+                    : row.passes > COMPARE_MAX_PASSES ? COMPARE_MAX_PASSES
+                                                      : row.passes;
+        w.c = c;
+        w.n_shards = row.n_shards;
+        w.all = c->passes >= 32 ? UINT32_MAX : (1u << c->passes) - 1;
+        rc = store_vantage_shares(s, job_id, &shares, &n_shares);
+    }
+    /* Every scan IP that finished a shard is a vantage, even one that saw nothing. */
+    double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
+    for (size_t i = 0; i < n_shares && rc == LZR_OK; i++) {
+        size_t v;
+        rc = vantage_index(&w, shares[i].scan_ip, &v);
+        if (rc == LZR_OK) {
+            c->vantages[v].shards = shares[i].shards;
+            c->vantages[v].targets =
+                (uint64_t)((double)shares[i].positions / cycle * (double)row.size + 0.5);
+        }
+    }
+    free(shares);
+    store_job_clear(&row);
+    if (rc == LZR_OK) {
+        walk_ctx_t x = {&w, &hosts};
+        rc = store_vantage_each(s, job_id, on_row, &x);
+        target_flush(&w);
+        host_flush(&w, &hosts);
+        if (rc == LZR_OK)
+            rc = w.err;
+    }
+    if (rc == LZR_OK)
+        c->n_service_items = c->n_items;
+    for (size_t i = 0; i < hosts.n && rc == LZR_OK; i++)
+        rc = item_add(c, &hosts.v[i]);
+    free(hosts.v);
+    free(w.h_ports);
+    if (rc != LZR_OK) {
+        snprintf(err, errlen, "job %llu: %s (%s)", (unsigned long long)job_id, lzr_strerror(rc),
+                 store_errmsg(s));
+        compare_free(&c);
+        return NULL;
+    }
+    if (c->n_vantages > 1)
+        qsort(c->vantages, c->n_vantages, sizeof *c->vantages, vantage_cmp);
+    return c;
+}
+
+void compare_free(compare_t **cp)
+{
+    if (!cp || !*cp)
+        return;
+    free((*cp)->vantages);
+    free((*cp)->items);
+    free(*cp);
+    *cp = NULL;
+}
+
+double compare_one_ip_services(const compare_t *c)
+{
+    uint64_t sum = 0;
+    for (uint32_t p = 0; p < c->passes; p++)
+        sum += c->pass_services[p];
+    return c->passes ? (double)sum / c->passes : 0.0;
+}
+
+static double one_ip_hosts(const compare_t *c)
+{
+    uint64_t sum = 0;
+    for (uint32_t p = 0; p < c->passes; p++)
+        sum += c->pass_hosts[p];
+    return c->passes ? (double)sum / c->passes : 0.0;
+}
+
+int compare_format_parse(const char *name, compare_format_t *out)
+{
+    if (strcmp(name, "text") == 0)
+        *out = COMPARE_TEXT;
+    else if (strcmp(name, "jsonl") == 0)
+        *out = COMPARE_JSONL;
+    else if (strcmp(name, "csv") == 0)
+        *out = COMPARE_CSV;
+    else
+        return LZR_EINVAL;
+    return LZR_OK;
+}
+
+/* ---- text -------------------------------------------------------------------------------- */
+
+static void list_passes(const uint64_t *v, uint32_t n, FILE *out)
+{
+    for (uint32_t p = 0; p < n; p++)
+        fprintf(out, "%s%llu", p ? ", " : "", (unsigned long long)v[p]);
+}
+
+static void text_item(const compare_item_t *it, uint32_t passes, FILE *out)
+{
+    char ip[16], src[16], where[32];
+    if (it->port)
+        snprintf(where, sizeof where, "%s:%u", targets_ntoa(it->ip, ip), (unsigned)it->port);
+    else
+        snprintf(where, sizeof where, "%s", targets_ntoa(it->ip, ip));
+    fprintf(out, "  %-21s %s in %u of %u passes:", where, it->port ? "service" : "answered",
+            it->passes_seen, passes);
+    for (size_t i = 0; i < it->n_seen; i++) {
+        const compare_seen_t *s = &it->seen[i];
+        targets_ntoa(s->source_ip, src);
+        if (it->port)
+            fprintf(out, "%s %s %s%s%s", i ? ";" : "", src, record_class_name(s->cls),
+                    s->protocol[0] ? "/" : "", s->protocol);
+        else
+            fprintf(out, "%s %s %u port%s", i ? ";" : "", src, s->ports, s->ports == 1 ? "" : "s");
+    }
+    fprintf(out, "  [verdict: %s]\n", it->verdict[0] ? it->verdict : "none");
+}
+
+static void text_items(const compare_t *c, size_t from, size_t to, const char *what, FILE *out)
+{
+    fprintf(out, "%s seen in only some passes: %zu\n", what, to - from);
+    for (size_t i = from; i < to && i - from < COMPARE_TEXT_ITEMS; i++)
+        text_item(&c->items[i], c->passes, out);
+    if (to - from > COMPARE_TEXT_ITEMS)
+        fprintf(out, "  ... %zu more (lzr-coord compare %llu --format jsonl lists all)\n",
+                to - from - COMPARE_TEXT_ITEMS, (unsigned long long)c->job_id);
+}
+
+static int write_text(const compare_t *c, FILE *out)
+{
+    fprintf(out,
+            "Comparison across vantage points: job %llu (%s), %s; %u pass%s, each target from "
+            "%u scan IP%s\n",
+            (unsigned long long)c->job_id, c->name, c->state, c->passes, c->passes == 1 ? "" : "es",
+            c->passes, c->passes == 1 ? "" : "s");
+    if (c->passes < 2) {
+        fputs("  not compared: the job file has no [vantage] compare = N (N > 1)\n", out);
+        return ferror(out) ? LZR_EIO : LZR_OK;
+    }
+    bool col[CLASS_COUNT] = {false};
+    for (size_t i = 0; i < c->n_vantages; i++)
+        for (int k = 0; k < CLASS_COUNT; k++)
+            col[k] |= c->vantages[i].cls[k] != 0;
+    fprintf(out, "%-15s %-12s %6s %9s %8s %6s", "vantage", "worker", "shards", "targets",
+            "answered", "hosts");
+    for (int k = 0; k < CLASS_COUNT; k++)
+        if (col[k])
+            fprintf(out, " %*s",
+                    (int)(strlen(record_class_name((lzr_class_t)k)) > 7
+                              ? strlen(record_class_name((lzr_class_t)k))
+                              : 7),
+                    record_class_name((lzr_class_t)k));
+    fputc('\n', out);
+    for (size_t i = 0; i < c->n_vantages; i++) {
+        const compare_vantage_t *v = &c->vantages[i];
+        char ip[16];
+        fprintf(out, "%-15s %-12s %6u %9llu %8llu %6llu", targets_ntoa(v->ip, ip),
+                v->worker[0] ? v->worker : "-", v->shards, (unsigned long long)v->targets,
+                (unsigned long long)v->answered, (unsigned long long)v->hosts);
+        for (int k = 0; k < CLASS_COUNT; k++)
+            if (col[k])
+                fprintf(out, " %*llu",
+                        (int)(strlen(record_class_name((lzr_class_t)k)) > 7
+                                  ? strlen(record_class_name((lzr_class_t)k))
+                                  : 7),
+                        (unsigned long long)v->cls[k]);
+        fputc('\n', out);
+    }
+    double one = compare_one_ip_services(c);
+    fprintf(out, "services found with one source IP: %.1f (mean of the passes: ", one);
+    list_passes(c->pass_services, c->passes, out);
+    fprintf(out, "); with all %u together: %llu", c->passes, (unsigned long long)c->union_services);
+    if (one > 0)
+        fprintf(out, " (%+.1f%%)", 100.0 * ((double)c->union_services - one) / one);
+    fputc('\n', out);
+    fprintf(out, "hosts answering with one source IP: %.1f (", one_ip_hosts(c));
+    list_passes(c->pass_hosts, c->passes, out);
+    fprintf(out, "); with all %u together: %llu\n", c->passes, (unsigned long long)c->union_hosts);
+    text_items(c, 0, c->n_service_items, "services", out);
+    text_items(c, c->n_service_items, c->n_items, "hosts", out);
+    return ferror(out) ? LZR_EIO : LZR_OK;
+}
+
+/* ---- JSON lines and CSV ------------------------------------------------------------------ */
+
+static int write_jsonl(const compare_t *c, FILE *out)
+{
+    char ip[16], w[64], proto[24], v[24];
+    for (size_t i = 0; i < c->n_vantages; i++) {
+        const compare_vantage_t *cv = &c->vantages[i];
+        export_safe_name(cv->worker, w, sizeof w);
+        fprintf(out,
+                "{\"kind\":\"vantage\",\"job\":%llu,\"vantage\":\"%s\",\"worker\":\"%s\","
+                "\"shards\":%u,\"targets\":%llu,\"answered\":%llu,\"hosts\":%llu,\"classes\":{",
+                (unsigned long long)c->job_id, targets_ntoa(cv->ip, ip), w, cv->shards,
+                (unsigned long long)cv->targets, (unsigned long long)cv->answered,
+                (unsigned long long)cv->hosts);
+        bool first = true;
+        for (int k = 0; k < CLASS_COUNT; k++) {
+            if (!cv->cls[k])
+                continue;
+            fprintf(out, "%s\"%s\":%llu", first ? "" : ",", record_class_name((lzr_class_t)k),
+                    (unsigned long long)cv->cls[k]);
+            first = false;
+        }
+        fputs("}}\n", out);
+    }
+    for (uint32_t p = 0; p < c->passes; p++)
+        fprintf(out,
+                "{\"kind\":\"pass\",\"job\":%llu,\"pass\":%u,\"services\":%llu,\"hosts\":%llu}\n",
+                (unsigned long long)c->job_id, p + 1, (unsigned long long)c->pass_services[p],
+                (unsigned long long)c->pass_hosts[p]);
+    fprintf(out,
+            "{\"kind\":\"union\",\"job\":%llu,\"passes\":%u,\"vantages\":%zu,\"services\":%llu,"
+            "\"hosts\":%llu,\"one_ip_services\":%.1f,\"one_ip_hosts\":%.1f,"
+            "\"only_some_services\":%zu,\"only_some_hosts\":%zu}\n",
+            (unsigned long long)c->job_id, c->passes, c->n_vantages,
+            (unsigned long long)c->union_services, (unsigned long long)c->union_hosts,
+            compare_one_ip_services(c), one_ip_hosts(c), c->n_service_items,
+            c->n_items - c->n_service_items);
+    for (size_t i = 0; i < c->n_items; i++) {
+        const compare_item_t *it = &c->items[i];
+        export_safe_name(it->verdict, v, sizeof v);
+        fprintf(out, "{\"kind\":\"only_some\",\"job\":%llu,\"what\":\"%s\",\"ip\":\"%s\",",
+                (unsigned long long)c->job_id, it->port ? "service" : "host",
+                targets_ntoa(it->ip, ip));
+        if (it->port)
+            fprintf(out, "\"port\":%u,", (unsigned)it->port);
+        fprintf(out, "\"passes_seen\":%u,\"passes\":%u,", it->passes_seen, c->passes);
+        if (v[0])
+            fprintf(out, "\"verdict\":\"%s\",", v);
+        fputs("\"seen\":[", out);
+        for (size_t k = 0; k < it->n_seen; k++) {
+            const compare_seen_t *s = &it->seen[k];
+            fprintf(out, "%s{\"vantage\":\"%s\",", k ? "," : "", targets_ntoa(s->source_ip, ip));
+            if (it->port) {
+                export_safe_name(s->protocol, proto, sizeof proto);
+                fprintf(out, "\"class\":\"%s\",\"protocol\":\"%s\"}", record_class_name(s->cls),
+                        proto);
+            } else {
+                fprintf(out, "\"ports\":%u}", s->ports);
+            }
+        }
+        fputs("]}\n", out);
+    }
+    return ferror(out) ? LZR_EIO : LZR_OK;
+}
+
+static int write_csv(const compare_t *c, FILE *out)
+{
+    char ip[16], src[16], w[64], proto[24], v[24];
+    fputs("kind,pass,vantage,worker,ip,port,shards,targets,answered,hosts,services,class,protocol,"
+          "passes_seen,verdict\n",
+          out);
+    for (size_t i = 0; i < c->n_vantages; i++) {
+        const compare_vantage_t *cv = &c->vantages[i];
+        export_safe_name(cv->worker, w, sizeof w);
+        targets_ntoa(cv->ip, src);
+        fprintf(out, "vantage,,%s,%s,,,%u,%llu,%llu,%llu,%llu,,,,\n", src, w, cv->shards,
+                (unsigned long long)cv->targets, (unsigned long long)cv->answered,
+                (unsigned long long)cv->hosts, (unsigned long long)cv->cls[CLASS_SERVICE]);
+        for (int k = 0; k < CLASS_COUNT; k++)
+            if (cv->cls[k])
+                fprintf(out, "vantage_class,,%s,%s,,,,,%llu,,,%s,,,\n", src, w,
+                        (unsigned long long)cv->cls[k], record_class_name((lzr_class_t)k));
+    }
+    for (uint32_t p = 0; p < c->passes; p++)
+        fprintf(out, "pass,%u,,,,,,,,%llu,%llu,,,,\n", p + 1, (unsigned long long)c->pass_hosts[p],
+                (unsigned long long)c->pass_services[p]);
+    fprintf(out, "union,,,,,,,,,%llu,%llu,,,%u,\n", (unsigned long long)c->union_hosts,
+            (unsigned long long)c->union_services, c->passes);
+    for (size_t i = 0; i < c->n_items; i++) {
+        const compare_item_t *it = &c->items[i];
+        export_safe_name(it->verdict, v, sizeof v);
+        targets_ntoa(it->ip, ip);
+        for (size_t k = 0; k < it->n_seen; k++) {
+            const compare_seen_t *s = &it->seen[k];
+            targets_ntoa(s->source_ip, src);
+            export_safe_name(s->protocol, proto, sizeof proto);
+            if (it->port)
+                fprintf(out, "only_some_service,,%s,,%s,%u,,,,,,%s,%s,%u,%s\n", src, ip,
+                        (unsigned)it->port, record_class_name(s->cls), proto, it->passes_seen, v);
+            else
+                fprintf(out, "only_some_host,,%s,,%s,,,,%u,,,,,%u,%s\n", src, ip, s->ports,
+                        it->passes_seen, v);
+        }
+    }
+    return ferror(out) ? LZR_EIO : LZR_OK;
+}
+
+int compare_write(const compare_t *c, compare_format_t fmt, FILE *out)
+{
+    switch (fmt) {
+    case COMPARE_JSONL:
+        return write_jsonl(c, out);
+    case COMPARE_CSV:
+        return write_csv(c, out);
+    default:
+        return write_text(c, out);
+    }
+}
+
+/* ---- SVG --------------------------------------------------------------------------------- */
+
+#define SVG_BAR  18
+#define SVG_GAP  6
+#define SVG_LEFT 170
+#define SVG_W    460
+
+int compare_svg_height(const compare_t *c)
+{
+    return 60 + (int)(c->n_vantages + 1) * (SVG_BAR + SVG_GAP) + 30;
+}
+
+static void svg_bar(FILE *out, int y, const char *label, uint64_t n, uint64_t max,
+                    const char *color, const char *note)
+{
+    double wd = max ? (double)SVG_W * (double)n / (double)max : 0.0;
+    fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", SVG_LEFT - 8,
+            y + SVG_BAR - 5, label);
+    fprintf(out,
+            "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+            "<title>%s: %llu services</title></rect>\n",
+            SVG_LEFT, y, wd, SVG_BAR, color, label, (unsigned long long)n);
+    fprintf(out, "<text x=\"%.1f\" y=\"%d\">%llu services%s</text>\n", SVG_LEFT + wd + 8,
+            y + SVG_BAR - 5, (unsigned long long)n, note);
+}
+
+void compare_svg(const compare_t *c, FILE *out, int y)
+{
+    fprintf(out,
+            "<text x=\"20\" y=\"%d\" font-size=\"13\">Services found per vantage point (scan IP) "
+            "and by all %u passes together; one source IP finds %.1f on average</text>\n",
+            y + 20, c->passes, compare_one_ip_services(c));
+    uint64_t max = c->union_services;
+    for (size_t i = 0; i < c->n_vantages; i++)
+        if (c->vantages[i].cls[CLASS_SERVICE] > max)
+            max = c->vantages[i].cls[CLASS_SERVICE];
+    int by = y + 40;
+    for (size_t i = 0; i < c->n_vantages; i++) {
+        const compare_vantage_t *v = &c->vantages[i];
+        char ip[16], label[96], note[64];
+        char w[64];
+        export_safe_name(v->worker, w, sizeof w);
+        snprintf(label, sizeof label, "%s %s", targets_ntoa(v->ip, ip), w);
+        snprintf(note, sizeof note, " (%u shards)", v->shards);
+        svg_bar(out, by, label, v->cls[CLASS_SERVICE], max, "#42a5f5", note);
+        by += SVG_BAR + SVG_GAP;
+    }
+    char note[96];
+    snprintf(note, sizeof note, "; %zu seen in only some passes, %zu hosts likewise",
+             c->n_service_items, c->n_items - c->n_service_items);
+    svg_bar(out, by, "all together", c->union_services, max, "#2e7d32", note);
+}
