@@ -353,33 +353,32 @@ static int write_text(const compare_t *c, FILE *out)
         fputs("  not compared: the job file has no [vantage] compare = N (N > 1)\n", out);
         return ferror(out) ? LZR_EIO : LZR_OK;
     }
-    bool col[CLASS_COUNT] = {false};
-    for (size_t i = 0; i < c->n_vantages; i++)
-        for (int k = 0; k < CLASS_COUNT; k++)
-            col[k] |= c->vantages[i].cls[k] != 0;
-    fprintf(out, "%-15s %-12s %6s %9s %8s %6s", "vantage", "worker", "shards", "targets",
-            "answered", "hosts");
-    for (int k = 0; k < CLASS_COUNT; k++)
-        if (col[k])
-            fprintf(out, " %*s",
-                    (int)(strlen(record_class_name((lzr_class_t)k)) > 7
-                              ? strlen(record_class_name((lzr_class_t)k))
-                              : 7),
-                    record_class_name((lzr_class_t)k));
-    fputc('\n', out);
+    fprintf(out, "%-15s %-12s %6s %9s %8s %6s %8s\n", "vantage", "worker", "shards", "targets",
+            "answered", "hosts", "services");
     for (size_t i = 0; i < c->n_vantages; i++) {
         const compare_vantage_t *v = &c->vantages[i];
         char ip[16];
-        fprintf(out, "%-15s %-12s %6u %9llu %8llu %6llu", targets_ntoa(v->ip, ip),
+        fprintf(out, "%-15s %-12s %6u %9llu %8llu %6llu %8llu\n", targets_ntoa(v->ip, ip),
                 v->worker[0] ? v->worker : "-", v->shards, (unsigned long long)v->targets,
-                (unsigned long long)v->answered, (unsigned long long)v->hosts);
-        for (int k = 0; k < CLASS_COUNT; k++)
-            if (col[k])
-                fprintf(out, " %*llu",
-                        (int)(strlen(record_class_name((lzr_class_t)k)) > 7
-                                  ? strlen(record_class_name((lzr_class_t)k))
-                                  : 7),
-                        (unsigned long long)v->cls[k]);
+                (unsigned long long)v->answered, (unsigned long long)v->hosts,
+                (unsigned long long)v->cls[CLASS_SERVICE]);
+    }
+    /* Targets per class: one row per class any vantage saw, one column per vantage. */
+    fprintf(out, "%-20s", "targets per class");
+    for (size_t i = 0; i < c->n_vantages; i++) {
+        char ip[16];
+        fprintf(out, " %15s", targets_ntoa(c->vantages[i].ip, ip));
+    }
+    fputc('\n', out);
+    for (int k = 0; k < CLASS_COUNT; k++) {
+        bool any = false;
+        for (size_t i = 0; i < c->n_vantages; i++)
+            any |= c->vantages[i].cls[k] != 0;
+        if (!any)
+            continue;
+        fprintf(out, "  %-18s", record_class_name((lzr_class_t)k));
+        for (size_t i = 0; i < c->n_vantages; i++)
+            fprintf(out, " %15llu", (unsigned long long)c->vantages[i].cls[k]);
         fputc('\n', out);
     }
     double one = compare_one_ip_services(c);

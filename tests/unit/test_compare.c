@@ -271,6 +271,9 @@ static void test_formats(void **state)
     assert_non_null(strstr(t, "198.18.10.10"));
     assert_non_null(strstr(t, "with one source IP: 2.0 (mean of the passes: 2, 2); with all 2 "
                               "together: 3 (+50.0%)"));
+    assert_non_null(strstr(t, "targets per class       198.18.10.10    198.18.20.16\n"));
+    assert_non_null(strstr(t, "\n  lost_after_synack                1               1\n"));
+    assert_null(strstr(t, "zero_window")); /* no vantage saw one */
     assert_non_null(strstr(t, "198.18.0.20:80"));
     assert_non_null(strstr(t, "[verdict: shunning]"));
     assert_non_null(strstr(t, "hosts seen in only some passes: 2"));
