@@ -18,18 +18,19 @@
 typedef struct walk {
     compare_t *c;
     uint32_t n_shards;
-    uint32_t all; /* mask of every pass */
     int err;
     bool have_target;
     uint32_t ip;
     uint16_t port;
-    uint32_t t_service, t_answer; /* masks of passes */
-    compare_item_t t_item;
+    uint32_t t_pass_service, t_pass_answer; /* masks of passes */
+    uint32_t t_services, t_answers;         /* its rows that were a service; that answered */
+    bool t_classes_differ;                  /* two answering rows of different classes */
+    compare_item_t t_item;                  /* its rows, as a service item */
     bool have_host;
     uint32_t host_ip;
-    uint32_t h_answer;
-    char h_verdict[24];
+    uint32_t h_pass_answer;
     uint32_t *h_ports; /* answered ports per vantage (index as c->vantages) */
+    compare_item_t h_item;
 } walk_t;
 
 static int vantage_cmp(const void *x, const void *y)
@@ -62,38 +63,14 @@ static int vantage_index(walk_t *w, uint32_t ip, size_t *idx)
     return LZR_OK;
 }
 
-static int popcount(uint32_t m)
+static int item_add(compare_item_t **v, size_t *n, const compare_item_t *it)
 {
-    return __builtin_popcount(m);
-}
-
-static int item_add(compare_t *c, const compare_item_t *it)
-{
-    compare_item_t *g = realloc(c->items, (c->n_items + 1) * sizeof *g);
+    compare_item_t *g = realloc(*v, (*n + 1) * sizeof *g);
     if (!g)
         return LZR_ENOMEM;
-    c->items = g;
-    c->items[c->n_items++] = *it;
+    *v = g;
+    (*v)[(*n)++] = *it;
     return LZR_OK;
-}
-
-static void target_flush(walk_t *w)
-{
-    compare_t *c = w->c;
-    if (!w->have_target)
-        return;
-    w->have_target = false;
-    if (!w->t_service)
-        return;
-    c->union_services++;
-    for (uint32_t p = 0; p < c->passes; p++)
-        if (w->t_service & (1u << p))
-            c->pass_services[p]++;
-    if (w->t_service != w->all) {
-        w->t_item.passes_seen = (uint32_t)popcount(w->t_service);
-        if (w->err == LZR_OK)
-            w->err = item_add(c, &w->t_item);
-    }
 }
 
 /* Host items are kept apart while walking and appended after the services. */
@@ -102,44 +79,57 @@ typedef struct host_items {
     size_t n;
 } host_items_t;
 
+/* Each target was scanned from `passes` scan IPs: a service that fewer of them saw as one is a
+ * service item; a target that fewer of them got an answer from, or whose answers differ in
+ * class, makes its host an item. */
+static void target_flush(walk_t *w)
+{
+    compare_t *c = w->c;
+    if (!w->have_target)
+        return;
+    w->have_target = false;
+    if (w->t_pass_service) {
+        c->union_services++;
+        for (uint32_t p = 0; p < c->passes; p++)
+            if (w->t_pass_service & (1u << p))
+                c->pass_services[p]++;
+    }
+    if (w->t_services && w->t_services < c->passes && w->err == LZR_OK) {
+        w->t_item.vantages_seen = w->t_services;
+        w->err = item_add(&c->items, &c->n_items, &w->t_item);
+    }
+    bool differs = (w->t_answers && w->t_answers < c->passes) || w->t_classes_differ;
+    if (!differs)
+        return;
+    w->h_item.targets_differ++;
+    for (size_t i = 0; i < w->t_item.n_seen && w->h_item.n_seen < COMPARE_MAX_SEEN; i++)
+        w->h_item.seen[w->h_item.n_seen++] = w->t_item.seen[i];
+}
+
 static void host_flush(walk_t *w, host_items_t *hosts)
 {
     compare_t *c = w->c;
     if (!w->have_host)
         return;
     w->have_host = false;
+    uint32_t answered = 0;
     for (size_t i = 0; i < c->n_vantages; i++)
-        if (w->h_ports[i])
+        if (w->h_ports[i]) {
             c->vantages[i].hosts++;
-    if (w->h_answer) {
+            answered++;
+        }
+    if (w->h_pass_answer) {
         c->union_hosts++;
         for (uint32_t p = 0; p < c->passes; p++)
-            if (w->h_answer & (1u << p))
+            if (w->h_pass_answer & (1u << p))
                 c->pass_hosts[p]++;
     }
-    if (w->h_answer && w->h_answer != w->all && w->err == LZR_OK) {
-        compare_item_t it;
-        memset(&it, 0, sizeof it);
-        it.ip = w->host_ip;
-        it.passes_seen = (uint32_t)popcount(w->h_answer);
-        snprintf(it.verdict, sizeof it.verdict, "%s", w->h_verdict);
-        for (size_t i = 0; i < c->n_vantages && it.n_seen < COMPARE_MAX_SEEN; i++) {
-            if (!w->h_ports[i])
-                continue;
-            compare_seen_t *s = &it.seen[it.n_seen++];
-            s->source_ip = c->vantages[i].ip;
-            s->ports = w->h_ports[i];
-        }
-        compare_item_t *g = realloc(hosts->v, (hosts->n + 1) * sizeof *g);
-        if (!g)
-            w->err = LZR_ENOMEM;
-        else {
-            hosts->v = g;
-            hosts->v[hosts->n++] = it;
-        }
+    if (w->h_item.targets_differ && w->err == LZR_OK) {
+        w->h_item.vantages_seen = answered;
+        w->err = item_add(&hosts->v, &hosts->n, &w->h_item);
     }
     memset(w->h_ports, 0, c->n_vantages * sizeof *w->h_ports);
-    w->h_answer = 0;
+    w->h_pass_answer = 0;
 }
 
 typedef struct walk_ctx {
@@ -165,13 +155,16 @@ static int on_row(void *ctx, const store_vantage_row_t *r)
     if (!w->have_host) {
         w->have_host = true;
         w->host_ip = r->ip;
-        snprintf(w->h_verdict, sizeof w->h_verdict, "%s", r->verdict);
+        memset(&w->h_item, 0, sizeof w->h_item);
+        w->h_item.ip = r->ip;
+        snprintf(w->h_item.verdict, sizeof w->h_item.verdict, "%s", r->verdict);
     }
     if (!w->have_target) {
         w->have_target = true;
         w->ip = r->ip;
         w->port = r->port;
-        w->t_service = w->t_answer = 0;
+        w->t_pass_service = w->t_pass_answer = w->t_services = w->t_answers = 0;
+        w->t_classes_differ = false;
         memset(&w->t_item, 0, sizeof w->t_item);
         w->t_item.ip = r->ip;
         w->t_item.port = r->port;
@@ -180,21 +173,29 @@ static int on_row(void *ctx, const store_vantage_row_t *r)
     uint32_t pass = w->n_shards ? r->shard / w->n_shards : 0;
     if (pass >= c->passes)
         pass = c->passes - 1;
+    lzr_class_t cls = r->cls < CLASS_COUNT ? r->cls : CLASS_SILENT;
     compare_vantage_t *cv = &c->vantages[v];
     snprintf(cv->worker, sizeof cv->worker, "%s", r->worker);
-    cv->cls[r->cls < CLASS_COUNT ? r->cls : CLASS_SILENT]++;
-    if (r->cls != CLASS_SILENT) {
+    cv->cls[cls]++;
+    if (cls != CLASS_SILENT) {
+        for (size_t i = 0; i < w->t_item.n_seen; i++)
+            w->t_classes_differ |=
+                w->t_item.seen[i].cls != CLASS_SILENT && w->t_item.seen[i].cls != cls;
         cv->answered++;
-        w->t_answer |= 1u << pass;
-        w->h_answer |= 1u << pass;
+        w->t_answers++;
+        w->t_pass_answer |= 1u << pass;
+        w->h_pass_answer |= 1u << pass;
         w->h_ports[v]++;
     }
-    if (r->cls == CLASS_SERVICE)
-        w->t_service |= 1u << pass;
+    if (cls == CLASS_SERVICE) {
+        w->t_services++;
+        w->t_pass_service |= 1u << pass;
+    }
     if (w->t_item.n_seen < COMPARE_MAX_SEEN) {
         compare_seen_t *s = &w->t_item.seen[w->t_item.n_seen++];
         s->source_ip = r->source_ip;
-        s->cls = r->cls;
+        s->port = r->port;
+        s->cls = cls;
         snprintf(s->protocol, sizeof s->protocol, "%s", r->protocol);
     }
     return LZR_OK;
@@ -223,7 +224,6 @@ compare_t *compare_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
                                                       : row.passes;
         w.c = c;
         w.n_shards = row.n_shards;
-        w.all = c->passes >= 32 ? UINT32_MAX : (1u << c->passes) - 1;
         rc = store_vantage_shares(s, job_id, &shares, &n_shares);
     }
     /* Every scan IP that finished a shard is a vantage, even one that saw nothing. */
@@ -250,7 +250,7 @@ compare_t *compare_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
     if (rc == LZR_OK)
         c->n_service_items = c->n_items;
     for (size_t i = 0; i < hosts.n && rc == LZR_OK; i++)
-        rc = item_add(c, &hosts.v[i]);
+        rc = item_add(&c->items, &c->n_items, &hosts.v[i]);
     free(hosts.v);
     free(w.h_ports);
     if (rc != LZR_OK) {
@@ -314,27 +314,31 @@ static void list_passes(const uint64_t *v, uint32_t n, FILE *out)
 static void text_item(const compare_item_t *it, uint32_t passes, FILE *out)
 {
     char ip[16], src[16], where[32];
-    if (it->port)
+    if (it->port) {
         snprintf(where, sizeof where, "%s:%u", targets_ntoa(it->ip, ip), (unsigned)it->port);
-    else
-        snprintf(where, sizeof where, "%s", targets_ntoa(it->ip, ip));
-    fprintf(out, "  %-21s %s in %u of %u passes:", where, it->port ? "service" : "answered",
-            it->passes_seen, passes);
+        fprintf(out, "  %-21s service from %u of %u scan IPs:", where, it->vantages_seen, passes);
+    } else {
+        fprintf(out, "  %-21s answered %u scan IP%s; %u %s:", targets_ntoa(it->ip, ip),
+                it->vantages_seen, it->vantages_seen == 1 ? "" : "s", it->targets_differ,
+                it->targets_differ == 1 ? "target differs" : "targets differ");
+    }
     for (size_t i = 0; i < it->n_seen; i++) {
         const compare_seen_t *s = &it->seen[i];
         targets_ntoa(s->source_ip, src);
-        if (it->port)
-            fprintf(out, "%s %s %s%s%s", i ? ";" : "", src, record_class_name(s->cls),
-                    s->protocol[0] ? "/" : "", s->protocol);
-        else
-            fprintf(out, "%s %s %u port%s", i ? ";" : "", src, s->ports, s->ports == 1 ? "" : "s");
+        fputs(i ? "; " : " ", out);
+        if (!it->port)
+            fprintf(out, ":%u ", (unsigned)s->port);
+        fprintf(out, "%s %s%s%s", src, record_class_name(s->cls), s->protocol[0] ? "/" : "",
+                s->protocol);
     }
+    if (!it->port && it->n_seen == COMPARE_MAX_SEEN)
+        fputs("; ...", out);
     fprintf(out, "  [verdict: %s]\n", it->verdict[0] ? it->verdict : "none");
 }
 
 static void text_items(const compare_t *c, size_t from, size_t to, const char *what, FILE *out)
 {
-    fprintf(out, "%s seen in only some passes: %zu\n", what, to - from);
+    fprintf(out, "%s: %zu\n", what, to - from);
     for (size_t i = from; i < to && i - from < COMPARE_TEXT_ITEMS; i++)
         text_item(&c->items[i], c->passes, out);
     if (to - from > COMPARE_TEXT_ITEMS)
@@ -391,8 +395,9 @@ static int write_text(const compare_t *c, FILE *out)
     fprintf(out, "hosts answering with one source IP: %.1f (", one_ip_hosts(c));
     list_passes(c->pass_hosts, c->passes, out);
     fprintf(out, "); with all %u together: %llu\n", c->passes, (unsigned long long)c->union_hosts);
-    text_items(c, 0, c->n_service_items, "services", out);
-    text_items(c, c->n_service_items, c->n_items, "hosts", out);
+    text_items(c, 0, c->n_service_items, "services seen from only some vantages", out);
+    text_items(c, c->n_service_items, c->n_items, "hosts with targets seen from only some vantages",
+               out);
     return ferror(out) ? LZR_EIO : LZR_OK;
 }
 
@@ -441,20 +446,18 @@ static int write_jsonl(const compare_t *c, FILE *out)
                 targets_ntoa(it->ip, ip));
         if (it->port)
             fprintf(out, "\"port\":%u,", (unsigned)it->port);
-        fprintf(out, "\"passes_seen\":%u,\"passes\":%u,", it->passes_seen, c->passes);
+        fprintf(out, "\"vantages_seen\":%u,\"passes\":%u,", it->vantages_seen, c->passes);
+        if (!it->port)
+            fprintf(out, "\"targets_differ\":%u,", it->targets_differ);
         if (v[0])
             fprintf(out, "\"verdict\":\"%s\",", v);
         fputs("\"seen\":[", out);
         for (size_t k = 0; k < it->n_seen; k++) {
             const compare_seen_t *s = &it->seen[k];
-            fprintf(out, "%s{\"vantage\":\"%s\",", k ? "," : "", targets_ntoa(s->source_ip, ip));
-            if (it->port) {
-                export_safe_name(s->protocol, proto, sizeof proto);
-                fprintf(out, "\"class\":\"%s\",\"protocol\":\"%s\"}", record_class_name(s->cls),
-                        proto);
-            } else {
-                fprintf(out, "\"ports\":%u}", s->ports);
-            }
+            export_safe_name(s->protocol, proto, sizeof proto);
+            fprintf(out, "%s{\"vantage\":\"%s\",\"port\":%u,\"class\":\"%s\",\"protocol\":\"%s\"}",
+                    k ? "," : "", targets_ntoa(s->source_ip, ip), (unsigned)s->port,
+                    record_class_name(s->cls), proto);
         }
         fputs("]}\n", out);
     }
@@ -465,7 +468,7 @@ static int write_csv(const compare_t *c, FILE *out)
 {
     char ip[16], src[16], w[64], proto[24], v[24];
     fputs("kind,pass,vantage,worker,ip,port,shards,targets,answered,hosts,services,class,protocol,"
-          "passes_seen,verdict\n",
+          "vantages_seen,verdict\n",
           out);
     for (size_t i = 0; i < c->n_vantages; i++) {
         const compare_vantage_t *cv = &c->vantages[i];
@@ -492,12 +495,9 @@ static int write_csv(const compare_t *c, FILE *out)
             const compare_seen_t *s = &it->seen[k];
             targets_ntoa(s->source_ip, src);
             export_safe_name(s->protocol, proto, sizeof proto);
-            if (it->port)
-                fprintf(out, "only_some_service,,%s,,%s,%u,,,,,,%s,%s,%u,%s\n", src, ip,
-                        (unsigned)it->port, record_class_name(s->cls), proto, it->passes_seen, v);
-            else
-                fprintf(out, "only_some_host,,%s,,%s,,,,%u,,,,,%u,%s\n", src, ip, s->ports,
-                        it->passes_seen, v);
+            fprintf(out, "%s,,%s,,%s,%u,,,,,,%s,%s,%u,%s\n",
+                    it->port ? "only_some_service" : "only_some_host", src, ip, (unsigned)s->port,
+                    record_class_name(s->cls), proto, it->vantages_seen, v);
         }
     }
     return ferror(out) ? LZR_EIO : LZR_OK;
@@ -563,7 +563,7 @@ void compare_svg(const compare_t *c, FILE *out, int y)
         by += SVG_BAR + SVG_GAP;
     }
     char note[96];
-    snprintf(note, sizeof note, "; %zu seen in only some passes, %zu hosts likewise",
+    snprintf(note, sizeof note, "; %zu seen from only some vantages, and %zu hosts",
              c->n_service_items, c->n_items - c->n_service_items);
     svg_bar(out, by, "all together", c->union_services, max, "#2e7d32", note);
 }

@@ -4,8 +4,8 @@
  * pass from a different scan IP; the store keeps what every scan IP saw (vantage_results). This
  * module reads that back and says, per vantage (scan IP), what it scanned and found; the
  * paper's number — services found with one source IP (each pass, and their mean) against all
- * of them together; and the services and hosts seen in only some passes, each with its host's
- * verdict when verification ran. It writes the comparison as text, JSON lines or CSV for
+ * of them together; and the services and hosts seen from only some vantages, each with its
+ * host's verdict when verification ran. It writes the comparison as text, JSON lines or CSV for
  * `lzr-coord compare`, and as a text section and an SVG panel for `lzr-coord report`.
  * A compare_t is a result: built once by compare_build, read-only after, freed by compare_free.
  */
@@ -35,21 +35,24 @@ typedef struct compare_vantage {
     uint64_t hosts;            /* addresses with at least one such row */
 } compare_vantage_t;
 
-/* One scan IP's part in an item: its class for a service, or its answered ports for a host. */
+/* One scan IP's row of an item's target. */
 typedef struct compare_seen {
     uint32_t source_ip;
+    uint16_t port;
     lzr_class_t cls;
     char protocol[24];
-    uint32_t ports;
 } compare_seen_t;
 
-/* A service (port != 0) or a host (port 0) seen in some passes but not in all. */
+/* A service (port != 0) that fewer scan IPs saw as a service than scanned it, or a host
+ * (port 0) with targets that fewer scan IPs got an answer from, or whose answers differ. */
 typedef struct compare_item {
     uint32_t ip;
     uint16_t port;
-    uint32_t passes_seen; /* passes in which it was a service (answered, for a host) */
-    char verdict[24];     /* the host's verdict, "" when none */
-    compare_seen_t seen[COMPARE_MAX_SEEN];
+    uint32_t vantages_seen;  /* scan IPs that saw the service; that the host answered */
+    uint32_t targets_differ; /* a host's targets seen differently */
+    char verdict[24];        /* the host's verdict, "" when none */
+    compare_seen_t seen[COMPARE_MAX_SEEN]; /* the rows of the target (of the host's differing
+                                              targets), silent ones included */
     size_t n_seen;
 } compare_item_t;
 

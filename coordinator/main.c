@@ -51,7 +51,7 @@ static void usage(FILE *f)
         "          off their IANA port, block sizes per behaviour; --svg also draws them\n"
         "  compare JOB [--format text|jsonl|csv] [--db lzr.db]   what each vantage point\n"
         "          (scan IP) of a [vantage] compare = N job saw; services from one source IP\n"
-        "          vs all together; what only some passes saw, with verdicts\n"
+        "          vs all together; what only some vantages saw, with verdicts\n"
         "  cancel  JOB [--db lzr.db | --control ADDR]\n"
         "  keygen  DIR [WORKER-NAME ...]   CURVE key pairs for the coordinator and workers\n"
         "The control endpoint defaults to ipc://DIR/lzr-coord.ctl next to the database.\n",

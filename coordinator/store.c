@@ -695,7 +695,8 @@ static int put_vantage_rows(store_t *s, const store_batch_t *b)
                     " ON CONFLICT (job_id, ip, port, source_ip) DO UPDATE SET"
                     " class = excluded.class, protocol = excluded.protocol,"
                     " worker = excluded.worker, shard = excluded.shard, ts_us = excluded.ts_us"
-                    " WHERE excluded.class = 'service' OR vantage_results.class <> 'service'");
+                    " WHERE excluded.class = 'service' OR (vantage_results.class <> 'service' AND"
+                    " (excluded.class <> 'silent' OR vantage_results.class = 'silent'))");
     sqlite3_stmt *st = s->put_vantage;
     if (!st)
         return LZR_EDB;
@@ -722,7 +723,9 @@ static int put_vantage_rows(store_t *s, const store_batch_t *b)
 /* Upserts one batch's rows inside the caller's transaction; on failure says why in err. */
 static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen)
 {
-    /* A service result is evidence a later, unluckier scan must not erase. */
+    /* A service result is evidence a later, unluckier scan must not erase, and so is any
+     * answer against a later silence: with several passes, results is their union, and a host
+     * that shuns the first scan IP is silent to the second on the port it answered. */
     if (!s->put_result)
         s->put_result = prep(
             s,
@@ -736,7 +739,8 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
             " synack_retransmits = excluded.synack_retransmits, acked_data = excluded.acked_data,"
             " rtt_us = excluded.rtt_us, ts_us = excluded.ts_us, data = excluded.data,"
             " source_ip = excluded.source_ip, worker = excluded.worker, shard = excluded.shard"
-            " WHERE excluded.class = 'service' OR results.class <> 'service'");
+            " WHERE excluded.class = 'service' OR (results.class <> 'service' AND"
+            " (excluded.class <> 'silent' OR results.class = 'silent'))");
     if (!s->put_source)
         s->put_source = prep(s, "INSERT INTO scan_sources (source_ip, job_id, first_us)"
                                 " VALUES (?,?,?) ON CONFLICT DO NOTHING");

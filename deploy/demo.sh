@@ -2,7 +2,8 @@
 # make demo: the main job on the built-in lab. Brings the lab up, starts a coordinator and two
 # workers (one per vantage namespace, each with its scan IP and fresh IPs), submits
 # examples/lab.toml, shows its progress, prints the results per class and per protocol, checks
-# them against the lab's ground truth, and tears everything down. Nothing leaves the lab's
+# them against the lab's ground truth, compares the two vantage points (the job scans every
+# target from both scan IPs), and tears everything down. Nothing leaves the lab's
 # namespaces (198.18.0.0/15 only); every process started here is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +54,7 @@ timeout 600 bin/lzr-coord status "$job" --wait --db "$dir/lzr.db"
 results="$dir/results.jsonl"
 bin/lzr-coord results "$job" --format jsonl --db "$dir/lzr.db" >"$results"
 echo
-echo "== targets per class, and the vantage that scanned them"
+echo "== targets per class, and the scan IP whose record results kept (the union of both passes)"
 jq -r '"\(.class)\t\(.source_ip)"' "$results" | sort | uniq -c | sort -k2,2 -k1,1rn |
     awk '{printf "%6d  %-20s from %s\n", $1, $2, $3}'
 echo
@@ -68,6 +69,9 @@ echo
 echo "== multi-vantage verdicts (lzr-coord results $job --verdicts)"
 bin/lzr-coord results "$job" --verdicts --db "$dir/lzr.db" |
     jq -r '"\(.ip):\(.port)\t\(.verdict)"' | sort -t. -k4,4n | awk '{printf "  %-22s %s\n", $1, $2}'
+echo
+echo "== each target from both scan IPs (lzr-coord compare $job)"
+bin/lzr-coord compare "$job" --db "$dir/lzr.db"
 echo
 echo "== lzr-coord report $job"
 bin/lzr-coord report "$job" --svg "$dir/report.svg" --db "$dir/lzr.db"

@@ -4,7 +4,7 @@
 # (address, port) is stored from both scan IPs; results keeps the union. `lzr-coord compare`
 # shows per vantage what it saw and the services found with one source IP against both
 # together (the union is never below either); each shunning and dynamic-blocking host of the
-# truth is either seen in only some passes or carries the truth's verdict; the report has the
+# truth is either seen from only some vantages or carries the truth's verdict; the report has the
 # comparison as a section and an SVG panel.
 . "$(dirname "$0")/lib.sh"
 lab_env
@@ -41,7 +41,8 @@ is "$(q "SELECT count(*) FROM vantage_results WHERE job_id = $job AND source_ip 
     "every (address, port) is stored from v2's scan IP"
 is "$(q "SELECT count(*) FROM shards a JOIN shards b ON a.job_id = b.job_id AND a.pos_begin = b.pos_begin AND a.pass < b.pass WHERE a.job_id = $job AND a.scan_ip = b.scan_ip")" \
     0 "no shard is scanned twice from the same scan IP"
-is "$(q "SELECT count(*) FROM results WHERE job_id = $job")" "$size" "results keeps one row per (address, port)"
+# results holds the union of both passes: still one row per target, and the truth.
+check_results "$job"
 
 check "compare runs" sh -c "'$COORD_BIN' compare $job --db '$CW/lzr.db' >'$CW/compare.txt'"
 diag "$(cat "$CW/compare.txt")"
@@ -58,7 +59,7 @@ done
 is "$(q "SELECT count(*) FROM results WHERE job_id = $job AND class = 'service'")" "$union" \
     "the union is the services of the results table"
 
-# Each shunning or dynamic-blocking host: seen in only some passes, or the truth's verdict.
+# Each shunning or dynamic-blocking host: seen from only some vantages, or the truth's verdict.
 hosts() { truth_rows "$1" | cut -f1 | sort -u; }
 coordctl results "$job" --verdicts >"$CW/verdicts.jsonl"
 for b in shunning dynamic_blocking; do
@@ -66,15 +67,15 @@ for b in shunning dynamic_blocking; do
         some=$(jq -r --arg ip "$h" 'select(.kind == "only_some" and .ip == $ip) | .what' "$CW/compare.jsonl" | head -1)
         v=$(jq -r --arg ip "$h" 'select(.ip == $ip) | .verdict' "$CW/verdicts.jsonl" | head -1)
         if [ -n "$some" ] || [ "$v" = "$b" ]; then
-            ok "$b host $h: ${some:+seen in only some passes ($some)}${some:+; }verdict ${v:-none}"
+            ok "$b host $h: ${some:+seen from only some vantages ($some)}${some:+; }verdict ${v:-none}"
         else
-            not_ok "$b host $h: neither seen in only some passes nor called $b (verdict ${v:-none})"
+            not_ok "$b host $h: neither seen from only some vantages nor called $b (verdict ${v:-none})"
         fi
     done
 done
 bad=$(jq -r 'select(.kind == "only_some" and .verdict != null) | .verdict' "$CW/compare.jsonl" |
     grep -vxE 'shunning|dynamic_blocking|blocking|churn|transient|unverified|not_blocking' || true)
-is "$bad" "" "items seen in only some passes carry verdict names only"
+is "$bad" "" "items seen from only some vantages carry verdict names only"
 
 check "report runs" sh -c "'$COORD_BIN' report $job --db '$CW/lzr.db' --svg '$CW/report.svg' >'$CW/report.txt'"
 like "$(cat "$CW/report.txt")" "Comparison across vantage points: job $job" "the report has the comparison section"

@@ -2,7 +2,7 @@
  * Unit tests for the comparison across vantage points on a real SQLite file: the scheduler
  * gives each pass's copy of a shard to another scan IP, batches of a compared job are kept per
  * scan IP, and coordinator/compare reads them back — per vantage, one source IP against all of
- * them together, what only some passes saw with the host's verdict — in text, JSON lines, CSV,
+ * them together, what only some vantages saw with the host's verdict — in text, JSON lines, CSV,
  * the report's section and its SVG panel. A database of schema 3 still reads as one pass.
  */
 #include "common/err.h"
@@ -163,12 +163,13 @@ static uint64_t scan_two_vantages(store_t *s)
         rec(HX, 80, CLASS_SERVICE, "http", VP2),
         rec(HY, 80, CLASS_LOST_AFTER_SYNACK, "", VP2),
         rec(HW, 8080, CLASS_SERVICE, "redis", VP2),
+        rec(HZ, 443, CLASS_SILENT, "", VP2), /* report_all: Z shuns VP2 */
     };
     char err[256];
     assert_int_equal(store_put_batch(s, id, 0, "vp1", a, 4, err, sizeof err), LZR_OK);
-    assert_int_equal(store_put_batch(s, id, 1, "vp2", b, 4, err, sizeof err), LZR_OK);
+    assert_int_equal(store_put_batch(s, id, 1, "vp2", b, 5, err, sizeof err), LZR_OK);
     /* Sent again (a lost Ack): nothing changes. */
-    assert_int_equal(store_put_batch(s, id, 1, "vp2", b, 4, err, sizeof err), LZR_OK);
+    assert_int_equal(store_put_batch(s, id, 1, "vp2", b, 5, err, sizeof err), LZR_OK);
     assert_int_equal(store_shard_done(s, id, 0), LZR_OK);
     assert_int_equal(store_shard_done(s, id, 1), LZR_OK);
     store_verdict_t v[2];
@@ -185,12 +186,28 @@ static uint64_t scan_two_vantages(store_t *s)
     return id;
 }
 
+static int count_row(void *ctx, const lzr_record_t *r, const char *worker)
+{
+    (void)r;
+    (void)worker;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
 static void test_build(void **state)
 {
     fixture_t *f = *state;
     uint64_t id = scan_two_vantages(f->s);
-    /* results keeps the union: one row per (ip, port), a service from either side wins. */
+    /* results keeps the union: one row per (ip, port), a service from either side wins, and
+     * an answer wins over a silence. */
     assert_int_equal(store_result_count(f->s, id), 5);
+    uint64_t n = 0;
+    assert_int_equal(store_results_each(f->s, id, "service", NULL, count_row, &n), LZR_OK);
+    assert_int_equal(n, 3);
+    n = 0;
+    assert_int_equal(store_results_each(f->s, id, "lost_after_synack", NULL, count_row, &n),
+                     LZR_OK);
+    assert_int_equal(n, 1); /* Z:443 (Y:80 is a service) */
 
     char err[256];
     compare_t *c = compare_build(f->s, id, err, sizeof err);
@@ -210,6 +227,8 @@ static void test_build(void **state)
     assert_int_equal(v2->ip, VP2);
     assert_int_equal(v2->cls[CLASS_SERVICE], 2);
     assert_int_equal(v2->hosts, 3); /* X, Y, W */
+    assert_int_equal(v2->cls[CLASS_SILENT], 1);
+    assert_int_equal(v2->answered, 4);
 
     assert_int_equal(c->pass_services[0], 2);
     assert_int_equal(c->pass_services[1], 2);
@@ -218,28 +237,40 @@ static void test_build(void **state)
     assert_int_equal(c->pass_hosts[0], 3);
     assert_int_equal(c->union_hosts, 4);
 
-    /* Services in only one pass: Y:80 (with its verdict) and W:8080; hosts: Z and W. */
+    /* Services from one scan IP only: Y:80 (with its host's verdict) and W:8080. Hosts with
+     * targets seen from only some: Y (a service to one, lost to the other), Z and W. */
     assert_int_equal(c->n_service_items, 2);
-    assert_int_equal(c->n_items, 4);
+    assert_int_equal(c->n_items, 5);
     const compare_item_t *y = &c->items[0];
     assert_int_equal(y->ip, HY);
     assert_int_equal(y->port, 80);
-    assert_int_equal(y->passes_seen, 1);
+    assert_int_equal(y->vantages_seen, 1);
     assert_string_equal(y->verdict, "shunning");
     assert_int_equal(y->n_seen, 2);
     assert_int_equal(y->seen[0].source_ip, VP1);
     assert_int_equal(y->seen[0].cls, CLASS_SERVICE);
+    assert_string_equal(y->seen[0].protocol, "http");
     assert_int_equal(y->seen[1].cls, CLASS_LOST_AFTER_SYNACK);
     assert_int_equal(c->items[1].ip, HW);
     assert_string_equal(c->items[1].verdict, "");
-    const compare_item_t *z = &c->items[2];
+    const compare_item_t *hy = &c->items[2];
+    assert_int_equal(hy->ip, HY);
+    assert_int_equal(hy->port, 0);
+    assert_int_equal(hy->vantages_seen, 2);
+    assert_int_equal(hy->targets_differ, 1);
+    assert_int_equal(hy->n_seen, 2);
+    assert_int_equal(hy->seen[1].port, 80);
+    const compare_item_t *z = &c->items[3];
     assert_int_equal(z->ip, HZ);
     assert_int_equal(z->port, 0);
     assert_string_equal(z->verdict, "churn");
-    assert_int_equal(z->n_seen, 1);
+    assert_int_equal(z->vantages_seen, 1);
+    assert_int_equal(z->n_seen, 2);
+    assert_int_equal(z->seen[1].cls, CLASS_SILENT);
     assert_int_equal(z->seen[0].source_ip, VP1);
-    assert_int_equal(z->seen[0].ports, 1);
-    assert_int_equal(c->items[3].ip, HW);
+    assert_int_equal(z->seen[0].port, 443);
+    assert_int_equal(z->seen[0].cls, CLASS_LOST_AFTER_SYNACK);
+    assert_int_equal(c->items[4].ip, HW);
     compare_free(&c);
     assert_null(c);
 }
@@ -276,25 +307,34 @@ static void test_formats(void **state)
     assert_null(strstr(t, "zero_window")); /* no vantage saw one */
     assert_non_null(strstr(t, "198.18.0.20:80"));
     assert_non_null(strstr(t, "[verdict: shunning]"));
-    assert_non_null(strstr(t, "hosts seen in only some passes: 2"));
+    assert_non_null(strstr(t,
+                           "198.18.0.20:80        service from 1 of 2 scan IPs: 198.18.10.10 "
+                           "service/http; 198.18.20.16 lost_after_synack  [verdict: shunning]\n"));
+    assert_non_null(strstr(t, "hosts with targets seen from only some vantages: 3\n"));
+    assert_non_null(
+        strstr(t, "198.18.0.30           answered 1 scan IP; 1 target differs: :443 "
+                  "198.18.10.10 lost_after_synack; :443 198.18.20.16 silent  [verdict: churn]\n"));
     free(t);
 
     char *j = written(c, COMPARE_JSONL);
     assert_non_null(strstr(j, "{\"kind\":\"union\",\"job\":1,\"passes\":2,\"vantages\":2,"
                               "\"services\":3,\"hosts\":4,\"one_ip_services\":2.0"));
     assert_non_null(strstr(j, "\"what\":\"service\",\"ip\":\"198.18.0.20\",\"port\":80,"
-                              "\"passes_seen\":1,\"passes\":2,\"verdict\":\"shunning\""));
+                              "\"vantages_seen\":1,\"passes\":2,\"verdict\":\"shunning\","
+                              "\"seen\":[{\"vantage\":\"198.18.10.10\",\"port\":80,"
+                              "\"class\":\"service\",\"protocol\":\"http\"}"));
     size_t lines = 0;
     for (const char *p = j; *p; p++)
         lines += *p == '\n';
-    assert_int_equal(lines, 2 + 2 + 1 + 4); /* vantages, passes, union, items */
+    assert_int_equal(lines, 2 + 2 + 1 + 5); /* vantages, passes, union, items */
     free(j);
 
     char *v = written(c, COMPARE_CSV);
     assert_non_null(strstr(v, "kind,pass,vantage,worker,ip,port,"));
     assert_non_null(strstr(v, "vantage,,198.18.10.10,vp1,,,1,256,4,3,2,,,,\n"));
     assert_non_null(strstr(v, "union,,,,,,,,,4,3,,,2,\n"));
-    assert_non_null(strstr(v, "only_some_host,,198.18.10.10,,198.18.0.30,,,,1,,,,,1,churn\n"));
+    assert_non_null(strstr(
+        v, "only_some_host,,198.18.10.10,,198.18.0.30,443,,,,,,lost_after_synack,,1,churn\n"));
     free(v);
     compare_free(&c);
 
