@@ -545,7 +545,7 @@ void compare_svg(const compare_t *c, FILE *out, int y)
 {
     fprintf(out,
             "<text x=\"20\" y=\"%d\" font-size=\"13\">Services found per vantage point (scan IP) "
-            "and by all %u passes together; one source IP finds %.1f on average</text>\n",
+            "and by all %u per target together; one source IP finds %.1f on average</text>\n",
             y + 20, c->passes, compare_one_ip_services(c));
     uint64_t max = c->union_services;
     for (size_t i = 0; i < c->n_vantages; i++)
@@ -563,7 +563,7 @@ void compare_svg(const compare_t *c, FILE *out, int y)
         by += SVG_BAR + SVG_GAP;
     }
     char note[96];
-    snprintf(note, sizeof note, "; %zu seen from only some vantages, and %zu hosts",
+    snprintf(note, sizeof note, " (from only some scan IPs: %zu services, %zu hosts)",
              c->n_service_items, c->n_items - c->n_service_items);
     svg_bar(out, by, "all together", c->union_services, max, "#2e7d32", note);
 }
