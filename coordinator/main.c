@@ -494,19 +494,33 @@ static int cmd_results(const cli_t *c)
     return 0;
 }
 
-static int cmd_report(const cli_t *c)
+/* For the commands that read one job from the database file: the job id (the one argument)
+ * and the database opened read-only; NULL, with the message printed and the exit code in
+ * *code, when either fails. */
+static store_t *open_job_db(const cli_t *c, const char *cmd, uint64_t *id, int *code)
 {
-    uint64_t id;
-    if (c->nargs != 1 || !parse_job_id(c->args[0], &id)) {
-        fprintf(stderr, "lzr-coord report: expected one job id\n");
-        return 2;
+    if (c->nargs != 1 || !parse_job_id(c->args[0], id)) {
+        fprintf(stderr, "lzr-coord %s: expected one job id\n", cmd);
+        *code = 2;
+        return NULL;
     }
     char err[512];
     store_t *s = store_open_readonly(c->db, err, sizeof err);
     if (!s) {
         fprintf(stderr, "lzr-coord: %s\n", err);
-        return 1;
+        *code = 1;
     }
+    return s;
+}
+
+static int cmd_report(const cli_t *c)
+{
+    uint64_t id;
+    int code;
+    store_t *s = open_job_db(c, "report", &id, &code);
+    if (!s)
+        return code;
+    char err[512];
     report_t *r = report_build(s, id, err, sizeof err);
     store_close(&s);
     if (!r) {
@@ -535,23 +549,18 @@ static int cmd_report(const cli_t *c)
 
 static int cmd_compare(const cli_t *c)
 {
-    uint64_t id;
-    if (c->nargs != 1 || !parse_job_id(c->args[0], &id)) {
-        fprintf(stderr, "lzr-coord compare: expected one job id\n");
-        return 2;
-    }
     compare_format_t fmt;
     if (compare_format_parse(c->format ? c->format : "text", &fmt) != LZR_OK) {
         fprintf(stderr, "lzr-coord compare: --format: \"%s\" is not text, jsonl or csv\n",
                 c->format);
         return 2;
     }
+    uint64_t id;
+    int code;
+    store_t *s = open_job_db(c, "compare", &id, &code);
+    if (!s)
+        return code;
     char err[512];
-    store_t *s = store_open_readonly(c->db, err, sizeof err);
-    if (!s) {
-        fprintf(stderr, "lzr-coord: %s\n", err);
-        return 1;
-    }
     compare_t *cmp = compare_build(s, id, err, sizeof err);
     store_close(&s);
     if (!cmp) {

@@ -1121,28 +1121,26 @@ int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **ou
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            store_vantage_share_t *g = realloc(*out, cap * sizeof *g);
-            if (!g) {
-                sqlite3_finalize(st);
-                free(*out);
-                *out = NULL;
-                *n = 0;
-                return LZR_ENOMEM;
-            }
-            *out = g;
+        store_vantage_share_t *g = realloc(*out, (*n + 1) * sizeof *g);
+        if (!g) {
+            rc = SQLITE_NOMEM;
+            break;
         }
+        *out = g;
         store_vantage_share_t *v = &(*out)[(*n)++];
         v->scan_ip = (uint32_t)sqlite3_column_int64(st, 0);
         v->shards = (uint32_t)sqlite3_column_int64(st, 1);
         v->positions = (uint64_t)sqlite3_column_double(st, 2);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    if (rc == SQLITE_DONE)
+        return LZR_OK;
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return rc == SQLITE_NOMEM ? LZR_ENOMEM : LZR_EDB;
 }
 
 int store_vantage_each(store_t *s, uint64_t job_id, store_vantage_fn fn, void *ctx)
