@@ -936,8 +936,8 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     js->eta_s = -1;
     bool scanned = js->shards_pending == 0 && js->shards_leased == 0;
     js->phase = strdup(strcmp(row.state, "running") != 0 ? ""
-                       : scanned                           ? "verifying"
-                                                           : passes_phase(c, &row));
+                       : scanned                         ? "verifying"
+                                                         : passes_phase(c, &row));
     js->verify_candidates = store_candidate_count(c->store, id, job_port_count(c, &row));
     js->verify_done = store_verdict_count(c->store, id);
     if (strcmp(row.state, "running") == 0 && scanned) {
