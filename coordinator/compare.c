@@ -479,7 +479,7 @@ static int write_csv(const compare_t *c, FILE *out)
                 (unsigned long long)cv->hosts, (unsigned long long)cv->cls[CLASS_SERVICE]);
         for (int k = 0; k < CLASS_COUNT; k++)
             if (cv->cls[k])
-                fprintf(out, "vantage_class,,%s,%s,,,,,%llu,,,%s,,,\n", src, w,
+                fprintf(out, "vantage_class,,%s,%s,,,,%llu,,,,%s,,,\n", src, w,
                         (unsigned long long)cv->cls[k], record_class_name((lzr_class_t)k));
     }
     for (uint32_t p = 0; p < c->passes; p++)

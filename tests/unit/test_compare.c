@@ -332,6 +332,7 @@ static void test_formats(void **state)
     char *v = written(c, COMPARE_CSV);
     assert_non_null(strstr(v, "kind,pass,vantage,worker,ip,port,"));
     assert_non_null(strstr(v, "vantage,,198.18.10.10,vp1,,,1,256,4,3,2,,,,\n"));
+    assert_non_null(strstr(v, "vantage_class,,198.18.20.16,vp2,,,,1,,,,silent,,,\n"));
     assert_non_null(strstr(v, "union,,,,,,,,,4,3,,,2,\n"));
     assert_non_null(strstr(
         v, "only_some_host,,198.18.10.10,,198.18.0.30,443,,,,,,lost_after_synack,,1,churn\n"));
