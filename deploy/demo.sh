@@ -67,8 +67,12 @@ tests/lab/tools/compare-truth "$LAB_TRUTH" "$results" --single-vantage &&
     echo "every truth row matches"
 echo
 echo "== multi-vantage verdicts (lzr-coord results $job --verdicts)"
-bin/lzr-coord results "$job" --verdicts --db "$dir/lzr.db" |
-    jq -r '"\(.ip):\(.port)\t\(.verdict)"' | sort -t. -k4,4n | awk '{printf "  %-22s %s\n", $1, $2}'
+bin/lzr-coord results "$job" --verdicts --db "$dir/lzr.db" >"$dir/verdicts.jsonl"
+# Hosts that block or went away, one line each; the hosts that answer every source alike
+# (not_blocking: middleboxes and filtered hosts) only counted.
+jq -r 'select(.verdict != "not_blocking") | "\(.ip):\(.port)\t\(.verdict)"' "$dir/verdicts.jsonl" |
+    sort -t. -k4,4n | awk '{printf "  %-22s %s\n", $1, $2}'
+echo "  not_blocking: $(jq -r 'select(.verdict == "not_blocking") | .ip' "$dir/verdicts.jsonl" | wc -l) hosts (answer every source alike; they keep their classes)"
 echo
 echo "== each target from both scan IPs (lzr-coord compare $job)"
 bin/lzr-coord compare "$job" --db "$dir/lzr.db"
