@@ -16,10 +16,11 @@ BINDIR  := bin
 SANFLAGS :=
 endif
 
-CPPFLAGS := -D_GNU_SOURCE -I. -I$(BUILD)
-CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(SANFLAGS)
-GENFLAGS := -std=gnu11 -O2 -g $(SANFLAGS)
-LDFLAGS  := $(SANFLAGS)
+# EXTRA_* add to the flags without replacing them (the Debian build passes dpkg-buildflags).
+CPPFLAGS := -D_GNU_SOURCE -I. -I$(BUILD) $(EXTRA_CPPFLAGS)
+CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(SANFLAGS) $(EXTRA_CFLAGS)
+GENFLAGS := -std=gnu11 -O2 -g $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS  := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS   := -lczmq -lzmq -lsodium -lpcap -lprotobuf-c -lsqlite3 -lpthread -lm
 
 PROTO_C  := $(BUILD)/proto/lzr.pb-c.c
@@ -44,7 +45,7 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/tests/bench/%,$(BENCH_SRC))
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps test unit lab fuzz bench demo format format-check clean
+.PHONY: all deps test unit lab fuzz bench demo format format-check clean man install deb FORCE
 .DELETE_ON_ERROR:
 # Keep the objects of test and bench programs between builds.
 .SECONDARY:
@@ -57,6 +58,18 @@ deps:
 $(PROTO_C) $(PROTO_H): proto/lzr.proto
 	@mkdir -p $(BUILD)/proto
 	protoc-c --c_out=$(BUILD) proto/lzr.proto
+
+# The version both programs print with --version (deploy/version.sh: git describe, or VERSION in a
+# tree without git). The header is rewritten only when the version changes, so a commit rebuilds
+# the two main.o files and nothing else.
+VERSION ?= $(shell sh deploy/version.sh)
+
+$(BUILD)/lzr_version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define LZR_VERSION "$(VERSION)"' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/obj/worker/main.o $(BUILD)/obj/coordinator/main.o: $(BUILD)/lzr_version.h
 
 $(PROTO_O): $(PROTO_C)
 	$(CC) $(CPPFLAGS) $(GENFLAGS) -c $< -o $@
@@ -128,6 +141,66 @@ format:
 
 format-check:
 	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+# Man pages: one markdown source per page in docs/man/ (NAME.SECTION.md), turned into roff by
+# pandoc. `make all` does not need pandoc; `make man`, `make install` and `make deb` do.
+MAN_SRC := $(wildcard docs/man/*.md)
+MAN_OUT := $(patsubst docs/man/%.md,build/man/%,$(MAN_SRC))
+
+build/man/%: docs/man/%.md
+	@mkdir -p $(dir $@)
+	pandoc -s -f markdown -t man -M footer="lzr $(VERSION)" -M header="lzr manual" $< -o $@
+
+man: $(MAN_OUT)
+
+# Install paths. PREFIX and DESTDIR as usual; configuration goes to /etc/lzr whatever the prefix,
+# because the systemd units read it there. Existing files in /etc/lzr are kept, never replaced.
+PREFIX         ?= /usr/local
+SYSCONFDIR     ?= /etc
+MANDIR         ?= $(PREFIX)/share/man
+DOCDIR         ?= $(PREFIX)/share/doc/lzr
+DATADIR        ?= $(PREFIX)/share/lzr
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/lzr $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DATADIR)
+	install -m 755 bin/lzr-worker bin/lzr-coord $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
+	for u in deploy/systemd/*.service; do \
+	    sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' -e 's|/usr/share/doc/lzr/|$(DOCDIR)/|g' \
+	        -e 's|/etc/lzr|$(SYSCONFDIR)/lzr|g' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} || exit 1; \
+	done
+	for f in deploy/etc/worker.env deploy/nftables/lzr-worker.nft; do \
+	    if [ -e $(DESTDIR)$(SYSCONFDIR)/lzr/$${f##*/} ]; then \
+	        echo "keeping $(DESTDIR)$(SYSCONFDIR)/lzr/$${f##*/}"; \
+	    else install -m $$(test -x $$f && echo 755 || echo 644) $$f $(DESTDIR)$(SYSCONFDIR)/lzr/ \
+	        || exit 1; fi; \
+	done
+	install -m 644 docs/*.md README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+
+# A Debian package built with debhelper from a copy of the tree (the tracked and new files, none
+# of build/ or bin/), so the tree's own build is left alone: build/deb/lzr_VERSION_ARCH.deb,
+# checked by lintian, which fails on errors. The packaging is deploy/debian/.
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/lzr-$(VERSION)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z --cached --others --exclude-standard | \
+	        xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	        tar -cf - --null -T - | tar -xf - -C $(DEB_DIR)/lzr-$(VERSION); \
+	else \
+	    tar -cf - --exclude=./build --exclude=./bin . | tar -xf - -C $(DEB_DIR)/lzr-$(VERSION); \
+	fi
+	cp -r deploy/debian $(DEB_DIR)/lzr-$(VERSION)/debian
+	sh deploy/debian/changelog.sh "$(VERSION)" >$(DEB_DIR)/lzr-$(VERSION)/debian/changelog
+	cd $(DEB_DIR)/lzr-$(VERSION) && dpkg-buildpackage -b -us -uc -j2
+	lintian --fail-on error $(DEB_DIR)/lzr_$(VERSION)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb
+	@echo "built $(DEB_DIR)/lzr_$(VERSION)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb"
 
 clean:
 	rm -rf build bin

@@ -15,6 +15,7 @@
 #include "coordinator/job.h"
 #include "coordinator/report.h"
 #include "coordinator/store.h"
+#include "lzr_version.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -54,6 +55,7 @@ static void usage(FILE *f)
         "          vs all together; what only some vantages saw, with verdicts\n"
         "  cancel  JOB [--db lzr.db | --control ADDR]\n"
         "  keygen  DIR [WORKER-NAME ...]   CURVE key pairs for the coordinator and workers\n"
+        "  --version   print the version (" LZR_VERSION ")\n"
         "The control endpoint defaults to ipc://DIR/lzr-coord.ctl next to the database.\n",
         f);
 }
@@ -713,6 +715,10 @@ int main(int argc, char **argv)
     if (argc < 2) {
         usage(stderr);
         return 2;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("lzr-coord %s\n", LZR_VERSION);
+        return 0;
     }
     zsys_handler_set(NULL);
     struct sigaction sa;

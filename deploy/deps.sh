@@ -20,6 +20,8 @@ PACKAGES=(
   perl python3 jq bc zmap masscan netsniff-ng nmap hyperfine
   # lzr-coord report --svg, looked at as a PNG
   librsvg2-bin
+  # man pages, `make install`, `make deb` and its test
+  pandoc man-db debhelper lintian
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test stage of `make test` and prints one closing line "N passed, N failed":
 # unit tests (cmocka, ASan+UBSan build, TAP output), lab tests (TAP scripts under tests/lab/, each
-# run by prove against the lab, which is brought up once and torn down at the end), fuzz smoke
+# run by prove against the lab, which is brought up once and torn down at the end), package tests
+# (TAP scripts under tests/pkg/: the man pages, make install, the Debian package), fuzz smoke
 # runs (bounded in time), and the format check. Exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,15 @@ if ls tests/lab/*.t >/dev/null 2>&1; then
     deploy/lab/lab down
     trap - EXIT
 fi
+
+stage "package tests"
+for t in tests/pkg/*.t; do
+    [ -f "$t" ] || continue
+    out=$(timeout 900 prove -v "$t" 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    count_tap "$t" "$out" "$rc"
+done
 
 stage "fuzz smoke runs"
 for f in build/fuzz/fuzz_*; do

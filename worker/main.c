@@ -4,6 +4,7 @@
  * it; `lzr-worker handshakes` lists the probes it knows.
  */
 #include "common/log.h"
+#include "lzr_version.h"
 #include "worker/agent.h"
 #include "worker/handshakes/registry.h"
 #include "worker/scan.h"
@@ -19,6 +20,7 @@ static void usage(FILE *f)
                "       lzr-worker verify --scan-ip IP --fresh-ip IP --trigger-ip IP --targets "
                "IP:PORT ...\n"
                "       lzr-worker handshakes\n"
+               "       lzr-worker --version\n"
                "Run `lzr-worker scan --help` for the scan options; see docs/worker.md.\n");
 }
 
@@ -44,6 +46,10 @@ int main(int argc, char **argv)
             "fallback tier:      %s (at most %d per target; only for a target that held one\n"
             "                    connection open and closed another; --fallback, --no-fallback)\n",
             HANDSHAKE_DEFAULT_LIST, HANDSHAKE_DEFAULT_FALLBACK, HANDSHAKE_MAX_FALLBACK);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("lzr-worker %s\n", LZR_VERSION);
         return 0;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
