@@ -153,7 +153,7 @@ build/man/%: docs/man/%.md
 
 man: $(MAN_OUT)
 
-# Install paths. PREFIX and DESTDIR as usual; configuration goes to /etc/lzr whatever the prefix,
+# Install paths (docs/deploy.md). PREFIX and DESTDIR as usual; configuration goes to /etc/lzr whatever the prefix,
 # because the systemd units read it there. Existing files in /etc/lzr are kept, never replaced.
 PREFIX         ?= /usr/local
 SYSCONFDIR     ?= /etc
@@ -165,7 +165,7 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 install: all man
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/lzr $(DESTDIR)$(DOCDIR)/examples \
-	    $(DESTDIR)$(DATADIR)
+	    $(DESTDIR)$(DATADIR)/zgrab2
 	install -m 755 bin/lzr-worker bin/lzr-coord $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
@@ -180,6 +180,7 @@ install: all man
 	    else install -m $$(test -x $$f && echo 755 || echo 644) $$f $(DESTDIR)$(SYSCONFDIR)/lzr/ \
 	        || exit 1; fi; \
 	done
+	install -m 644 deploy/zgrab2/lzr.ini $(DESTDIR)$(DATADIR)/zgrab2/
 	install -m 644 docs/*.md README.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 examples/* $(DESTDIR)$(DOCDIR)/examples/
 

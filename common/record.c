@@ -169,3 +169,29 @@ size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
     }
     return o.len;
 }
+
+size_t record_to_zgrab2(const lzr_record_t *r, char *buf, size_t cap)
+{
+    if (buf == NULL || cap == 0)
+        return 0;
+    buf[0] = '\0';
+    size_t plen = strnlen(r->protocol, sizeof(r->protocol));
+    if (r->cls != CLASS_SERVICE || plen == 0 || strncmp(r->protocol, "unknown", plen) == 0)
+        return 0;
+    /* A label from a worker is not trusted: anything but [A-Za-z0-9._-] would break the CSV. */
+    char tag[sizeof(r->protocol) + 1];
+    for (size_t i = 0; i < plen; i++) {
+        char c = r->protocol[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+        tag[i] = ok ? c : '_';
+    }
+    tag[plen] = '\0';
+    int n = snprintf(buf, cap, "%u.%u.%u.%u,,%s,%u", r->ip >> 24, (r->ip >> 16) & 0xff,
+                     (r->ip >> 8) & 0xff, r->ip & 0xff, tag, (unsigned)r->port);
+    if (n < 0 || (size_t)n >= cap) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return (size_t)n;
+}

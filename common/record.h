@@ -66,4 +66,9 @@ int record_class_parse(const char *name, lzr_class_t *out);
  * small (4 KiB always suffices). */
 size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap);
 
+/* Writes r as one line of ZGrab2 input, "ip,,tag,port" (no newline), where the tag is the
+ * protocol label that deploy/zgrab2/lzr.ini uses as each module's trigger; returns its length,
+ * or 0 when r is not a service with a known protocol (or cap is too small). */
+size_t record_to_zgrab2(const lzr_record_t *r, char *buf, size_t cap);
+
 #endif

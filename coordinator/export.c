@@ -62,11 +62,10 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
         return 1;
     }
     if (fmt == EXPORT_ZGRAB2) {
-        if (r->cls != CLASS_SERVICE || !r->protocol[0] || strcmp(r->protocol, "unknown") == 0)
+        char line[128];
+        if (record_to_zgrab2(r, line, sizeof line) == 0)
             return 0;
-        char proto[32];
-        export_safe_name(r->protocol, proto, sizeof proto);
-        fprintf(out, "%s,,%s,%u\n", targets_ntoa(r->ip, ip), proto, (unsigned)r->port);
+        fprintf(out, "%s\n", line);
         return 1;
     }
     char data[b64_encoded_size(LZR_DATA_MAX)];

@@ -25,8 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The line formats of --format (docs/output.md): lzr's JSON, ZGrab2's input CSV. */
+typedef enum { SCAN_FMT_JSONL, SCAN_FMT_ZGRAB2 } scan_fmt_t;
+
 typedef struct scan_out {
     FILE *out;
+    scan_fmt_t fmt;
     bool progress;
     uint64_t last_sent;
     uint64_t last_ns;
@@ -57,19 +61,23 @@ static void usage(FILE *f)
             "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
             "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
             "         [--source-ports 40000-65535] [--manage-firewall]\n"
-            "         [--output FILE|-] [--all] [--progress | -v] [--discovery-only]\n"
+            "         [--output FILE|-] [--format jsonl|zgrab2] [--all] [--progress | -v]\n"
+            "         [--discovery-only]\n"
             "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
-            "that answered (docs/output.md). The fallback handshakes (at most %d, default\n"
+            "that answered (docs/output.md); --format zgrab2 writes ZGrab2's input instead, one\n"
+            "line per identified service (deploy/zgrab2/lzr.ini). The fallback handshakes (at most "
+            "%d, default\n"
             "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
             "held one connection open and closed another. See docs/worker.md.\n",
             HANDSHAKE_MAX_FALLBACK, HANDSHAKE_DEFAULT_FALLBACK);
 }
 
-static void emit_json(void *ctx, const lzr_record_t *r)
+static void emit_line(void *ctx, const lzr_record_t *r)
 {
     scan_out_t *o = ctx;
     char line[4096];
-    size_t n = record_to_json(r, line, sizeof line);
+    size_t n = o->fmt == SCAN_FMT_ZGRAB2 ? record_to_zgrab2(r, line, sizeof line)
+                                         : record_to_json(r, line, sizeof line);
     if (n) {
         line[n] = '\n';
         fwrite(line, 1, n + 1, o->out);
@@ -196,6 +204,7 @@ int scan_main(int argc, char **argv)
         {"source-ports", required_argument, 0, 'P'},
         {"manage-firewall", no_argument, 0, 'F'},
         {"output", required_argument, 0, 'o'},
+        {"format", required_argument, 0, 'f'},
         {"all", no_argument, 0, 'A'},
         {"discovery-only", no_argument, 0, 'D'},
         {"progress", no_argument, 0, 'G'},
@@ -212,6 +221,7 @@ int scan_main(int argc, char **argv)
     const char *handshakes = HANDSHAKE_DEFAULT_LIST, *ports_spec = NULL, *output = "-";
     const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
     const char *targets_file = NULL;
+    scan_fmt_t fmt = SCAN_FMT_JSONL;
     bool have_targets = false, manage_fw = false, have_seed = false, have_ip = false;
     bool progress = isatty(STDERR_FILENO);
     uint64_t seed = 0;
@@ -332,6 +342,17 @@ int scan_main(int argc, char **argv)
         case 'o':
             output = optarg;
             break;
+        case 'f':
+            if (strcmp(optarg, "jsonl") == 0) {
+                fmt = SCAN_FMT_JSONL;
+            } else if (strcmp(optarg, "zgrab2") == 0) {
+                fmt = SCAN_FMT_ZGRAB2;
+            } else {
+                fprintf(stderr, "lzr-worker scan: --format: \"%s\" is not jsonl or zgrab2\n",
+                        optarg);
+                goto done;
+            }
+            break;
         case 'A':
             cfg.report_all = true;
             break;
@@ -433,12 +454,13 @@ int scan_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     so.out = out;
+    so.fmt = fmt;
     so.start_ns = so.last_ns = so.engine_ns = clock_mono_ns();
     engine_stats_t st;
     log_info("scanning %llu addresses × %zu ports from %s on %s, %u probes/s",
              (unsigned long long)targets_count(targets), ports.n, targets_ntoa(cfg.source_ip, sub),
              cfg.iface, cfg.rate);
-    if (engine_run(&cfg, emit_json, on_tick, &so, &scan_stop, &st, err, sizeof err) != LZR_OK) {
+    if (engine_run(&cfg, emit_line, on_tick, &so, &scan_stop, &st, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         rc = 1;
         goto done;

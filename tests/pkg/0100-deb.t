@@ -23,7 +23,7 @@ if dpkg-query -W -f='${Status}' lzr 2>/dev/null | grep -q 'installed'; then
     echo "1..0 # SKIP an lzr package is already installed on this machine"
     exit 0
 fi
-echo "1..16"
+echo "1..17"
 
 had_user=0
 getent passwd lzr >/dev/null && had_user=1
@@ -48,8 +48,9 @@ ok $? "make install DESTDIR=… PREFIX=/opt/lzr"
 [ -x "$stage/opt/lzr/bin/lzr-worker" ] && [ -x "$stage/opt/lzr/bin/lzr-coord" ] &&
     [ -f "$stage/opt/lzr/share/man/man1/lzr-worker.1" ] &&
     [ -f "$stage/opt/lzr/share/man/man5/lzr-job.5" ] &&
-    [ -f "$stage/etc/lzr/worker.env" ] && [ -f "$stage/etc/lzr/lzr-worker.nft" ]
-ok $? "install puts binaries, man pages and /etc/lzr defaults under DESTDIR and PREFIX"
+    [ -f "$stage/etc/lzr/worker.env" ] && [ -f "$stage/etc/lzr/lzr-worker.nft" ] &&
+    [ -f "$stage/opt/lzr/share/lzr/zgrab2/lzr.ini" ]
+ok $? "install puts binaries, man pages, the zgrab2 config and /etc/lzr defaults under DESTDIR and PREFIX"
 grep -q '^ExecStart=/opt/lzr/bin/lzr-coord ' "$stage/opt/lzr/lib/systemd/system/lzr-coord.service"
 ok $? "installed units start the binaries of PREFIX"
 rm -f "$stage.log"
@@ -86,6 +87,8 @@ dpkg-query -W -f='${Conffiles}\n' lzr | grep -q /etc/lzr/worker.env &&
 ok $? "/etc/lzr/worker.env and lzr-worker.nft are conffiles"
 getent passwd lzr >/dev/null
 ok $? "the system user lzr exists for the coordinator's unit"
+[ -f /usr/share/lzr/zgrab2/lzr.ini ]
+ok $? "the zgrab2 config is /usr/share/lzr/zgrab2/lzr.ini"
 
 dpkg -P lzr >"$stage/dpkg.log" 2>&1
 rc=$?
@@ -93,7 +96,8 @@ rc=$?
 ok $rc "dpkg -P removes it"
 ! dpkg-query -W lzr >/dev/null 2>&1 && [ ! -e /usr/bin/lzr-worker ] && [ ! -e /usr/bin/lzr-coord ] &&
     [ ! -e /etc/lzr ] && [ ! -e /lib/systemd/system/lzr-worker.service ] &&
-    [ ! -e /usr/share/man/man1/lzr-worker.1.gz ] && [ ! -e /usr/share/doc/lzr ]
+    [ ! -e /usr/share/man/man1/lzr-worker.1.gz ] && [ ! -e /usr/share/doc/lzr ] &&
+    [ ! -e /usr/share/lzr ]
 ok $? "no file of the package is left"
 
 [ "$fails" -eq 0 ]

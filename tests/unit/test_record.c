@@ -132,12 +132,41 @@ static void test_worst_case_fits_4k(void **state)
     assert_non_null(strstr(buf, "\"data\":\"//////"));
 }
 
+/* The ZGrab2 line of the worker's --format zgrab2 and the coordinator's export. */
+static void test_zgrab2_line(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.ip = 0xc6120a05;
+    r.port = 2222;
+    r.cls = CLASS_SERVICE;
+    strcpy(r.protocol, "memcached_ascii");
+    char buf[64];
+    assert_int_equal(record_to_zgrab2(&r, buf, sizeof buf),
+                     strlen("198.18.10.5,,memcached_ascii,2222"));
+    assert_string_equal(buf, "198.18.10.5,,memcached_ascii,2222");
+    /* Too small a buffer writes nothing. */
+    assert_int_equal(record_to_zgrab2(&r, buf, 10), 0);
+    assert_string_equal(buf, "");
+    /* A label that would break the CSV is made harmless. */
+    strcpy(r.protocol, "a,b\n");
+    assert_true(record_to_zgrab2(&r, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "198.18.10.5,,a_b_,2222");
+    /* Only services with a known protocol are handed on. */
+    strcpy(r.protocol, "unknown");
+    assert_int_equal(record_to_zgrab2(&r, buf, sizeof buf), 0);
+    strcpy(r.protocol, "ssh");
+    r.cls = CLASS_ZERO_WINDOW;
+    assert_int_equal(record_to_zgrab2(&r, buf, sizeof buf), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_class_names),        cmocka_unit_test(test_full_record),
         cmocka_unit_test(test_empty_record),       cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_worst_case_fits_4k),
+        cmocka_unit_test(test_worst_case_fits_4k), cmocka_unit_test(test_zgrab2_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
