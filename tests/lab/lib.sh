@@ -4,6 +4,7 @@
 #
 #   ok DESC / not_ok DESC        one TAP line
 #   check DESC CMD...            ok when CMD (bounded) succeeds
+#   result RC DESC               ok when RC (a command's $?) is 0
 #   is GOT WANT DESC             ok when GOT equals WANT, else a diagnostic with both
 #   like GOT REGEX DESC          ok when GOT matches the extended REGEX
 #   diag MSG                     a TAP comment
@@ -40,6 +41,12 @@ not_ok() {
     _tap_n=$((_tap_n + 1))
     _tap_failed=$((_tap_failed + 1))
     echo "not ok $_tap_n - $*"
+}
+
+result() {
+    local rc=$1
+    shift
+    if [ "$rc" -eq 0 ]; then ok "$@"; else not_ok "$@"; fi
 }
 
 diag() {

@@ -8,12 +8,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-n=0
-fails=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
+# The TAP helpers of the lab tests (the lab itself is not used).
+. tests/lab/lib.sh
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "1..0 # SKIP needs root for dpkg -i"
@@ -23,7 +19,7 @@ if dpkg-query -W -f='${Status}' lzr 2>/dev/null | grep -q 'installed'; then
     echo "1..0 # SKIP an lzr package is already installed on this machine"
     exit 0
 fi
-echo "1..17"
+plan 17
 
 had_user=0
 getent passwd lzr >/dev/null && had_user=1
@@ -44,60 +40,60 @@ deb=build/deb/lzr_${version}_${arch}.deb
 
 # make install into a staging directory, with a prefix of its own.
 make -s install DESTDIR="$stage" PREFIX=/opt/lzr >"$stage.log" 2>&1
-ok $? "make install DESTDIR=… PREFIX=/opt/lzr"
+result $? "make install DESTDIR=… PREFIX=/opt/lzr"
 [ -x "$stage/opt/lzr/bin/lzr-worker" ] && [ -x "$stage/opt/lzr/bin/lzr-coord" ] &&
     [ -f "$stage/opt/lzr/share/man/man1/lzr-worker.1" ] &&
     [ -f "$stage/opt/lzr/share/man/man5/lzr-job.5" ] &&
     [ -f "$stage/etc/lzr/worker.env" ] && [ -f "$stage/etc/lzr/lzr-worker.nft" ] &&
     [ -f "$stage/opt/lzr/share/lzr/zgrab2/lzr.ini" ]
-ok $? "install puts binaries, man pages, the zgrab2 config and /etc/lzr defaults under DESTDIR and PREFIX"
+result $? "install puts binaries, man pages, the zgrab2 config and /etc/lzr defaults under DESTDIR and PREFIX"
 grep -q '^ExecStart=/opt/lzr/bin/lzr-coord ' "$stage/opt/lzr/lib/systemd/system/lzr-coord.service"
-ok $? "installed units start the binaries of PREFIX"
+result $? "installed units start the binaries of PREFIX"
 rm -f "$stage.log"
 
 before=$(sha256sum bin/lzr-worker bin/lzr-coord 2>/dev/null)
 make -s deb >"$stage/deb.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || tail -30 "$stage/deb.log" | sed 's/^/# /'
-ok $rc "make deb builds the package and lintian finds no error"
+result $rc "make deb builds the package and lintian finds no error"
 [ -f "$deb" ]
-ok $? "the package is $deb"
+result $? "the package is $deb"
 [ "$(sha256sum bin/lzr-worker bin/lzr-coord 2>/dev/null)" = "$before" ]
-ok $? "the tree's own bin/ is left as it was"
+result $? "the tree's own bin/ is left as it was"
 
 dpkg -i "$deb" >"$stage/dpkg.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || sed 's/^/# /' "$stage/dpkg.log"
-ok $rc "dpkg -i installs it"
+result $rc "dpkg -i installs it"
 [ "$(lzr-worker --version 2>&1)" = "lzr-worker $version" ]
-ok $? "lzr-worker --version says $version"
+result $? "lzr-worker --version says $version"
 [ "$(lzr-coord --version 2>&1)" = "lzr-coord $version" ]
-ok $? "lzr-coord --version says $version"
+result $? "lzr-coord --version says $version"
 [ "$(command -v lzr-worker)" = /usr/bin/lzr-worker ]
-ok $? "lzr-worker is /usr/bin/lzr-worker"
+result $? "lzr-worker is /usr/bin/lzr-worker"
 [ "$(man -w lzr-worker 2>&1)" = /usr/share/man/man1/lzr-worker.1.gz ] &&
     [ "$(man -w lzr-coord 2>&1)" = /usr/share/man/man1/lzr-coord.1.gz ] &&
     [ "$(man -w 5 lzr-job 2>&1)" = /usr/share/man/man5/lzr-job.5.gz ]
-ok $? "man -w finds lzr-worker(1), lzr-coord(1) and lzr-job(5)"
+result $? "man -w finds lzr-worker(1), lzr-coord(1) and lzr-job(5)"
 grep -q '^ExecStart=/usr/bin/lzr-worker ' /lib/systemd/system/lzr-worker.service &&
     grep -q '^ExecStart=/usr/bin/lzr-coord ' /lib/systemd/system/lzr-coord.service
-ok $? "the units are in /lib/systemd/system and start /usr/bin"
+result $? "the units are in /lib/systemd/system and start /usr/bin"
 dpkg-query -W -f='${Conffiles}\n' lzr | grep -q /etc/lzr/worker.env &&
     dpkg-query -W -f='${Conffiles}\n' lzr | grep -q /etc/lzr/lzr-worker.nft
-ok $? "/etc/lzr/worker.env and lzr-worker.nft are conffiles"
+result $? "/etc/lzr/worker.env and lzr-worker.nft are conffiles"
 getent passwd lzr >/dev/null
-ok $? "the system user lzr exists for the coordinator's unit"
+result $? "the system user lzr exists for the coordinator's unit"
 [ -f /usr/share/lzr/zgrab2/lzr.ini ]
-ok $? "the zgrab2 config is /usr/share/lzr/zgrab2/lzr.ini"
+result $? "the zgrab2 config is /usr/share/lzr/zgrab2/lzr.ini"
 
 dpkg -P lzr >"$stage/dpkg.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || sed 's/^/# /' "$stage/dpkg.log"
-ok $rc "dpkg -P removes it"
+result $rc "dpkg -P removes it"
 ! dpkg-query -W lzr >/dev/null 2>&1 && [ ! -e /usr/bin/lzr-worker ] && [ ! -e /usr/bin/lzr-coord ] &&
     [ ! -e /etc/lzr ] && [ ! -e /lib/systemd/system/lzr-worker.service ] &&
     [ ! -e /usr/share/man/man1/lzr-worker.1.gz ] && [ ! -e /usr/share/doc/lzr ] &&
     [ ! -e /usr/share/lzr ]
-ok $? "no file of the package is left"
+result $? "no file of the package is left"
 
-[ "$fails" -eq 0 ]
+done_testing

@@ -8,12 +8,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-n=0
-fails=0
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
+# The TAP helpers of the lab tests (the lab itself is not used).
+. tests/lab/lib.sh
 
 # table_options FILE...: the long option names of the getopt tables in the C files.
 table_options() {
@@ -36,52 +32,52 @@ worker_page=docs/man/lzr-worker.1.md
 coord_page=docs/man/lzr-coord.1.md
 job_page=docs/man/lzr-job.5.md
 
-echo "1..9"
+plan 9
 
 # The check itself must be able to fail: a page without --rate is caught.
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 grep -vF '**\--rate**' "$worker_page" >"$tmp"
 [ "$(missing "$tmp" rate iface)" = "--rate" ]
-ok $? "the check finds an option a page lacks"
+result $? "the check finds an option a page lacks"
 
 opts=$(table_options worker/scan.c worker/agent.c worker/verify_cli.c | sort -u)
 [ "$(wc -l <<<"$opts")" -ge 30 ]
-ok $? "the worker's getopt tables have $(wc -l <<<"$opts") options"
+result $? "the worker's getopt tables have $(wc -l <<<"$opts") options"
 m=$(missing "$worker_page" $opts)
 [ -z "$m" ] || echo "# missing from $worker_page: $m"
 [ -z "$m" ]
-ok $? "every option of lzr-worker's getopt tables is in lzr-worker(1)"
+result $? "every option of lzr-worker's getopt tables is in lzr-worker(1)"
 
 make -s all >/dev/null 2>&1
 hopts=$( (help_options bin/lzr-worker; help_options bin/lzr-worker scan; help_options bin/lzr-worker verify) | sort -u)
 m=$(missing "$worker_page" $hopts)
 [ -z "$m" ] || echo "# missing from $worker_page: $m"
 [ -n "$hopts" ] && [ -z "$m" ]
-ok $? "every option lzr-worker --help, scan --help and verify --help print is in lzr-worker(1)"
+result $? "every option lzr-worker --help, scan --help and verify --help print is in lzr-worker(1)"
 
 opts=$( (table_options coordinator/main.c; help_options bin/lzr-coord) | sort -u)
 m=$(missing "$coord_page" $opts)
 [ -z "$m" ] || echo "# missing from $coord_page: $m"
 [ -n "$opts" ] && [ -z "$m" ]
-ok $? "every option of lzr-coord (getopt table and --help) is in lzr-coord(1)"
+result $? "every option of lzr-coord (getopt table and --help) is in lzr-coord(1)"
 
 cmds=$(grep -oE 'strcmp\(cmd, "[a-z]+"\)' coordinator/main.c | sed -E 's/.*"([a-z]+)".*/\1/' | grep -vx help)
 m=$(for c in $cmds; do grep -qF "**$c**" "$coord_page" || echo "$c"; done)
 [ -z "$m" ] || echo "# commands missing from $coord_page: $m"
 [ -n "$cmds" ] && [ -z "$m" ]
-ok $? "every command of lzr-coord is in lzr-coord(1)"
+result $? "every command of lzr-coord is in lzr-coord(1)"
 
 keys=$(grep -oE 'strcmp\(k, "[a-z_]+"\)' coordinator/job.c | sed -E 's/.*"([a-z_]+)".*/\1/' | sort -u)
 m=$(for k in $keys; do grep -qE "^\*\*((\[vantage\] )?$k\*\*|\[$k\])" "$job_page" || echo "$k"; done)
 [ -z "$m" ] || echo "# keys missing from $job_page: $m"
 [ "$(wc -w <<<"$keys")" -ge 10 ] && [ -z "$m" ]
-ok $? "every key of the job reader is in lzr-job(5)"
+result $? "every key of the job reader is in lzr-job(5)"
 
 out=$(make -s man 2>&1)
 rc=$?
 [ $rc -eq 0 ] || echo "# $out"
-ok $rc "make man builds the pages with pandoc"
+result $rc "make man builds the pages with pandoc"
 bad=0
 for p in build/man/lzr-worker.1 build/man/lzr-coord.1 build/man/lzr-job.5; do
     w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$p" 2>&1 >/dev/null)
@@ -90,6 +86,6 @@ for p in build/man/lzr-worker.1 build/man/lzr-coord.1 build/man/lzr-job.5; do
         bad=1
     fi
 done
-ok $bad "the pages render with man, without warnings"
+result $bad "the pages render with man, without warnings"
 
-[ "$fails" -eq 0 ]
+done_testing
