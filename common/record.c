@@ -195,3 +195,159 @@ size_t record_to_zgrab2(const lzr_record_t *r, char *buf, size_t cap)
     }
     return (size_t)n;
 }
+
+/* Length of the valid UTF-8 sequence at s[0..n) (Go's rules: shortest form, no surrogates, at
+ * most U+10FFFF), or 0 when the byte at s starts none. */
+static size_t utf8_len(const uint8_t *s, size_t n)
+{
+    uint8_t c = s[0];
+    size_t len;
+    uint32_t min, cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0) {
+        len = 2, min = 0x80, cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3, min = 0x800, cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+        len = 4, min = 0x10000, cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* The server's bytes as a JSON string the way Go's encoding/json writes a string holding them,
+ * as LZR-Go does: valid UTF-8 passes through, each invalid byte becomes \ufffd, control
+ * characters and the HTML-sensitive <, >, & are escaped, and so are U+2028 and U+2029. */
+static void put_go_string(out_t *o, const uint8_t *s, size_t n)
+{
+    put_raw(o, "\"", 1);
+    for (size_t i = 0; i < n;) {
+        uint8_t c = s[i];
+        size_t len = utf8_len(s + i, n - i);
+        if (len == 0) {
+            put_str(o, "\\ufffd");
+            i++;
+            continue;
+        }
+        if (len > 1) {
+            if (len == 3 && c == 0xe2 && s[i + 1] == 0x80 && (s[i + 2] == 0xa8 || s[i + 2] == 0xa9))
+                put_fmt(o, "\\u202%c", s[i + 2] == 0xa8 ? '8' : '9');
+            else
+                put_raw(o, (const char *)s + i, len);
+            i += len;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            put_raw(o, "\\\"", 2);
+            break;
+        case '\\':
+            put_raw(o, "\\\\", 2);
+            break;
+        case '\n':
+            put_raw(o, "\\n", 2);
+            break;
+        case '\r':
+            put_raw(o, "\\r", 2);
+            break;
+        case '\t':
+            put_raw(o, "\\t", 2);
+            break;
+        case '<':
+        case '>':
+        case '&':
+            put_fmt(o, "\\u00%02x", c);
+            break;
+        default:
+            if (c < 0x20)
+                put_fmt(o, "\\u00%02x", c);
+            else
+                put_raw(o, (const char *)&c, 1);
+        }
+        i++;
+    }
+    put_raw(o, "\"", 1);
+}
+
+/* Go's time.Time in JSON: RFC 3339 with as many fraction digits as needed, none for a whole
+ * second ("2026-11-25T08:30:00.123456Z", "2026-11-25T08:30:00.1Z", "2026-11-25T08:30:00Z"). */
+static void put_go_time(out_t *o, uint64_t ts_us)
+{
+    time_t secs = (time_t)(ts_us / 1000000);
+    unsigned usec = (unsigned)(ts_us % 1000000);
+    struct tm tm;
+    if (gmtime_r(&secs, &tm) == NULL) {
+        o->full = true;
+        return;
+    }
+    put_fmt(o, "\"%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+            tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (usec) {
+        char frac[8];
+        snprintf(frac, sizeof frac, "%06u", usec);
+        size_t k = strlen(frac);
+        while (k > 0 && frac[k - 1] == '0')
+            frac[--k] = '\0';
+        put_fmt(o, ".%s", frac);
+    }
+    put_str(o, "Z\"");
+}
+
+size_t record_to_lzrgo(const lzr_record_t *r, char *buf, size_t cap)
+{
+    out_t o = {.buf = buf, .cap = cap, .len = 0, .full = buf == NULL || cap == 0};
+    if (!o.full)
+        buf[0] = '\0';
+    /* LZR-Go writes only targets that answered the SYN with a SYN-ACK. */
+    if (o.full || r->cls == CLASS_CLOSED || r->cls == CLASS_SILENT)
+        return 0;
+    size_t data_len = r->data_len > LZR_DATA_MAX ? LZR_DATA_MAX : r->data_len;
+    bool named = r->cls == CLASS_SERVICE && r->protocol[0];
+    /* The flags of the last packet the target sent: data, a FIN or RST after the handshake, or
+     * only the SYN-ACK. */
+    bool rst = r->cls == CLASS_RST_AFTER_HANDSHAKE;
+    bool fin = r->cls == CLASS_FIN_AFTER_HANDSHAKE;
+    bool syn = !data_len && !rst && !fin && r->cls != CLASS_ACKS_NO_DATA;
+    unsigned ttl = r->ttl_last ? r->ttl_last : r->ttl_synack;
+
+    put_str(&o, "{\"saddr\":");
+    put_ip(&o, r->ip);
+    put_str(&o, ",\"daddr\":");
+    put_ip(&o, r->source_ip);
+    put_fmt(&o, ",\"sport\":%u,\"dport\":0,\"seqnum\":0,\"acknum\":0,\"window\":%u,\"ttl\":%u",
+            (unsigned)r->port, (unsigned)r->window, ttl);
+    put_fmt(&o, ",\"Counter\":0,\"ACK\":true,\"ACKed\":%s,\"SYN\":%s,\"RST\":%s,\"FIN\":%s",
+            r->acked_data ? "true" : "false", syn ? "true" : "false", rst ? "true" : "false",
+            fin ? "true" : "false");
+    put_fmt(&o, ",\"PUSH\":%s,\"HandshakeNum\":%u,\"fingerprint\":", data_len ? "true" : "false",
+            r->handshakes_tried ? (unsigned)r->handshakes_tried - 1 : 0u);
+    if (named)
+        put_json_string(&o, r->protocol, sizeof(r->protocol));
+    else
+        put_str(&o, "\"unknown\"");
+    put_str(&o, ",\"Timestamp\":");
+    put_go_time(&o, r->ts_us);
+    if (data_len) {
+        put_str(&o, ",\"data\":");
+        put_go_string(&o, r->data, data_len);
+    }
+    if (r->cls == CLASS_ACKING_FIREWALL)
+        put_str(&o, ",\"ackingFirewall\":true");
+    put_str(&o, "}");
+    if (o.full) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return o.len;
+}

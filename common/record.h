@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define LZR_DATA_MAX 1024
+/* The longest LZR-Go line: every data byte may become a 6-character \ufffd escape. */
+#define LZR_LZRGO_MAX (6 * LZR_DATA_MAX + 1024)
 
 /* X(enum, name): the single-vantage classes; "silent" is a target that never answered; "open"
  * is a SYN-ACK in a discovery-only scan, where no handshake is tried. New classes go at the end:
@@ -70,5 +72,12 @@ size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap);
  * protocol label that deploy/zgrab2/lzr.ini uses as each module's trigger; returns its length,
  * or 0 when r is not a service with a known protocol (or cap is too small). */
 size_t record_to_zgrab2(const lzr_record_t *r, char *buf, size_t cap);
+
+/* Writes r as one JSON object in LZR-Go's output layout (no newline; docs/output.md maps the
+ * fields): saddr is the target, daddr the scanner, fingerprint "unknown" for anything but a named
+ * service, data the server's bytes as text, escaped as Go's encoding/json does. Returns its
+ * length, or 0 for closed and silent targets (LZR-Go reports only targets that SYN-ACKed) or
+ * when cap is too small (LZR_LZRGO_MAX always suffices). */
+size_t record_to_lzrgo(const lzr_record_t *r, char *buf, size_t cap);
 
 #endif

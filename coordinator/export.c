@@ -17,6 +17,8 @@ int export_format_parse(const char *s, export_format_t *out)
         *out = EXPORT_CSV;
     else if (strcmp(s, "zgrab2") == 0)
         *out = EXPORT_ZGRAB2;
+    else if (strcmp(s, "lzr-go") == 0)
+        *out = EXPORT_LZRGO;
     else
         return LZR_EINVAL;
     return LZR_OK;
@@ -64,6 +66,13 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
     if (fmt == EXPORT_ZGRAB2) {
         char line[128];
         if (record_to_zgrab2(r, line, sizeof line) == 0)
+            return 0;
+        fprintf(out, "%s\n", line);
+        return 1;
+    }
+    if (fmt == EXPORT_LZRGO) {
+        char line[LZR_LZRGO_MAX];
+        if (record_to_lzrgo(r, line, sizeof line) == 0)
             return 0;
         fprintf(out, "%s\n", line);
         return 1;

@@ -46,7 +46,7 @@ static void usage(FILE *f)
         "  submit  JOB.toml [--db lzr.db | --control ADDR]   validate, submit, print the job id\n"
         "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
         "  workers [--db lzr.db | --control ADDR]\n"
-        "  results JOB [--format jsonl|csv|zgrab2] [--class C] [--protocol P] [--verdicts]\n"
+        "  results JOB [--format jsonl|csv|zgrab2|lzr-go] [--class C] [--protocol P] [--verdicts]\n"
         "          [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of the results\n"
         "  report  JOB [--svg FILE] [--db lzr.db]   per-port classes and protocols, protocols\n"
         "          off their IANA port, block sizes per behaviour; --svg also draws them\n"
@@ -453,7 +453,7 @@ static int cmd_results(const cli_t *c)
     export_ctx_t e = {0};
     const char *format = c->format ? c->format : "jsonl";
     if (export_format_parse(format, &e.fmt) != LZR_OK) {
-        fprintf(stderr, "lzr-coord results: --format: \"%s\" is not jsonl, csv or zgrab2\n",
+        fprintf(stderr, "lzr-coord results: --format: \"%s\" is not jsonl, csv, zgrab2 or lzr-go\n",
                 format);
         return 2;
     }
@@ -477,7 +477,7 @@ static int cmd_results(const cli_t *c)
     store_job_clear(&row);
     int rc;
     if (c->verdicts) {
-        if (e.fmt == EXPORT_ZGRAB2) {
+        if (e.fmt != EXPORT_JSONL && e.fmt != EXPORT_CSV) {
             fprintf(stderr, "lzr-coord results: --verdicts: use --format jsonl or csv\n");
             store_close(&s);
             return 2;

@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The line formats of --format (docs/output.md): lzr's JSON, ZGrab2's input CSV. */
-typedef enum { SCAN_FMT_JSONL, SCAN_FMT_ZGRAB2 } scan_fmt_t;
+/* The line formats of --format (docs/output.md): lzr's JSON, ZGrab2's input CSV, LZR-Go's JSON. */
+typedef enum { SCAN_FMT_JSONL, SCAN_FMT_ZGRAB2, SCAN_FMT_LZRGO } scan_fmt_t;
 
 typedef struct scan_out {
     FILE *out;
@@ -61,11 +61,12 @@ static void usage(FILE *f)
             "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
             "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
             "         [--source-ports 40000-65535] [--manage-firewall]\n"
-            "         [--output FILE|-] [--format jsonl|zgrab2] [--all] [--progress | -v]\n"
-            "         [--discovery-only]\n"
+            "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
+            "         [--progress | -v] [--discovery-only]\n"
             "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
             "that answered (docs/output.md); --format zgrab2 writes ZGrab2's input instead, one\n"
-            "line per identified service (deploy/zgrab2/lzr.ini). The fallback handshakes (at most "
+            "line per identified service (deploy/zgrab2/lzr.ini), --format lzr-go LZR-Go's\n"
+            "records. The fallback handshakes (at most "
             "%d, default\n"
             "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
             "held one connection open and closed another. See docs/worker.md.\n",
@@ -75,9 +76,10 @@ static void usage(FILE *f)
 static void emit_line(void *ctx, const lzr_record_t *r)
 {
     scan_out_t *o = ctx;
-    char line[4096];
-    size_t n = o->fmt == SCAN_FMT_ZGRAB2 ? record_to_zgrab2(r, line, sizeof line)
-                                         : record_to_json(r, line, sizeof line);
+    char line[LZR_LZRGO_MAX];
+    size_t n = o->fmt == SCAN_FMT_ZGRAB2  ? record_to_zgrab2(r, line, sizeof line)
+               : o->fmt == SCAN_FMT_LZRGO ? record_to_lzrgo(r, line, sizeof line)
+                                          : record_to_json(r, line, sizeof line);
     if (n) {
         line[n] = '\n';
         fwrite(line, 1, n + 1, o->out);
@@ -347,8 +349,11 @@ int scan_main(int argc, char **argv)
                 fmt = SCAN_FMT_JSONL;
             } else if (strcmp(optarg, "zgrab2") == 0) {
                 fmt = SCAN_FMT_ZGRAB2;
+            } else if (strcmp(optarg, "lzr-go") == 0) {
+                fmt = SCAN_FMT_LZRGO;
             } else {
-                fprintf(stderr, "lzr-worker scan: --format: \"%s\" is not jsonl or zgrab2\n",
+                fprintf(stderr,
+                        "lzr-worker scan: --format: \"%s\" is not jsonl, zgrab2 or lzr-go\n",
                         optarg);
                 goto done;
             }

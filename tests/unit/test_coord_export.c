@@ -61,6 +61,8 @@ static void test_formats_parse(void **state)
     assert_int_equal(f, EXPORT_CSV);
     assert_int_equal(export_format_parse("zgrab2", &f), LZR_OK);
     assert_int_equal(f, EXPORT_ZGRAB2);
+    assert_int_equal(export_format_parse("lzr-go", &f), LZR_OK);
+    assert_int_equal(f, EXPORT_LZRGO);
     assert_int_equal(export_format_parse("xml", &f), LZR_EINVAL);
 }
 
@@ -83,6 +85,33 @@ static void test_zgrab2(void **state)
     out = run(EXPORT_ZGRAB2, &r, "v1", NULL, &rc);
     assert_int_equal(rc, 0);
     free(out);
+}
+
+/* A golden LZR-Go record from `lzr-coord results --format lzr-go`: the same line as the worker's
+ * --format lzr-go, without lzr's own fields. */
+static void test_lzrgo(void **state)
+{
+    (void)state;
+    lzr_record_t r = rec();
+    int rc;
+    char *out = run(EXPORT_LZRGO, &r, "v1", "shunning", &rc);
+    assert_int_equal(rc, 1);
+    assert_string_equal(out, "{\"saddr\":\"198.18.16.16\",\"daddr\":\"198.18.0.11\",\"sport\":8080,"
+                             "\"dport\":0,\"seqnum\":0,\"acknum\":0,\"window\":64240,\"ttl\":63,"
+                             "\"Counter\":0,\"ACK\":true,\"ACKed\":true,\"SYN\":false,"
+                             "\"RST\":false,\"FIN\":false,\"PUSH\":true,\"HandshakeNum\":2,"
+                             "\"fingerprint\":\"http\",\"Timestamp\":\"1970-01-01T00:00:01Z\","
+                             "\"data\":\"HTTP\"}\n");
+    free(out);
+    r.cls = CLASS_SILENT;
+    out = run(EXPORT_LZRGO, &r, "v1", NULL, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(out, "");
+    free(out);
+    /* Verdicts have no LZR-Go form. */
+    FILE *f = fopen("/dev/null", "w");
+    assert_int_equal(export_verdict(f, EXPORT_LZRGO, 1, 80, "shunning", 2, 3, "{}"), LZR_EINVAL);
+    fclose(f);
 }
 
 static void test_csv(void **state)
@@ -135,9 +164,8 @@ static void test_jsonl(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_formats_parse),
-        cmocka_unit_test(test_zgrab2),
-        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_formats_parse), cmocka_unit_test(test_zgrab2),
+        cmocka_unit_test(test_lzrgo),         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_jsonl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

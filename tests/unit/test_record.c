@@ -161,12 +161,105 @@ static void test_zgrab2_line(void **state)
     assert_int_equal(record_to_zgrab2(&r, buf, sizeof buf), 0);
 }
 
+/* A golden LZR-Go record: the field names, order and values LZR-Go writes for a service. */
+static void test_lzrgo_golden(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.ip = 0xc6120a05;        /* 198.18.10.5, the target: LZR-Go's saddr */
+    r.source_ip = 0xc6130001; /* 198.19.0.1, the scanner: daddr */
+    r.port = 2222;
+    r.cls = CLASS_SERVICE;
+    strcpy(r.protocol, "ssh");
+    strcpy(r.handshake, "wait");
+    r.handshakes_tried = 1;
+    r.window = 64240;
+    r.ttl_synack = 64;
+    r.ttl_last = 63;
+    r.acked_data = true;
+    r.ts_us = 1795595400123456ULL;
+    const char *banner = "SSH-2.0-OpenSSH_9.2\r\n";
+    r.data_len = (uint16_t)strlen(banner);
+    memcpy(r.data, banner, r.data_len);
+    const char *want =
+        "{\"saddr\":\"198.18.10.5\",\"daddr\":\"198.19.0.1\",\"sport\":2222,\"dport\":0,"
+        "\"seqnum\":0,\"acknum\":0,\"window\":64240,\"ttl\":63,\"Counter\":0,\"ACK\":true,"
+        "\"ACKed\":true,\"SYN\":false,\"RST\":false,\"FIN\":false,\"PUSH\":true,"
+        "\"HandshakeNum\":0,\"fingerprint\":\"ssh\",\"Timestamp\":\"2026-11-25T08:30:00.123456Z\","
+        "\"data\":\"SSH-2.0-OpenSSH_9.2\\r\\n\"}";
+    char buf[LZR_LZRGO_MAX];
+    assert_int_equal(record_to_lzrgo(&r, buf, sizeof buf), strlen(want));
+    assert_string_equal(buf, want);
+    /* Too small a buffer writes nothing. */
+    assert_int_equal(record_to_lzrgo(&r, buf, strlen(want)), 0);
+    assert_string_equal(buf, "");
+
+    /* Data as Go's encoding/json writes a string: UTF-8 kept, bad bytes U+FFFD, HTML and
+     * control characters escaped. */
+    const uint8_t odd[] = {'<', 'a', '&', '>', 0x00, 0xc3, 0xa9, 0xff, 0xe2, 0x80, 0xa8, '"', '\\'};
+    memcpy(r.data, odd, sizeof odd);
+    r.data_len = sizeof odd;
+    r.handshakes_tried = 3;
+    strcpy(r.protocol, "unknown");
+    r.ts_us = 1795595400000000ULL; /* a whole second: no fraction, as Go writes it */
+    assert_true(record_to_lzrgo(&r, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"HandshakeNum\":2,\"fingerprint\":\"unknown\","
+                                "\"Timestamp\":\"2026-11-25T08:30:00Z\","
+                                "\"data\":\"\\u003ca\\u0026\\u003e\\u0000\xc3\xa9\\ufffd\\u2028"
+                                "\\\"\\\\\"}"));
+
+    /* A middlebox: no data, fingerprint unknown, the SYN-ACK the last packet seen. */
+    memset(&r, 0, sizeof(r));
+    r.ip = 0xc6120a06;
+    r.source_ip = 0xc6130001;
+    r.port = 443;
+    r.cls = CLASS_ZERO_WINDOW;
+    r.ttl_synack = 61;
+    r.ts_us = 1795595400100000ULL;
+    assert_true(record_to_lzrgo(&r, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "{\"saddr\":\"198.18.10.6\",\"daddr\":\"198.19.0.1\",\"sport\":443,"
+                             "\"dport\":0,\"seqnum\":0,\"acknum\":0,\"window\":0,\"ttl\":61,"
+                             "\"Counter\":0,\"ACK\":true,\"ACKed\":false,\"SYN\":true,"
+                             "\"RST\":false,\"FIN\":false,\"PUSH\":false,\"HandshakeNum\":0,"
+                             "\"fingerprint\":\"unknown\","
+                             "\"Timestamp\":\"2026-11-25T08:30:00.1Z\"}");
+    r.cls = CLASS_ACKING_FIREWALL;
+    assert_true(record_to_lzrgo(&r, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"fingerprint\":\"unknown\""));
+    assert_non_null(strstr(buf, ",\"ackingFirewall\":true}"));
+    r.cls = CLASS_RST_AFTER_HANDSHAKE;
+    assert_true(record_to_lzrgo(&r, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "\"SYN\":false,\"RST\":true,\"FIN\":false"));
+    /* Targets that never SYN-ACKed are not LZR-Go records. */
+    r.cls = CLASS_CLOSED;
+    assert_int_equal(record_to_lzrgo(&r, buf, sizeof buf), 0);
+    r.cls = CLASS_SILENT;
+    assert_int_equal(record_to_lzrgo(&r, buf, sizeof buf), 0);
+}
+
+/* The worst LZR-Go line, 1024 bytes that are each not UTF-8, fits LZR_LZRGO_MAX. */
+static void test_lzrgo_worst_case(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    memset(&r, 0xff, sizeof(r));
+    r.acked_data = true;
+    r.cls = CLASS_SERVICE;
+    r.data_len = LZR_DATA_MAX;
+    r.ts_us = 253402300799999999ULL;
+    char buf[LZR_LZRGO_MAX];
+    size_t n = record_to_lzrgo(&r, buf, sizeof buf);
+    assert_true(n > 6 * LZR_DATA_MAX && n < sizeof buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_class_names),        cmocka_unit_test(test_full_record),
         cmocka_unit_test(test_empty_record),       cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_worst_case_fits_4k), cmocka_unit_test(test_zgrab2_line),
+        cmocka_unit_test(test_lzrgo_golden),       cmocka_unit_test(test_lzrgo_worst_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
