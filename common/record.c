@@ -80,38 +80,32 @@ static void put_fmt(out_t *o, const char *fmt, ...)
     put_raw(o, tmp, (size_t)n);
 }
 
-/* A JSON string from a fixed-size char field that may lack its NUL. Quote, backslash and
- * control characters are escaped; bytes outside ASCII are written as \u00XX so the line stays
- * valid UTF-8 whatever the field holds. */
+/* One byte of a JSON string: quote, backslash and control characters escaped; with ascii_only
+ * also every byte outside printable ASCII (as \u00XX), with html also <, > and & (as Go does). */
+static void put_json_byte(out_t *o, unsigned char c, bool ascii_only, bool html)
+{
+    const char *esc = c == '"'    ? "\\\""
+                      : c == '\\' ? "\\\\"
+                      : c == '\n' ? "\\n"
+                      : c == '\r' ? "\\r"
+                      : c == '\t' ? "\\t"
+                                  : NULL;
+    if (esc)
+        put_raw(o, esc, 2);
+    else if (c < 0x20 || (ascii_only && c >= 0x7f) || (html && (c == '<' || c == '>' || c == '&')))
+        put_fmt(o, "\\u%04x", c);
+    else
+        put_raw(o, (const char *)&c, 1);
+}
+
+/* A JSON string from a fixed-size char field that may lack its NUL. Bytes outside ASCII are
+ * written as \u00XX so the line stays valid UTF-8 whatever the field holds. */
 static void put_json_string(out_t *o, const char *s, size_t maxlen)
 {
     size_t n = strnlen(s, maxlen);
     put_raw(o, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"':
-            put_raw(o, "\\\"", 2);
-            break;
-        case '\\':
-            put_raw(o, "\\\\", 2);
-            break;
-        case '\n':
-            put_raw(o, "\\n", 2);
-            break;
-        case '\r':
-            put_raw(o, "\\r", 2);
-            break;
-        case '\t':
-            put_raw(o, "\\t", 2);
-            break;
-        default:
-            if (c < 0x20 || c >= 0x7f)
-                put_fmt(o, "\\u%04x", c);
-            else
-                put_raw(o, (const char *)&c, 1);
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        put_json_byte(o, (unsigned char)s[i], true, false);
     put_raw(o, "\"", 1);
 }
 
@@ -120,8 +114,10 @@ static void put_ip(out_t *o, uint32_t ip)
     put_fmt(o, "\"%u.%u.%u.%u\"", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
-/* RFC 3339 in UTC with microseconds: "2026-11-25T08:30:00.123456Z". */
-static void put_timestamp(out_t *o, uint64_t ts_us)
+/* RFC 3339 in UTC with microseconds: "2026-11-25T08:30:00.123456Z"; with go_style, as Go writes
+ * a time.Time in JSON: the fraction without trailing zeros, none for a whole second
+ * ("2026-11-25T08:30:00.1Z", "2026-11-25T08:30:00Z"). */
+static void put_timestamp(out_t *o, uint64_t ts_us, bool go_style)
 {
     time_t secs = (time_t)(ts_us / 1000000);
     unsigned usec = (unsigned)(ts_us % 1000000);
@@ -130,8 +126,13 @@ static void put_timestamp(out_t *o, uint64_t ts_us)
         o->full = true;
         return;
     }
-    put_fmt(o, "\"%04d-%02d-%02dT%02d:%02d:%02d.%06uZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+    char frac[8];
+    snprintf(frac, sizeof frac, "%06u", usec);
+    size_t k = 6;
+    while (go_style && k > 0 && frac[k - 1] == '0')
+        frac[--k] = '\0';
+    put_fmt(o, "\"%04d-%02d-%02dT%02d:%02d:%02d%s%sZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, k ? "." : "", frac);
 }
 
 size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
@@ -159,7 +160,7 @@ size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
             (unsigned)r->synack_retransmits, r->acked_data ? "true" : "false", data_len);
     put_str(&o, data);
     put_fmt(&o, "\",\"rtt_us\":%" PRIu32 ",\"ts\":", r->rtt_us);
-    put_timestamp(&o, r->ts_us);
+    put_timestamp(&o, r->ts_us, false);
     put_str(&o, "}");
 
     if (o.full) {
@@ -248,60 +249,10 @@ static void put_go_string(out_t *o, const uint8_t *s, size_t n)
             i += len;
             continue;
         }
-        switch (c) {
-        case '"':
-            put_raw(o, "\\\"", 2);
-            break;
-        case '\\':
-            put_raw(o, "\\\\", 2);
-            break;
-        case '\n':
-            put_raw(o, "\\n", 2);
-            break;
-        case '\r':
-            put_raw(o, "\\r", 2);
-            break;
-        case '\t':
-            put_raw(o, "\\t", 2);
-            break;
-        case '<':
-        case '>':
-        case '&':
-            put_fmt(o, "\\u00%02x", c);
-            break;
-        default:
-            if (c < 0x20)
-                put_fmt(o, "\\u00%02x", c);
-            else
-                put_raw(o, (const char *)&c, 1);
-        }
+        put_json_byte(o, c, false, true);
         i++;
     }
     put_raw(o, "\"", 1);
-}
-
-/* Go's time.Time in JSON: RFC 3339 with as many fraction digits as needed, none for a whole
- * second ("2026-11-25T08:30:00.123456Z", "2026-11-25T08:30:00.1Z", "2026-11-25T08:30:00Z"). */
-static void put_go_time(out_t *o, uint64_t ts_us)
-{
-    time_t secs = (time_t)(ts_us / 1000000);
-    unsigned usec = (unsigned)(ts_us % 1000000);
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL) {
-        o->full = true;
-        return;
-    }
-    put_fmt(o, "\"%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-            tm.tm_hour, tm.tm_min, tm.tm_sec);
-    if (usec) {
-        char frac[8];
-        snprintf(frac, sizeof frac, "%06u", usec);
-        size_t k = strlen(frac);
-        while (k > 0 && frac[k - 1] == '0')
-            frac[--k] = '\0';
-        put_fmt(o, ".%s", frac);
-    }
-    put_str(o, "Z\"");
 }
 
 size_t record_to_lzrgo(const lzr_record_t *r, char *buf, size_t cap)
@@ -337,7 +288,7 @@ size_t record_to_lzrgo(const lzr_record_t *r, char *buf, size_t cap)
     else
         put_str(&o, "\"unknown\"");
     put_str(&o, ",\"Timestamp\":");
-    put_go_time(&o, r->ts_us);
+    put_timestamp(&o, r->ts_us, true);
     if (data_len) {
         put_str(&o, ",\"data\":");
         put_go_string(&o, r->data, data_len);
