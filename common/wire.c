@@ -254,6 +254,8 @@ const char *wire_body_name(Lzr__Envelope__BodyCase c)
         return "error";
     case LZR__ENVELOPE__BODY_OK:
         return "ok";
+    case LZR__ENVELOPE__BODY_REVOKE:
+        return "revoke";
     default:
         return "none";
     }

@@ -15,6 +15,7 @@
 #include "common/targets.h"
 #include "common/wire.h"
 #include "coordinator/job.h"
+#include "coordinator/shardmap.h"
 #include "coordinator/store.h"
 #include "coordinator/verify.h"
 
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,27 @@
 #include <time.h>
 
 #define LZR_VERSION "0.1"
+
+/* At most one log line per minute per kind of refusal, then a summary of what was left out. */
+typedef struct ratelimit {
+    uint64_t last_us;
+    uint64_t suppressed;
+} ratelimit_t;
+
+#define RATELIMIT_US 60000000u
+
+/* Whether a line may be logged now; *suppressed gets how many were left out since the last. */
+static bool ratelimit_allow(ratelimit_t *r, uint64_t now, uint64_t *suppressed)
+{
+    if (r->last_us && now - r->last_us < RATELIMIT_US) {
+        r->suppressed++;
+        return false;
+    }
+    *suppressed = r->suppressed;
+    r->suppressed = 0;
+    r->last_us = now;
+    return true;
+}
 
 typedef struct session {
     bool used;
@@ -52,7 +75,19 @@ typedef struct session {
     uint64_t targets_done, targets_total, sent, hits;
     uint64_t rate_sent, rate_at_us; /* for probes/s */
     double pps;
+    uint64_t refused; /* messages and records of this worker dropped by the trust checks */
+    ratelimit_t refused_log;
 } session_t;
+
+/* A lease a worker lost without finishing its shard (timeout, failover, a new Hello): the
+ * batches it sent while it held the lease may still arrive, re-sent after lost acks. */
+typedef struct past_lease {
+    char name[64];
+    uint64_t job_id;
+    uint32_t shard;
+} past_lease_t;
+
+#define COORD_PAST_LEASES 256
 
 /* A ResultBatch whose records wait for the group's transaction; its Ack is sent after the
  * COMMIT. recs belong to it. */
@@ -67,6 +102,8 @@ typedef struct job_rt {
     store_job_t row;
     job_spec_t *spec;
     cookie_key_t key;
+    uint16_t *port_index; /* port → index + 1 in the job's port list, 0 when not in it */
+    shardmap_t *shards;   /* target → shard; NULL for jobs above SHARDMAP_MAX targets */
 } job_rt_t;
 
 typedef struct coord {
@@ -76,6 +113,13 @@ typedef struct coord {
     zsock_t *control;
     zsock_t *monitor; /* handshake failures on the worker socket */
     uint64_t refused;
+    ratelimit_t refused_log; /* peers the authenticator refused */
+    ratelimit_t hello_log;   /* Hellos refused (name of another key, too many sessions) */
+    uint64_t untrusted;      /* messages and records dropped by the trust checks */
+    past_lease_t past[COORD_PAST_LEASES];
+    size_t past_next;
+    bool db_lost; /* the database cannot commit any more: stop */
+    char db_err[512];
     zactor_t *auth;
     zcert_t *cert;
     session_t sessions[COORD_MAX_SESSIONS];
@@ -145,24 +189,36 @@ static job_rt_t *job_load_rt(coord_t *c, uint64_t id, char *err, size_t errlen)
         store_job_clear(&rt.row);
         return NULL;
     }
-    job_rt_t *grown = realloc(c->jobs, (c->n_jobs + 1) * sizeof *grown);
+    rt.port_index = calloc(65536, sizeof *rt.port_index);
+    job_rt_t *grown = rt.port_index ? realloc(c->jobs, (c->n_jobs + 1) * sizeof *grown) : NULL;
     if (!grown) {
+        free(rt.port_index);
         job_destroy(&rt.spec);
         store_job_clear(&rt.row);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    for (size_t i = 0; i < rt.spec->ports.n; i++)
+        rt.port_index[rt.spec->ports.ports[i]] = (uint16_t)(i + 1);
+    rt.shards = shardmap_new(&rt.row.perm, rt.row.n_shards);
     c->jobs = grown;
     c->jobs[c->n_jobs] = rt;
     return &c->jobs[c->n_jobs++];
+}
+
+static void job_rt_free(job_rt_t *j)
+{
+    job_destroy(&j->spec);
+    store_job_clear(&j->row);
+    free(j->port_index);
+    shardmap_destroy(&j->shards);
 }
 
 static void job_unload(coord_t *c, uint64_t id)
 {
     for (size_t i = 0; i < c->n_jobs; i++) {
         if (c->jobs[i].row.id == id) {
-            job_destroy(&c->jobs[i].spec);
-            store_job_clear(&c->jobs[i].row);
+            job_rt_free(&c->jobs[i]);
             c->jobs[i] = c->jobs[--c->n_jobs];
             return;
         }
@@ -234,13 +290,77 @@ static void refuse(coord_t *c, zframe_t *rid, const char *reason, bool fatal)
         log_warn("refuse: %s", err);
 }
 
+/* Notes that s no longer holds its lease (without finishing the shard): batches it sent while
+ * it held it may still come, and are let in (see on_batch). */
+static void lease_forget(coord_t *c, session_t *s)
+{
+    if (!s->has_lease)
+        return;
+    past_lease_t *p = &c->past[c->past_next++ % COORD_PAST_LEASES];
+    snprintf(p->name, sizeof p->name, "%s", s->name);
+    p->job_id = s->job_id;
+    p->shard = s->shard;
+    s->has_lease = false;
+}
+
+static bool held_before(coord_t *c, const char *name, uint64_t job, uint32_t shard)
+{
+    for (size_t i = 0; i < COORD_PAST_LEASES; i++)
+        if (c->past[i].job_id == job && c->past[i].shard == shard &&
+            strcmp(c->past[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Counts something of worker s the trust checks dropped, and logs it at most once a minute
+ * per worker, with how many more there were. */
+static void distrust(coord_t *c, session_t *s, uint64_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void distrust(coord_t *c, session_t *s, uint64_t n, const char *fmt, ...)
+{
+    s->refused += n;
+    c->untrusted += n;
+    uint64_t more;
+    if (!ratelimit_allow(&s->refused_log, clock_wall_us(), &more))
+        return;
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    log_warn("worker %s: %s, dropped (%llu dropped from it so far, %llu not logged)", s->name, what,
+             (unsigned long long)s->refused, (unsigned long long)more);
+}
+
 /* Ends a session; its lease, if any, goes back to the pool at once. */
 static void session_drop(coord_t *c, session_t *s, const char *why)
 {
     log_info("worker %s: session ended (%s)", s->name, why);
     if (s->has_lease)
         store_shard_release(c->store, s->job_id, s->shard, s->name);
+    lease_forget(c, s);
     memset(s, 0, sizeof *s);
+}
+
+/* Cancels a job for reason (kept in the store, shown by status): every worker on it is told to
+ * stop, and nothing more of it is stored. */
+static int cancel_job(coord_t *c, uint64_t id, const char *reason)
+{
+    int rc = store_job_cancel(c->store, id, reason);
+    if (rc != LZR_OK)
+        return rc;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (s->used && s->has_lease && s->job_id == id) {
+            send_cancel(c, s, s->job_id, s->shard, "job cancelled");
+            s->has_lease = false;
+        }
+    }
+    job_unload(c, id);
+    if (c->verify && verify_job_id(c->verify) == id)
+        verify_job_free(&c->verify);
+    log_info("job %llu cancelled: %s", (unsigned long long)id, reason);
+    return LZR_OK;
 }
 
 /* ---- scheduler --------------------------------------------------------------------------- */
@@ -356,7 +476,7 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
             continue;
         }
         store_shard_t sh;
-        if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip,
+        if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip, now,
                                    now + c->lease_timeout_us, &sh) != LZR_OK)
             continue;
         s->has_lease = true;
@@ -481,7 +601,8 @@ static void schedule(coord_t *c)
                 continue;
             }
             if (live_sessions(c) >= j->spec->min_workers) {
-                store_job_set_state(c->store, ids[i], "running");
+                if (store_job_set_state(c->store, ids[i], "running") == LZR_OK)
+                    snprintf(j->row.state, sizeof j->row.state, "running");
                 log_info("job %llu (%s) running", (unsigned long long)ids[i], j->row.name);
             }
         }
@@ -510,6 +631,58 @@ static bool valid_name(const char *n)
     return true;
 }
 
+/* Refuses a Hello, logging at most one line a minute for all refused Hellos together. */
+static void refuse_hello(coord_t *c, zframe_t *rid, const char *name, const char *reason,
+                         bool fatal)
+{
+    c->untrusted++;
+    uint64_t more;
+    if (ratelimit_allow(&c->hello_log, clock_wall_us(), &more))
+        log_warn("worker %s: refused: %s (%llu more refusals not logged)", name, reason,
+                 (unsigned long long)more);
+    refuse(c, rid, reason, fatal);
+}
+
+/* Why a Hello from key pubkey cannot have the name, scan IP and session it asks for; NULL when
+ * it can. A name belongs to the first key that registered it until `lzr-coord revoke`; one key
+ * has at most COORD_MAX_SESSIONS_PER_KEY sessions; a scan IP is one live worker's. Without
+ * CURVE every key is "", so none of these rules tells workers apart. */
+static const char *hello_denied(coord_t *c, const char *pubkey, const Lzr__Hello *h, char *why,
+                                size_t cap)
+{
+    char bound[64];
+    if (store_worker_key(c->store, h->name, bound, sizeof bound) == LZR_OK &&
+        strcmp(bound, pubkey) != 0) {
+        snprintf(why, cap,
+                 "worker name %s belongs to another key (the operator can free it with "
+                 "`lzr-coord revoke %s`)",
+                 h->name, h->name);
+        return why;
+    }
+    size_t same_key = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *o = &c->sessions[i];
+        if (!o->used || strcmp(o->name, h->name) == 0)
+            continue;
+        if (strcmp(o->pubkey, pubkey) == 0)
+            same_key++;
+        bool ip_taken = h->scan_ip && o->scan_ip == h->scan_ip;
+        for (size_t f = 0; f < o->n_fresh && h->scan_ip; f++)
+            ip_taken |= o->fresh_ips[f] == h->scan_ip;
+        if (ip_taken && strcmp(o->pubkey, pubkey) != 0) {
+            char ip[16];
+            snprintf(why, cap, "scan IP %s belongs to worker %s", targets_ntoa(h->scan_ip, ip),
+                     o->name);
+            return why;
+        }
+    }
+    if (pubkey[0] && same_key >= COORD_MAX_SESSIONS_PER_KEY) {
+        snprintf(why, cap, "this key already has %d worker sessions", COORD_MAX_SESSIONS_PER_KEY);
+        return why;
+    }
+    return NULL;
+}
+
 static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
 {
     uint64_t now = clock_wall_us();
@@ -518,10 +691,20 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
         refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
         return;
     }
+    char why[256];
+    if (hello_denied(c, pubkey, h, why, sizeof why)) {
+        refuse_hello(c, rid, h->name, why, true);
+        return;
+    }
     session_t *s = session_by_name(c, h->name);
     if (s && strcmp(s->pubkey, pubkey) != 0) {
-        log_warn("worker %s: refused, the name is taken by another key", h->name);
-        refuse(c, rid, "worker name in use by another key", true);
+        refuse_hello(c, rid, h->name, "worker name in use by another key", true);
+        return;
+    }
+    session_t *by_rid = session_by_rid(c, rid);
+    if (by_rid && by_rid != s && strcmp(by_rid->pubkey, pubkey) != 0) {
+        /* A peer that took over another key's routing id (ZMQ_ROUTING_ID). */
+        refuse_hello(c, rid, h->name, "routing id in use by another key", true);
         return;
     }
     bool claims = h->lease && h->lease->job_id;
@@ -530,16 +713,17 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
         if (s->has_lease &&
             !(claims && h->lease->job_id == s->job_id && h->lease->shard == s->shard))
             store_shard_release(c->store, s->job_id, s->shard, s->name);
+        lease_forget(c, s);
         memset(s, 0, sizeof *s);
     } else {
-        s = session_by_rid(c, rid);
+        s = by_rid;
         if (s)
             session_drop(c, s, "registered under another name");
         for (size_t i = 0; i < COORD_MAX_SESSIONS && !s; i++)
             if (!c->sessions[i].used)
                 s = &c->sessions[i];
         if (!s) {
-            refuse(c, rid, "too many workers", false);
+            refuse_hello(c, rid, h->name, "too many workers", false);
             return;
         }
     }
@@ -635,7 +819,7 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
     if (write && store_shard_renew(c->store, s->job_id, s->shard, s->name,
                                    now + c->lease_timeout_us) != LZR_OK) {
         send_cancel(c, s, s->job_id, s->shard, "lease lost");
-        s->has_lease = false;
+        lease_forget(c, s);
         return;
     }
     note_stats(s, hb, now);
@@ -651,6 +835,19 @@ static void send_ack(coord_t *c, session_t *s, uint64_t seq)
     send_to(c, s, &env);
 }
 
+/* Whether the database can still commit; once it cannot (its file or directory deleted or made
+ * read-only), the coordinator stops: it acks nothing more, and coord_serve returns the reason. */
+static bool db_usable(coord_t *c)
+{
+    if (c->db_lost)
+        return false;
+    if (store_check(c->store, c->db_err, sizeof c->db_err) == LZR_OK)
+        return true;
+    c->db_lost = true;
+    log_error("%s: acknowledging no more results; stopping", c->db_err);
+    return false;
+}
+
 /* Stores the held batches in one transaction, then acks them. Should the group fail, each
  * batch is tried alone, so one that cannot be stored does not hold back the others; a batch
  * not stored is not acked, and its worker sends it again. */
@@ -659,20 +856,60 @@ static void flush_held(coord_t *c)
     if (!c->n_held)
         return;
     store_batch_t group[COORD_GROUP_MAX];
+    size_t ng = 0;
     for (size_t i = 0; i < c->n_held; i++)
-        group[i] = c->held[i].b;
+        if (c->held[i].b.n)
+            group[ng++] = c->held[i].b;
     char err[256];
-    bool all = store_put_batches(c->store, group, c->n_held, err, sizeof err) == LZR_OK;
+    /* An Ack promises the batch survives: none goes out once the database is gone. */
+    bool db_ok = db_usable(c);
+    bool all =
+        db_ok && (ng == 0 || store_put_batches(c->store, group, ng, err, sizeof err) == LZR_OK);
     for (size_t i = 0; i < c->n_held; i++) {
         held_batch_t *h = &c->held[i];
-        if (all || store_put_batches(c->store, &h->b, 1, err, sizeof err) == LZR_OK)
+        bool stored = db_ok && (all || h->b.n == 0 ||
+                                store_put_batches(c->store, &h->b, 1, err, sizeof err) == LZR_OK);
+        if (stored)
             send_ack(c, h->s, h->seq);
-        else
+        else if (db_ok) /* without a database, no Ack and no line per batch */
             log_error("worker %s: batch %llu not stored: %s", h->s->name,
                       (unsigned long long)h->seq, err);
         free((void *)h->b.recs);
     }
     c->n_held = 0;
+}
+
+/* The job a batch may be stored into: running (a cancelled or finished job takes nothing). */
+static job_rt_t *running_job(coord_t *c, uint64_t id)
+{
+    job_rt_t *j = job_find(c, id);
+    if (j)
+        return strcmp(j->row.state, "running") == 0 ? j : NULL;
+    store_job_t row;
+    if (store_job_get(c->store, id, &row) != LZR_OK)
+        return NULL;
+    bool running = strcmp(row.state, "running") == 0;
+    store_job_clear(&row);
+    char err[512];
+    return running ? job_load_rt(c, id, err, sizeof err) : NULL;
+}
+
+/* Why record r, sent by s for shard of job j, cannot be stored; NULL when it can: the target
+ * must be in the job's targets and ports (and in the shard, when the job has a shard map), and
+ * the source the worker's own scan IP. */
+static const char *record_denied(const job_rt_t *j, const session_t *s, uint32_t shard,
+                                 const lzr_record_t *r)
+{
+    if (r->source_ip != s->scan_ip)
+        return "source IP is not the worker's scan IP";
+    int64_t ai = targets_index_of(j->spec->set, r->ip);
+    if (ai < 0 || !j->port_index[r->port])
+        return "target outside the job";
+    uint64_t el = (uint64_t)ai * j->spec->ports.n + j->port_index[r->port] - 1;
+    /* Pass p's copy of shard i is shard p × n_shards + i: the same targets. */
+    if (j->shards && shardmap_shard_of(j->shards, el) != (int64_t)(shard % j->row.n_shards))
+        return "target outside the shard";
+    return NULL;
 }
 
 static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
@@ -685,32 +922,49 @@ static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
                  (unsigned long long)b->seq);
         return;
     }
-    store_job_t row;
-    bool known = store_job_get(c->store, b->lease->job_id, &row) == LZR_OK;
-    if (known)
-        store_job_clear(&row);
+    uint64_t job = b->lease->job_id;
+    uint32_t shard = b->lease->shard;
+    /* Stored only for a shard the worker holds, or held when it sent the batch (a re-send after
+     * lost acks); anything else is acked so an honest worker that lost its lease moves on, and
+     * nothing of it is stored. */
+    bool holder = s->has_lease && s->job_id == job && s->shard == shard;
+    job_rt_t *j = NULL;
+    if (!holder && !held_before(c, s->name, job, shard))
+        distrust(c, s, 1, "batch %llu for job %llu shard %u, which it does not hold",
+                 (unsigned long long)b->seq, (unsigned long long)job, shard);
+    else if (!(j = running_job(c, job)))
+        distrust(c, s, 1, "batch %llu for job %llu, which is not running",
+                 (unsigned long long)b->seq, (unsigned long long)job);
     lzr_record_t *recs = NULL;
     size_t n = 0;
-    if (known && b->n_records) {
+    if (j && b->n_records) {
         recs = malloc(b->n_records * sizeof *recs);
         if (!recs)
             return; /* no ack: the worker re-sends */
+        uint64_t denied = 0;
+        const char *why = NULL;
         for (size_t i = 0; i < b->n_records; i++) {
-            if (wire_record_to(b->records[i], &recs[n], err, sizeof err) == LZR_OK)
-                n++;
-            else {
+            if (wire_record_to(b->records[i], &recs[n], err, sizeof err) != LZR_OK) {
                 c->malformed++;
                 log_warn("worker %s: batch %llu: %s", s->name, (unsigned long long)b->seq, err);
+            } else if ((why = record_denied(j, s, shard, &recs[n])) != NULL) {
+                denied++;
+            } else {
+                n++;
             }
         }
+        if (denied)
+            distrust(c, s, denied, "batch %llu: %llu record(s) refused (%s)",
+                     (unsigned long long)b->seq, (unsigned long long)denied, why);
     }
     if (c->n_held == COORD_GROUP_MAX)
         flush_held(c);
     c->held[c->n_held++] = (held_batch_t){
         .s = s,
         .seq = b->seq,
-        .b = {.job_id = b->lease->job_id,
-              .shard = b->lease->shard,
+        .b = {.job_id = job,
+              .shard = shard,
+              .holder = holder,
               .worker = s->name,
               .recs = recs,
               .n = n},
@@ -724,29 +978,39 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
         c->malformed++;
         return;
     }
-    if (d->error && d->error[0]) {
-        log_error("worker %s: job %llu shard %u failed: %s", s->name,
-                  (unsigned long long)d->lease->job_id, d->lease->shard, d->error);
-        store_shard_release(c->store, d->lease->job_id, d->lease->shard, s->name);
-        /* An error that repeats on every worker (a handshake no worker can send, say) would
-         * bounce the shard forever: give up on the job after a few attempts. */
-        store_shard_t sh;
-        if (store_shard_get(c->store, d->lease->job_id, d->lease->shard, &sh) == LZR_OK &&
-            sh.attempts >= COORD_MAX_ATTEMPTS) {
-            log_error("job %llu: shard %u failed %u times; cancelling the job",
-                      (unsigned long long)d->lease->job_id, sh.idx, sh.attempts);
-            store_job_set_state(c->store, d->lease->job_id, "cancelled");
-            job_unload(c, d->lease->job_id);
-        }
-    } else {
-        store_shard_done(c->store, d->lease->job_id, d->lease->shard);
-        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)d->lease->job_id,
-                 d->lease->shard);
+    uint64_t job = d->lease->job_id;
+    uint32_t shard = d->lease->shard;
+    /* Only the holder of a lease can finish or fail its shard. */
+    if (!s->has_lease || s->job_id != job || s->shard != shard) {
+        distrust(c, s, 1, "ShardDone for job %llu shard %u, which it does not hold",
+                 (unsigned long long)job, shard);
+        return;
     }
-    if (s->has_lease && s->job_id == d->lease->job_id && s->shard == d->lease->shard)
-        s->has_lease = false;
+    s->has_lease = false;
     if (d->stats)
         s->sent = d->stats->sent;
+    if (d->error && d->error[0]) {
+        uint32_t failures = 0;
+        uint64_t now = clock_wall_us(), retry = now;
+        uint64_t backoff = (uint64_t)(c->opt->retry_ms ? c->opt->retry_ms : COORD_RETRY_MS) * 1000u;
+        store_shard_fail(c->store, job, shard, s->name, now, backoff, &failures, &retry);
+        log_error("worker %s: job %llu shard %u failed (failure %u of %d): %s; retry in %llu s",
+                  s->name, (unsigned long long)job, shard, failures, COORD_MAX_FAILURES, d->error,
+                  (unsigned long long)((retry - now) / 1000000u));
+        /* An error that repeats (a handshake no worker can send, say) would bounce the shard
+         * forever: give up on the job after a few real failures. */
+        if (failures >= COORD_MAX_FAILURES) {
+            char reason[512];
+            snprintf(reason, sizeof reason, "shard %u failed %u times; last error from %s: %s",
+                     shard, failures, s->name, d->error);
+            cancel_job(c, job, reason);
+        }
+    } else if (store_shard_done(c->store, job, shard, s->name) == LZR_OK) {
+        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)job, shard);
+    } else {
+        log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,
+                 (unsigned long long)job, shard);
+    }
     schedule(c);
 }
 
@@ -754,7 +1018,7 @@ static void on_worker_message(coord_t *c)
 {
     zframe_t *rid = NULL;
     Lzr__Envelope *env = NULL;
-    char err[256], uid[41];
+    char err[256], uid[41] = "";
     int rc = wire_recv(c->workers, &rid, uid, &env, err, sizeof err);
     if (rc != LZR_OK) {
         c->malformed++;
@@ -773,6 +1037,12 @@ static void on_worker_message(coord_t *c)
     if (!s) {
         /* A worker from before our restart: ask it to register again. */
         refuse(c, rid, "unknown session: send Hello", false);
+        goto out;
+    }
+    if (strcmp(s->pubkey, uid) != 0) {
+        /* Another key on this session's routing id: nothing it says is the session's. */
+        distrust(c, s, 1, "a %s message under its routing id from another key",
+                 wire_body_name(env->body_case));
         goto out;
     }
     switch (env->body_case) {
@@ -814,11 +1084,28 @@ static void reply_error(coord_t *c, zframe_t *rid, int code, const char *msg)
     wire_send(c->control, rid, &env, err, sizeof err);
 }
 
+static void reply_ok(coord_t *c, zframe_t *rid, const char *msg)
+{
+    Lzr__OkReply ok = LZR__OK_REPLY__INIT;
+    ok.message = (char *)msg;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_OK;
+    env.ok = &ok;
+    char err[256];
+    wire_send(c->control, rid, &env, err, sizeof err);
+}
+
 static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
 {
     char err[1024];
     const char *fname = r->filename && r->filename[0] ? r->filename : "job.toml";
-    job_spec_t *j = job_parse(r->job_toml, strlen(r->job_toml), fname, err, sizeof err);
+    size_t len = strlen(r->job_toml);
+    if (len > JOB_MAX_FILE_BYTES) {
+        snprintf(err, sizeof err, "%s: larger than 1 MiB (%u bytes)", fname, JOB_MAX_FILE_BYTES);
+        reply_error(c, rid, LZR_ERANGE, err);
+        return;
+    }
+    job_spec_t *j = job_parse(r->job_toml, len, fname, err, sizeof err);
     if (!j) {
         reply_error(c, rid, LZR_EPARSE, err);
         return;
@@ -854,8 +1141,9 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
         reply_error(c, rid, rc, err);
         return;
     }
-    log_info("job %llu (%s) submitted: %llu targets in %u shards at %u/s", (unsigned long long)id,
-             row.name, (unsigned long long)row.size, shards, row.rate);
+    log_info("job %llu (%s) submitted: %llu targets in %u shards at %u/s, about %.0f s",
+             (unsigned long long)id, row.name, (unsigned long long)row.size, shards, row.rate,
+             (double)row.size / (row.rate ? row.rate : 1));
     Lzr__SubmitReply rep = LZR__SUBMIT_REPLY__INIT;
     rep.job_id = id;
     rep.n_shards = shards;
@@ -938,6 +1226,9 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     js->phase = strdup(strcmp(row.state, "running") != 0 ? ""
                        : scanned                         ? "verifying"
                                                          : passes_phase(c, &row));
+    char reason[512];
+    store_job_reason(c->store, id, reason, sizeof reason);
+    js->reason = strdup(reason);
     js->verify_candidates = store_candidate_count(c->store, id, job_port_count(c, &row));
     js->verify_done = store_verdict_count(c->store, id);
     if (strcmp(row.state, "running") == 0 && scanned) {
@@ -992,6 +1283,7 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
             free(js[i].name);
             free(js[i].state);
             free(js[i].phase);
+            free(js[i].reason);
         }
     }
     free(js);
@@ -1031,6 +1323,7 @@ static void on_workers(coord_t *c, zframe_t *rid)
         info[n].version = s->version;
         info[n].last_heartbeat_us = s->last_seen_us;
         info[n].probes_per_s = s->pps;
+        info[n].refused = s->refused;
         if (s->has_lease) {
             lzr__lease__init(&leases[n]);
             leases[n].job_id = s->job_id;
@@ -1044,6 +1337,8 @@ static void on_workers(coord_t *c, zframe_t *rid)
     rep.n_workers = n;
     rep.workers = infop;
     rep.malformed = c->malformed;
+    rep.untrusted = c->untrusted;
+    rep.refused_peers = c->refused;
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_WORKERS_REPLY;
     env.workers_reply = &rep;
@@ -1067,29 +1362,48 @@ static void on_cancel_job(coord_t *c, zframe_t *rid, const Lzr__CancelRequest *r
         reply_error(c, rid, LZR_EINVAL, msg);
         return;
     }
-    if (store_job_set_state(c->store, r->job_id, "cancelled") != LZR_OK) {
+    if (cancel_job(c, r->job_id, "cancelled by the operator") != LZR_OK) {
         reply_error(c, rid, LZR_EDB, store_errmsg(c->store));
         return;
     }
-    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
-        session_t *s = &c->sessions[i];
-        if (s->used && s->has_lease && s->job_id == r->job_id) {
-            send_cancel(c, s, s->job_id, s->shard, "job cancelled");
-            s->has_lease = false;
-        }
-    }
-    job_unload(c, r->job_id);
-    if (c->verify && verify_job_id(c->verify) == r->job_id)
-        verify_job_free(&c->verify);
-    log_info("job %llu cancelled", (unsigned long long)r->job_id);
-    Lzr__OkReply ok = LZR__OK_REPLY__INIT;
     snprintf(msg, sizeof msg, "job %llu cancelled", (unsigned long long)r->job_id);
-    ok.message = msg;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_OK;
-    env.ok = &ok;
-    char err[256];
-    wire_send(c->control, rid, &env, err, sizeof err);
+    reply_ok(c, rid, msg);
+    schedule(c);
+}
+
+/* `lzr-coord revoke NAME`: the name is free for another key; a live session under it ends. */
+static void on_revoke(coord_t *c, zframe_t *rid, const Lzr__RevokeRequest *r)
+{
+    char msg[256];
+    session_t *s = r->name ? session_by_name(c, r->name) : NULL;
+    int rc = r->name ? store_worker_revoke(c->store, r->name) : LZR_ENOTFOUND;
+    if (rc == LZR_ENOTFOUND && !s) {
+        snprintf(msg, sizeof msg, "no worker named \"%s\"", r->name ? r->name : "");
+        reply_error(c, rid, LZR_ENOTFOUND, msg);
+        return;
+    }
+    if (rc == LZR_EDB) {
+        reply_error(c, rid, LZR_EDB, store_errmsg(c->store));
+        return;
+    }
+    if (s) {
+        if (s->has_lease)
+            send_cancel(c, s, s->job_id, s->shard, "worker revoked");
+        zframe_t *to = zframe_new(s->rid, s->rid_len);
+        refuse(c, to, "this worker name was revoked by the operator", true);
+        zframe_destroy(&to);
+        memset(s, 0, sizeof *s);
+    }
+    /* Whoever registers the name next never held its shards. */
+    for (size_t i = 0; i < COORD_PAST_LEASES; i++)
+        if (strcmp(c->past[i].name, r->name) == 0)
+            memset(&c->past[i], 0, sizeof c->past[i]);
+    log_info("worker %s revoked: the name is free for another key", r->name);
+    snprintf(msg, sizeof msg,
+             "worker %s revoked (remove its public key from the keys' workers/ directory to keep "
+             "its key out)",
+             r->name);
+    reply_ok(c, rid, msg);
     schedule(c);
 }
 
@@ -1118,6 +1432,9 @@ static void on_control_message(coord_t *c)
     case LZR__ENVELOPE__BODY_CANCEL_JOB:
         on_cancel_job(c, rid, env->cancel_job);
         break;
+    case LZR__ENVELOPE__BODY_REVOKE:
+        on_revoke(c, rid, env->revoke);
+        break;
     default:
         c->malformed++;
         reply_error(c, rid, LZR_EPROTO, "not a control request");
@@ -1137,14 +1454,23 @@ static void on_monitor_event(coord_t *c)
     if (f && zframe_size(f) >= 6) {
         uint16_t event;
         memcpy(&event, zframe_data(f), 2);
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        /* A refused peer retries several times a second: one line a minute says how many. */
+        uint64_t more;
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
             c->refused++;
-            log_warn("refused a worker whose key is not in %s/workers/ (%llu so far)",
-                     c->opt->keys_dir ? c->opt->keys_dir : "?", (unsigned long long)c->refused);
-        } else {
+        else
             c->malformed++;
-            log_warn("a worker connection failed its handshake (event 0x%x)", event);
-        }
+        /* Counted either way; the next line, or the scheduler's summary, says how many. */
+        bool log_now = ratelimit_allow(&c->refused_log, clock_wall_us(), &more);
+        if (log_now && event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            log_warn("refused a worker whose key is not in %s/workers/ (%llu refused so far; %llu "
+                     "refusals in the last minute not logged)",
+                     c->opt->keys_dir ? c->opt->keys_dir : "?", (unsigned long long)c->refused,
+                     (unsigned long long)more);
+        else if (log_now)
+            log_warn("a worker connection failed its handshake (event 0x%x; %llu refusals in the "
+                     "last minute not logged)",
+                     event, (unsigned long long)more);
     }
     zmsg_destroy(&msg);
 }
@@ -1284,8 +1610,21 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
         }
         uint64_t t = clock_wall_us();
         if (t - last_tick >= 250000) {
-            schedule(c);
+            if (db_usable(c))
+                schedule(c);
             last_tick = t;
+            if (c->refused_log.suppressed && t - c->refused_log.last_us >= RATELIMIT_US) {
+                log_warn("%llu more peers refused in the last minute (%llu keys refused so far)",
+                         (unsigned long long)c->refused_log.suppressed,
+                         (unsigned long long)c->refused);
+                c->refused_log.suppressed = 0;
+                c->refused_log.last_us = t;
+            }
+        }
+        if (c->db_lost) {
+            snprintf(err, errlen, "%s", c->db_err);
+            rc = LZR_EDB;
+            break;
         }
     }
     zpoller_destroy(&poller);
@@ -1300,10 +1639,8 @@ out:
     zsock_destroy(&c->control);
     zactor_destroy(&c->auth);
     zcert_destroy(&c->cert);
-    for (size_t i = 0; i < c->n_jobs; i++) {
-        job_destroy(&c->jobs[i].spec);
-        store_job_clear(&c->jobs[i].row);
-    }
+    for (size_t i = 0; i < c->n_jobs; i++)
+        job_rt_free(&c->jobs[i]);
     free(c->jobs);
     verify_job_free(&c->verify);
     store_close(&c->store);

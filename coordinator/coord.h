@@ -15,14 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COORD_DEFAULT_LISTEN     "tcp://*:7411"
-#define COORD_HEARTBEAT_MS       1000
-#define COORD_LEASE_TIMEOUT_MS   10000
-#define COORD_CONTROL_NAME       "lzr-coord.ctl"
-#define COORD_MAX_SESSIONS       1024
-#define COORD_CONTROL_TIMEOUT_MS 10000
-#define COORD_MAX_ATTEMPTS       5  /* failed leases of one shard before the job is cancelled */
-#define COORD_GROUP_MAX          32 /* result batches of one burst stored in one transaction */
+#define COORD_DEFAULT_LISTEN       "tcp://*:7411"
+#define COORD_HEARTBEAT_MS         1000
+#define COORD_LEASE_TIMEOUT_MS     10000
+#define COORD_CONTROL_NAME         "lzr-coord.ctl"
+#define COORD_MAX_SESSIONS         1024
+#define COORD_CONTROL_TIMEOUT_MS   10000
+#define COORD_MAX_FAILURES         5    /* failures of one shard before the job is cancelled */
+#define COORD_MAX_SESSIONS_PER_KEY 4    /* worker sessions one CURVE key may hold at once */
+#define COORD_RETRY_MS             1000 /* a failed shard waits this, doubling per failure */
+#define COORD_GROUP_MAX            32   /* result batches of one burst stored in one transaction */
 
 typedef struct coord_options {
     const char *listen;   /* worker endpoint, e.g. "tcp://0.0.0.0:7411" */
@@ -31,6 +33,7 @@ typedef struct coord_options {
     const char *keys_dir; /* coordinator.key(_secret) and workers/ *.key; NULL = no CURVE */
     uint32_t lease_timeout_ms;
     uint32_t heartbeat_ms;
+    uint32_t retry_ms; /* back-off after a shard's first failure (doubles); 0 = COORD_RETRY_MS */
 } coord_options_t;
 
 /* The default control endpoint for a database path: "ipc://DIR/lzr-coord.ctl" where DIR is the

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct ctx {
     const char *file;
@@ -410,18 +411,22 @@ job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        fclose(f);
+        return NULL;
+    }
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
+        /* Room for one more read and the terminating NUL; the buffer stops growing once it can
+         * hold one byte more than the limit, which is how a file above it is recognised. */
         if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            if (cap > (1u << 20)) {
-                snprintf(err, errlen, "%s: larger than 1 MiB", path);
-                free(text);
-                fclose(f);
-                return NULL;
-            }
-            char *n = realloc(text, cap);
+            size_t want = cap ? cap * 2 : 8192;
+            if (want > JOB_MAX_FILE_BYTES + 4096 + 1)
+                want = JOB_MAX_FILE_BYTES + 4096 + 1;
+            char *n = realloc(text, want);
             if (!n) {
                 free(text);
                 fclose(f);
@@ -429,9 +434,16 @@ job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen
                 return NULL;
             }
             text = n;
+            cap = want;
         }
         size_t got = fread(text + len, 1, 4096, f);
         len += got;
+        if (len > JOB_MAX_FILE_BYTES) {
+            snprintf(err, errlen, "%s: larger than 1 MiB (%u bytes)", path, JOB_MAX_FILE_BYTES);
+            free(text);
+            fclose(f);
+            return NULL;
+        }
         if (got < 4096)
             break;
     }

@@ -26,7 +26,8 @@
 #define JOB_SHARD_SECONDS      10
 #define JOB_MAX_SHARDS         100000
 #define JOB_MAX_LIST           256
-#define JOB_MAX_COMPARE        16 /* [vantage] compare: scan IPs per target */
+#define JOB_MAX_COMPARE        16         /* [vantage] compare: scan IPs per target */
+#define JOB_MAX_FILE_BYTES     (1u << 20) /* a job file of 1 MiB loads, one byte more does not */
 
 typedef struct job_spec {
     char name[64];

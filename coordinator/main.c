@@ -43,7 +43,8 @@ static void usage(FILE *f)
         "  serve   [--listen tcp://*:7411] [--control ADDR] [--db lzr.db] [--keys DIR | "
         "--insecure]\n"
         "          [--lease-timeout-ms 10000] [--log-level info]\n"
-        "  submit  JOB.toml [--db lzr.db | --control ADDR]   validate, submit, print the job id\n"
+        "  submit  JOB.toml [--yes] [--db lzr.db | --control ADDR]   validate, submit, print the\n"
+        "          job id; a job of more than a day at its rate needs --yes\n"
         "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
         "  workers [--db lzr.db | --control ADDR]\n"
         "  results JOB [--format jsonl|csv|zgrab2|lzr-go] [--class C] [--protocol P] [--verdicts]\n"
@@ -54,6 +55,7 @@ static void usage(FILE *f)
         "          (scan IP) of a [vantage] compare = N job saw; services from one source IP\n"
         "          vs all together; what only some vantages saw, with verdicts\n"
         "  cancel  JOB [--db lzr.db | --control ADDR]\n"
+        "  revoke  NAME [--db lzr.db | --control ADDR]   free a worker name from its key\n"
         "  keygen  DIR [WORKER-NAME ...]   CURVE key pairs for the coordinator and workers\n"
         "  --version   print the version (" LZR_VERSION ")\n"
         "The control endpoint defaults to ipc://DIR/lzr-coord.ctl next to the database.\n",
@@ -67,6 +69,7 @@ typedef struct cli {
     const char *keys;
     bool insecure;
     bool wait;
+    bool yes;
     bool verdicts;
     const char *svg;
     const char *format;
@@ -87,6 +90,7 @@ static int parse_cli(int argc, char **argv, cli_t *c)
         {"keys", required_argument, NULL, 'k'},
         {"insecure", no_argument, NULL, 'I'},
         {"wait", no_argument, NULL, 'w'},
+        {"yes", no_argument, NULL, 'y'},
         {"verdicts", no_argument, NULL, 'V'},
         {"svg", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'},
@@ -124,6 +128,9 @@ static int parse_cli(int argc, char **argv, cli_t *c)
             break;
         case 'w':
             c->wait = true;
+            break;
+        case 'y':
+            c->yes = true;
             break;
         case 'V':
             c->verdicts = true;
@@ -247,6 +254,22 @@ static Lzr__Envelope *call(const cli_t *c, Lzr__Envelope *req)
     return rep;
 }
 
+/* A duration for people: "42 s", "3.5 h", "12 days", "7.6e+06 years". */
+static char *human_duration(double s, char *buf, size_t cap)
+{
+    if (s < 120)
+        snprintf(buf, cap, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(buf, cap, "%.0f min", s / 60);
+    else if (s < 2 * 86400)
+        snprintf(buf, cap, "%.1f h", s / 3600);
+    else if (s < 2 * 365.25 * 86400)
+        snprintf(buf, cap, "%.0f days", s / 86400);
+    else
+        snprintf(buf, cap, "%.3g years", s / (365.25 * 86400));
+    return buf;
+}
+
 static int cmd_submit(const cli_t *c)
 {
     if (c->nargs != 1) {
@@ -260,7 +283,27 @@ static int cmd_submit(const cli_t *c)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
+    /* Say how big the job is before it goes in, and ask for --yes when it would run for more
+     * than a day: "0.0.0.0/0" times every port is easy to write by mistake. */
+    perm_params_t perm;
+    if (job_plan(j, 1, 1, &perm, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "%s\n", err);
+        job_destroy(&j);
+        free(text);
+        return 1;
+    }
+    double eta = (double)j->size / (j->rate ? j->rate : 1);
+    char when[48];
+    fprintf(stderr, "%s: %llu targets (%llu addresses × %zu ports); at %u SYNs/s about %s\n",
+            c->args[0], (unsigned long long)j->size, (unsigned long long)targets_count(j->set),
+            j->ports.n, j->rate, human_duration(eta, when, sizeof when));
     job_destroy(&j);
+    if (eta > 86400 && !c->yes) {
+        fprintf(stderr, "lzr-coord submit: that is more than a day of scanning; check targets and "
+                        "ports, and submit again with --yes if it is meant\n");
+        free(text);
+        return 2;
+    }
     const char *base = strrchr(c->args[0], '/');
     Lzr__SubmitRequest r = LZR__SUBMIT_REQUEST__INIT;
     r.filename = (char *)(base ? base + 1 : c->args[0]);
@@ -310,6 +353,8 @@ static void print_status(const Lzr__StatusReply *r, bool tty)
             printf("; %s", j->phase + 10);
         if (j->eta_s >= 0)
             printf("; ETA %.0f s", j->eta_s);
+        if (j->reason && j->reason[0])
+            printf("; %s", j->reason);
         putchar('\n');
         if (tty && j->targets_total)
             print_bar((double)j->targets_done / (double)j->targets_total);
@@ -393,11 +438,35 @@ static int cmd_workers(const cli_t *c)
         printf("%-16s %-15s %-24s %-10s %-14s %.0f\n", w->name, targets_ntoa(w->scan_ip, ip),
                fresh[0] ? fresh : "-", hb, shard, w->probes_per_s);
     }
+    for (size_t i = 0; i < rep->workers_reply->n_workers; i++)
+        if (rep->workers_reply->workers[i]->refused)
+            printf("%s: %llu messages or records refused by the trust checks\n",
+                   rep->workers_reply->workers[i]->name,
+                   (unsigned long long)rep->workers_reply->workers[i]->refused);
     if (rep->workers_reply->malformed)
         printf("(%llu malformed messages dropped since start)\n",
                (unsigned long long)rep->workers_reply->malformed);
+    if (rep->workers_reply->untrusted)
+        printf("(%llu messages or records refused by the trust checks since start)\n",
+               (unsigned long long)rep->workers_reply->untrusted);
+    if (rep->workers_reply->refused_peers)
+        printf("(%llu connections with unknown keys refused since start)\n",
+               (unsigned long long)rep->workers_reply->refused_peers);
     wire_free(&rep);
     return 0;
+}
+
+/* Sends a request whose answer is an OkReply; prints its message. Returns the exit status. */
+static int call_ok(const cli_t *c, Lzr__Envelope *req)
+{
+    Lzr__Envelope *rep = call(c, req);
+    if (!rep)
+        return 1;
+    int rc = rep->body_case == LZR__ENVELOPE__BODY_OK ? 0 : 1;
+    if (rc == 0)
+        fprintf(stderr, "%s\n", rep->ok->message);
+    wire_free(&rep);
+    return rc;
 }
 
 static int cmd_cancel(const cli_t *c)
@@ -410,14 +479,21 @@ static int cmd_cancel(const cli_t *c)
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_CANCEL_JOB;
     env.cancel_job = &r;
-    Lzr__Envelope *rep = call(c, &env);
-    if (!rep)
-        return 1;
-    int rc = rep->body_case == LZR__ENVELOPE__BODY_OK ? 0 : 1;
-    if (rc == 0)
-        fprintf(stderr, "%s\n", rep->ok->message);
-    wire_free(&rep);
-    return rc;
+    return call_ok(c, &env);
+}
+
+static int cmd_revoke(const cli_t *c)
+{
+    if (c->nargs != 1) {
+        fprintf(stderr, "lzr-coord revoke: expected one worker name\n");
+        return 2;
+    }
+    Lzr__RevokeRequest r = LZR__REVOKE_REQUEST__INIT;
+    r.name = c->args[0];
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_REVOKE;
+    env.revoke = &r;
+    return call_ok(c, &env);
 }
 
 typedef struct export_ctx {
@@ -749,6 +825,8 @@ int main(int argc, char **argv)
         rc = cmd_compare(&c);
     else if (strcmp(cmd, "cancel") == 0)
         rc = cmd_cancel(&c);
+    else if (strcmp(cmd, "revoke") == 0)
+        rc = cmd_revoke(&c);
     else if (strcmp(cmd, "keygen") == 0)
         rc = cmd_keygen(&c);
     else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

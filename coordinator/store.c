@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libgen.h>
 
 struct store {
     sqlite3 *db;
@@ -23,6 +26,10 @@ struct store {
     int version;               /* schema version (read-only stores may hold an older one) */
     sqlite3_stmt *get_passes;  /* a batch's job: compared across vantages? */
     sqlite3_stmt *put_vantage; /* its rows per scan IP, when it is */
+    /* Read-write stores: the file as opened, so store_check notices it deleted or replaced. */
+    char path[4096];
+    dev_t dev;
+    ino_t ino;
 };
 
 static const char *const schema_v1 =
@@ -135,6 +142,11 @@ static const char *const schema_v4 =
     "  ts_us INTEGER NOT NULL,"
     "  PRIMARY KEY (job_id, ip, port, source_ip)) WITHOUT ROWID;";
 
+/* Version 5: a cancelled job keeps why (a shard that kept failing, say), and a shard's attempts
+ * column counts failures instead of leases. */
+static const char *const schema_v5 = "ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';"
+                                     "UPDATE shards SET attempts = 0;";
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -173,6 +185,18 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     store_t *s = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);
     if (!s)
         return NULL;
+    /* Refuse a database this process cannot write before anything else: SQLite would open it
+     * read-only without a word, and every later write would fail. */
+    snprintf(s->path, sizeof s->path, "%s", path);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
+    if (store_check(s, err, errlen) != LZR_OK) {
+        store_close(&s);
+        return NULL;
+    }
     /* WAL lets `lzr-coord results` read while the coordinator writes; FULL sync makes a commit
      * survive a crash, which is what an Ack promises. */
     if (exec(s, "PRAGMA journal_mode=WAL") || exec(s, "PRAGMA synchronous=FULL") ||
@@ -205,8 +229,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, &msg);
         if (rc == SQLITE_OK && v < 4)
             rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && v < 5)
+            rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=4; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=5; COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
                      v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
@@ -221,6 +247,29 @@ store_t *store_open(const char *path, char *err, size_t errlen)
     return s;
 }
 
+int store_check(store_t *s, char *err, size_t errlen)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", s->path);
+    const char *d = dirname(dir);
+    struct stat st;
+    if (stat(s->path, &st) != 0 || st.st_dev != s->dev || st.st_ino != s->ino) {
+        snprintf(err, errlen, "%s: the database file is gone (deleted or replaced)", s->path);
+        return LZR_EDB;
+    }
+    /* SQLite opens a file it cannot write read-only without a word, and WAL needs to create
+     * its -wal and -shm files next to the database. */
+    if (sqlite3_db_readonly(s->db, "main") == 1 || access(s->path, W_OK) != 0) {
+        snprintf(err, errlen, "%s: the database is read-only", s->path);
+        return LZR_EDB;
+    }
+    if (access(d, W_OK | X_OK) != 0) {
+        snprintf(err, errlen, "%s: the database's directory %s is not writable", s->path, d);
+        return LZR_EDB;
+    }
+    return LZR_OK;
+}
+
 store_t *store_open_readonly(const char *path, char *err, size_t errlen)
 {
     store_t *s = open_db(path, SQLITE_OPEN_READONLY, err, errlen);
@@ -229,7 +278,8 @@ store_t *store_open_readonly(const char *path, char *err, size_t errlen)
     int v = user_version(s);
     /* Older databases read the same: versions 2 and 3 added an index and a table that only
      * the coordinator's verification pass reads; the comparison of version 4 reads a version 3
-     * database as jobs of one pass (store_compare_*). */
+     * database as jobs of one pass (store_compare_*); version 5's column only the coordinator
+     * reads. */
     if (v < 1 || v > STORE_SCHEMA_VERSION) {
         snprintf(err, errlen, "%s: %s (schema version %d, expected 1-%d)", path,
                  v < 0 ? sqlite3_errmsg(s->db) : "not an lzr database", v, STORE_SCHEMA_VERSION);
@@ -453,6 +503,31 @@ int store_job_set_state(store_t *s, uint64_t id, const char *state)
     return rc ? rc : LZR_EDB;
 }
 
+int store_job_cancel(store_t *s, uint64_t id, const char *reason)
+{
+    int rc = store_job_set_state(s, id, "cancelled");
+    if (rc != LZR_OK)
+        return rc;
+    sqlite3_stmt *st = prep(s, "UPDATE jobs SET reason = ? WHERE id = ?");
+    if (st) {
+        sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)id);
+    }
+    return run(st);
+}
+
+void store_job_reason(store_t *s, uint64_t id, char *out, size_t cap)
+{
+    out[0] = '\0';
+    sqlite3_stmt *st = prep(s, "SELECT reason FROM jobs WHERE id = ?");
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        copy_col(out, cap, st, 0);
+    sqlite3_finalize(st);
+}
+
 static void read_shard(sqlite3_stmt *st, store_shard_t *out)
 {
     out->job_id = (uint64_t)sqlite3_column_int64(st, 0);
@@ -489,14 +564,16 @@ int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *ou
 }
 
 int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
-                           uint64_t expiry_us, store_shard_t *out)
+                           uint64_t now_us, uint64_t expiry_us, store_shard_t *out)
 {
     /* In a job of several passes, a shard whose copy in another pass went to this scan IP is
-     * not this worker's: each pass of a target must come from a different scan IP. */
+     * not this worker's: each pass of a target must come from a different scan IP. A pending
+     * shard's lease_expiry_us is the end of its back-off after a failure. */
     sqlite3_stmt *st =
         prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?1, lease_expiry_us = ?2,"
-                " attempts = attempts + 1, scan_ip = ?4 WHERE job_id = ?3 AND idx ="
+                " scan_ip = ?4 WHERE job_id = ?3 AND idx ="
                 " (SELECT p.idx FROM shards p WHERE p.job_id = ?3 AND p.state = 'pending' AND"
+                " p.lease_expiry_us <= ?5 AND"
                 " ((SELECT passes FROM jobs WHERE id = ?3) <= 1 OR NOT EXISTS (SELECT 1 FROM"
                 " shards o WHERE o.job_id = ?3 AND o.scan_ip = ?4 AND o.pass <> p.pass AND"
                 " o.pos_begin = p.pos_begin)) ORDER BY p.idx LIMIT 1)"
@@ -507,6 +584,7 @@ int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint3
     sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
     sqlite3_bind_int64(st, 4, scan_ip);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         read_shard(st, out);
@@ -524,7 +602,8 @@ int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *own
 {
     sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?1,"
                                " lease_expiry_us = ?2 WHERE job_id = ?3 AND idx = ?4 AND"
-                               " (state = 'pending' OR (state = 'leased' AND lease_owner = ?1))");
+                               " (state = 'pending' OR (state = 'leased' AND lease_owner = ?1))"
+                               " AND (SELECT state FROM jobs WHERE id = ?3) = 'running'");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
@@ -537,18 +616,51 @@ int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *own
     return rc;
 }
 
-int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx)
+int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx, const char *owner)
 {
     sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'done', lease_owner = '',"
-                               " lease_expiry_us = 0 WHERE job_id = ? AND idx = ?");
+                               " lease_expiry_us = 0 WHERE job_id = ? AND idx = ? AND"
+                               " state = 'leased' AND lease_owner = ?");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
     sqlite3_bind_int64(st, 2, idx);
+    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
     int rc = run(st);
     if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
         return LZR_ENOTFOUND;
     return rc;
+}
+
+int store_shard_fail(store_t *s, uint64_t job_id, uint32_t idx, const char *owner, uint64_t now_us,
+                     uint64_t backoff_us, uint32_t *failures, uint64_t *retry_us)
+{
+    *failures = 0;
+    *retry_us = now_us;
+    /* SET reads the old attempts: backoff_us after the first failure, doubling, at most 64×. */
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'pending', lease_owner = '',"
+                               " lease_expiry_us = ?5 + (?6 << min(attempts, 6)),"
+                               " attempts = attempts + 1 WHERE job_id = ?1 AND idx = ?2 AND"
+                               " state = 'leased' AND lease_owner = ?3"
+                               " RETURNING attempts, lease_expiry_us");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)backoff_us);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_bind_int64(st, 2, idx);
+    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *failures = (uint32_t)sqlite3_column_int64(st, 0);
+        *retry_us = (uint64_t)sqlite3_column_int64(st, 1);
+        rc = sqlite3_step(st);
+    } else if (rc == SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return LZR_ENOTFOUND;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
 }
 
 int store_shard_release(store_t *s, uint64_t job_id, uint32_t idx, const char *owner)
@@ -657,6 +769,42 @@ int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32
     return run(st);
 }
 
+int store_worker_key(store_t *s, const char *name, char *pubkey, size_t cap)
+{
+    pubkey[0] = '\0';
+    sqlite3_stmt *st = prep(s, "SELECT pubkey FROM workers WHERE name = ?");
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        copy_col(pubkey, cap, st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? LZR_OK : rc == SQLITE_DONE ? LZR_ENOTFOUND : LZR_EDB;
+}
+
+int store_worker_revoke(store_t *s, const char *name)
+{
+    if (exec(s, "BEGIN IMMEDIATE"))
+        return LZR_EDB;
+    sqlite3_stmt *st = prep(s, "DELETE FROM workers WHERE name = ?");
+    if (st)
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = run(st);
+    bool gone = rc == LZR_OK && sqlite3_changes(s->db) > 0;
+    if (rc == LZR_OK) {
+        st = prep(s, "UPDATE shards SET state = 'pending', lease_owner = '', lease_expiry_us = 0"
+                     " WHERE state = 'leased' AND lease_owner = ?");
+        if (st)
+            sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        rc = run(st);
+    }
+    if (rc == LZR_OK && exec(s, "COMMIT") == LZR_OK)
+        return gone ? LZR_OK : LZR_ENOTFOUND;
+    exec(s, "ROLLBACK");
+    return LZR_EDB;
+}
+
 int store_worker_seen(store_t *s, const char *name, uint64_t now_us)
 {
     sqlite3_stmt *st = prep(s, "UPDATE workers SET last_seen_us = ? WHERE name = ?");
@@ -739,8 +887,10 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
             " synack_retransmits = excluded.synack_retransmits, acked_data = excluded.acked_data,"
             " rtt_us = excluded.rtt_us, ts_us = excluded.ts_us, data = excluded.data,"
             " source_ip = excluded.source_ip, worker = excluded.worker, shard = excluded.shard"
-            " WHERE excluded.class = 'service' OR (results.class <> 'service' AND"
-            " (excluded.class <> 'silent' OR results.class = 'silent'))");
+            " WHERE (excluded.class = 'service' OR (results.class <> 'service' AND"
+            " (excluded.class <> 'silent' OR results.class = 'silent')))"
+            " AND ?19 AND results.shard % (SELECT n_shards FROM jobs WHERE id = excluded.job_id)"
+            " = excluded.shard % (SELECT n_shards FROM jobs WHERE id = excluded.job_id)");
     if (!s->put_source)
         s->put_source = prep(s, "INSERT INTO scan_sources (source_ip, job_id, first_us)"
                                 " VALUES (?,?,?) ON CONFLICT DO NOTHING");
@@ -772,6 +922,7 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
         sqlite3_bind_int64(res, 16, r->source_ip);
         sqlite3_bind_text(res, 17, b->worker, -1, SQLITE_STATIC);
         sqlite3_bind_int64(res, 18, b->shard);
+        sqlite3_bind_int(res, 19, b->holder);
         if (sqlite3_step(res) != SQLITE_DONE) {
             rc = LZR_EDB;
             break;
@@ -820,7 +971,8 @@ int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, 
 int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
                     const lzr_record_t *recs, size_t n, char *err, size_t errlen)
 {
-    store_batch_t b = {.job_id = job_id, .shard = shard, .worker = worker, .recs = recs, .n = n};
+    store_batch_t b = {
+        .job_id = job_id, .shard = shard, .holder = true, .worker = worker, .recs = recs, .n = n};
     return store_put_batches(s, &b, 1, err, errlen);
 }
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store store_t;
 
@@ -47,7 +47,7 @@ typedef struct store_shard {
     shard_state_t state;
     char owner[64]; /* lease owner (worker name), "" when pending */
     uint64_t lease_expiry_us;
-    uint32_t attempts; /* times leased */
+    uint32_t attempts; /* times a holder reported it failed */
     uint32_t pass;     /* which copy of the job's shard idx % n_shards (0 unless compared) */
     uint32_t scan_ip;  /* the scan IP of its last lease holder, 0 before the first lease */
 } store_shard_t;
@@ -58,6 +58,10 @@ store_t *store_open(const char *path, char *err, size_t errlen);
 
 /* Opens an existing database read-only (for `lzr-coord results`), without writing to it. */
 store_t *store_open_readonly(const char *path, char *err, size_t errlen);
+
+/* Whether a read-write store can still commit: its file is the one opened (not deleted or
+ * replaced), neither it nor its directory is read-only. LZR_EDB with the reason in err. */
+int store_check(store_t *s, char *err, size_t errlen);
 
 /* Closes the database and sets *s to NULL. */
 void store_close(store_t **s);
@@ -83,19 +87,29 @@ int store_job_ids(store_t *s, const char *state, uint64_t **ids, size_t *n);
  * leased or pending shard's lease to nobody. */
 int store_job_set_state(store_t *s, uint64_t id, const char *state);
 
-/* Leases the lowest pending shard of job to owner, whose scan IP is scan_ip, until expiry_us.
- * In a job of several passes a shard whose copy in another pass was leased from scan_ip is
- * skipped. LZR_ENOTFOUND when no shard is pending for that scan IP. */
+/* Leases the lowest pending shard of job whose back-off has passed (now_us) to owner, whose
+ * scan IP is scan_ip, until expiry_us. In a job of several passes a shard whose copy in another
+ * pass was leased from scan_ip is skipped. LZR_ENOTFOUND when no shard is ready for that scan
+ * IP. */
 int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
-                           uint64_t expiry_us, store_shard_t *out);
+                           uint64_t now_us, uint64_t expiry_us, store_shard_t *out);
 
 /* Extends owner's lease of a shard, or takes a pending one back (a worker that kept scanning
- * through a coordinator restart). LZR_ENOTFOUND when the shard is done or someone else's. */
+ * through a coordinator restart). LZR_ENOTFOUND when the shard is done or someone else's, or
+ * its job is not running. */
 int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
                       uint64_t expiry_us);
 
-/* Marks a shard done (whoever held it). Returns LZR_OK, or LZR_ENOTFOUND for no such shard. */
-int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx);
+/* Marks a shard done if owner holds its lease. Returns LZR_OK, or LZR_ENOTFOUND when owner does
+ * not hold it. */
+int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx, const char *owner);
+
+/* A failure reported by the shard's holder: the shard goes back to the pool, not to be leased
+ * again before *retry_us (now_us + backoff_us after its first failure, doubling with each, 64
+ * times backoff_us at most); *failures gets how many failures it has had. LZR_ENOTFOUND when
+ * owner does not hold it. */
+int store_shard_fail(store_t *s, uint64_t job_id, uint32_t idx, const char *owner, uint64_t now_us,
+                     uint64_t backoff_us, uint32_t *failures, uint64_t *retry_us);
 
 /* Puts a shard back to pending if owner holds it. */
 int store_shard_release(store_t *s, uint64_t job_id, uint32_t idx, const char *owner);
@@ -106,6 +120,12 @@ int store_shards_expire(store_t *s, uint64_t now_us, int *n);
 /* Moves the expiry of every current lease to until_us: after a restart, workers get one lease
  * timeout to come back and claim their shards. */
 int store_leases_extend(store_t *s, uint64_t until_us);
+
+/* Cancels a job (store_job_set_state) and keeps reason, which status shows. */
+int store_job_cancel(store_t *s, uint64_t id, const char *reason);
+
+/* The reason a job was cancelled for ("" when none) into out. */
+void store_job_reason(store_t *s, uint64_t id, char *out, size_t cap);
 
 /* Reads one shard. */
 int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *out);
@@ -122,22 +142,33 @@ int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32
                         const char *fresh_ips, const char *iface, const char *version,
                         uint64_t now_us);
 
+/* The public key a worker name is bound to, into pubkey; LZR_ENOTFOUND for a name never seen. */
+int store_worker_key(store_t *s, const char *name, char *pubkey, size_t cap);
+
+/* Forgets a worker name (an operator's `lzr-coord revoke`): its key binding goes, and its leases
+ * go back to the pool. LZR_ENOTFOUND for a name never seen. */
+int store_worker_revoke(store_t *s, const char *name);
+
 /* Stamps a worker's last heartbeat. */
 int store_worker_seen(store_t *s, const char *name, uint64_t now_us);
 
-/* One worker message's records: job, shard and worker name they belong to. */
+/* One worker message's records: job, shard and worker name they belong to. holder: the worker
+ * holds the shard now, and its records may replace rows stored earlier for the same shard (a
+ * rescan after failover); otherwise (a re-send from an earlier holder) they only fill rows not
+ * stored yet. No batch replaces a row of another shard. */
 typedef struct store_batch {
     uint64_t job_id;
     uint32_t shard;
+    bool holder;
     const char *worker;
     const lzr_record_t *recs;
     size_t n;
 } store_batch_t;
 
 /* Stores nb batches in one transaction (all or none): results upserted on (job, ip, port) — a
- * service result is never replaced by a non-service one — and each scan IP noted in
- * scan_sources. For a job of several passes, each row is also upserted per scan IP in
- * vantage_results. */
+ * service result is never replaced by a non-service one, and see store_batch_t for which rows a
+ * batch may replace — and each scan IP noted in scan_sources. For a job of several passes, each
+ * row is also upserted per scan IP in vantage_results. */
 int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, size_t errlen);
 
 /* store_put_batches for the n records of one batch. */

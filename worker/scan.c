@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -166,6 +167,12 @@ static int read_targets_file(targets_t *t, const char *path, char *err, size_t e
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return LZR_EIO;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory, not a file of targets", path);
+        fclose(f);
+        return LZR_EIO;
+    }
     char line[512], sub[400];
     int lineno = 0, rc = LZR_OK;
     while (rc == LZR_OK && fgets(line, sizeof line, f)) {
@@ -224,6 +231,7 @@ int scan_main(int argc, char **argv)
     const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
     const char *targets_file = NULL;
     scan_fmt_t fmt = SCAN_FMT_JSONL;
+    bool retransmit_given = false; /* the default (1000) above a short --timeout-ms: no resend */
     bool have_targets = false, manage_fw = false, have_seed = false, have_ip = false;
     bool progress = isatty(STDERR_FILENO);
     uint64_t seed = 0;
@@ -242,6 +250,13 @@ int scan_main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
+            if (strlen(optarg) >= sizeof cfg.iface) {
+                fprintf(stderr,
+                        "lzr-worker scan: --iface: \"%s\" is longer than an interface name can "
+                        "be (%zu characters)\n",
+                        optarg, sizeof cfg.iface - 1);
+                goto done;
+            }
             snprintf(cfg.iface, sizeof cfg.iface, "%s", optarg);
             break;
         case 's': {
@@ -319,6 +334,7 @@ int scan_main(int argc, char **argv)
         case 'W':
             if (parse_u32("--retransmit-ms", optarg, &cfg.retransmit_ms) != LZR_OK)
                 goto done;
+            retransmit_given = true;
             break;
         case 'a':
             if (parse_u32("--acking-firewall-probes", optarg, &cfg.acking_firewall_probes) !=
@@ -411,8 +427,16 @@ int scan_main(int argc, char **argv)
         goto done;
     }
     cfg.n_fallback = (size_t)n;
-    if (cfg.timeout_ms == 0) {
-        fprintf(stderr, "lzr-worker scan: --timeout-ms must be above 0\n");
+    /* The same bounds as a job file's timeout_ms and retransmit_ms (docs/job-file.md). */
+    if (cfg.timeout_ms < 10 || cfg.timeout_ms > 600000) {
+        fprintf(stderr, "lzr-worker scan: --timeout-ms: %u is not 10-600000\n", cfg.timeout_ms);
+        goto done;
+    }
+    if (retransmit_given && (cfg.retransmit_ms < 10 || cfg.retransmit_ms > cfg.timeout_ms)) {
+        fprintf(stderr,
+                "lzr-worker scan: --retransmit-ms: %u is not 10 to --timeout-ms (%u): the "
+                "scan would never retransmit before giving up\n",
+                cfg.retransmit_ms, cfg.timeout_ms);
         goto done;
     }
     cfg.targets = targets;
@@ -462,9 +486,14 @@ int scan_main(int argc, char **argv)
     so.fmt = fmt;
     so.start_ns = so.last_ns = so.engine_ns = clock_mono_ns();
     engine_stats_t st;
-    log_info("scanning %llu addresses × %zu ports from %s on %s, %u probes/s",
+    char rate[32];
+    if (cfg.rate)
+        snprintf(rate, sizeof rate, "%u probes/s", cfg.rate);
+    else
+        snprintf(rate, sizeof rate, "unlimited rate");
+    log_info("scanning %llu addresses × %zu ports from %s on %s, %s",
              (unsigned long long)targets_count(targets), ports.n, targets_ntoa(cfg.source_ip, sub),
-             cfg.iface, cfg.rate);
+             cfg.iface, rate);
     if (engine_run(&cfg, emit_line, on_tick, &so, &scan_stop, &st, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         rc = 1;

@@ -5,13 +5,17 @@
  * worker/agent.c does (Hello, wait for Welcome and an Assign of a shard, then ResultBatch
  * messages on that lease with at most --window of them unacked, heartbeats every second) but
  * makes the records up instead of scanning, so the coordinator is the only thing measured. Each
- * record is a distinct (ip, port) of the job, an HTTP service record with --data-bytes of
- * response. The clock runs from the first batch sent to the last Ack received; then the rows of
- * the job are counted in the database (read-only, WAL lets it read while the coordinator runs).
- * Prints key=value lines for tests/bench/run.sh. Exit status 1 when a worker is not assigned, a
- * batch is never acked, or the rows do not match; it never asserts timings.
+ * record is a distinct (ip, port) of the shard the worker was assigned (the coordinator refuses
+ * targets outside it), an HTTP service record with --data-bytes of response. The shard's
+ * targets are sent in ascending (ip, port) order, not in the order a scan meets them: SQLite
+ * appends rows in key order much faster than it inserts them at random (docs/benchmarks.md). The
+ * clock runs from the first batch sent to the last Ack received; then the rows of the job are
+ * counted in the database (read-only, WAL lets it read while the coordinator runs). Prints
+ * key=value lines for tests/bench/run.sh. Exit status 1 when a worker is not assigned, a batch is
+ * never acked, or the rows do not match; it never asserts timings.
  */
 #include "common/err.h"
+#include "common/permutation.h"
 #include "common/wire.h"
 
 #include <czmq.h>
@@ -26,7 +30,8 @@
 #define BENCH_MAX_WINDOW  64
 #define RESEND_MS         3000
 #define HEARTBEAT_MS      1000
-/* Records are (198.18.0.0/15 address, port 80 + k / 2^17): the job file of run.sh covers them. */
+/* The job of ingest.sh: 198.18.0.0/15 × ports 80-87; element e of its permutation is address
+ * 198.18.0.0 + e / 8, port 80 + e % 8. */
 #define BENCH_BASE_IP   0xC6120000u
 #define BENCH_ADDRS     131072u
 #define BENCH_MAX_PORTS 8u
@@ -44,6 +49,8 @@ typedef struct {
     bool welcomed, assigned;
     uint64_t job_id;
     uint32_t shard;
+    uint8_t *targets;           /* bitmap of the assigned shard's targets (elements) */
+    uint64_t size, cursor;      /* elements of the job; the next one to look at */
     uint64_t next_rec, end_rec; /* records [next_rec, end_rec) still to send */
     uint64_t next_seq;
     inflight_t win[BENCH_MAX_WINDOW];
@@ -208,14 +215,15 @@ static int send_heartbeat(fake_worker_t *w, uint64_t now_ms)
     return send_env(w, &env);
 }
 
-/* Record k of the run: an HTTP service on a distinct (ip, port), as the load range yields. */
-static void make_record(lzr_record_t *r, uint64_t k, uint32_t source_ip, size_t data_bytes)
+/* Record k of the run: an HTTP service on target el of the job, as the load range yields. */
+static void make_record(lzr_record_t *r, uint64_t k, uint64_t el, uint32_t source_ip,
+                        size_t data_bytes)
 {
     static const char head[] = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\n"
                                "Content-Length: 3\r\nConnection: close\r\n\r\nok\n";
     memset(r, 0, offsetof(lzr_record_t, data));
-    r->ip = BENCH_BASE_IP + (uint32_t)(k % BENCH_ADDRS);
-    r->port = (uint16_t)(80 + k / BENCH_ADDRS);
+    r->ip = BENCH_BASE_IP + (uint32_t)(el / BENCH_MAX_PORTS);
+    r->port = (uint16_t)(80 + el % BENCH_MAX_PORTS);
     r->source_ip = source_ip;
     r->cls = CLASS_SERVICE;
     snprintf(r->protocol, sizeof r->protocol, "http");
@@ -240,7 +248,15 @@ static int send_batch(fake_worker_t *w, const opts_t *o, uint32_t source_ip)
     static Lzr__Record *mp[LZR_WIRE_MAX_BATCH];
     size_t n = 0;
     while (n < o->batch && w->next_rec < w->end_rec) {
-        make_record(&recs[n], w->next_rec++, source_ip, o->data_bytes);
+        while (w->cursor < w->size && !(w->targets[w->cursor / 8] & (1u << (w->cursor % 8))))
+            w->cursor++;
+        uint64_t el = w->cursor++;
+        if (el >= w->size) {
+            fprintf(stderr, "bench_ingest: %s: shard %u has fewer targets than its records\n",
+                    w->name, w->shard);
+            return LZR_ERANGE;
+        }
+        make_record(&recs[n], w->next_rec++, el, source_ip, o->data_bytes);
         wire_record_from(&m[n], &recs[n]);
         mp[n] = &m[n];
         n++;
@@ -286,6 +302,20 @@ static int on_message(fake_worker_t *w)
             w->assigned = true;
             w->job_id = env->assign->job_id;
             w->shard = env->assign->shard;
+            perm_params_t p = {.size = env->assign->perm_size,
+                               .prime = env->assign->perm_prime,
+                               .generator = env->assign->perm_generator,
+                               .start = env->assign->perm_start};
+            perm_iter_t it;
+            perm_iter_init(&it, &p, env->assign->pos_begin, env->assign->pos_end);
+            w->size = p.size;
+            w->targets = calloc(p.size / 8 + 1, 1);
+            if (!w->targets) {
+                rc = LZR_ENOMEM;
+                break;
+            }
+            for (uint64_t el; perm_next(&it, &el);)
+                w->targets[el / 8] |= (uint8_t)(1u << (el % 8));
         }
         break;
     case LZR__ENVELOPE__BODY_ACK:
@@ -425,6 +455,7 @@ out:
     for (int i = 0; i < o.workers; i++) {
         for (size_t k = 0; k < ws[i].n_win; k++)
             free(ws[i].win[k].buf);
+        free(ws[i].targets);
         zsock_destroy(&ws[i].sock);
     }
     zpoller_destroy(&poller);

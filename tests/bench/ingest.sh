@@ -41,15 +41,16 @@ one_run() {
     COORD_PID=$!
     for _ in $(seq 1 100); do [ -S "$d/lzr-coord.ctl" ] && break; sleep 0.1; done
     [ -S "$d/lzr-coord.ctl" ] || { echo "ingest: coordinator did not start" >&2; cat "$d/coord.log" >&2; stop_coord; return 1; }
-    # Targets × ports cover bench_ingest's records: 198.18.0.0/15 on ports 80-87. Nothing is
-    # scanned: the fake workers hold the shards.
+    # Targets × ports cover bench_ingest's records: 198.18.0.0/15 on ports 80-87, one shard per
+    # worker, so each shard holds its worker's records. Nothing is scanned: the fake workers
+    # hold the shards.
     cat >"$d/job.toml" <<JOB
 name = "ingest"
 targets = "198.18.0.0/15"
 allow_reserved = "198.18.0.0/15"
 ports = "80-87"
 rate = 100000
-shards = 16
+shards = $n
 handshakes = "http"
 JOB
     timeout 15 "$COORD" submit "$d/job.toml" --db "$d/lzr.db" >/dev/null 2>&1

@@ -23,5 +23,7 @@ like "$(grep "shard $shard done" "$CW/coord.log")" "worker v2: job $job shard $s
     "v1's shard $shard was finished by v2"
 like "$(cat "$CW/coord.log")" "lease\(s\) expired|session ended \(no heartbeat\)" \
     "the coordinator noticed v1's silence"
+is "$(grep -c 'dropped (' "$CW/coord.log")" "0" \
+    "no message of an honest worker was refused by the trust checks"
 check_results "$job"
 done_testing

@@ -23,5 +23,7 @@ coord_start
 check "the restarted coordinator resumes the job" wait_until 5 grep -q "resuming job $job" "$CW/coord.log"
 if wait_job_done "$job" 300; then ok "the job is done"; else not_ok "the job is done"; fi
 like "$(cat "$CW/v1.log" "$CW/v2.log")" "register again" "workers registered again"
+is "$(grep -c 'dropped (' "$CW/coord.log")" "0" \
+    "no message of an honest worker was refused by the trust checks"
 check_results "$job"
 done_testing

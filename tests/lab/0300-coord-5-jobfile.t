@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Each kind of job-file error makes `lzr-coord submit` print "FILE:LINE: key: what is wrong"
-# (or "FILE: key: ..." for a missing key), exit 1, and submit nothing.
+# (or "FILE: key: ..." for a missing key), exit 1, and submit nothing; a job of more than a day
+# at its rate needs --yes.
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
@@ -53,6 +54,16 @@ for c in "${cases[@]}"; do
         diag "exit $rc, got: $got"
     fi
 done
+# A job of more than a day at its rate is refused without --yes, with its size and duration.
+printf 'targets = "0.0.0.0/0"\nports = "1-65535"\nrate = 100000\n' >"$CW/huge.toml"
+got=$(coordctl submit "$CW/huge.toml" 2>&1)
+rc=$?
+if [ "$rc" -eq 2 ] && [[ "$got" == *"242627523118080 targets (3702258688 addresses × 65535 ports)"*"years"*"--yes"* ]]; then
+    ok "a job of 2.4e14 targets is refused without --yes, saying its size and duration"
+else
+    not_ok "a job of 2.4e14 targets is refused without --yes, saying its size and duration"
+    diag "exit $rc, got: $got"
+fi
 is "$(sqlite3 -readonly "$CW/lzr.db" 'SELECT count(*) FROM jobs')" "0" "nothing was submitted"
 printf '%s\n' "$ok_head" >"$CW/job.toml"
 is "$(coordctl submit "$CW/job.toml" 2>/dev/null)" "1" "a good file is accepted"

@@ -113,15 +113,15 @@ static void test_scheduler_passes(void **state)
     assert_int_equal(pending, 4);
 
     store_shard_t a, b, c, d, x;
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 100, &a), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &a), LZR_OK);
     assert_int_equal(a.idx, 0);
     assert_int_equal(a.pass, 0);
     assert_int_equal(a.scan_ip, VP1);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 100, &b), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &b), LZR_OK);
     assert_int_equal(b.idx, 1);
     /* Shards 2 and 3 are the second pass of 0 and 1: not from VP1 again. */
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 100, &x), LZR_ENOTFOUND);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 100, &c), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &x), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 0, 100, &c), LZR_OK);
     assert_int_equal(c.idx, 2);
     assert_int_equal(c.pass, 1);
     assert_int_equal(c.pos_begin, a.pos_begin);
@@ -129,18 +129,18 @@ static void test_scheduler_passes(void **state)
     /* A lease lost and taken again keeps the rule: shard 2 back to the pool is still not
      * VP1's, but the second worker takes it again. */
     assert_int_equal(store_shard_release(f->s, id, 2, "w2"), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 100, &x), LZR_ENOTFOUND);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 100, &c), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &x), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 0, 100, &c), LZR_OK);
     assert_int_equal(c.idx, 2);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 100, &d), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 0, 100, &d), LZR_OK);
     assert_int_equal(d.idx, 3);
     assert_int_equal(d.pos_begin, b.pos_begin);
 
     /* One pass: the same worker takes every shard. */
     uint64_t one = add_job(f->s, 1000, 2, 1);
-    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 100, &a), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 100, &b), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 100, &x), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 0, 100, &a), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 0, 100, &b), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 0, 100, &x), LZR_ENOTFOUND);
 }
 
 /* The scenario of the comparison tests: one shard per pass, pass 1 from VP1, pass 2 from VP2. */
@@ -148,9 +148,9 @@ static uint64_t scan_two_vantages(store_t *s)
 {
     uint64_t id = add_job(s, 256, 1, 2);
     store_shard_t sh;
-    assert_int_equal(store_shard_lease_next(s, id, "vp1", VP1, 100, &sh), LZR_OK);
+    assert_int_equal(store_shard_lease_next(s, id, "vp1", VP1, 0, 100, &sh), LZR_OK);
     assert_int_equal(sh.idx, 0);
-    assert_int_equal(store_shard_lease_next(s, id, "vp2", VP2, 100, &sh), LZR_OK);
+    assert_int_equal(store_shard_lease_next(s, id, "vp2", VP2, 0, 100, &sh), LZR_OK);
     assert_int_equal(sh.idx, 1);
     lzr_record_t a[] = {
         rec(HX, 22, CLASS_CLOSED, "", VP1),
@@ -170,8 +170,8 @@ static uint64_t scan_two_vantages(store_t *s)
     assert_int_equal(store_put_batch(s, id, 1, "vp2", b, 5, err, sizeof err), LZR_OK);
     /* Sent again (a lost Ack): nothing changes. */
     assert_int_equal(store_put_batch(s, id, 1, "vp2", b, 5, err, sizeof err), LZR_OK);
-    assert_int_equal(store_shard_done(s, id, 0), LZR_OK);
-    assert_int_equal(store_shard_done(s, id, 1), LZR_OK);
+    assert_int_equal(store_shard_done(s, id, 0, "vp1"), LZR_OK);
+    assert_int_equal(store_shard_done(s, id, 1, "vp2"), LZR_OK);
     store_verdict_t v[2];
     memset(v, 0, sizeof v);
     v[0].ip = HY;
@@ -386,7 +386,8 @@ static void test_one_pass_and_old_schema(void **state)
                                   "DROP TABLE vantage_results; DROP INDEX shards_scan;"
                                   " ALTER TABLE jobs DROP COLUMN passes;"
                                   " ALTER TABLE shards DROP COLUMN pass;"
-                                  " ALTER TABLE shards DROP COLUMN scan_ip; PRAGMA user_version=3",
+                                  " ALTER TABLE shards DROP COLUMN scan_ip;"
+                                  " ALTER TABLE jobs DROP COLUMN reason; PRAGMA user_version=3",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -397,7 +398,7 @@ static void test_one_pass_and_old_schema(void **state)
     assert_int_equal(c->passes, 1);
     compare_free(&c);
     store_close(&ro);
-    /* Opened for writing, it is upgraded to version 4 and the job reads as one pass. */
+    /* Opened for writing, it is upgraded to version 5 and the job reads as one pass. */
     f->s = store_open(f->path, err, sizeof err);
     assert_non_null(f->s);
     store_job_t row;

@@ -8,242 +8,10 @@
  * resuming the job with the worker keeping its lease, and
  * a burst of batches stored in one transaction with one unstorable batch left unacked.
  */
-#include "common/err.h"
-#include "common/wire.h"
-#include "coordinator/coord.h"
-#include "coordinator/job.h"
-#include "coordinator/store.h"
+#include "tests/unit/coord_harness.h"
 
-#include <pthread.h>
-#include <setjmp.h>
-#include <sqlite3.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-
-typedef struct server {
-    char dir[64];
-    char db[128];
-    char listen[160];
-    char control[160];
-    coord_options_t opt;
-    volatile sig_atomic_t stop;
-    pthread_t thread;
-    int rc;
-} server_t;
-
-static void *serve_thread(void *arg)
-{
-    server_t *s = arg;
-    char err[512];
-    s->rc = coord_serve(&s->opt, &s->stop, err, sizeof err);
-    if (s->rc)
-        fprintf(stderr, "coord_serve: %s\n", err);
-    return NULL;
-}
-
-static void server_start(server_t *s)
-{
-    s->stop = 0;
-    s->opt.listen = s->listen;
-    s->opt.control = NULL;
-    s->opt.db_path = s->db;
-    s->opt.keys_dir = NULL;
-    s->opt.lease_timeout_ms = 1500;
-    s->opt.heartbeat_ms = 200;
-    assert_int_equal(pthread_create(&s->thread, NULL, serve_thread, s), 0);
-    /* Wait for the control socket to appear. */
-    for (int i = 0; i < 100 && access(s->control + 6, F_OK) != 0; i++)
-        usleep(20000);
-    assert_int_equal(access(s->control + 6, F_OK), 0);
-}
-
-static void server_stop(server_t *s)
-{
-    s->stop = 1;
-    pthread_join(s->thread, NULL);
-    assert_int_equal(s->rc, LZR_OK);
-}
-
-static int setup(void **state)
-{
-    server_t *s = calloc(1, sizeof *s);
-    snprintf(s->dir, sizeof s->dir, "/tmp/lzr-coord-XXXXXX");
-    if (!mkdtemp(s->dir))
-        return -1;
-    snprintf(s->db, sizeof s->db, "%s/lzr.db", s->dir);
-    snprintf(s->listen, sizeof s->listen, "ipc://%s/workers.sock", s->dir);
-    coord_control_endpoint(s->db, s->control, sizeof s->control);
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    server_t *s = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    int rc = system(cmd);
-    free(s);
-    return rc == 0 ? 0 : -1;
-}
-
-static zsock_t *connect_to(const char *ep)
-{
-    zsock_t *z = zsock_new(ZMQ_DEALER);
-    assert_non_null(z);
-    zsock_set_linger(z, 0);
-    zsock_set_rcvtimeo(z, 3000);
-    assert_int_equal(zsock_connect(z, "%s", ep), 0);
-    return z;
-}
-
-static void send_env(zsock_t *z, Lzr__Envelope *env)
-{
-    char err[256];
-    assert_int_equal(wire_send(z, NULL, env, err, sizeof err), LZR_OK);
-}
-
-/* Receives the next message of the wanted kind, skipping others (heartbeat-driven noise). */
-static Lzr__Envelope *expect(zsock_t *z, Lzr__Envelope__BodyCase want)
-{
-    for (int i = 0; i < 20; i++) {
-        Lzr__Envelope *env = NULL;
-        char err[256];
-        int rc = wire_recv(z, NULL, NULL, &env, err, sizeof err);
-        if (rc != LZR_OK)
-            fail_msg("waiting for %s: %s", wire_body_name(want), err);
-        if (env->body_case == want)
-            return env;
-        wire_free(&env);
-    }
-    fail_msg("no %s", wire_body_name(want));
-    return NULL;
-}
-
-static Lzr__Envelope *control(server_t *s, Lzr__Envelope *req)
-{
-    zsock_t *z = connect_to(s->control);
-    send_env(z, req);
-    Lzr__Envelope *rep = NULL;
-    char err[256];
-    assert_int_equal(wire_recv(z, NULL, NULL, &rep, err, sizeof err), LZR_OK);
-    zsock_destroy(&z);
-    return rep;
-}
-
-static Lzr__Envelope *submit(server_t *s, const char *toml)
-{
-    Lzr__SubmitRequest r = LZR__SUBMIT_REQUEST__INIT;
-    r.filename = "lab.toml";
-    r.job_toml = (char *)toml;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_SUBMIT;
-    env.submit = &r;
-    return control(s, &env);
-}
-
-static void hello(zsock_t *z, const char *name, uint32_t ip, uint64_t job, uint32_t shard)
-{
-    Lzr__Hello h = LZR__HELLO__INIT;
-    h.name = (char *)name;
-    h.scan_ip = ip;
-    Lzr__Lease lease = LZR__LEASE__INIT;
-    if (job) {
-        lease.job_id = job;
-        lease.shard = shard;
-        h.lease = &lease;
-    }
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_HELLO;
-    env.hello = &h;
-    send_env(z, &env);
-}
-
-static void heartbeat(zsock_t *z, uint64_t job, uint32_t shard)
-{
-    Lzr__Heartbeat hb = LZR__HEARTBEAT__INIT;
-    Lzr__Lease lease = LZR__LEASE__INIT;
-    lease.job_id = job;
-    lease.shard = shard;
-    hb.lease = &lease;
-    hb.targets_done = 5;
-    hb.targets_total = 10;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &hb;
-    send_env(z, &env);
-}
-
-static void send_batch(zsock_t *z, uint64_t job, uint32_t shard, uint64_t seq, uint32_t ip0,
-                       size_t n)
-{
-    lzr_record_t recs[8];
-    Lzr__Record m[8], *mp[8];
-    for (size_t i = 0; i < n; i++) {
-        memset(&recs[i], 0, sizeof recs[i]);
-        recs[i].ip = ip0 + (uint32_t)i;
-        recs[i].port = 80;
-        recs[i].source_ip = 0xC6120101;
-        recs[i].cls = CLASS_SERVICE;
-        strcpy(recs[i].protocol, "http");
-        wire_record_from(&m[i], &recs[i]);
-        mp[i] = &m[i];
-    }
-    Lzr__Lease lease = LZR__LEASE__INIT;
-    lease.job_id = job;
-    lease.shard = shard;
-    Lzr__ResultBatch b = LZR__RESULT_BATCH__INIT;
-    b.lease = &lease;
-    b.seq = seq;
-    b.n_records = n;
-    b.records = mp;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_BATCH;
-    env.batch = &b;
-    send_env(z, &env);
-}
-
-static void shard_done(zsock_t *z, uint64_t job, uint32_t shard)
-{
-    Lzr__Lease lease = LZR__LEASE__INIT;
-    lease.job_id = job;
-    lease.shard = shard;
-    Lzr__ShardDone d = LZR__SHARD_DONE__INIT;
-    d.lease = &lease;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_SHARD_DONE;
-    env.shard_done = &d;
-    send_env(z, &env);
-}
-
-static uint64_t results_in_db(server_t *s, uint64_t job)
-{
-    char err[256];
-    store_t *st = store_open_readonly(s->db, err, sizeof err);
-    assert_non_null(st);
-    uint64_t n = store_result_count(st, job);
-    store_close(&st);
-    return n;
-}
-
-static void job_state(server_t *s, uint64_t job, char *state, size_t cap)
-{
-    char err[256];
-    store_t *st = store_open_readonly(s->db, err, sizeof err);
-    assert_non_null(st);
-    store_job_t row;
-    assert_int_equal(store_job_get(st, job, &row), LZR_OK);
-    snprintf(state, cap, "%s", row.state);
-    store_job_clear(&row);
-    store_close(&st);
-}
+#define W1_IP 0xC6120102u
+#define W2_IP 0xC6120202u
 
 static const char *lab_job = "name = \"flow\"\n"
                              "targets = \"198.18.4.0/24\"\n"
@@ -358,12 +126,12 @@ static void test_full_flow(void **state)
     wire_free(&env);
 
     /* Results: acked after commit; the same batch again adds nothing. */
-    send_batch(w1, job, 0, 1, 0xC6120401, 3);
+    send_batch(w1, lab_job, job, 0, 1, 0, 3, W1_IP);
     env = expect(w1, LZR__ENVELOPE__BODY_ACK);
     assert_int_equal(env->ack->seq, 1);
     wire_free(&env);
     assert_int_equal(results_in_db(s, job), 3);
-    send_batch(w1, job, 0, 1, 0xC6120401, 3);
+    send_batch(w1, lab_job, job, 0, 1, 0, 3, W1_IP);
     env = expect(w1, LZR__ENVELOPE__BODY_ACK);
     wire_free(&env);
     assert_int_equal(results_in_db(s, job), 3);
@@ -371,7 +139,7 @@ static void test_full_flow(void **state)
     /* Garbage from a worker is dropped; the session goes on. */
     zstr_send(w1, "not a protobuf at all \xff\xff");
     zstr_sendx(w1, "two", "frames", NULL);
-    send_batch(w1, job, 0, 2, 0xC6120410, 2);
+    send_batch(w1, lab_job, job, 0, 2, 15, 2, W1_IP);
     env = expect(w1, LZR__ENVELOPE__BODY_ACK);
     assert_int_equal(env->ack->seq, 2);
     wire_free(&env);
@@ -400,7 +168,7 @@ static void test_full_flow(void **state)
     wire_free(&env);
 
     /* The silent worker comes back with stale results: they are still stored and acked. */
-    send_batch(w2, job, 1, 1, 0xC6120420, 1);
+    send_batch(w2, lab_job, job, 1, 1, 31, 1, W2_IP);
     env = expect(w2, LZR__ENVELOPE__BODY_REFUSE);
     assert_false(env->refuse->fatal);
     wire_free(&env);
@@ -460,7 +228,7 @@ static void test_restart_and_cancel(void **state)
     Lzr__Envelope *env = expect(w, LZR__ENVELOPE__BODY_ASSIGN);
     assert_int_equal(env->assign->shard, 0);
     wire_free(&env);
-    send_batch(w, job, 0, 1, 0xC6120401, 2);
+    send_batch(w, lab_job, job, 0, 1, 0, 2, W1_IP);
     env = expect(w, LZR__ENVELOPE__BODY_ACK);
     wire_free(&env);
 
@@ -476,7 +244,7 @@ static void test_restart_and_cancel(void **state)
     env = expect(w, LZR__ENVELOPE__BODY_WELCOME);
     assert_true(env->welcome->lease_kept);
     wire_free(&env);
-    send_batch(w, job, 0, 2, 0xC6120403, 2);
+    send_batch(w, lab_job, job, 0, 2, 2, 2, W1_IP);
     env = expect(w, LZR__ENVELOPE__BODY_ACK);
     wire_free(&env);
     assert_int_equal(results_in_db(s, job), 4);
@@ -528,20 +296,24 @@ static void test_group_commit(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(s->db, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000); /* the running coordinator writes too */
-    assert_int_equal(sqlite3_exec(db,
-                                  "CREATE TRIGGER boom BEFORE INSERT ON results"
-                                  " WHEN NEW.ip = 3323069493" /* 198.18.4.53 */
-                                  " BEGIN SELECT RAISE(ABORT, 'boom'); END",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    /* The third batch's first target cannot be stored. */
+    uint32_t bad_ip;
+    uint16_t bad_port;
+    assert_int_equal(shard_targets(lab_job, 0, 48, 1, &bad_ip, &bad_port), 1);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER boom BEFORE INSERT ON results WHEN NEW.ip = %u AND NEW.port = %u"
+             " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+             bad_ip, bad_port);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     zsock_t *w = connect_to(s->listen);
     hello(w, "w1", 0xC6120102, 0, 0);
     Lzr__Envelope *env = expect(w, LZR__ENVELOPE__BODY_ASSIGN);
     wire_free(&env);
-    /* Four batches back to back; the third holds 198.18.4.53. */
+    /* Four batches back to back; the third holds the target the trigger refuses. */
     for (uint64_t seq = 1; seq <= 4; seq++)
-        send_batch(w, job, 0, seq, 0xC6120400 + 16 * (uint32_t)seq, 8);
+        send_batch(w, lab_job, job, 0, seq, 16 * (size_t)seq, 8, W1_IP);
     bool acked[5] = {false};
     for (int i = 0; i < 3; i++) {
         env = expect(w, LZR__ENVELOPE__BODY_ACK);
@@ -569,10 +341,10 @@ static void test_group_commit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_submit_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_full_flow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_and_cancel, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_errors, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_full_flow, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_and_cancel, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, harness_setup, harness_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

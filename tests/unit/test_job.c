@@ -274,6 +274,27 @@ static void test_load_file(void **state)
     job_destroy(&j);
     assert_null(job_load("/nonexistent/x.toml", NULL, err, sizeof err));
     assert_non_null(strstr(err, "No such file"));
+    assert_null(job_load(dir, NULL, err, sizeof err));
+    assert_non_null(strstr(err, "not a regular file"));
+
+    /* Exactly 1 MiB loads (a comment pads the file); one byte more does not. */
+    const char *body = "targets = \"1.1.0.0/24\"\nports = \"80\"\n#";
+    for (size_t extra = 0; extra <= 1; extra++) {
+        f = fopen(path, "w");
+        fputs(body, f);
+        for (size_t i = strlen(body); i < JOB_MAX_FILE_BYTES - 1 + extra; i++)
+            fputc('x', f);
+        fputc('\n', f);
+        fclose(f);
+        j = job_load(path, NULL, err, sizeof err);
+        if (extra == 0) {
+            assert_non_null(j);
+            job_destroy(&j);
+        } else {
+            assert_null(j);
+            assert_non_null(strstr(err, "larger than 1 MiB"));
+        }
+    }
     unlink(path);
     rmdir(dir);
 }

@@ -153,17 +153,18 @@ static void test_leases(void **state)
 {
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 3);
+    assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
     store_shard_t a, b, c, d;
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 100, &a), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, 100, &a), LZR_OK);
     assert_int_equal(a.idx, 0);
     assert_int_equal(a.state, SHARD_LEASED);
     assert_string_equal(a.owner, "w1");
-    assert_int_equal(a.attempts, 1);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", 1, 100, &b), LZR_OK);
+    assert_int_equal(a.attempts, 0); /* failures, not leases */
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", 1, 0, 100, &b), LZR_OK);
     assert_int_equal(b.idx, 1);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 300, &c), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, 300, &c), LZR_OK);
     assert_int_equal(c.idx, 2);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 100, &d), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 0, 100, &d), LZR_ENOTFOUND);
 
     /* Only the owner renews. */
     assert_int_equal(store_shard_renew(f->s, id, 0, "w2", 500), LZR_ENOTFOUND);
@@ -184,12 +185,29 @@ static void test_leases(void **state)
     assert_int_equal(store_shard_renew(f->s, id, 1, "w2", 900), LZR_OK);
     assert_int_equal(store_shard_release(f->s, id, 1, "w1"), LZR_ENOTFOUND);
     assert_int_equal(store_shard_release(f->s, id, 1, "w2"), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 100, &d), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 0, 100, &d), LZR_OK);
     assert_int_equal(d.idx, 1);
-    assert_int_equal(d.attempts, 2);
+    assert_int_equal(d.attempts, 0);
 
-    assert_int_equal(store_shard_done(f->s, id, 0), LZR_OK);
-    assert_int_equal(store_shard_done(f->s, id, 7), LZR_ENOTFOUND);
+    /* Failures count only from the holder, and back off 1 s, 2 s, ... */
+    uint32_t failures;
+    uint64_t retry;
+    assert_int_equal(store_shard_fail(f->s, id, 1, "w1", 1000, 1000000, &failures, &retry),
+                     LZR_ENOTFOUND);
+    assert_int_equal(store_shard_fail(f->s, id, 1, "w3", 1000, 1000000, &failures, &retry), LZR_OK);
+    assert_int_equal(failures, 1);
+    assert_int_equal(retry, 1000 + 1000000);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 2000, 100, &d), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 1001000, 100, &d), LZR_OK);
+    assert_int_equal(store_shard_fail(f->s, id, 1, "w3", 0, 1000000, &failures, &retry), LZR_OK);
+    assert_int_equal(failures, 2);
+    assert_int_equal(retry, 2000000);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 2000000, 100, &d), LZR_OK);
+
+    /* Only the holder finishes a shard. */
+    assert_int_equal(store_shard_done(f->s, id, 0, "w2"), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_done(f->s, id, 0, "w1"), LZR_OK);
+    assert_int_equal(store_shard_done(f->s, id, 7, "w1"), LZR_ENOTFOUND);
     assert_int_equal(store_shard_renew(f->s, id, 0, "w1", 900), LZR_ENOTFOUND);
     assert_int_equal(store_shard_counts(f->s, id, &p, &l, &dn), LZR_OK);
     assert_int_equal(dn, 1);
@@ -208,6 +226,12 @@ static void test_leases(void **state)
     assert_string_equal(j.state, "cancelled");
     assert_true(j.finished_us > 0);
     store_job_clear(&j);
+    /* A cancelled job's shards cannot be taken back; the reason is kept. */
+    assert_int_equal(store_shard_renew(f->s, id, 1, "w3", 900), LZR_ENOTFOUND);
+    assert_int_equal(store_job_cancel(f->s, id, "shard 1 failed 5 times"), LZR_OK);
+    char reason[64];
+    store_job_reason(f->s, id, reason, sizeof reason);
+    assert_string_equal(reason, "shard 1 failed 5 times");
 }
 
 static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char *proto)
@@ -331,7 +355,8 @@ static void test_upgrade_from_v2(void **state)
         sqlite3_exec(db,
                      "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
                      " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
-                     " ALTER TABLE shards DROP COLUMN scan_ip; PRAGMA user_version=2",
+                     " ALTER TABLE shards DROP COLUMN scan_ip; ALTER TABLE jobs DROP COLUMN reason;"
+                     " PRAGMA user_version=2",
                      NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
@@ -383,6 +408,14 @@ static void test_batch_atomic(void **state)
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    /* A name is bound to its key until revoked. */
+    char key[64];
+    assert_int_equal(store_worker_key(f->s, "w1", key, sizeof key), LZR_OK);
+    assert_string_equal(key, "KEY");
+    assert_int_equal(store_worker_key(f->s, "w9", key, sizeof key), LZR_ENOTFOUND);
+    assert_int_equal(store_worker_revoke(f->s, "w1"), LZR_OK);
+    assert_int_equal(store_worker_key(f->s, "w1", key, sizeof key), LZR_ENOTFOUND);
+    assert_int_equal(store_worker_revoke(f->s, "w1"), LZR_ENOTFOUND);
 }
 
 int main(void)
