@@ -9,9 +9,11 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "err.h"
 
@@ -34,7 +36,9 @@ struct targets {
     uint64_t *before;    /* before[i]: addresses in set.v[0..i) */
     uint64_t count;
     uint64_t dropped;
+    uint64_t excluded;
     bool finalized;
+    bool plain; /* no default blocklist: an operator's list */
 };
 
 /* The IANA special-purpose ranges that stay out of every scan unless lifted (RFC 6890 and its
@@ -297,6 +301,14 @@ targets_t *targets_new(void)
     return calloc(1, sizeof(targets_t));
 }
 
+targets_t *targets_new_list(void)
+{
+    targets_t *t = calloc(1, sizeof(targets_t));
+    if (t)
+        t->plain = true;
+    return t;
+}
+
 void targets_destroy(targets_t **t)
 {
     if (!t || !*t)
@@ -481,7 +493,7 @@ int targets_finalize(targets_t *t, char *err, size_t errlen)
     for (size_t k = 0; k < N_RESERVED; k++)
         res[k] = reserved_range(k);
     all_reserved.v = res;
-    all_reserved.n = N_RESERVED;
+    all_reserved.n = t->plain ? 0 : N_RESERVED;
     if (sort_merge(&all_reserved, &base))
         goto out;
     block.v = malloc((base.n + lifted.n) * sizeof(range_t));
@@ -520,6 +532,7 @@ int targets_finalize(targets_t *t, char *err, size_t errlen)
     subtract(&allow, &block, &kept);
     t->dropped = total(&allow) - total(&kept);
     free(kept.v);
+    uint64_t kept_n = total(&allow) - t->dropped;
 
     t->set.v = malloc((allow.n + off.n + 1) * sizeof(range_t));
     if (!t->set.v)
@@ -540,6 +553,7 @@ int targets_finalize(targets_t *t, char *err, size_t errlen)
     }
     t->before[t->set.n] = acc;
     t->count = acc;
+    t->excluded = kept_n - acc;
     t->finalized = true;
 
     if (acc == 0) {
@@ -600,6 +614,123 @@ int64_t targets_index_of(const targets_t *t, uint32_t addr)
     if (i < 0)
         return -1;
     return (int64_t)(t->before[i] + (addr - t->set.v[i].lo));
+}
+
+uint64_t targets_excluded(const targets_t *t)
+{
+    return t ? t->excluded : 0;
+}
+
+int targets_restrict(targets_t *t, const targets_t *list, char *err, size_t errlen)
+{
+    if (!t || !list || !list->finalized)
+        return LZR_EINVAL;
+    /* The gaps between the list's intervals, and before and after them. */
+    uint64_t next = 0;
+    for (size_t i = 0; i <= list->set.n; i++) {
+        uint64_t end = i < list->set.n ? list->set.v[i].lo : (uint64_t)UINT32_MAX + 1;
+        if (end > next) {
+            char a[16], b[16], spec[40];
+            snprintf(spec, sizeof spec, "%s-%s", targets_ntoa((uint32_t)next, a),
+                     targets_ntoa((uint32_t)(end - 1), b));
+            int rc = targets_exclude(t, spec, err, errlen);
+            if (rc != LZR_OK)
+                return rc;
+        }
+        if (i < list->set.n)
+            next = (uint64_t)list->set.v[i].hi + 1;
+    }
+    return LZR_OK;
+}
+
+int targets_restrict_entries(targets_t *t, char *const *entries, size_t n, char *err, size_t errlen)
+{
+    if (n == 0) {
+        snprintf(err, errlen, "the allowlist is empty, so nothing could be scanned");
+        return LZR_EEMPTY;
+    }
+    targets_t *list = targets_new_list();
+    if (!list) {
+        snprintf(err, errlen, "out of memory");
+        return LZR_ENOMEM;
+    }
+    int rc = LZR_OK;
+    for (size_t i = 0; i < n && rc == LZR_OK; i++)
+        rc = targets_allow(list, entries[i], err, errlen);
+    if (rc == LZR_OK)
+        rc = targets_finalize(list, err, errlen);
+    if (rc == LZR_OK)
+        rc = targets_restrict(t, list, err, errlen);
+    targets_destroy(&list);
+    return rc;
+}
+
+int targets_read_file(const char *path, targets_entry_fn fn, void *ctx, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return LZR_EIO;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory, not a file of addresses", path);
+        fclose(f);
+        return LZR_EIO;
+    }
+    char line[1024], sub[512];
+    int lineno = 0, rc = LZR_OK;
+    while (rc == LZR_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+            snprintf(err, errlen, "%s:%d: the line is longer than %zu characters", path, lineno,
+                     sizeof line - 2);
+            rc = LZR_EPARSE;
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        /* Each blank-separated word is one entry, as in ZMap's files. */
+        for (char *p = line, *save = NULL, *w; rc == LZR_OK && (w = strtok_r(p, " \t\r\n,", &save));
+             p = NULL) {
+            range_t r;
+            rc = parse_range_n(w, strlen(w), &r, sub, sizeof sub);
+            if (rc == LZR_OK)
+                rc = fn(ctx, w, lineno, sub, sizeof sub);
+            if (rc != LZR_OK)
+                snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
+        }
+    }
+    if (rc == LZR_OK && ferror(f)) {
+        snprintf(err, errlen, "%s: read error", path);
+        rc = LZR_EIO;
+    }
+    fclose(f);
+    return rc;
+}
+
+static int add_allow_entry(void *ctx, const char *entry, int line, char *err, size_t errlen)
+{
+    (void)line;
+    return targets_allow(ctx, entry, err, errlen);
+}
+
+static int add_exclude_entry(void *ctx, const char *entry, int line, char *err, size_t errlen)
+{
+    (void)line;
+    return targets_exclude(ctx, entry, err, errlen);
+}
+
+int targets_allow_file(targets_t *t, const char *path, char *err, size_t errlen)
+{
+    return targets_read_file(path, add_allow_entry, t, err, errlen);
+}
+
+int targets_exclude_file(targets_t *t, const char *path, char *err, size_t errlen)
+{
+    return targets_read_file(path, add_exclude_entry, t, err, errlen);
 }
 
 uint64_t targets_reserved_dropped(const targets_t *t)

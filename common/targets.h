@@ -18,6 +18,10 @@ typedef struct targets targets_t;
 /* A new, empty set with the default blocklist in force; NULL when out of memory. */
 targets_t *targets_new(void);
 
+/* A new, empty plain list: no default blocklist in force, so any address may be listed (an
+ * operator's blocklist or allowlist file); NULL when out of memory. */
+targets_t *targets_new_list(void);
+
 /* Frees the set and sets *t to NULL. */
 void targets_destroy(targets_t **t);
 
@@ -30,6 +34,28 @@ int targets_parse_range(const char *spec, uint32_t *lo, uint32_t *hi, char *err,
 int targets_allow(targets_t *t, const char *spec, char *err, size_t errlen);
 int targets_exclude(targets_t *t, const char *spec, char *err, size_t errlen);
 int targets_lift_reserved(targets_t *t, const char *spec, char *err, size_t errlen);
+
+/* Excludes every address outside list (a finalized set): the scan keeps only targets that are
+ * also in list, as an allowlist file asks. */
+int targets_restrict(targets_t *t, const targets_t *list, char *err, size_t errlen);
+
+/* targets_restrict with a list given as n entries (each an address, CIDR or range); an empty
+ * list is an error (it would leave nothing to scan). */
+int targets_restrict_entries(targets_t *t, char *const *entries, size_t n, char *err,
+                             size_t errlen);
+
+/* Called by targets_read_file for each entry, with the entry's text and line number. */
+typedef int (*targets_entry_fn)(void *ctx, const char *entry, int line, char *err, size_t errlen);
+
+/* Reads a file of entries in ZMap's blocklist format: one address, CIDR or range per line,
+ * '#' starts a comment, blank lines are skipped. Each entry is checked, then handed to fn. On
+ * error returns a negative code with "PATH:LINE: message" (or "PATH: reason") in err, and no
+ * entry after the bad one is handed on. */
+int targets_read_file(const char *path, targets_entry_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Adds every entry of the file at path to t's allow list or (exclude) its exclude list. */
+int targets_allow_file(targets_t *t, const char *path, char *err, size_t errlen);
+int targets_exclude_file(targets_t *t, const char *path, char *err, size_t errlen);
 
 /* Computes allow − exclude − (blocklist − lifted). Fails with LZR_ERESERVED and a message that
  * names the entry, the reserved range and how to lift it when an allow entry lies wholly in the
@@ -52,6 +78,9 @@ int64_t targets_index_of(const targets_t *t, uint32_t addr);
 
 /* Addresses removed from allow entries because the blocklist covers them. */
 uint64_t targets_reserved_dropped(const targets_t *t);
+
+/* Allowed addresses removed by the exclude list (not counting reserved ones). */
+uint64_t targets_excluded(const targets_t *t);
 
 /* True when addr lies in the default blocklist (regardless of any set). */
 bool targets_is_reserved(uint32_t addr);

@@ -443,10 +443,28 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     snprintf(fb, sizeof fb, "%s", sp->fallback);
     split_csv(fb, fb_names, &a.n_fallback, HANDSHAKE_MAX_FALLBACK + 1);
     a.fallback = fb_names;
-    a.n_targets = sp->n_targets;
-    a.targets = sp->targets;
-    a.n_exclude = sp->n_exclude;
-    a.exclude = sp->exclude;
+    /* The list files' entries travel with the job's own: an allowlist without targets is the
+     * target list, a blocklist joins the excludes. */
+    size_t n_excl = sp->n_exclude + sp->n_blocklist;
+    char **excl = malloc((n_excl ? n_excl : 1) * sizeof *excl);
+    if (!excl) {
+        log_error("job %llu shard %u: out of memory", (unsigned long long)j->row.id, sh->idx);
+        return;
+    }
+    memcpy(excl, sp->exclude, sp->n_exclude * sizeof *excl);
+    if (sp->n_blocklist)
+        memcpy(excl + sp->n_exclude, sp->blocklist, sp->n_blocklist * sizeof *excl);
+    a.n_exclude = n_excl;
+    a.exclude = excl;
+    if (sp->n_targets) {
+        a.n_targets = sp->n_targets;
+        a.targets = sp->targets;
+        a.n_allowlist = sp->n_allowlist;
+        a.allowlist = sp->allowlist;
+    } else {
+        a.n_targets = sp->n_allowlist;
+        a.targets = sp->allowlist;
+    }
     a.n_allow_reserved = sp->n_allow_reserved;
     a.allow_reserved = sp->allow_reserved;
     a.ports = sp->ports_text;
@@ -458,6 +476,7 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
     env.assign = &a;
     send_to(c, s, &env);
+    free(excl);
     log_info("job %llu shard %u/%zu -> %s at %u/s", (unsigned long long)j->row.id, sh->idx,
              (size_t)a.n_shards, s->name, a.rate);
 }

@@ -225,6 +225,60 @@ static int get_handshakes(const ctx_t *c, const toml_value_t *v, const char *key
     return LZR_OK;
 }
 
+/* files.blocklist / files.allowlist: every entry of a list file, any number of them (the
+ * table `lzr-coord submit` appends; job_load). */
+static int get_entries(const ctx_t *c, const toml_value_t *v, const char *key, char ***list,
+                       size_t *n)
+{
+    int rc = want_type(c, v, key, TOML_ARRAY);
+    if (rc)
+        return rc;
+    size_t count = toml_len(v);
+    *list = calloc(count ? count : 1, sizeof **list);
+    if (!*list)
+        return fail(c, toml_line(v), key, LZR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        const toml_value_t *e = toml_at(v, i);
+        if (toml_type(e) != TOML_STRING)
+            return fail(c, toml_line(e), key, LZR_EPARSE, "entry %zu is of type %s, not a string",
+                        i + 1, toml_type_name(toml_type(e)));
+        (*list)[i] = strdup(toml_string(e));
+        if (!(*list)[i])
+            return fail(c, toml_line(e), key, LZR_ENOMEM, "out of memory");
+        (*n)++;
+    }
+    return LZR_OK;
+}
+
+static int parse_files(const ctx_t *c, const toml_value_t *t, job_spec_t *j)
+{
+    int rc = want_type(c, t, "files", TOML_TABLE);
+    for (size_t i = 0; i < toml_len(t) && rc == LZR_OK; i++) {
+        const char *k = toml_key_at(t, i);
+        const toml_value_t *v = toml_at(t, i);
+        if (strcmp(k, "blocklist") == 0 && !j->blocklist)
+            rc = get_entries(c, v, "files.blocklist", &j->blocklist, &j->n_blocklist);
+        else if (strcmp(k, "allowlist") == 0 && !j->allowlist)
+            rc = get_entries(c, v, "files.allowlist", &j->allowlist, &j->n_allowlist);
+        else
+            rc = fail(c, toml_line(v), "files", LZR_EPARSE,
+                      "unknown key \"%s\" (the table holds blocklist and allowlist)", k);
+    }
+    return rc;
+}
+
+static int get_path(const ctx_t *c, const toml_value_t *v, const char *key, char *out, size_t len)
+{
+    int rc = want_type(c, v, key, TOML_STRING);
+    if (rc)
+        return rc;
+    size_t n = strlen(toml_string(v));
+    if (n == 0 || n >= len)
+        return fail(c, toml_line(v), key, LZR_ERANGE, "a path of 1 to %zu characters", len - 1);
+    memcpy(out, toml_string(v), n + 1);
+    return LZR_OK;
+}
+
 static int parse_vantage(const ctx_t *c, const toml_value_t *t, job_spec_t *j)
 {
     int rc = want_type(c, t, "vantage", TOML_TABLE);
@@ -277,6 +331,12 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
             rc = get_string_list(c, v, k, j->exclude, &j->n_exclude);
         } else if (strcmp(k, "allow_reserved") == 0) {
             rc = get_string_list(c, v, k, j->allow_reserved, &j->n_allow_reserved);
+        } else if (strcmp(k, "blocklist_file") == 0) {
+            rc = get_path(c, v, k, j->blocklist_file, sizeof j->blocklist_file);
+        } else if (strcmp(k, "allowlist_file") == 0) {
+            rc = get_path(c, v, k, j->allowlist_file, sizeof j->allowlist_file);
+        } else if (strcmp(k, "files") == 0) {
+            rc = parse_files(c, v, j);
         } else if (strcmp(k, "ports") == 0) {
             ports_v = v;
             rc = get_ports(c, v, j);
@@ -307,15 +367,31 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
         } else {
             rc = fail(
                 c, toml_line(v), k, LZR_EPARSE,
-                "unknown key (known: name, targets, exclude, allow_reserved, ports, rate, "
+                "unknown key (known: name, targets, exclude, allow_reserved, blocklist_file, "
+                "allowlist_file, ports, rate, "
                 "seed, handshakes, fallback, timeout_ms, retransmit_ms, acking_firewall_probes, "
                 "report_all, shards, [vantage])");
         }
     }
     if (rc)
         return rc;
-    if (!targets_v)
-        return fail(c, 0, "targets", LZR_EINVAL, "required key is missing");
+    if (!targets_v && !j->allowlist_file[0])
+        return fail(c, 0, "targets", LZR_EINVAL,
+                    "required key is missing (or name an allowlist_file to scan)");
+    /* A list file is read once, at submission; a job text without its entries was not
+     * submitted through job_load and must not silently scan without the list. */
+    const char *keys[] = {"blocklist_file", "allowlist_file"};
+    bool named[] = {j->blocklist_file[0] != 0, j->allowlist_file[0] != 0};
+    bool stored[] = {j->blocklist != NULL, j->allowlist != NULL};
+    for (size_t i = 0; i < 2; i++) {
+        if (named[i] && !stored[i])
+            return fail(c, toml_line(toml_get(root, keys[i])), keys[i], LZR_EINVAL,
+                        "the file's entries are missing: `lzr-coord submit` reads the file and "
+                        "stores them with the job");
+        if (!named[i] && stored[i])
+            return fail(c, toml_line(toml_get(root, "files")), "files", LZR_EINVAL,
+                        "holds a list that no %s names", keys[i]);
+    }
     if (!ports_v)
         return fail(c, 0, "ports", LZR_EINVAL, "required key is missing");
     if (j->timeout_ms && j->retransmit_ms && j->retransmit_ms > j->timeout_ms)
@@ -342,6 +418,26 @@ static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j
         {"targets", j->targets, j->n_targets, targets_allow},
         {"exclude", j->exclude, j->n_exclude, targets_exclude},
     };
+    /* Without targets, the allowlist is the target list (ZMap's -w alone). */
+    for (size_t i = 0; i < (j->n_targets ? 0 : j->n_allowlist); i++) {
+        rc = targets_allow(j->set, j->allowlist[i], terr, sizeof terr);
+        if (rc)
+            return fail(c, toml_line(toml_get(root, "allowlist_file")), "allowlist_file", rc,
+                        "%s: %s", j->allowlist_file, terr);
+    }
+    for (size_t i = 0; i < j->n_blocklist; i++) {
+        rc = targets_exclude(j->set, j->blocklist[i], terr, sizeof terr);
+        if (rc)
+            return fail(c, toml_line(toml_get(root, "blocklist_file")), "blocklist_file", rc,
+                        "%s: %s", j->blocklist_file, terr);
+    }
+    if (j->n_targets && j->allowlist) {
+        /* With targets, the allowlist narrows them to the addresses it holds. */
+        rc = targets_restrict_entries(j->set, j->allowlist, j->n_allowlist, terr, sizeof terr);
+        if (rc)
+            return fail(c, toml_line(toml_get(root, "allowlist_file")), "allowlist_file", rc,
+                        "%s: %s", j->allowlist_file, terr);
+    }
     for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
         const toml_value_t *v = toml_get(root, steps[s].key);
         for (size_t i = 0; i < steps[s].n; i++) {
@@ -354,7 +450,8 @@ static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j
     }
     rc = targets_finalize(j->set, terr, sizeof terr);
     if (rc)
-        return fail(c, toml_line(toml_get(root, "targets")), "targets", rc, "%s", terr);
+        return fail(c, toml_line(toml_get(root, j->n_targets ? "targets" : "allowlist_file")),
+                    j->n_targets ? "targets" : "allowlist_file", rc, "%s", terr);
     return LZR_OK;
 }
 
@@ -402,6 +499,105 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
         return NULL;
     }
     return j;
+}
+
+/* A growing text buffer for the [files] table. */
+typedef struct textbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} textbuf_t;
+
+static void tb_add(textbuf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n + 1);
+    b->len += n;
+}
+
+static int add_quoted(void *ctx, const char *entry, int line, char *err, size_t errlen)
+{
+    (void)line;
+    (void)err;
+    (void)errlen;
+    textbuf_t *b = ctx;
+    tb_add(b, "\n  \"");
+    tb_add(b, entry); /* checked as an address, CIDR or range: nothing to escape */
+    tb_add(b, "\",");
+    return LZR_OK;
+}
+
+/* Reads the list files the job names and appends their entries to the text as a [files]
+ * table (job.h). On error, "JOB:LINE: key: PATH:LINE: what" in err. */
+static int resolve_files(char **text, size_t *len, const char *path, const char *shown, char *err,
+                         size_t errlen)
+{
+    char terr[512];
+    toml_value_t *root = toml_parse(*text, *len, terr, sizeof terr);
+    if (!root)
+        return LZR_OK; /* job_parse reports it */
+    ctx_t c = {shown, err, errlen};
+    int rc = LZR_OK;
+    textbuf_t b = {0};
+    const char *keys[] = {"blocklist_file", "allowlist_file"};
+    const char *names[] = {"blocklist", "allowlist"};
+    const toml_value_t *files = toml_get(root, "files");
+    if (files)
+        rc = fail(&c, toml_line(files), "files", LZR_EPARSE,
+                  "this table is written by `lzr-coord submit` from blocklist_file and "
+                  "allowlist_file; name the files instead");
+    for (size_t i = 0; i < 2 && rc == LZR_OK; i++) {
+        const toml_value_t *v = toml_get(root, keys[i]);
+        if (!v || toml_type(v) != TOML_STRING || !toml_string(v)[0])
+            continue; /* absent, or job_parse reports the type */
+        char file[4096];
+        const char *name = toml_string(v), *slash = strrchr(path, '/');
+        if (name[0] == '/' || !slash)
+            snprintf(file, sizeof file, "%s", name);
+        else
+            snprintf(file, sizeof file, "%.*s/%s", (int)(slash - path), path, name);
+        if (!b.len)
+            tb_add(&b, "\n# Added by lzr-coord submit: the entries of the list files as read at "
+                       "submission.\n[files]\n");
+        tb_add(&b, names[i]);
+        tb_add(&b, " = [");
+        char ferr[600];
+        rc = targets_read_file(file, add_quoted, &b, ferr, sizeof ferr);
+        tb_add(&b, "\n]\n");
+        if (rc)
+            rc = fail(&c, toml_line(v), keys[i], rc, "%s", ferr);
+    }
+    toml_free(&root);
+    if (rc == LZR_OK && b.oom)
+        rc = fail(&c, 0, "files", LZR_ENOMEM, "out of memory");
+    if (rc == LZR_OK && b.len) {
+        char *t = realloc(*text, *len + b.len + 2);
+        if (!t) {
+            rc = fail(&c, 0, "files", LZR_ENOMEM, "out of memory");
+        } else {
+            if (*len && t[*len - 1] != '\n')
+                t[(*len)++] = '\n';
+            memcpy(t + *len, b.p, b.len + 1);
+            *len += b.len;
+            *text = t;
+        }
+    }
+    free(b.p);
+    return rc;
 }
 
 job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen)
@@ -457,6 +653,10 @@ job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen
     text[len] = '\0';
     /* Messages name the file as the user typed it, without directories. */
     const char *base = strrchr(path, '/');
+    if (resolve_files(&text, &len, path, base ? base + 1 : path, err, errlen) != LZR_OK) {
+        free(text);
+        return NULL;
+    }
     job_spec_t *j = job_parse(text, len, base ? base + 1 : path, err, errlen);
     if (j && text_out)
         *text_out = text;
@@ -476,6 +676,12 @@ void job_destroy(job_spec_t **jp)
         free(j->exclude[i]);
     for (size_t i = 0; i < j->n_allow_reserved; i++)
         free(j->allow_reserved[i]);
+    for (size_t i = 0; i < j->n_blocklist; i++)
+        free(j->blocklist[i]);
+    free(j->blocklist);
+    for (size_t i = 0; i < j->n_allowlist; i++)
+        free(j->allowlist[i]);
+    free(j->allowlist);
     free(j->ports_text);
     ports_free(&j->ports);
     targets_destroy(&j->set);

@@ -37,6 +37,15 @@ typedef struct job_spec {
     size_t n_exclude;
     char *allow_reserved[JOB_MAX_LIST];
     size_t n_allow_reserved;
+    /* blocklist_file and allowlist_file as the job names them ("" = none), and their entries
+     * as `lzr-coord submit` read them on the coordinator host and stored them with the job
+     * (the [files] table it appends); owned. */
+    char blocklist_file[256];
+    char allowlist_file[256];
+    char **blocklist;
+    size_t n_blocklist;
+    char **allowlist;
+    size_t n_allowlist;
     char *ports_text; /* canonical "22,80,8000-8100"; owned */
     port_list_t ports;
     targets_t *set; /* finalized target set; owned */
@@ -61,8 +70,10 @@ typedef struct job_spec {
  * spec (free with job_destroy) or NULL with "FILE:LINE: key: what is wrong" in err. */
 job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *err, size_t errlen);
 
-/* Reads path and parses it as job_parse does; *text_out (if not NULL) gets the file's text,
- * which the caller frees. */
+/* Reads path and parses it as job_parse does; *text_out (if not NULL) gets the job's text,
+ * which the caller frees. When the job names a blocklist_file or allowlist_file, they are read
+ * now (a relative path from the job file's directory) and their entries appended to the text
+ * as a [files] table, so the job keeps the lists as they were at submission. */
 job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen);
 
 /* Frees a spec and sets *j to NULL. */

@@ -26,6 +26,7 @@
 #include "worker/handshakes/handshake.h"
 #include "worker/lzr.h"
 #include "worker/netif.h"
+#include "worker/optout.h"
 #include "worker/verify.h"
 
 #include <arpa/inet.h>
@@ -67,6 +68,7 @@ typedef struct pending_batch {
 typedef struct shard_run {
     engine_config_t cfg;
     targets_t *targets;
+    targets_t *blocklist; /* the host's own, or NULL */
     port_list_t ports;
     uint64_t job_id;
     uint32_t shard;
@@ -109,7 +111,9 @@ typedef struct agent {
     uint8_t gateway_mac[6];
     bool have_gateway_mac;
     bool manage_fw;
-    capture_t *capture; /* opened once, lent to every shard's engine run */
+    capture_t *capture;         /* opened once, lent to every shard's engine run */
+    const char *blocklist_file; /* the host's blocklist: read again for every shard */
+    bool no_default_blocklist;
 
     zsock_t *sock;
     zsock_t *monitor;
@@ -312,6 +316,7 @@ static void send_heartbeat(agent_t *a)
         hb.hits = a->last_stats.hits;
         hb.in_flight = a->last_stats.in_flight;
         hb.pcap_drops = a->last_stats.pcap_drops;
+        hb.blocked = a->last_stats.blocked;
     }
     hb.queued_records = (uint32_t)(a->q_len + a->n_spill);
     pthread_mutex_unlock(&a->lock);
@@ -407,6 +412,7 @@ static void run_free(shard_run_t **rp)
     if (!r)
         return;
     targets_destroy(&r->targets);
+    targets_destroy(&r->blocklist);
     ports_free(&r->ports);
     free(r);
     *rp = NULL;
@@ -427,6 +433,7 @@ static void send_shard_done(agent_t *a, uint64_t job, uint32_t shard, const char
         hb.replies = st->replies;
         hb.hits = st->hits;
         hb.pcap_drops = st->pcap_drops;
+        hb.blocked = st->blocked;
     }
     Lzr__ShardDone d = LZR__SHARD_DONE__INIT;
     d.lease = &lease;
@@ -464,6 +471,8 @@ static int build_run(agent_t *a, const Lzr__Assign *m, shard_run_t *r, char *err
         rc = targets_allow(r->targets, m->targets[i], err, errlen);
     for (size_t i = 0; i < m->n_exclude && rc == LZR_OK; i++)
         rc = targets_exclude(r->targets, m->exclude[i], err, errlen);
+    if (rc == LZR_OK && m->n_allowlist) /* the job's allowlist narrows its targets */
+        rc = targets_restrict_entries(r->targets, m->allowlist, m->n_allowlist, err, errlen);
     if (rc == LZR_OK)
         rc = targets_finalize(r->targets, err, errlen);
     if (rc == LZR_OK)
@@ -528,6 +537,14 @@ static int build_run(agent_t *a, const Lzr__Assign *m, shard_run_t *r, char *err
     c->acking_firewall_probes = m->acking_firewall_probes;
     c->report_all = m->report_all;
     c->capture = a->capture;
+    /* The host's blocklist, as it is now: an operator's edit applies from the next shard on,
+     * and nothing the coordinator sends can lift it. */
+    size_t entries = 0;
+    rc = optout_load(optout_path(a->blocklist_file, !a->no_default_blocklist), &r->blocklist,
+                     &entries, err, errlen);
+    if (rc)
+        return rc;
+    c->blocklist = r->blocklist;
     return LZR_OK;
 }
 
@@ -595,10 +612,11 @@ static void reap_run(agent_t *a)
     if (!r->cancelled) {
         if (r->rc == LZR_OK && !agent_stop) {
             log_info("job %llu shard %u done: %llu SYNs, %llu hits, %llu pcap drops, SYNs held "
-                     "%llu ms for the coordinator",
+                     "%llu ms for the coordinator, %llu skipped by the host's blocklist",
                      (unsigned long long)r->job_id, r->shard, (unsigned long long)r->stats.syns,
                      (unsigned long long)r->stats.hits, (unsigned long long)r->stats.pcap_drops,
-                     (unsigned long long)r->stats.hold_wait_ms);
+                     (unsigned long long)r->stats.hold_wait_ms,
+                     (unsigned long long)r->stats.blocked);
             send_shard_done(a, r->job_id, r->shard, NULL, &r->stats);
         } else if (!agent_stop) {
             log_error("job %llu shard %u failed: %s", (unsigned long long)r->job_id, r->shard,
@@ -932,7 +950,9 @@ static void usage(FILE *f)
     fputs("usage: lzr-worker --coordinator tcp://HOST:7411 --iface IF --scan-ip IP\n"
           "         [--fresh-ip IP ...] [--keys DIR | --insecure] [--name NAME]\n"
           "         [--source-ports 40000-65535] [--gateway-mac MAC] [--manage-firewall]\n"
-          "         [--log-level info]\n"
+          "         [--blocklist-file F | --no-default-blocklist] [--log-level info]\n"
+          "The host's blocklist (" OPTOUT_DEFAULT_PATH " unless --blocklist-file names another)\n"
+          "applies to every shard the coordinator assigns.\n"
           "--keys DIR holds worker.key, worker.key_secret and coordinator.key, as made by\n"
           "`lzr-coord keygen DIR NAME`.\n",
           f);
@@ -977,6 +997,8 @@ static int parse_args(agent_t *a, int argc, char **argv, const char **log_level)
         {"gateway-mac", required_argument, NULL, 'g'},
         {"manage-firewall", no_argument, NULL, 'F'},
         {"log-level", required_argument, NULL, 'L'},
+        {"blocklist-file", required_argument, NULL, 'b'},
+        {"no-default-blocklist", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1047,6 +1069,12 @@ static int parse_args(agent_t *a, int argc, char **argv, const char **log_level)
         case 'L':
             *log_level = optarg;
             break;
+        case 'b':
+            a->blocklist_file = optarg;
+            break;
+        case 'N':
+            a->no_default_blocklist = true;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -1071,6 +1099,19 @@ static int parse_args(agent_t *a, int argc, char **argv, const char **log_level)
     }
     if (!a->name[0] && gethostname(a->name, sizeof a->name - 1) != 0)
         snprintf(a->name, sizeof a->name, "worker");
+    /* A bad blocklist stops the worker before it joins: it must not scan without it. */
+    const char *bl = optout_path(a->blocklist_file, !a->no_default_blocklist);
+    targets_t *set = NULL;
+    size_t entries = 0;
+    char err[512];
+    if (optout_load(bl, &set, &entries, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker: blocklist: %s\n", err);
+        return 2;
+    }
+    targets_destroy(&set);
+    if (bl)
+        fprintf(stderr, "lzr-worker: blocklist %s: %zu entries, applied to every shard\n", bl,
+                entries);
     return 0;
 }
 

@@ -37,6 +37,9 @@
 /* Frames handled per turn of the receive loop, so its timers run and its lag is published
  * even while replies pour in. */
 #define ENGINE_RX_CHUNK 2048
+/* Blocklisted elements skipped per turn of the SYN walk at most, so a shard the host's
+ * blocklist covers still sees the stop flag and reports progress. */
+#define ENGINE_SKIP_TURN 65536
 
 typedef struct engine {
     const engine_config_t *cfg;
@@ -235,7 +238,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             nanosleep(&ts, NULL);
             continue;
         }
-        for (uint64_t i = 0; i < n; i++) {
+        uint64_t skipped = 0;
+        for (uint64_t i = 0; i < n && skipped < ENGINE_SKIP_TURN;) {
             uint64_t el;
             if (!perm_next(&it, &el)) {
                 more = false;
@@ -243,6 +247,12 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             }
             walk->targets_done++;
             syn.daddr = targets_at(cfg->targets, el / nports);
+            if (cfg->blocklist && targets_contains(cfg->blocklist, syn.daddr)) {
+                walk->blocked++; /* skipped elements take no share of the rate */
+                skipped++;
+                continue;
+            }
+            i++;
             syn.dport = cfg->ports->ports[el % nports];
             cookie_t ck = cookie_make(&cfg->key, cfg->source_ip, syn.daddr, syn.dport, 0,
                                       cfg->sport_lo, cfg->sport_hi);

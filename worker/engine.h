@@ -51,6 +51,10 @@ typedef struct engine_config {
     /* A capture handle the caller keeps open across runs (capture_open on iface, source_ip and
      * the port range; the agent runs many shards), or NULL: engine_run opens and closes one. */
     struct capture *capture;
+    /* The scan host's own blocklist (its operator's opt-outs), or NULL: elements whose address
+     * it holds are skipped in the SYN walk and counted, never probed. The permutation stays
+     * over the whole target set, so shards mean the same on every worker. */
+    const targets_t *blocklist;
     bool report_all;     /* also emit closed and silent targets */
     bool discovery_only; /* a SYN scan: report SYN-ACKs as "open", try no handshake */
 } engine_config_t;
@@ -68,6 +72,7 @@ typedef struct engine_stats {
     uint64_t targets_total;
     uint64_t sent;    /* every frame sent */
     uint64_t syns;    /* discovery SYNs */
+    uint64_t blocked; /* permutation elements skipped: the host's blocklist holds the address */
     uint64_t replies; /* valid replies */
     uint64_t invalid; /* frames dropped: bad cookie, malformed, unknown connection */
     uint64_t late;    /* frames of targets already classified (stragglers), ignored */

@@ -491,6 +491,8 @@ void lzr_report_silent(lzr_t *l)
             continue;
         conn_t c = {.daddr = targets_at(l->cfg->targets, el / nports),
                     .dport = l->cfg->ports->ports[el % nports]};
+        if (l->cfg->blocklist && targets_contains(l->cfg->blocklist, c.daddr))
+            continue; /* never probed, so not silent either */
         emit_record(l, &c, CLASS_SILENT, NULL, 0);
     }
 }

@@ -13,6 +13,7 @@
 #include "worker/firewall.h"
 #include "worker/lzr.h"
 #include "worker/netif.h"
+#include "worker/optout.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,6 +61,7 @@ static void usage(FILE *f)
             "         [--handshakes " HANDSHAKE_DEFAULT_LIST "] [--rate PPS] [--seed N]\n"
             "         [--fallback " HANDSHAKE_DEFAULT_FALLBACK " | --no-fallback]\n"
             "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
+            "         [--blocklist-file F | --no-default-blocklist] [--allowlist-file F]\n"
             "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
             "         [--source-ports 40000-65535] [--manage-firewall]\n"
             "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
@@ -70,8 +72,10 @@ static void usage(FILE *f)
             "records. The fallback handshakes (at most "
             "%d, default\n"
             "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
-            "held one connection open and closed another. See docs/worker.md.\n",
-            HANDSHAKE_MAX_FALLBACK, HANDSHAKE_DEFAULT_FALLBACK);
+            "held one connection open and closed another. The host's blocklist (%s,\n"
+            "or --blocklist-file) is applied unless --no-default-blocklist; its addresses are\n"
+            "counted, never probed. See docs/worker.md.\n",
+            HANDSHAKE_MAX_FALLBACK, HANDSHAKE_DEFAULT_FALLBACK, OPTOUT_DEFAULT_PATH);
 }
 
 static void emit_line(void *ctx, const lzr_record_t *r)
@@ -159,38 +163,6 @@ int scan_parse_source_ports(const char *s, uint16_t *lo, uint16_t *hi)
     return LZR_OK;
 }
 
-/* Adds every non-comment line of path to the allow list. */
-static int read_targets_file(targets_t *t, const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return LZR_EIO;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: is a directory, not a file of targets", path);
-        fclose(f);
-        return LZR_EIO;
-    }
-    char line[512], sub[400];
-    int lineno = 0, rc = LZR_OK;
-    while (rc == LZR_OK && fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        line[strcspn(line, "\r\n")] = '\0';
-        if (strspn(line, " \t") == strlen(line))
-            continue;
-        rc = targets_allow(t, line, sub, sizeof sub);
-        if (rc != LZR_OK)
-            snprintf(err, errlen, "%s:%d: %s", path, lineno, sub);
-    }
-    fclose(f);
-    return rc;
-}
-
 int scan_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -218,6 +190,9 @@ int scan_main(int argc, char **argv)
         {"discovery-only", no_argument, 0, 'D'},
         {"progress", no_argument, 0, 'G'},
         {"verbose", no_argument, 0, 'G'},
+        {"blocklist-file", required_argument, 0, 'b'},
+        {"no-default-blocklist", no_argument, 0, 'n'},
+        {"allowlist-file", required_argument, 0, 'l'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -229,7 +204,9 @@ int scan_main(int argc, char **argv)
                            .sport_hi = 65535};
     const char *handshakes = HANDSHAKE_DEFAULT_LIST, *ports_spec = NULL, *output = "-";
     const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
-    const char *targets_file = NULL;
+    const char *targets_file = NULL, *blocklist_file = NULL, *allowlist_file = NULL;
+    bool default_blocklist = true;
+    targets_t *blocklist = NULL, *allowlist = NULL;
     scan_fmt_t fmt = SCAN_FMT_JSONL;
     bool retransmit_given = false; /* the default (1000) above a short --timeout-ms: no resend */
     bool have_targets = false, manage_fw = false, have_seed = false, have_ip = false;
@@ -384,6 +361,15 @@ int scan_main(int argc, char **argv)
         case 'v':
             progress = true;
             break;
+        case 'b':
+            blocklist_file = optarg;
+            break;
+        case 'n':
+            default_blocklist = false;
+            break;
+        case 'l':
+            allowlist_file = optarg;
+            break;
         case 'h':
             usage(stdout);
             rc = 0;
@@ -397,16 +383,41 @@ int scan_main(int argc, char **argv)
         fprintf(stderr, "lzr-worker scan: unexpected argument \"%s\"\n", argv[optind]);
         goto done;
     }
-    if (!cfg.iface[0] || !have_ip || !ports_spec || (!have_targets && !targets_file)) {
+    if (!cfg.iface[0] || !have_ip || !ports_spec ||
+        (!have_targets && !targets_file && !allowlist_file)) {
         fprintf(stderr, "lzr-worker scan: --iface, --source-ip, --ports and --targets (or "
-                        "--targets-file) are required\n");
+                        "--targets-file or --allowlist-file) are required\n");
         usage(stderr);
         goto done;
     }
-    if (targets_file && read_targets_file(targets, targets_file, err, sizeof err) != LZR_OK) {
+    if (targets_file && targets_allow_file(targets, targets_file, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --targets-file: %s\n", err);
         goto done;
     }
+    if (allowlist_file) {
+        /* With targets, the allowlist narrows them; alone, it is the targets (ZMap's -w). */
+        size_t n_allow = 0;
+        int arc = optout_load(allowlist_file, &allowlist, &n_allow, err, sizeof err);
+        if (arc == LZR_OK && !allowlist) {
+            snprintf(err, sizeof err, "%s: lists no address", allowlist_file);
+            arc = LZR_EEMPTY;
+        }
+        if (arc == LZR_OK)
+            arc = have_targets || targets_file
+                      ? targets_restrict(targets, allowlist, err, sizeof err)
+                      : targets_allow_file(targets, allowlist_file, err, sizeof err);
+        if (arc != LZR_OK) {
+            fprintf(stderr, "lzr-worker scan: --allowlist-file: %s\n", err);
+            goto done;
+        }
+    }
+    const char *bl_path = optout_path(blocklist_file, default_blocklist);
+    size_t n_block = 0;
+    if (optout_load(bl_path, &blocklist, &n_block, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: blocklist: %s\n", err);
+        goto done;
+    }
+    cfg.blocklist = blocklist;
     if (targets_finalize(targets, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         goto done;
@@ -494,6 +505,11 @@ int scan_main(int argc, char **argv)
     log_info("scanning %llu addresses × %zu ports from %s on %s, %s",
              (unsigned long long)targets_count(targets), ports.n, targets_ntoa(cfg.source_ip, sub),
              cfg.iface, rate);
+    if (bl_path)
+        log_info("blocklist %s: %zu entries, never probed", bl_path, n_block);
+    else
+        log_info("no blocklist file (%s)",
+                 default_blocklist ? OPTOUT_DEFAULT_PATH " is absent" : "--no-default-blocklist");
     if (engine_run(&cfg, emit_line, on_tick, &so, &scan_stop, &st, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         rc = 1;
@@ -506,11 +522,11 @@ int scan_main(int argc, char **argv)
     fprintf(stderr,
             "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu late, "
             "%llu invalid, "
-            "%llu pcap drops, %llu ms paused for the receive side\n",
+            "%llu pcap drops, %llu ms paused for the receive side, %llu blocklisted\n",
             secs, (unsigned long long)st.syns, (unsigned long long)st.sent,
             (unsigned long long)st.replies, (unsigned long long)st.late,
             (unsigned long long)st.invalid, (unsigned long long)st.pcap_drops,
-            (unsigned long long)st.rx_wait_ms);
+            (unsigned long long)st.rx_wait_ms, (unsigned long long)st.blocked);
     for (int k = 0; k < CLASS_COUNT; k++) {
         if (st.per_class[k])
             fprintf(stderr, "  %-20s %llu\n", record_class_name((lzr_class_t)k),
@@ -524,5 +540,7 @@ done:
         fclose(out);
     ports_free(&ports);
     targets_destroy(&targets);
+    targets_destroy(&blocklist);
+    targets_destroy(&allowlist);
     return rc;
 }

@@ -299,12 +299,97 @@ static void test_load_file(void **state)
     rmdir(dir);
 }
 
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* blocklist_file and allowlist_file are read by job_load, stored in the text as [files], and
+ * the coordinator's job_parse of that text gives the same set. */
+static void test_list_files(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lzr-job-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], err[1024] = "";
+    snprintf(path, sizeof path, "%s/scan.toml", dir);
+    put(dir, "block.conf", "# opt-outs\n198.18.1.0/28 # a customer\n\n198.18.1.200\n");
+    put(dir, "allow.conf", "198.18.1.0/25\n");
+    put(dir, "scan.toml",
+        "targets = \"198.18.1.0/24\"\nports = \"80\"\n"
+        "allow_reserved = \"198.18.0.0/15\"\nblocklist_file = \"block.conf\"\n"
+        "allowlist_file = \"allow.conf\"\n[vantage]\nmin_workers = 1\n");
+    char *text = NULL;
+    job_spec_t *j = job_load(path, &text, err, sizeof err);
+    assert_non_null(j);
+    assert_non_null(strstr(text, "[files]"));
+    assert_int_equal(j->n_blocklist, 2);
+    assert_int_equal(targets_count(j->set), 128 - 16);
+    assert_false(targets_contains(j->set, 0xC612010F));
+    assert_false(targets_contains(j->set, 0xC6120180));
+    job_destroy(&j);
+    /* The stored text no longer needs the files. */
+    put(dir, "block.conf", "garbage\n");
+    j = job_parse(text, strlen(text), "scan.toml", err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(targets_count(j->set), 128 - 16);
+    job_destroy(&j);
+    free(text);
+    text = NULL;
+
+    /* A bad line names the job key and the list file's line and value. */
+    put(dir, "block.conf", "198.18.1.0/28\n198.18.1.300\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "scan.toml:4: blocklist_file: "));
+    assert_non_null(strstr(err, "block.conf:2: \"198.18.1.300\": 300 is not an octet"));
+    put(dir, "block.conf", "\n");
+    char allow[300];
+    snprintf(allow, sizeof allow, "%s/allow.conf", dir);
+    unlink(allow);
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "scan.toml:5: allowlist_file: "));
+    assert_non_null(strstr(err, "allow.conf: No such file"));
+
+    /* Alone, the allowlist is the targets; an empty blocklist is fine. */
+    put(dir, "allow.conf", "198.18.2.0/30\n");
+    put(dir, "scan.toml",
+        "ports = \"80\"\nallow_reserved = \"198.18.0.0/15\"\n"
+        "allowlist_file = \"allow.conf\"\nblocklist_file = \"block.conf\"\n");
+    j = job_load(path, &text, err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(targets_count(j->set), 4);
+    job_destroy(&j);
+    free(text);
+    text = NULL;
+
+    /* [files] is the submitter's to write, and a named file without it is an error. */
+    assert_null(parse("targets = \"1.1.1.0/24\"\nports = \"80\"\nblocklist_file = \"x\"\n", err,
+                      sizeof err));
+    assert_non_null(strstr(err, "job.toml:3: blocklist_file: the file's entries are missing"));
+    put(dir, "scan.toml", "targets = \"1.1.1.0/24\"\nports = \"80\"\n[files]\nblocklist = []\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "scan.toml:3: files: this table is written by"));
+    char p2[300];
+    snprintf(p2, sizeof p2, "%s/block.conf", dir);
+    unlink(p2);
+    snprintf(p2, sizeof p2, "%s/allow.conf", dir);
+    unlink(p2);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file), cmocka_unit_test(test_defaults_and_plan),
-        cmocka_unit_test(test_errors),    cmocka_unit_test(test_reserved_lifted),
-        cmocka_unit_test(test_load_file), cmocka_unit_test(test_fallback_off),
+        cmocka_unit_test(test_full_file),  cmocka_unit_test(test_defaults_and_plan),
+        cmocka_unit_test(test_errors),     cmocka_unit_test(test_reserved_lifted),
+        cmocka_unit_test(test_load_file),  cmocka_unit_test(test_fallback_off),
+        cmocka_unit_test(test_list_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

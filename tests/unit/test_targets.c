@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -469,6 +470,76 @@ static void test_many_entries(void **state)
     free(excl);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A list file in ZMap's format: comments, blank lines, several entries on a line. */
+static void test_read_file(void **state)
+{
+    (void)state;
+    char err[512] = "", path[] = "/tmp/lzr-targets-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "# opt-outs\n\n10.0.0.0/8   # a private network: a plain list takes it\n"
+                     "  1.2.3.4 1.2.3.8-1.2.3.9,5.6.7.0/30\n\t# indented comment\n");
+    targets_t *l = targets_new_list();
+    assert_int_equal(targets_allow_file(l, path, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_finalize(l, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_count(l), (1u << 24) + 1 + 2 + 4);
+    assert_true(targets_contains(l, 0x0a010203));
+    assert_true(targets_contains(l, 0x05060703));
+    targets_destroy(&l);
+
+    /* The same file as a blocklist: excluded, and counted. */
+    targets_t *t = targets_new();
+    assert_int_equal(targets_allow(t, "1.2.3.0/24", err, sizeof err), LZR_OK);
+    assert_int_equal(targets_exclude_file(t, path, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_finalize(t, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_count(t), 256 - 3);
+    assert_int_equal(targets_excluded(t), 3);
+    assert_false(targets_contains(t, 0x01020304));
+    targets_destroy(&t);
+
+    /* A bad line names the file, the line and the value; nothing after it is added. */
+    write_file(path, "1.2.3.4\n# fine\n1.2.3.x/24\n9.9.9.9\n");
+    l = targets_new_list();
+    assert_int_equal(targets_allow_file(l, path, err, sizeof err), LZR_EPARSE);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: \"1.2.3.x/24\" is not", path);
+    assert_non_null(strstr(err, want));
+    targets_destroy(&l);
+
+    assert_int_equal(targets_read_file("/nonexistent/bl.conf", NULL, NULL, err, sizeof err),
+                     LZR_EIO);
+    assert_non_null(strstr(err, "/nonexistent/bl.conf: No such file"));
+    unlink(path);
+}
+
+/* An allowlist narrows the targets: everything outside it is excluded. */
+static void test_restrict(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    targets_t *list = targets_new_list();
+    assert_int_equal(
+        targets_allow(list, "0.0.0.0/30 1.2.3.128/25 255.255.255.255", err, sizeof err), LZR_OK);
+    assert_int_equal(targets_finalize(list, err, sizeof err), LZR_OK);
+    targets_t *t = targets_new();
+    assert_int_equal(targets_allow(t, "1.2.0.0/16", err, sizeof err), LZR_OK);
+    assert_int_equal(targets_restrict(t, list, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_finalize(t, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_count(t), 128);
+    assert_int_equal(targets_at(t, 0), 0x01020380);
+    targets_destroy(&t);
+    targets_destroy(&list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,7 +548,8 @@ int main(void)
         cmocka_unit_test(test_reserved_error), cmocka_unit_test(test_whole_internet),
         cmocka_unit_test(test_is_reserved),    cmocka_unit_test(test_bad_entries),
         cmocka_unit_test(test_ntoa),           cmocka_unit_test(test_against_model),
-        cmocka_unit_test(test_many_entries),
+        cmocka_unit_test(test_many_entries),   cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_restrict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
