@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ static void usage(FILE *f)
         "          [--lease-timeout-ms 10000] [--log-level info]\n"
         "  submit  JOB.toml [--yes] [--db lzr.db | --control ADDR]   validate, submit, print the\n"
         "          job id; a job of more than a day at its rate needs --yes\n"
+        "          --dry-run: validate and print the shard plan and target counts, submit nothing\n"
         "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
         "  workers [--db lzr.db | --control ADDR]\n"
         "  results JOB [--format jsonl|csv|zgrab2|lzr-go] [--class C] [--protocol P] [--verdicts]\n"
@@ -71,6 +73,7 @@ typedef struct cli {
     bool wait;
     bool yes;
     bool verdicts;
+    bool dry_run;
     const char *svg;
     const char *format;
     const char *cls;
@@ -92,6 +95,7 @@ static int parse_cli(int argc, char **argv, cli_t *c)
         {"wait", no_argument, NULL, 'w'},
         {"yes", no_argument, NULL, 'y'},
         {"verdicts", no_argument, NULL, 'V'},
+        {"dry-run", no_argument, NULL, 'D'},
         {"svg", required_argument, NULL, 'S'},
         {"format", required_argument, NULL, 'f'},
         {"class", required_argument, NULL, 'C'},
@@ -134,6 +138,9 @@ static int parse_cli(int argc, char **argv, cli_t *c)
             break;
         case 'V':
             c->verdicts = true;
+            break;
+        case 'D':
+            c->dry_run = true;
             break;
         case 'S':
             c->svg = optarg;
@@ -270,6 +277,59 @@ static char *human_duration(double s, char *buf, size_t cap)
     return buf;
 }
 
+/* Shards whose element count is taken exactly at most: beyond, the count is estimated. */
+#define DRY_RUN_EXACT 10000000u
+
+/* submit --dry-run: the job as the coordinator would plan it, without contacting it. */
+static int submit_dry_run(job_spec_t *j)
+{
+    char err[512];
+    uint64_t seed;
+    randombytes_buf(&seed, sizeof seed);
+    seed &= INT64_MAX;
+    bool seed_given = j->have_seed;
+    perm_params_t perm;
+    if (job_plan(j, seed, j->min_workers, &perm, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    uint64_t addrs = targets_count(j->set);
+    printf("job \"%s\": %llu addresses × %zu ports = %llu targets at %u/s (about %.0f s)\n",
+           j->name, (unsigned long long)addrs, j->ports.n, (unsigned long long)j->size, j->rate,
+           (double)j->size / j->rate);
+    printf("removed: %llu addresses by exclude and blocklist_file, %llu reserved\n",
+           (unsigned long long)targets_excluded(j->set),
+           (unsigned long long)targets_reserved_dropped(j->set));
+    if (j->blocklist_file[0])
+        printf("blocklist_file %s: %zu entries (stored with the job)\n", j->blocklist_file,
+               j->n_blocklist);
+    if (j->allowlist_file[0])
+        printf("allowlist_file %s: %zu entries (stored with the job)\n", j->allowlist_file,
+               j->n_allowlist);
+    printf("seed %llu (%s)\n", (unsigned long long)j->seed,
+           seed_given ? "from the file" : "random: the coordinator draws its own at submission");
+    printf("%u shards%s\n", j->shards,
+           j->shards_given ? " (from the file)"
+                           : " (the coordinator plans at least one per connected worker)");
+    bool exact = j->size <= DRY_RUN_EXACT;
+    for (uint32_t i = 0; i < j->shards; i++) {
+        uint64_t b, e, n = 0, el;
+        perm_shard_range(&perm, i, j->shards, &b, &e);
+        if (exact) {
+            perm_iter_t it;
+            perm_iter_init(&it, &perm, b, e);
+            while (perm_next(&it, &el))
+                n++;
+        } else {
+            n = (uint64_t)((double)(e - b) * (double)j->size / (double)(perm.prime - 1));
+        }
+        printf("shard %u: positions [%llu, %llu), %s%llu targets\n", i, (unsigned long long)b,
+               (unsigned long long)e, exact ? "" : "about ", (unsigned long long)n);
+    }
+    printf("dry run: nothing submitted\n");
+    return 0;
+}
+
 static int cmd_submit(const cli_t *c)
 {
     if (c->nargs != 1) {
@@ -282,6 +342,12 @@ static int cmd_submit(const cli_t *c)
     if (!j) {
         fprintf(stderr, "%s\n", err);
         return 1;
+    }
+    if (c->dry_run) {
+        int rc = submit_dry_run(j);
+        job_destroy(&j);
+        free(text);
+        return rc;
     }
     /* Say how big the job is before it goes in, and ask for --yes when it would run for more
      * than a day: "0.0.0.0/0" times every port is easy to write by mistake. */

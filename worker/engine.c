@@ -112,6 +112,57 @@ int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *
     return firewall_selftest(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, proof, err, errlen);
 }
 
+/* The next probe of the walk into syn (destination, source port, sequence number): the next
+ * element of the shard whose address the host's blocklist does not hold. Skipped elements are
+ * counted in walk; *skipped counts them too, for the caller's bound per turn. False at the end
+ * of the shard, or with *skipped at limit. */
+static bool walk_next(const engine_config_t *cfg, perm_iter_t *it, engine_stats_t *walk,
+                      pkt_out_t *syn, uint64_t *skipped, uint64_t limit, bool *more)
+{
+    uint64_t nports = cfg->ports->n, el;
+    while (*skipped < limit) {
+        if (!perm_next(it, &el)) {
+            *more = false;
+            return false;
+        }
+        walk->targets_done++;
+        syn->daddr = targets_at(cfg->targets, el / nports);
+        if (cfg->blocklist && targets_contains(cfg->blocklist, syn->daddr)) {
+            walk->blocked++; /* skipped elements take no share of the rate */
+            (*skipped)++;
+            continue;
+        }
+        syn->dport = cfg->ports->ports[el % nports];
+        cookie_t ck = cookie_make(&cfg->key, cfg->source_ip, syn->daddr, syn->dport, 0,
+                                  cfg->sport_lo, cfg->sport_hi);
+        syn->sport = ck.sport;
+        syn->seq = ck.seq;
+        return true;
+    }
+    return false;
+}
+
+int engine_dry_run(const engine_config_t *cfg, FILE *out, volatile sig_atomic_t *stop,
+                   engine_stats_t *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    perm_iter_t it;
+    perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
+    pkt_out_t syn = {.saddr = cfg->source_ip};
+    bool more = true;
+    char src[16], dst[16];
+    targets_ntoa(cfg->source_ip, src);
+    while (more && !*stop) {
+        uint64_t skipped = 0;
+        if (!walk_next(cfg, &it, stats, &syn, &skipped, UINT64_MAX, &more))
+            break;
+        fprintf(out, "%s:%u > %s:%u seq %u\n", src, syn.sport, targets_ntoa(syn.daddr, dst),
+                syn.dport, syn.seq);
+        stats->syns++;
+    }
+    return ferror(out) ? LZR_EIO : LZR_OK;
+}
+
 /* Refreshes the caller's counters and calls its tick function, once a second or when forced. */
 static void report(engine_t *e, uint64_t now_ns, bool force)
 {
@@ -186,7 +237,6 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     }
 
     /* Walk the shard: element → (address index, port index). */
-    uint64_t nports = cfg->ports->n;
     perm_iter_t it;
     perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
     engine_stats_t *walk = &e.walk;
@@ -239,25 +289,9 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             continue;
         }
         uint64_t skipped = 0;
-        for (uint64_t i = 0; i < n && skipped < ENGINE_SKIP_TURN;) {
-            uint64_t el;
-            if (!perm_next(&it, &el)) {
-                more = false;
+        for (uint64_t i = 0; i < n; i++) {
+            if (!walk_next(cfg, &it, walk, &syn, &skipped, ENGINE_SKIP_TURN, &more))
                 break;
-            }
-            walk->targets_done++;
-            syn.daddr = targets_at(cfg->targets, el / nports);
-            if (cfg->blocklist && targets_contains(cfg->blocklist, syn.daddr)) {
-                walk->blocked++; /* skipped elements take no share of the rate */
-                skipped++;
-                continue;
-            }
-            i++;
-            syn.dport = cfg->ports->ports[el % nports];
-            cookie_t ck = cookie_make(&cfg->key, cfg->source_ip, syn.daddr, syn.dport, 0,
-                                      cfg->sport_lo, cfg->sport_hi);
-            syn.sport = ck.sport;
-            syn.seq = ck.seq;
             syn.ip_id = ip_id++;
             sender_commit(tx_syn, packet_build(sender_slot(tx_syn), PACKET_MAX_FRAME, &syn));
             walk->syns++;

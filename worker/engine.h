@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct engine_config {
     char iface[IF_NAMESIZE];
@@ -100,5 +101,11 @@ int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *
  * or a negative code with a message in err; stats holds the final counters. */
 int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn tick, void *ctx,
                volatile sig_atomic_t *stop, engine_stats_t *stats, char *err, size_t errlen);
+
+/* Walks the shard as engine_run would and writes one line per probe to out instead of sending
+ * it ("SRC:SPORT > DST:DPORT seq N"); opens no socket, so it needs no privileges. stats gets
+ * the counts (syns: the probes listed; blocked). */
+int engine_dry_run(const engine_config_t *cfg, FILE *out, volatile sig_atomic_t *stop,
+                   engine_stats_t *stats);
 
 #endif

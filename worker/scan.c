@@ -65,7 +65,7 @@ static void usage(FILE *f)
             "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
             "         [--source-ports 40000-65535] [--manage-firewall]\n"
             "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
-            "         [--progress | -v] [--discovery-only]\n"
+            "         [--progress | -v] [--discovery-only] [--dry-run]\n"
             "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
             "that answered (docs/output.md); --format zgrab2 writes ZGrab2's input instead, one\n"
             "line per identified service (deploy/zgrab2/lzr.ini), --format lzr-go LZR-Go's\n"
@@ -163,6 +163,41 @@ int scan_parse_source_ports(const char *s, uint16_t *lo, uint16_t *hi)
     return LZR_OK;
 }
 
+/* --dry-run: what the scan would send, one line per probe, and nothing sent; no raw socket is
+ * opened, so it runs without privileges. */
+static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t seed,
+                        const char *bl_path, size_t n_block)
+{
+    FILE *out = strcmp(output, "-") ? fopen(output, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
+        return 2;
+    }
+    char src[16];
+    fprintf(stderr,
+            "lzr-worker: dry run: %llu addresses × %zu ports from %s, seed %llu, blocklist %s "
+            "(%zu entries); nothing is sent\n",
+            (unsigned long long)targets_count(cfg->targets), cfg->ports->n,
+            targets_ntoa(cfg->source_ip, src), (unsigned long long)seed, bl_path ? bl_path : "none",
+            n_block);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    engine_stats_t st;
+    int rc = engine_dry_run(cfg, out, &scan_stop, &st);
+    if (out != stdout && fclose(out) != 0)
+        rc = LZR_EIO;
+    else if (out == stdout && fflush(out) != 0)
+        rc = LZR_EIO;
+    if (rc != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --output %s: write error\n", output);
+        return 1;
+    }
+    fprintf(stderr, "lzr-worker: dry run: %llu probes listed, %llu blocklisted\n",
+            (unsigned long long)st.syns, (unsigned long long)st.blocked);
+    return scan_stop ? 130 : 0;
+}
+
 int scan_main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -193,6 +228,7 @@ int scan_main(int argc, char **argv)
         {"blocklist-file", required_argument, 0, 'b'},
         {"no-default-blocklist", no_argument, 0, 'n'},
         {"allowlist-file", required_argument, 0, 'l'},
+        {"dry-run", no_argument, 0, 'y'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -205,7 +241,7 @@ int scan_main(int argc, char **argv)
     const char *handshakes = HANDSHAKE_DEFAULT_LIST, *ports_spec = NULL, *output = "-";
     const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
     const char *targets_file = NULL, *blocklist_file = NULL, *allowlist_file = NULL;
-    bool default_blocklist = true;
+    bool default_blocklist = true, dry_run = false;
     targets_t *blocklist = NULL, *allowlist = NULL;
     scan_fmt_t fmt = SCAN_FMT_JSONL;
     bool retransmit_given = false; /* the default (1000) above a short --timeout-ms: no resend */
@@ -370,6 +406,9 @@ int scan_main(int argc, char **argv)
         case 'l':
             allowlist_file = optarg;
             break;
+        case 'y':
+            dry_run = true;
+            break;
         case 'h':
             usage(stdout);
             rc = 0;
@@ -383,10 +422,10 @@ int scan_main(int argc, char **argv)
         fprintf(stderr, "lzr-worker scan: unexpected argument \"%s\"\n", argv[optind]);
         goto done;
     }
-    if (!cfg.iface[0] || !have_ip || !ports_spec ||
+    if ((!cfg.iface[0] && !dry_run) || !have_ip || !ports_spec ||
         (!have_targets && !targets_file && !allowlist_file)) {
-        fprintf(stderr, "lzr-worker scan: --iface, --source-ip, --ports and --targets (or "
-                        "--targets-file or --allowlist-file) are required\n");
+        fprintf(stderr, "lzr-worker scan: --iface (except with --dry-run), --source-ip, --ports "
+                        "and --targets (or --targets-file or --allowlist-file) are required\n");
         usage(stderr);
         goto done;
     }
@@ -467,6 +506,10 @@ int scan_main(int argc, char **argv)
         goto done;
     }
 
+    if (dry_run) {
+        rc = dry_run_main(&cfg, output, seed, bl_path, n_block);
+        goto done;
+    }
     scan_out_t so = {.progress = progress, .main_ns = main_ns};
     uint64_t t = clock_mono_ns();
     if (manage_fw) {

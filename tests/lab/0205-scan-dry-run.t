@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# --dry-run (issue 16, item 4): `lzr-worker scan --dry-run` lists one line per probe and sends
+# nothing — it runs as an unprivileged user, and tcpdump sees no frame — and a real scan with
+# the same seed sends its SYNs to the same (address, port) pairs in the same order.
+# `lzr-coord submit --dry-run` prints the shard plan and counts and submits nothing.
+. "$(dirname "$0")/lib.sh"
+lab_env
+
+dir=$(mktemp -d /tmp/lzr-0205.XXXXXX)
+chmod 755 "$dir"
+tcpdump_pid=
+trap 'kill "$tcpdump_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+capture() {
+    ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/$1.pcap" \
+        "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/$1.tcpdump" &
+    tcpdump_pid=$!
+    wait_until 10 grep -q listening "$dir/$1.tcpdump" || diag "tcpdump did not start"
+}
+stop_capture() {
+    sleep 1
+    kill -INT "$tcpdump_pid" 2>/dev/null
+    wait "$tcpdump_pid" 2>/dev/null
+}
+printf '198.19.6.0/28 # opted out\n' >"$dir/block.conf"
+chmod 644 "$dir/block.conf"
+common=(--source-ip "$V1_SCAN_IP" --targets 198.19.6.0/25 --ports 80,81
+    --allow-reserved 198.18.0.0/15 --seed 12345 --blocklist-file "$dir/block.conf")
+
+capture dry
+timeout 60 ip netns exec "$V1_NS" runuser -u nobody -- "$LAB_ROOT/bin/lzr-worker" scan \
+    --dry-run "${common[@]}" >"$dir/dry.txt" 2>"$dir/dry.err"
+is "$?" 0 "a dry run works as user nobody, without --iface"
+stop_capture
+is "$(tcpdump -n -r "$dir/dry.pcap" 2>/dev/null | wc -l)" 0 "the dry run sent nothing"
+is "$(wc -l <"$dir/dry.txt")" $(((128 - 16) * 2)) "one line per probe, blocklisted ones left out"
+like "$(head -1 "$dir/dry.txt")" \
+    "^$V1_SCAN_IP:[0-9]+ > 198[.]19[.]6[.][0-9]+:8[01] seq [0-9]+$" "a line: SRC:PORT > DST:PORT seq N"
+like "$(cat "$dir/dry.err")" "224 probes listed, 32 blocklisted" "the summary counts both"
+bad=$(awk '{split($1, s, ":"); if (s[2] < 40000 || s[2] > 65535) n++} END {print n + 0}' \
+    "$dir/dry.txt")
+is "$bad" 0 "every source port is in the scanner's range"
+
+capture real
+check "the real scan with the same seed runs" timeout 60 ip netns exec "$V1_NS" \
+    "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" "${common[@]}" --timeout-ms 1000 \
+    --rate 2000 --discovery-only --output /dev/null
+stop_capture
+tcpdump -n -r "$dir/real.pcap" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
+    sed 's/:$//; s/\.\([0-9]*\)$/:\1/' >"$dir/real.order"
+awk '{print $3}' "$dir/dry.txt" >"$dir/dry.order"
+if cmp -s "$dir/dry.order" "$dir/real.order"; then
+    ok "the real scan probed the dry run's (address, port) pairs in the same order"
+else
+    not_ok "the real scan probed the dry run's (address, port) pairs in the same order"
+    diag "$(diff "$dir/dry.order" "$dir/real.order" | head -6)"
+fi
+
+# The coordinator's plan, with nothing submitted and no coordinator needed.
+printf '198.19.6.0/26\n' >"$dir/job-block.conf"
+cat >"$dir/job.toml" <<JOB
+name = "dry"
+targets = "198.19.6.0/24"
+allow_reserved = "198.18.0.0/15"
+blocklist_file = "job-block.conf"
+ports = "80,443"
+shards = 3
+JOB
+out=$(timeout 30 "$LAB_ROOT/bin/lzr-coord" submit "$dir/job.toml" --dry-run --db "$dir/lzr.db")
+is "$?" 0 "lzr-coord submit --dry-run exits 0"
+like "$out" "192 addresses × 2 ports = 384 targets" "it prints the target counts"
+like "$out" "removed: 64 addresses by exclude and blocklist_file" "and what the blocklist removed"
+is "$(grep -c '^shard [0-9]*: positions' <<<"$out")" 3 "and one line per shard"
+is "$(grep '^shard' <<<"$out" | awk '{s += $6} END {print s}')" 384 \
+    "the shards' targets add up to the job's"
+[ -e "$dir/lzr.db" ] && not_ok "nothing submitted" || ok "nothing submitted (no database made)"
+done_testing
