@@ -10,6 +10,7 @@
 #include "permutation.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -230,4 +231,55 @@ bool perm_next(perm_iter_t *it, uint64_t *out)
         }
     }
     return false;
+}
+
+int perm_parse_limit(const char *text, uint64_t size, uint64_t *out, char *err, size_t errlen)
+{
+    const char *p = text;
+    uint64_t whole = 0, frac = 0;
+    int digits = 0, fdigits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) {
+        if (whole > (UINT64_MAX - 9) / 10)
+            goto range;
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, fdigits++) {
+            if (fdigits == 2)
+                goto bad;
+            frac = frac * 10 + (uint64_t)(*p - '0');
+        }
+        if (fdigits == 0)
+            goto bad;
+        if (fdigits == 1)
+            frac *= 10;
+    }
+    if (digits == 0)
+        goto bad;
+    if (*p == '%' && p[1] == '\0') {
+        /* Hundredths of a percent: basis points × 100. */
+        uint64_t hp = whole <= 100 ? whole * 100 + frac : UINT64_MAX;
+        if (hp == 0 || hp > 10000) {
+            snprintf(err, errlen, "\"%s\": a percentage must be above 0 and at most 100", text);
+            return LZR_ERANGE;
+        }
+        /* size < 2^62, so size / 10000 · hp does not overflow; add the remainder's share. */
+        uint64_t n = size / 10000 * hp + ((size % 10000) * hp + 9999) / 10000;
+        *out = n ? n : 1;
+        return LZR_OK;
+    }
+    if (*p != '\0' || fdigits)
+        goto bad;
+    if (whole == 0) {
+        snprintf(err, errlen, "\"%s\": the number of targets must be above 0", text);
+        return LZR_ERANGE;
+    }
+    *out = whole;
+    return LZR_OK;
+bad:
+    snprintf(err, errlen, "\"%s\" is not a number of targets (N) or a percentage (P%%)", text);
+    return LZR_EPARSE;
+range:
+    snprintf(err, errlen, "\"%s\" is too large", text);
+    return LZR_ERANGE;
 }

@@ -10,6 +10,7 @@
 #define LZR_PERMUTATION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct perm_params {
@@ -42,5 +43,11 @@ void perm_iter_init(perm_iter_t *it, const perm_params_t *p, uint64_t begin, uin
 
 /* Stores the next element (0 ≤ *out < size) and returns true, or false when the range is done. */
 bool perm_next(perm_iter_t *it, uint64_t *out);
+
+/* Parses a bound on the probes of a walk of size elements: "N" (a count of (address, port)
+ * pairs, as ZMap's -n) or "P%" (0 < P ≤ 100, up to two decimals: that share of size, rounded
+ * up — the permutation's order is seeded random, so its first P% is a seeded random sample).
+ * Returns LZR_OK with *out set, or LZR_EPARSE / LZR_ERANGE with a message naming text. */
+int perm_parse_limit(const char *text, uint64_t size, uint64_t *out, char *err, size_t errlen);
 
 #endif

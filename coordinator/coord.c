@@ -472,6 +472,7 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.retransmit_ms = sp->retransmit_ms;
     a.acking_firewall_probes = sp->acking_firewall_probes;
     a.report_all = sp->report_all;
+    a.cooldown_ms = sp->cooldown_ms;
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
     env.assign = &a;

@@ -353,6 +353,8 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
             rc = get_u32(c, v, k, 10, 600000, &j->timeout_ms);
         } else if (strcmp(k, "retransmit_ms") == 0) {
             rc = get_u32(c, v, k, 10, 600000, &j->retransmit_ms);
+        } else if (strcmp(k, "cooldown_ms") == 0) {
+            rc = get_u32(c, v, k, 1, 3600000, &j->cooldown_ms);
         } else if (strcmp(k, "acking_firewall_probes") == 0) {
             rc = get_u32(c, v, k, 0, 16, &j->acking_firewall_probes);
         } else if (strcmp(k, "report_all") == 0) {
@@ -365,12 +367,12 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
         } else if (strcmp(k, "vantage") == 0) {
             rc = parse_vantage(c, v, j);
         } else {
-            rc = fail(
-                c, toml_line(v), k, LZR_EPARSE,
-                "unknown key (known: name, targets, exclude, allow_reserved, blocklist_file, "
-                "allowlist_file, ports, rate, "
-                "seed, handshakes, fallback, timeout_ms, retransmit_ms, acking_firewall_probes, "
-                "report_all, shards, [vantage])");
+            rc = fail(c, toml_line(v), k, LZR_EPARSE,
+                      "unknown key (known: name, targets, exclude, allow_reserved, blocklist_file, "
+                      "allowlist_file, ports, rate, "
+                      "seed, handshakes, fallback, timeout_ms, retransmit_ms, cooldown_ms, "
+                      "acking_firewall_probes, "
+                      "report_all, shards, [vantage])");
         }
     }
     if (rc)

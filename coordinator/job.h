@@ -56,6 +56,7 @@ typedef struct job_spec {
     char fallback[256];   /* comma-separated names; "" = no fallback tier */
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
+    uint32_t cooldown_ms; /* listening after a shard's last SYN; 0 = the worker's default */
     uint32_t acking_firewall_probes;
     bool report_all;
     uint32_t shards; /* from the file, or the default once job_plan ran */

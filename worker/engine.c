@@ -152,7 +152,7 @@ int engine_dry_run(const engine_config_t *cfg, FILE *out, volatile sig_atomic_t 
     bool more = true;
     char src[16], dst[16];
     targets_ntoa(cfg->source_ip, src);
-    while (more && !*stop) {
+    while (more && !*stop && !(cfg->max_probes && stats->syns >= cfg->max_probes)) {
         uint64_t skipped = 0;
         if (!walk_next(cfg, &it, stats, &syn, &skipped, UINT64_MAX, &more))
             break;
@@ -256,9 +256,12 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     memcpy(syn.src_mac, src_mac, 6);
     memcpy(syn.dst_mac, dst_mac, 6);
 
+    uint64_t walk_start = clock_mono_ns();
     while (more && !*stop) {
         uint64_t now = clock_mono_ns();
         report(&e, now, false);
+        if (cfg->max_runtime_ms && now - walk_start >= cfg->max_runtime_ms * 1000000u)
+            break;
         uint32_t update = atomic_load(&cfg->rate_update);
         if (update && update != rate) {
             rate = update;
@@ -282,6 +285,8 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
             continue;
         }
         uint64_t n = pacer_take(&pacer, now, SENDER_BATCH);
+        if (cfg->max_probes && n > cfg->max_probes - walk->syns)
+            n = cfg->max_probes - walk->syns;
         if (n == 0) {
             uint64_t wait = pacer_wait_ns(&pacer, now);
             struct timespec ts = {0, (long)(wait < 1000000 ? wait : 1000000)};
@@ -299,13 +304,15 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
         sender_flush(tx_syn);
         if (!walk->startup.first_syn_us && walk->syns)
             walk->startup.first_syn_us = (clock_mono_ns() - t0) / 1000;
+        if (cfg->max_probes && walk->syns >= cfg->max_probes)
+            more = false;
     }
 
     /* Drain: wait for late SYN-ACKs, then for every connection to reach its verdict. */
-    uint64_t quiet_until =
-        clock_mono_ns() +
-        (uint64_t)(cfg->timeout_ms > ENGINE_LINGER_MS ? cfg->timeout_ms : ENGINE_LINGER_MS) *
-            1000000u;
+    uint64_t linger = cfg->cooldown_ms                     ? cfg->cooldown_ms
+                      : cfg->timeout_ms > ENGINE_LINGER_MS ? cfg->timeout_ms
+                                                           : ENGINE_LINGER_MS;
+    uint64_t quiet_until = clock_mono_ns() + linger * 1000000u;
     while (!*stop) {
         uint64_t now = clock_mono_ns();
         if (now >= quiet_until && atomic_load(&e.in_flight) == 0)
@@ -316,7 +323,7 @@ int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn t
     atomic_store(&e.rx_stop, 1);
     pthread_join(rx, NULL);
     if (!*stop)
-        lzr_report_silent(e.lzr);
+        lzr_report_silent(e.lzr, it.pos); /* up to where the walk stopped (bounds) */
     sender_flush(tx_syn);
     report(&e, clock_mono_ns(), true);
     lzr_destroy(&e.lzr);

@@ -48,6 +48,11 @@ typedef struct engine_config {
     _Atomic bool hold;
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
+    /* Bounds: stop the SYN walk after max_probes SYNs or max_runtime_ms (0: no bound); then
+     * listen cooldown_ms for late replies (0: the default, max(timeout_ms, 1000)). */
+    uint64_t max_probes;
+    uint64_t max_runtime_ms;
+    uint32_t cooldown_ms;
     uint32_t acking_firewall_probes;
     /* A capture handle the caller keeps open across runs (capture_open on iface, source_ip and
      * the port range; the agent runs many shards), or NULL: engine_run opens and closes one. */

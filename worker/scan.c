@@ -63,6 +63,7 @@ static void usage(FILE *f)
             "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
             "         [--blocklist-file F | --no-default-blocklist] [--allowlist-file F]\n"
             "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
+            "         [--max-targets N|P%%] [--max-runtime SECS] [--cooldown-ms MS]\n"
             "         [--source-ports 40000-65535] [--manage-firewall]\n"
             "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
             "         [--progress | -v] [--discovery-only] [--dry-run]\n"
@@ -176,10 +177,10 @@ static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t
     char src[16];
     fprintf(stderr,
             "lzr-worker: dry run: %llu addresses × %zu ports from %s, seed %llu, blocklist %s "
-            "(%zu entries); nothing is sent\n",
+            "(%zu entries), at most %llu probes (0: no bound); nothing is sent\n",
             (unsigned long long)targets_count(cfg->targets), cfg->ports->n,
             targets_ntoa(cfg->source_ip, src), (unsigned long long)seed, bl_path ? bl_path : "none",
-            n_block);
+            n_block, (unsigned long long)cfg->max_probes);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -229,6 +230,9 @@ int scan_main(int argc, char **argv)
         {"no-default-blocklist", no_argument, 0, 'n'},
         {"allowlist-file", required_argument, 0, 'l'},
         {"dry-run", no_argument, 0, 'y'},
+        {"max-targets", required_argument, 0, 'm'},
+        {"max-runtime", required_argument, 0, 'M'},
+        {"cooldown-ms", required_argument, 0, 'c'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -242,6 +246,8 @@ int scan_main(int argc, char **argv)
     const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
     const char *targets_file = NULL, *blocklist_file = NULL, *allowlist_file = NULL;
     bool default_blocklist = true, dry_run = false;
+    const char *max_targets = NULL;
+    uint32_t max_runtime = 0;
     targets_t *blocklist = NULL, *allowlist = NULL;
     scan_fmt_t fmt = SCAN_FMT_JSONL;
     bool retransmit_given = false; /* the default (1000) above a short --timeout-ms: no resend */
@@ -409,6 +415,28 @@ int scan_main(int argc, char **argv)
         case 'y':
             dry_run = true;
             break;
+        case 'm':
+            max_targets = optarg; /* a percentage needs the set's size: checked below */
+            break;
+        case 'M':
+            if (parse_u32("--max-runtime", optarg, &max_runtime) != LZR_OK)
+                goto done;
+            if (max_runtime == 0) {
+                fprintf(stderr, "lzr-worker scan: --max-runtime must be above 0 seconds\n");
+                goto done;
+            }
+            break;
+        case 'c':
+            if (parse_u32("--cooldown-ms", optarg, &cfg.cooldown_ms) != LZR_OK)
+                goto done;
+            if (cfg.cooldown_ms == 0 || cfg.cooldown_ms > 3600000) {
+                fprintf(stderr,
+                        "lzr-worker scan: --cooldown-ms: %u is out of range "
+                        "(1-3600000)\n",
+                        cfg.cooldown_ms);
+                goto done;
+            }
+            break;
         case 'h':
             usage(stdout);
             rc = 0;
@@ -501,6 +529,12 @@ int scan_main(int argc, char **argv)
     }
     cfg.pos_begin = 0;
     cfg.pos_end = perm_cycle_len(&cfg.perm);
+    if (max_targets &&
+        perm_parse_limit(max_targets, size, &cfg.max_probes, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --max-targets: %s\n", err);
+        goto done;
+    }
+    cfg.max_runtime_ms = (uint64_t)max_runtime * 1000u;
     if (cookie_key_random(&cfg.key) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: no randomness for the cookie key\n");
         goto done;
@@ -545,9 +579,12 @@ int scan_main(int argc, char **argv)
         snprintf(rate, sizeof rate, "%u probes/s", cfg.rate);
     else
         snprintf(rate, sizeof rate, "unlimited rate");
-    log_info("scanning %llu addresses × %zu ports from %s on %s, %s",
+    log_info("scanning %llu addresses × %zu ports from %s on %s, %s, seed %llu",
              (unsigned long long)targets_count(targets), ports.n, targets_ntoa(cfg.source_ip, sub),
-             cfg.iface, rate);
+             cfg.iface, rate, (unsigned long long)seed);
+    if (cfg.max_probes || cfg.max_runtime_ms)
+        log_info("bounds: at most %llu probes, %llu s of sending (0: no bound)",
+                 (unsigned long long)cfg.max_probes, (unsigned long long)cfg.max_runtime_ms / 1000);
     if (bl_path)
         log_info("blocklist %s: %zu entries, never probed", bl_path, n_block);
     else

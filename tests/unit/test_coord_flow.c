@@ -32,7 +32,7 @@ static void test_submit_errors(void **state)
                         "lab.toml:3: bogus: unknown key (known: name, "
                         "targets, exclude, allow_reserved, blocklist_file, "
                         "allowlist_file, ports, rate, "
-                        "seed, handshakes, fallback, timeout_ms, retransmit_ms, "
+                        "seed, handshakes, fallback, timeout_ms, retransmit_ms, cooldown_ms, "
                         "acking_firewall_probes, report_all, shards, "
                         "[vantage])");
     wire_free(&rep);

@@ -383,13 +383,31 @@ static void test_list_files(void **state)
     rmdir(dir);
 }
 
+/* cooldown_ms: checked like every timing key. */
+static void test_cooldown(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    job_spec_t *j =
+        parse("targets = \"1.1.1.0/24\"\nports = \"80\"\ncooldown_ms = 2500\n", err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(j->cooldown_ms, 2500);
+    job_destroy(&j);
+    j = parse("targets = \"1.1.1.0/24\"\nports = \"80\"\n", err, sizeof err);
+    assert_int_equal(j->cooldown_ms, 0);
+    job_destroy(&j);
+    assert_null(
+        parse("targets = \"1.1.1.0/24\"\nports = \"80\"\ncooldown_ms = 0\n", err, sizeof err));
+    assert_string_equal(err, "job.toml:3: cooldown_ms: 0 is out of range (1-3600000)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file),  cmocka_unit_test(test_defaults_and_plan),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_reserved_lifted),
         cmocka_unit_test(test_load_file),  cmocka_unit_test(test_fallback_off),
-        cmocka_unit_test(test_list_files),
+        cmocka_unit_test(test_list_files), cmocka_unit_test(test_cooldown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

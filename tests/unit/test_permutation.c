@@ -364,6 +364,38 @@ static void test_speed(void **state)
     free(out);
 }
 
+/* --max-targets / max_targets: a count, or a share of the walk rounded up. */
+static void test_parse_limit(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    uint64_t n = 0;
+    assert_int_equal(perm_parse_limit("1000", 50, &n, err, sizeof err), LZR_OK);
+    assert_int_equal(n, 1000);
+    assert_int_equal(perm_parse_limit("10%", 1000, &n, err, sizeof err), LZR_OK);
+    assert_int_equal(n, 100);
+    assert_int_equal(perm_parse_limit("0.5%", 1001, &n, err, sizeof err), LZR_OK);
+    assert_int_equal(n, 6); /* 5.005 rounded up */
+    assert_int_equal(perm_parse_limit("100%", (1ull << 40) + 3, &n, err, sizeof err), LZR_OK);
+    assert_int_equal(n, (1ull << 40) + 3);
+    assert_int_equal(perm_parse_limit("0.01%", 3, &n, err, sizeof err), LZR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(perm_parse_limit("12.5%", 1ull << 32, &n, err, sizeof err), LZR_OK);
+    assert_int_equal(n, 1ull << 29);
+    const char *bad[] = {"", "x", "10x", "%", "1.5", "1.%", "0.001%", "-3", "10 %", "1e3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(perm_parse_limit(bad[i], 100, &n, err, sizeof err), LZR_EPARSE);
+        assert_non_null(strstr(err, "is not a number of targets"));
+    }
+    assert_int_equal(perm_parse_limit("0", 100, &n, err, sizeof err), LZR_ERANGE);
+    assert_int_equal(perm_parse_limit("0%", 100, &n, err, sizeof err), LZR_ERANGE);
+    assert_int_equal(perm_parse_limit("100.01%", 100, &n, err, sizeof err), LZR_ERANGE);
+    assert_non_null(strstr(err, "\"100.01%\": a percentage must be above 0 and at most 100"));
+    assert_int_equal(perm_parse_limit("300%", 100, &n, err, sizeof err), LZR_ERANGE);
+    assert_int_equal(perm_parse_limit("99999999999999999999999", 100, &n, err, sizeof err),
+                     LZR_ERANGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_speed),
+        cmocka_unit_test(test_parse_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
