@@ -302,3 +302,17 @@ size_t record_to_lzrgo(const lzr_record_t *r, char *buf, size_t cap)
     }
     return o.len;
 }
+
+size_t record_json_string(const char *s, char *buf, size_t cap)
+{
+    out_t o = {.buf = buf, .cap = cap, .len = 0, .full = buf == NULL || cap == 0};
+    put_json_string(&o, s, strlen(s));
+    return o.full ? 0 : o.len;
+}
+
+size_t record_json_time(uint64_t ts_us, char *buf, size_t cap)
+{
+    out_t o = {.buf = buf, .cap = cap, .len = 0, .full = buf == NULL || cap == 0};
+    put_timestamp(&o, ts_us, false);
+    return o.full ? 0 : o.len;
+}

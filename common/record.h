@@ -80,4 +80,12 @@ size_t record_to_zgrab2(const lzr_record_t *r, char *buf, size_t cap);
  * when cap is too small (LZR_LZRGO_MAX always suffices). */
 size_t record_to_lzrgo(const lzr_record_t *r, char *buf, size_t cap);
 
+/* Writes s as a quoted JSON string, escaped as record_to_json escapes its strings, into buf;
+ * returns its length, or 0 when it does not fit in cap bytes. */
+size_t record_json_string(const char *s, char *buf, size_t cap);
+
+/* Writes ts_us (microseconds since the epoch) as a quoted RFC 3339 UTC timestamp into buf;
+ * returns its length, or 0 when it does not fit. */
+size_t record_json_time(uint64_t ts_us, char *buf, size_t cap);
+
 #endif

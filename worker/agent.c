@@ -25,6 +25,7 @@
 #include "worker/firewall.h"
 #include "worker/handshakes/handshake.h"
 #include "worker/lzr.h"
+#include "worker/metadata.h"
 #include "worker/netif.h"
 #include "worker/optout.h"
 #include "worker/verify.h"
@@ -42,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AGENT_VERSION    "0.1"
+#define AGENT_VERSION    LZR_WORKER_VERSION
 #define RESEND_MS        3000
 #define HELLO_RETRY_MS   3000
 #define FLUSH_MS         200

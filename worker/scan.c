@@ -12,6 +12,7 @@
 #include "worker/engine.h"
 #include "worker/firewall.h"
 #include "worker/lzr.h"
+#include "worker/metadata.h"
 #include "worker/netif.h"
 #include "worker/optout.h"
 
@@ -33,6 +34,7 @@ typedef enum { SCAN_FMT_JSONL, SCAN_FMT_ZGRAB2, SCAN_FMT_LZRGO } scan_fmt_t;
 typedef struct scan_out {
     FILE *out;
     scan_fmt_t fmt;
+    metadata_protocols_t protocols;
     bool progress;
     uint64_t last_sent;
     uint64_t last_ns;
@@ -64,6 +66,7 @@ static void usage(FILE *f)
             "         [--blocklist-file F | --no-default-blocklist] [--allowlist-file F]\n"
             "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
             "         [--max-targets N|P%%] [--max-runtime SECS] [--cooldown-ms MS]\n"
+            "         [--metadata FILE]\n"
             "         [--source-ports 40000-65535] [--manage-firewall]\n"
             "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
             "         [--progress | -v] [--discovery-only] [--dry-run]\n"
@@ -82,6 +85,7 @@ static void usage(FILE *f)
 static void emit_line(void *ctx, const lzr_record_t *r)
 {
     scan_out_t *o = ctx;
+    metadata_count_protocol(&o->protocols, r->protocol);
     char line[LZR_LZRGO_MAX];
     size_t n = o->fmt == SCAN_FMT_ZGRAB2  ? record_to_zgrab2(r, line, sizeof line)
                : o->fmt == SCAN_FMT_LZRGO ? record_to_lzrgo(r, line, sizeof line)
@@ -233,6 +237,7 @@ int scan_main(int argc, char **argv)
         {"max-targets", required_argument, 0, 'm'},
         {"max-runtime", required_argument, 0, 'M'},
         {"cooldown-ms", required_argument, 0, 'c'},
+        {"metadata", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -246,7 +251,7 @@ int scan_main(int argc, char **argv)
     const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
     const char *targets_file = NULL, *blocklist_file = NULL, *allowlist_file = NULL;
     bool default_blocklist = true, dry_run = false;
-    const char *max_targets = NULL;
+    const char *max_targets = NULL, *metadata = NULL;
     uint32_t max_runtime = 0;
     targets_t *blocklist = NULL, *allowlist = NULL;
     scan_fmt_t fmt = SCAN_FMT_JSONL;
@@ -415,6 +420,9 @@ int scan_main(int argc, char **argv)
         case 'y':
             dry_run = true;
             break;
+        case 'j':
+            metadata = optarg;
+            break;
         case 'm':
             max_targets = optarg; /* a percentage needs the set's size: checked below */
             break;
@@ -566,6 +574,14 @@ int scan_main(int argc, char **argv)
         fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
         goto done;
     }
+    if (metadata) { /* a path that cannot be written fails now, before any probe */
+        FILE *m = fopen(metadata, "w");
+        if (!m) {
+            fprintf(stderr, "lzr-worker scan: --metadata %s: %s\n", metadata, strerror(errno));
+            goto done;
+        }
+        fclose(m);
+    }
 
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -573,6 +589,7 @@ int scan_main(int argc, char **argv)
     so.out = out;
     so.fmt = fmt;
     so.start_ns = so.last_ns = so.engine_ns = clock_mono_ns();
+    uint64_t start_us = clock_wall_us();
     engine_stats_t st;
     char rate[32];
     if (cfg.rate)
@@ -611,6 +628,26 @@ int scan_main(int argc, char **argv)
         if (st.per_class[k])
             fprintf(stderr, "  %-20s %llu\n", record_class_name((lzr_class_t)k),
                     (unsigned long long)st.per_class[k]);
+    }
+    if (metadata) {
+        scan_meta_t meta = {.argc = argc,
+                            .argv = argv,
+                            .cfg = &cfg,
+                            .ports = ports_spec,
+                            .blocklist_file = bl_path,
+                            .allowlist_file = allowlist_file,
+                            .seed = seed,
+                            .start_us = start_us,
+                            .end_us = clock_wall_us(),
+                            .seconds = secs,
+                            .stats = &st,
+                            .protocols = &so.protocols,
+                            .interrupted = scan_stop != 0};
+        if (metadata_write(metadata, &meta, err, sizeof err) != LZR_OK) {
+            fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
+            rc = 1;
+            goto done;
+        }
     }
     rc = scan_stop ? 130 : 0;
 done:
