@@ -47,6 +47,12 @@ static void put_key(FILE *f, const char *key, bool first)
     fprintf(f, "%s\n  \"%s\": ", first ? "" : ",", key);
 }
 
+static void put_count(FILE *f, const char *key, uint64_t v)
+{
+    put_key(f, key, false);
+    fprintf(f, "%llu", (unsigned long long)v);
+}
+
 static void put_names(FILE *f, const handshake_t *const *h, size_t n)
 {
     fputc('[', f);
@@ -113,22 +119,15 @@ int metadata_write(const char *path, const scan_meta_t *m, char *err, size_t err
     fprintf(f, "%.3f", m->seconds);
     put_key(f, "interrupted", false);
     fputs(m->interrupted ? "true" : "false", f);
-    put_key(f, "probes_sent", false);
-    fprintf(f, "%llu", (unsigned long long)s->syns);
+    put_count(f, "probes_sent", s->syns);
     put_key(f, "rate_achieved", false);
     fprintf(f, "%.1f", m->seconds > 0 ? (double)s->syns / m->seconds : 0.0);
-    put_key(f, "frames_sent", false);
-    fprintf(f, "%llu", (unsigned long long)s->sent);
-    put_key(f, "replies", false);
-    fprintf(f, "%llu", (unsigned long long)s->replies);
-    put_key(f, "invalid", false);
-    fprintf(f, "%llu", (unsigned long long)s->invalid);
-    put_key(f, "late", false);
-    fprintf(f, "%llu", (unsigned long long)s->late);
-    put_key(f, "pcap_drops", false);
-    fprintf(f, "%llu", (unsigned long long)s->pcap_drops);
-    put_key(f, "blocklisted", false);
-    fprintf(f, "%llu", (unsigned long long)s->blocked);
+    put_count(f, "frames_sent", s->sent);
+    put_count(f, "replies", s->replies);
+    put_count(f, "invalid", s->invalid);
+    put_count(f, "late", s->late);
+    put_count(f, "pcap_drops", s->pcap_drops);
+    put_count(f, "blocklisted", s->blocked);
     put_key(f, "classes", false);
     fputc('{', f);
     for (int k = 0, n = 0; k < CLASS_COUNT; k++) {

@@ -9,19 +9,7 @@ lab_env
 coord_setup
 
 dir=$CW
-tcpdump_pid=
-capture() { # capture NAME: start recording what the scan IP sends into $dir/NAME.pcap
-    ip netns exec "$V1_NS" timeout 90 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/$1.pcap" \
-        "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/$1.tcpdump" &
-    tcpdump_pid=$!
-    _coord_pids+=("$tcpdump_pid")
-    wait_until 10 grep -q listening "$dir/$1.tcpdump" || diag "tcpdump did not start"
-}
-stop_capture() {
-    sleep 1
-    kill -INT "$tcpdump_pid" 2>/dev/null
-    wait "$tcpdump_pid" 2>/dev/null
-}
+capture() { capture_start "$1" "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp"; }
 dsts() { # the destination addresses of every SYN in a capture, sorted
     tcpdump -n -r "$1" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
         sed 's/\.[0-9]*:$//' | sort -u
@@ -51,7 +39,7 @@ capture bad
 scan --targets 198.19.4.0/24 --ports 80 --blocklist-file "$dir/bad.conf" \
     --output "$dir/bad.jsonl" 2>"$dir/bad.err"
 rc=$?
-stop_capture
+capture_stop
 is "$rc" 2 "a bad blocklist file is refused (exit 2)"
 like "$(cat "$dir/bad.err")" "bad.conf:3: \"198.19.4.x\" is not an IPv4 address" \
     "the error names the file, the line and the value"
@@ -65,7 +53,7 @@ capture good
 scan --targets 198.19.4.0/24 --ports 80,81 --blocklist-file "$dir/block.conf" \
     --allowlist-file "$dir/allow.conf" --all --output "$dir/good.jsonl" 2>"$dir/good.err"
 is "$?" 0 "a scan with --blocklist-file and --allowlist-file runs"
-stop_capture
+capture_stop
 { range 198.19.4 64 127; range 198.19.4 192 199; range 198.19.4 201 255; } | sort >"$dir/want"
 same_dsts "$dir/good.pcap" "SYNs went to exactly the 127 allowed, unblocked addresses"
 like "$(cat "$dir/good.err")" "130 blocklisted" "the 65 blocked addresses × 2 ports are counted"
@@ -104,7 +92,7 @@ is "$(sqlite3 -readonly "$CW/lzr.db" "SELECT size FROM jobs WHERE id = $id")" 19
 # The list is stored with the job: changing the file now changes nothing.
 echo "198.19.5.0/24" >"$dir/job-block.conf"
 wait_job_done "$id" 60 || not_ok "the job finished"
-stop_capture
+capture_stop
 { range 198.19.5 64 127; range 198.19.5 192 255; } | sort >"$dir/want"
 same_dsts "$dir/coord.pcap" \
     "the worker sent SYNs to neither the job's nor its host's blocklisted addresses"

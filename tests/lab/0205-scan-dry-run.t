@@ -8,19 +8,8 @@ lab_env
 
 dir=$(mktemp -d /tmp/lzr-0205.XXXXXX)
 chmod 755 "$dir"
-tcpdump_pid=
-trap 'kill "$tcpdump_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-capture() {
-    ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/$1.pcap" \
-        "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/$1.tcpdump" &
-    tcpdump_pid=$!
-    wait_until 10 grep -q listening "$dir/$1.tcpdump" || diag "tcpdump did not start"
-}
-stop_capture() {
-    sleep 1
-    kill -INT "$tcpdump_pid" 2>/dev/null
-    wait "$tcpdump_pid" 2>/dev/null
-}
+trap 'kill "$_capture_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+capture() { capture_start "$1" "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp"; }
 printf '198.19.6.0/28 # opted out\n' >"$dir/block.conf"
 chmod 644 "$dir/block.conf"
 common=(--source-ip "$V1_SCAN_IP" --targets 198.19.6.0/25 --ports 80,81
@@ -30,7 +19,7 @@ capture dry
 timeout 60 ip netns exec "$V1_NS" runuser -u nobody -- "$LAB_ROOT/bin/lzr-worker" scan \
     --dry-run "${common[@]}" >"$dir/dry.txt" 2>"$dir/dry.err"
 is "$?" 0 "a dry run works as user nobody, without --iface"
-stop_capture
+capture_stop
 is "$(tcpdump -n -r "$dir/dry.pcap" 2>/dev/null | wc -l)" 0 "the dry run sent nothing"
 is "$(wc -l <"$dir/dry.txt")" $(((128 - 16) * 2)) "one line per probe, blocklisted ones left out"
 like "$(head -1 "$dir/dry.txt")" \
@@ -44,7 +33,7 @@ capture real
 check "the real scan with the same seed runs" timeout 60 ip netns exec "$V1_NS" \
     "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" "${common[@]}" --timeout-ms 1000 \
     --rate 2000 --discovery-only --output /dev/null
-stop_capture
+capture_stop
 tcpdump -n -r "$dir/real.pcap" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
     sed 's/:$//; s/\.\([0-9]*\)$/:\1/' >"$dir/real.order"
 awk '{print $3}' "$dir/dry.txt" >"$dir/dry.order"

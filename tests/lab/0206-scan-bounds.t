@@ -7,19 +7,8 @@
 lab_env
 
 dir=$(mktemp -d /tmp/lzr-0206.XXXXXX)
-tcpdump_pid=
-trap 'kill "$tcpdump_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-capture() {
-    ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/$1.pcap" \
-        "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/$1.tcpdump" &
-    tcpdump_pid=$!
-    wait_until 10 grep -q listening "$dir/$1.tcpdump" || diag "tcpdump did not start"
-}
-stop_capture() {
-    sleep 1
-    kill -INT "$tcpdump_pid" 2>/dev/null
-    wait "$tcpdump_pid" 2>/dev/null
-}
+trap 'kill "$_capture_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+capture() { capture_start "$1" "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp"; }
 syns() { # the (address:port) of every SYN in a capture, in order
     tcpdump -n -r "$1" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
         sed 's/:$//; s/\.\([0-9]*\)$/:\1/'
@@ -34,7 +23,7 @@ capture n100
 scan "${common[@]}" --max-targets 100 --rate 5000 --timeout-ms 1000 --discovery-only \
     --output /dev/null 2>"$dir/n100.err"
 is "$?" 0 "--max-targets 100 runs"
-stop_capture
+capture_stop
 syns "$dir/n100.pcap" >"$dir/n100.order"
 is "$(wc -l <"$dir/n100.order")" 100 "exactly 100 SYNs were sent"
 "$LAB_ROOT/bin/lzr-worker" scan --dry-run --source-ip "$V1_SCAN_IP" "${common[@]}" \
@@ -50,7 +39,7 @@ fi
 capture pct
 scan "${common[@]}" --max-targets 12.5% --rate 5000 --timeout-ms 1000 --discovery-only \
     --output /dev/null 2>/dev/null
-stop_capture
+capture_stop
 is "$(syns "$dir/pct.pcap" | wc -l)" 64 "--max-targets 12.5% of 512 sent 64 SYNs"
 
 capture runtime
@@ -58,7 +47,7 @@ start=$(date +%s.%N)
 scan --targets 198.19.0.0/16 --ports 80 --max-runtime 2 --rate 200 --timeout-ms 500 \
     --cooldown-ms 500 --discovery-only --output /dev/null 2>"$dir/runtime.err"
 end=$(date +%s.%N)
-stop_capture
+capture_stop
 n=$(syns "$dir/runtime.pcap" | wc -l)
 if [ "$n" -ge 300 ] && [ "$n" -le 480 ]; then
     ok "--max-runtime 2 at 200/s sent about 400 SYNs of 65536 ($n)"

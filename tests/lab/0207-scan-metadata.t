@@ -6,21 +6,15 @@
 lab_env
 
 dir=$(mktemp -d /tmp/lzr-0207.XXXXXX)
-tcpdump_pid=
-trap 'kill "$tcpdump_pid" 2>/dev/null; rm -rf "$dir"' EXIT
-ip netns exec "$V1_NS" timeout 90 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/sent.pcap" \
-    "src host $V1_SCAN_IP and tcp[tcpflags] == tcp-syn" 2>"$dir/tcpdump.err" &
-tcpdump_pid=$!
-wait_until 10 grep -q listening "$dir/tcpdump.err" || diag "tcpdump did not start"
+trap 'kill "$_capture_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+capture_start sent "src host $V1_SCAN_IP and tcp[tcpflags] == tcp-syn"
 svc=${TARGETS%% *}
 timeout 120 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
     --source-ip "$V1_SCAN_IP" --targets "$svc" --ports 22,80,6379,8080 \
     --allow-reserved 198.18.0.0/15 --no-default-blocklist --seed 31337 --rate 4000 \
     --timeout-ms 1500 --metadata "$dir/meta.json" --output "$dir/out.jsonl" 2>"$dir/err"
 is "$?" 0 "a scan with --metadata runs"
-sleep 1
-kill -INT "$tcpdump_pid" 2>/dev/null
-wait "$tcpdump_pid" 2>/dev/null
+capture_stop
 m=$dir/meta.json
 check "the metadata is one JSON document" jq -e . "$m"
 is "$(jq -r .seed "$m")" 31337 "it holds the seed"

@@ -149,3 +149,20 @@ probe_field() {
         esac
     done
 }
+
+# capture_start NAME FILTER: record the frames of vantage v1 that FILTER (tcpdump syntax) picks
+# into $dir/NAME.pcap, in the background ($dir is the test's scratch directory).
+capture_start() {
+    ip netns exec "$V1_NS" timeout 90 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/$1.pcap" \
+        "$2" 2>"$dir/$1.tcpdump" &
+    _capture_pid=$!
+    wait_until 10 grep -q listening "$dir/$1.tcpdump" || diag "tcpdump did not start"
+}
+
+# capture_stop: let the last frames arrive, then stop the capture capture_start began.
+capture_stop() {
+    sleep 1
+    kill -INT "$_capture_pid" 2>/dev/null
+    wait "$_capture_pid" 2>/dev/null
+    _capture_pid=
+}
