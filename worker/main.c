@@ -15,13 +15,14 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: lzr-worker scan --iface IF --source-ip IP --targets CIDR --ports LIST ...\n"
-               "       lzr-worker --coordinator tcp://HOST:7411 --iface IF --scan-ip IP ...\n"
-               "       lzr-worker verify --scan-ip IP --fresh-ip IP --trigger-ip IP --targets "
-               "IP:PORT ...\n"
-               "       lzr-worker handshakes\n"
-               "       lzr-worker --version\n"
-               "Run `lzr-worker scan --help` for the scan options; see docs/worker.md.\n");
+    fprintf(f,
+            "usage: lzr-worker scan [--iface IF] [--source-ip IP] --targets CIDR --ports LIST ...\n"
+            "       lzr-worker --coordinator tcp://HOST:7411 --iface IF --scan-ip IP ...\n"
+            "       lzr-worker verify --scan-ip IP --fresh-ip IP --trigger-ip IP --targets "
+            "IP:PORT ...\n"
+            "       lzr-worker handshakes\n"
+            "       lzr-worker --version\n"
+            "Run `lzr-worker scan --help` for the scan options; see docs/worker.md.\n");
 }
 
 int main(int argc, char **argv)

@@ -180,3 +180,57 @@ int netif_gateway_mac(const char *iface, uint32_t target, uint8_t mac[6], char *
              inet_ntoa(hin), iface);
     return LZR_ENOTFOUND;
 }
+
+int netif_autodetect(uint32_t target, char *iface, uint32_t *src, char *err, size_t errlen)
+{
+    char t[INET_ADDRSTRLEN];
+    struct in_addr ta = {.s_addr = htonl(target)};
+    inet_ntop(AF_INET, &ta, t, sizeof t);
+    if (!iface[0] && !*src) {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = ta};
+        struct sockaddr_in me;
+        socklen_t len = sizeof me;
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+            getsockname(fd, (struct sockaddr *)&me, &len) != 0) {
+            snprintf(err, errlen, "no route to %s (%s): give --iface and --source-ip", t,
+                     strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return LZR_ENOTFOUND;
+        }
+        close(fd);
+        *src = ntohl(me.sin_addr.s_addr);
+    }
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) != 0) {
+        snprintf(err, errlen, "cannot list the interfaces: %s", strerror(errno));
+        return LZR_ESYS;
+    }
+    int rc = LZR_ENOTFOUND;
+    for (struct ifaddrs *i = ifs; i && rc != LZR_OK; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        uint32_t a = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+        if (iface[0] && !*src && strcmp(i->ifa_name, iface) == 0) {
+            *src = a;
+            rc = LZR_OK;
+        } else if (!iface[0] && a == *src && strlen(i->ifa_name) < IF_NAMESIZE) {
+            snprintf(iface, IF_NAMESIZE, "%s", i->ifa_name);
+            rc = LZR_OK;
+        } else if (iface[0] && *src) {
+            rc = LZR_OK;
+        }
+    }
+    freeifaddrs(ifs);
+    if (rc != LZR_OK) {
+        char s[INET_ADDRSTRLEN];
+        struct in_addr sa = {.s_addr = htonl(*src)};
+        inet_ntop(AF_INET, &sa, s, sizeof s);
+        if (iface[0])
+            snprintf(err, errlen, "interface %s has no IPv4 address: give --source-ip", iface);
+        else
+            snprintf(err, errlen, "no interface holds %s: give --iface", s);
+    }
+    return rc;
+}

@@ -26,6 +26,12 @@ int netif_has_ip(const char *iface, uint32_t addr, char *err, size_t errlen);
  * on iface's own network). */
 int netif_gateway_mac(const char *iface, uint32_t target, uint8_t mac[6], char *err, size_t errlen);
 
+/* Fills what the caller left out (iface[0] == 0, *src == 0) as ZMap does: with neither, the
+ * kernel's route to target picks the source address (a connected UDP socket; nothing is sent)
+ * and the interface is the one holding it; with only iface, the source is iface's first IPv4
+ * address; with only src, the interface is the one holding it. iface has IF_NAMESIZE bytes. */
+int netif_autodetect(uint32_t target, char *iface, uint32_t *src, char *err, size_t errlen);
+
 /* Parses "aa:bb:cc:dd:ee:ff"; LZR_OK or LZR_EPARSE. */
 int netif_parse_mac(const char *s, uint8_t mac[6]);
 

@@ -58,7 +58,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: lzr-worker scan --iface IF --source-ip IP [--gateway-mac MAC]\n"
+            "usage: lzr-worker scan [--iface IF] [--source-ip IP] [--gateway-mac MAC]\n"
             "         (--targets CIDR[,CIDR...] | --targets-file F) --ports LIST\n"
             "         [--handshakes " HANDSHAKE_DEFAULT_LIST "] [--rate PPS] [--seed N]\n"
             "         [--fallback " HANDSHAKE_DEFAULT_FALLBACK " | --no-fallback]\n"
@@ -458,10 +458,9 @@ int scan_main(int argc, char **argv)
         fprintf(stderr, "lzr-worker scan: unexpected argument \"%s\"\n", argv[optind]);
         goto done;
     }
-    if ((!cfg.iface[0] && !dry_run) || !have_ip || !ports_spec ||
-        (!have_targets && !targets_file && !allowlist_file)) {
-        fprintf(stderr, "lzr-worker scan: --iface (except with --dry-run), --source-ip, --ports "
-                        "and --targets (or --targets-file or --allowlist-file) are required\n");
+    if (!ports_spec || (!have_targets && !targets_file && !allowlist_file)) {
+        fprintf(stderr, "lzr-worker scan: --ports and --targets (or --targets-file or "
+                        "--allowlist-file) are required\n");
         usage(stderr);
         goto done;
     }
@@ -496,6 +495,19 @@ int scan_main(int argc, char **argv)
     if (targets_finalize(targets, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         goto done;
+    }
+    if (!cfg.iface[0] || !have_ip) {
+        /* As ZMap: what is left out comes from the kernel's route to the first target. */
+        bool had_iface = cfg.iface[0] != 0;
+        if (netif_autodetect(targets_at(targets, 0), cfg.iface, &cfg.source_ip, err, sizeof err) !=
+            LZR_OK) {
+            fprintf(stderr, "lzr-worker scan: %s\n", err);
+            goto done;
+        }
+        fprintf(stderr, "lzr-worker scan: --iface %s --source-ip %s (%s)\n", cfg.iface,
+                targets_ntoa(cfg.source_ip, sub),
+                had_iface ? "the interface's first address"
+                          : "the kernel's route to the first target");
     }
     if (ports_parse(ports_spec, &ports, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --ports: %s\n", err);

@@ -44,6 +44,22 @@ else
     diag "$(diff "$dir/dry.order" "$dir/real.order" | head -6)"
 fi
 
+# Auto-detection (item 6): without --iface and --source-ip both come from the kernel's route to
+# the first target, as `ip route get` reports it; with --iface alone, its first address.
+route=$(ip netns exec "$V1_NS" ip -4 route get 198.19.6.1)
+want_dev=$(awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i + 1)}' <<<"$route" | head -1)
+want_src=$(awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}' <<<"$route" | head -1)
+timeout 30 ip netns exec "$V1_NS" runuser -u nobody -- "$LAB_ROOT/bin/lzr-worker" scan --dry-run \
+    --targets 198.19.6.1 --ports 80 --allow-reserved 198.18.0.0/15 >"$dir/auto.txt" 2>"$dir/auto.err"
+like "$(cat "$dir/auto.err")" "--iface $want_dev --source-ip $want_src [(]the kernel's route" \
+    "without --iface and --source-ip, the route's ($want_dev, $want_src) is used and printed"
+like "$(cat "$dir/auto.txt")" "^$want_src:[0-9]+ > 198[.]19[.]6[.]1:80 " "and the probes use it"
+timeout 30 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --dry-run --iface "$V1_IF" \
+    --targets 198.19.6.1 --ports 80 --allow-reserved 198.18.0.0/15 >/dev/null 2>"$dir/auto2.err"
+first=$(ip netns exec "$V1_NS" ip -4 -o addr show dev "$V1_IF" | awk '{print $4}' | head -1)
+like "$(cat "$dir/auto2.err")" "--source-ip ${first%/*} [(]the interface's first address" \
+    "with --iface alone, the interface's first address"
+
 # The coordinator's plan, with nothing submitted and no coordinator needed.
 printf '198.19.6.0/26\n' >"$dir/job-block.conf"
 cat >"$dir/job.toml" <<JOB
