@@ -57,29 +57,30 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: lzr-worker scan [--iface IF] [--source-ip IP] [--gateway-mac MAC]\n"
-            "         (--targets CIDR[,CIDR...] | --targets-file F) --ports LIST\n"
-            "         [--handshakes " HANDSHAKE_DEFAULT_LIST "] [--rate PPS] [--seed N]\n"
-            "         [--fallback " HANDSHAKE_DEFAULT_FALLBACK " | --no-fallback]\n"
-            "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
-            "         [--blocklist-file F | --no-default-blocklist] [--allowlist-file F]\n"
-            "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
-            "         [--max-targets N|P%%] [--max-runtime SECS] [--cooldown-ms MS]\n"
-            "         [--metadata FILE]\n"
-            "         [--source-ports 40000-65535] [--manage-firewall]\n"
-            "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
-            "         [--progress | -v] [--discovery-only] [--dry-run]\n"
-            "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
-            "that answered (docs/output.md); --format zgrab2 writes ZGrab2's input instead, one\n"
-            "line per identified service (deploy/zgrab2/lzr.ini), --format lzr-go LZR-Go's\n"
-            "records. The fallback handshakes (at most "
-            "%d, default\n"
-            "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
-            "held one connection open and closed another. The host's blocklist (%s,\n"
-            "or --blocklist-file) is applied unless --no-default-blocklist; its addresses are\n"
-            "counted, never probed. See docs/worker.md.\n",
-            HANDSHAKE_MAX_FALLBACK, HANDSHAKE_DEFAULT_FALLBACK, OPTOUT_DEFAULT_PATH);
+    fprintf(
+        f,
+        "usage: lzr-worker scan [--iface IF] [--source-ip IP] [--gateway-mac MAC]\n"
+        "         (--targets CIDR[,CIDR...] | --targets-file F | --allowlist-file F) --ports LIST\n"
+        "         [--handshakes " HANDSHAKE_DEFAULT_LIST "] [--rate PPS] [--seed N]\n"
+        "         [--fallback " HANDSHAKE_DEFAULT_FALLBACK " | --no-fallback]\n"
+        "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
+        "         [--blocklist-file F | --no-default-blocklist] [--allowlist-file F]\n"
+        "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
+        "         [--max-targets N|P%%] [--max-runtime SECS] [--cooldown-ms MS]\n"
+        "         [--metadata FILE]\n"
+        "         [--source-ports 40000-65535] [--manage-firewall]\n"
+        "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
+        "         [--progress | -v] [--discovery-only] [--dry-run]\n"
+        "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
+        "that answered (docs/output.md); --format zgrab2 writes ZGrab2's input instead, one\n"
+        "line per identified service (deploy/zgrab2/lzr.ini), --format lzr-go LZR-Go's\n"
+        "records. The fallback handshakes (at most "
+        "%d, default\n"
+        "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
+        "held one connection open and closed another. The host's blocklist (%s,\n"
+        "or --blocklist-file) is applied unless --no-default-blocklist; its addresses are\n"
+        "counted, never probed. See docs/worker.md.\n",
+        HANDSHAKE_MAX_FALLBACK, HANDSHAKE_DEFAULT_FALLBACK, OPTOUT_DEFAULT_PATH);
 }
 
 static void emit_line(void *ctx, const lzr_record_t *r)
