@@ -497,7 +497,7 @@ int scan_main(int argc, char **argv)
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         goto done;
     }
-    if (!cfg.iface[0] || !have_ip) {
+    if (!have_ip || (!cfg.iface[0] && !dry_run)) { /* a dry run needs no interface */
         /* As ZMap: what is left out comes from the kernel's route to the first target. */
         bool had_iface = cfg.iface[0] != 0;
         if (netif_autodetect(targets_at(targets, 0), cfg.iface, &cfg.source_ip, err, sizeof err) !=
