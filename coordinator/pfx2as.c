@@ -124,8 +124,9 @@ static int parse_line(const char *text, size_t len, const char *name, size_t lin
     if (n == 0 || f[0][0] == '#')
         return LZR_EEMPTY;
     if (n != 3) {
-        fail(err, errlen, name, lineno, "expected PREFIX, LENGTH and AS separated by tabs, got %zu %s",
-             n > 3 ? (size_t)4 : n, n > 3 ? "or more fields" : (n == 1 ? "field" : "fields"));
+        fail(err, errlen, name, lineno,
+             "expected PREFIX, LENGTH and AS separated by tabs, got %zu %s", n > 3 ? (size_t)4 : n,
+             n > 3 ? "or more fields" : (n == 1 ? "field" : "fields"));
         return LZR_EPARSE;
     }
     struct in_addr a;

@@ -86,7 +86,8 @@ static void expect_error(const char *text, const char *want)
 static void test_errors(void **state)
 {
     (void)state;
-    expect_error("1.2.3.0\t24\t1\n2001:db8::\t32\t2\n", "p.txt:2: \"2001:db8::\" is not a dotted IPv4");
+    expect_error("1.2.3.0\t24\t1\n2001:db8::\t32\t2\n",
+                 "p.txt:2: \"2001:db8::\" is not a dotted IPv4");
     expect_error("1.2.3\t24\t1\n", "p.txt:1: \"1.2.3\" is not a dotted IPv4");
     expect_error("1.2.3.0\t33\t1\n", "p.txt:1: prefix length \"33\" is not 0-32");
     expect_error("1.2.3.0\t-1\t1\n", "prefix length \"-1\"");
@@ -98,7 +99,8 @@ static void test_errors(void **state)
     expect_error("1.2.3.0\t24\t4294967296\n", "AS \"4294967296\"");
     expect_error("1.2.3.0\t24\n", "p.txt:1: expected PREFIX, LENGTH and AS");
     expect_error("1.2.3.0\t24\t1\t2\n", "got 4 or more fields");
-    expect_error("\n\n1.2.3.0\t24\t1\n1.2.3.0\t24\t2\n", "p.txt:4: 1.2.3.0/24 repeats the prefix of line 3");
+    expect_error("\n\n1.2.3.0\t24\t1\n1.2.3.0\t24\t2\n",
+                 "p.txt:4: 1.2.3.0/24 repeats the prefix of line 3");
     char nul[] = "1.2.3.0\t24\t1\n1.2.3.0\x00\t24\t1\n";
     char err[256] = "";
     assert_null(pfx2as_parse(nul, sizeof nul - 1, "p.txt", err, sizeof err));
