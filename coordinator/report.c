@@ -774,30 +774,29 @@ static int as_svg_height(const report_t *r)
     return r->attributed ? 60 + (int)r->n_rows * 24 + 40 : 0;
 }
 
-/* One bar per behaviour, as long as its addresses and split by AS; a title with the share of
- * ASes with a middlebox and a legend of the ASes with the most addresses. */
+/* One bar per behaviour, 100% wide, split by the ASes of its addresses; a title with the share
+ * of ASes with a middlebox and a legend of the ASes with the most addresses. */
 static void as_svg(const report_t *r, FILE *out, int y0)
 {
     const int bleft = 170, barw = 460, barh = 18, gap = 6;
     size_t mb = as_with_middlebox(r);
     fprintf(out,
-            "<text x=\"20\" y=\"%d\" font-size=\"13\">Addresses per behaviour by AS: %zu ASes, "
-            "%zu with at least one middlebox (%.1f%%)</text>\n",
+            "<text x=\"20\" y=\"%d\" font-size=\"13\">The ASes of each behaviour's addresses: "
+            "%zu ASes, %zu with at least one middlebox (%.1f%%)</text>\n",
             y0 + 20, r->n_ases, mb, pct(mb, r->n_ases));
-    uint64_t max = 1;
-    for (size_t i = 0; i < r->n_rows; i++)
-        if (r->rows[i].addresses > max)
-            max = r->rows[i].addresses;
     int y = y0 + 40;
     for (size_t i = 0; i < r->n_rows; i++) {
         size_t first, k = as_of_behaviour(r, r->rows[i].behaviour, &first);
+        uint64_t total = 0;
+        for (size_t j = 0; j < k; j++)
+            total += r->as_beh[first + j].n;
         fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", bleft - 8, y + barh - 5);
         xml_text(out, r->rows[i].behaviour);
         fputs("</text>\n", out);
         double x = bleft;
         for (size_t j = 0; j < k; j++) {
             const as_count_t *c = &r->as_beh[first + j];
-            double w = (double)barw * (double)c->n / (double)max;
+            double w = (double)barw * (double)c->n / (double)total;
             fprintf(out,
                     "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
                     "<title>",
@@ -805,11 +804,13 @@ static void as_svg(const report_t *r, FILE *out, int y0)
             xml_text(out, c->behaviour);
             fputs(": AS", out);
             xml_text(out, c->origin);
-            fprintf(out, " %llu addresses</title></rect>\n", (unsigned long long)c->n);
+            fprintf(out, " %llu of %llu addresses</title></rect>\n", (unsigned long long)c->n,
+                    (unsigned long long)total);
             x += w;
         }
-        fprintf(out, "<text x=\"%.1f\" y=\"%d\">%zu AS%s</text>\n", x + 8, y + barh - 5, k,
-                k == 1 ? "" : "es");
+        fprintf(out, "<text x=\"%d\" y=\"%d\">%llu address%s in %zu AS%s</text>\n",
+                bleft + barw + 8, y + barh - 5, (unsigned long long)total, total == 1 ? "" : "es",
+                k, k == 1 ? "" : "es");
         y += barh + gap;
     }
     int lx = bleft;

@@ -114,7 +114,7 @@ like "$(grep '^shunning ' "$CW/report.txt" | tail -1)" "^shunning +2 +2  AS64498
     "ASes: longest-prefix match puts the shunning hosts in two ASes"
 like "$(cat "$CW/report.txt")" "ASes with at least one middlebox: 4 of 5 \(80\.0%\)" \
     "ASes: the share with a middlebox"
-like "$(grep -c 'by AS: 5 ASes, 4 with at least one middlebox' "$CW/report.svg")" "^1$" "ASes: the SVG panel"
+like "$(grep -c "addresses: 5 ASes, 4 with at least one middlebox" "$CW/report.svg")" "^1$" "ASes: the SVG panel"
 check "a bad pfx2as line is an error naming file:line" sh -c "printf '198.18.16.0\t24\tAS1\n' >'$CW/bad.txt'; ! '$COORD_BIN' report $job --db '$CW/lzr.db' --pfx2as '$CW/bad.txt' 2>'$CW/bad.err' >/dev/null && grep -q 'bad.txt:1: AS \"AS1\"' '$CW/bad.err'"
 like "$(grep '^27017 ' "$CW/report.txt")" "http:1" "per port: HTTP found on 27017"
 check "the SVG is well-formed XML" python3 -c "import sys,xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$CW/report.svg"

@@ -154,10 +154,12 @@ static void test_report(void **state)
     assert_non_null(strstr(text, "\nno_ack_data                  1     1  AS64501:1\n"));
     free(text);
     svg = run(r, true);
-    assert_non_null(strstr(svg, "by AS: 5 ASes, 4 with at least one middlebox (80.0%)"));
-    assert_non_null(strstr(svg, "<title>zero_window: AS64498_64499 128 addresses</title>"));
-    assert_non_null(strstr(svg, "<text x=\"186\""));
-    assert_non_null(strstr(svg, ">2 ASes</text>"));
+    assert_non_null(strstr(svg, "addresses: 5 ASes, 4 with at least one middlebox (80.0%)"));
+    assert_non_null(strstr(svg, "<title>zero_window: AS64498_64499 128 of 256 addresses</title>"));
+    assert_non_null(strstr(svg, "width=\"230.0\" height=\"18\" fill=\"#d95f02\">"
+                                "<title>zero_window: AS64498_64499"));
+    assert_non_null(strstr(svg, ">256 addresses in 2 ASes</text>"));
+    assert_non_null(strstr(svg, ">3 addresses in 1 AS</text>"));
     assert_non_null(strstr(svg, "</svg>\n"));
     free(svg);
     assert_true(report_is_middlebox("zero_window"));
