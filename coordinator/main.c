@@ -51,8 +51,10 @@ static void usage(FILE *f)
         "  workers [--db lzr.db | --control ADDR]\n"
         "  results JOB [--format jsonl|csv|zgrab2|lzr-go] [--class C] [--protocol P] [--verdicts]\n"
         "          [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of the results\n"
-        "  report  JOB [--svg FILE] [--db lzr.db]   per-port classes and protocols, protocols\n"
-        "          off their IANA port, block sizes per behaviour; --svg also draws them\n"
+        "  report  JOB [--svg FILE] [--pfx2as FILE] [--db lzr.db]   per-port classes and\n"
+        "          protocols, protocols off their IANA port, block sizes per behaviour; --svg "
+        "also\n"
+        "          draws them; --pfx2as (CAIDA prefix-to-AS file) adds ASes per behaviour\n"
         "  compare JOB [--format text|jsonl|csv] [--db lzr.db]   what each vantage point\n"
         "          (scan IP) of a [vantage] compare = N job saw; services from one source IP\n"
         "          vs all together; what only some vantages saw, with verdicts\n"
@@ -75,6 +77,7 @@ typedef struct cli {
     bool verdicts;
     bool dry_run;
     const char *svg;
+    const char *pfx2as;
     const char *format;
     const char *cls;
     const char *protocol;
@@ -97,6 +100,7 @@ static int parse_cli(int argc, char **argv, cli_t *c)
         {"verdicts", no_argument, NULL, 'V'},
         {"dry-run", no_argument, NULL, 'D'},
         {"svg", required_argument, NULL, 'S'},
+        {"pfx2as", required_argument, NULL, 'P'},
         {"format", required_argument, NULL, 'f'},
         {"class", required_argument, NULL, 'C'},
         {"protocol", required_argument, NULL, 'p'},
@@ -144,6 +148,9 @@ static int parse_cli(int argc, char **argv, cli_t *c)
             break;
         case 'S':
             c->svg = optarg;
+            break;
+        case 'P':
+            c->pfx2as = optarg;
             break;
         case 'f':
             c->format = optarg;
@@ -197,7 +204,8 @@ static int parse_all(int argc, char **argv, cli_t *c)
                  strcmp(argv[i], "--listen") == 0 || strcmp(argv[i], "--keys") == 0 ||
                  strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "--class") == 0 ||
                  strcmp(argv[i], "--protocol") == 0 || strcmp(argv[i], "--lease-timeout-ms") == 0 ||
-                 strcmp(argv[i], "--log-level") == 0 || strcmp(argv[i], "--svg") == 0);
+                 strcmp(argv[i], "--log-level") == 0 || strcmp(argv[i], "--svg") == 0 ||
+                 strcmp(argv[i], "--pfx2as") == 0);
             if (has_arg && i + 1 < argc)
                 opts[nopts++] = argv[++i];
         } else if (nops < 64) {
@@ -665,11 +673,30 @@ static int cmd_report(const cli_t *c)
     if (!s)
         return code;
     char err[512];
+    pfx2as_t *asn = NULL;
+    if (c->pfx2as) {
+        asn = pfx2as_load(c->pfx2as, err, sizeof err);
+        if (!asn) {
+            store_close(&s);
+            fprintf(stderr, "lzr-coord report: --pfx2as %s\n", err);
+            return 1;
+        }
+    }
     report_t *r = report_build(s, id, err, sizeof err);
     store_close(&s);
     if (!r) {
+        pfx2as_free(&asn);
         fprintf(stderr, "lzr-coord report: %s in %s\n", err, c->db);
         return 1;
+    }
+    if (asn) {
+        int arc = report_attribute(r, asn, c->pfx2as);
+        pfx2as_free(&asn);
+        if (arc != LZR_OK) {
+            fprintf(stderr, "lzr-coord report: --pfx2as %s: %s\n", c->pfx2as, lzr_strerror(arc));
+            report_free(&r);
+            return 1;
+        }
     }
     int rc = report_text(r, stdout);
     if (rc == LZR_OK && c->svg) {

@@ -9,12 +9,14 @@
 #include "common/targets.h"
 #include "coordinator/blocks.h"
 #include "coordinator/compare.h"
+#include "coordinator/pfx2as.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_HOST_ROWS 4096 /* ports of one host considered for its behaviour */
 #define TOP_BLOCKS    8    /* largest blocks listed in the text */
+#define TOP_ASES      3    /* ASes with the most addresses listed per behaviour */
 
 typedef struct proto_count {
     char name[24];
@@ -36,6 +38,13 @@ typedef struct proto_stats {
     proto_count_t *ports; /* name holds the port number as text */
     size_t n_ports;
 } proto_stats_t;
+
+/* Addresses of one AS (one ORIGIN label of the pfx2as file), with one behaviour or in all. */
+typedef struct as_count {
+    char origin[PFX2AS_ORIGIN_MAX];
+    char behaviour[24];
+    uint64_t n, mbox;
+} as_count_t;
 
 struct report {
     uint64_t job_id;
@@ -60,6 +69,15 @@ struct report {
     char host_verdict[24];
     int err;
     compare_t *cmp; /* the comparison across vantage points, for a job of several passes */
+    /* AS attribution (report_attribute); as_beh is sorted by behaviour, addresses descending */
+    bool attributed;
+    char pfx2as_name[256];
+    size_t pfx2as_prefixes, pfx2as_origins;
+    as_count_t *as_beh;
+    size_t n_as_beh;
+    as_count_t *ases; /* per AS: n = addresses, mbox = middlebox addresses; most first */
+    size_t n_ases;
+    uint64_t unrouted; /* hosts no prefix covers */
 };
 
 /* The IANA port (or the customary one where IANA has none) of each fingerprint's protocol. */
@@ -349,6 +367,8 @@ void report_free(report_t **rp)
     blocks_free(&r->blocks);
     free(r->rows);
     compare_free(&r->cmp);
+    free(r->as_beh);
+    free(r->ases);
     free(r);
     *rp = NULL;
 }
@@ -374,6 +394,193 @@ static void upper(const char *in, char *out, size_t cap)
     for (; in[i] && i + 1 < cap; i++)
         out[i] = (in[i] >= 'a' && in[i] <= 'z') ? (char)(in[i] - 32) : in[i];
     out[i] = '\0';
+}
+
+/* ---- AS attribution ---------------------------------------------------------------------- */
+
+bool report_is_middlebox(const char *behaviour)
+{
+    return strcmp(behaviour, "service") != 0 && strcmp(behaviour, "closed") != 0 &&
+           strcmp(behaviour, "churn") != 0;
+}
+
+static int as_key_cmp(const void *x, const void *y)
+{
+    const as_count_t *a = x, *b = y;
+    int c = strcmp(a->behaviour, b->behaviour);
+    return c ? c : strcmp(a->origin, b->origin);
+}
+
+static int as_origin_cmp(const void *x, const void *y)
+{
+    return strcmp(((const as_count_t *)x)->origin, ((const as_count_t *)y)->origin);
+}
+
+/* By behaviour, then most addresses first, then by label. */
+static int as_rank_cmp(const void *x, const void *y)
+{
+    const as_count_t *a = x, *b = y;
+    int c = strcmp(a->behaviour, b->behaviour);
+    if (c)
+        return c;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->origin, b->origin);
+}
+
+static int as_total_cmp(const void *x, const void *y)
+{
+    const as_count_t *a = x, *b = y;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->origin, b->origin);
+}
+
+static int as_append(as_count_t **v, size_t *n, size_t *cap, const char *origin,
+                     const char *behaviour, uint64_t by)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        as_count_t *g = realloc(*v, nc * sizeof *g);
+        if (!g)
+            return LZR_ENOMEM;
+        *v = g;
+        *cap = nc;
+    }
+    as_count_t *c = &(*v)[(*n)++];
+    snprintf(c->origin, sizeof c->origin, "%s", origin);
+    snprintf(c->behaviour, sizeof c->behaviour, "%s", behaviour);
+    c->n = by;
+    c->mbox = report_is_middlebox(behaviour) ? by : 0;
+    return LZR_OK;
+}
+
+/* Merges neighbours that cmp finds equal, summing their counts; v must be sorted by cmp. */
+static size_t as_merge(as_count_t *v, size_t n, int (*cmp)(const void *, const void *))
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && cmp(&v[k - 1], &v[i]) == 0) {
+            v[k - 1].n += v[i].n;
+            v[k - 1].mbox += v[i].mbox;
+        } else {
+            v[k++] = v[i];
+        }
+    }
+    return k;
+}
+
+int report_attribute(report_t *r, const pfx2as_t *t, const char *name)
+{
+    as_count_t *v = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t unrouted = 0;
+    /* Runs of addresses with one behaviour and one origin become one entry each. */
+    for (size_t i = 0; i < r->blocks.n; i++) {
+        const block_t *b = &r->blocks.v[i];
+        const char *run = NULL;
+        uint64_t run_n = 0;
+        for (uint64_t ip = b->first; ip <= b->last; ip++) {
+            const char *o = pfx2as_lookup(t, (uint32_t)ip);
+            if (!o) {
+                unrouted++;
+                continue;
+            }
+            if (run && strcmp(run, o) == 0) {
+                run_n++;
+                continue;
+            }
+            if (run && as_append(&v, &n, &cap, run, b->behaviour, run_n) != LZR_OK)
+                goto nomem;
+            run = o;
+            run_n = 1;
+        }
+        if (run && as_append(&v, &n, &cap, run, b->behaviour, run_n) != LZR_OK)
+            goto nomem;
+    }
+    if (n > 1)
+        qsort(v, n, sizeof *v, as_key_cmp);
+    n = as_merge(v, n, as_key_cmp);
+    as_count_t *ases = n ? malloc(n * sizeof *ases) : NULL;
+    if (n && !ases)
+        goto nomem;
+    if (n)
+        memcpy(ases, v, n * sizeof *ases);
+    if (n > 1)
+        qsort(ases, n, sizeof *ases, as_origin_cmp);
+    size_t n_ases = as_merge(ases, n, as_origin_cmp);
+    for (size_t i = 0; i < n_ases; i++)
+        ases[i].behaviour[0] = '\0';
+    if (n_ases > 1)
+        qsort(ases, n_ases, sizeof *ases, as_total_cmp);
+    if (n > 1)
+        qsort(v, n, sizeof *v, as_rank_cmp);
+    free(r->as_beh);
+    free(r->ases);
+    r->as_beh = v;
+    r->n_as_beh = n;
+    r->ases = ases;
+    r->n_ases = n_ases;
+    r->unrouted = unrouted;
+    r->pfx2as_prefixes = pfx2as_count(t);
+    r->pfx2as_origins = pfx2as_origins(t);
+    snprintf(r->pfx2as_name, sizeof r->pfx2as_name, "%s", name ? name : "pfx2as");
+    r->attributed = true;
+    return LZR_OK;
+nomem:
+    free(v);
+    return LZR_ENOMEM;
+}
+
+/* The slice of as_beh for one behaviour: its first index and count. */
+static size_t as_of_behaviour(const report_t *r, const char *behaviour, size_t *first)
+{
+    size_t n = 0;
+    *first = 0;
+    for (size_t i = 0; i < r->n_as_beh; i++) {
+        if (strcmp(r->as_beh[i].behaviour, behaviour) != 0)
+            continue;
+        if (n++ == 0)
+            *first = i;
+    }
+    return n;
+}
+
+static size_t as_with_middlebox(const report_t *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_ases; i++)
+        k += r->ases[i].mbox > 0;
+    return k;
+}
+
+static void as_text(const report_t *r, FILE *out)
+{
+    size_t mb = as_with_middlebox(r);
+    uint64_t hosts = 0;
+    for (size_t i = 0; i < r->n_ases; i++)
+        hosts += r->ases[i].n;
+    fprintf(out, "ASes (longest-prefix match in %s: %zu prefixes, %zu ASes)\n", r->pfx2as_name,
+            r->pfx2as_prefixes, r->pfx2as_origins);
+    fprintf(out, "  %llu hosts in %zu ASes; %llu hosts in no prefix\n", (unsigned long long)hosts,
+            r->n_ases, (unsigned long long)r->unrouted);
+    fprintf(out, "  ASes with at least one middlebox: %zu of %zu (%.1f%%)\n", mb, r->n_ases,
+            pct(mb, r->n_ases));
+    fprintf(out, "%-20s %9s %5s  %s\n", "behaviour", "addresses", "ASes", "ASes with the most");
+    for (size_t i = 0; i < r->n_rows; i++) {
+        size_t first, k = as_of_behaviour(r, r->rows[i].behaviour, &first);
+        uint64_t addrs = 0;
+        for (size_t j = 0; j < k; j++)
+            addrs += r->as_beh[first + j].n;
+        fprintf(out, "%-20s %9llu %5zu ", r->rows[i].behaviour, (unsigned long long)addrs, k);
+        for (size_t j = 0; j < k && j < TOP_ASES; j++)
+            fprintf(out, " AS%s:%llu", r->as_beh[first + j].origin,
+                    (unsigned long long)r->as_beh[first + j].n);
+        if (k > TOP_ASES)
+            fprintf(out, " +%zu more", k - TOP_ASES);
+        fputc('\n', out);
+    }
+    fputs("  middlebox: a host whose behaviour is neither service, closed nor churn\n", out);
 }
 
 int report_text(const report_t *r, FILE *out)
@@ -499,6 +706,10 @@ int report_text(const report_t *r, FILE *out)
                 targets_ntoa(b->last, z), (unsigned long long)sz, blocks_bin_name(blocks_bin(sz)),
                 b->behaviour);
     }
+    if (r->attributed) {
+        fputc('\n', out);
+        as_text(r, out);
+    }
     return ferror(out) ? LZR_EIO : LZR_OK;
 }
 
@@ -543,6 +754,76 @@ static void xml_text(FILE *out, const char *s)
     }
 }
 
+/* ---- SVG: AS panel ----------------------------------------------------------------------- */
+
+static const char *const as_colors[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a",
+                                        "#66a61e", "#e6ab02", "#a6761d", "#17becf"};
+#define AS_COLORS (sizeof as_colors / sizeof as_colors[0])
+
+/* An AS's colour follows its rank by addresses; ASes beyond the palette share grey. */
+static const char *as_color(const report_t *r, const char *origin)
+{
+    for (size_t i = 0; i < r->n_ases && i < AS_COLORS; i++)
+        if (strcmp(r->ases[i].origin, origin) == 0)
+            return as_colors[i];
+    return "#bdbdbd";
+}
+
+static int as_svg_height(const report_t *r)
+{
+    return r->attributed ? 60 + (int)r->n_rows * 24 + 40 : 0;
+}
+
+/* One bar per behaviour, 100% wide, split by the ASes of its addresses; a title with the share
+ * of ASes with a middlebox and a legend of the ASes with the most addresses. */
+static void as_svg(const report_t *r, FILE *out, int y0)
+{
+    const int bleft = 170, barw = 460, barh = 18, gap = 6;
+    size_t mb = as_with_middlebox(r);
+    fprintf(out,
+            "<text x=\"20\" y=\"%d\" font-size=\"13\">The ASes of each behaviour's addresses: "
+            "%zu ASes, %zu with at least one middlebox (%.1f%%)</text>\n",
+            y0 + 20, r->n_ases, mb, pct(mb, r->n_ases));
+    int y = y0 + 40;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        size_t first, k = as_of_behaviour(r, r->rows[i].behaviour, &first);
+        uint64_t total = 0;
+        for (size_t j = 0; j < k; j++)
+            total += r->as_beh[first + j].n;
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", bleft - 8, y + barh - 5);
+        xml_text(out, r->rows[i].behaviour);
+        fputs("</text>\n", out);
+        double x = bleft;
+        for (size_t j = 0; j < k; j++) {
+            const as_count_t *c = &r->as_beh[first + j];
+            double w = (double)barw * (double)c->n / (double)total;
+            fprintf(out,
+                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                    "<title>",
+                    x, y, w, barh, as_color(r, c->origin));
+            xml_text(out, c->behaviour);
+            fputs(": AS", out);
+            xml_text(out, c->origin);
+            fprintf(out, " %llu of %llu addresses</title></rect>\n", (unsigned long long)c->n,
+                    (unsigned long long)total);
+            x += w;
+        }
+        fprintf(out, "<text x=\"%d\" y=\"%d\">%llu address%s in %zu AS%s</text>\n",
+                bleft + barw + 8, y + barh - 5, (unsigned long long)total, total == 1 ? "" : "es",
+                k, k == 1 ? "" : "es");
+        y += barh + gap;
+    }
+    int lx = bleft;
+    for (size_t i = 0; i < r->n_ases && i < AS_COLORS; i++) {
+        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>", lx, y + 10,
+                as_colors[i]);
+        fprintf(out, "<text x=\"%d\" y=\"%d\">AS", lx + 16, y + 21);
+        xml_text(out, r->ases[i].origin);
+        fputs("</text>\n", out);
+        lx += 100;
+    }
+}
+
 int report_svg(const report_t *r, FILE *out)
 {
     const int left = 70, barw = 560, barh = 18, gap = 6, width = 1000;
@@ -555,7 +836,8 @@ int report_svg(const report_t *r, FILE *out)
     int y_blocks = y_blocks_title + 40;
     int y_bin_legend = y_blocks + (int)r->n_rows * (barh + gap) + 10;
     int y_compare = y_bin_legend + 40;
-    int height = y_compare + (r->cmp ? compare_svg_height(r->cmp) : 0);
+    int y_as = y_compare + (r->cmp ? compare_svg_height(r->cmp) : 0);
+    int height = y_as + as_svg_height(r);
     char title[160];
     snprintf(title, sizeof title, "lzr job %llu (%s)", (unsigned long long)r->job_id, r->name);
 
@@ -674,6 +956,8 @@ int report_svg(const report_t *r, FILE *out)
     }
     if (r->cmp)
         compare_svg(r->cmp, out, y_compare);
+    if (r->attributed)
+        as_svg(r, out, y_as);
     fputs("</svg>\n", out);
     return ferror(out) ? LZR_EIO : LZR_OK;
 }

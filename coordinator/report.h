@@ -6,12 +6,17 @@
  * block-size table of coordinator/blocks.h (Figure 4); for a job scanned from several scan IPs
  * per target, the comparison across vantage points (coordinator/compare.h). Written as text,
  * and drawn as an SVG with one stacked bar per port and one per behaviour (and one per vantage).
+ * Given a prefix-to-AS table (coordinator/pfx2as.h), it also attributes hosts to ASes: per
+ * behaviour, how many ASes and which hold the most addresses, and the share of ASes with at
+ * least one middlebox.
  */
 #ifndef LZR_REPORT_H
 #define LZR_REPORT_H
 
+#include "coordinator/pfx2as.h"
 #include "coordinator/store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +29,16 @@ report_t *report_build(store_t *s, uint64_t job_id, char *err, size_t errlen);
 
 /* Frees a report and sets *r to NULL. */
 void report_free(report_t **r);
+
+/* Attributes the report's hosts to ASes by longest-prefix match in t (name labels the table in
+ * the output, e.g. its file name); afterwards text and SVG carry an AS section. The report
+ * keeps copies, not t. Returns LZR_OK or LZR_ENOMEM. */
+int report_attribute(report_t *r, const pfx2as_t *t, const char *name);
+
+/* Whether a host behaviour (blocks_behaviour) counts as a middlebox for the AS section: any
+ * behaviour but service, closed and churn (a host that came and went says nothing about what
+ * sits in front of it). */
+bool report_is_middlebox(const char *behaviour);
 
 /* Writes the report as text. Returns LZR_OK or LZR_EIO. */
 int report_text(const report_t *r, FILE *out);

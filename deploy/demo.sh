@@ -78,6 +78,8 @@ echo "== each target from both scan IPs (lzr-coord compare $job)"
 bin/lzr-coord compare "$job" --db "$dir/lzr.db"
 echo
 echo "== lzr-coord report $job"
-bin/lzr-coord report "$job" --svg "$dir/report.svg" --db "$dir/lzr.db"
+# With the lab's prefix-to-AS file the report ends with the hosts' ASes per behaviour.
+bin/lzr-coord report "$job" --svg "$dir/report.svg" --db "$dir/lzr.db" \
+    ${LAB_PFX2AS:+--pfx2as "$LAB_PFX2AS"}
 echo
 echo "database: $dir/lzr.db   chart: $dir/report.svg"

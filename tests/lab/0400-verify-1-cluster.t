@@ -8,7 +8,8 @@
 # host; never-acking middleboxes and a filtered host are not_blocking and keep their class; no
 # real service or other middlebox is called blocking; the verdicts' evidence says how the
 # original IP was answered, and fresh IPs are burned per host.
-# Then `lzr-coord report` aggregates the zero-window /24 into one block and draws the SVG.
+# Then `lzr-coord report` aggregates the zero-window /24 into one block and draws the SVG, and with
+# the lab's pfx2as.txt attributes the hosts to ASes.
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
@@ -96,14 +97,25 @@ jq -c 'select(.verdict != null)' "$CW/results.jsonl" | head -3 >"$CW/with-verdic
 like "$(cat "$CW/with-verdict")" '"verdict":"(shunning|dynamic_blocking|transient|not_blocking|churn|blocking|unverified)"' \
     "results rows of candidates carry their verdict"
 
-check "report runs" sh -c "timeout 30 '$COORD_BIN' report $job --db '$CW/lzr.db' --svg '$CW/report.svg' >'$CW/report.txt'"
+check "report runs" sh -c "timeout 30 '$COORD_BIN' report $job --db '$CW/lzr.db' --svg '$CW/report.svg' --pfx2as '$LAB_STATE/pfx2as.txt' >'$CW/report.txt'"
 diag "$(cat "$CW/report.txt")"
 like "$(cat "$CW/report.txt")" "198\.18\.33\.0 - 198\.18\.33\.255  256 addresses \(/24\)  zero_window" \
     "the zero-window /24 is reported as one block"
-like "$(grep '^zero_window ' "$CW/report.txt")" "^zero_window +257 +2 +1 +0 +1 +0$" \
+like "$(grep -m1 '^zero_window ' "$CW/report.txt")" "^zero_window +257 +2 +1 +0 +1 +0$" \
     "block table: zero_window has one /32 (198.18.32.10) and one /24"
-like "$(grep '^shunning ' "$CW/report.txt")" "^shunning +2 +2 +2 +0 +0 +0$" "block table: two shunning /32s (198.18.32.17 and .20)"
+like "$(grep -m1 '^shunning ' "$CW/report.txt")" "^shunning +2 +2 +2 +0 +0 +0$" "block table: two shunning /32s (198.18.32.17 and .20)"
 like "$(cat "$CW/report.txt")" "only [0-9]+% of HTTP on port 80" "the off-IANA table: HTTP off its port"
+# ASes from the lab's pfx2as.txt: the zero-window /24 is AS64501, the zero-window host
+# 198.18.32.10 sits in AS64497; the shunning hosts in AS64498 (.17) and, by the more specific
+# multi-origin /30, AS64499_64500 (.20); every AS but the services' has a middlebox.
+like "$(grep '^zero_window ' "$CW/report.txt" | tail -1)" "^zero_window +257 +2  AS64501:256 AS64497:1$" \
+    "ASes: the zero-window addresses by AS, most first"
+like "$(grep '^shunning ' "$CW/report.txt" | tail -1)" "^shunning +2 +2  AS64498:1 AS64499_64500:1$" \
+    "ASes: longest-prefix match puts the shunning hosts in two ASes"
+like "$(cat "$CW/report.txt")" "ASes with at least one middlebox: 4 of 5 \(80\.0%\)" \
+    "ASes: the share with a middlebox"
+like "$(grep -c "addresses: 5 ASes, 4 with at least one middlebox" "$CW/report.svg")" "^1$" "ASes: the SVG panel"
+check "a bad pfx2as line is an error naming file:line" sh -c "printf '198.18.16.0\t24\tAS1\n' >'$CW/bad.txt'; ! '$COORD_BIN' report $job --db '$CW/lzr.db' --pfx2as '$CW/bad.txt' 2>'$CW/bad.err' >/dev/null && grep -q 'bad.txt:1: AS \"AS1\"' '$CW/bad.err'"
 like "$(grep '^27017 ' "$CW/report.txt")" "http:1" "per port: HTTP found on 27017"
 check "the SVG is well-formed XML" python3 -c "import sys,xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])" "$CW/report.svg"
 if command -v rsvg-convert >/dev/null; then

@@ -1,10 +1,12 @@
 /*
  * Unit tests for coordinator/report on a store filled by the test: per-port class shares
  * among SYN-ACKing pairs with the protocols found, the protocol table against IANA ports
- * ("only 25% of HTTP on port 80"), verdict counts, the block table with a known /24, and an
- * SVG that is one well-formed document with a bar per port.
+ * ("only 25% of HTTP on port 80"), verdict counts, the block table with a known /24, an
+ * SVG that is one well-formed document with a bar per port, and the AS section from a
+ * prefix-to-AS table (ASes per behaviour, the share of ASes with a middlebox).
  */
 #include "common/err.h"
+#include "coordinator/pfx2as.h"
 #include "coordinator/report.h"
 #include "coordinator/store.h"
 
@@ -121,7 +123,51 @@ static void test_report(void **state)
     assert_non_null(strstr(svg, "</svg>\n"));
     assert_non_null(strstr(svg, "port 80: zero_window 256 of 259"));
     assert_non_null(strstr(svg, "zero_window: 1 block(s) of size /24"));
+    assert_null(strstr(svg, "by AS"));
     free(svg);
+    text = run(r, false);
+    assert_null(strstr(text, "ASes")); /* no AS section without a pfx2as table */
+    free(text);
+
+    /* AS attribution: the service hosts 10.0.0.1-3 in one AS (.4 and .5 in no prefix), the
+     * zero-window /24 split between two, the shunning host's /24 in a fourth, the no_ack_data
+     * host in a fifth by a more specific /32; one AS of the file has no host. */
+    const char *p2a = "# test ranges\n"
+                      "10.0.0.0\t30\t64496\n"
+                      "10.0.1.0\t25\t64497\n"
+                      "10.0.1.128\t25\t64498_64499\n"
+                      "10.0.2.0\t24\t64500\n"
+                      "10.0.2.9\t32\t64501\n"
+                      "192.0.2.0\t24\t64510\n";
+    pfx2as_t *t = pfx2as_parse(p2a, strlen(p2a), "lab.txt", err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(report_attribute(r, t, "lab.txt"), LZR_OK);
+    pfx2as_free(&t); /* the report keeps its own copies */
+    text = run(r, false);
+    assert_non_null(strstr(text, "ASes (longest-prefix match in lab.txt: 6 prefixes, 6 ASes)\n"));
+    assert_non_null(strstr(text, "  261 hosts in 5 ASes; 2 hosts in no prefix\n"));
+    assert_non_null(strstr(text, "  ASes with at least one middlebox: 4 of 5 (80.0%)\n"));
+    assert_non_null(strstr(text, "\nzero_window                256     2  AS64497:128 "
+                                 "AS64498_64499:128\n"));
+    assert_non_null(strstr(text, "\nservice                      3     1  AS64496:3\n"));
+    assert_non_null(strstr(text, "\nshunning                     1     1  AS64500:1\n"));
+    assert_non_null(strstr(text, "\nno_ack_data                  1     1  AS64501:1\n"));
+    free(text);
+    svg = run(r, true);
+    assert_non_null(strstr(svg, "addresses: 5 ASes, 4 with at least one middlebox (80.0%)"));
+    assert_non_null(strstr(svg, "<title>zero_window: AS64498_64499 128 of 256 addresses</title>"));
+    assert_non_null(strstr(svg, "width=\"230.0\" height=\"18\" fill=\"#d95f02\">"
+                                "<title>zero_window: AS64498_64499"));
+    assert_non_null(strstr(svg, ">256 addresses in 2 ASes</text>"));
+    assert_non_null(strstr(svg, ">3 addresses in 1 AS</text>"));
+    assert_non_null(strstr(svg, "</svg>\n"));
+    free(svg);
+    assert_true(report_is_middlebox("zero_window"));
+    assert_true(report_is_middlebox("shunning"));
+    assert_true(report_is_middlebox("mixed"));
+    assert_false(report_is_middlebox("service"));
+    assert_false(report_is_middlebox("closed"));
+    assert_false(report_is_middlebox("churn"));
     report_free(&r);
     assert_null(r);
     store_close(&s);
