@@ -174,7 +174,7 @@ install: all man
 	        -e 's|/etc/lzr|$(SYSCONFDIR)/lzr|g' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} && \
 	    chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} || exit 1; \
 	done
-	for f in deploy/etc/worker.env deploy/nftables/lzr-worker.nft; do \
+	for f in deploy/etc/worker.env deploy/etc/blocklist.conf deploy/nftables/lzr-worker.nft; do \
 	    if [ -e $(DESTDIR)$(SYSCONFDIR)/lzr/$${f##*/} ]; then \
 	        echo "keeping $(DESTDIR)$(SYSCONFDIR)/lzr/$${f##*/}"; \
 	    else install -m $$(test -x $$f && echo 755 || echo 644) $$f $(DESTDIR)$(SYSCONFDIR)/lzr/ \

@@ -45,6 +45,7 @@ result $? "make install DESTDIR=… PREFIX=/opt/lzr"
     [ -f "$stage/opt/lzr/share/man/man1/lzr-worker.1" ] &&
     [ -f "$stage/opt/lzr/share/man/man5/lzr-job.5" ] &&
     [ -f "$stage/etc/lzr/worker.env" ] && [ -f "$stage/etc/lzr/lzr-worker.nft" ] &&
+    [ -f "$stage/etc/lzr/blocklist.conf" ] &&
     [ -f "$stage/opt/lzr/share/lzr/zgrab2/lzr.ini" ]
 result $? "install puts binaries, man pages, the zgrab2 config and /etc/lzr defaults under DESTDIR and PREFIX"
 grep -q '^ExecStart=/opt/lzr/bin/lzr-coord ' "$stage/opt/lzr/lib/systemd/system/lzr-coord.service"
@@ -79,8 +80,9 @@ grep -q '^ExecStart=/usr/bin/lzr-worker ' /lib/systemd/system/lzr-worker.service
     grep -q '^ExecStart=/usr/bin/lzr-coord ' /lib/systemd/system/lzr-coord.service
 result $? "the units are in /lib/systemd/system and start /usr/bin"
 dpkg-query -W -f='${Conffiles}\n' lzr | grep -q /etc/lzr/worker.env &&
-    dpkg-query -W -f='${Conffiles}\n' lzr | grep -q /etc/lzr/lzr-worker.nft
-result $? "/etc/lzr/worker.env and lzr-worker.nft are conffiles"
+    dpkg-query -W -f='${Conffiles}\n' lzr | grep -q /etc/lzr/lzr-worker.nft &&
+    dpkg-query -W -f='${Conffiles}\n' lzr | grep -q /etc/lzr/blocklist.conf
+result $? "/etc/lzr/worker.env, blocklist.conf and lzr-worker.nft are conffiles"
 getent passwd lzr >/dev/null
 result $? "the system user lzr exists for the coordinator's unit"
 [ -f /usr/share/lzr/zgrab2/lzr.ini ]
