@@ -22,45 +22,14 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/store_fixture.h"
+
 #define VP1 0xC6120A0Au /* 198.18.10.10 */
 #define VP2 0xC6121410u /* 198.18.20.16 */
 #define HX  0xC612000Au /* 198.18.0.10: the same from both */
 #define HY  0xC6120014u /* 198.18.0.20: a service to one, lost to the other */
 #define HZ  0xC612001Eu /* 198.18.0.30: answers only the first */
 #define HW  0xC6120028u /* 198.18.0.40: answers only the second */
-
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-    store_t *s;
-} fixture_t;
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/lzr-compare-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/lzr.db", f->dir);
-    char err[256];
-    f->s = store_open(f->path, err, sizeof err);
-    if (!f->s)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(&f->s);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
 
 static uint64_t add_job(store_t *s, uint64_t size, uint32_t shards, uint32_t passes)
 {

@@ -18,38 +18,7 @@
 
 #include <cmocka.h>
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-    store_t *s;
-} fixture_t;
-
-static int setup(void **state)
-{
-    fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/lzr-store-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/lzr.db", f->dir);
-    char err[256];
-    f->s = store_open(f->path, err, sizeof err);
-    if (!f->s)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture_t *f = *state;
-    store_close(&f->s);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
-    free(f);
-    return 0;
-}
+#include "tests/unit/store_fixture.h"
 
 static uint64_t add_job(store_t *s, uint64_t size, uint32_t shards)
 {
