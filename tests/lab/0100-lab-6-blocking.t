@@ -23,11 +23,21 @@ is "$(res "$V2_NS" "$V2_FRESH_IP" "$shun:80")" synack "shunning: a fresh IP of v
 is "$(res "$V1_NS" "$V1_FRESH_IP" "$shun:443")" none "shunning: the fresh IP is shunned after its SYN"
 check "lab reset" "$LAB" reset
 is "$(res "$V1_NS" "$V1_SCAN_IP" "$shun:443")" synack "shunning: reset forgets the scan IP"
-# Every truth row: the first SYN of a new source gets a SYN-ACK.
+# Every truth row: the first SYN of a new source is answered (a SYN-ACK, or the RST of a closed
+# port of the second shape).
 while IFS=$'\t' read -r ip port class proto note; do
     timeout 20 "$LAB" reset 2>/dev/null
-    is "$(res "$V1_NS" "$V1_SCAN_IP" "$ip:$port")" synack "shunning row $ip:$port answers a first SYN"
+    like "$(res "$V1_NS" "$V1_SCAN_IP" "$ip:$port")" "^(synack|rst)$" "shunning row $ip:$port answers a first SYN"
 done < <(truth_rows shunning)
+# The second shape: real services on two ports, RST elsewhere; a first SYN that finds a closed
+# port is all a source gets, on every port.
+shun2=$(truth_rows shunning | cut -f1 | sort -u | grep -vxF "$shun" | head -1)
+check "truth has a second shunning host" test -n "$shun2"
+check "lab reset" "$LAB" reset
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$shun2:21")" rst "shunning, second shape: a closed port resets the first SYN"
+is "$(res "$V1_NS" "$V1_SCAN_IP" "$shun2:80")" none "shunning, second shape: then its service is silent to that source"
+is "$(res "$V1_NS" "$V1_FRESH_IP" "$shun2:80")" synack "shunning, second shape: a fresh IP gets the service's SYN-ACK"
+is "$(res "$V1_NS" "$V1_FRESH_IP" "$shun2:21")" none "shunning, second shape: and is shunned after it" 
 
 # --- dynamic blocking
 check "lab reset" "$LAB" reset
@@ -42,7 +52,7 @@ is "$(res "$V2_NS" "$V2_SCAN_IP" "$dyn:443")" synack "dynamic blocking: v2's sca
 check "lab reset" "$LAB" reset
 is "$(res "$V1_NS" "$V1_SCAN_IP" "$dyn:80")" synack "dynamic blocking: reset forgets the scan IP"
 while IFS=$'\t' read -r ip port class proto note; do
-    is "$(res "$V1_NS" "$V1_SCAN_IP" "$ip:$port")" synack "dynamic-blocking row $ip:$port answers SYNs"
+    like "$(res "$V1_NS" "$V1_SCAN_IP" "$ip:$port")" "^(synack|rst)$" "dynamic-blocking row $ip:$port answers SYNs"
 done < <(truth_rows dynamic_blocking)
 
 check "lab reset" "$LAB" reset
