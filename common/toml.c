@@ -791,11 +791,56 @@ static const char *article(toml_type_t t)
 
 /* ---- statements ------------------------------------------------------------------------ */
 
+/* A key followed by `want` (the '=' of a pair, the ']' of a header), which is consumed. False
+ * with k cleared and the parser failed otherwise. */
+static bool parse_key_then(parser_t *ps, key_t_ *k, char want, const char *what)
+{
+    char buf[16];
+    bool ok = parse_key(ps, k);
+    if (ok && peek(ps) != want) {
+        fail(ps, "expected '%c' after %s, found %s", want, what,
+             describe_here(ps, buf, sizeof(buf)));
+        ok = false;
+    }
+    if (!ok) {
+        key_clear(k);
+        return false;
+    }
+    advance(ps);
+    return true;
+}
+
+/* The table named by part i of k inside t, created with origin `created` (at line:col) when
+ * missing (*made tells); NULL, with the parser failed, when the name holds another type. */
+static toml_value_t *child_table(parser_t *ps, toml_value_t *t, key_t_ *k, size_t i,
+                                 origin_t created, int line, int col, bool *made)
+{
+    char name[256];
+    toml_value_t *v = table_find(t, k->part[i]);
+    *made = v == NULL;
+    if (v == NULL) {
+        v = new_value(ps, TOML_TABLE, line, col);
+        if (v == NULL)
+            return NULL;
+        v->origin = created;
+        char *key = k->part[i];
+        k->part[i] = NULL;
+        return table_add(ps, t, key, v) ? v : NULL;
+    }
+    if (v->type != TOML_TABLE) {
+        fail_at(ps, k->line[i], k->col[i], "'%s' is already %s %s (line %d), not a table",
+                key_name(k, i + 1, name, sizeof(name)), article(v->type), toml_type_name(v->type),
+                v->line);
+        return NULL;
+    }
+    return v;
+}
+
 /* [a.b.c]: walks from the root, creating missing parents as implicit tables, and defines the
  * last one, which must not have been defined before. */
 static bool parse_header(parser_t *ps)
 {
-    char buf[16], name[256];
+    char name[256];
     int line = ps->line, col = ps->col;
     key_t_ k = {0};
     advance(ps); /* '[' */
@@ -803,48 +848,28 @@ static bool parse_header(parser_t *ps)
         fail_at(ps, line, col, "arrays of tables ([[...]]) are not supported");
         return false;
     }
-    bool ok = parse_key(ps, &k);
-    if (ok && peek(ps) != ']') {
-        fail(ps, "expected ']' after table name, found %s", describe_here(ps, buf, sizeof(buf)));
-        ok = false;
-    }
-    if (!ok) {
-        key_clear(&k);
+    if (!parse_key_then(ps, &k, ']', "table name"))
         return false;
-    }
-    advance(ps);
 
     toml_value_t *t = ps->root;
+    bool ok = true;
     for (size_t i = 0; i < k.n && ok; i++) {
-        bool last = i + 1 == k.n;
-        toml_value_t *v = table_find(t, k.part[i]);
-        if (v == NULL) {
-            v = new_value(ps, TOML_TABLE, line, col);
-            if (v == NULL)
-                break;
-            v->origin = last ? ORIGIN_HEADER : ORIGIN_IMPLICIT;
-            char *key = k.part[i];
-            k.part[i] = NULL;
-            if (!table_add(ps, t, key, v))
-                break;
-        } else if (v->type != TOML_TABLE) {
-            fail_at(ps, k.line[i], k.col[i], "'%s' is already %s %s (line %d), not a table",
-                    key_name(&k, i + 1, name, sizeof(name)), article(v->type),
-                    toml_type_name(v->type), v->line);
+        bool last = i + 1 == k.n, made;
+        t = child_table(ps, t, &k, i, last ? ORIGIN_HEADER : ORIGIN_IMPLICIT, line, col, &made);
+        if (t == NULL) {
             ok = false;
-        } else if (last) {
-            if (v->origin == ORIGIN_IMPLICIT) {
-                v->origin = ORIGIN_HEADER;
-                v->line = line;
-                v->col = col;
-            } else {
-                fail_at(ps, line, col, "table [%s] is defined twice (first at line %d%s)",
-                        key_name(&k, k.n, name, sizeof(name)), v->line,
-                        v->origin == ORIGIN_DOTTED ? ", by dotted keys" : "");
-                ok = false;
-            }
+        } else if (!last || made) {
+            continue;
+        } else if (t->origin == ORIGIN_IMPLICIT) {
+            t->origin = ORIGIN_HEADER;
+            t->line = line;
+            t->col = col;
+        } else {
+            fail_at(ps, line, col, "table [%s] is defined twice (first at line %d%s)",
+                    key_name(&k, k.n, name, sizeof(name)), t->line,
+                    t->origin == ORIGIN_DOTTED ? ", by dotted keys" : "");
+            ok = false;
         }
-        t = v;
     }
     key_clear(&k);
     if (ok && !ps->failed)
@@ -856,44 +881,25 @@ static bool parse_header(parser_t *ps)
  * tables may only be extended by more dotted keys, never reopened by a header. */
 static bool parse_keyval(parser_t *ps)
 {
-    char buf[16], name[256];
+    char name[256];
     key_t_ k = {0};
-    bool ok = parse_key(ps, &k);
-    if (ok && peek(ps) != '=') {
-        fail(ps, "expected '=' after key, found %s", describe_here(ps, buf, sizeof(buf)));
-        ok = false;
-    }
-    if (!ok) {
-        key_clear(&k);
+    if (!parse_key_then(ps, &k, '=', "key"))
         return false;
-    }
-    advance(ps);
     skip_ws(ps);
 
     toml_value_t *t = ps->cur;
+    bool ok = true;
     for (size_t i = 0; i + 1 < k.n && ok; i++) {
-        toml_value_t *v = table_find(t, k.part[i]);
-        if (v == NULL) {
-            v = new_value(ps, TOML_TABLE, k.line[i], k.col[i]);
-            if (v == NULL)
-                break;
-            v->origin = ORIGIN_DOTTED;
-            char *key = k.part[i];
-            k.part[i] = NULL;
-            if (!table_add(ps, t, key, v))
-                break;
-        } else if (v->type != TOML_TABLE) {
-            fail_at(ps, k.line[i], k.col[i], "'%s' is already %s %s (line %d), not a table",
-                    key_name(&k, i + 1, name, sizeof(name)), article(v->type),
-                    toml_type_name(v->type), v->line);
+        bool made;
+        t = child_table(ps, t, &k, i, ORIGIN_DOTTED, k.line[i], k.col[i], &made);
+        if (t == NULL) {
             ok = false;
-        } else if (v->origin != ORIGIN_DOTTED) {
+        } else if (t->origin != ORIGIN_DOTTED) {
             fail_at(ps, k.line[i], k.col[i],
                     "dotted key cannot add to table '%s' defined by a [header] (line %d)",
-                    key_name(&k, i + 1, name, sizeof(name)), v->line);
+                    key_name(&k, i + 1, name, sizeof(name)), t->line);
             ok = false;
         }
-        t = v;
     }
     if (ok && !ps->failed) {
         size_t last = k.n - 1;

@@ -277,37 +277,42 @@ void hs_putstr(hs_buf_t *b, const char *s)
     hs_putmem(b, s, strlen(s));
 }
 
-size_t hs_open16(hs_buf_t *b)
+/* A length field of `width` bytes at the end of b, to be filled in by close_len. */
+static size_t open_len(hs_buf_t *b, unsigned width)
 {
     size_t at = b->len;
-    hs_put16(b, 0);
+    hs_putmem(b, "\0\0\0", width);
     return at;
+}
+
+/* Writes, big-endian into the field open_len left at `at`, the length of what follows it. */
+static void close_len(hs_buf_t *b, size_t at, unsigned width)
+{
+    if (b->overflow)
+        return;
+    size_t n = b->len - at - width;
+    for (unsigned i = 0; i < width; i++)
+        b->p[at + i] = (uint8_t)(n >> (8 * (width - 1 - i)));
+}
+
+size_t hs_open16(hs_buf_t *b)
+{
+    return open_len(b, 2);
 }
 
 void hs_close16(hs_buf_t *b, size_t at)
 {
-    if (b->overflow)
-        return;
-    size_t n = b->len - at - 2;
-    b->p[at] = (uint8_t)(n >> 8);
-    b->p[at + 1] = (uint8_t)n;
+    close_len(b, at, 2);
 }
 
 size_t hs_open24(hs_buf_t *b)
 {
-    size_t at = b->len;
-    hs_put24(b, 0);
-    return at;
+    return open_len(b, 3);
 }
 
 void hs_close24(hs_buf_t *b, size_t at)
 {
-    if (b->overflow)
-        return;
-    size_t n = b->len - at - 3;
-    b->p[at] = (uint8_t)(n >> 16);
-    b->p[at + 1] = (uint8_t)(n >> 8);
-    b->p[at + 2] = (uint8_t)n;
+    close_len(b, at, 3);
 }
 
 size_t hs_done(const hs_buf_t *b)
