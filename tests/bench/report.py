@@ -378,6 +378,37 @@ def ingest_section(w, rows):
         w("")
 
 
+def pipe_section(w, rows):
+    """Figure 5b: a cluster job's wall against one standalone scan of the same targets."""
+    by = defaultdict(dict)  # run -> workers (0: standalone) -> kv
+    for fig, tool, mode, run, kv in rows:
+        if fig == "pipe":
+            by[run][int(mode)] = kv
+    w("## 5b. A cluster job against one standalone scan of the same targets")
+    w("")
+    if not by:
+        w("Not measured in this run (BENCH_PIPE=0, or every run failed).")
+        w("")
+        return
+    w("The same 71,680 targets (2,560 addresses of the load range × 28 ports: nginx on 80, the")
+    w("kernel's RST on the other 27), the same total rate of 10,000 SYNs/s, `handshakes = \"http\"`,")
+    w("no fallback, no acking-firewall probes, `timeout_ms = 4000`, every row kept (`--all`,")
+    w("`report_all`): once as one `lzr-worker scan` in `lzr-v1` (wall = exec to exit), once as a")
+    w("job of 8 shards for one worker and for two (`tests/bench/scaling.sh`, wall = submit to")
+    w("`done`). Issue #15's target is a job wall of at most 1.2× the standalone wall.")
+    w("")
+    w("| runs as | wall s | rows stored | job wall ÷ standalone wall, run by run |")
+    w("|---|---|---|---|")
+    for n, name in ((0, "standalone scan"), (1, "job, 1 worker"), (2, "job, 2 workers")):
+        kvs = [by[r][n] for r in sorted(by) if n in by[r]]
+        ratio = [by[r][n]["wall"] / by[r][0]["wall"] for r in by
+                 if n in by[r] and 0 in by[r] and by[r][0].get("wall")]
+        w("| %s | %s | %s | %s |" % (
+            name, mmm([k.get("wall") for k in kvs], "{:.2f}"), mmm([k.get("results") for k in kvs]),
+            "—" if n == 0 else mmm(ratio, "{:.2f}×")))
+    w("")
+
+
 def scaling_section(w, rows):
     """Figure 5: probes/s of one cluster job with one and two workers."""
     sc = defaultdict(dict)  # run -> workers -> kv
@@ -412,8 +443,11 @@ def scaling_section(w, rows):
     w("rate = 10000000                      # far above what a worker reaches: unpaced")
     w("shards = %d" % int(any_kv.get("shards", 4)))
     w('handshakes = "http"')
+    w('fallback = ""')
+    w("acking_firewall_probes = 0")
     w("timeout_ms = 1000")
     w("retransmit_ms = 500")
+    w("report_all = true")
     w("[vantage]")
     w("min_workers = N")
     w("```")
@@ -744,6 +778,7 @@ def main():
     twophase_section(w, rows)
     ingest_section(w, rows)
     scaling_section(w, rows)
+    pipe_section(w, rows)
     if not any(r[0] == "twophase" for r in rows):
         w("## Not measured yet")
         w("")

@@ -27,6 +27,9 @@
 #   BENCH_INGEST_RECORDS=500000
 #   BENCH_SCALING=1   probes/s of a cluster job on the load range with one and two workers
 #   BENCH_SCALE_SHARDS=4  (tests/bench/scaling.sh)
+#   BENCH_PIPE=1      a cluster job against one standalone scan of the same 71,680 targets
+#                     (2,560 addresses × 28 ports, 8 shards, 10,000/s in all, default timeout):
+#                     the cost of the shards' tails (tests/bench/scaling.sh, figure 5b)
 #   BENCH_REV         the commit named in the doc (default: git HEAD of this tree)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,6 +46,9 @@ INGEST_WORKERS=${BENCH_INGEST_WORKERS:-"1 2"}
 INGEST_RECORDS=${BENCH_INGEST_RECORDS:-500000}
 SCALING=${BENCH_SCALING:-1}
 SCALE_SHARDS=${BENCH_SCALE_SHARDS:-4}
+PIPE=${BENCH_PIPE:-1}
+# Figure 5b's 28 ports: 80 is nginx in the load namespace, the kernel resets the others.
+PIPE_PORTS=21,22,23,25,53,80,110,111,135,139,143,443,445,993,995,1433,1723,3306,3389,5432,5900,6379,8000,8080,8443,9000,9200,27017
 LAB=deploy/lab/lab
 WORKER=$ROOT/bin/lzr-worker
 CONNTAB=$ROOT/build/rel/tests/bench/bench_conntab
@@ -304,6 +310,17 @@ if [ "$SCALING" = 1 ]; then
         V2_NS=$V2_NS V2_IF=$V2_IF V2_SCAN_IP=$V2_SCAN_IP V2_FRESH_IPS=$V2_FRESH_IPS \
         bash "$ROOT/tests/bench/scaling.sh" "$TMP" "$RUNS" "1 2" "$SCALE_SHARDS" >>"$RES" ||
         echo "bench: scaling failed" >&2
+fi
+
+if [ "$PIPE" = 1 ]; then
+    echo "bench: cluster vs standalone, $RUNS runs × {standalone, 1, 2} workers" >&2
+    lab_env
+    SCALE_FIG=pipe SCALE_TARGETS=198.19.0.0/21,198.19.8.0/23 SCALE_NTARGETS=71680 \
+        SCALE_PORTS=$PIPE_PORTS SCALE_RATE=10000 SCALE_TIMEOUT_MS=4000 SCALE_RETRANSMIT_MS=1000 \
+        LOAD_CIDR=$LOAD_CIDR V1_NS=$V1_NS V1_IF=$V1_IF V1_SCAN_IP=$V1_SCAN_IP V1_FRESH_IPS=$V1_FRESH_IPS \
+        V2_NS=$V2_NS V2_IF=$V2_IF V2_SCAN_IP=$V2_SCAN_IP V2_FRESH_IPS=$V2_FRESH_IPS \
+        bash "$ROOT/tests/bench/scaling.sh" "$TMP" "$RUNS" "0 1 2" 8 >>"$RES" ||
+        echo "bench: cluster vs standalone failed" >&2
 fi
 
 "$PY" "$ROOT/tests/bench/report.py" "$TMP/machine.tsv" "$RES" "$RUNS" "$RATES" >"$OUT.tmp"
