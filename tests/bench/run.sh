@@ -165,20 +165,30 @@ run_masscan() {
 }
 
 # One lzr-worker SYN scan of the load range (--discovery-only, like zmap: SYN-ACKs are reported
-# as open and reset, no handshake); $1 rate, $2 file prefix.
+# as open and reset, no handshake); $1 rate, $2 file prefix, then any more scan options.
 run_lzr() {
+    local rate=$1 p=$2
+    shift 2
+    [ $# -gt 0 ] || set -- --discovery-only
     lab_env
-    clock_start "$2"
-    first_start "$2"
-    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$2.time" \
-        ip netns exec "$V1_NS" "${STAMP[@]}" "$2.exec" \
+    clock_start "$p"
+    first_start "$p"
+    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$p.time" \
+        ip netns exec "$V1_NS" "${STAMP[@]}" "$p.exec" \
         "$WORKER" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
         --gateway-mac "$GW_MAC" --targets "$LOAD_CIDR" --ports 80 \
-        --allow-reserved 198.18.0.0/15 --source-ports "$SRC_PORTS" --rate "$1" \
-        --discovery-only --timeout-ms 1000 --progress --output "$2.out" 2>"$2.log" ||
-        echo "lzr failed" >>"$2.log"
+        --allow-reserved 198.18.0.0/15 --source-ports "$SRC_PORTS" --rate "$rate" \
+        "$@" --timeout-ms 1000 --progress --output "$p.out" 2>"$p.log" ||
+        echo "lzr failed" >>"$p.log"
     first_stop
     clock_stop
+}
+
+# The same scan in full mode, lzr's own job (issue #15 item 6 compares its CPU per probe with
+# zmap's SYN scan): every SYN-ACK gets the ACK with the HTTP probe, nginx's answer is read and
+# named, the connection reset; $1 rate, $2 file prefix.
+run_lzrfull() {
+    run_lzr "$1" "$2" --handshakes http
 }
 
 # Reduces one discovery run to a results line: SYNs, unique IPs, reply span, CPU, wall.
@@ -257,14 +267,14 @@ print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcp
 EOF
 }
 
-echo "bench: discovery, $RUNS runs × rates {$RATES}, zmap, lzr and masscan interleaved" >&2
-TOOLS=(zmap lzr masscan)
+echo "bench: discovery, $RUNS runs × rates {$RATES}, zmap, lzr, masscan and lzr in full mode interleaved" >&2
+TOOLS=(zmap lzr masscan lzrfull)
 for run in $(seq 1 "$RUNS"); do
     k=0
     for rate in $RATES; do
         k=$((k + 1))
         # Rotate which tool goes first so drift in machine load hits all alike.
-        s=$(((run + k) % 3))
+        s=$(((run + k) % ${#TOOLS[@]}))
         order="${TOOLS[*]:s} ${TOOLS[*]:0:s}"
         for tool in $order; do
             p=$TMP/disc-$tool-$rate-$run
