@@ -9,8 +9,9 @@
 # workers (tests/bench/scaling.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
 # tests/bench/report.py writes the document. Needs root and the built binaries (make all
 # bench-bin). Every run is bounded by `timeout`; temporary files live in one mktemp directory
-# removed at exit. About 16 minutes in all with one identification run (2026-12-04: discovery
-# with three scanners ~6, send-only ~1, nmap ~4, two-phase ~1.5, ingest and scaling ~3.5).
+# removed at exit. About 20 minutes in all with one identification run (2026-12-04: discovery
+# with three scanners and lzr in full mode ~7, send-only ~1, nmap ~4, two-phase ~1.5, ingest
+# and scaling ~3.5, cluster vs standalone ~3).
 #   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
 #   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
 #   BENCH_SENDONLY=1  the scanners sending alone into a sink namespace that drops every frame
@@ -261,9 +262,9 @@ if m:
         if k:
             extra += "\t%s=%s" % (k, v)
     extra += "\tsu_control=%d" % (1 if m.group(5).startswith("control RST") else 0)
-print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d%s"
-      % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, selfrate, wire, wsyns,
-         pcap, extra))
+print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tuser=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d%s"
+      % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, user, selfrate, wire,
+         wsyns, pcap, extra))
 EOF
 }
 
