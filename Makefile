@@ -91,7 +91,9 @@ $(BINDIR)/lzr-worker: $(call obj,worker/main.c) $(WORKER_LIB) $(COMMON_LIB) $(BU
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BINDIR)/lzr-coord: $(call obj,coordinator/main.c) $(COORD_LIB) $(WORKER_LIB) $(COMMON_LIB) $(BUILD)/libproto.a
+# lzr-coord links no worker code: what both sides need (the protocol catalogue, the defaults,
+# records and verdicts) lives in common/.
+$(BINDIR)/lzr-coord: $(call obj,coordinator/main.c) $(COORD_LIB) $(COMMON_LIB) $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

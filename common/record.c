@@ -15,7 +15,7 @@
 #include "err.h"
 
 static const char *const class_names[CLASS_COUNT] = {
-#define LZR_CLASS_NAME(e, name) [e] = name,
+#define LZR_CLASS_NAME(e, name, short, colour) [e] = name,
     LZR_CLASS_LIST(LZR_CLASS_NAME)
 #undef LZR_CLASS_NAME
 };

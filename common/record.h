@@ -15,25 +15,27 @@
 /* The longest LZR-Go line: every data byte may become a 6-character \ufffd escape. */
 #define LZR_LZRGO_MAX (6 * LZR_DATA_MAX + 1024)
 
-/* X(enum, name): the single-vantage classes; "silent" is a target that never answered; "open"
- * is a SYN-ACK in a discovery-only scan, where no handshake is tried. New classes go at the end:
- * the wire carries the enum's value. */
+/* X(enum, name, short, colour): the single-vantage classes; "silent" is a target that never
+ * answered; "open" is a SYN-ACK in a discovery-only scan, where no handshake is tried. short
+ * (at most 7 characters) labels the class's column in the report's text table, colour its bars
+ * in the report's SVG (coordinator/report.c). New classes go at the end: the wire carries the
+ * enum's value. */
 #define LZR_CLASS_LIST(X)                                                                          \
-    X(CLASS_SERVICE, "service")                                                                    \
-    X(CLASS_CLOSED, "closed")                                                                      \
-    X(CLASS_ZERO_WINDOW, "zero_window")                                                            \
-    X(CLASS_MID_HANDSHAKE_DROP, "mid_handshake_drop")                                              \
-    X(CLASS_RST_AFTER_HANDSHAKE, "rst_after_handshake")                                            \
-    X(CLASS_FIN_AFTER_HANDSHAKE, "fin_after_handshake")                                            \
-    X(CLASS_NO_ACK_DATA, "no_ack_data")                                                            \
-    X(CLASS_ACKS_NO_DATA, "acks_no_data")                                                          \
-    X(CLASS_LOST_AFTER_SYNACK, "lost_after_synack")                                                \
-    X(CLASS_ACKING_FIREWALL, "acking_firewall")                                                    \
-    X(CLASS_SILENT, "silent")                                                                      \
-    X(CLASS_OPEN, "open")
+    X(CLASS_SERVICE, "service", "service", "#2e7d32")                                              \
+    X(CLASS_CLOSED, "closed", "closed", "#9e9e9e")                                                 \
+    X(CLASS_ZERO_WINDOW, "zero_window", "zerowin", "#1565c0")                                      \
+    X(CLASS_MID_HANDSHAKE_DROP, "mid_handshake_drop", "midhs", "#6a1b9a")                          \
+    X(CLASS_RST_AFTER_HANDSHAKE, "rst_after_handshake", "rst", "#c62828")                          \
+    X(CLASS_FIN_AFTER_HANDSHAKE, "fin_after_handshake", "fin", "#ef6c00")                          \
+    X(CLASS_NO_ACK_DATA, "no_ack_data", "noack", "#f9a825")                                        \
+    X(CLASS_ACKS_NO_DATA, "acks_no_data", "acks", "#00838f")                                       \
+    X(CLASS_LOST_AFTER_SYNACK, "lost_after_synack", "lost", "#ad1457")                             \
+    X(CLASS_ACKING_FIREWALL, "acking_firewall", "ackfw", "#4e342e")                                \
+    X(CLASS_SILENT, "silent", "silent", "#e0e0e0")                                                 \
+    X(CLASS_OPEN, "open", "open", "#7cb342")
 
 typedef enum {
-#define LZR_CLASS_ENUM(e, name) e,
+#define LZR_CLASS_ENUM(e, name, short, colour) e,
     LZR_CLASS_LIST(LZR_CLASS_ENUM)
 #undef LZR_CLASS_ENUM
         CLASS_COUNT

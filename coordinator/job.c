@@ -8,7 +8,7 @@
 
 #include "common/err.h"
 #include "common/toml.h"
-#include "worker/handshakes/registry.h"
+#include "common/catalogue.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -157,8 +157,8 @@ static int get_ports(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
 }
 
 /* handshakes = "wait,tls,http" or ["wait", "tls", "http"]; fallback likewise, where "" or []
- * (allow_empty) means none. Every name must be in the registry, at most max of them; the
- * canonical comma-separated text goes to out (JOB_HS_TEXT bytes). */
+ * (allow_empty) means none. Every name must be a catalogue entry with a probe, at most max of them;
+ * the canonical comma-separated text goes to out (JOB_HS_TEXT bytes). */
 #define JOB_HS_TEXT 256
 _Static_assert(sizeof(((job_spec_t *)0)->handshakes) == JOB_HS_TEXT &&
                    sizeof(((job_spec_t *)0)->fallback) == JOB_HS_TEXT,
@@ -202,13 +202,14 @@ static int get_handshakes(const ctx_t *c, const toml_value_t *v, const char *key
             *next++ = '\0';
         if (!*p)
             return fail(c, toml_line(v), key, LZR_EPARSE, "empty name in \"%s\"", buf);
-        /* The same registry the workers use: a name the file passes is one they can send. */
-        const handshake_t *h = handshake_find(p);
+        /* The catalogue the workers' registry is built from: a name the file passes is one they
+         * can send. */
+        const protocol_t *h = catalogue_find(p);
         if (!h)
             return fail(c, toml_line(v), key, LZR_EPARSE,
                         "\"%s\" is not a handshake lzr knows (`lzr-worker handshakes` lists them)",
                         p);
-        if (!h->payload)
+        if (h->kind == PROTO_FINGERPRINT)
             return fail(c, toml_line(v), key, LZR_EPARSE,
                         "\"%s\" is a fingerprint only: lzr names it in replies but has no probe "
                         "to send",
@@ -473,12 +474,12 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
         return NULL;
     }
     snprintf(j->name, sizeof j->name, "job");
-    snprintf(j->handshakes, sizeof j->handshakes, "%s", JOB_DEFAULT_HANDSHAKES);
-    snprintf(j->fallback, sizeof j->fallback, "%s", JOB_DEFAULT_FALLBACK);
-    j->rate = JOB_DEFAULT_RATE;
-    j->timeout_ms = JOB_DEFAULT_TIMEOUT_MS;
-    j->retransmit_ms = JOB_DEFAULT_RETX_MS;
-    j->acking_firewall_probes = 1;
+    snprintf(j->handshakes, sizeof j->handshakes, "%s", HANDSHAKE_DEFAULT_LIST);
+    snprintf(j->fallback, sizeof j->fallback, "%s", HANDSHAKE_DEFAULT_FALLBACK);
+    j->rate = SCAN_DEFAULT_RATE;
+    j->timeout_ms = SCAN_DEFAULT_TIMEOUT_MS;
+    j->retransmit_ms = SCAN_DEFAULT_RETRANSMIT_MS;
+    j->acking_firewall_probes = SCAN_DEFAULT_ACKING_FIREWALL_PROBES;
     j->min_workers = 1;
     j->compare = 1;
 

@@ -12,22 +12,17 @@
 #include "common/permutation.h"
 #include "common/ports.h"
 #include "common/targets.h"
-#include "worker/handshakes/handshake.h" /* the default lists, shared with lzr-worker scan */
+#include "common/defaults.h" /* the defaults, shared with lzr-worker scan */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOB_DEFAULT_HANDSHAKES HANDSHAKE_DEFAULT_LIST
-#define JOB_DEFAULT_FALLBACK   HANDSHAKE_DEFAULT_FALLBACK
-#define JOB_DEFAULT_RATE       10000
-#define JOB_DEFAULT_TIMEOUT_MS 4000
-#define JOB_DEFAULT_RETX_MS    1000
-#define JOB_SHARD_SECONDS      10
-#define JOB_MAX_SHARDS         100000
-#define JOB_MAX_LIST           256
-#define JOB_MAX_COMPARE        16         /* [vantage] compare: scan IPs per target */
-#define JOB_MAX_FILE_BYTES     (1u << 20) /* a job file of 1 MiB loads, one byte more does not */
+#define JOB_SHARD_SECONDS  10
+#define JOB_MAX_SHARDS     100000
+#define JOB_MAX_LIST       256
+#define JOB_MAX_COMPARE    16         /* [vantage] compare: scan IPs per target */
+#define JOB_MAX_FILE_BYTES (1u << 20) /* a job file of 1 MiB loads, one byte more does not */
 
 typedef struct job_spec {
     char name[64];

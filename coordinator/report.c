@@ -5,6 +5,7 @@
  */
 #include "coordinator/report.h"
 
+#include "common/catalogue.h"
 #include "common/err.h"
 #include "common/targets.h"
 #include "coordinator/blocks.h"
@@ -80,87 +81,17 @@ struct report {
     uint64_t unrouted; /* hosts no prefix covers */
 };
 
-/* The IANA port (or the customary one where IANA has none) of each fingerprint's protocol. */
-static const struct {
-    const char *name;
-    uint16_t port;
-} iana[] = {
-    {"ajp13", 8009},
-    {"amqp", 5672},
-    {"bgp", 179},
-    {"cassandra", 9042},
-    {"couchdb", 5984},
-    {"cwmp", 7547},
-    {"dnp3", 20000},
-    {"dns", 53},
-    {"docker", 2375},
-    {"elasticsearch", 9200},
-    {"enip", 44818},
-    {"epmd", 4369},
-    {"fox", 1911},
-    {"ftp", 21},
-    {"git", 9418},
-    {"http", 80},
-    {"iec104", 2404},
-    {"imap", 143},
-    {"ipmi", 623},
-    {"ipp", 631},
-    {"irc", 6667},
-    {"java_rmi", 1099},
-    {"jdwp", 8000},
-    {"kafka", 9092},
-    {"kubernetes", 6443},
-    {"ldap", 389},
-    {"memcached_ascii", 11211},
-    {"memcached_binary", 11211},
-    {"modbus", 502},
-    {"mongodb", 27017},
-    {"mqtt", 1883},
-    {"msrpc", 135},
-    {"mssql", 1433},
-    {"mysql", 3306},
-    {"nats", 4222},
-    {"nntp", 119},
-    {"opcua", 4840},
-    {"oracle", 1521},
-    {"pjl", 9100},
-    {"pop3", 110},
-    {"postgres", 5432},
-    {"pptp", 1723},
-    {"rdp", 3389},
-    {"redis", 6379},
-    {"rpcbind", 111},
-    {"rsync", 873},
-    {"rtsp", 554},
-    {"siemens", 102},
-    {"sip", 5060},
-    {"smb", 445},
-    {"smtp", 25},
-    {"socks5", 1080},
-    {"ssh", 22},
-    {"ssl", 443},
-    {"stomp", 61613},
-    {"svn", 3690},
-    {"telnet", 23},
-    {"tls", 443},
-    {"vnc", 5900},
-    {"x11", 6000},
-    {"xmpp", 5222},
-    {"zookeeper", 2181},
+/* The class list's columns for the text table's labels and the SVG's bar colours. */
+static const char *const short_names[CLASS_COUNT] = {
+#define LZR_CLASS_SHORT(e, name, short, colour) [e] = short,
+    LZR_CLASS_LIST(LZR_CLASS_SHORT)
+#undef LZR_CLASS_SHORT
 };
 
-uint16_t report_iana_port(const char *protocol)
-{
-    for (size_t i = 0; i < sizeof iana / sizeof iana[0]; i++)
-        if (strcmp(iana[i].name, protocol) == 0)
-            return iana[i].port;
-    return 0;
-}
-
-/* Short column labels for the text table, in class order. */
-static const char *const short_names[CLASS_COUNT] = {
-    "service", "closed", "zerowin", "midhs", "rst",    "fin",
-    "noack",   "acks",   "lost",    "ackfw", "silent",
+static const char *const class_colors[CLASS_COUNT] = {
+#define LZR_CLASS_COLOUR(e, name, short, colour) [e] = colour,
+    LZR_CLASS_LIST(LZR_CLASS_COLOUR)
+#undef LZR_CLASS_COLOUR
 };
 
 static int count_add(proto_count_t **v, size_t *n, const char *name, uint64_t by)
@@ -216,7 +147,7 @@ static proto_stats_t *proto_get(report_t *r, const char *name)
     proto_stats_t *p = &r->protos[r->n_protos++];
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
-    p->iana = report_iana_port(name);
+    p->iana = catalogue_iana_port(name);
     return p;
 }
 
@@ -714,20 +645,6 @@ int report_text(const report_t *r, FILE *out)
 }
 
 /* ---- SVG --------------------------------------------------------------------------------- */
-
-static const char *const class_colors[CLASS_COUNT] = {
-    "#2e7d32", /* service */
-    "#9e9e9e", /* closed */
-    "#1565c0", /* zero_window */
-    "#6a1b9a", /* mid_handshake_drop */
-    "#c62828", /* rst_after_handshake */
-    "#ef6c00", /* fin_after_handshake */
-    "#f9a825", /* no_ack_data */
-    "#00838f", /* acks_no_data */
-    "#ad1457", /* lost_after_synack */
-    "#4e342e", /* acking_firewall */
-    "#e0e0e0", /* silent */
-};
 
 static const char *const bin_colors[BLOCK_BINS] = {"#90caf9", "#42a5f5", "#1565c0", "#0d2c6b"};
 

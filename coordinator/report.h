@@ -46,7 +46,5 @@ int report_text(const report_t *r, FILE *out);
 /* Writes the report's charts as one SVG document. Returns LZR_OK or LZR_EIO. */
 int report_svg(const report_t *r, FILE *out);
 
-/* The IANA (or customary) port of a fingerprint name, 0 when it has none. */
-uint16_t report_iana_port(const char *protocol);
 
 #endif

@@ -533,8 +533,8 @@ static int build_run(agent_t *a, const Lzr__Assign *m, shard_run_t *r, char *err
     c->targets = r->targets;
     c->ports = &r->ports;
     c->rate = m->rate;
-    c->timeout_ms = m->timeout_ms ? m->timeout_ms : 4000;
-    c->retransmit_ms = m->retransmit_ms ? m->retransmit_ms : 1000;
+    c->timeout_ms = m->timeout_ms ? m->timeout_ms : SCAN_DEFAULT_TIMEOUT_MS;
+    c->retransmit_ms = m->retransmit_ms ? m->retransmit_ms : SCAN_DEFAULT_RETRANSMIT_MS;
     c->acking_firewall_probes = m->acking_firewall_probes;
     c->report_all = m->report_all;
     c->capture = a->capture;

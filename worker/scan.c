@@ -243,9 +243,10 @@ int scan_main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     uint64_t main_ns = clock_mono_ns();
-    engine_config_t cfg = {.rate = 10000,
-                           .timeout_ms = 5000,
-                           .retransmit_ms = 1000,
+    engine_config_t cfg = {.rate = SCAN_DEFAULT_RATE,
+                           .timeout_ms = SCAN_DEFAULT_TIMEOUT_MS,
+                           .retransmit_ms = SCAN_DEFAULT_RETRANSMIT_MS,
+                           .acking_firewall_probes = SCAN_DEFAULT_ACKING_FIREWALL_PROBES,
                            .sport_lo = 40000,
                            .sport_hi = 65535};
     const char *handshakes = HANDSHAKE_DEFAULT_LIST, *ports_spec = NULL, *output = "-";
@@ -256,7 +257,7 @@ int scan_main(int argc, char **argv)
     uint32_t max_runtime = 0;
     targets_t *blocklist = NULL, *allowlist = NULL;
     scan_fmt_t fmt = SCAN_FMT_JSONL;
-    bool retransmit_given = false; /* the default (1000) above a short --timeout-ms: no resend */
+    bool retransmit_given = false; /* the default above a short --timeout-ms: no resend */
     bool have_targets = false, manage_fw = false, have_seed = false, have_ip = false;
     bool progress = isatty(STDERR_FILENO);
     uint64_t seed = 0;

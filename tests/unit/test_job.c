@@ -91,10 +91,10 @@ static void test_defaults_and_plan(void **state)
         parse("targets = \"1.0.0.0/16\"\nports = \"80\"\nrate = 1000\n", err, sizeof err);
     assert_non_null(j);
     assert_string_equal(j->name, "job");
-    assert_string_equal(j->handshakes, JOB_DEFAULT_HANDSHAKES);
+    assert_string_equal(j->handshakes, HANDSHAKE_DEFAULT_LIST);
     assert_string_equal(j->handshakes, "wait,tls,http,dns,pptp");
     assert_string_equal(j->fallback, "mqtt,redis,postgres");
-    assert_int_equal(j->timeout_ms, JOB_DEFAULT_TIMEOUT_MS);
+    assert_int_equal(j->timeout_ms, SCAN_DEFAULT_TIMEOUT_MS);
     assert_int_equal(j->min_workers, 1);
     assert_int_equal(j->compare, 1);
     assert_false(j->have_seed);
@@ -230,7 +230,7 @@ static void test_fallback_off(void **state)
         parse("ports = \"80\"\ntargets = \"1.0.0.1\"\nfallback = \"postgres\"\n", err, sizeof err);
     assert_non_null(j);
     assert_string_equal(j->fallback, "postgres");
-    assert_string_equal(j->handshakes, JOB_DEFAULT_HANDSHAKES); /* untouched */
+    assert_string_equal(j->handshakes, HANDSHAKE_DEFAULT_LIST); /* untouched */
     job_destroy(&j);
 }
 

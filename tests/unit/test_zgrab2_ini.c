@@ -1,13 +1,13 @@
 /*
  * Unit tests for deploy/zgrab2/lzr.ini, the ZGrab2 `multiple` config that grabs the services lzr
  * exports with --format zgrab2: every section's trigger must be a protocol label of lzr's
- * catalogue (the handshake registry), the tag lzr writes for that label must be the trigger,
+ * catalogue (common/catalogue.h), the tag lzr writes for that label must be the trigger,
  * every section must name a zgrab2 module, and no label or name may appear twice. The checker
  * is also run on broken configs, to show that it catches each mistake.
  */
 #include "common/err.h"
 #include "common/record.h"
-#include "worker/handshakes/handshake.h"
+#include "common/catalogue.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,7 +130,7 @@ static int check_ini(FILE *f, size_t *n_out)
             problems++;
             continue;
         }
-        if (handshake_find(s[i].trigger) == NULL) {
+        if (catalogue_find(s[i].trigger) == NULL) {
             printf("# [%s] trigger \"%s\" is not a protocol of lzr's catalogue\n", s[i].module,
                    s[i].trigger);
             problems++;

@@ -7,13 +7,13 @@
 
 static const uint8_t probe[] = {0x12, 0x34, 0x00, 0x01, 0x0a};
 
-static size_t ajp13_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_ajp13_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool ajp13_match(const uint8_t *data, size_t len)
+bool hs_ajp13_match(const uint8_t *data, size_t len)
 {
     if (len < 5 || data[0] != 'A' || data[1] != 'B')
         return false;
@@ -21,11 +21,3 @@ static bool ajp13_match(const uint8_t *data, size_t len)
     uint8_t type = data[4];
     return n >= 1 && n <= 8186 && (type == 9 ? n == 1 : (type >= 3 && type <= 6));
 }
-
-const handshake_t hs_ajp13 = {
-    .name = "ajp13",
-    .default_ports = "8009",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = ajp13_payload,
-    .match = ajp13_match,
-};

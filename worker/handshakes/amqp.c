@@ -8,13 +8,13 @@
 
 static const uint8_t probe[] = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
 
-static size_t amqp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_amqp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool amqp_match(const uint8_t *data, size_t len)
+bool hs_amqp_match(const uint8_t *data, size_t len)
 {
     if (len == 8 && hs_starts(data, len, "AMQP"))
         return data[4] <= 3 && data[5] <= 1 && data[6] <= 10;
@@ -25,11 +25,3 @@ static bool amqp_match(const uint8_t *data, size_t len)
         return false;
     return len < size + 8 || data[size + 7] == 0xce;
 }
-
-const handshake_t hs_amqp = {
-    .name = "amqp",
-    .default_ports = "5672,5671",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = amqp_payload,
-    .match = amqp_match,
-};

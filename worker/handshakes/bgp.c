@@ -6,7 +6,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t bgp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_bgp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     hs_buf_t b = {.p = buf, .cap = cap};
     for (int i = 0; i < 16; i++)
@@ -21,7 +21,7 @@ static size_t bgp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool bgp_match(const uint8_t *data, size_t len)
+bool hs_bgp_match(const uint8_t *data, size_t len)
 {
     if (len < 19)
         return false;
@@ -31,11 +31,3 @@ static bool bgp_match(const uint8_t *data, size_t len)
     uint16_t n = hs_be16(data + 16);
     return n >= 19 && n <= 4096 && data[18] >= 1 && data[18] <= 5;
 }
-
-const handshake_t hs_bgp = {
-    .name = "bgp",
-    .default_ports = "179",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = bgp_payload,
-    .match = bgp_match,
-};

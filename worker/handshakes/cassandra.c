@@ -8,13 +8,13 @@
 
 static const uint8_t probe[] = {0x04, 0x00, 0x00, 0x01, 0x05, 0x00, 0x00, 0x00, 0x00};
 
-static size_t cassandra_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_cassandra_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool cassandra_match(const uint8_t *data, size_t len)
+bool hs_cassandra_match(const uint8_t *data, size_t len)
 {
     if (len < 8 || data[0] < 0x81 || data[0] > 0x86 || (data[1] & 0xe0))
         return false;
@@ -27,11 +27,3 @@ static bool cassandra_match(const uint8_t *data, size_t len)
     return (code == 0x00 || code == 0x02 || code == 0x03 || code == 0x06) && body >= 2 &&
            body < (1u << 28);
 }
-
-const handshake_t hs_cassandra = {
-    .name = "cassandra",
-    .default_ports = "9042,9160",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = cassandra_payload,
-    .match = cassandra_match,
-};

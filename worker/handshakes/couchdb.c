@@ -4,12 +4,12 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t couchdb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_couchdb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     return hs_http_request(t, "GET", "/", NULL, buf, cap);
 }
 
-static bool couchdb_match(const uint8_t *data, size_t len)
+bool hs_couchdb_match(const uint8_t *data, size_t len)
 {
     size_t bl;
     const uint8_t *b;
@@ -19,11 +19,3 @@ static bool couchdb_match(const uint8_t *data, size_t len)
         return true;
     return (b = hs_body(data, len, &bl)) && hs_json_member(b, bl, "couchdb", "Welcome");
 }
-
-const handshake_t hs_couchdb = {
-    .name = "couchdb",
-    .default_ports = "5984,6984",
-    .priority = HS_PRIO_HTTP_API,
-    .payload = couchdb_payload,
-    .match = couchdb_match,
-};

@@ -6,12 +6,12 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t cwmp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_cwmp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     return hs_http_request(t, "GET", "/", NULL, buf, cap);
 }
 
-static bool cwmp_match(const uint8_t *data, size_t len)
+bool hs_cwmp_match(const uint8_t *data, size_t len)
 {
     size_t bl;
     const uint8_t *b;
@@ -25,11 +25,3 @@ static bool cwmp_match(const uint8_t *data, size_t len)
     return (b = hs_body(data, len, &bl)) && hs_contains(b, bl, "urn:dslforum-org:cwmp-") &&
            hs_contains_ci(b, bl, "Envelope");
 }
-
-const handshake_t hs_cwmp = {
-    .name = "cwmp",
-    .default_ports = "7547,4567,5555",
-    .priority = HS_PRIO_HTTP_API,
-    .payload = cwmp_payload,
-    .match = cwmp_match,
-};

@@ -16,7 +16,7 @@ static uint16_t crc_dnp(const uint8_t *p, size_t n)
     return (uint16_t)~crc;
 }
 
-static size_t dnp3_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_dnp3_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     uint8_t f[10] = {0x05, 0x64, 0x05, 0xc9, 0x01, 0x00, 0x00, 0x04};
@@ -26,17 +26,9 @@ static size_t dnp3_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_copy(buf, cap, f, sizeof f);
 }
 
-static bool dnp3_match(const uint8_t *data, size_t len)
+bool hs_dnp3_match(const uint8_t *data, size_t len)
 {
     if (len < 10 || data[0] != 0x05 || data[1] != 0x64 || data[2] < 5)
         return false;
     return crc_dnp(data, 8) == hs_le16(data + 8);
 }
-
-const handshake_t hs_dnp3 = {
-    .name = "dnp3",
-    .default_ports = "20000",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = dnp3_payload,
-    .match = dnp3_match,
-};

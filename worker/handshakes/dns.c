@@ -16,13 +16,13 @@ static const uint8_t probe[] = {
     0x00, 0x03,                                                                       /* CHAOS */
 };
 
-static size_t dns_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_dns_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool dns_match(const uint8_t *data, size_t len)
+bool hs_dns_match(const uint8_t *data, size_t len)
 {
     if (len < 14)
         return false;
@@ -37,11 +37,3 @@ static bool dns_match(const uint8_t *data, size_t len)
     /* a reply with records must be longer than its header */
     return qd + an + ns + ar == 0 || mlen > 12;
 }
-
-const handshake_t hs_dns = {
-    .name = "dns",
-    .default_ports = "53,5353",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = dns_payload,
-    .match = dns_match,
-};

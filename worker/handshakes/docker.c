@@ -5,12 +5,12 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t docker_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_docker_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     return hs_http_request(t, "GET", "/version", NULL, buf, cap);
 }
 
-static bool docker_match(const uint8_t *data, size_t len)
+bool hs_docker_match(const uint8_t *data, size_t len)
 {
     const uint8_t *v;
     size_t vl;
@@ -22,11 +22,3 @@ static bool docker_match(const uint8_t *data, size_t len)
            (hs_header(data, len, "Docker-Experimental", &v, &vl) ||
             hs_header(data, len, "Ostype", &v, &vl));
 }
-
-const handshake_t hs_docker = {
-    .name = "docker",
-    .default_ports = "2375,2376",
-    .priority = HS_PRIO_HTTP_API,
-    .payload = docker_payload,
-    .match = docker_match,
-};

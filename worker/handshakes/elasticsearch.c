@@ -5,12 +5,12 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t elasticsearch_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_elasticsearch_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     return hs_http_request(t, "GET", "/", NULL, buf, cap);
 }
 
-static bool elasticsearch_match(const uint8_t *data, size_t len)
+bool hs_elasticsearch_match(const uint8_t *data, size_t len)
 {
     size_t bl;
     const uint8_t *b;
@@ -21,11 +21,3 @@ static bool elasticsearch_match(const uint8_t *data, size_t len)
     return (b = hs_body(data, len, &bl)) && hs_json_member(b, bl, "cluster_name", NULL) &&
            hs_json_member(b, bl, "lucene_version", NULL);
 }
-
-const handshake_t hs_elasticsearch = {
-    .name = "elasticsearch",
-    .default_ports = "9200,9300",
-    .priority = HS_PRIO_HTTP_API,
-    .payload = elasticsearch_payload,
-    .match = elasticsearch_match,
-};

@@ -8,13 +8,13 @@
 static const uint8_t probe[24] = {0x63, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
                                   'l',  'z',  'r',  0,    0, 0, 0, 0, 0, 0, 0, 0};
 
-static size_t enip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_enip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool enip_match(const uint8_t *data, size_t len)
+bool hs_enip_match(const uint8_t *data, size_t len)
 {
     if (len < 24)
         return false;
@@ -26,11 +26,3 @@ static bool enip_match(const uint8_t *data, size_t len)
     return known && status_ok && hs_le32(data + 20) == 0 && hs_le16(data + 2) <= 65511 &&
            (cmd != 0x0063 || status != 0 || hs_le16(data + 2) >= 2);
 }
-
-const handshake_t hs_enip = {
-    .name = "enip",
-    .default_ports = "44818",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = enip_payload,
-    .match = enip_match,
-};

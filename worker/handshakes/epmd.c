@@ -8,13 +8,13 @@
 
 static const uint8_t probe[] = {0x00, 0x01, 'n'};
 
-static size_t epmd_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_epmd_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool epmd_match(const uint8_t *data, size_t len)
+bool hs_epmd_match(const uint8_t *data, size_t len)
 {
     if (len < 4 || hs_be32(data) > 65535)
         return false;
@@ -22,11 +22,3 @@ static bool epmd_match(const uint8_t *data, size_t len)
         return hs_be32(data) == 4369;
     return hs_starts(data + 4, len - 4, "name ") && hs_contains(data + 4, len - 4, " at port ");
 }
-
-const handshake_t hs_epmd = {
-    .name = "epmd",
-    .default_ports = "4369",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = epmd_payload,
-    .match = epmd_match,
-};

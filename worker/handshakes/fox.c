@@ -7,7 +7,7 @@
 
 static const char probe[] = "fox a 1 -1 fox hello\n{\nfox.version=s:1.0\nid=i:1\n};;\n";
 
-static size_t fox_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_fox_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe - 1);
@@ -24,7 +24,7 @@ static size_t number(const uint8_t *s, size_t len, size_t i)
     return i > digits ? i : start;
 }
 
-static bool fox_match(const uint8_t *data, size_t len)
+bool hs_fox_match(const uint8_t *data, size_t len)
 {
     if (!hs_starts(data, len, "fox a "))
         return false;
@@ -34,11 +34,3 @@ static bool fox_match(const uint8_t *data, size_t len)
     size_t j = number(data, len, i + 1);
     return j != i + 1 && hs_starts(data + j, len - j, " fox ");
 }
-
-const handshake_t hs_fox = {
-    .name = "fox",
-    .default_ports = "1911,4911",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = fox_payload,
-    .match = fox_match,
-};

@@ -7,7 +7,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool ftp_match(const uint8_t *data, size_t len)
+bool hs_ftp_match(const uint8_t *data, size_t len)
 {
     int code = hs_reply_code(data, len);
     if (code == 500 && hs_starts(data, len, "500 OOPS: "))
@@ -20,11 +20,3 @@ static bool ftp_match(const uint8_t *data, size_t len)
     /* 120 and 421 are shared with other protocols: ask for the word FTP then */
     return code == 220 || hs_contains_ci(data, line, "FTP");
 }
-
-const handshake_t hs_ftp = {
-    .name = "ftp",
-    .default_ports = "21,2121",
-    .priority = HS_PRIO_FALLBACK,
-    .payload = NULL,
-    .match = ftp_match,
-};

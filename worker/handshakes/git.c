@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-static size_t git_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_git_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16], line[64];
     hs_ip_str(t->daddr, ip);
@@ -32,7 +32,7 @@ static int hexval(uint8_t c)
     return -1;
 }
 
-static bool git_match(const uint8_t *data, size_t len)
+bool hs_git_match(const uint8_t *data, size_t len)
 {
     if (len < 8)
         return false;
@@ -56,11 +56,3 @@ static bool git_match(const uint8_t *data, size_t len)
             return false;
     return p[40] == ' ';
 }
-
-const handshake_t hs_git = {
-    .name = "git",
-    .default_ports = "9418",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = git_payload,
-    .match = git_match,
-};

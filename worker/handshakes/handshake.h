@@ -1,9 +1,9 @@
 /*
  * handshake: what lzr sends to draw a service out and how it recognises what comes back. Each
- * protocol lives in one file of worker/handshakes/ and exports one const handshake_t; the list
- * in registry.h names them all, so a new protocol is one file plus one line there. A handshake
- * with a NULL payload is a fingerprint only (lzr recognises it but has no probe for it); "wait"
- * sends nothing and lets a server that speaks first speak.
+ * protocol lives in one file of worker/handshakes/ that exports its probe and matcher; the list
+ * in common/catalogue.h names them all, so a new protocol is one file plus one line there
+ * (registry.h). A handshake with a NULL payload is a fingerprint only (lzr recognises it but has
+ * no probe for it); "wait" sends nothing and lets a server that speaks first speak.
  */
 #ifndef LZR_HANDSHAKE_H
 #define LZR_HANDSHAKE_H
@@ -12,19 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/defaults.h" /* the default lists and their limits */
+
 #define HANDSHAKE_MAX_PAYLOAD 1024
-#define HANDSHAKE_MAX_LIST    16
-
-/* The default handshake list of `lzr-worker scan` and of a job file: the LZR paper's order. */
-#define HANDSHAKE_DEFAULT_LIST "wait,tls,http,dns,pptp"
-
-/* The default fallback tier: protocols whose servers never answer a foreign probe (they stall or
- * close silently), tried last on targets that behaved like a real service but stayed unnamed
- * (docs/worker.md). */
-#define HANDSHAKE_DEFAULT_FALLBACK "mqtt,redis,postgres"
-
-/* The most fallback handshakes a list may hold, and so the most tried per target. */
-#define HANDSHAKE_MAX_FALLBACK 4
 
 /* The connection a payload is built for (host byte order). */
 typedef struct hs_target {

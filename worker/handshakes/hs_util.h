@@ -11,19 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "worker/handshakes/handshake.h"
-
-/* Priority tiers (handshake_t.priority): when several fingerprints match one reply the highest
- * wins; docs/fingerprints.md explains each tier. */
-enum {
-    HS_PRIO_WEAK = 20,        /* a few bytes of structure only: telnet IAC, socks5 */
-    HS_PRIO_FALLBACK = 40,    /* generic shapes a more specific protocol refines: ftp's 220 */
-    HS_PRIO_DEFAULT = 50,     /* most protocols: magic bytes, length fields, banners */
-    HS_PRIO_SPECIFIC = 60,    /* refines a fallback or overlaps a looser binary shape */
-    HS_PRIO_STATUS_LINE = 70, /* "PROTO/x.y NNN" replies: http, rtsp, sip */
-    HS_PRIO_HTTP_API = 80,    /* HTTP replies with an API's structure: docker, kubernetes, ... */
-    HS_PRIO_RECORD = 90,      /* TLS/SSL records, which other servers never produce */
-};
+#include "common/catalogue.h"
+#include "worker/handshakes/registry.h" /* each file's hs_<name>_payload and _match */
 
 static inline uint16_t hs_be16(const uint8_t *p)
 {

@@ -6,21 +6,13 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t http_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_http_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     return hs_http_request(t, "GET", "/", NULL, buf, cap);
 }
 
-static bool http_match(const uint8_t *data, size_t len)
+bool hs_http_match(const uint8_t *data, size_t len)
 {
     int code = hs_status_line(data, len, "HTTP");
     return code >= 100 && code <= 599;
 }
-
-const handshake_t hs_http = {
-    .name = "http",
-    .default_ports = "80,8000,8008,8080,8081,8888",
-    .priority = HS_PRIO_STATUS_LINE,
-    .payload = http_payload,
-    .match = http_match,
-};

@@ -9,7 +9,7 @@
 
 static const uint8_t probe[] = {0x68, 0x04, 0x07, 0x00, 0x00, 0x00};
 
-static size_t iec104_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_iec104_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
@@ -23,7 +23,7 @@ static bool known_type(uint8_t t)
            (t >= 120 && t <= 127);
 }
 
-static bool iec104_match(const uint8_t *data, size_t len)
+bool hs_iec104_match(const uint8_t *data, size_t len)
 {
     if (len < 6 || data[0] != 0x68 || data[1] < 4 || data[1] > 253)
         return false;
@@ -45,11 +45,3 @@ static bool iec104_match(const uint8_t *data, size_t len)
     uint8_t cot = data[8] & 0x3f;
     return known_type(data[6]) && (data[7] & 0x7f) != 0 && cot >= 1 && cot <= 47;
 }
-
-const handshake_t hs_iec104 = {
-    .name = "iec104",
-    .default_ports = "2404",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = iec104_payload,
-    .match = iec104_match,
-};

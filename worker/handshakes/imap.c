@@ -5,18 +5,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool imap_match(const uint8_t *data, size_t len)
+bool hs_imap_match(const uint8_t *data, size_t len)
 {
     if (!hs_starts(data, len, "* OK ") && !hs_starts(data, len, "* PREAUTH ") &&
         !hs_starts(data, len, "* BYE "))
         return false;
     return hs_text(data, hs_line_len(data, len));
 }
-
-const handshake_t hs_imap = {
-    .name = "imap",
-    .default_ports = "143,993",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = imap_match,
-};

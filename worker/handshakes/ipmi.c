@@ -15,13 +15,13 @@ static const uint8_t probe[] = {
     0x8e, 0x04, 0xb5,                               /* channel current (v2), admin, checksum */
 };
 
-static size_t ipmi_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_ipmi_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool ipmi_match(const uint8_t *data, size_t len)
+bool hs_ipmi_match(const uint8_t *data, size_t len)
 {
     if (len < 4 || data[0] != 0x06 || data[1] != 0x00)
         return false;
@@ -42,11 +42,3 @@ static bool ipmi_match(const uint8_t *data, size_t len)
         return false;
     return data[m] >= 7 && data[m + 1] == 0x81 && ((data[m + 2] >> 2) & 1) == 1;
 }
-
-const handshake_t hs_ipmi = {
-    .name = "ipmi",
-    .default_ports = "623",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = ipmi_payload,
-    .match = ipmi_match,
-};

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-static size_t ipp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_ipp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16], uri[48], extra[96];
     uint8_t body[160];
@@ -44,18 +44,10 @@ static size_t ipp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return n + hs_copy(buf + n, cap - n, body, bn);
 }
 
-static bool ipp_match(const uint8_t *data, size_t len)
+bool hs_ipp_match(const uint8_t *data, size_t len)
 {
     if (hs_status_line(data, len, "HTTP") < 100)
         return false;
     return hs_header_starts(data, len, "Content-Type", "application/ipp") ||
            hs_header_has(data, len, "Server", "IPP/");
 }
-
-const handshake_t hs_ipp = {
-    .name = "ipp",
-    .default_ports = "631",
-    .priority = HS_PRIO_HTTP_API,
-    .payload = ipp_payload,
-    .match = ipp_match,
-};

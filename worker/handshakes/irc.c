@@ -6,7 +6,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t irc_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_irc_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     static const char probe[] = "NICK lzr\r\nUSER lzr 0 * :lzr\r\n";
@@ -22,7 +22,7 @@ static bool command(const uint8_t *s, size_t len)
     return len >= 4 && hs_reply_code(s, len) >= 1 && s[3] == ' ';
 }
 
-static bool irc_match(const uint8_t *data, size_t len)
+bool hs_irc_match(const uint8_t *data, size_t len)
 {
     size_t line = hs_line_len(data, len);
     if (!hs_text(data, line))
@@ -39,11 +39,3 @@ static bool irc_match(const uint8_t *data, size_t len)
         return false;
     return command(data + i + 1, line - i - 1);
 }
-
-const handshake_t hs_irc = {
-    .name = "irc",
-    .default_ports = "194,6660,6665,6666,6667,6668,6669,6697",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = irc_payload,
-    .match = irc_match,
-};

@@ -8,7 +8,7 @@
 
 static const uint8_t probe[] = {'J', 'R', 'M', 'I', 0x00, 0x02, 0x4b};
 
-static size_t java_rmi_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_java_rmi_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
@@ -20,7 +20,7 @@ static bool host_char(uint8_t c)
            c == '-' || c == ':' || c == '%' || c == '_';
 }
 
-static bool java_rmi_match(const uint8_t *data, size_t len)
+bool hs_java_rmi_match(const uint8_t *data, size_t len)
 {
     if (len < 4 || data[0] != 0x4e)
         return false;
@@ -32,11 +32,3 @@ static bool java_rmi_match(const uint8_t *data, size_t len)
             return false;
     return len < 3 + n + 4 || hs_be32(data + 3 + n) <= 65535;
 }
-
-const handshake_t hs_java_rmi = {
-    .name = "java_rmi",
-    .default_ports = "1099,1098",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = java_rmi_payload,
-    .match = java_rmi_match,
-};

@@ -5,21 +5,13 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t jdwp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_jdwp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, "JDWP-Handshake", 14);
 }
 
-static bool jdwp_match(const uint8_t *data, size_t len)
+bool hs_jdwp_match(const uint8_t *data, size_t len)
 {
     return hs_starts(data, len, "JDWP-Handshake");
 }
-
-const handshake_t hs_jdwp = {
-    .name = "jdwp",
-    .default_ports = "5005,8000,8453",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = jdwp_payload,
-    .match = jdwp_match,
-};

@@ -8,7 +8,7 @@
 
 #define KAFKA_CORRELATION 0x4c5a5221u
 
-static size_t kafka_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_kafka_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     hs_buf_t b = {.p = buf, .cap = cap};
@@ -21,7 +21,7 @@ static size_t kafka_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool kafka_match(const uint8_t *data, size_t len)
+bool hs_kafka_match(const uint8_t *data, size_t len)
 {
     if (len < 10)
         return false;
@@ -36,11 +36,3 @@ static bool kafka_match(const uint8_t *data, size_t len)
     uint32_t n = hs_be32(data + 10);
     return n <= 1000 && (n == 0 || len < 16 || hs_be16(data + 14) < 200);
 }
-
-const handshake_t hs_kafka = {
-    .name = "kafka",
-    .default_ports = "9092,9093",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = kafka_payload,
-    .match = kafka_match,
-};

@@ -5,12 +5,12 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t kubernetes_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_kubernetes_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     return hs_http_request(t, "GET", "/version", NULL, buf, cap);
 }
 
-static bool kubernetes_match(const uint8_t *data, size_t len)
+bool hs_kubernetes_match(const uint8_t *data, size_t len)
 {
     size_t bl;
     const uint8_t *b;
@@ -22,11 +22,3 @@ static bool kubernetes_match(const uint8_t *data, size_t len)
         return true;
     return hs_json_member(b, bl, "kind", "APIVersions");
 }
-
-const handshake_t hs_kubernetes = {
-    .name = "kubernetes",
-    .default_ports = "6443,443,8443,10250",
-    .priority = HS_PRIO_HTTP_API,
-    .payload = kubernetes_payload,
-    .match = kubernetes_match,
-};

@@ -9,13 +9,13 @@
 static const uint8_t probe[] = {0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07,
                                 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00};
 
-static size_t ldap_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_ldap_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool ldap_match(const uint8_t *data, size_t len)
+bool hs_ldap_match(const uint8_t *data, size_t len)
 {
     if (len < 7 || data[0] != 0x30)
         return false;
@@ -39,11 +39,3 @@ static bool ldap_match(const uint8_t *data, size_t len)
     return op == 0x61 || op == 0x64 || op == 0x65 || op == 0x67 || op == 0x69 || op == 0x6b ||
            op == 0x6d || op == 0x6f || op == 0x73 || op == 0x78 || op == 0x79;
 }
-
-const handshake_t hs_ldap = {
-    .name = "ldap",
-    .default_ports = "389,636,3268",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = ldap_payload,
-    .match = ldap_match,
-};

@@ -6,13 +6,13 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t memcached_ascii_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_memcached_ascii_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, "version\r\n", 9);
 }
 
-static bool memcached_ascii_match(const uint8_t *data, size_t len)
+bool hs_memcached_ascii_match(const uint8_t *data, size_t len)
 {
     if (hs_starts(data, len, "VERSION ") && len > 8 && data[8] >= '0' && data[8] <= '9')
         return hs_text(data, hs_line_len(data, len));
@@ -22,11 +22,3 @@ static bool memcached_ascii_match(const uint8_t *data, size_t len)
         return hs_text(data, hs_line_len(data, len));
     return false;
 }
-
-const handshake_t hs_memcached_ascii = {
-    .name = "memcached_ascii",
-    .default_ports = "11211",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = memcached_ascii_payload,
-    .match = memcached_ascii_match,
-};

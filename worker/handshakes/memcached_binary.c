@@ -7,13 +7,13 @@
 
 static const uint8_t probe[24] = {0x80, 0x0b};
 
-static size_t memcached_binary_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_memcached_binary_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool memcached_binary_match(const uint8_t *data, size_t len)
+bool hs_memcached_binary_match(const uint8_t *data, size_t len)
 {
     if (len < 24 || data[0] != 0x81 || data[1] > 0x48 || data[5] != 0)
         return false;
@@ -23,11 +23,3 @@ static bool memcached_binary_match(const uint8_t *data, size_t len)
     uint32_t body = hs_be32(data + 8);
     return status_ok && body >= (uint32_t)hs_be16(data + 2) + data[4] && body < (1u << 20);
 }
-
-const handshake_t hs_memcached_binary = {
-    .name = "memcached_binary",
-    .default_ports = "11211",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = memcached_binary_payload,
-    .match = memcached_binary_match,
-};

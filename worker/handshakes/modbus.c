@@ -8,13 +8,13 @@
 
 static const uint8_t probe[] = {0x4c, 0x5a, 0x00, 0x00, 0x00, 0x05, 0x00, 0x2b, 0x0e, 0x01, 0x00};
 
-static size_t modbus_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_modbus_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool modbus_match(const uint8_t *data, size_t len)
+bool hs_modbus_match(const uint8_t *data, size_t len)
 {
     if (len < 9 || hs_be16(data + 2) != 0)
         return false;
@@ -31,11 +31,3 @@ static bool modbus_match(const uint8_t *data, size_t len)
     /* anything after the frame must be another MBAP frame */
     return len == 6 + n || (len >= 6 + n + 4 && hs_be16(data + 6 + n + 2) == 0);
 }
-
-const handshake_t hs_modbus = {
-    .name = "modbus",
-    .default_ports = "502",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = modbus_payload,
-    .match = modbus_match,
-};

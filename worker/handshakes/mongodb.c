@@ -7,7 +7,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t mongodb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_mongodb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     hs_buf_t b = {.p = buf, .cap = cap};
@@ -25,7 +25,7 @@ static size_t mongodb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool mongodb_match(const uint8_t *data, size_t len)
+bool hs_mongodb_match(const uint8_t *data, size_t len)
 {
     if (len < 16)
         return false;
@@ -51,11 +51,3 @@ static bool mongodb_match(const uint8_t *data, size_t len)
     }
     return false;
 }
-
-const handshake_t hs_mongodb = {
-    .name = "mongodb",
-    .default_ports = "27017,27018",
-    .priority = HS_PRIO_SPECIFIC,
-    .payload = mongodb_payload,
-    .match = mongodb_match,
-};

@@ -9,13 +9,13 @@
 static const uint8_t probe[] = {0x10, 0x0f, 0x00, 0x04, 'M',  'Q', 'T', 'T', 0x04,
                                 0x02, 0x00, 0x3c, 0x00, 0x03, 'l', 'z', 'r'};
 
-static size_t mqtt_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_mqtt_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool mqtt_match(const uint8_t *data, size_t len)
+bool hs_mqtt_match(const uint8_t *data, size_t len)
 {
     if (len < 4 || data[0] != 0x20 || data[2] > 1)
         return false;
@@ -23,11 +23,3 @@ static bool mqtt_match(const uint8_t *data, size_t len)
         return data[3] <= 5;
     return data[1] > 2 && data[1] < 0x80 && (data[3] == 0 || (data[3] >= 0x80 && data[3] <= 0x9f));
 }
-
-const handshake_t hs_mqtt = {
-    .name = "mqtt",
-    .default_ports = "1883,8883",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = mqtt_payload,
-    .match = mqtt_match,
-};

@@ -12,7 +12,7 @@ static const uint8_t epm_uuid[16] = {0x08, 0x83, 0xaf, 0xe1, 0x1f, 0x5d, 0xc9, 0
 static const uint8_t ndr_uuid[16] = {0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11,
                                      0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60};
 
-static size_t msrpc_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_msrpc_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     hs_buf_t b = {.p = buf, .cap = cap};
@@ -41,7 +41,7 @@ static size_t msrpc_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool msrpc_match(const uint8_t *data, size_t len)
+bool hs_msrpc_match(const uint8_t *data, size_t len)
 {
     if (len < 16 || data[0] != 5 || data[1] != 0)
         return false;
@@ -53,11 +53,3 @@ static bool msrpc_match(const uint8_t *data, size_t len)
     uint16_t frag = data[4] ? hs_le16(data + 8) : hs_be16(data + 8);
     return frag >= 16;
 }
-
-const handshake_t hs_msrpc = {
-    .name = "msrpc",
-    .default_ports = "135,593",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = msrpc_payload,
-    .match = msrpc_match,
-};

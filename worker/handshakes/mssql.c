@@ -6,7 +6,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t mssql_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_mssql_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     hs_buf_t b = {.p = buf, .cap = cap};
@@ -36,7 +36,7 @@ static size_t mssql_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool mssql_match(const uint8_t *data, size_t len)
+bool hs_mssql_match(const uint8_t *data, size_t len)
 {
     if (len < 9 || data[0] != 0x04 || (data[1] & ~0x09u))
         return false;
@@ -51,11 +51,3 @@ static bool mssql_match(const uint8_t *data, size_t len)
     uint16_t off = hs_be16(data + 9);
     return hs_be16(data + 11) == 6 && off >= 6 && (size_t)off + 6 <= (size_t)plen - 8;
 }
-
-const handshake_t hs_mssql = {
-    .name = "mssql",
-    .default_ports = "1433,1434",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = mssql_payload,
-    .match = mssql_match,
-};

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-static bool mysql_match(const uint8_t *data, size_t len)
+bool hs_mysql_match(const uint8_t *data, size_t len)
 {
     if (len < 7 || data[3] != 0)
         return false;
@@ -31,11 +31,3 @@ static bool mysql_match(const uint8_t *data, size_t len)
     }
     return false;
 }
-
-const handshake_t hs_mysql = {
-    .name = "mysql",
-    .default_ports = "3306,3307",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = mysql_match,
-};

@@ -4,18 +4,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool nats_match(const uint8_t *data, size_t len)
+bool hs_nats_match(const uint8_t *data, size_t len)
 {
     if (!hs_starts(data, len, "INFO {"))
         return false;
     size_t line = hs_line_len(data, len);
     return hs_json_member(data + 5, line - 5, "server_id", NULL);
 }
-
-const handshake_t hs_nats = {
-    .name = "nats",
-    .default_ports = "4222,6222",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = nats_match,
-};

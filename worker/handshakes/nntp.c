@@ -5,7 +5,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool nntp_match(const uint8_t *data, size_t len)
+bool hs_nntp_match(const uint8_t *data, size_t len)
 {
     int code = hs_reply_code(data, len);
     if ((code != 200 && code != 201) || len < 5 || data[3] != ' ')
@@ -13,11 +13,3 @@ static bool nntp_match(const uint8_t *data, size_t len)
     size_t line = hs_line_len(data, len);
     return line < len && hs_text(data, line);
 }
-
-const handshake_t hs_nntp = {
-    .name = "nntp",
-    .default_ports = "119,563",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = nntp_match,
-};

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-static size_t opcua_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_opcua_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16], url[48];
     hs_ip_str(t->daddr, ip);
@@ -25,7 +25,7 @@ static size_t opcua_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool opcua_match(const uint8_t *data, size_t len)
+bool hs_opcua_match(const uint8_t *data, size_t len)
 {
     if (len < 8)
         return false;
@@ -36,11 +36,3 @@ static bool opcua_match(const uint8_t *data, size_t len)
         return size >= 16 && size <= 65536;
     return false;
 }
-
-const handshake_t hs_opcua = {
-    .name = "opcua",
-    .default_ports = "4840",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = opcua_payload,
-    .match = opcua_match,
-};

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-static size_t oracle_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_oracle_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16], desc[256];
     hs_ip_str(t->daddr, ip);
@@ -43,7 +43,7 @@ static size_t oracle_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool oracle_match(const uint8_t *data, size_t len)
+bool hs_oracle_match(const uint8_t *data, size_t len)
 {
     if (len < 8 || hs_be16(data) < 8 || hs_be16(data + 2) != 0 || data[5] != 0 ||
         hs_be16(data + 6) != 0)
@@ -51,11 +51,3 @@ static bool oracle_match(const uint8_t *data, size_t len)
     uint8_t type = data[4];
     return type == 2 || type == 4 || type == 5 || type == 11 || type == 12;
 }
-
-const handshake_t hs_oracle = {
-    .name = "oracle",
-    .default_ports = "1521,1526",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = oracle_payload,
-    .match = oracle_match,
-};

@@ -8,13 +8,13 @@
 
 static const char probe[] = "\x1b%-12345X@PJL INFO ID\r\n\x1b%-12345X\r\n";
 
-static size_t pjl_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_pjl_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe - 1);
 }
 
-static bool pjl_match(const uint8_t *data, size_t len)
+bool hs_pjl_match(const uint8_t *data, size_t len)
 {
     if (hs_starts(data, len, "\x1b%-12345X")) {
         data += 9;
@@ -22,11 +22,3 @@ static bool pjl_match(const uint8_t *data, size_t len)
     }
     return hs_starts(data, len, "@PJL ") && len > 5 && data[5] >= 'A' && data[5] <= 'Z';
 }
-
-const handshake_t hs_pjl = {
-    .name = "pjl",
-    .default_ports = "9100",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = pjl_payload,
-    .match = pjl_match,
-};

@@ -5,17 +5,9 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool pop3_match(const uint8_t *data, size_t len)
+bool hs_pop3_match(const uint8_t *data, size_t len)
 {
     if (!hs_starts(data, len, "+OK") || len < 4 || (data[3] != ' ' && data[3] != '\r'))
         return false;
     return hs_text(data, hs_line_len(data, len));
 }
-
-const handshake_t hs_pop3 = {
-    .name = "pop3",
-    .default_ports = "110,995",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = pop3_match,
-};

@@ -7,7 +7,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t postgres_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_postgres_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     static const char params[] = "user\0lzr\0database\0lzr\0application_name\0lzr\0";
@@ -18,7 +18,7 @@ static size_t postgres_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool postgres_match(const uint8_t *data, size_t len)
+bool hs_postgres_match(const uint8_t *data, size_t len)
 {
     if (len < 9)
         return false;
@@ -38,11 +38,3 @@ static bool postgres_match(const uint8_t *data, size_t len)
             return true;
     return false;
 }
-
-const handshake_t hs_postgres = {
-    .name = "postgres",
-    .default_ports = "5432,5433",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = postgres_payload,
-    .match = postgres_match,
-};

@@ -5,7 +5,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t pptp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_pptp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     hs_buf_t b = {.p = buf, .cap = cap};
@@ -27,7 +27,7 @@ static size_t pptp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool pptp_match(const uint8_t *data, size_t len)
+bool hs_pptp_match(const uint8_t *data, size_t len)
 {
     if (len < 10)
         return false;
@@ -35,11 +35,3 @@ static bool pptp_match(const uint8_t *data, size_t len)
     return hs_be16(data) >= 12 && hs_be16(data + 2) == 1 && hs_be32(data + 4) == 0x1a2b3c4d &&
            type >= 1 && type <= 15;
 }
-
-const handshake_t hs_pptp = {
-    .name = "pptp",
-    .default_ports = "1723",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = pptp_payload,
-    .match = pptp_match,
-};

@@ -13,13 +13,13 @@ static const uint8_t probe[] = {
     0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00, /* RDP_NEG_REQ: TLS | CredSSP */
 };
 
-static size_t rdp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_rdp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool rdp_match(const uint8_t *data, size_t len)
+bool hs_rdp_match(const uint8_t *data, size_t len)
 {
     if (len < 11 || data[0] != 3 || data[1] != 0 || data[5] != 0xd0)
         return false;
@@ -31,11 +31,3 @@ static bool rdp_match(const uint8_t *data, size_t len)
         return false;
     return (data[11] == 0x02 || data[11] == 0x03) && hs_le16(data + 13) == 8;
 }
-
-const handshake_t hs_rdp = {
-    .name = "rdp",
-    .default_ports = "3389",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = rdp_payload,
-    .match = rdp_match,
-};

@@ -6,13 +6,13 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t redis_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_redis_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, "PING\r\n", 6);
 }
 
-static bool redis_match(const uint8_t *data, size_t len)
+bool hs_redis_match(const uint8_t *data, size_t len)
 {
     static const char *const replies[] = {
         "+PONG\r\n",
@@ -31,11 +31,3 @@ static bool redis_match(const uint8_t *data, size_t len)
             return true;
     return false;
 }
-
-const handshake_t hs_redis = {
-    .name = "redis",
-    .default_ports = "6379,6380",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = redis_payload,
-    .match = redis_match,
-};

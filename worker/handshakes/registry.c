@@ -1,7 +1,7 @@
 /*
- * registry: builds the handshake table from the LZR_HANDSHAKES list and answers the lookups in
- * handshake.h — by index, by name, a job's comma-separated list, and the fingerprint of a reply
- * (every matcher runs; the highest priority wins, ties go to the earlier entry).
+ * registry: builds the handshake table from the catalogue (common/catalogue.h) and answers the
+ * lookups in handshake.h — by index, by name, a job's comma-separated list, and the fingerprint of
+ * a reply (every matcher runs; the highest priority wins, ties go to the earlier entry).
  */
 #include "worker/handshakes/registry.h"
 
@@ -10,8 +10,21 @@
 
 #include "common/err.h"
 
-#define LZR_HS_ENTRY(n) &hs_##n,
-static const handshake_t *const table[] = {LZR_HANDSHAKES(LZR_HS_ENTRY)};
+/* What each kind of catalogue entry wires in: a FINGERPRINT has no probe, LISTEN no matcher. */
+#define HS_PAYLOAD_PROBE(n)       hs_##n##_payload
+#define HS_PAYLOAD_FINGERPRINT(n) NULL
+#define HS_PAYLOAD_LISTEN(n)      hs_##n##_payload
+#define HS_MATCH_PROBE(n)         hs_##n##_match
+#define HS_MATCH_FINGERPRINT(n)   hs_##n##_match
+#define HS_MATCH_LISTEN(n)        NULL
+
+#define LZR_HS_ENTRY(n, iana, ports, prio, kind)                                                   \
+    {.name = #n,                                                                                   \
+     .default_ports = ports,                                                                       \
+     .priority = LZR_PRIO_##prio,                                                                  \
+     .payload = HS_PAYLOAD_##kind(n),                                                              \
+     .match = HS_MATCH_##kind(n)},
+static const handshake_t table[] = {LZR_PROTOCOLS(LZR_HS_ENTRY)};
 #undef LZR_HS_ENTRY
 
 #define TABLE_LEN (sizeof table / sizeof table[0])
@@ -23,7 +36,7 @@ size_t handshake_count(void)
 
 const handshake_t *handshake_at(size_t i)
 {
-    return i < TABLE_LEN ? table[i] : NULL;
+    return i < TABLE_LEN ? &table[i] : NULL;
 }
 
 const handshake_t *handshake_find(const char *name)
@@ -31,8 +44,8 @@ const handshake_t *handshake_find(const char *name)
     if (!name)
         return NULL;
     for (size_t i = 0; i < TABLE_LEN; i++)
-        if (strcmp(table[i]->name, name) == 0)
-            return table[i];
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
     return NULL;
 }
 
@@ -122,7 +135,7 @@ size_t handshake_for_port(uint16_t port, const handshake_t **out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < TABLE_LEN; i++) {
-        const handshake_t *h = table[i];
+        const handshake_t *h = &table[i];
         if (!h->payload || !h->match || !lists_port(h->default_ports, port))
             continue;
         if (n < max && out)
@@ -138,7 +151,7 @@ const char *handshake_fingerprint(const uint8_t *data, size_t len)
         return NULL;
     const handshake_t *best = NULL;
     for (size_t i = 0; i < TABLE_LEN; i++) {
-        const handshake_t *h = table[i];
+        const handshake_t *h = &table[i];
         if (h->match && (!best || h->priority > best->priority) && h->match(data, len))
             best = h;
     }
@@ -153,7 +166,7 @@ void handshake_print_table(FILE *out)
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
     fprintf(out, "%-18s %8s %8s  %s\n", "name", "priority", "payload", "default ports");
     for (size_t i = 0; i < TABLE_LEN; i++) {
-        const handshake_t *h = table[i];
+        const handshake_t *h = &table[i];
         char size[16] = "-";
         if (h->payload)
             snprintf(size, sizeof size, "%zu", h->payload(&t, buf, sizeof buf));

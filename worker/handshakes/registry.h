@@ -1,84 +1,23 @@
 /*
- * registry: the one list of every handshake lzr knows. Each entry names a protocol file
- * worker/handshakes/<name>.c that exports `const handshake_t hs_<name>`; registry.c builds the
- * table that handshake_count/at/find/list_parse/fingerprint (handshake.h) walk. Adding a
- * protocol is one file plus one line here. Order matters only to break ties between fingerprints
- * of equal priority (earlier wins) and for listing.
+ * registry: the handshake table, built from the protocol list of common/catalogue.h. Each entry
+ * of the list names a file worker/handshakes/<name>.c that exports hs_<name>_payload (unless the
+ * protocol is FINGERPRINT only) and hs_<name>_match (unless it is LISTEN); registry.c pairs them
+ * with the entry's name, default ports and priority into the table that handshake_count/at/find/
+ * list_parse/fingerprint (handshake.h) walk. Adding a protocol is its file plus one line in the
+ * catalogue; a missing function is a link error.
  */
 #ifndef LZR_HS_REGISTRY_H
 #define LZR_HS_REGISTRY_H
 
 #include <stdio.h>
 
+#include "common/catalogue.h"
 #include "worker/handshakes/handshake.h"
 
-#define LZR_HANDSHAKES(X)                                                                          \
-    X(wait)                                                                                        \
-    X(tls)                                                                                         \
-    X(http)                                                                                        \
-    X(dns)                                                                                         \
-    X(pptp)                                                                                        \
-    X(ssl)                                                                                         \
-    X(ajp13)                                                                                       \
-    X(amqp)                                                                                        \
-    X(bgp)                                                                                         \
-    X(cassandra)                                                                                   \
-    X(couchdb)                                                                                     \
-    X(cwmp)                                                                                        \
-    X(dnp3)                                                                                        \
-    X(docker)                                                                                      \
-    X(elasticsearch)                                                                               \
-    X(enip)                                                                                        \
-    X(epmd)                                                                                        \
-    X(fox)                                                                                         \
-    X(ftp)                                                                                         \
-    X(git)                                                                                         \
-    X(iec104)                                                                                      \
-    X(imap)                                                                                        \
-    X(ipmi)                                                                                        \
-    X(ipp)                                                                                         \
-    X(irc)                                                                                         \
-    X(java_rmi)                                                                                    \
-    X(jdwp)                                                                                        \
-    X(kafka)                                                                                       \
-    X(kubernetes)                                                                                  \
-    X(ldap)                                                                                        \
-    X(memcached_ascii)                                                                             \
-    X(memcached_binary)                                                                            \
-    X(modbus)                                                                                      \
-    X(mongodb)                                                                                     \
-    X(mqtt)                                                                                        \
-    X(msrpc)                                                                                       \
-    X(mssql)                                                                                       \
-    X(mysql)                                                                                       \
-    X(nats)                                                                                        \
-    X(nntp)                                                                                        \
-    X(opcua)                                                                                       \
-    X(oracle)                                                                                      \
-    X(pjl)                                                                                         \
-    X(pop3)                                                                                        \
-    X(postgres)                                                                                    \
-    X(rdp)                                                                                         \
-    X(redis)                                                                                       \
-    X(rpcbind)                                                                                     \
-    X(rsync)                                                                                       \
-    X(rtsp)                                                                                        \
-    X(siemens)                                                                                     \
-    X(sip)                                                                                         \
-    X(smb)                                                                                         \
-    X(smtp)                                                                                        \
-    X(socks5)                                                                                      \
-    X(ssh)                                                                                         \
-    X(stomp)                                                                                       \
-    X(svn)                                                                                         \
-    X(telnet)                                                                                      \
-    X(vnc)                                                                                         \
-    X(x11)                                                                                         \
-    X(xmpp)                                                                                        \
-    X(zookeeper)
-
-#define LZR_HS_DECLARE(n) extern const handshake_t hs_##n;
-LZR_HANDSHAKES(LZR_HS_DECLARE)
+#define LZR_HS_DECLARE(n, iana, ports, prio, kind)                                                 \
+    size_t hs_##n##_payload(const hs_target_t *t, uint8_t *buf, size_t cap);                       \
+    bool hs_##n##_match(const uint8_t *data, size_t len);
+LZR_PROTOCOLS(LZR_HS_DECLARE)
 #undef LZR_HS_DECLARE
 
 /* The handshakes that have a probe and list port among their default ports, in registry order:

@@ -18,24 +18,16 @@ static const uint8_t probe[] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* verifier AUTH_NONE */
 };
 
-static size_t rpcbind_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_rpcbind_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool rpcbind_match(const uint8_t *data, size_t len)
+bool hs_rpcbind_match(const uint8_t *data, size_t len)
 {
     if (len < 16 || !(data[0] & 0x80))
         return false;
     uint32_t frag = hs_be32(data) & 0x7fffffff;
     return frag >= 12 && frag <= (1u << 20) && hs_be32(data + 8) == 1 && hs_be32(data + 12) <= 1;
 }
-
-const handshake_t hs_rpcbind = {
-    .name = "rpcbind",
-    .default_ports = "111,2049",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = rpcbind_payload,
-    .match = rpcbind_match,
-};

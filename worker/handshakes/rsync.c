@@ -4,7 +4,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool rsync_match(const uint8_t *data, size_t len)
+bool hs_rsync_match(const uint8_t *data, size_t len)
 {
     if (!hs_starts(data, len, "@RSYNCD: ") || len < 10)
         return false;
@@ -13,11 +13,3 @@ static bool rsync_match(const uint8_t *data, size_t len)
         i++;
     return i > 9 && (i == len || data[i] == '.' || data[i] == '\n' || data[i] == ' ');
 }
-
-const handshake_t hs_rsync = {
-    .name = "rsync",
-    .default_ports = "873",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = rsync_match,
-};

@@ -4,7 +4,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t rtsp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_rtsp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16];
     hs_ip_str(t->daddr, ip);
@@ -13,16 +13,8 @@ static size_t rtsp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
                      t->dport);
 }
 
-static bool rtsp_match(const uint8_t *data, size_t len)
+bool hs_rtsp_match(const uint8_t *data, size_t len)
 {
     int code = hs_status_line(data, len, "RTSP");
     return code >= 100 && code <= 599;
 }
-
-const handshake_t hs_rtsp = {
-    .name = "rtsp",
-    .default_ports = "554,8554",
-    .priority = HS_PRIO_STATUS_LINE,
-    .payload = rtsp_payload,
-    .match = rtsp_match,
-};

@@ -15,13 +15,13 @@ static const uint8_t probe[] = {
     0xc0, 0x01, 0x0a,                         /* TPDU size 1024 */
 };
 
-static size_t siemens_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_siemens_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool siemens_match(const uint8_t *data, size_t len)
+bool hs_siemens_match(const uint8_t *data, size_t len)
 {
     if (len < 8 || data[0] != 3 || data[1] != 0 || hs_be16(data + 2) < 7)
         return false;
@@ -39,11 +39,3 @@ static bool siemens_match(const uint8_t *data, size_t len)
     }
     return false;
 }
-
-const handshake_t hs_siemens = {
-    .name = "siemens",
-    .default_ports = "102",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = siemens_payload,
-    .match = siemens_match,
-};

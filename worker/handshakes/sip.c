@@ -5,7 +5,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t sip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_sip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char dst[16], src[16];
     hs_ip_str(t->daddr, dst);
@@ -24,16 +24,8 @@ static size_t sip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
                      dst, t->dport, src, t->daddr, src, dst, t->dport, t->daddr, src, src);
 }
 
-static bool sip_match(const uint8_t *data, size_t len)
+bool hs_sip_match(const uint8_t *data, size_t len)
 {
     int code = hs_status_line(data, len, "SIP");
     return code >= 100 && code <= 699;
 }
-
-const handshake_t hs_sip = {
-    .name = "sip",
-    .default_ports = "5060,5061",
-    .priority = HS_PRIO_STATUS_LINE,
-    .payload = sip_payload,
-    .match = sip_match,
-};

@@ -6,7 +6,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t smb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_smb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     static const char dialects[] = "\x02NT LM 0.12\0\x02SMB 2.002\0\x02SMB 2.???";
@@ -33,7 +33,7 @@ static size_t smb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool smb_match(const uint8_t *data, size_t len)
+bool hs_smb_match(const uint8_t *data, size_t len)
 {
     if (len < 8 || data[0] != 0x00 || (data[1] & 0xfe))
         return false;
@@ -46,11 +46,3 @@ static bool smb_match(const uint8_t *data, size_t len)
         return n >= 52;
     return false;
 }
-
-const handshake_t hs_smb = {
-    .name = "smb",
-    .default_ports = "445,139",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = smb_payload,
-    .match = smb_match,
-};

@@ -14,7 +14,7 @@ static bool word_at(const uint8_t *s, size_t len, size_t i, size_t n)
     return before && after;
 }
 
-static bool smtp_match(const uint8_t *data, size_t len)
+bool hs_smtp_match(const uint8_t *data, size_t len)
 {
     int code = hs_reply_code(data, len);
     if (code != 220 && code != 554)
@@ -30,11 +30,3 @@ static bool smtp_match(const uint8_t *data, size_t len)
     }
     return false;
 }
-
-const handshake_t hs_smtp = {
-    .name = "smtp",
-    .default_ports = "25,465,587,2525",
-    .priority = HS_PRIO_SPECIFIC,
-    .payload = NULL,
-    .match = smtp_match,
-};

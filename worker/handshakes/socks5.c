@@ -8,22 +8,14 @@
 
 static const uint8_t probe[] = {0x05, 0x01, 0x00};
 
-static size_t socks5_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_socks5_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool socks5_match(const uint8_t *data, size_t len)
+bool hs_socks5_match(const uint8_t *data, size_t len)
 {
     return len == 2 && data[0] == 0x05 &&
            (data[1] == 0x00 || data[1] == 0x01 || data[1] == 0x02 || data[1] == 0xff);
 }
-
-const handshake_t hs_socks5 = {
-    .name = "socks5",
-    .default_ports = "1080,9050",
-    .priority = HS_PRIO_WEAK,
-    .payload = socks5_payload,
-    .match = socks5_match,
-};

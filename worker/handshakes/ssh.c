@@ -6,13 +6,13 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t ssh_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_ssh_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, "SSH-2.0-lzr\r\n", 13);
 }
 
-static bool ssh_match(const uint8_t *data, size_t len)
+bool hs_ssh_match(const uint8_t *data, size_t len)
 {
     size_t i = 4;
     if (!hs_starts(data, len, "SSH-"))
@@ -31,11 +31,3 @@ static bool ssh_match(const uint8_t *data, size_t len)
     /* the software version is printable and has no spaces before its comment */
     return i + 1 >= len || (data[i + 1] > 0x20 && data[i + 1] < 0x7f);
 }
-
-const handshake_t hs_ssh = {
-    .name = "ssh",
-    .default_ports = "22,2222",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = ssh_payload,
-    .match = ssh_match,
-};

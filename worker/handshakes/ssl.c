@@ -5,15 +5,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool ssl_match(const uint8_t *data, size_t len)
+bool hs_ssl_match(const uint8_t *data, size_t len)
 {
     return hs_tls_classify(data, len) == HS_TLS_SSL;
 }
-
-const handshake_t hs_ssl = {
-    .name = "ssl",
-    .default_ports = "443",
-    .priority = HS_PRIO_RECORD,
-    .payload = NULL,
-    .match = ssl_match,
-};

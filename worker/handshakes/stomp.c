@@ -5,7 +5,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t stomp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_stomp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16];
     hs_ip_str(t->daddr, ip);
@@ -16,7 +16,7 @@ static size_t stomp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return n + 1;
 }
 
-static bool stomp_match(const uint8_t *data, size_t len)
+bool hs_stomp_match(const uint8_t *data, size_t len)
 {
     size_t i;
     if (hs_starts(data, len, "CONNECTED\n") || hs_starts(data, len, "CONNECTED\r\n"))
@@ -36,11 +36,3 @@ static bool stomp_match(const uint8_t *data, size_t len)
     }
     return false;
 }
-
-const handshake_t hs_stomp = {
-    .name = "stomp",
-    .default_ports = "61613,61614",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = stomp_payload,
-    .match = stomp_match,
-};

@@ -5,15 +5,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool svn_match(const uint8_t *data, size_t len)
+bool hs_svn_match(const uint8_t *data, size_t len)
 {
     return hs_starts(data, len, "( success ( ") && len > 12 && data[12] >= '0' && data[12] <= '9';
 }
-
-const handshake_t hs_svn = {
-    .name = "svn",
-    .default_ports = "3690",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = svn_match,
-};

@@ -6,7 +6,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool telnet_match(const uint8_t *data, size_t len)
+bool hs_telnet_match(const uint8_t *data, size_t len)
 {
     size_t i = 0, cmds = 0;
     while (i < len && data[i] == 0xff) {
@@ -33,11 +33,3 @@ static bool telnet_match(const uint8_t *data, size_t len)
     }
     return cmds > 0 && (i >= len || data[i] < 0x80 || data[i] == 0xff);
 }
-
-const handshake_t hs_telnet = {
-    .name = "telnet",
-    .default_ports = "23,2323",
-    .priority = HS_PRIO_WEAK,
-    .payload = NULL,
-    .match = telnet_match,
-};

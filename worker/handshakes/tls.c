@@ -18,7 +18,7 @@ static const uint16_t suites[] = {
 static const uint16_t sigalgs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
                                    0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
 
-static size_t tls_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_tls_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     hs_buf_t b = {.p = buf, .cap = cap};
     hs_put8(&b, 0x16); /* handshake record */
@@ -138,15 +138,7 @@ int hs_tls_classify(const uint8_t *data, size_t len)
     return minor == 0 ? HS_TLS_SSL : HS_TLS_TLS;
 }
 
-static bool tls_match(const uint8_t *data, size_t len)
+bool hs_tls_match(const uint8_t *data, size_t len)
 {
     return hs_tls_classify(data, len) == HS_TLS_TLS || plain_http_on_tls_port(data, len);
 }
-
-const handshake_t hs_tls = {
-    .name = "tls",
-    .default_ports = "443,465,636,853,993,995,8443",
-    .priority = HS_PRIO_RECORD,
-    .payload = tls_payload,
-    .match = tls_match,
-};

@@ -5,7 +5,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static bool vnc_match(const uint8_t *data, size_t len)
+bool hs_vnc_match(const uint8_t *data, size_t len)
 {
     if (len < 12 || !hs_starts(data, len, "RFB ") || data[7] != '.' || data[11] != '\n')
         return false;
@@ -14,11 +14,3 @@ static bool vnc_match(const uint8_t *data, size_t len)
             return false;
     return true;
 }
-
-const handshake_t hs_vnc = {
-    .name = "vnc",
-    .default_ports = "5900,5901,5902,5800",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = NULL,
-    .match = vnc_match,
-};

@@ -8,13 +8,13 @@
 
 static const uint8_t probe[12] = {'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
-static size_t x11_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_x11_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     return hs_copy(buf, cap, probe, sizeof probe);
 }
 
-static bool x11_match(const uint8_t *data, size_t len)
+bool hs_x11_match(const uint8_t *data, size_t len)
 {
     if (len < 8 || data[0] > 2)
         return false;
@@ -27,11 +27,3 @@ static bool x11_match(const uint8_t *data, size_t len)
         return data[1] <= 4u * words;
     return words >= (data[0] == 1 ? 8 : 0);
 }
-
-const handshake_t hs_x11 = {
-    .name = "x11",
-    .default_ports = "6000,6001",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = x11_payload,
-    .match = x11_match,
-};

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-static size_t xmpp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_xmpp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16];
     hs_ip_str(t->daddr, ip);
@@ -18,7 +18,7 @@ static size_t xmpp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
                      ip);
 }
 
-static bool xmpp_match(const uint8_t *data, size_t len)
+bool hs_xmpp_match(const uint8_t *data, size_t len)
 {
     size_t i = 0;
     if (hs_starts(data, len, "<?xml")) {
@@ -39,11 +39,3 @@ static bool xmpp_match(const uint8_t *data, size_t len)
     return hs_contains(data + i, tag, "http://etherx.jabber.org/streams") ||
            hs_starts(data + i, len - i, "<stream:error");
 }
-
-const handshake_t hs_xmpp = {
-    .name = "xmpp",
-    .default_ports = "5222,5223,5269",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = xmpp_payload,
-    .match = xmpp_match,
-};

@@ -6,7 +6,7 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-static size_t zookeeper_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
+size_t hs_zookeeper_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     (void)t;
     hs_buf_t b = {.p = buf, .cap = cap};
@@ -24,7 +24,7 @@ static size_t zookeeper_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-static bool zookeeper_match(const uint8_t *data, size_t len)
+bool hs_zookeeper_match(const uint8_t *data, size_t len)
 {
     if (hs_starts(data, len, "Zookeeper version: "))
         return true;
@@ -34,11 +34,3 @@ static bool zookeeper_match(const uint8_t *data, size_t len)
     return (n == 36 || n == 37) && hs_be32(data + 4) == 0 && timeout > 0 && timeout < 3600000 &&
            hs_be32(data + 20) == 16;
 }
-
-const handshake_t hs_zookeeper = {
-    .name = "zookeeper",
-    .default_ports = "2181,2182",
-    .priority = HS_PRIO_DEFAULT,
-    .payload = zookeeper_payload,
-    .match = zookeeper_match,
-};
