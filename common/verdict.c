@@ -1,10 +1,12 @@
 /*
- * verdict: the decision table of verdict.h, and the names of verdicts and answers.
+ * verdict: the decision table of verdict.h, the names of verdicts and answers, the random port
+ * and the evidence's JSON members.
  */
 #include "verdict.h"
 
 #include "err.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool answered(answer_t a)
@@ -89,17 +91,102 @@ int verdict_parse(const char *name, verdict_t *out)
     return LZR_EINVAL;
 }
 
+static const char *const answer_names[ANSWER_COUNT] = {
+#define LZR_ANSWER_NAME(e, name) [e] = name,
+    LZR_ANSWER_LIST(LZR_ANSWER_NAME)
+#undef LZR_ANSWER_NAME
+};
+
 const char *answer_name(answer_t a)
 {
-    switch (a) {
-    case ANSWER_SYNACK:
-        return "synack";
-    case ANSWER_RST:
-        return "rst";
-    case ANSWER_SILENT:
-        return "silent";
-    case ANSWER_NONE:
-    default:
-        return "-";
+    return (unsigned)a < ANSWER_COUNT ? answer_names[a] : "-";
+}
+
+int answer_parse(const char *name, answer_t *out)
+{
+    for (int a = 0; name && a < ANSWER_COUNT; a++) {
+        if (strcmp(name, answer_names[a]) == 0) {
+            *out = (answer_t)a;
+            return LZR_OK;
+        }
     }
+    return LZR_EINVAL;
+}
+
+uint16_t verdict_random_port(uint64_t salt, uint32_t ip, uint16_t port)
+{
+    uint64_t h = (salt * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)ip << 16) ^ port;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    uint16_t p = (uint16_t)(32768 + h % (61000 - 32768));
+    return p == port ? (uint16_t)(p + 1) : p;
+}
+
+size_t verdict_answers_json(const verify_evidence_t *e, uint16_t random_port, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap,
+                     "\"orig\":\"%s\",\"fresh\":\"%s\",\"orig_random\":\"%s\",\"random_port\":%u,"
+                     "\"after_bare\":\"%s\",\"after_data\":\"%s\"",
+                     answer_name(e->orig), answer_name(e->fresh), answer_name(e->orig_random),
+                     (unsigned)random_port, answer_name(e->after_bare), answer_name(e->after_data));
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap)
+            buf[0] = '\0';
+        return 0;
+    }
+    return (size_t)n;
+}
+
+/* The string value of "key":"..." in json into out (cap bytes): LZR_OK, LZR_ENOTFOUND when the key
+ * is absent, LZR_EPARSE when the value does not end within cap. */
+static int string_member(const char *json, const char *key, char *out, size_t cap)
+{
+    char pat[40];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    if (!p)
+        return LZR_ENOTFOUND;
+    p += strlen(pat);
+    size_t k = 0;
+    while (p[k] && p[k] != '"' && k + 1 < cap) {
+        out[k] = p[k];
+        k++;
+    }
+    out[k] = '\0';
+    return p[k] == '"' ? LZR_OK : LZR_EPARSE;
+}
+
+static int parse_answer(const char *json, const char *key, answer_t *out)
+{
+    char name[16];
+    *out = ANSWER_NONE;
+    int rc = string_member(json, key, name, sizeof name);
+    if (rc == LZR_ENOTFOUND)
+        return LZR_OK;
+    if (rc != LZR_OK || answer_parse(name, out) != LZR_OK)
+        return LZR_EPARSE;
+    return LZR_OK;
+}
+
+int verdict_evidence_parse(const char *json, verify_evidence_t *e)
+{
+    memset(e, 0, sizeof *e);
+    if (!json || json[0] != '{')
+        return LZR_EPARSE;
+    /* Evidence stored before candidates had reasons has none: those were lost ports. */
+    char why[16];
+    int rc = string_member(json, "candidate", why, sizeof why);
+    if (rc == LZR_EPARSE || (rc == LZR_OK && candidate_parse(why, &e->why) != LZR_OK))
+        return LZR_EPARSE;
+    rc = parse_answer(json, "orig", &e->orig);
+    if (rc == LZR_OK)
+        rc = parse_answer(json, "fresh", &e->fresh);
+    if (rc == LZR_OK)
+        rc = parse_answer(json, "orig_random", &e->orig_random);
+    if (rc == LZR_OK)
+        rc = parse_answer(json, "after_bare", &e->after_bare);
+    if (rc == LZR_OK)
+        rc = parse_answer(json, "after_data", &e->after_data);
+    return rc;
 }

@@ -9,13 +9,21 @@
 #define LZR_VERDICT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-/* The answer to one connection attempt. */
+/* X(enum, name): the answer to one connection attempt, and its word in evidence JSON. */
+#define LZR_ANSWER_LIST(X)                                                                         \
+    X(ANSWER_NONE, "-")        /* not tried */                                                     \
+    X(ANSWER_SYNACK, "synack") /* the handshake completed */                                       \
+    X(ANSWER_RST, "rst")       /* refused */                                                       \
+    X(ANSWER_SILENT, "silent") /* nothing came back in time */
+
 typedef enum {
-    ANSWER_NONE = 0, /* not tried */
-    ANSWER_SYNACK,   /* the handshake completed */
-    ANSWER_RST,      /* refused */
-    ANSWER_SILENT,   /* nothing came back in time */
+#define LZR_ANSWER_ENUM(e, name) e,
+    LZR_ANSWER_LIST(LZR_ANSWER_ENUM)
+#undef LZR_ANSWER_ENUM
+        ANSWER_COUNT
 } answer_t;
 
 /* X(enum, name, behaviour): behaviour is true for the verdicts that say what a host does to a
@@ -82,9 +90,28 @@ verdict_t verdict_decide(const verify_evidence_t *e);
 const char *candidate_name(candidate_t c);
 int candidate_parse(const char *name, candidate_t *out);
 
-/* Names: "shunning", …, and "synack"/"rst"/"silent"/"-" for answers. */
+/* Names: "shunning", …, and "synack"/"rst"/"silent"/"-" for answers; answer_parse reads an
+ * answer's name back (LZR_OK, or LZR_EINVAL). */
 const char *verdict_name(verdict_t v);
 const char *answer_name(answer_t a);
+int answer_parse(const char *name, answer_t *out);
+
+/* The ephemeral port (32768-60999, never port itself) the original IP is asked on besides
+ * port: shunning is per IP, so a shunned scanner is ignored there too. A hash of salt (the job
+ * id; 0 for a standalone run), ip and port, so every side picks the same one. */
+uint16_t verdict_random_port(uint64_t salt, uint32_t ip, uint16_t port);
+
+/* Writes the answers of e as JSON members, without braces, into buf:
+ * "orig":"rst","fresh":"synack","orig_random":"silent","random_port":40123,"after_bare":"-",
+ * "after_data":"-". Returns the length, 0 when cap is too small. Both the coordinator's stored
+ * evidence and `lzr-worker verify`'s lines are built around it. */
+size_t verdict_answers_json(const verify_evidence_t *e, uint16_t random_port, char *buf,
+                            size_t cap);
+
+/* Reads the candidate reason and the answers back from a JSON object holding such members
+ * (absent keys: CANDIDATE_LOST, ANSWER_NONE). Returns LZR_OK or LZR_EPARSE when the text is no
+ * object or a known key holds something that is not a reason or an answer. */
+int verdict_evidence_parse(const char *json, verify_evidence_t *e);
 
 /* Whether the named verdict says what the host does to a scanner (shunning, dynamic_blocking,
  * blocking, churn); false for the others and for names that are no verdict. */

@@ -106,23 +106,19 @@ size_t verify_evidence_json(const verify_evidence_t *e, uint16_t random_port,
                             const char *orig_worker, const char *fresh_worker, uint32_t trigger_ip,
                             const char *trigger_worker, const char *note, char *buf, size_t cap)
 {
-    char tip[16];
+    char tip[16], answers[256];
     char safe_note[192] = "";
     /* Notes are ours, but keep the JSON valid whatever they hold. */
     size_t k = 0;
     for (const char *p = note ? note : ""; *p && k + 1 < sizeof safe_note; p++)
         safe_note[k++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
     safe_note[k] = '\0';
+    verdict_answers_json(e, random_port, answers, sizeof answers);
     int n =
         snprintf(buf, cap,
-                 "{\"candidate\":\"%s\",\"orig\":\"%s\",\"fresh\":\"%s\",\"orig_random\":\"%s\","
-                 "\"random_port\":%u,"
-                 "\"after_bare\":\"%s\",\"after_data\":\"%s\",\"original_worker\":\"%s\","
-                 "\"fresh_worker\":\"%s\",\"trigger_ip\":\"%s\",\"trigger_worker\":\"%s\","
-                 "\"note\":\"%s\"}",
-                 candidate_name(e->why), answer_name(e->orig), answer_name(e->fresh),
-                 answer_name(e->orig_random), (unsigned)random_port, answer_name(e->after_bare),
-                 answer_name(e->after_data), orig_worker ? orig_worker : "",
+                 "{\"candidate\":\"%s\",%s,\"original_worker\":\"%s\",\"fresh_worker\":\"%s\","
+                 "\"trigger_ip\":\"%s\",\"trigger_worker\":\"%s\",\"note\":\"%s\"}",
+                 candidate_name(e->why), answers, orig_worker ? orig_worker : "",
                  fresh_worker ? fresh_worker : "", trigger_ip ? targets_ntoa(trigger_ip, tip) : "",
                  trigger_worker ? trigger_worker : "", safe_note);
     if (n < 0 || (size_t)n >= cap) {
@@ -131,62 +127,6 @@ size_t verify_evidence_json(const verify_evidence_t *e, uint16_t random_port,
         return 0;
     }
     return (size_t)n;
-}
-
-static int parse_answer(const char *json, const char *key, answer_t *out)
-{
-    char pat[40];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    *out = ANSWER_NONE;
-    if (!p)
-        return LZR_OK;
-    p += strlen(pat);
-    static const struct {
-        const char *name;
-        answer_t a;
-    } names[] = {{"synack\"", ANSWER_SYNACK},
-                 {"rst\"", ANSWER_RST},
-                 {"silent\"", ANSWER_SILENT},
-                 {"-\"", ANSWER_NONE}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strncmp(p, names[i].name, strlen(names[i].name)) == 0) {
-            *out = names[i].a;
-            return LZR_OK;
-        }
-    }
-    return LZR_EPARSE;
-}
-
-int verify_evidence_parse(const char *json, verify_evidence_t *e)
-{
-    memset(e, 0, sizeof *e);
-    if (!json || json[0] != '{')
-        return LZR_EPARSE;
-    /* Evidence stored before candidates had reasons has none: those were lost ports. */
-    const char *why = strstr(json, "\"candidate\":\"");
-    if (why) {
-        char name[16] = "";
-        why += strlen("\"candidate\":\"");
-        size_t k = 0;
-        while (why[k] && why[k] != '"' && k + 1 < sizeof name) {
-            name[k] = why[k];
-            k++;
-        }
-        name[k] = '\0';
-        if (why[k] != '"' || candidate_parse(name, &e->why) != LZR_OK)
-            return LZR_EPARSE;
-    }
-    int rc = parse_answer(json, "orig", &e->orig);
-    if (rc == LZR_OK)
-        rc = parse_answer(json, "fresh", &e->fresh);
-    if (rc == LZR_OK)
-        rc = parse_answer(json, "orig_random", &e->orig_random);
-    if (rc == LZR_OK)
-        rc = parse_answer(json, "after_bare", &e->after_bare);
-    if (rc == LZR_OK)
-        rc = parse_answer(json, "after_data", &e->after_data);
-    return rc;
 }
 
 /* ---- choosing addresses ------------------------------------------------------------------ */
@@ -224,18 +164,6 @@ static uint32_t pick_fresh(store_t *s, const verify_worker_t *w, size_t nw, uint
         }
     }
     return 0;
-}
-
-/* A random ephemeral port to ask the original IP on: shunning is per IP, so a shunned scanner
- * is ignored there too. */
-static uint16_t random_port(uint64_t job, uint32_t ip, uint16_t port)
-{
-    uint64_t h = (job * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)ip << 16) ^ port;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    uint16_t p = (uint16_t)(32768 + h % (61000 - 32768));
-    return p == port ? (uint16_t)(p + 1) : p;
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
@@ -453,7 +381,7 @@ static int start_round(verify_job_t *v, store_t *s, const verify_worker_t *w, si
         item_t *it = &v->items[i];
         it->c = c[i];
         it->ev.why = c[i].why;
-        it->random_port = random_port(v->job_id, it->c.ip, it->c.port);
+        it->random_port = verdict_random_port(v->job_id, it->c.ip, it->c.port);
         const verify_worker_t *o = worker_named(w, nw, it->c.worker);
         if (!o) {
             it->unverified = true;

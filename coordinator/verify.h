@@ -58,14 +58,12 @@ bool verify_job_step(verify_job_t *v, store_t *s, const verify_worker_t *w, size
 /* Hands a worker's VerifyResult to the pass; results of unknown tasks are ignored. */
 void verify_job_result(verify_job_t *v, const char *worker, const Lzr__VerifyResult *r);
 
-/* Writes the evidence of one verdict as a JSON object into buf; returns its length (0 when
- * cap is too small). note and the names may be NULL. */
+/* Writes the evidence of one verdict as a JSON object into buf: the candidate reason, the
+ * answers (verdict_answers_json), the workers and IPs involved and a note; returns its length
+ * (0 when cap is too small). note and the names may be NULL. verdict_evidence_parse reads the
+ * reason and the answers back. */
 size_t verify_evidence_json(const verify_evidence_t *e, uint16_t random_port,
                             const char *orig_worker, const char *fresh_worker, uint32_t trigger_ip,
                             const char *trigger_worker, const char *note, char *buf, size_t cap);
-
-/* Reads the answers back from such a JSON object (absent keys: ANSWER_NONE). Returns LZR_OK
- * or LZR_EPARSE when a known key holds something that is not an answer. */
-int verify_evidence_parse(const char *json, verify_evidence_t *e);
 
 #endif

@@ -126,13 +126,6 @@ int verify_attempts(verify_attempt_t *a, size_t n, uint32_t timeout_ms, char *er
     return rc;
 }
 
-/* A random ephemeral port for target i: stable for the run, inside 32768-60999. */
-static uint16_t random_port(uint32_t ip, uint16_t port)
-{
-    uint32_t h = (ip ^ ((uint32_t)port << 16)) * 2654435761u;
-    return (uint16_t)(32768 + (h >> 8) % (61000 - 32768));
-}
-
 /* Whether target i takes part in trigger step `step`, given the answers so far. */
 static bool in_step(int step, bool wanted, answer_t first, answer_t after_bare, answer_t data)
 {
@@ -207,7 +200,7 @@ int verify_run(uint32_t orig_ip, uint32_t fresh_ip, uint32_t trigger_ip, verify_
     }
     for (size_t i = 0; i < n; i++) {
         if (!t[i].random_port)
-            t[i].random_port = random_port(t[i].ip, t[i].port);
+            t[i].random_port = verdict_random_port(0, t[i].ip, t[i].port);
         memset(&ev[i], 0, sizeof ev[i]);
         /* A fresh IP gets one SYN only: a shunning host would ignore a second one. */
         a[3 * i + 0] = (verify_attempt_t){.src = orig_ip, .dst = t[i].ip, .port = t[i].port};

@@ -184,15 +184,11 @@ int verify_main(int argc, char **argv)
         goto done;
     }
     for (size_t i = 0; i < l.n; i++) {
-        char a[16];
-        fprintf(out,
-                "{\"ip\":\"%s\",\"port\":%u,\"verdict\":\"%s\",\"orig\":\"%s\",\"fresh\":\"%s\","
-                "\"random_port\":%u,\"orig_random\":\"%s\","
-                "\"after_bare\":\"%s\",\"after_data\":\"%s\"}\n",
+        char a[16], answers[256];
+        verdict_answers_json(&ev[i], l.v[i].random_port, answers, sizeof answers);
+        fprintf(out, "{\"ip\":\"%s\",\"port\":%u,\"verdict\":\"%s\",%s}\n",
                 targets_ntoa(l.v[i].ip, a), l.v[i].port, verdict_name(verdict_decide(&ev[i])),
-                answer_name(ev[i].orig), answer_name(ev[i].fresh), l.v[i].random_port,
-                answer_name(ev[i].orig_random), answer_name(ev[i].after_bare),
-                answer_name(ev[i].after_data));
+                answers);
     }
     rc = 0;
 done:

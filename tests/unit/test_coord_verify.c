@@ -322,7 +322,7 @@ static void test_pass(void **state)
     assert_int_not_equal(f->trigger_of[SHUN & 255], sh->fresh_ip);
     assert_false(store_contacted(f->s, sh->fresh_ip, WEB));
     verify_evidence_t ev;
-    assert_int_equal(verify_evidence_parse(sh->evidence, &ev), LZR_OK);
+    assert_int_equal(verdict_evidence_parse(sh->evidence, &ev), LZR_OK);
     assert_int_equal(ev.orig, ANSWER_SILENT);
     assert_int_equal(ev.fresh, ANSWER_SYNACK);
     assert_int_equal(ev.orig_random, ANSWER_SILENT);
@@ -349,7 +349,7 @@ static void test_pass(void **state)
     assert_non_null(s2);
     assert_string_equal(s2->verdict, "shunning");
     assert_int_equal(s2->port, 21);
-    assert_int_equal(verify_evidence_parse(s2->evidence, &ev), LZR_OK);
+    assert_int_equal(verdict_evidence_parse(s2->evidence, &ev), LZR_OK);
     assert_int_equal(ev.why, CANDIDATE_PARTIAL);
     assert_int_equal(ev.orig, ANSWER_SILENT);
     assert_int_equal(ev.fresh, ANSWER_RST);
@@ -516,12 +516,12 @@ static void test_evidence_json(void **state)
     assert_non_null(strstr(buf, "\"trigger_ip\":\"198.18.0.23\""));
     assert_null(strstr(buf, "\"quoted\"")); /* quotes in a note do not break the JSON */
     verify_evidence_t back;
-    assert_int_equal(verify_evidence_parse(buf, &back), LZR_OK);
+    assert_int_equal(verdict_evidence_parse(buf, &back), LZR_OK);
     assert_memory_equal(&back, &e, sizeof e);
     assert_int_equal(verdict_decide(&back), VERDICT_DYNAMIC_BLOCKING);
     assert_int_equal(verify_evidence_json(&e, 1, NULL, NULL, 0, NULL, NULL, buf, 20), 0);
-    assert_int_equal(verify_evidence_parse("{\"orig\":\"maybe\"}", &back), LZR_EPARSE);
-    assert_int_equal(verify_evidence_parse("not json", &back), LZR_EPARSE);
+    assert_int_equal(verdict_evidence_parse("{\"orig\":\"maybe\"}", &back), LZR_EPARSE);
+    assert_int_equal(verdict_evidence_parse("not json", &back), LZR_EPARSE);
 
     /* through the store and back */
     void *st = NULL;
@@ -538,7 +538,7 @@ static void test_evidence_json(void **state)
     assert_int_equal(fd.n, 1);
     assert_string_equal(fd.v[0].evidence, v.evidence);
     assert_int_equal(fd.v[0].original_ip, S1);
-    assert_int_equal(verify_evidence_parse(fd.v[0].evidence, &back), LZR_OK);
+    assert_int_equal(verdict_evidence_parse(fd.v[0].evidence, &back), LZR_OK);
     assert_memory_equal(&back, &e, sizeof e);
     assert_int_equal(teardown(&st), 0);
 }

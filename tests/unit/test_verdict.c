@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -149,6 +150,44 @@ static void test_names(void **state)
     assert_string_equal(candidate_name((candidate_t)7), "invalid");
 }
 
+/* Answer words read back as they are written; the random port stays in the ephemeral range,
+ * off the port itself, and is the same for the same (salt, ip, port). */
+static void test_answers_and_random_port(void **state)
+{
+    (void)state;
+    for (int a = 0; a < ANSWER_COUNT; a++) {
+        answer_t back = ANSWER_COUNT;
+        assert_int_equal(answer_parse(answer_name((answer_t)a), &back), LZR_OK);
+        assert_int_equal(back, a);
+    }
+    answer_t x;
+    assert_int_equal(answer_parse("maybe", &x), LZR_EINVAL);
+    assert_int_equal(answer_parse(NULL, &x), LZR_EINVAL);
+    for (uint32_t ip = 1; ip < 2000; ip += 7) {
+        for (uint64_t salt = 0; salt < 3; salt++) {
+            uint16_t port = (uint16_t)(32768 + ip * 13 % 28232);
+            uint16_t p = verdict_random_port(salt, ip, port);
+            assert_true(p >= 32768 && p <= 61000);
+            assert_int_not_equal(p, port);
+            assert_int_equal(verdict_random_port(salt, ip, port), p);
+        }
+    }
+    verify_evidence_t e = {.why = CANDIDATE_PARTIAL, .orig = ANSWER_SILENT, .fresh = ANSWER_RST};
+    char buf[256];
+    assert_true(verdict_answers_json(&e, 40123, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "\"orig\":\"silent\",\"fresh\":\"rst\",\"orig_random\":\"-\","
+                             "\"random_port\":40123,\"after_bare\":\"-\",\"after_data\":\"-\"");
+    assert_int_equal(verdict_answers_json(&e, 40123, buf, 10), 0);
+    char obj[300];
+    snprintf(obj, sizeof obj, "{\"candidate\":\"partial\",%s}",
+             "\"orig\":\"silent\",\"fresh\":\"rst\"");
+    verify_evidence_t back;
+    assert_int_equal(verdict_evidence_parse(obj, &back), LZR_OK);
+    assert_memory_equal(&back, &e, sizeof e);
+    assert_int_equal(verdict_evidence_parse("{\"candidate\":\"odd\"}", &back), LZR_EPARSE);
+    assert_int_equal(verdict_evidence_parse("{\"fresh\":\"synack", &back), LZR_EPARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +195,7 @@ int main(void)
         cmocka_unit_test(test_consistent_hosts),
         cmocka_unit_test(test_every_combination),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_answers_and_random_port),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
