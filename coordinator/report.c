@@ -514,11 +514,10 @@ static void as_text(const report_t *r, FILE *out)
     fputs("  middlebox: a host whose behaviour is neither service, closed nor churn\n", out);
 }
 
-int report_text(const report_t *r, FILE *out)
+/* The per-port table: the share of each class among a port's SYN-ACKing pairs (a column for
+ * each class present anywhere among them) and the port's most frequent protocols. */
+static void text_ports(const report_t *r, FILE *out)
 {
-    fprintf(out, "job %llu (%s): %s; %llu results\n\n", (unsigned long long)r->job_id, r->name,
-            r->state, (unsigned long long)r->results);
-
     /* Classes present anywhere among SYN-ACKed pairs get a column. */
     bool col[CLASS_COUNT] = {false};
     for (size_t i = 0; i < r->n_ports; i++)
@@ -554,7 +553,12 @@ int report_text(const report_t *r, FILE *out)
         if (col[c])
             fprintf(out, " %s=%s", short_names[c], record_class_name((lzr_class_t)c));
     fputs("\n\n", out);
+}
 
+/* Each protocol's services, on its IANA port and elsewhere, and a line for each protocol found
+ * off its port. */
+static void text_protocols(const report_t *r, FILE *out)
+{
     fputs("Protocols and their IANA port\n", out);
     fprintf(out, "%-18s %8s %6s %8s %7s  %s\n", "protocol", "services", "iana", "on iana", "share",
             "elsewhere");
@@ -581,19 +585,11 @@ int report_text(const report_t *r, FILE *out)
                 (unsigned)p->iana);
     }
     fputc('\n', out);
+}
 
-    fputs("Multi-vantage verdicts\n", out);
-    if (r->n_verdict_kinds == 0)
-        fputs("  none (verification off, or no candidate)\n", out);
-    for (size_t i = 0; i < r->n_verdict_kinds; i++)
-        fprintf(out, "  %-18s %llu\n", r->verdict_names[i], (unsigned long long)r->verdicts[i]);
-    fputc('\n', out);
-
-    if (r->cmp) {
-        compare_write(r->cmp, COMPARE_TEXT, out);
-        fputc('\n', out);
-    }
-
+/* The behaviour rows of the block aggregation. */
+static void text_blocks(const report_t *r, FILE *out)
+{
     fputs("Blocks of consecutive addresses with the same behaviour\n", out);
     fprintf(out, "%-20s %9s %7s", "behaviour", "addresses", "blocks");
     for (int b = 0; b < BLOCK_BINS; b++)
@@ -607,7 +603,11 @@ int report_text(const report_t *r, FILE *out)
             fprintf(out, " %8llu", (unsigned long long)row->bins[b]);
         fputc('\n', out);
     }
-    /* The largest blocks, by size then address. */
+}
+
+/* The TOP_BLOCKS largest blocks, by size then address. */
+static void text_largest_blocks(const report_t *r, FILE *out)
+{
     size_t shown[TOP_BLOCKS];
     size_t n_shown = 0;
     for (size_t k = 0; k < TOP_BLOCKS; k++) {
@@ -637,6 +637,28 @@ int report_text(const report_t *r, FILE *out)
                 targets_ntoa(b->last, z), (unsigned long long)sz, blocks_bin_name(blocks_bin(sz)),
                 b->behaviour);
     }
+}
+
+int report_text(const report_t *r, FILE *out)
+{
+    fprintf(out, "job %llu (%s): %s; %llu results\n\n", (unsigned long long)r->job_id, r->name,
+            r->state, (unsigned long long)r->results);
+    text_ports(r, out);
+    text_protocols(r, out);
+    fputs("Multi-vantage verdicts\n", out);
+    if (r->n_verdict_kinds == 0)
+        fputs("  none (verification off, or no candidate)\n", out);
+    for (size_t i = 0; i < r->n_verdict_kinds; i++)
+        fprintf(out, "  %-18s %llu\n", r->verdict_names[i], (unsigned long long)r->verdicts[i]);
+    fputc('\n', out);
+
+    if (r->cmp) {
+        compare_write(r->cmp, COMPARE_TEXT, out);
+        fputc('\n', out);
+    }
+
+    text_blocks(r, out);
+    text_largest_blocks(r, out);
     if (r->attributed) {
         fputc('\n', out);
         as_text(r, out);
@@ -741,17 +763,143 @@ static void as_svg(const report_t *r, FILE *out, int y0)
     }
 }
 
+/* The SVG's layout: bars start at SVG_LEFT (per port) or SVG_BLOCK_LEFT (per behaviour). */
+enum {
+    SVG_WIDTH = 1000,
+    SVG_LEFT = 70,
+    SVG_BLOCK_LEFT = 170,
+    SVG_BAR_W = 560,
+    SVG_BAR_H = 18,
+    SVG_GAP = 6,
+};
+
+/* A bar per SYN-ACKing port from y on: each class's share, and the port's top protocols. */
+static void svg_port_bars(const report_t *r, FILE *out, int y)
+{
+    for (size_t i = 0; i < r->n_ports; i++) {
+        const port_stats_t *p = &r->ports[i];
+        uint64_t n = synacked(p);
+        if (n == 0)
+            continue;
+        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%u</text>\n", SVG_LEFT - 8,
+                y + SVG_BAR_H - 5, (unsigned)p->port);
+        double x = SVG_LEFT;
+        for (int c = 0; c < CLASS_COUNT; c++) {
+            if (c == CLASS_CLOSED || c == CLASS_SILENT || !p->cls[c])
+                continue;
+            double w = (double)SVG_BAR_W * (double)p->cls[c] / (double)n;
+            fprintf(out,
+                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                    "<title>port %u: %s %llu of %llu</title></rect>\n",
+                    x, y, w, SVG_BAR_H, class_colors[c], (unsigned)p->port,
+                    record_class_name((lzr_class_t)c), (unsigned long long)p->cls[c],
+                    (unsigned long long)n);
+            x += w;
+        }
+        fprintf(out, "<text x=\"%d\" y=\"%d\">n=%llu", SVG_LEFT + SVG_BAR_W + 8, y + SVG_BAR_H - 5,
+                (unsigned long long)n);
+        for (size_t k = 0; k < p->n_protos && k < 3; k++) {
+            fputs(k ? ", " : "  ", out);
+            xml_text(out, p->protos[k].name);
+            fprintf(out, " %llu", (unsigned long long)p->protos[k].n);
+        }
+        fputs("</text>\n", out);
+        y += SVG_BAR_H + SVG_GAP;
+    }
+}
+
+/* The legend of the port bars at y: the classes that appear, two rows. */
+static void svg_class_legend(const report_t *r, FILE *out, int y)
+{
+    int lx = SVG_LEFT, ly = y, shown = 0;
+    for (int c = 0; c < CLASS_COUNT; c++) {
+        bool any = false;
+        for (size_t i = 0; i < r->n_ports && !any; i++)
+            any = r->ports[i].cls[c] && c != CLASS_CLOSED && c != CLASS_SILENT;
+        if (!any)
+            continue;
+        if (shown == 5) {
+            lx = SVG_LEFT;
+            ly += 22;
+        }
+        fprintf(out,
+                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                lx, ly, class_colors[c], lx + 16, ly + 11, record_class_name((lzr_class_t)c));
+        lx += 170;
+        shown++;
+    }
+}
+
+/* One behaviour's bar at y: its blocks by size bin, bar length against max_blocks. */
+static void svg_block_bar(const blocks_row_t *row, uint64_t max_blocks, FILE *out, int y)
+{
+    fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", SVG_BLOCK_LEFT - 8,
+            y + SVG_BAR_H - 5);
+    xml_text(out, row->behaviour);
+    fputs("</text>\n", out);
+    double x = SVG_BLOCK_LEFT;
+    for (int b = 0; b < BLOCK_BINS; b++) {
+        if (!row->bins[b])
+            continue;
+        double w = (double)(SVG_BAR_W - 100) * (double)row->bins[b] / (double)max_blocks;
+        fprintf(out,
+                "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
+                "<title>%s: %llu block(s) of size %s</title></rect>\n",
+                x, y, w, SVG_BAR_H, bin_colors[b], row->behaviour, (unsigned long long)row->bins[b],
+                blocks_bin_name((block_bin_t)b));
+        x += w;
+    }
+    fprintf(out, "<text x=\"%.1f\" y=\"%d\">%llu blocks, %llu addresses (", x + 8,
+            y + SVG_BAR_H - 5, (unsigned long long)row->blocks, (unsigned long long)row->addresses);
+    bool first = true;
+    for (int b = 0; b < BLOCK_BINS; b++) {
+        if (!row->bins[b])
+            continue;
+        fprintf(out, "%s%s: %llu", first ? "" : ", ", blocks_bin_name((block_bin_t)b),
+                (unsigned long long)row->bins[b]);
+        first = false;
+    }
+    fputs(")</text>\n", out);
+}
+
+/* The block chart: its title at y_title, a bar per behaviour from y on, the bins' legend at
+ * y_legend. */
+static void svg_blocks(const report_t *r, FILE *out, int y_title, int y, int y_legend)
+{
+    fprintf(out,
+            "<text x=\"20\" y=\"%d\" font-size=\"13\">Blocks of consecutive addresses with the "
+            "same behaviour, by size (bar length: number of blocks)</text>\n",
+            y_title + 20);
+    uint64_t max_blocks = 1;
+    for (size_t i = 0; i < r->n_rows; i++)
+        if (r->rows[i].blocks > max_blocks)
+            max_blocks = r->rows[i].blocks;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        svg_block_bar(&r->rows[i], max_blocks, out, y);
+        y += SVG_BAR_H + SVG_GAP;
+    }
+    int lx = SVG_BLOCK_LEFT;
+    for (int b = 0; b < BLOCK_BINS; b++) {
+        fprintf(out,
+                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                lx, y_legend, bin_colors[b], lx + 16, y_legend + 11,
+                blocks_bin_name((block_bin_t)b));
+        lx += 110;
+    }
+}
+
 int report_svg(const report_t *r, FILE *out)
 {
-    const int left = 70, barw = 560, barh = 18, gap = 6, width = 1000;
     size_t n_bars = 0;
     for (size_t i = 0; i < r->n_ports; i++)
         n_bars += synacked(&r->ports[i]) > 0;
     int y_ports = 70;
-    int y_legend = y_ports + (int)n_bars * (barh + gap) + 10;
+    int y_legend = y_ports + (int)n_bars * (SVG_BAR_H + SVG_GAP) + 10;
     int y_blocks_title = y_legend + 2 * 22 + 40;
     int y_blocks = y_blocks_title + 40;
-    int y_bin_legend = y_blocks + (int)r->n_rows * (barh + gap) + 10;
+    int y_bin_legend = y_blocks + (int)r->n_rows * (SVG_BAR_H + SVG_GAP) + 10;
     int y_compare = y_bin_legend + 40;
     int y_as = y_compare + (r->cmp ? compare_svg_height(r->cmp) : 0);
     int height = y_as + as_svg_height(r);
@@ -764,113 +912,15 @@ int report_svg(const report_t *r, FILE *out)
             "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, sans-serif\" "
             "font-size=\"12\">\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-            width, height, width, height);
+            SVG_WIDTH, height, SVG_WIDTH, height);
     fputs("<text x=\"20\" y=\"28\" font-size=\"18\" font-weight=\"bold\">", out);
     xml_text(out, title);
     fputs("</text>\n", out);
     fprintf(out, "<text x=\"20\" y=\"50\" font-size=\"13\">What answered a SYN with a SYN-ACK, per "
                  "port: share of each class; protocols found on the right</text>\n");
-
-    int y = y_ports;
-    for (size_t i = 0; i < r->n_ports; i++) {
-        const port_stats_t *p = &r->ports[i];
-        uint64_t n = synacked(p);
-        if (n == 0)
-            continue;
-        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%u</text>\n", left - 8,
-                y + barh - 5, (unsigned)p->port);
-        double x = left;
-        for (int c = 0; c < CLASS_COUNT; c++) {
-            if (c == CLASS_CLOSED || c == CLASS_SILENT || !p->cls[c])
-                continue;
-            double w = (double)barw * (double)p->cls[c] / (double)n;
-            fprintf(out,
-                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
-                    "<title>port %u: %s %llu of %llu</title></rect>\n",
-                    x, y, w, barh, class_colors[c], (unsigned)p->port,
-                    record_class_name((lzr_class_t)c), (unsigned long long)p->cls[c],
-                    (unsigned long long)n);
-            x += w;
-        }
-        fprintf(out, "<text x=\"%d\" y=\"%d\">n=%llu", left + barw + 8, y + barh - 5,
-                (unsigned long long)n);
-        for (size_t k = 0; k < p->n_protos && k < 3; k++) {
-            fputs(k ? ", " : "  ", out);
-            xml_text(out, p->protos[k].name);
-            fprintf(out, " %llu", (unsigned long long)p->protos[k].n);
-        }
-        fputs("</text>\n", out);
-        y += barh + gap;
-    }
-    /* Legend: the classes that appear, two rows. */
-    int lx = left, ly = y_legend, shown = 0;
-    for (int c = 0; c < CLASS_COUNT; c++) {
-        bool any = false;
-        for (size_t i = 0; i < r->n_ports && !any; i++)
-            any = r->ports[i].cls[c] && c != CLASS_CLOSED && c != CLASS_SILENT;
-        if (!any)
-            continue;
-        if (shown == 5) {
-            lx = left;
-            ly += 22;
-        }
-        fprintf(out,
-                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\">%s</text>\n",
-                lx, ly, class_colors[c], lx + 16, ly + 11, record_class_name((lzr_class_t)c));
-        lx += 170;
-        shown++;
-    }
-
-    fprintf(out,
-            "<text x=\"20\" y=\"%d\" font-size=\"13\">Blocks of consecutive addresses with the "
-            "same behaviour, by size (bar length: number of blocks)</text>\n",
-            y_blocks_title + 20);
-    uint64_t max_blocks = 1;
-    for (size_t i = 0; i < r->n_rows; i++)
-        if (r->rows[i].blocks > max_blocks)
-            max_blocks = r->rows[i].blocks;
-    y = y_blocks;
-    const int bleft = 170;
-    for (size_t i = 0; i < r->n_rows; i++) {
-        const blocks_row_t *row = &r->rows[i];
-        fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", bleft - 8, y + barh - 5);
-        xml_text(out, row->behaviour);
-        fputs("</text>\n", out);
-        double x = bleft;
-        for (int b = 0; b < BLOCK_BINS; b++) {
-            if (!row->bins[b])
-                continue;
-            double w = (double)(barw - 100) * (double)row->bins[b] / (double)max_blocks;
-            fprintf(out,
-                    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
-                    "<title>%s: %llu block(s) of size %s</title></rect>\n",
-                    x, y, w, barh, bin_colors[b], row->behaviour, (unsigned long long)row->bins[b],
-                    blocks_bin_name((block_bin_t)b));
-            x += w;
-        }
-        fprintf(out, "<text x=\"%.1f\" y=\"%d\">%llu blocks, %llu addresses (", x + 8, y + barh - 5,
-                (unsigned long long)row->blocks, (unsigned long long)row->addresses);
-        bool first = true;
-        for (int b = 0; b < BLOCK_BINS; b++) {
-            if (!row->bins[b])
-                continue;
-            fprintf(out, "%s%s: %llu", first ? "" : ", ", blocks_bin_name((block_bin_t)b),
-                    (unsigned long long)row->bins[b]);
-            first = false;
-        }
-        fputs(")</text>\n", out);
-        y += barh + gap;
-    }
-    lx = bleft;
-    for (int b = 0; b < BLOCK_BINS; b++) {
-        fprintf(out,
-                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\">%s</text>\n",
-                lx, y_bin_legend, bin_colors[b], lx + 16, y_bin_legend + 11,
-                blocks_bin_name((block_bin_t)b));
-        lx += 110;
-    }
+    svg_port_bars(r, out, y_ports);
+    svg_class_legend(r, out, y_legend);
+    svg_blocks(r, out, y_blocks_title, y_blocks, y_bin_legend);
     if (r->cmp)
         compare_svg(r->cmp, out, y_compare);
     if (r->attributed)
