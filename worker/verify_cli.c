@@ -73,7 +73,42 @@ static void usage(FILE *f)
                "target with its verdict (docs/verification.md).\n");
 }
 
-int verify_main(int argc, char **argv)
+/* Adds the targets of a file: "IP:PORT" items, any number a line, '#' starts a comment. */
+static int add_targets_file(target_list_t *l, const char *path)
+{
+    char line[256], err[512];
+    int lineno = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "lzr-worker verify: %s: %s\n", path, strerror(errno));
+        return LZR_EIO;
+    }
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        if (add_targets(l, line, err, sizeof err) != LZR_OK) {
+            fprintf(stderr, "lzr-worker verify: %s:%d: %s\n", path, lineno, err);
+            fclose(f);
+            return LZR_EPARSE;
+        }
+    }
+    fclose(f);
+    return LZR_OK;
+}
+
+typedef struct verify_opts {
+    uint32_t ip[3]; /* scan, fresh, trigger */
+    bool have[3];
+    uint32_t timeout_ms;
+    const char *output;
+    target_list_t l;
+} verify_opts_t;
+
+/* Reads the command line into o. Returns -1 when the run goes on, else the exit code (0 after
+ * --help, 2 for a bad option, with the message printed). */
+static int parse_options(int argc, char **argv, verify_opts_t *o)
 {
     static const struct option opts[] = {
         {"scan-ip", required_argument, 0, 's'},
@@ -86,108 +121,104 @@ int verify_main(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
-    uint32_t ip[3] = {0}, timeout_ms = 2000;
-    bool have[3] = {false};
-    const char *output = "-";
     char err[512];
-    int rc = 2;
-    target_list_t l = {calloc(VERIFY_MAX_TARGETS, sizeof(verify_target_t)), 0};
-    verify_evidence_t *ev = NULL;
-    FILE *out = NULL;
-    if (!l.v) {
-        fprintf(stderr, "lzr-worker verify: out of memory\n");
-        return 1;
-    }
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int k = c == 's' ? 0 : c == 'f' ? 1 : c == 't' ? 2 : -1;
         if (k >= 0) {
-            if (parse_ip(optarg, &ip[k]) != LZR_OK) {
+            if (parse_ip(optarg, &o->ip[k]) != LZR_OK) {
                 fprintf(stderr, "lzr-worker verify: \"%s\" is not an IPv4 address\n", optarg);
-                goto done;
+                return 2;
             }
-            have[k] = true;
+            o->have[k] = true;
             continue;
         }
         switch (c) {
         case 'T':
-            if (add_targets(&l, optarg, err, sizeof err) != LZR_OK) {
+            if (add_targets(&o->l, optarg, err, sizeof err) != LZR_OK) {
                 fprintf(stderr, "lzr-worker verify: --targets: %s\n", err);
-                goto done;
+                return 2;
             }
             break;
-        case 'F': {
-            FILE *f = fopen(optarg, "r");
-            char line[256];
-            int lineno = 0;
-            if (!f) {
-                fprintf(stderr, "lzr-worker verify: %s: %s\n", optarg, strerror(errno));
-                goto done;
-            }
-            while (fgets(line, sizeof line, f)) {
-                lineno++;
-                char *hash = strchr(line, '#');
-                if (hash)
-                    *hash = '\0';
-                if (add_targets(&l, line, err, sizeof err) != LZR_OK) {
-                    fprintf(stderr, "lzr-worker verify: %s:%d: %s\n", optarg, lineno, err);
-                    fclose(f);
-                    goto done;
-                }
-            }
-            fclose(f);
+        case 'F':
+            if (add_targets_file(&o->l, optarg) != LZR_OK)
+                return 2;
             break;
-        }
         case 'w': {
             char *end;
             unsigned long v = strtoul(optarg, &end, 10);
             if (*end || v == 0 || v > 60000) {
                 fprintf(stderr, "lzr-worker verify: --timeout-ms: \"%s\" is not 1-60000\n", optarg);
-                goto done;
+                return 2;
             }
-            timeout_ms = (uint32_t)v;
+            o->timeout_ms = (uint32_t)v;
             break;
         }
         case 'o':
-            output = optarg;
+            o->output = optarg;
             break;
         case 'h':
             usage(stdout);
-            rc = 0;
-            goto done;
+            return 0;
         default:
             usage(stderr);
-            goto done;
+            return 2;
         }
     }
-    if (!have[0] || !have[1] || !have[2] || l.n == 0) {
+    return -1;
+}
+
+/* The checks across options: three distinct IPs and at least one target. */
+static int check_options(const verify_opts_t *o)
+{
+    if (!o->have[0] || !o->have[1] || !o->have[2] || o->l.n == 0) {
         fprintf(stderr, "lzr-worker verify: --scan-ip, --fresh-ip, --trigger-ip and targets "
                         "are required\n");
         usage(stderr);
-        goto done;
+        return 2;
     }
-    if (ip[0] == ip[1] || ip[0] == ip[2] || ip[1] == ip[2]) {
+    if (o->ip[0] == o->ip[1] || o->ip[0] == o->ip[2] || o->ip[1] == o->ip[2]) {
         fprintf(stderr, "lzr-worker verify: the scan, fresh and trigger IPs must differ\n");
-        goto done;
+        return 2;
     }
-    ev = calloc(l.n, sizeof *ev);
-    out = strcmp(output, "-") ? fopen(output, "w") : stdout;
+    return -1;
+}
+
+int verify_main(int argc, char **argv)
+{
+    verify_opts_t o = {.timeout_ms = 2000,
+                       .output = "-",
+                       .l = {calloc(VERIFY_MAX_TARGETS, sizeof(verify_target_t)), 0}};
+    verify_evidence_t *ev = NULL;
+    FILE *out = NULL;
+    char err[512];
+    if (!o.l.v) {
+        fprintf(stderr, "lzr-worker verify: out of memory\n");
+        return 1;
+    }
+    int rc = parse_options(argc, argv, &o);
+    if (rc < 0)
+        rc = check_options(&o);
+    if (rc >= 0)
+        goto done;
+    rc = 1;
+    ev = calloc(o.l.n, sizeof *ev);
+    out = strcmp(o.output, "-") ? fopen(o.output, "w") : stdout;
     if (!ev || !out) {
-        fprintf(stderr, "lzr-worker verify: %s: %s\n", output, strerror(errno));
-        rc = 1;
+        fprintf(stderr, "lzr-worker verify: %s: %s\n", o.output, strerror(errno));
         goto done;
     }
-    if (verify_run(ip[0], ip[1], ip[2], l.v, l.n, timeout_ms, ev, err, sizeof err) != LZR_OK) {
+    if (verify_run(o.ip[0], o.ip[1], o.ip[2], o.l.v, o.l.n, o.timeout_ms, ev, err, sizeof err) !=
+        LZR_OK) {
         fprintf(stderr, "lzr-worker verify: %s\n", err);
-        rc = 1;
         goto done;
     }
-    for (size_t i = 0; i < l.n; i++) {
+    for (size_t i = 0; i < o.l.n; i++) {
         char a[16], answers[256];
-        verdict_answers_json(&ev[i], l.v[i].random_port, answers, sizeof answers);
+        verdict_answers_json(&ev[i], o.l.v[i].random_port, answers, sizeof answers);
         fprintf(out, "{\"ip\":\"%s\",\"port\":%u,\"verdict\":\"%s\",%s}\n",
-                targets_ntoa(l.v[i].ip, a), l.v[i].port, verdict_name(verdict_decide(&ev[i])),
+                targets_ntoa(o.l.v[i].ip, a), o.l.v[i].port, verdict_name(verdict_decide(&ev[i])),
                 answers);
     }
     rc = 0;
@@ -195,6 +226,6 @@ done:
     if (out && out != stdout)
         fclose(out);
     free(ev);
-    free(l.v);
+    free(o.l.v);
     return rc;
 }
