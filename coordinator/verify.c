@@ -341,6 +341,56 @@ static void note_missing(verify_job_t *v)
 
 /* ---- rounds ------------------------------------------------------------------------------ */
 
+/* Fills item it from candidate c: its random port and a fresh IP of another worker (with the
+ * worker's name), or the note saying why it has none; an item whose original worker is gone or
+ * moved to another scan IP is unverified. */
+static void item_setup(verify_job_t *v, store_t *s, const verify_worker_t *w, size_t nw, item_t *it,
+                       const store_candidate_t *c)
+{
+    it->c = *c;
+    it->ev.why = c->why;
+    it->random_port = verdict_random_port(v->job_id, it->c.ip, it->c.port);
+    const verify_worker_t *o = worker_named(w, nw, it->c.worker);
+    if (!o) {
+        it->unverified = true;
+        snprintf(it->note, sizeof it->note,
+                 "the original worker %s is not connected: nobody else holds its scan IP",
+                 it->c.worker);
+        return;
+    }
+    if (o->scan_ip != it->c.source_ip) {
+        it->unverified = true;
+        snprintf(it->note, sizeof it->note, "worker %s no longer scans from the original IP",
+                 it->c.worker);
+        return;
+    }
+    const char *owner = NULL;
+    it->fresh_ip = pick_fresh(s, w, nw, it->c.ip, it->c.worker, 0, &owner);
+    if (it->fresh_ip)
+        snprintf(it->fresh_worker, sizeof it->fresh_worker, "%s", owner);
+    else
+        snprintf(it->note, sizeof it->note,
+                 "no fresh IP of another worker is left that has never contacted this host");
+}
+
+/* The compare step's attempts of every item that can be verified: the original IP on the port
+ * and on the random port, the fresh IP (if any) on the port. */
+static int compare_tasks_add(verify_job_t *v)
+{
+    int rc = LZR_OK;
+    for (size_t i = 0; i < v->n_items && rc == LZR_OK; i++) {
+        item_t *it = &v->items[i];
+        if (it->unverified)
+            continue;
+        rc = task_add(v, it->c.worker, i, SLOT_ORIG);
+        if (rc == LZR_OK)
+            rc = task_add(v, it->c.worker, i, SLOT_RANDOM);
+        if (rc == LZR_OK && it->fresh_ip)
+            rc = task_add(v, it->fresh_worker, i, SLOT_FRESH);
+    }
+    return rc;
+}
+
 static int start_round(verify_job_t *v, store_t *s, const verify_worker_t *w, size_t nw,
                        verify_send_fn send, void *ctx, uint64_t now_us)
 {
@@ -379,47 +429,17 @@ static int start_round(verify_job_t *v, store_t *s, const verify_worker_t *w, si
     int rc = bsrc && bdst ? LZR_OK : LZR_ENOMEM;
     for (size_t i = 0; i < n && rc == LZR_OK; i++) {
         item_t *it = &v->items[i];
-        it->c = c[i];
-        it->ev.why = c[i].why;
-        it->random_port = verdict_random_port(v->job_id, it->c.ip, it->c.port);
-        const verify_worker_t *o = worker_named(w, nw, it->c.worker);
-        if (!o) {
-            it->unverified = true;
-            snprintf(it->note, sizeof it->note,
-                     "the original worker %s is not connected: nobody else holds its scan IP",
-                     it->c.worker);
-            continue;
-        }
-        if (o->scan_ip != it->c.source_ip) {
-            it->unverified = true;
-            snprintf(it->note, sizeof it->note, "worker %s no longer scans from the original IP",
-                     it->c.worker);
-            continue;
-        }
-        const char *owner = NULL;
-        it->fresh_ip = pick_fresh(s, w, nw, it->c.ip, it->c.worker, 0, &owner);
+        item_setup(v, s, w, nw, it, &c[i]);
         if (it->fresh_ip) {
-            snprintf(it->fresh_worker, sizeof it->fresh_worker, "%s", owner);
             bsrc[nb] = it->fresh_ip;
             bdst[nb++] = it->c.ip;
-        } else {
-            snprintf(it->note, sizeof it->note,
-                     "no fresh IP of another worker is left that has never contacted this host");
         }
     }
     /* Burn before use: after a crash, an address that may have been used is not fresh. */
     if (rc == LZR_OK && nb)
         rc = store_contacts_add(s, v->job_id, bsrc, bdst, nb, now_us);
-    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
-        item_t *it = &v->items[i];
-        if (it->unverified)
-            continue;
-        rc = task_add(v, it->c.worker, i, SLOT_ORIG);
-        if (rc == LZR_OK)
-            rc = task_add(v, it->c.worker, i, SLOT_RANDOM);
-        if (rc == LZR_OK && it->fresh_ip)
-            rc = task_add(v, it->fresh_worker, i, SLOT_FRESH);
-    }
+    if (rc == LZR_OK)
+        rc = compare_tasks_add(v);
     free(bsrc);
     free(bdst);
     free(c);
