@@ -89,17 +89,16 @@ static bool pin_to_cpu(cpu_set_t *saved)
     return sched_setaffinity(0, sizeof one, &one) == 0;
 }
 
-int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t *proof, char *err,
-                      size_t errlen)
+/* A capture on lo of what the kernel sends from addr to the self-test's peer port, from port or
+ * cport; NULL with the reason in err. */
+static pcap_t *selftest_capture(uint32_t addr, uint16_t port, uint16_t cport, char *err,
+                                size_t errlen)
 {
-    uint64_t t0 = clock_mono_ns();
-    uint16_t port = (uint16_t)(hi - (uint16_t)((hi - lo) / 2));
-    uint16_t cport = control_port(lo, hi);
     char perr[PCAP_ERRBUF_SIZE];
     pcap_t *p = pcap_create("lo", perr);
     if (!p) {
         snprintf(err, errlen, "self-test: pcap on lo: %s", perr);
-        return LZR_ESYS;
+        return NULL;
     }
     pcap_set_immediate_mode(p, 1);
     pcap_set_snaplen(p, 128);
@@ -107,7 +106,7 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t 
     if (pcap_activate(p) < 0) {
         snprintf(err, errlen, "self-test: pcap on lo: %s", pcap_geterr(p));
         pcap_close(p);
-        return LZR_ESYS;
+        return NULL;
     }
     char ip[16], filter[200];
     snprintf(filter, sizeof filter,
@@ -118,11 +117,55 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t 
         pcap_setfilter(p, &prog) < 0) {
         snprintf(err, errlen, "self-test: filter: %s", pcap_geterr(p));
         pcap_close(p);
-        return LZR_ESYS;
+        return NULL;
     }
     pcap_freecode(&prog);
     pcap_setnonblock(p, 1, perr);
+    return p;
+}
 
+/* One round's listening: counts the kernel's RSTs from the probe's port into *rsts and notes
+ * one from the control port in *answered, until a probe RST, or SELFTEST_ROUND_MS, or
+ * SELFTEST_GRACE_MS after the control's RST. */
+static void selftest_listen(pcap_t *p, uint16_t port, uint16_t cport, int *rsts, bool *answered)
+{
+    uint64_t deadline = clock_mono_ns() + SELFTEST_ROUND_MS * 1000000ull;
+    for (;;) {
+        struct pcap_pkthdr *h;
+        const u_char *bytes;
+        while (pcap_next_ex(p, &h, &bytes) == 1) {
+            pkt_in_t in;
+            if (packet_parse(bytes, h->caplen, pcap_datalink(p), &in) != LZR_OK ||
+                !(in.flags & TCP_RST))
+                continue;
+            if (in.sport == port)
+                (*rsts)++;
+            else if (in.sport == cport && !*answered) {
+                *answered = true;
+                /* A probe RST handled on another CPU gets a moment more. */
+                uint64_t grace = clock_mono_ns() + SELFTEST_GRACE_MS * 1000000ull;
+                if (grace < deadline)
+                    deadline = grace;
+            }
+        }
+        uint64_t now = clock_mono_ns();
+        if (*rsts > 0 || now >= deadline)
+            break;
+        uint64_t left_ms = (deadline - now + 999999) / 1000000;
+        struct pollfd pfd = {.fd = pcap_get_selectable_fd(p), .events = POLLIN};
+        poll(&pfd, 1, left_ms < 20 ? (int)left_ms : 20);
+    }
+}
+
+int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t *proof, char *err,
+                      size_t errlen)
+{
+    uint64_t t0 = clock_mono_ns();
+    uint16_t port = (uint16_t)(hi - (uint16_t)((hi - lo) / 2));
+    uint16_t cport = control_port(lo, hi);
+    pcap_t *p = selftest_capture(addr, port, cport, err, errlen);
+    if (!p)
+        return LZR_ESYS;
     int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
     if (fd < 0) {
         snprintf(err, errlen, "self-test: raw socket: %s%s", strerror(errno),
@@ -157,32 +200,7 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t 
             rc = LZR_ESYS;
             break;
         }
-        uint64_t deadline = clock_mono_ns() + SELFTEST_ROUND_MS * 1000000ull;
-        for (;;) {
-            struct pcap_pkthdr *h;
-            const u_char *bytes;
-            while (pcap_next_ex(p, &h, &bytes) == 1) {
-                pkt_in_t in;
-                if (packet_parse(bytes, h->caplen, pcap_datalink(p), &in) != LZR_OK ||
-                    !(in.flags & TCP_RST))
-                    continue;
-                if (in.sport == port)
-                    rsts++;
-                else if (in.sport == cport && !answered) {
-                    answered = true;
-                    /* A probe RST handled on another CPU gets a moment more. */
-                    uint64_t grace = clock_mono_ns() + SELFTEST_GRACE_MS * 1000000ull;
-                    if (grace < deadline)
-                        deadline = grace;
-                }
-            }
-            uint64_t now = clock_mono_ns();
-            if (rsts > 0 || now >= deadline)
-                break;
-            uint64_t left_ms = (deadline - now + 999999) / 1000000;
-            struct pollfd pfd = {.fd = pcap_get_selectable_fd(p), .events = POLLIN};
-            poll(&pfd, 1, left_ms < 20 ? (int)left_ms : 20);
-        }
+        selftest_listen(p, port, cport, &rsts, &answered);
     }
     if (pinned)
         sched_setaffinity(0, sizeof saved, &saved);
