@@ -39,14 +39,11 @@ const handshake_t *handshake_at(size_t i)
     return i < TABLE_LEN ? &table[i] : NULL;
 }
 
+/* The table and the catalogue come from one list, so an entry's index is the same in both. */
 const handshake_t *handshake_find(const char *name)
 {
-    if (!name)
-        return NULL;
-    for (size_t i = 0; i < TABLE_LEN; i++)
-        if (strcmp(table[i].name, name) == 0)
-            return &table[i];
-    return NULL;
+    const protocol_t *p = catalogue_find(name);
+    return p ? &table[p - catalogue_at(0)] : NULL;
 }
 
 int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, char *err,
