@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/catalogue.h"
 #include "worker/handshakes/registry.h" /* each file's hs_<name>_payload and _match */
 
 static inline uint16_t hs_be16(const uint8_t *p)
