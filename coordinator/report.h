@@ -46,5 +46,4 @@ int report_text(const report_t *r, FILE *out);
 /* Writes the report's charts as one SVG document. Returns LZR_OK or LZR_EIO. */
 int report_svg(const report_t *r, FILE *out);
 
-
 #endif
