@@ -37,7 +37,7 @@ const char *blocks_behaviour(const lzr_class_t *cls, size_t n, const char *verdi
     for (size_t i = 0; i < n; i++) {
         switch (cls[i]) {
         case CLASS_SERVICE:
-            return "service";
+            return record_class_name(CLASS_SERVICE);
         case CLASS_SILENT:
             break;
         case CLASS_CLOSED:
@@ -58,7 +58,7 @@ const char *blocks_behaviour(const lzr_class_t *cls, size_t n, const char *verdi
         return record_class_name((lzr_class_t)seen);
     if (lost)
         return record_class_name(CLASS_LOST_AFTER_SYNACK);
-    return closed ? "closed" : NULL;
+    return closed ? record_class_name(CLASS_CLOSED) : NULL;
 }
 
 int blocks_add(blocks_t *b, uint32_t ip, const char *behaviour)

@@ -331,8 +331,9 @@ static void upper(const char *in, char *out, size_t cap)
 
 bool report_is_middlebox(const char *behaviour)
 {
-    return strcmp(behaviour, "service") != 0 && strcmp(behaviour, "closed") != 0 &&
-           strcmp(behaviour, "churn") != 0;
+    return strcmp(behaviour, record_class_name(CLASS_SERVICE)) != 0 &&
+           strcmp(behaviour, record_class_name(CLASS_CLOSED)) != 0 &&
+           strcmp(behaviour, verdict_name(VERDICT_CHURN)) != 0;
 }
 
 static int as_key_cmp(const void *x, const void *y)
