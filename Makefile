@@ -22,6 +22,7 @@ CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror $(SANFLAGS) $(EXTRA_CFLAGS)
 GENFLAGS := -std=gnu11 -O2 -g $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS  := $(SANFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS   := -lczmq -lzmq -lsodium -lpcap -lprotobuf-c -lsqlite3 -lpthread -lm
+COORD_LDLIBS := -lmicrohttpd # the coordinator's /metrics server
 
 PROTO_C  := $(BUILD)/proto/lzr.pb-c.c
 PROTO_H  := $(BUILD)/proto/lzr.pb-c.h
@@ -95,15 +96,15 @@ $(BINDIR)/lzr-worker: $(call obj,worker/main.c) $(WORKER_LIB) $(COMMON_LIB) $(BU
 # records and verdicts) lives in common/.
 $(BINDIR)/lzr-coord: $(call obj,coordinator/main.c) $(COORD_LIB) $(COMMON_LIB) $(BUILD)/libproto.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) $(COORD_LDLIBS) -o $@
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -lcmocka -o $@
+	$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) $(COORD_LDLIBS) -lcmocka -o $@
 
 $(BUILD)/tests/bench/%: $(BUILD)/obj/tests/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $< $(ALL_LIBS) $(LDLIBS) $(COORD_LDLIBS) -o $@
 
 unit: $(UNIT_BIN)
 
@@ -112,7 +113,7 @@ build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(WORKER_SRC) $(COORD_SRC) $(PROTO_C)
 	@mkdir -p $(dir $@)
 	$(FUZZCC) -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -I$(BUILD) \
 	    -fsanitize=fuzzer,address,undefined $< $(COMMON_SRC) $(WORKER_SRC) $(COORD_SRC) $(PROTO_C) \
-	    $(LDLIBS) -o $@
+	    $(LDLIBS) $(COORD_LDLIBS) -o $@
 
 fuzz: $(FUZZ_BIN)
 

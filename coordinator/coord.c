@@ -15,6 +15,7 @@
 #include "common/targets.h"
 #include "common/wire.h"
 #include "coordinator/job.h"
+#include "coordinator/metrics.h"
 #include "coordinator/shardmap.h"
 #include "coordinator/store.h"
 #include "coordinator/verify.h"
@@ -77,6 +78,8 @@ typedef struct session {
     double pps;
     uint64_t refused; /* messages and records of this worker dropped by the trust checks */
     ratelimit_t refused_log;
+    metrics_tally_t tally; /* its heartbeat counters over all its leases */
+    uint64_t max_seq;      /* the highest batch seq it sent: a lower one is a re-send */
 } session_t;
 
 /* A lease a worker lost without finishing its shard (timeout, failover, a new Hello): the
@@ -130,6 +133,10 @@ typedef struct coord {
     verify_job_t *verify; /* the verification pass under way (one job at a time) */
     held_batch_t held[COORD_GROUP_MAX];
     size_t n_held;
+    metrics_t *metrics;             /* the /metrics server; NULL without --metrics */
+    metrics_snapshot_t *snap;       /* what the loop publishes to it */
+    uint64_t snap_us, snap_records; /* time and records_stored of the last snapshot */
+    uint64_t records_stored, batches_stored, batches_failed, batch_retries;
 } coord_t;
 
 char *coord_control_endpoint(const char *db_path, char *buf, size_t cap)
@@ -817,6 +824,7 @@ static void note_stats(session_t *s, const Lzr__Heartbeat *hb, uint64_t now)
     }
     s->sent = hb->sent;
     s->hits = hb->hits;
+    metrics_tally_note(&s->tally, s->job_id, s->shard, hb);
 }
 
 static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
@@ -889,9 +897,14 @@ static void flush_held(coord_t *c)
         held_batch_t *h = &c->held[i];
         bool stored = db_ok && (all || h->b.n == 0 ||
                                 store_put_batches(c->store, &h->b, 1, err, sizeof err) == LZR_OK);
-        if (stored)
+        if (stored) {
             send_ack(c, h->s, h->seq);
-        else if (db_ok) /* without a database, no Ack and no line per batch */
+            c->batches_stored++;
+            c->records_stored += h->b.n;
+        } else {
+            c->batches_failed++;
+        }
+        if (!stored && db_ok) /* without a database, no Ack and no line per batch */
             log_error("worker %s: batch %llu not stored: %s", h->s->name,
                       (unsigned long long)h->seq, err);
         free((void *)h->b.recs);
@@ -944,6 +957,10 @@ static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
     }
     uint64_t job = b->lease->job_id;
     uint32_t shard = b->lease->shard;
+    if (b->seq <= s->max_seq)
+        c->batch_retries++;
+    else
+        s->max_seq = b->seq;
     /* Stored only for a shard the worker holds, or held when it sent the batch (a re-send after
      * lost acks); anything else is acked so an honest worker that lost its lease moves on, and
      * nothing of it is stored. */
@@ -1007,8 +1024,10 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
         return;
     }
     s->has_lease = false;
-    if (d->stats)
+    if (d->stats) {
         s->sent = d->stats->sent;
+        metrics_tally_note(&s->tally, job, shard, d->stats);
+    }
     if (d->error && d->error[0]) {
         uint32_t failures = 0;
         uint64_t now = clock_wall_us(), retry = now;
@@ -1497,6 +1516,73 @@ static void on_monitor_event(coord_t *c)
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
+/* The store's part of the metrics snapshot: jobs by state, the running jobs' shards and the
+ * verification under way. Runs in the loop's thread, which owns the store. */
+static void snapshot_store(coord_t *c, metrics_snapshot_t *m)
+{
+    static const char *const states[METRICS_JOB_STATES] = {"waiting", "running", "done",
+                                                           "cancelled"};
+    m->shards_pending = m->shards_leased = m->shards_done = 0;
+    for (int i = 0; i < METRICS_JOB_STATES; i++) {
+        uint64_t *ids = NULL;
+        size_t n = 0;
+        m->jobs[i] = 0;
+        if (store_job_ids(c->store, states[i], &ids, &n) != LZR_OK)
+            continue;
+        m->jobs[i] = n;
+        for (size_t k = 0; i == METRICS_RUNNING && k < n; k++) {
+            uint32_t p = 0, l = 0, d = 0;
+            if (store_shard_counts(c->store, ids[k], &p, &l, &d) == LZR_OK) {
+                m->shards_pending += p;
+                m->shards_leased += l;
+                m->shards_done += d;
+            }
+        }
+        free(ids);
+    }
+    m->verify_job = c->verify ? verify_job_id(c->verify) : 0;
+    m->verify_candidates = m->verify_done = 0;
+    job_rt_t *j = m->verify_job ? job_find(c, m->verify_job) : NULL;
+    if (j) { /* candidates are the hosts still without a verdict */
+        m->verify_done = store_verdict_count(c->store, m->verify_job);
+        m->verify_candidates =
+            store_candidate_count(c->store, m->verify_job, job_port_count(c, &j->row)) +
+            m->verify_done;
+    }
+}
+
+/* Publishes what the coordinator knows to the /metrics server, about once a second. */
+static void publish_metrics(coord_t *c, uint64_t now)
+{
+    if (!c->metrics || now - c->snap_us < 1000000u)
+        return;
+    metrics_snapshot_t *m = c->snap;
+    snapshot_store(c, m);
+    if (c->snap_us)
+        m->records_per_s =
+            (double)(c->records_stored - c->snap_records) * 1e6 / (double)(now - c->snap_us);
+    c->snap_us = now;
+    c->snap_records = c->records_stored;
+    m->records_stored = c->records_stored;
+    m->batches_stored = c->batches_stored;
+    m->batches_failed = c->batches_failed;
+    m->batch_retries = c->batch_retries;
+    m->malformed = c->malformed;
+    m->untrusted = c->untrusted;
+    m->n_workers = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS && m->n_workers < METRICS_MAX_WORKERS; i++) {
+        const session_t *s = &c->sessions[i];
+        if (!s->used)
+            continue;
+        metrics_worker_t *w = &m->workers[m->n_workers++];
+        snprintf(w->name, sizeof w->name, "%s", s->name);
+        w->probes_per_s = s->has_lease ? s->pps : 0;
+        w->rate = s->has_lease ? s->rate : 0;
+        w->total = metrics_tally_total(&s->tally);
+    }
+    metrics_publish(c->metrics, m);
+}
+
 static int setup_curve(coord_t *c, char *err, size_t errlen)
 {
     char path[4096], wdir[4096];
@@ -1594,6 +1680,16 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
     }
     if (strncmp(ctl, "ipc://", 6) == 0)
         chmod(ctl + 6, 0600);
+    if (opt->metrics) {
+        c->snap = calloc(1, sizeof *c->snap);
+        c->metrics = c->snap ? metrics_start(opt->metrics, err, errlen) : NULL;
+        if (!c->metrics) {
+            if (!c->snap)
+                snprintf(err, errlen, "out of memory");
+            rc = LZR_ESYS;
+            goto out;
+        }
+    }
 
     /* Jobs that were running resume; leases held before the restart get one lease timeout
      * for their workers to come back and claim them. */
@@ -1632,6 +1728,7 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
         if (t - last_tick >= 250000) {
             if (db_usable(c))
                 schedule(c);
+            publish_metrics(c, t);
             last_tick = t;
             if (c->refused_log.suppressed && t - c->refused_log.last_us >= RATELIMIT_US) {
                 log_warn("%llu more peers refused in the last minute (%llu keys refused so far)",
@@ -1657,6 +1754,8 @@ out:
     zsock_destroy(&c->monitor);
     zsock_destroy(&c->workers);
     zsock_destroy(&c->control);
+    metrics_stop(&c->metrics);
+    free(c->snap);
     zactor_destroy(&c->auth);
     zcert_destroy(&c->cert);
     for (size_t i = 0; i < c->n_jobs; i++)

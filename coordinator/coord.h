@@ -33,7 +33,8 @@ typedef struct coord_options {
     const char *keys_dir; /* coordinator.key(_secret) and workers/ *.key; NULL = no CURVE */
     uint32_t lease_timeout_ms;
     uint32_t heartbeat_ms;
-    uint32_t retry_ms; /* back-off after a shard's first failure (doubles); 0 = COORD_RETRY_MS */
+    uint32_t retry_ms;   /* back-off after a shard's first failure (doubles); 0 = COORD_RETRY_MS */
+    const char *metrics; /* HOST:PORT of the Prometheus /metrics server; NULL = none */
 } coord_options_t;
 
 /* The default control endpoint for a database path: "ipc://DIR/lzr-coord.ctl" where DIR is the

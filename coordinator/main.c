@@ -43,14 +43,16 @@ static void usage(FILE *f)
         "usage: lzr-coord COMMAND [options]\n"
         "  serve   [--listen tcp://*:7411] [--control ADDR] [--db lzr.db] [--keys DIR | "
         "--insecure]\n"
-        "          [--lease-timeout-ms 10000] [--log-level info]\n"
+        "          [--lease-timeout-ms 10000] [--log-level info] [--metrics HOST:PORT]\n"
         "  submit  JOB.toml [--yes] [--db lzr.db | --control ADDR]   validate, submit, print the\n"
         "          job id; a job of more than a day at its rate needs --yes\n"
         "          --dry-run: validate and print the shard plan and target counts, submit nothing\n"
         "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
         "  workers [--db lzr.db | --control ADDR]\n"
         "  results JOB [--format jsonl|csv|zgrab2|lzr-go] [--class C] [--protocol P] [--verdicts]\n"
-        "          [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of the results\n"
+        "          [--follow] [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of "
+        "the\n"
+        "          results; --follow: print records as they are stored, until the job ends\n"
         "  report  JOB [--svg FILE] [--pfx2as FILE] [--db lzr.db]   per-port classes and\n"
         "          protocols, protocols off their IANA port, block sizes per behaviour; --svg "
         "also\n"
@@ -75,6 +77,8 @@ typedef struct cli {
     bool wait;
     bool yes;
     bool verdicts;
+    bool follow;
+    const char *metrics;
     bool dry_run;
     const char *svg;
     const char *pfx2as;
@@ -98,6 +102,8 @@ static int parse_cli(int argc, char **argv, cli_t *c)
         {"wait", no_argument, NULL, 'w'},
         {"yes", no_argument, NULL, 'y'},
         {"verdicts", no_argument, NULL, 'V'},
+        {"follow", no_argument, NULL, 'F'},
+        {"metrics", required_argument, NULL, 'M'},
         {"dry-run", no_argument, NULL, 'D'},
         {"svg", required_argument, NULL, 'S'},
         {"pfx2as", required_argument, NULL, 'P'},
@@ -133,6 +139,12 @@ static int parse_cli(int argc, char **argv, cli_t *c)
             break;
         case 'I':
             c->insecure = true;
+            break;
+        case 'F':
+            c->follow = true;
+            break;
+        case 'M':
+            c->metrics = optarg;
             break;
         case 'w':
             c->wait = true;
@@ -593,6 +605,28 @@ static int export_verdict_one(void *ctx, const store_verdict_t *v)
     return ferror(stdout) ? LZR_EIO : 0;
 }
 
+/* Prints the records of job id as the coordinator stores them, until the job is done or
+ * cancelled (the state is read before the rows, so the last pass has every row) or a signal
+ * or a closed pipe stops it. */
+static int follow_results(store_t *s, uint64_t id, const cli_t *c, export_ctx_t *e)
+{
+    int64_t after = -1;
+    for (;;) {
+        store_job_t row;
+        bool over = true;
+        if (store_job_get(s, id, &row) == LZR_OK) {
+            over = strcmp(row.state, "done") == 0 || strcmp(row.state, "cancelled") == 0;
+            store_job_clear(&row);
+        }
+        int rc = store_results_since(s, id, c->cls, c->protocol, &after, export_one, e);
+        if (fflush(stdout) != 0 && errno == EPIPE)
+            return LZR_OK; /* the reader is gone: nothing more to do */
+        if (rc != LZR_OK || over || stop_flag)
+            return rc;
+        usleep(200000);
+    }
+}
+
 static int cmd_results(const cli_t *c)
 {
     uint64_t id;
@@ -626,7 +660,14 @@ static int cmd_results(const cli_t *c)
     }
     store_job_clear(&row);
     int rc;
-    if (c->verdicts) {
+    if (c->verdicts && c->follow) {
+        fprintf(stderr, "lzr-coord results: --follow prints records, not --verdicts\n");
+        store_close(&s);
+        return 2;
+    } else if (c->follow) {
+        export_header(stdout, e.fmt);
+        rc = follow_results(s, id, c, &e);
+    } else if (c->verdicts) {
         if (e.fmt != EXPORT_JSONL && e.fmt != EXPORT_CSV) {
             fprintf(stderr, "lzr-coord results: --verdicts: use --format jsonl or csv\n");
             store_close(&s);
@@ -639,6 +680,8 @@ static int cmd_results(const cli_t *c)
         rc = store_results_each_verdict(s, id, c->cls, c->protocol, export_one, &e);
     }
     store_close(&s);
+    if (c->follow && rc == LZR_OK && ferror(stdout) && errno == EPIPE)
+        return 0;
     if (fflush(stdout) != 0 || rc != LZR_OK) {
         fprintf(stderr, "lzr-coord: results: %s\n", lzr_strerror(rc ? rc : LZR_EIO));
         return 1;
@@ -868,6 +911,7 @@ static int cmd_serve(const cli_t *c)
         .db_path = c->db,
         .keys_dir = c->insecure ? NULL : c->keys,
         .lease_timeout_ms = c->lease_timeout_ms,
+        .metrics = c->metrics,
         .heartbeat_ms = COORD_HEARTBEAT_MS,
     };
     char err[1024];

@@ -147,6 +147,12 @@ static const char *const schema_v4 =
 static const char *const schema_v5 = "ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';"
                                      "UPDATE shards SET attempts = 0;";
 
+/* Version 6: each result row gets, when first stored, the next number of its job (seq), so
+ * `lzr-coord results --follow` can ask for the rows stored since the last it printed. */
+static const char *const schema_v6 =
+    "ALTER TABLE results ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX results_seq ON results (job_id, seq);";
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -231,8 +237,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, &msg);
         if (rc == SQLITE_OK && v < 5)
             rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && v < 6)
+            rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=5; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=6; COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
                      v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
@@ -879,7 +887,9 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
             s,
             "INSERT INTO results (job_id, ip, port, class, protocol, handshake, handshakes_tried,"
             " window, ttl_synack, ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data,"
-            " source_ip, worker, shard) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            " source_ip, worker, shard, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+            "?14,?15,?16,?17,?18,"
+            " (SELECT coalesce(max(seq), 0) + 1 FROM results WHERE job_id = ?1))"
             " ON CONFLICT (job_id, ip, port) DO UPDATE SET class = excluded.class,"
             " protocol = excluded.protocol, handshake = excluded.handshake,"
             " handshakes_tried = excluded.handshakes_tried, window = excluded.window,"
@@ -989,27 +999,36 @@ uint64_t store_result_count(store_t *s, uint64_t job_id)
     return n;
 }
 
-/* Walks results, with the verdict of each row when with_verdict; calls fn or fn_v. */
+#define WALK_VERDICT                                                                               \
+    "SELECT r.ip, r.port, r.class, r.protocol, r.handshake, r.handshakes_tried, r.window,"         \
+    " r.ttl_synack, r.ttl_last, r.synack_retransmits, r.acked_data, r.rtt_us, r.ts_us, r.data,"    \
+    " r.source_ip, r.worker, v.verdict, r.seq FROM results r"                                      \
+    " LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.ip = r.ip"                                 \
+    " WHERE r.job_id = ?1 AND (?2 IS NULL OR r.class = ?2) AND (?3 IS NULL OR r.protocol = ?3)"
+
+/* The walks of results_walk: plain, with verdicts, and with verdicts after a seq. */
+static const char *const walk_sql[] = {
+    "SELECT ip, port, class, protocol, handshake, handshakes_tried, window, ttl_synack, ttl_last,"
+    " synack_retransmits, acked_data, rtt_us, ts_us, data, source_ip, worker, NULL, seq"
+    " FROM results WHERE job_id = ?1 AND (?2 IS NULL OR class = ?2) AND"
+    " (?3 IS NULL OR protocol = ?3) ORDER BY ip, port",
+    WALK_VERDICT " ORDER BY r.ip, r.port",
+    WALK_VERDICT " AND r.seq > ?4 ORDER BY r.seq",
+};
+
+/* Walks results, with the verdict of each row when with_verdict; calls fn or fn_v. With
+ * after_seq, only the rows stored after that seq, in the order they were stored, and
+ * *after_seq follows the rows handed to fn_v. */
 static int results_walk(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
-                        bool with_verdict, store_result_fn fn, store_result_verdict_fn fn_v,
-                        void *ctx)
+                        bool with_verdict, int64_t *after_seq, store_result_fn fn,
+                        store_result_verdict_fn fn_v, void *ctx)
 {
-    sqlite3_stmt *st =
-        prep(s, with_verdict
-                    ? "SELECT r.ip, r.port, r.class, r.protocol, r.handshake, r.handshakes_tried,"
-                      " r.window, r.ttl_synack, r.ttl_last, r.synack_retransmits, r.acked_data,"
-                      " r.rtt_us, r.ts_us, r.data, r.source_ip, r.worker, v.verdict FROM results r"
-                      " LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.ip = r.ip"
-                      " WHERE r.job_id = ?1 AND (?2 IS NULL OR r.class = ?2) AND"
-                      " (?3 IS NULL OR r.protocol = ?3) ORDER BY r.ip, r.port"
-                    : "SELECT ip, port, class, protocol, handshake, handshakes_tried, window,"
-                      " ttl_synack, ttl_last, synack_retransmits, acked_data, rtt_us, ts_us, data,"
-                      " source_ip, worker, NULL FROM results WHERE job_id = ?1 AND"
-                      " (?2 IS NULL OR class = ?2) AND (?3 IS NULL OR protocol = ?3)"
-                      " ORDER BY ip, port");
+    sqlite3_stmt *st = prep(s, walk_sql[after_seq ? 2 : with_verdict ? 1 : 0]);
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    if (after_seq)
+        sqlite3_bind_int64(st, 4, *after_seq);
     if (cls)
         sqlite3_bind_text(st, 2, cls, -1, SQLITE_STATIC);
     if (protocol)
@@ -1043,6 +1062,8 @@ static int results_walk(store_t *s, uint64_t job_id, const char *cls, const char
         const char *w = (const char *)sqlite3_column_text(st, 15);
         const char *v = (const char *)sqlite3_column_text(st, 16);
         ret = fn_v ? fn_v(ctx, &r, w ? w : "", v ? v : "") : fn(ctx, &r, w ? w : "");
+        if (after_seq)
+            *after_seq = sqlite3_column_int64(st, 17);
         if (ret)
             break;
     }
@@ -1055,13 +1076,19 @@ static int results_walk(store_t *s, uint64_t job_id, const char *cls, const char
 int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
                        store_result_fn fn, void *ctx)
 {
-    return results_walk(s, job_id, cls, protocol, false, fn, NULL, ctx);
+    return results_walk(s, job_id, cls, protocol, false, NULL, fn, NULL, ctx);
 }
 
 int store_results_each_verdict(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
                                store_result_verdict_fn fn, void *ctx)
 {
-    return results_walk(s, job_id, cls, protocol, true, NULL, fn, ctx);
+    return results_walk(s, job_id, cls, protocol, true, NULL, NULL, fn, ctx);
+}
+
+int store_results_since(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                        int64_t *after_seq, store_result_verdict_fn fn, void *ctx)
+{
+    return results_walk(s, job_id, cls, protocol, true, after_seq, NULL, fn, ctx);
 }
 
 /* ---- verification ------------------------------------------------------------------------ */

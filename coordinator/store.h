@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef struct store store_t;
 
@@ -246,6 +246,12 @@ typedef int (*store_result_verdict_fn)(void *ctx, const lzr_record_t *r, const c
                                        const char *verdict);
 int store_results_each_verdict(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
                                store_result_verdict_fn fn, void *ctx);
+
+/* store_results_each_verdict for the rows first stored after *after_seq (-1: all), in the
+ * order they were stored; *after_seq becomes the last row's, to ask again from there. A row
+ * that a later batch replaces keeps its place and is not handed over again. */
+int store_results_since(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
+                        int64_t *after_seq, store_result_verdict_fn fn, void *ctx);
 
 /* ---- comparison across vantage points (docs/verification.md#comparing-vantage-points) ------ */
 

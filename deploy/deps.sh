@@ -9,7 +9,7 @@ PACKAGES=(
   # build
   build-essential pkg-config clang libclang-rt-14-dev clang-format
   libzmq3-dev libczmq-dev libsodium-dev libpcap-dev libprotobuf-c-dev protobuf-c-compiler
-  libsqlite3-dev sqlite3 libcmocka-dev
+  libsqlite3-dev sqlite3 libcmocka-dev libmicrohttpd-dev
   # network tools for the lab and the engine
   iproute2 nftables iptables ethtool tcpdump procps kmod
   # lab services and their clients

@@ -318,6 +318,8 @@ static void send_heartbeat(agent_t *a)
         hb.in_flight = a->last_stats.in_flight;
         hb.pcap_drops = a->last_stats.pcap_drops;
         hb.blocked = a->last_stats.blocked;
+        hb.hold_wait_ms = a->last_stats.hold_wait_ms;
+        hb.rx_wait_ms = a->last_stats.rx_wait_ms;
     }
     hb.queued_records = (uint32_t)(a->q_len + a->n_spill);
     pthread_mutex_unlock(&a->lock);
@@ -435,6 +437,8 @@ static void send_shard_done(agent_t *a, uint64_t job, uint32_t shard, const char
         hb.hits = st->hits;
         hb.pcap_drops = st->pcap_drops;
         hb.blocked = st->blocked;
+        hb.hold_wait_ms = st->hold_wait_ms;
+        hb.rx_wait_ms = st->rx_wait_ms;
     }
     Lzr__ShardDone d = LZR__SHARD_DONE__INIT;
     d.lease = &lease;
