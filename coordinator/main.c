@@ -217,7 +217,7 @@ static int parse_all(int argc, char **argv, cli_t *c)
                  strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "--class") == 0 ||
                  strcmp(argv[i], "--protocol") == 0 || strcmp(argv[i], "--lease-timeout-ms") == 0 ||
                  strcmp(argv[i], "--log-level") == 0 || strcmp(argv[i], "--svg") == 0 ||
-                 strcmp(argv[i], "--pfx2as") == 0);
+                 strcmp(argv[i], "--pfx2as") == 0 || strcmp(argv[i], "--metrics") == 0);
             if (has_arg && i + 1 < argc)
                 opts[nopts++] = argv[++i];
         } else if (nops < 64) {

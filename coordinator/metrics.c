@@ -183,13 +183,17 @@ struct metrics {
     metrics_snapshot_t snap;
 };
 
+/* Queues a reply; body is freed by libmicrohttpd when owned, else it must be static. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
-                             const char *type)
+                             bool owned, const char *type)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    if (!r)
+        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (owned)
+            free(body);
         return MHD_NO;
+    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
@@ -210,9 +214,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     static char bad_method[] = "only GET\n";
     const char *text = "text/plain; charset=utf-8";
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, bad_method, sizeof bad_method - 1, text);
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, bad_method, sizeof bad_method - 1, false,
+                     text);
     if (strcmp(url, "/metrics") != 0)
-        return reply(conn, MHD_HTTP_NOT_FOUND, not_found, sizeof not_found - 1, text);
+        return reply(conn, MHD_HTTP_NOT_FOUND, not_found, sizeof not_found - 1, false, text);
     char *body = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&body, &len);
@@ -226,9 +231,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     fclose(f);
     if (!ready) {
         free(body);
-        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, not_yet, sizeof not_yet - 1, text);
+        return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, not_yet, sizeof not_yet - 1, false, text);
     }
-    return reply(conn, MHD_HTTP_OK, body, len, "text/plain; version=0.0.4; charset=utf-8");
+    return reply(conn, MHD_HTTP_OK, body, len, true, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 /* Splits "HOST:PORT", "[HOST]:PORT" or ":PORT" and resolves HOST (numeric only) into ss. */

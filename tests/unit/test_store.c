@@ -237,6 +237,45 @@ static int collect(void *ctx, const lzr_record_t *r, const char *worker)
     return 0;
 }
 
+static int collect_v(void *ctx, const lzr_record_t *r, const char *worker, const char *verdict)
+{
+    (void)verdict;
+    return collect(ctx, r, worker);
+}
+
+/* results --follow: each row once, in the order it was first stored, from a reader that asks
+ * again from where it left off; a row a later batch replaces is not handed over again. */
+static void test_results_since(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 2), other = add_job(f->s, 1000, 2);
+    char err[256];
+    lzr_record_t b1[2] = {rec(0x01020309, 22, CLASS_SERVICE, "ssh"),
+                          rec(0x01020301, 80, CLASS_ZERO_WINDOW, "")};
+    assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 2, err, sizeof err), LZR_OK);
+    assert_int_equal(store_put_batch(f->s, other, 0, "w1", b1, 2, err, sizeof err), LZR_OK);
+    char err2[256];
+    store_t *r = store_open_readonly(f->path, err2, sizeof err2);
+    assert_non_null(r);
+    int64_t after = -1;
+    collected_t c = {0};
+    assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.r[0].ip, 0x01020309); /* stored order, not address order */
+    assert_int_equal(c.r[1].ip, 0x01020301);
+    memset(&c, 0, sizeof c);
+    assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
+    assert_int_equal(c.n, 0);
+    lzr_record_t b2[2] = {rec(0x01020301, 80, CLASS_SERVICE, "http"),
+                          rec(0x01020305, 443, CLASS_SERVICE, "tls")};
+    assert_int_equal(store_put_batch(f->s, id, 0, "w1", b2, 2, err, sizeof err), LZR_OK);
+    assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.r[0].port, 443);
+    assert_int_equal(store_result_count(f->s, id), 3);
+    store_close(&r);
+}
+
 static void test_batches(void **state)
 {
     fixture_t *f = *state;
@@ -325,6 +364,7 @@ static void test_upgrade_from_v2(void **state)
                      "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
                      " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
                      " ALTER TABLE shards DROP COLUMN scan_ip; ALTER TABLE jobs DROP COLUMN reason;"
+                     " DROP INDEX results_seq; ALTER TABLE results DROP COLUMN seq;"
                      " PRAGMA user_version=2",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -394,6 +434,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_and_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_results_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
     };
