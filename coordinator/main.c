@@ -606,8 +606,8 @@ static int export_verdict_one(void *ctx, const store_verdict_t *v)
 }
 
 /* Prints the records of job id as the coordinator stores them, until the job is done or
- * cancelled (the state is read before the rows, so the last pass has every row) or a signal
- * or a closed pipe stops it. */
+ * cancelled (the state is read before the rows, so the last pass has every row) or SIGINT or
+ * SIGTERM stops it; a reader that goes away ends it with SIGPIPE, as any filter. */
 static int follow_results(store_t *s, uint64_t id, const cli_t *c, export_ctx_t *e)
 {
     int64_t after = -1;
@@ -619,8 +619,8 @@ static int follow_results(store_t *s, uint64_t id, const cli_t *c, export_ctx_t 
             store_job_clear(&row);
         }
         int rc = store_results_since(s, id, c->cls, c->protocol, &after, export_one, e);
-        if (fflush(stdout) != 0 && errno == EPIPE)
-            return LZR_OK; /* the reader is gone: nothing more to do */
+        if (fflush(stdout) != 0)
+            return LZR_EIO;
         if (rc != LZR_OK || over || stop_flag)
             return rc;
         usleep(200000);
@@ -665,6 +665,7 @@ static int cmd_results(const cli_t *c)
         store_close(&s);
         return 2;
     } else if (c->follow) {
+        signal(SIGPIPE, SIG_DFL);
         export_header(stdout, e.fmt);
         rc = follow_results(s, id, c, &e);
     } else if (c->verdicts) {
@@ -680,8 +681,6 @@ static int cmd_results(const cli_t *c)
         rc = store_results_each_verdict(s, id, c->cls, c->protocol, export_one, &e);
     }
     store_close(&s);
-    if (c->follow && rc == LZR_OK && ferror(stdout) && errno == EPIPE)
-        return 0;
     if (fflush(stdout) != 0 || rc != LZR_OK) {
         fprintf(stderr, "lzr-coord: results: %s\n", lzr_strerror(rc ? rc : LZR_EIO));
         return 1;
