@@ -1576,7 +1576,7 @@ static void publish_metrics(coord_t *c, uint64_t now)
             continue;
         metrics_worker_t *w = &m->workers[m->n_workers++];
         snprintf(w->name, sizeof w->name, "%s", s->name);
-        w->probes_per_s = s->has_lease ? s->pps : 0;
+        w->packets_per_s = s->has_lease ? s->pps : 0;
         w->rate = s->has_lease ? s->rate : 0;
         w->total = metrics_tally_total(&s->tally);
     }

@@ -18,6 +18,7 @@
 static void counters_add(metrics_counters_t *a, const metrics_counters_t *b)
 {
     a->sent += b->sent;
+    a->syns += b->syns;
     a->replies += b->replies;
     a->hits += b->hits;
     a->pcap_drops += b->pcap_drops;
@@ -37,6 +38,7 @@ void metrics_tally_note(metrics_tally_t *t, uint64_t job, uint32_t shard, const 
     }
     t->cur = (metrics_counters_t){
         .sent = hb->sent,
+        .syns = hb->syns,
         .replies = hb->replies,
         .hits = hb->hits,
         .pcap_drops = hb->pcap_drops,
@@ -125,16 +127,19 @@ static void render_cluster(FILE *out, const metrics_snapshot_t *s)
 /* One per-worker metric: a HELP/TYPE pair and a sample per worker. */
 typedef struct worker_metric {
     const char *name, *type, *help;
-    size_t off;  /* offset of a uint64_t in metrics_counters_t; SIZE_MAX for a field below */
+    size_t off;  /* offset of a uint64_t in metrics_counters_t (when special is 0) */
     double div;  /* the value is divided by this (ms → s) */
-    int special; /* 1: probes_per_s, 2: rate */
+    int special; /* 1: packets_per_s, 2: rate */
 } worker_metric_t;
 
 #define CTR(f) offsetof(metrics_counters_t, f)
 static const worker_metric_t worker_metrics[] = {
-    {"lzr_worker_probes_per_second", "gauge", "Probes per second, from the heartbeats.", 0, 1, 1},
+    {"lzr_worker_packets_per_second", "gauge",
+     "Frames the worker sends per second (SYNs, handshakes, ACKs, RSTs), from its heartbeats.", 0,
+     1, 1},
     {"lzr_worker_rate", "gauge", "SYN rate the worker was given for its shard (0: idle).", 0, 1, 2},
-    {"lzr_worker_probes_sent_total", "counter", "Probes the worker sent.", CTR(sent), 1, 0},
+    {"lzr_worker_probes_sent_total", "counter", "Discovery SYNs the worker sent.", CTR(syns), 1, 0},
+    {"lzr_worker_packets_sent_total", "counter", "Frames the worker sent.", CTR(sent), 1, 0},
     {"lzr_worker_replies_total", "counter", "Packets the worker matched to its probes.",
      CTR(replies), 1, 0},
     {"lzr_worker_hits_total", "counter", "Targets that answered.", CTR(hits), 1, 0},
@@ -148,21 +153,27 @@ static const worker_metric_t worker_metrics[] = {
      "Time the SYN walk waited for the receive side to catch up.", CTR(rx_wait_ms), 1000, 0},
 };
 
+/* The value of metric wm for worker w. */
+static double worker_value(const worker_metric_t *wm, const metrics_worker_t *w)
+{
+    if (wm->special == 1)
+        return w->packets_per_s;
+    if (wm->special == 2)
+        return (double)w->rate;
+    uint64_t v;
+    memcpy(&v, (const char *)&w->total + wm->off, sizeof v);
+    return (double)v / wm->div;
+}
+
 static void render_workers(FILE *out, const metrics_snapshot_t *s)
 {
     for (size_t m = 0; m < sizeof worker_metrics / sizeof worker_metrics[0]; m++) {
         const worker_metric_t *wm = &worker_metrics[m];
         header(out, wm->name, wm->type, wm->help);
         for (size_t i = 0; i < s->n_workers; i++) {
-            const metrics_worker_t *w = &s->workers[i];
-            double v =
-                wm->special == 1 ? w->probes_per_s
-                : wm->special == 2
-                    ? (double)w->rate
-                    : (double)*(const uint64_t *)((const char *)&w->total + wm->off) / wm->div;
             fprintf(out, "%s{worker=\"", wm->name);
-            label_value(out, w->name);
-            fprintf(out, "\"} %.17g\n", v);
+            label_value(out, s->workers[i].name);
+            fprintf(out, "\"} %.15g\n", worker_value(wm, &s->workers[i]));
         }
     }
 }

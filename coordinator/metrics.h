@@ -19,7 +19,7 @@
 
 /* The counters a worker reports in its heartbeats (per shard: they restart with each lease). */
 typedef struct metrics_counters {
-    uint64_t sent, replies, hits, pcap_drops, blocked, hold_wait_ms, rx_wait_ms;
+    uint64_t sent, syns, replies, hits, pcap_drops, blocked, hold_wait_ms, rx_wait_ms;
 } metrics_counters_t;
 
 /* A worker's counters summed over its leases: the shards it finished or lost (base) and the
@@ -38,8 +38,8 @@ metrics_counters_t metrics_tally_total(const metrics_tally_t *t);
 
 typedef struct metrics_worker {
     char name[64];
-    double probes_per_s; /* measured from its heartbeats */
-    uint32_t rate;       /* the SYN rate it was given for its shard; 0 when idle */
+    double packets_per_s; /* frames sent per second, measured from its heartbeats */
+    uint32_t rate;        /* the SYN rate it was given for its shard; 0 when idle */
     metrics_counters_t total;
 } metrics_worker_t;
 

@@ -999,21 +999,23 @@ uint64_t store_result_count(store_t *s, uint64_t job_id)
     return n;
 }
 
-#define WALK_VERDICT                                                                               \
+#define WALK_VERDICT_COLS                                                                          \
     "SELECT r.ip, r.port, r.class, r.protocol, r.handshake, r.handshakes_tried, r.window,"         \
     " r.ttl_synack, r.ttl_last, r.synack_retransmits, r.acked_data, r.rtt_us, r.ts_us, r.data,"    \
-    " r.source_ip, r.worker, v.verdict, r.seq FROM results r"                                      \
-    " LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.ip = r.ip"                                 \
+    " r.source_ip, r.worker, v.verdict"
+#define WALK_VERDICT_FROM                                                                          \
+    " FROM results r LEFT JOIN verdicts v ON v.job_id = r.job_id AND v.ip = r.ip"                  \
     " WHERE r.job_id = ?1 AND (?2 IS NULL OR r.class = ?2) AND (?3 IS NULL OR r.protocol = ?3)"
 
-/* The walks of results_walk: plain, with verdicts, and with verdicts after a seq. */
+/* The walks of results_walk: plain, with verdicts, and with verdicts after a seq (which only
+ * the last needs, so the others read databases older than schema version 6). */
 static const char *const walk_sql[] = {
     "SELECT ip, port, class, protocol, handshake, handshakes_tried, window, ttl_synack, ttl_last,"
-    " synack_retransmits, acked_data, rtt_us, ts_us, data, source_ip, worker, NULL, seq"
+    " synack_retransmits, acked_data, rtt_us, ts_us, data, source_ip, worker, NULL"
     " FROM results WHERE job_id = ?1 AND (?2 IS NULL OR class = ?2) AND"
     " (?3 IS NULL OR protocol = ?3) ORDER BY ip, port",
-    WALK_VERDICT " ORDER BY r.ip, r.port",
-    WALK_VERDICT " AND r.seq > ?4 ORDER BY r.seq",
+    WALK_VERDICT_COLS WALK_VERDICT_FROM " ORDER BY r.ip, r.port",
+    WALK_VERDICT_COLS ", r.seq" WALK_VERDICT_FROM " AND r.seq > ?4 ORDER BY r.seq",
 };
 
 /* Walks results, with the verdict of each row when with_verdict; calls fn or fn_v. With

@@ -48,8 +48,8 @@ diag "$(grep -v '^#' <<<"$page" | tr '\n' ' ')"
 for m in lzr_jobs lzr_shards lzr_workers_connected lzr_records_stored_total \
     lzr_records_stored_per_second lzr_batches_stored_total lzr_batch_retries_total \
     lzr_batches_failed_total lzr_messages_malformed_total lzr_messages_untrusted_total \
-    lzr_verify_job lzr_verify_candidates lzr_verify_verdicts lzr_worker_probes_per_second \
-    lzr_worker_rate lzr_worker_probes_sent_total lzr_worker_replies_total lzr_worker_hits_total \
+    lzr_verify_job lzr_verify_candidates lzr_verify_verdicts lzr_worker_packets_per_second \
+    lzr_worker_rate lzr_worker_probes_sent_total lzr_worker_packets_sent_total lzr_worker_replies_total lzr_worker_hits_total \
     lzr_worker_pcap_drops_total lzr_worker_blocked_total lzr_worker_hold_seconds_total \
     lzr_worker_rx_wait_seconds_total; do
     type=$(awk -v m="$m" '$1 == "#" && $2 == "TYPE" && $3 == m { print $4 }' <<<"$page")

@@ -38,9 +38,10 @@ static metrics_snapshot_t *sample_snapshot(void)
     s->verify_done = 6;
     s->n_workers = 2;
     snprintf(s->workers[0].name, sizeof s->workers[0].name, "w1");
-    s->workers[0].probes_per_s = 1000;
+    s->workers[0].packets_per_s = 1000;
     s->workers[0].rate = 1200;
-    s->workers[0].total = (metrics_counters_t){.sent = 777, .replies = 70, .hold_wait_ms = 1500};
+    s->workers[0].total =
+        (metrics_counters_t){.sent = 777, .syns = 100, .replies = 70, .hold_wait_ms = 1500};
     snprintf(s->workers[1].name, sizeof s->workers[1].name, "a\"b\\c\nd");
     s->workers[1].total.pcap_drops = 3;
     return s;
@@ -103,9 +104,10 @@ static void test_render(void **state)
         "lzr_verify_job 7\n",
         "lzr_verify_candidates 9\n",
         "lzr_verify_verdicts 6\n",
-        "lzr_worker_probes_per_second{worker=\"w1\"} 1000\n",
+        "lzr_worker_packets_per_second{worker=\"w1\"} 1000\n",
         "lzr_worker_rate{worker=\"w1\"} 1200\n",
-        "lzr_worker_probes_sent_total{worker=\"w1\"} 777\n",
+        "lzr_worker_packets_sent_total{worker=\"w1\"} 777\n",
+        "lzr_worker_probes_sent_total{worker=\"w1\"} 100\n",
         "lzr_worker_replies_total{worker=\"w1\"} 70\n",
         "lzr_worker_hold_seconds_total{worker=\"w1\"} 1.5\n",
         "# TYPE lzr_worker_pcap_drops_total counter\n",
@@ -126,6 +128,7 @@ static void test_tally(void **state)
     metrics_tally_t t = {0};
     Lzr__Heartbeat hb = LZR__HEARTBEAT__INIT;
     hb.sent = 10;
+    hb.syns = 3;
     hb.hold_wait_ms = 5;
     metrics_tally_note(&t, 1, 0, &hb);
     hb.sent = 20;
@@ -135,6 +138,7 @@ static void test_tally(void **state)
     metrics_tally_note(&t, 1, 1, &hb); /* the next shard starts over */
     metrics_counters_t c = metrics_tally_total(&t);
     assert_int_equal(c.sent, 25);
+    assert_int_equal(c.syns, 6);
     assert_int_equal(c.hold_wait_ms, 6);
     hb.sent = 2;
     metrics_tally_note(&t, 1, 1, &hb); /* the same shard leased again: fewer than before */
@@ -183,7 +187,7 @@ static void test_server(void **state)
     assert_non_null(strstr(r, "text/plain; version=0.0.4"));
     assert_non_null(strstr(r, "\r\n\r\n# HELP lzr_jobs "));
     assert_non_null(strstr(r, "lzr_workers_connected 2\n"));
-    assert_non_null(strstr(r, "lzr_worker_probes_sent_total{worker=\"w1\"} 777\n"));
+    assert_non_null(strstr(r, "lzr_worker_probes_sent_total{worker=\"w1\"} 100\n"));
     free(r);
     r = http_get(port, "/");
     assert_non_null(strstr(r, "HTTP/1.1 404"));
