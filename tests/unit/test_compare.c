@@ -356,7 +356,9 @@ static void test_one_pass_and_old_schema(void **state)
                                   " ALTER TABLE jobs DROP COLUMN passes;"
                                   " ALTER TABLE shards DROP COLUMN pass;"
                                   " ALTER TABLE shards DROP COLUMN scan_ip;"
-                                  " ALTER TABLE jobs DROP COLUMN reason; PRAGMA user_version=3",
+                                  " ALTER TABLE jobs DROP COLUMN reason;"
+                                  " DROP INDEX results_seq; ALTER TABLE results DROP COLUMN seq;"
+                                  " PRAGMA user_version=3",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
