@@ -9,12 +9,13 @@
 # real service or other middlebox is called blocking; the verdicts' evidence says how the
 # original IP was answered, and fresh IPs are burned per host.
 # Then `lzr-coord report` aggregates the zero-window /24 into one block and draws the SVG, and with
-# the lab's pfx2as.txt attributes the hosts to ASes.
+# the lab's pfx2as.txt attributes the hosts to ASes. The coordinator's /metrics shows the
+# verification's progress while it runs.
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
 coord_setup
-coord_start
+coord_start --metrics 127.0.0.1:19412
 worker_start v1
 worker_start v2
 check "both workers registered" wait_until 15 \
@@ -25,15 +26,23 @@ printf '[vantage]\nmin_workers = 2\nverify = true\n' >>"$CW/job.toml"
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 is "$job" "1" "submit prints the job id"
 # The verify phase: shards done, job still running until every candidate has a verdict.
-saw_verify=no
+saw_verify=no verify_metrics=
 for _ in $(seq 1 150); do
     st=$(coordctl status "$job" 2>/dev/null)
-    case $st in *verifying*) saw_verify=yes ;; esac
+    case $st in *verifying*)
+        saw_verify=yes
+        m=$(curl -sf --max-time 2 http://127.0.0.1:19412/metrics |
+            awk '$1 ~ /^lzr_verify_/ { printf "%s=%s ", $1, $2 }')
+        case $m in *"lzr_verify_job=1 "*) verify_metrics=$m ;; esac
+        ;;
+    esac
     [ "$(job_state "$job")" = done ] && break
     sleep 0.4
 done
 is "$(job_state "$job")" done "the job is done after verification"
 is "$saw_verify" yes "status showed the verify phase"
+like "$verify_metrics" "^lzr_verify_job=1 lzr_verify_candidates=[1-9][0-9]* lzr_verify_verdicts=[0-9]+ $" \
+    "/metrics showed the verification under way, with its candidates"
 like "$(coordctl status "$job")" "[0-9]+ verdicts" "status counts the verdicts"
 
 coordctl results "$job" --verdicts >"$CW/verdicts.jsonl"
