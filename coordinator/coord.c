@@ -1551,6 +1551,18 @@ static void snapshot_store(coord_t *c, metrics_snapshot_t *m)
     }
 }
 
+/* Starts the /metrics server of --metrics, with the snapshot the loop fills for it. */
+static int metrics_setup(coord_t *c, char *err, size_t errlen)
+{
+    c->snap = calloc(1, sizeof *c->snap);
+    if (!c->snap) {
+        snprintf(err, errlen, "out of memory");
+        return LZR_ENOMEM;
+    }
+    c->metrics = metrics_start(c->opt->metrics, err, errlen);
+    return c->metrics ? LZR_OK : LZR_ESYS;
+}
+
 /* Publishes what the coordinator knows to the /metrics server, about once a second. */
 static void publish_metrics(coord_t *c, uint64_t now)
 {
@@ -1680,16 +1692,8 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
     }
     if (strncmp(ctl, "ipc://", 6) == 0)
         chmod(ctl + 6, 0600);
-    if (opt->metrics) {
-        c->snap = calloc(1, sizeof *c->snap);
-        c->metrics = c->snap ? metrics_start(opt->metrics, err, errlen) : NULL;
-        if (!c->metrics) {
-            if (!c->snap)
-                snprintf(err, errlen, "out of memory");
-            rc = LZR_ESYS;
-            goto out;
-        }
-    }
+    if (opt->metrics && (rc = metrics_setup(c, err, errlen)) != LZR_OK)
+        goto out;
 
     /* Jobs that were running resume; leases held before the restart get one lease timeout
      * for their workers to come back and claim them. */
