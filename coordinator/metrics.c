@@ -6,11 +6,14 @@
 #include "coordinator/metrics.h"
 
 #include "common/err.h"
+#include "common/log.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,8 +194,23 @@ struct metrics {
     struct MHD_Daemon *d;
     pthread_mutex_t lock;
     bool published;
+    atomic_bool running; /* set once MHD_start_daemon returned */
+    char why[256];       /* libmicrohttpd's complaint while it started */
     metrics_snapshot_t snap;
 };
+
+/* libmicrohttpd's error messages: kept for metrics_start's error, logged once it runs. */
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+    metrics_t *m = cls;
+    char msg[256];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    if (atomic_load(&m->running))
+        log_warn("metrics server: %s", msg);
+    else
+        snprintf(m->why, sizeof m->why, "%s", msg);
+}
 
 /* Queues a reply; body is freed by libmicrohttpd when owned, else it must be static. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
@@ -300,9 +318,11 @@ metrics_t *metrics_start(const char *addr, char *err, size_t errlen)
                                                    : ((struct sockaddr_in *)&ss)->sin_port);
     m->d = MHD_start_daemon(flags, port, NULL, NULL, on_request, m, MHD_OPTION_SOCK_ADDR, &ss,
                             MHD_OPTION_CONNECTION_LIMIT, 16u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-                            MHD_OPTION_END);
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, m, MHD_OPTION_END);
+    atomic_store(&m->running, true);
     if (!m->d) {
-        snprintf(err, errlen, "--metrics %s: cannot listen there (address in use?)", addr);
+        snprintf(err, errlen, "--metrics %s: cannot serve there: %s", addr,
+                 m->why[0] ? m->why : "libmicrohttpd failed to start");
         metrics_stop(&m);
         return NULL;
     }
