@@ -3,7 +3,7 @@
  * metric's samples, every sample of a known metric, label values escaped, milliseconds shown
  * as seconds), the per-worker tally over several leases, and a real HTTP server on a loopback
  * port scraped with a plain socket (503 before the first snapshot, 200 with the snapshot, 404
- * elsewhere, a malformed address refused).
+ * elsewhere, a malformed address and a port in use refused).
  */
 #include "coordinator/metrics.h"
 
@@ -213,6 +213,11 @@ static void test_addresses(void **state)
     }
     metrics_t *m = metrics_start(":0", err, sizeof err); /* every address, IPv4 included */
     assert_non_null(m);
+    char taken[64];
+    snprintf(taken, sizeof taken, "127.0.0.1:%u", metrics_port(m));
+    assert_null(metrics_start(taken, err, sizeof err));
+    assert_non_null(strstr(err, taken));
+    assert_non_null(strstr(err, "in use"));
     metrics_snapshot_t *s = sample_snapshot();
     metrics_publish(m, s);
     char *r = http_get(metrics_port(m), "/metrics");
