@@ -125,7 +125,8 @@ static bool json_value(const char *line, const char *key, const char **s, size_t
     bool quoted = *p == '"';
     p += quoted;
     const char *end = p;
-    while (*end && (quoted ? *end != '"' : (*end != ',' && *end != '}' && !isspace((unsigned char)*end))))
+    while (*end &&
+           (quoted ? *end != '"' : (*end != ',' && *end != '}' && !isspace((unsigned char)*end))))
         end++;
     *s = p;
     *n = (size_t)(end - p);
@@ -212,6 +213,8 @@ struct input_reader {
     bool eof;
     int line;
     input_format_t fmt;
+    input_target_t peeked;
+    bool have_peeked;
     size_t len; /* bytes held in buf */
     char buf[INPUT_LINE_MAX + 1];
 };
@@ -272,6 +275,11 @@ static int fill(input_reader_t *r, int wait_ms, char *err, size_t errlen)
 
 int input_next(input_reader_t *r, int wait_ms, input_target_t *t, char *err, size_t errlen)
 {
+    if (r->have_peeked) {
+        *t = r->peeked;
+        r->have_peeked = false;
+        return 1;
+    }
     for (;;) {
         char *nl = memchr(r->buf, '\n', r->len);
         if (!nl && r->len == INPUT_LINE_MAX) {
@@ -302,8 +310,19 @@ int input_next(input_reader_t *r, int wait_ms, input_target_t *t, char *err, siz
     }
 }
 
-int input_check_file(const char *path, uint64_t *n_addr, uint64_t *n_pair, input_target_t *first,
-                     char *err, size_t errlen)
+int input_peek(input_reader_t *r, input_target_t *t, char *err, size_t errlen)
+{
+    if (!r->have_peeked) {
+        int rc = input_next(r, -1, &r->peeked, err, errlen);
+        if (rc != 1)
+            return rc;
+        r->have_peeked = true;
+    }
+    *t = r->peeked;
+    return 1;
+}
+
+int input_check_file(const char *path, uint64_t *n_addr, uint64_t *n_pair, char *err, size_t errlen)
 {
     input_reader_t *r = input_open(path, err, errlen);
     if (!r)
@@ -311,11 +330,8 @@ int input_check_file(const char *path, uint64_t *n_addr, uint64_t *n_pair, input
     *n_addr = *n_pair = 0;
     input_target_t t;
     int rc;
-    while ((rc = input_next(r, -1, &t, err, errlen)) == 1) {
-        if (*n_addr + *n_pair == 0)
-            *first = t;
+    while ((rc = input_next(r, -1, &t, err, errlen)) == 1)
         ++*(t.has_port ? n_pair : n_addr);
-    }
     input_close(&r);
     if (rc == LZR_EEMPTY && *n_addr + *n_pair == 0) {
         snprintf(err, errlen, "%s: lists no target", path);

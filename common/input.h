@@ -25,7 +25,10 @@ typedef struct input_format {
     int port_col; /* -1: the header names no port column */
 } input_format_t;
 
-#define INPUT_FORMAT_INIT {.addr_col = -1, .port_col = -1}
+#define INPUT_FORMAT_INIT                                                                          \
+    {                                                                                              \
+        .addr_col = -1, .port_col = -1                                                             \
+    }
 
 /* The longest line a list may hold (ZMap's CSV with many fields stays well below). */
 #define INPUT_LINE_MAX 4096
@@ -50,9 +53,13 @@ void input_close(input_reader_t **r);
  * "PATH:LINE: message" in err on a bad line or a read error. */
 int input_next(input_reader_t *r, int wait_ms, input_target_t *t, char *err, size_t errlen);
 
+/* Waits for the first target not yet handed on and keeps it for the next input_next: the scan
+ * needs the first address's route before it sends. Returns as input_next. */
+int input_peek(input_reader_t *r, input_target_t *t, char *err, size_t errlen);
+
 /* Reads the whole of path, checking every line, and counts its targets (*n_addr: lines without
- * a port, *n_pair: lines with one); *first gets the first target. Errors as input_next's. */
-int input_check_file(const char *path, uint64_t *n_addr, uint64_t *n_pair, input_target_t *first,
-                     char *err, size_t errlen);
+ * a port, *n_pair: lines with one). Errors as input_next's; LZR_EEMPTY when it lists none. */
+int input_check_file(const char *path, uint64_t *n_addr, uint64_t *n_pair, char *err,
+                     size_t errlen);
 
 #endif

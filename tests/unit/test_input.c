@@ -119,24 +119,31 @@ static void test_check_file(void **state)
     const char *good = "# targets\n198.18.0.1\n198.18.0.2:80\n\n198.18.0.3,22"; /* no last \n */
     assert_int_equal(write(fd, good, strlen(good)), (ssize_t)strlen(good));
     uint64_t na, np;
-    input_target_t first;
     char err[512] = "";
-    assert_int_equal(input_check_file(path, &na, &np, &first, err, sizeof err), LZR_OK);
+    assert_int_equal(input_check_file(path, &na, &np, err, sizeof err), LZR_OK);
     assert_int_equal(na, 1);
     assert_int_equal(np, 2);
+    input_reader_t *r = input_open(path, err, sizeof err);
+    input_target_t first, t;
+    assert_int_equal(input_peek(r, &first, err, sizeof err), 1); /* kept for input_next */
     assert_int_equal(first.addr, A(198, 18, 0, 1));
+    assert_int_equal(input_next(r, 0, &t, err, sizeof err), 1);
+    assert_int_equal(t.addr, first.addr);
+    assert_int_equal(input_next(r, 0, &t, err, sizeof err), 1);
+    assert_int_equal(t.port, 80);
+    input_close(&r);
     assert_int_equal(ftruncate(fd, 0), 0);
     const char *bad = "198.18.0.1\n\n198.18.0.300:80\n";
     assert_int_equal(pwrite(fd, bad, strlen(bad), 0), (ssize_t)strlen(bad));
-    assert_int_equal(input_check_file(path, &na, &np, &first, err, sizeof err), LZR_EPARSE);
+    assert_int_equal(input_check_file(path, &na, &np, err, sizeof err), LZR_EPARSE);
     char want[300];
     snprintf(want, sizeof want, "%s:3: \"198.18.0.300", path);
     assert_non_null(strstr(err, want));
     assert_int_equal(ftruncate(fd, 0), 0);
-    assert_int_equal(input_check_file(path, &na, &np, &first, err, sizeof err), LZR_EEMPTY);
+    assert_int_equal(input_check_file(path, &na, &np, err, sizeof err), LZR_EEMPTY);
     close(fd);
     unlink(path);
-    assert_int_equal(input_check_file(path, &na, &np, &first, err, sizeof err), LZR_EIO);
+    assert_int_equal(input_check_file(path, &na, &np, err, sizeof err), LZR_EIO);
     assert_non_null(strstr(err, path));
 }
 
