@@ -310,6 +310,11 @@ int input_next(input_reader_t *r, int wait_ms, input_target_t *t, char *err, siz
     }
 }
 
+int input_line(const input_reader_t *r)
+{
+    return r->line;
+}
+
 int input_peek(input_reader_t *r, input_target_t *t, char *err, size_t errlen)
 {
     if (!r->have_peeked) {

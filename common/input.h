@@ -53,6 +53,9 @@ void input_close(input_reader_t **r);
  * "PATH:LINE: message" in err on a bad line or a read error. */
 int input_next(input_reader_t *r, int wait_ms, input_target_t *t, char *err, size_t errlen);
 
+/* The number of the line input_next read last (1 for the first). */
+int input_line(const input_reader_t *r);
+
 /* Waits for the first target not yet handed on and keeps it for the next input_next: the scan
  * needs the first address's route before it sends. Returns as input_next. */
 int input_peek(input_reader_t *r, input_target_t *t, char *err, size_t errlen);
