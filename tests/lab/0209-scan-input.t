@@ -92,7 +92,20 @@ is "$rc" 2 "a list with a bad line is refused (exit 2)"
 like "$(cat "$dir/bad.err")" "bad.txt:2: \"8o\"" "the error names the file, the line and the value"
 is "$(tcpdump -n -r "$dir/bad.pcap" 2>/dev/null | wc -l)" 0 "nothing was sent"
 
-# 4. A dry run of a piped list sends nothing and lists one probe per pair.
+# 4. Lines are probed as they arrive: the first SYN leaves before the second line is written.
+capture slow
+{
+    echo "$web:80"
+    sleep 3
+    echo "$ssh:22"
+} | scan --input-file - --ports 80 --output /dev/null 2>"$dir/slow.err"
+capture_stop
+syn_at() { tcpdump -tt -n -r "$dir/slow.pcap" "tcp[tcpflags] == tcp-syn and dst host $1" 2>/dev/null |
+    awk 'NR == 1 {print $1}'; }
+gap=$(echo "$(syn_at "$ssh") - $(syn_at "$web")" | bc 2>/dev/null)
+like "$gap" '^[2-9][.]' "the first line's SYN left ~3 s before the second line's (gap ${gap}s)"
+
+# 5. A dry run of a piped list sends nothing and lists one probe per pair.
 printf 'saddr\n%s\n%s\n' "$web" "$ssh" | scan --input-file - --ports 80,22 --dry-run \
     >"$dir/dry.out" 2>"$dir/dry.err"
 is "$(wc -l <"$dir/dry.out")" 4 "a dry run of a piped list prints each address × port"
