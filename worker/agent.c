@@ -3,7 +3,7 @@
  * Ack, Cancel and Refuse, sends heartbeats, and turns queued records into batches, keeping at
  * most AGENT_WINDOW of them in flight and re-sending any left unacked. The engine thread runs
  * one shard; its emit callback puts records in a ring and, once the ring is half full, holds the
- * engine's SYN walk (engine_config_t.hold) until the coordinator's acks have drained it to a
+ * engine's SYN walk (engine_control_t.hold) until the coordinator's acks have drained it to a
  * quarter. Connections already in flight still finish: their records go into the ring and, past
  * it, into a spill list, so the receive thread never waits and a slow or absent coordinator
  * slows the scan instead of losing results. A third,
