@@ -1,8 +1,9 @@
 /*
- * engine: the single-vantage LZR probe engine. It walks a shard of the permutation, sends paced
- * SYNs from one source IP over AF_PACKET, captures replies with libpcap on its own thread,
- * validates them with the job's cookie key, runs each SYN-ACK through the LZR handshakes and
- * classifies every target. `lzr-worker scan` and the coordinator agent both drive it.
+ * engine: the single-vantage LZR probe engine. It walks a shard of the permutation (or reads a
+ * target list, common/input, as its lines arrive), sends paced SYNs from one source IP over
+ * AF_PACKET, captures replies with libpcap on its own thread, validates them with the job's
+ * cookie key, runs each SYN-ACK through the LZR handshakes and classifies every target.
+ * `lzr-worker scan` and the coordinator agent both drive it.
  */
 #ifndef LZR_ENGINE_H
 #define LZR_ENGINE_H
