@@ -463,9 +463,20 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
         memcpy(excl + sp->n_exclude, sp->blocklist, sp->n_blocklist * sizeof *excl);
     a.n_exclude = n_excl;
     a.exclude = excl;
-    if (sp->n_targets) {
-        a.n_targets = sp->n_targets;
-        a.targets = sp->targets;
+    /* A targets_file's addresses join the job's targets entries. */
+    size_t n_tgt = sp->n_targets + sp->n_target_list;
+    char **tgt = malloc((n_tgt ? n_tgt : 1) * sizeof *tgt);
+    if (!tgt) {
+        free(excl);
+        log_error("job %llu shard %u: out of memory", (unsigned long long)j->row.id, sh->idx);
+        return;
+    }
+    memcpy(tgt, sp->targets, sp->n_targets * sizeof *tgt);
+    if (sp->n_target_list)
+        memcpy(tgt + sp->n_targets, sp->target_list, sp->n_target_list * sizeof *tgt);
+    if (n_tgt) {
+        a.n_targets = n_tgt;
+        a.targets = tgt;
         a.n_allowlist = sp->n_allowlist;
         a.allowlist = sp->allowlist;
     } else {
@@ -485,6 +496,7 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     env.assign = &a;
     send_to(c, s, &env);
     free(excl);
+    free(tgt);
     log_info("job %llu shard %u/%zu -> %s at %u/s", (unsigned long long)j->row.id, sh->idx,
              (size_t)a.n_shards, s->name, a.rate);
 }

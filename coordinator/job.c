@@ -7,6 +7,7 @@
 #include "coordinator/job.h"
 
 #include "common/err.h"
+#include "common/input.h"
 #include "common/toml.h"
 #include "common/catalogue.h"
 
@@ -261,9 +262,11 @@ static int parse_files(const ctx_t *c, const toml_value_t *t, job_spec_t *j)
             rc = get_entries(c, v, "files.blocklist", &j->blocklist, &j->n_blocklist);
         else if (strcmp(k, "allowlist") == 0 && !j->allowlist)
             rc = get_entries(c, v, "files.allowlist", &j->allowlist, &j->n_allowlist);
+        else if (strcmp(k, "targets") == 0 && !j->target_list)
+            rc = get_entries(c, v, "files.targets", &j->target_list, &j->n_target_list);
         else
             rc = fail(c, toml_line(v), "files", LZR_EPARSE,
-                      "unknown key \"%s\" (the table holds blocklist and allowlist)", k);
+                      "unknown key \"%s\" (the table holds blocklist, allowlist and targets)", k);
     }
     return rc;
 }
@@ -336,6 +339,8 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
             rc = get_path(c, v, k, j->blocklist_file, sizeof j->blocklist_file);
         } else if (strcmp(k, "allowlist_file") == 0) {
             rc = get_path(c, v, k, j->allowlist_file, sizeof j->allowlist_file);
+        } else if (strcmp(k, "targets_file") == 0) {
+            rc = get_path(c, v, k, j->targets_file, sizeof j->targets_file);
         } else if (strcmp(k, "files") == 0) {
             rc = parse_files(c, v, j);
         } else if (strcmp(k, "ports") == 0) {
@@ -369,8 +374,8 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
             rc = parse_vantage(c, v, j);
         } else {
             rc = fail(c, toml_line(v), k, LZR_EPARSE,
-                      "unknown key (known: name, targets, exclude, allow_reserved, blocklist_file, "
-                      "allowlist_file, ports, rate, "
+                      "unknown key (known: name, targets, targets_file, exclude, allow_reserved, "
+                      "blocklist_file, allowlist_file, ports, rate, "
                       "seed, handshakes, fallback, timeout_ms, retransmit_ms, cooldown_ms, "
                       "acking_firewall_probes, "
                       "report_all, shards, [vantage])");
@@ -378,15 +383,15 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
     }
     if (rc)
         return rc;
-    if (!targets_v && !j->allowlist_file[0])
+    if (!targets_v && !j->allowlist_file[0] && !j->targets_file[0])
         return fail(c, 0, "targets", LZR_EINVAL,
-                    "required key is missing (or name an allowlist_file to scan)");
+                    "required key is missing (or name a targets_file or allowlist_file to scan)");
     /* A list file is read once, at submission; a job text without its entries was not
      * submitted through job_load and must not silently scan without the list. */
-    const char *keys[] = {"blocklist_file", "allowlist_file"};
-    bool named[] = {j->blocklist_file[0] != 0, j->allowlist_file[0] != 0};
-    bool stored[] = {j->blocklist != NULL, j->allowlist != NULL};
-    for (size_t i = 0; i < 2; i++) {
+    const char *keys[] = {"blocklist_file", "allowlist_file", "targets_file"};
+    bool named[] = {j->blocklist_file[0] != 0, j->allowlist_file[0] != 0, j->targets_file[0] != 0};
+    bool stored[] = {j->blocklist != NULL, j->allowlist != NULL, j->target_list != NULL};
+    for (size_t i = 0; i < 3; i++) {
         if (named[i] && !stored[i])
             return fail(c, toml_line(toml_get(root, keys[i])), keys[i], LZR_EINVAL,
                         "the file's entries are missing: `lzr-coord submit` reads the file and "
@@ -421,8 +426,15 @@ static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j
         {"targets", j->targets, j->n_targets, targets_allow},
         {"exclude", j->exclude, j->n_exclude, targets_exclude},
     };
+    bool listed = j->n_targets || j->target_list;
+    for (size_t i = 0; i < j->n_target_list; i++) { /* checked addresses: no error possible */
+        rc = targets_allow(j->set, j->target_list[i], terr, sizeof terr);
+        if (rc)
+            return fail(c, toml_line(toml_get(root, "targets_file")), "targets_file", rc, "%s: %s",
+                        j->targets_file, terr);
+    }
     /* Without targets, the allowlist is the target list (ZMap's -w alone). */
-    for (size_t i = 0; i < (j->n_targets ? 0 : j->n_allowlist); i++) {
+    for (size_t i = 0; i < (listed ? 0 : j->n_allowlist); i++) {
         rc = targets_allow(j->set, j->allowlist[i], terr, sizeof terr);
         if (rc)
             return fail(c, toml_line(toml_get(root, "allowlist_file")), "allowlist_file", rc,
@@ -434,7 +446,7 @@ static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j
             return fail(c, toml_line(toml_get(root, "blocklist_file")), "blocklist_file", rc,
                         "%s: %s", j->blocklist_file, terr);
     }
-    if (j->n_targets && j->allowlist) {
+    if (listed && j->allowlist) {
         /* With targets, the allowlist narrows them to the addresses it holds. */
         rc = targets_restrict_entries(j->set, j->allowlist, j->n_allowlist, terr, sizeof terr);
         if (rc)
@@ -452,9 +464,9 @@ static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j
         }
     }
     rc = targets_finalize(j->set, terr, sizeof terr);
+    const char *key = j->n_targets ? "targets" : j->target_list ? "targets_file" : "allowlist_file";
     if (rc)
-        return fail(c, toml_line(toml_get(root, j->n_targets ? "targets" : "allowlist_file")),
-                    j->n_targets ? "targets" : "allowlist_file", rc, "%s", terr);
+        return fail(c, toml_line(toml_get(root, key)), key, rc, "%s", terr);
     return LZR_OK;
 }
 
@@ -544,6 +556,34 @@ static int add_quoted(void *ctx, const char *entry, int line, char *err, size_t 
     return LZR_OK;
 }
 
+/* targets_file: every line's address, quoted, into b. A line with a port is refused: a job's
+ * targets are addresses × its ports (docs/job-file.md). */
+static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t errlen)
+{
+    input_reader_t *r = input_open(file, err, errlen);
+    if (!r)
+        return LZR_EIO;
+    input_target_t t;
+    int rc;
+    uint64_t n = 0;
+    char ip[16];
+    while ((rc = input_next(r, -1, &t, err, errlen)) == 1) {
+        if (t.has_port || ++n > JOB_MAX_TARGET_LINES) {
+            snprintf(err, errlen, "%.400s:%d: %s", file, input_line(r),
+                     t.has_port ? "a line with a port: a job's targets_file lists addresses, "
+                                  "and the job's ports apply to each"
+                                : "more targets than a job holds (" JOB_MAX_TARGET_TEXT ")");
+            rc = LZR_EINVAL;
+            break;
+        }
+        add_quoted(b, targets_ntoa(t.addr, ip), 0, err, errlen);
+    }
+    input_close(&r);
+    if (rc == LZR_EEMPTY && n == 0)
+        snprintf(err, errlen, "%.400s: lists no target", file);
+    return rc == LZR_EEMPTY && n ? LZR_OK : rc;
+}
+
 /* Reads the list files the job names and appends their entries to the text as a [files]
  * table (job.h). On error, "JOB:LINE: key: PATH:LINE: what" in err. */
 static int resolve_files(char **text, size_t *len, const char *path, const char *shown, char *err,
@@ -556,14 +596,14 @@ static int resolve_files(char **text, size_t *len, const char *path, const char 
     ctx_t c = {shown, err, errlen};
     int rc = LZR_OK;
     textbuf_t b = {0};
-    const char *keys[] = {"blocklist_file", "allowlist_file"};
-    const char *names[] = {"blocklist", "allowlist"};
+    const char *keys[] = {"blocklist_file", "allowlist_file", "targets_file"};
+    const char *names[] = {"blocklist", "allowlist", "targets"};
     const toml_value_t *files = toml_get(root, "files");
     if (files)
         rc = fail(&c, toml_line(files), "files", LZR_EPARSE,
-                  "this table is written by `lzr-coord submit` from blocklist_file and "
-                  "allowlist_file; name the files instead");
-    for (size_t i = 0; i < 2 && rc == LZR_OK; i++) {
+                  "this table is written by `lzr-coord submit` from blocklist_file, "
+                  "allowlist_file and targets_file; name the files instead");
+    for (size_t i = 0; i < 3 && rc == LZR_OK; i++) {
         const toml_value_t *v = toml_get(root, keys[i]);
         if (!v || toml_type(v) != TOML_STRING || !toml_string(v)[0])
             continue; /* absent, or job_parse reports the type */
@@ -579,7 +619,8 @@ static int resolve_files(char **text, size_t *len, const char *path, const char 
         tb_add(&b, names[i]);
         tb_add(&b, " = [");
         char ferr[600];
-        rc = targets_read_file(file, add_quoted, &b, ferr, sizeof ferr);
+        rc = i == 2 ? read_target_lines(file, &b, ferr, sizeof ferr)
+                    : targets_read_file(file, add_quoted, &b, ferr, sizeof ferr);
         tb_add(&b, "\n]\n");
         if (rc)
             rc = fail(&c, toml_line(v), keys[i], rc, "%s", ferr);
@@ -685,6 +726,9 @@ void job_destroy(job_spec_t **jp)
     for (size_t i = 0; i < j->n_allowlist; i++)
         free(j->allowlist[i]);
     free(j->allowlist);
+    for (size_t i = 0; i < j->n_target_list; i++)
+        free(j->target_list[i]);
+    free(j->target_list);
     free(j->ports_text);
     ports_free(&j->ports);
     targets_destroy(&j->set);

@@ -18,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOB_SHARD_SECONDS  10
-#define JOB_MAX_SHARDS     100000
-#define JOB_MAX_LIST       256
-#define JOB_MAX_COMPARE    16         /* [vantage] compare: scan IPs per target */
-#define JOB_MAX_FILE_BYTES (1u << 20) /* a job file of 1 MiB loads, one byte more does not */
+#define JOB_SHARD_SECONDS    10
+#define JOB_MAX_SHARDS       100000
+#define JOB_MAX_LIST         256
+#define JOB_MAX_COMPARE      16         /* [vantage] compare: scan IPs per target */
+#define JOB_MAX_FILE_BYTES   (1u << 20) /* a job file of 1 MiB loads, one byte more does not */
+#define JOB_MAX_TARGET_LINES 65536      /* addresses in a targets_file: each Assign carries them */
+#define JOB_MAX_TARGET_TEXT  "65536"
 
 typedef struct job_spec {
     char name[64];
@@ -41,6 +43,11 @@ typedef struct job_spec {
     size_t n_blocklist;
     char **allowlist;
     size_t n_allowlist;
+    /* targets_file: a list of addresses (common/input's line forms, no ports), read at
+     * submission like the files above and stored as their addresses; they join targets. */
+    char targets_file[256];
+    char **target_list;
+    size_t n_target_list;
     char *ports_text; /* canonical "22,80,8000-8100"; owned */
     port_list_t ports;
     targets_t *set; /* finalized target set; owned */

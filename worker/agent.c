@@ -3,7 +3,7 @@
  * Ack, Cancel and Refuse, sends heartbeats, and turns queued records into batches, keeping at
  * most AGENT_WINDOW of them in flight and re-sending any left unacked. The engine thread runs
  * one shard; its emit callback puts records in a ring and, once the ring is half full, holds the
- * engine's SYN walk (engine_config_t.hold) until the coordinator's acks have drained it to a
+ * engine's SYN walk (engine_control_t.hold) until the coordinator's acks have drained it to a
  * quarter. Connections already in flight still finish: their records go into the ring and, past
  * it, into a spill list, so the receive thread never waits and a slow or absent coordinator
  * slows the scan instead of losing results. A third,
@@ -74,7 +74,7 @@ typedef struct shard_run {
     uint64_t job_id;
     uint32_t shard;
     pthread_t thread;
-    volatile sig_atomic_t stop;
+    engine_control_t ctl; /* stop, hold and the coordinator's rate changes */
     bool cancelled;
     bool finished; /* engine_run returned (under the agent lock) */
     int rc;
@@ -213,7 +213,8 @@ static void emit_record(void *ctx, const lzr_record_t *r)
             a->n_spill++;
         } else {
             /* Out of memory: the receive thread has to wait for room after all. */
-            while (a->q_len == AGENT_QUEUE_RECORDS && !a->run->stop && !agent_stop) {
+            while (a->q_len == AGENT_QUEUE_RECORDS && !atomic_load(&a->run->ctl.stop) &&
+                   !agent_stop) {
                 struct timespec ts;
                 clock_gettime(CLOCK_REALTIME, &ts);
                 ts.tv_nsec += 100 * 1000000L;
@@ -231,8 +232,8 @@ static void emit_record(void *ctx, const lzr_record_t *r)
     }
     /* Past half the ring, no new SYNs: the connections in flight finish into the rest and,
      * should they need more, into the spill list. */
-    if (a->q_len + a->n_spill >= AGENT_QUEUE_RECORDS / 2 && !atomic_load(&a->run->cfg.hold)) {
-        atomic_store(&a->run->cfg.hold, true);
+    if (a->q_len + a->n_spill >= AGENT_QUEUE_RECORDS / 2 && !atomic_load(&a->run->ctl.hold)) {
+        atomic_store(&a->run->ctl.hold, true);
         if (clock_mono_ms() - a->full_logged_ms >= 10000) {
             a->full_logged_ms = clock_mono_ms();
             log_info("%zu records wait for the coordinator's acks: new SYNs wait until it "
@@ -256,7 +257,7 @@ static void *engine_thread(void *arg)
     agent_t *a = arg;
     shard_run_t *r = a->run;
     int rc =
-        engine_run(&r->cfg, emit_record, tick_stats, a, &r->stop, &r->stats, r->err, sizeof r->err);
+        engine_run(&r->cfg, &r->ctl, emit_record, tick_stats, a, &r->stats, r->err, sizeof r->err);
     log_debug("job %llu shard %u: first SYN %.1f ms after the engine started",
               (unsigned long long)r->job_id, r->shard, (double)r->stats.startup.first_syn_us / 1e3);
     pthread_mutex_lock(&a->lock);
@@ -349,7 +350,7 @@ static void flush_batch(agent_t *a, bool force)
     a->q_len -= n;
     unspill(a);
     if (a->q_len + a->n_spill < AGENT_QUEUE_RECORDS / 4)
-        atomic_store(&a->run->cfg.hold, false);
+        atomic_store(&a->run->ctl.hold, false);
     pthread_cond_broadcast(&a->not_full);
     uint64_t job = a->run->job_id;
     uint32_t shard = a->run->shard;
@@ -595,7 +596,7 @@ static void stop_run(agent_t *a, const char *why)
              why);
     pthread_mutex_lock(&a->lock);
     a->run->cancelled = true;
-    a->run->stop = 1;
+    atomic_store(&a->run->ctl.stop, 1);
     pthread_cond_broadcast(&a->not_full);
     pthread_mutex_unlock(&a->lock);
 }
@@ -902,7 +903,7 @@ static int on_message(agent_t *a)
         if (a->run && env->set_rate->lease && env->set_rate->rate &&
             env->set_rate->lease->job_id == a->run->job_id &&
             env->set_rate->lease->shard == a->run->shard) {
-            atomic_store(&a->run->cfg.rate_update, env->set_rate->rate);
+            atomic_store(&a->run->ctl.rate, env->set_rate->rate);
             log_info("job %llu shard %u: rate now %u/s", (unsigned long long)a->run->job_id,
                      a->run->shard, env->set_rate->rate);
         }

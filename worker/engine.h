@@ -1,13 +1,15 @@
 /*
- * engine: the single-vantage LZR probe engine. It walks a shard of the permutation, sends paced
- * SYNs from one source IP over AF_PACKET, captures replies with libpcap on its own thread,
- * validates them with the job's cookie key, runs each SYN-ACK through the LZR handshakes and
- * classifies every target. `lzr-worker scan` and the coordinator agent both drive it.
+ * engine: the single-vantage LZR probe engine. It walks a shard of the permutation (or reads a
+ * target list, common/input, as its lines arrive), sends paced SYNs from one source IP over
+ * AF_PACKET, captures replies with libpcap on its own thread, validates them with the job's
+ * cookie key, runs each SYN-ACK through the LZR handshakes and classifies every target.
+ * `lzr-worker scan` and the coordinator agent both drive it.
  */
 #ifndef LZR_ENGINE_H
 #define LZR_ENGINE_H
 
 #include "common/cookie.h"
+#include "common/input.h"
 #include "common/permutation.h"
 #include "common/ports.h"
 #include "common/record.h"
@@ -16,7 +18,6 @@
 #include "worker/handshakes/handshake.h"
 
 #include <net/if.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -27,8 +28,16 @@ typedef struct engine_config {
     uint32_t source_ip;
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
+    /* The permutation walk: targets × ports. With a list (input below), targets is the set a
+     * listed address must lie in (the reserved ranges unless lifted, excludes), or NULL. */
     const targets_t *targets;
     const port_list_t *ports;
+    /* A target list read as the scan goes, instead of the walk (NULL: the walk). A line without
+     * a port is probed on every port of ports; a line's port outside ports gets the handshake
+     * list and the fallback tier, not its port's own probes. A pipe is probed as it is written;
+     * the reader is paused with the walk (in-flight table high, hold, receive side behind). */
+    input_reader_t *input;
+    uint32_t first_target;       /* with input: the address whose route finds the next hop */
     perm_params_t perm;          /* over targets_count × ports.n */
     uint64_t pos_begin, pos_end; /* the shard: cycle positions */
     cookie_key_t key;
@@ -40,12 +49,6 @@ typedef struct engine_config {
     const handshake_t *fallback[HANDSHAKE_MAX_FALLBACK];
     size_t n_fallback;
     uint32_t rate; /* SYNs per second; 0 = as fast as possible */
-    /* Set by another thread while the engine runs (the agent, on the coordinator's SetRate):
-     * when non-zero, the SYN rate from then on. */
-    _Atomic uint32_t rate_update;
-    /* Set by the consumer of the records (the agent) while its queue is over its high-water
-     * mark: the SYN walk waits; connections already in flight go on. */
-    _Atomic bool hold;
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
     /* Bounds: stop the SYN walk after max_probes SYNs or max_runtime_ms (0: no bound); then
@@ -65,6 +68,17 @@ typedef struct engine_config {
     bool discovery_only; /* a SYN scan: report SYN-ACKs as "open", try no handshake */
 } engine_config_t;
 
+/* What other threads change while the engine runs; the caller owns it and zeroes it before. */
+typedef struct engine_control {
+    /* Non-zero: end the walk, skip the drain, return (a signal handler may set it). */
+    atomic_int stop;
+    /* Non-zero: the SYN rate from then on (the agent, on the coordinator's SetRate). */
+    atomic_uint rate;
+    /* Set by the consumer of the records (the agent) while its queue is over its high-water
+     * mark: the SYN walk waits; connections already in flight go on. */
+    atomic_bool hold;
+} engine_control_t;
+
 /* How long the steps of one engine_run took before its first SYN, in microseconds. */
 typedef struct engine_startup {
     uint64_t iface_us;     /* interface index and MAC, the next hop's MAC (gateway lookup) */
@@ -74,11 +88,13 @@ typedef struct engine_startup {
 } engine_startup_t;
 
 typedef struct engine_stats {
-    uint64_t targets_done; /* permutation elements consumed */
-    uint64_t targets_total;
-    uint64_t sent;    /* every frame sent */
-    uint64_t syns;    /* discovery SYNs */
-    uint64_t blocked; /* permutation elements skipped: the host's blocklist holds the address */
+    uint64_t targets_done;  /* permutation elements (or listed pairs) consumed */
+    uint64_t targets_total; /* 0: not known (a list) */
+    uint64_t sent;          /* every frame sent */
+    uint64_t syns;          /* discovery SYNs */
+    /* Elements skipped: the host's blocklist holds the address, or (a list) the address lies
+     * outside targets, in a reserved range say. */
+    uint64_t blocked;
     uint64_t replies; /* valid replies */
     uint64_t invalid; /* frames dropped: bad cookie, malformed, unknown connection */
     uint64_t late;    /* frames of targets already classified (stragglers), ignored */
@@ -102,15 +118,16 @@ typedef void (*engine_tick_fn)(void *ctx, const engine_stats_t *s);
  * to fix it in err. proof, when not NULL, gets what the firewall self-test saw. */
 int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *err, size_t errlen);
 
-/* Runs the shard to the end (or until *stop becomes non-zero), emitting records. Returns LZR_OK
- * or a negative code with a message in err; stats holds the final counters. */
-int engine_run(const engine_config_t *cfg, engine_emit_fn emit, engine_tick_fn tick, void *ctx,
-               volatile sig_atomic_t *stop, engine_stats_t *stats, char *err, size_t errlen);
+/* Runs the shard (or the list) to the end, or until ctl->stop, emitting records. Returns LZR_OK
+ * or a negative code with a message in err (a bad line in a piped list ends the scan there);
+ * stats holds the final counters. */
+int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn emit,
+               engine_tick_fn tick, void *ctx, engine_stats_t *stats, char *err, size_t errlen);
 
 /* Walks the shard as engine_run would and writes one line per probe to out instead of sending
  * it ("SRC:SPORT > DST:DPORT seq N"); opens no socket, so it needs no privileges. stats gets
  * the counts (syns: the probes listed; blocked). */
-int engine_dry_run(const engine_config_t *cfg, FILE *out, volatile sig_atomic_t *stop,
-                   engine_stats_t *stats);
+int engine_dry_run(const engine_config_t *cfg, FILE *out, engine_control_t *ctl,
+                   engine_stats_t *stats, char *err, size_t errlen);
 
 #endif

@@ -70,7 +70,8 @@ struct lzr {
     /* Targets classified lately, so a late retransmitted SYN-ACK does not start them again.
      * Direct-mapped and lossy: a collision only forgets an old entry. */
     uint64_t done[DONE_SLOTS];
-    /* port → index + 1 in the job's port list. */
+    /* port → index + 1 in the job's port list; 0: a port a target list named that the list of
+     * ports lacks, which takes the spare last index (no own probes of its port). */
     uint16_t *port_index;
     /* Per port index: the probes of the protocols expected on that port (registry's default
      * ports) that the job's list lacks, tried after it — so postgres on 5432 is named even
@@ -111,19 +112,23 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
     if (cfg->report_all)
         l->answered = calloc(cfg->perm.size / 8 + 1, 1);
     l->port_index = calloc(65536, sizeof *l->port_index);
-    l->extra = calloc(cfg->ports->n, sizeof *l->extra);
-    l->n_extra = calloc(cfg->ports->n, 1);
-    l->fallback = calloc(cfg->ports->n, sizeof *l->fallback);
-    l->n_fallback = calloc(cfg->ports->n, 1);
+    size_t slots = cfg->ports->n + 1; /* the last: ports outside the list */
+    l->extra = calloc(slots, sizeof *l->extra);
+    l->n_extra = calloc(slots, 1);
+    l->fallback = calloc(slots, sizeof *l->fallback);
+    l->n_fallback = calloc(slots, 1);
     if (!l->tab || !l->wheel || (cfg->report_all && !l->answered) || !l->port_index || !l->extra ||
         !l->n_extra || !l->fallback || !l->n_fallback) {
         lzr_destroy(&l);
         return NULL;
     }
-    for (size_t i = 0; i < cfg->ports->n; i++) {
-        l->port_index[cfg->ports->ports[i]] = (uint16_t)(i + 1);
+    for (size_t i = 0; i < slots; i++) {
         const handshake_t *own[8];
-        size_t n = handshake_for_port(cfg->ports->ports[i], own, 8);
+        size_t n = 0;
+        if (i < cfg->ports->n) {
+            l->port_index[cfg->ports->ports[i]] = (uint16_t)(i + 1);
+            n = handshake_for_port(cfg->ports->ports[i], own, 8);
+        }
         for (size_t k = 0; k < n && k < 8 && l->n_extra[i] < PORT_EXTRA; k++) {
             bool listed = false;
             for (size_t j = 0; j < cfg->n_handshakes; j++)
@@ -196,9 +201,15 @@ static uint32_t done_slot(uint64_t key)
 
 /* ---- the handshakes of a target: the job's list, its port's own, the fallback tier ---- */
 
+/* The per-port tables' index of port: its place in the list, or the spare last one. */
+static size_t port_slot(const lzr_t *l, uint16_t port)
+{
+    return l->port_index[port] ? l->port_index[port] - 1u : l->cfg->ports->n;
+}
+
 static const handshake_t *handshake_of(const lzr_t *l, const conn_t *c)
 {
-    size_t pi = l->port_index[c->dport] - 1;
+    size_t pi = port_slot(l, c->dport);
     size_t own = l->cfg->n_handshakes + l->n_extra[pi];
     if (c->hs < l->cfg->n_handshakes)
         return l->cfg->handshakes[c->hs];
@@ -219,7 +230,7 @@ static bool fallback_eligible(const conn_t *c)
 
 static bool has_next_handshake(const lzr_t *l, const conn_t *c)
 {
-    size_t pi = l->port_index[c->dport] - 1;
+    size_t pi = port_slot(l, c->dport);
     size_t own = l->cfg->n_handshakes + l->n_extra[pi];
     size_t next = c->hs + 1u;
     if (next < own)

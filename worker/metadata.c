@@ -87,9 +87,12 @@ int metadata_write(const char *path, const scan_meta_t *m, char *err, size_t err
     put_key(f, "config", false);
     fputs("{\"iface\":", f);
     put_string(f, c->iface);
-    fprintf(f,
-            ",\"source_ip\":\"%s\",\"addresses\":%llu,\"ports\":", targets_ntoa(c->source_ip, ip),
-            (unsigned long long)targets_count(c->targets));
+    fprintf(f, ",\"source_ip\":\"%s\",\"addresses\":", targets_ntoa(c->source_ip, ip));
+    if (c->input) /* a list: how many it held is in the counters (targets_done) */
+        fputs("null", f);
+    else
+        fprintf(f, "%llu", (unsigned long long)targets_count(c->targets));
+    fputs(",\"ports\":", f);
     put_string(f, m->ports);
     fputs(",\"handshakes\":", f);
     put_names(f, c->handshakes, c->n_handshakes);
@@ -107,6 +110,8 @@ int metadata_write(const char *path, const scan_meta_t *m, char *err, size_t err
     put_string(f, m->blocklist_file);
     fputs(",\"allowlist_file\":", f);
     put_string(f, m->allowlist_file);
+    fputs(",\"input_file\":", f);
+    put_string(f, m->input_file);
     fputc('}', f);
     /* A string: a 64-bit seed does not survive JSON readers that use doubles. */
     put_key(f, "seed", false);

@@ -33,6 +33,7 @@ typedef struct scan_meta {
     const char *ports;          /* as given */
     const char *blocklist_file; /* in force, or NULL */
     const char *allowlist_file;
+    const char *input_file; /* --input-file ("-": standard input), or NULL: the walk */
     uint64_t seed;
     uint64_t start_us, end_us; /* wall clock */
     double seconds;            /* monotonic duration */

@@ -47,12 +47,13 @@ typedef struct scan_out {
     bool startup_told;
 } scan_out_t;
 
-static volatile sig_atomic_t scan_stop;
+/* Stop, hold and rate for the engine; the signal handler sets stop (a lock-free atomic). */
+static engine_control_t scan_ctl;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    scan_stop = 1;
+    atomic_store(&scan_ctl.stop, 1);
 }
 
 static void usage(FILE *f)
@@ -60,7 +61,8 @@ static void usage(FILE *f)
     fprintf(
         f,
         "usage: lzr-worker scan [--iface IF] [--source-ip IP] [--gateway-mac MAC]\n"
-        "         (--targets CIDR[,CIDR...] | --targets-file F | --allowlist-file F) --ports LIST\n"
+        "         (--targets CIDR[,CIDR...] | --targets-file F | --allowlist-file F\n"
+        "          | --input-file FILE|-) --ports LIST\n"
         "         [--handshakes " HANDSHAKE_DEFAULT_LIST "] [--rate PPS] [--seed N]\n"
         "         [--fallback " HANDSHAKE_DEFAULT_FALLBACK " | --no-fallback]\n"
         "         [--exclude CIDR ...] [--allow-reserved CIDR ...]\n"
@@ -79,7 +81,8 @@ static void usage(FILE *f)
         "%s; \"\" or --no-fallback for none) are tried last, only on targets that\n"
         "held one connection open and closed another. The host's blocklist (%s,\n"
         "or --blocklist-file) is applied unless --no-default-blocklist; its addresses are\n"
-        "counted, never probed. See docs/worker.md.\n",
+        "counted, never probed. --input-file reads targets (ip, ip:port, ip,port, ZMap's CSV or\n"
+        "JSON) from a file or, with -, from a pipe as they arrive. See docs/worker.md.\n",
         HANDSHAKE_MAX_FALLBACK, HANDSHAKE_DEFAULT_FALLBACK, OPTOUT_DEFAULT_PATH);
 }
 
@@ -172,36 +175,74 @@ int scan_parse_source_ports(const char *s, uint16_t *lo, uint16_t *hi)
 /* --dry-run: what the scan would send, one line per probe, and nothing sent; no raw socket is
  * opened, so it runs without privileges. */
 static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t seed,
-                        const char *bl_path, size_t n_block)
+                        const char *bl_path, size_t n_block, const char *input_file)
 {
     FILE *out = strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
         return 2;
     }
-    char src[16];
+    char src[16], what[300], err[600];
+    if (input_file)
+        snprintf(what, sizeof what, "the list %s (%zu ports for addresses alone)", input_file,
+                 cfg->ports->n);
+    else
+        snprintf(what, sizeof what, "%llu addresses × %zu ports",
+                 (unsigned long long)targets_count(cfg->targets), cfg->ports->n);
     fprintf(stderr,
-            "lzr-worker: dry run: %llu addresses × %zu ports from %s, seed %llu, blocklist %s "
+            "lzr-worker: dry run: %s from %s, seed %llu, blocklist %s "
             "(%zu entries), at most %llu probes (0: no bound); nothing is sent\n",
-            (unsigned long long)targets_count(cfg->targets), cfg->ports->n,
-            targets_ntoa(cfg->source_ip, src), (unsigned long long)seed, bl_path ? bl_path : "none",
-            n_block, (unsigned long long)cfg->max_probes);
+            what, targets_ntoa(cfg->source_ip, src), (unsigned long long)seed,
+            bl_path ? bl_path : "none", n_block, (unsigned long long)cfg->max_probes);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     engine_stats_t st;
-    int rc = engine_dry_run(cfg, out, &scan_stop, &st);
-    if (out != stdout && fclose(out) != 0)
+    int rc = engine_dry_run(cfg, out, &scan_ctl, &st, err, sizeof err);
+    if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(out) != 0)) {
         rc = LZR_EIO;
-    else if (out == stdout && fflush(out) != 0)
-        rc = LZR_EIO;
+        snprintf(err, sizeof err, "write error");
+    }
     if (rc != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: --output %s: write error\n", output);
+        fprintf(stderr, "lzr-worker scan: %s%s: %s\n", rc == LZR_EIO ? "--output " : "",
+                rc == LZR_EIO ? output : "--input-file", err);
         return 1;
     }
     fprintf(stderr, "lzr-worker: dry run: %llu probes listed, %llu blocklisted\n",
             (unsigned long long)st.syns, (unsigned long long)st.blocked);
-    return scan_stop ? 130 : 0;
+    return atomic_load(&scan_ctl.stop) ? 130 : 0;
+}
+
+/* --input-file: checks a file's every line now (nothing is probed before the list is valid),
+ * opens the reader and waits for the first target, whose route finds the interface and next
+ * hop. Without --targets, a listed address may be any the scan's set allows: all but the
+ * reserved ranges (unless lifted) and the excludes. Returns 0, or 2 after saying why. */
+static int input_setup(const char *path, bool have_ports, bool have_set, targets_t *targets,
+                       engine_config_t *cfg, input_reader_t **reader)
+{
+    char err[700];
+    uint64_t n_addr = 0, n_pair = 0;
+    bool piped = strcmp(path, "-") == 0;
+    int rc = piped ? LZR_OK : input_check_file(path, &n_addr, &n_pair, err, sizeof err);
+    if (rc == LZR_OK && !have_ports && (piped || n_addr)) {
+        snprintf(err, sizeof err, "%s: %s; --ports is required", piped ? "stdin" : path,
+                 piped ? "a line may name an address alone" : "lists addresses without a port");
+        rc = LZR_EINVAL;
+    }
+    if (rc == LZR_OK && !have_set)
+        rc = targets_allow(targets, "0.0.0.0/0", err, sizeof err);
+    if (rc == LZR_OK && !(*reader = input_open(path, err, sizeof err)))
+        rc = LZR_EIO;
+    input_target_t first;
+    if (rc == LZR_OK && (rc = input_peek(*reader, &first, err, sizeof err)) == LZR_EEMPTY)
+        snprintf(err, sizeof err, "%s: lists no target", piped ? "stdin" : path);
+    if (rc != 1) {
+        fprintf(stderr, "lzr-worker scan: --input-file: %s\n", err);
+        return 2;
+    }
+    cfg->input = *reader;
+    cfg->first_target = first.addr;
+    return 0;
 }
 
 int scan_main(int argc, char **argv)
@@ -239,6 +280,7 @@ int scan_main(int argc, char **argv)
         {"max-runtime", required_argument, 0, 'M'},
         {"cooldown-ms", required_argument, 0, 'c'},
         {"metadata", required_argument, 0, 'j'},
+        {"input-file", required_argument, 0, 'I'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -252,6 +294,8 @@ int scan_main(int argc, char **argv)
     const char *handshakes = HANDSHAKE_DEFAULT_LIST, *ports_spec = NULL, *output = "-";
     const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
     const char *targets_file = NULL, *blocklist_file = NULL, *allowlist_file = NULL;
+    const char *input_file = NULL;
+    input_reader_t *input = NULL;
     bool default_blocklist = true, dry_run = false;
     const char *max_targets = NULL, *metadata = NULL;
     uint32_t max_runtime = 0;
@@ -425,6 +469,9 @@ int scan_main(int argc, char **argv)
         case 'j':
             metadata = optarg;
             break;
+        case 'I':
+            input_file = optarg;
+            break;
         case 'm':
             max_targets = optarg; /* a percentage needs the set's size: checked below */
             break;
@@ -460,12 +507,23 @@ int scan_main(int argc, char **argv)
         fprintf(stderr, "lzr-worker scan: unexpected argument \"%s\"\n", argv[optind]);
         goto done;
     }
-    if (!ports_spec || (!have_targets && !targets_file && !allowlist_file)) {
-        fprintf(stderr, "lzr-worker scan: --ports and --targets (or --targets-file or "
-                        "--allowlist-file) are required\n");
+    if (!input_file && (!ports_spec || (!have_targets && !targets_file && !allowlist_file))) {
+        fprintf(stderr, "lzr-worker scan: --ports and --targets (or --targets-file, "
+                        "--allowlist-file or --input-file) are required\n");
         usage(stderr);
         goto done;
     }
+    if (input_file && (cfg.report_all || (max_targets && strchr(max_targets, '%')))) {
+        fprintf(stderr, "lzr-worker scan: --input-file: %s\n",
+                cfg.report_all ? "--all cannot report the silent targets of a list (a list has "
+                                 "no set to walk); scan without --all"
+                               : "--max-targets takes a count with a list, not a percentage");
+        goto done;
+    }
+    if (input_file &&
+        input_setup(input_file, ports_spec != NULL, have_targets || targets_file || allowlist_file,
+                    targets, &cfg, &input) != 0)
+        goto done;
     if (targets_file && targets_allow_file(targets, targets_file, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --targets-file: %s\n", err);
         goto done;
@@ -501,8 +559,8 @@ int scan_main(int argc, char **argv)
     if (!have_ip || (!cfg.iface[0] && !dry_run)) { /* a dry run needs no interface */
         /* As ZMap: what is left out comes from the kernel's route to the first target. */
         bool had_iface = cfg.iface[0] != 0;
-        if (netif_autodetect(targets_at(targets, 0), cfg.iface, &cfg.source_ip, err, sizeof err) !=
-            LZR_OK) {
+        uint32_t first = input ? cfg.first_target : targets_at(targets, 0);
+        if (netif_autodetect(first, cfg.iface, &cfg.source_ip, err, sizeof err) != LZR_OK) {
             fprintf(stderr, "lzr-worker scan: %s\n", err);
             goto done;
         }
@@ -511,7 +569,7 @@ int scan_main(int argc, char **argv)
                 had_iface ? "the interface's first address"
                           : "the kernel's route to the first target");
     }
-    if (ports_parse(ports_spec, &ports, err, sizeof err) != LZR_OK) {
+    if (ports_spec && ports_parse(ports_spec, &ports, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --ports: %s\n", err);
         goto done;
     }
@@ -543,14 +601,14 @@ int scan_main(int argc, char **argv)
     cfg.ports = &ports;
     if (!have_seed)
         randombytes_buf(&seed, sizeof seed);
-    uint64_t size = targets_count(targets) * ports.n;
-    if (perm_init(&cfg.perm, size, seed) != LZR_OK) {
+    uint64_t size = input ? UINT64_MAX : targets_count(targets) * ports.n; /* a list: no walk */
+    if (!input && perm_init(&cfg.perm, size, seed) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %llu targets × ports is too many for one scan\n",
                 (unsigned long long)size);
         goto done;
     }
     cfg.pos_begin = 0;
-    cfg.pos_end = perm_cycle_len(&cfg.perm);
+    cfg.pos_end = input ? 0 : perm_cycle_len(&cfg.perm);
     if (max_targets &&
         perm_parse_limit(max_targets, size, &cfg.max_probes, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --max-targets: %s\n", err);
@@ -563,7 +621,7 @@ int scan_main(int argc, char **argv)
     }
 
     if (dry_run) {
-        rc = dry_run_main(&cfg, output, seed, bl_path, n_block);
+        rc = dry_run_main(&cfg, output, seed, bl_path, n_block, input_file);
         goto done;
     }
     scan_out_t so = {.progress = progress, .main_ns = main_ns};
@@ -610,9 +668,13 @@ int scan_main(int argc, char **argv)
         snprintf(rate, sizeof rate, "%u probes/s", cfg.rate);
     else
         snprintf(rate, sizeof rate, "unlimited rate");
-    log_info("scanning %llu addresses × %zu ports from %s on %s, %s, seed %llu",
-             (unsigned long long)targets_count(targets), ports.n, targets_ntoa(cfg.source_ip, sub),
-             cfg.iface, rate, (unsigned long long)seed);
+    if (input)
+        log_info("scanning the list %s (%zu ports for addresses alone) from %s on %s, %s",
+                 input_file, ports.n, targets_ntoa(cfg.source_ip, sub), cfg.iface, rate);
+    else
+        log_info("scanning %llu addresses × %zu ports from %s on %s, %s, seed %llu",
+                 (unsigned long long)targets_count(targets), ports.n,
+                 targets_ntoa(cfg.source_ip, sub), cfg.iface, rate, (unsigned long long)seed);
     if (cfg.max_probes || cfg.max_runtime_ms)
         log_info("bounds: at most %llu probes, %llu s of sending (0: no bound)",
                  (unsigned long long)cfg.max_probes, (unsigned long long)cfg.max_runtime_ms / 1000);
@@ -621,7 +683,7 @@ int scan_main(int argc, char **argv)
     else
         log_info("no blocklist file (%s)",
                  default_blocklist ? OPTOUT_DEFAULT_PATH " is absent" : "--no-default-blocklist");
-    if (engine_run(&cfg, emit_line, on_tick, &so, &scan_stop, &st, err, sizeof err) != LZR_OK) {
+    if (engine_run(&cfg, &scan_ctl, emit_line, on_tick, &so, &st, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         rc = 1;
         goto done;
@@ -650,26 +712,28 @@ int scan_main(int argc, char **argv)
                             .ports = ports_spec,
                             .blocklist_file = bl_path,
                             .allowlist_file = allowlist_file,
+                            .input_file = input_file,
                             .seed = seed,
                             .start_us = start_us,
                             .end_us = clock_wall_us(),
                             .seconds = secs,
                             .stats = &st,
                             .protocols = &so.protocols,
-                            .interrupted = scan_stop != 0};
+                            .interrupted = atomic_load(&scan_ctl.stop) != 0};
         if (metadata_write(metadata, &meta, err, sizeof err) != LZR_OK) {
             fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
             rc = 1;
             goto done;
         }
     }
-    rc = scan_stop ? 130 : 0;
+    rc = atomic_load(&scan_ctl.stop) ? 130 : 0;
 done:
     if (manage_fw)
         firewall_remove();
     if (out && out != stdout)
         fclose(out);
     ports_free(&ports);
+    input_close(&input);
     targets_destroy(&targets);
     targets_destroy(&blocklist);
     targets_destroy(&allowlist);

@@ -383,6 +383,58 @@ static void test_list_files(void **state)
     rmdir(dir);
 }
 
+/* targets_file: addresses in any of common/input's line forms, read at submission and stored as
+ * [files] targets; they join targets; a line with a port or a bad line names file and line. */
+static void test_targets_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lzr-job-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], list[300], err[1024] = "";
+    snprintf(path, sizeof path, "%s/scan.toml", dir);
+    snprintf(list, sizeof list, "%s/hosts.csv", dir);
+    put(dir, "hosts.csv", "saddr,classification\n198.18.5.1,synack\n198.18.5.9,synack\n");
+    put(dir, "scan.toml",
+        "targets = \"198.18.6.0/30\"\ntargets_file = \"hosts.csv\"\nports = \"80,443\"\n"
+        "allow_reserved = \"198.18.0.0/15\"\n");
+    char *text = NULL;
+    job_spec_t *j = job_load(path, &text, err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(j->n_target_list, 2);
+    assert_int_equal(targets_count(j->set), 4 + 2);
+    assert_true(targets_contains(j->set, 0xC6120509));
+    assert_int_equal(j->size, 6 * 2);
+    job_destroy(&j);
+    put(dir, "hosts.csv", "garbage\n"); /* the stored text stands alone */
+    j = job_parse(text, strlen(text), "scan.toml", err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(targets_count(j->set), 6);
+    job_destroy(&j);
+    free(text);
+    text = NULL;
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "scan.toml:2: targets_file: "));
+    assert_non_null(strstr(err, "hosts.csv:1: \"garbage\""));
+    put(dir, "hosts.csv", "198.18.5.1\n198.18.5.2:80\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "hosts.csv:2: a line with a port"));
+    put(dir, "hosts.csv", "# nothing\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "hosts.csv: lists no target"));
+    /* Alone, the list is the targets. */
+    put(dir, "hosts.csv", "198.18.5.1\n");
+    put(dir, "scan.toml",
+        "targets_file = \"hosts.csv\"\nports = \"80\"\nallow_reserved = \"198.18.0.0/15\"\n");
+    j = job_load(path, &text, err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(targets_count(j->set), 1);
+    job_destroy(&j);
+    free(text);
+    unlink(list);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* cooldown_ms: checked like every timing key. */
 static void test_cooldown(void **state)
 {
@@ -407,7 +459,8 @@ int main(void)
         cmocka_unit_test(test_full_file),  cmocka_unit_test(test_defaults_and_plan),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_reserved_lifted),
         cmocka_unit_test(test_load_file),  cmocka_unit_test(test_fallback_off),
-        cmocka_unit_test(test_list_files), cmocka_unit_test(test_cooldown),
+        cmocka_unit_test(test_list_files), cmocka_unit_test(test_targets_file),
+        cmocka_unit_test(test_cooldown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

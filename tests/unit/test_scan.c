@@ -70,10 +70,41 @@ static void test_refusals(void **state)
     assert_non_null(strstr(msg, "--retransmit-ms: 900 is not 10 to --timeout-ms (500)"));
 }
 
+/* --input-file: a bad line names the file and line, --all and a percentage are refused, and a
+ * file with bare addresses needs --ports; all before anything is sent (exit 2). */
+static void test_input_refusals(void **state)
+{
+    (void)state;
+    char msg[1024], path[] = "/tmp/test_scan_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "198.18.4.1:80\n198.18.4.2\n198.18.4.x,80\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    assert_int_equal(run_scan(msg, sizeof msg, BASE, "--input-file", path, NULL), 2);
+    char want[128];
+    snprintf(want, sizeof want, "--input-file: %s:3: \"198.18.4.x\"", path);
+    assert_non_null(strstr(msg, want));
+    assert_int_equal(run_scan(msg, sizeof msg, BASE, "--input-file", path, "--all", NULL), 2);
+    assert_non_null(strstr(msg, "--all cannot report the silent targets of a list"));
+    assert_int_equal(
+        run_scan(msg, sizeof msg, BASE, "--input-file", path, "--max-targets", "5%", NULL), 2);
+    assert_non_null(strstr(msg, "--max-targets takes a count with a list"));
+    FILE *f = fopen(path, "w");
+    fputs("198.18.4.1:80\n198.18.4.2\n", f);
+    fclose(f);
+    assert_int_equal(run_scan(msg, sizeof msg, "--iface", "lo", "--source-ip", "198.18.1.2",
+                              "--input-file", path, NULL),
+                     2);
+    assert_non_null(strstr(msg, "lists addresses without a port; --ports is required"));
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_input_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
