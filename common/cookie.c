@@ -103,25 +103,36 @@ void cookie_key_to_hex(const cookie_key_t *key, char *hex)
     hex[2 * LZR_COOKIE_KEY_BYTES] = '\0';
 }
 
-cookie_t cookie_make(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
-                     uint32_t salt, uint16_t sport_lo, uint16_t sport_hi)
+/* SipHash of the connection's addresses, port and salt. */
+static void cookie_tag(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
+                       uint32_t salt, uint8_t tag[crypto_shorthash_BYTES])
 {
     uint8_t msg[16] = {0};
-    uint8_t tag[crypto_shorthash_BYTES];
-    cookie_t c;
-
-    (void)ensure_sodium();
     put_be32(msg, saddr);
     put_be32(msg + 4, daddr);
     msg[8] = (uint8_t)(dport >> 8);
     msg[9] = (uint8_t)dport;
     put_be32(msg + 12, salt);
     crypto_shorthash(tag, msg, sizeof(msg), key->bytes);
+}
 
-    c.seq = get_le32(tag);
-    /* An inverted range is the caller's mistake; treat it as the single port sport_lo. */
+cookie_t cookie_make(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
+                     uint32_t salt, uint16_t sport_lo, uint16_t sport_hi)
+{
+    uint8_t tag[crypto_shorthash_BYTES];
+    cookie_t c;
+
+    (void)ensure_sodium();
+    cookie_tag(key, saddr, daddr, dport, 0, tag);
+    /* The port is salt 0's plus the salt, so the handshakes of one target take successive ports:
+     * a later SYN never lands on a 4-tuple an earlier handshake left half-open at the target,
+     * which would answer it with an ACK for the old sequence instead of a SYN-ACK. An inverted
+     * range is the caller's mistake; treat it as the single port sport_lo. */
     uint32_t span = sport_hi >= sport_lo ? (uint32_t)sport_hi - sport_lo + 1 : 1;
-    c.sport = (uint16_t)(sport_lo + get_le32(tag + 4) % span);
+    c.sport = (uint16_t)(sport_lo + ((uint64_t)get_le32(tag + 4) + salt) % span);
+    if (salt)
+        cookie_tag(key, saddr, daddr, dport, salt, tag);
+    c.seq = get_le32(tag);
     return c;
 }
 

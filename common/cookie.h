@@ -40,7 +40,8 @@ int cookie_key_for_shard(const cookie_key_t *job, uint32_t shard, cookie_key_t *
 void cookie_key_to_hex(const cookie_key_t *key, char *hex);
 
 /* The cookie for a connection from saddr to (daddr, dport) with this salt; the source port lies
- * in [sport_lo, sport_hi]. Addresses in host byte order. */
+ * in [sport_lo, sport_hi] and is salt 0's port plus the salt (wrapping in the range), so salts
+ * 0, 1, 2 … of one target get distinct ports. Addresses in host byte order. */
 cookie_t cookie_make(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
                      uint32_t salt, uint16_t sport_lo, uint16_t sport_hi);
 

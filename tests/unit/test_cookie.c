@@ -114,9 +114,34 @@ static void test_make_layout(void **state)
     uint8_t msg[16] = {0xc6, 0x12, 0x00, 0x01, 0xc6, 0x13, 0x0a, 0x0b,
                        0x1f, 0x90, 0x00, 0x00, 0x01, 0x02, 0x03, 0x04};
     uint64_t h = ref_siphash24(key_a.bytes, msg, sizeof(msg));
+    memset(msg + 12, 0, 4);
+    uint64_t h0 = ref_siphash24(key_a.bytes, msg, sizeof(msg));
     cookie_t c = cookie_make(&key_a, saddr, daddr, dport, salt, 40000, 65535);
     assert_int_equal(c.seq, (uint32_t)h);
-    assert_int_equal(c.sport, 40000 + (uint32_t)(h >> 32) % 25536);
+    assert_int_equal(c.sport, 40000 + ((h0 >> 32) + salt) % 25536);
+    c = cookie_make(&key_a, saddr, daddr, dport, 0, 40000, 65535);
+    assert_int_equal(c.seq, (uint32_t)h0);
+    assert_int_equal(c.sport, 40000 + (h0 >> 32) % 25536);
+}
+
+/* A target's handshakes (salts 0, 1, 2 …) never share a source port while there are ports
+ * enough, also where the range wraps: an earlier handshake's half-open connection at the target
+ * would swallow the later SYN. */
+static void test_successive_salts_distinct_ports(void **state)
+{
+    (void)state;
+    for (uint32_t d = 0; d < 200; d++) {
+        uint8_t seen[8] = {0};
+        for (uint32_t salt = 0; salt < 8; salt++) {
+            cookie_t c = cookie_make(&key_a, 7, d, 80, salt, 50000, 50007);
+            assert_true(c.sport >= 50000 && c.sport <= 50007);
+            assert_int_equal(seen[c.sport - 50000], 0);
+            seen[c.sport - 50000] = 1;
+        }
+        cookie_t c0 = cookie_make(&key_a, 7, d, 80, 0, 40000, 65535);
+        cookie_t c3 = cookie_make(&key_a, 7, d, 80, 3, 40000, 65535);
+        assert_int_equal((c3.sport - 40000 + 25536 - (c0.sport - 40000)) % 25536, 3);
+    }
 }
 
 static void test_make_deterministic_and_sensitive(void **state)
@@ -245,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_siphash_paper_vector),
         cmocka_unit_test(test_siphash_matches_reference),
         cmocka_unit_test(test_make_layout),
+        cmocka_unit_test(test_successive_salts_distinct_ports),
         cmocka_unit_test(test_make_deterministic_and_sensitive),
         cmocka_unit_test(test_sport_range),
         cmocka_unit_test(test_validate),
