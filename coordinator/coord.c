@@ -68,6 +68,7 @@ typedef struct session {
     uint64_t last_seen_us;
     uint64_t stored_us; /* last write of last_seen / lease expiry to the store */
     bool has_lease;
+    bool done_unstored; /* reported its shard done; the store has not taken it yet */
     uint64_t job_id;
     uint32_t shard;
     uint32_t rate; /* the SYN rate this worker was last given for its shard */
@@ -120,6 +121,11 @@ typedef struct coord {
     size_t past_next;
     bool db_lost; /* the database cannot commit any more: stop */
     char db_err[512];
+    bool db_failing;      /* a write failed (disk full, I/O error); no recovery pass yet */
+    uint64_t db_retry_us; /* no store writes before this */
+    uint64_t db_backoff_us;
+    uint64_t db_errors;
+    ratelimit_t db_log;
     zactor_t *auth;
     zcert_t *cert;
     session_t sessions[COORD_MAX_SESSIONS];
@@ -128,6 +134,7 @@ typedef struct coord {
     uint64_t malformed;
     uint64_t lease_timeout_us;
     verify_job_t *verify; /* the verification pass under way (one job at a time) */
+    verify_worker_t verify_workers[COORD_MAX_SESSIONS]; /* verify_step's view of the sessions */
     held_batch_t held[COORD_GROUP_MAX];
     size_t n_held;
 } coord_t;
@@ -142,6 +149,82 @@ char *coord_control_endpoint(const char *db_path, char *buf, size_t cap)
         snprintf(abs, sizeof abs, "%s", dir);
     snprintf(buf, cap, "ipc://%s/%s", abs, COORD_CONTROL_NAME);
     return buf;
+}
+
+/* ---- store writes ------------------------------------------------------------------------ */
+
+#define DB_BACKOFF_MIN_US 250000u
+#define DB_BACKOFF_MAX_US 8000000u
+
+/* The one path every store write of the loop goes through; returns rc. LZR_OK is stored, and
+ * LZR_ENOTFOUND means the row was not there (callers say what that means). Anything else is a
+ * database error (disk full, I/O): it is logged, at most one line a minute with how many were
+ * left out, and the loop's writes back off, from 250 ms doubling to 8 s. Callers report as done
+ * only what returned LZR_OK. what says what was not stored. */
+static int db_wrote(coord_t *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int db_wrote(coord_t *c, int rc, const char *fmt, ...)
+{
+    if (rc == LZR_OK || rc == LZR_ENOTFOUND)
+        return rc;
+    uint64_t now = clock_wall_us();
+    if (now >= c->db_retry_us) {
+        c->db_backoff_us = c->db_backoff_us ? c->db_backoff_us * 2 : DB_BACKOFF_MIN_US;
+        if (c->db_backoff_us > DB_BACKOFF_MAX_US)
+            c->db_backoff_us = DB_BACKOFF_MAX_US;
+        c->db_retry_us = now + c->db_backoff_us;
+    }
+    c->db_failing = true;
+    c->db_errors++;
+    uint64_t more;
+    if (!ratelimit_allow(&c->db_log, now, &more))
+        return rc;
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    log_error("not stored: %s: %s (%llu store errors so far, %llu not logged; writes retry in "
+              "%llu ms)",
+              what, store_errmsg(c->store), (unsigned long long)c->db_errors,
+              (unsigned long long)more, (unsigned long long)(c->db_backoff_us / 1000u));
+    return rc;
+}
+
+/* Whether the database can still commit; once it cannot (its file or directory deleted or made
+ * read-only), the coordinator stops: it acks nothing more, and coord_serve returns the reason. */
+static bool db_usable(coord_t *c)
+{
+    if (c->db_lost)
+        return false;
+    if (store_check(c->store, c->db_err, sizeof c->db_err) == LZR_OK)
+        return true;
+    c->db_lost = true;
+    log_error("%s: acknowledging no more results; stopping", c->db_err);
+    return false;
+}
+
+/* Whether the loop may write now: the database can still commit (db_usable) and no back-off
+ * after a failed write is running. */
+static bool db_writable(coord_t *c)
+{
+    return db_usable(c) && clock_wall_us() >= c->db_retry_us;
+}
+
+/* After a failed write, the first pass that can write again treats the outage like a restart:
+ * every lease gets one lease timeout more, since no renewal was stored meanwhile. */
+static bool db_recovered(coord_t *c, uint64_t now)
+{
+    if (!c->db_failing)
+        return true;
+    if (db_wrote(c, store_leases_extend(c->store, now + c->lease_timeout_us),
+                 "lease renewals after a store error") != LZR_OK)
+        return false;
+    log_info("the database takes writes again after %llu store error(s); leases extended by one "
+             "lease timeout",
+             (unsigned long long)c->db_errors);
+    c->db_failing = false;
+    c->db_backoff_us = 0;
+    return true;
 }
 
 /* ---- jobs -------------------------------------------------------------------------------- */
@@ -337,7 +420,9 @@ static void session_drop(coord_t *c, session_t *s, const char *why)
 {
     log_info("worker %s: session ended (%s)", s->name, why);
     if (s->has_lease)
-        store_shard_release(c->store, s->job_id, s->shard, s->name);
+        db_wrote(c, store_shard_release(c->store, s->job_id, s->shard, s->name),
+                 "job %llu shard %u back to the pool from %s", (unsigned long long)s->job_id,
+                 s->shard, s->name);
     lease_forget(c, s);
     memset(s, 0, sizeof *s);
 }
@@ -346,7 +431,8 @@ static void session_drop(coord_t *c, session_t *s, const char *why)
  * stop, and nothing more of it is stored. */
 static int cancel_job(coord_t *c, uint64_t id, const char *reason)
 {
-    int rc = store_job_cancel(c->store, id, reason);
+    int rc = db_wrote(c, store_job_cancel(c->store, id, reason), "job %llu cancelled",
+                      (unsigned long long)id);
     if (rc != LZR_OK)
         return rc;
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
@@ -368,9 +454,10 @@ static int cancel_job(coord_t *c, uint64_t id, const char *reason)
 static uint32_t rate_share(coord_t *c, job_rt_t *j)
 {
     uint32_t pending, leased, done;
-    store_shard_counts(c->store, j->row.id, &pending, &leased, &done);
     uint64_t holders = live_sessions(c);
-    if (holders > (uint64_t)pending + leased)
+    /* Without the counts, every worker is taken for a holder. */
+    if (store_shard_counts(c->store, j->row.id, &pending, &leased, &done) == LZR_OK &&
+        holders > (uint64_t)pending + leased)
         holders = (uint64_t)pending + leased;
     if (holders == 0)
         holders = 1;
@@ -509,11 +596,19 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
     free(ids);
 }
 
+/* A job is done once the store says so; until then the next pass tries again. */
 static void mark_done(coord_t *c, uint64_t id, uint32_t done)
 {
-    store_job_set_state(c->store, id, "done");
-    log_info("job %llu done: %u shards, %llu results", (unsigned long long)id, done,
-             (unsigned long long)store_result_count(c->store, id));
+    if (db_wrote(c, store_job_set_state(c->store, id, "done"), "job %llu done",
+                 (unsigned long long)id) != LZR_OK)
+        return;
+    uint64_t results = 0;
+    if (store_result_count(c->store, id, &results) == LZR_OK)
+        log_info("job %llu done: %u shards, %llu results", (unsigned long long)id, done,
+                 (unsigned long long)results);
+    else
+        log_info("job %llu done: %u shards (results not counted: %s)", (unsigned long long)id, done,
+                 store_errmsg(c->store));
     job_unload(c, id);
 }
 
@@ -551,10 +646,12 @@ static bool verify_step(coord_t *c, uint64_t id, uint64_t now)
         c->verify = verify_job_new(id, j->spec->timeout_ms, n_ports, now);
         if (!c->verify)
             return false;
-        log_info("job %llu: scan done; multi-vantage verification of %u candidate host(s)",
-                 (unsigned long long)id, store_candidate_count(c->store, id, n_ports));
+        uint64_t cand = 0;
+        store_candidate_count(c->store, id, n_ports, &cand);
+        log_info("job %llu: scan done; multi-vantage verification of %llu candidate host(s)",
+                 (unsigned long long)id, (unsigned long long)cand);
     }
-    static verify_worker_t w[COORD_MAX_SESSIONS];
+    verify_worker_t *w = c->verify_workers;
     size_t nw = 0;
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
@@ -569,8 +666,10 @@ static bool verify_step(coord_t *c, uint64_t id, uint64_t now)
     }
     if (!verify_job_step(c->verify, c->store, w, nw, verify_send, c, now))
         return false;
-    log_info("job %llu: verification done, %u verdicts", (unsigned long long)id,
-             store_verdict_count(c->store, id));
+    uint64_t verdicts = 0;
+    store_verdict_count(c->store, id, &verdicts);
+    log_info("job %llu: verification done, %llu verdicts", (unsigned long long)id,
+             (unsigned long long)verdicts);
     verify_job_free(&c->verify);
     return true;
 }
@@ -596,38 +695,73 @@ static void finish_jobs(coord_t *c)
     free(ids);
 }
 
+/* Stores that s finished the shard it holds. Should the store not take it (a database error,
+ * or a back-off after one), s keeps the lease, marked done_unstored, and each scheduling pass
+ * tries again: a shard is done once the store says so, and not before. */
+static void shard_finished(coord_t *c, session_t *s)
+{
+    s->done_unstored = true;
+    if (!db_writable(c))
+        return;
+    int rc =
+        db_wrote(c, store_shard_done(c->store, s->job_id, s->shard, s->name),
+                 "job %llu shard %u done by %s", (unsigned long long)s->job_id, s->shard, s->name);
+    if (rc != LZR_OK && rc != LZR_ENOTFOUND)
+        return;
+    s->done_unstored = false;
+    if (rc == LZR_OK)
+        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)s->job_id,
+                 s->shard);
+    else
+        log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,
+                 (unsigned long long)s->job_id, s->shard);
+    s->has_lease = false;
+}
+
+/* Waiting jobs start once enough workers are connected. */
+static void start_waiting(coord_t *c)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "waiting", &ids, &n) != LZR_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        job_rt_t *j = job_load_rt(c, ids[i], err, sizeof err);
+        if (!j) {
+            log_error("%s", err);
+            continue;
+        }
+        if (live_sessions(c) < j->spec->min_workers ||
+            db_wrote(c, store_job_set_state(c->store, ids[i], "running"), "job %llu running",
+                     (unsigned long long)ids[i]) != LZR_OK)
+            continue;
+        snprintf(j->row.state, sizeof j->row.state, "running");
+        log_info("job %llu (%s) running", (unsigned long long)ids[i], j->row.name);
+    }
+    free(ids);
+}
+
+/* One scheduling pass: sessions silent for the lease timeout end, expired leases go back to
+ * the pool, waiting jobs start, idle workers get shards, rates are split again and finished
+ * jobs close. It writes to the store, so it waits out a back-off after a failed write. */
 static void schedule(coord_t *c)
 {
     uint64_t now = clock_wall_us();
+    if (!db_writable(c) || !db_recovered(c, now))
+        return;
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
         if (s->used && now - s->last_seen_us > c->lease_timeout_us)
             session_drop(c, s, "no heartbeat");
+        else if (s->used && s->done_unstored)
+            shard_finished(c, s);
     }
     int expired = 0;
-    store_shards_expire(c->store, now, &expired);
-    if (expired)
+    if (db_wrote(c, store_shards_expire(c->store, now, &expired), "expired leases") == LZR_OK &&
+        expired)
         log_info("%d lease(s) expired and went back to the pool", expired);
-
-    /* Waiting jobs start once enough workers are connected. */
-    uint64_t *ids;
-    size_t n;
-    if (store_job_ids(c->store, "waiting", &ids, &n) == LZR_OK) {
-        for (size_t i = 0; i < n; i++) {
-            char err[512];
-            job_rt_t *j = job_load_rt(c, ids[i], err, sizeof err);
-            if (!j) {
-                log_error("%s", err);
-                continue;
-            }
-            if (live_sessions(c) >= j->spec->min_workers) {
-                if (store_job_set_state(c->store, ids[i], "running") == LZR_OK)
-                    snprintf(j->row.state, sizeof j->row.state, "running");
-                log_info("job %llu (%s) running", (unsigned long long)ids[i], j->row.name);
-            }
-        }
-        free(ids);
-    }
+    start_waiting(c);
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
         if (s->used && !s->has_lease)
@@ -703,50 +837,49 @@ static const char *hello_denied(coord_t *c, const char *pubkey, const Lzr__Hello
     return NULL;
 }
 
-static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
+/* The session a Hello that hello_denied let through takes: the same worker's again (its lease
+ * back to the pool unless the Hello claims it) or a free one; NULL, after a refusal, when the
+ * name or routing id is another key's or no session is free. */
+static session_t *hello_session(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
 {
-    uint64_t now = clock_wall_us();
-    if (!valid_name(h->name) || zframe_size(rid) > sizeof c->sessions[0].rid) {
-        c->malformed++;
-        refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
-        return;
-    }
-    char why[256];
-    if (hello_denied(c, pubkey, h, why, sizeof why)) {
-        refuse_hello(c, rid, h->name, why, true);
-        return;
-    }
     session_t *s = session_by_name(c, h->name);
     if (s && strcmp(s->pubkey, pubkey) != 0) {
         refuse_hello(c, rid, h->name, "worker name in use by another key", true);
-        return;
+        return NULL;
     }
     session_t *by_rid = session_by_rid(c, rid);
     if (by_rid && by_rid != s && strcmp(by_rid->pubkey, pubkey) != 0) {
         /* A peer that took over another key's routing id (ZMQ_ROUTING_ID). */
         refuse_hello(c, rid, h->name, "routing id in use by another key", true);
-        return;
+        return NULL;
     }
     bool claims = h->lease && h->lease->job_id;
     if (s) {
         /* The same worker again (restarted, or re-registering after our restart). */
         if (s->has_lease &&
             !(claims && h->lease->job_id == s->job_id && h->lease->shard == s->shard))
-            store_shard_release(c->store, s->job_id, s->shard, s->name);
+            db_wrote(c, store_shard_release(c->store, s->job_id, s->shard, s->name),
+                     "job %llu shard %u back to the pool from %s", (unsigned long long)s->job_id,
+                     s->shard, s->name);
         lease_forget(c, s);
         memset(s, 0, sizeof *s);
-    } else {
-        s = by_rid;
-        if (s)
-            session_drop(c, s, "registered under another name");
-        for (size_t i = 0; i < COORD_MAX_SESSIONS && !s; i++)
-            if (!c->sessions[i].used)
-                s = &c->sessions[i];
-        if (!s) {
-            refuse_hello(c, rid, h->name, "too many workers", false);
-            return;
-        }
+        return s;
     }
+    s = by_rid;
+    if (s)
+        session_drop(c, s, "registered under another name");
+    for (size_t i = 0; i < COORD_MAX_SESSIONS && !s; i++)
+        if (!c->sessions[i].used)
+            s = &c->sessions[i];
+    if (!s)
+        refuse_hello(c, rid, h->name, "too many workers", false);
+    return s;
+}
+
+/* Fills a fresh session from the Hello that opened it. */
+static void session_fill(session_t *s, zframe_t *rid, const char *pubkey, const Lzr__Hello *h,
+                         uint64_t now)
+{
     s->used = true;
     memcpy(s->rid, zframe_data(rid), zframe_size(rid));
     s->rid_len = zframe_size(rid);
@@ -766,31 +899,36 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
     snprintf(s->version, sizeof s->version, "%s", h->version);
     s->last_seen_us = now;
     s->rate_at_us = now;
+}
 
-    bool kept = false;
-    if (claims) {
-        job_rt_t *j = NULL;
-        store_job_t row;
-        if (store_job_get(c->store, h->lease->job_id, &row) == LZR_OK) {
-            if (strcmp(row.state, "running") == 0) {
-                char err[512];
-                j = job_load_rt(c, row.id, err, sizeof err);
-            }
-            store_job_clear(&row);
+/* Whether s keeps the lease its Hello claims: the job still runs and the store renews the
+ * lease in s's name. */
+static bool lease_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_t now)
+{
+    job_rt_t *j = NULL;
+    store_job_t row;
+    if (store_job_get(c->store, l->job_id, &row) == LZR_OK) {
+        if (strcmp(row.state, "running") == 0) {
+            char err[512];
+            j = job_load_rt(c, row.id, err, sizeof err);
         }
-        if (j && store_shard_renew(c->store, h->lease->job_id, h->lease->shard, s->name,
-                                   now + c->lease_timeout_us) == LZR_OK) {
-            kept = true;
-            s->has_lease = true;
-            s->job_id = h->lease->job_id;
-            s->shard = h->lease->shard;
-            s->lease_start_us = now;
-        }
+        store_job_clear(&row);
     }
-    char ip[16];
-    store_worker_upsert(c->store, s->name, pubkey, s->scan_ip, s->fresh, s->iface, s->version, now);
-    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
-             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
+    if (!j ||
+        db_wrote(
+            c, store_shard_renew(c->store, l->job_id, l->shard, s->name, now + c->lease_timeout_us),
+            "lease of job %llu shard %u for %s", (unsigned long long)l->job_id, l->shard,
+            s->name) != LZR_OK)
+        return false;
+    s->has_lease = true;
+    s->job_id = l->job_id;
+    s->shard = l->shard;
+    s->lease_start_us = now;
+    return true;
+}
+
+static void send_welcome(coord_t *c, session_t *s, bool kept)
+{
     Lzr__Welcome w = LZR__WELCOME__INIT;
     w.heartbeat_ms = c->opt->heartbeat_ms;
     w.lease_timeout_ms = c->opt->lease_timeout_ms;
@@ -799,6 +937,41 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
     env.body_case = LZR__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
     send_to(c, s, &env);
+}
+
+static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
+{
+    uint64_t now = clock_wall_us();
+    if (!valid_name(h->name) || zframe_size(rid) > sizeof c->sessions[0].rid) {
+        c->malformed++;
+        refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
+        return;
+    }
+    char why[256];
+    if (hello_denied(c, pubkey, h, why, sizeof why)) {
+        refuse_hello(c, rid, h->name, why, true);
+        return;
+    }
+    session_t *s = hello_session(c, rid, pubkey, h);
+    if (!s)
+        return;
+    session_fill(s, rid, pubkey, h, now);
+    /* The name's binding to the key lives in the store: a registration it has not taken is not
+     * welcomed, and the worker says Hello again. */
+    if (db_wrote(c,
+                 store_worker_upsert(c->store, s->name, pubkey, s->scan_ip, s->fresh, s->iface,
+                                     s->version, now),
+                 "registration of worker %s", s->name) != LZR_OK) {
+        refuse(c, rid, "the coordinator cannot store this registration now; register again", false);
+        memset(s, 0, sizeof *s);
+        return;
+    }
+    bool claims = h->lease && h->lease->job_id;
+    bool kept = claims && lease_reclaim(c, s, h->lease, now);
+    char ip[16];
+    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
+             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
+    send_welcome(c, s, kept);
     if (claims && !kept)
         send_cancel(c, s, h->lease->job_id, h->lease->shard, "lease lost");
 }
@@ -825,9 +998,9 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
     s->last_seen_us = now;
     /* Each write is a synced transaction: touch the store a few times per lease timeout, not
      * on every heartbeat of every worker. */
-    bool write = now - s->stored_us >= c->lease_timeout_us / 4;
+    bool write = now - s->stored_us >= c->lease_timeout_us / 4 && db_writable(c);
     if (write) {
-        store_worker_seen(c->store, s->name, now);
+        db_wrote(c, store_worker_seen(c->store, s->name, now), "heartbeat of worker %s", s->name);
         s->stored_us = now;
     }
     if (!hb->lease || !hb->lease->job_id)
@@ -836,8 +1009,13 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
         send_cancel(c, s, hb->lease->job_id, hb->lease->shard, "not your lease");
         return;
     }
-    if (write && store_shard_renew(c->store, s->job_id, s->shard, s->name,
-                                   now + c->lease_timeout_us) != LZR_OK) {
+    /* A renewal the store could not take is tried at the next heartbeat; the lease is lost
+     * only when the store says it is someone else's or done. */
+    if (write &&
+        db_wrote(
+            c, store_shard_renew(c->store, s->job_id, s->shard, s->name, now + c->lease_timeout_us),
+            "lease of job %llu shard %u for %s", (unsigned long long)s->job_id, s->shard,
+            s->name) == LZR_ENOTFOUND) {
         send_cancel(c, s, s->job_id, s->shard, "lease lost");
         lease_forget(c, s);
         return;
@@ -855,22 +1033,10 @@ static void send_ack(coord_t *c, session_t *s, uint64_t seq)
     send_to(c, s, &env);
 }
 
-/* Whether the database can still commit; once it cannot (its file or directory deleted or made
- * read-only), the coordinator stops: it acks nothing more, and coord_serve returns the reason. */
-static bool db_usable(coord_t *c)
-{
-    if (c->db_lost)
-        return false;
-    if (store_check(c->store, c->db_err, sizeof c->db_err) == LZR_OK)
-        return true;
-    c->db_lost = true;
-    log_error("%s: acknowledging no more results; stopping", c->db_err);
-    return false;
-}
-
-/* Stores the held batches in one transaction, then acks them. Should the group fail, each
- * batch is tried alone, so one that cannot be stored does not hold back the others; a batch
- * not stored is not acked, and its worker sends it again. */
+/* Stores the held batches in one transaction, then acks them. Should the group fail for its
+ * rows, each batch is tried alone, so one that cannot be stored does not hold back the others;
+ * should it fail for the database (disk full, I/O error), db_wrote logs it and the loop backs
+ * off. A batch not stored is not acked, and its worker sends it again. */
 static void flush_held(coord_t *c)
 {
     if (!c->n_held)
@@ -880,11 +1046,16 @@ static void flush_held(coord_t *c)
     for (size_t i = 0; i < c->n_held; i++)
         if (c->held[i].b.n)
             group[ng++] = c->held[i].b;
-    char err[256];
-    /* An Ack promises the batch survives: none goes out once the database is gone. */
-    bool db_ok = db_usable(c);
+    char err[256] = "";
+    /* An Ack promises the batch survives: none goes out once the database is gone, nor during
+     * a back-off after a failed write. */
+    bool db_ok = db_writable(c);
     bool all =
         db_ok && (ng == 0 || store_put_batches(c->store, group, ng, err, sizeof err) == LZR_OK);
+    if (db_ok && !all && store_put_outage(c->store)) {
+        db_wrote(c, LZR_EDB, "%zu result batch(es): %s", ng, err);
+        db_ok = false;
+    }
     for (size_t i = 0; i < c->n_held; i++) {
         held_batch_t *h = &c->held[i];
         bool stored = db_ok && (all || h->b.n == 0 ||
@@ -1006,14 +1177,16 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
                  (unsigned long long)job, shard);
         return;
     }
-    s->has_lease = false;
     if (d->stats)
         s->sent = d->stats->sent;
     if (d->error && d->error[0]) {
+        s->has_lease = false;
         uint32_t failures = 0;
         uint64_t now = clock_wall_us(), retry = now;
         uint64_t backoff = (uint64_t)(c->opt->retry_ms ? c->opt->retry_ms : COORD_RETRY_MS) * 1000u;
-        store_shard_fail(c->store, job, shard, s->name, now, backoff, &failures, &retry);
+        db_wrote(c,
+                 store_shard_fail(c->store, job, shard, s->name, now, backoff, &failures, &retry),
+                 "job %llu shard %u failed on %s", (unsigned long long)job, shard, s->name);
         log_error("worker %s: job %llu shard %u failed (failure %u of %d): %s; retry in %llu s",
                   s->name, (unsigned long long)job, shard, failures, COORD_MAX_FAILURES, d->error,
                   (unsigned long long)((retry - now) / 1000000u));
@@ -1025,11 +1198,8 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
                      shard, failures, s->name, d->error);
             cancel_job(c, job, reason);
         }
-    } else if (store_shard_done(c->store, job, shard, s->name) == LZR_OK) {
-        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)job, shard);
     } else {
-        log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,
-                 (unsigned long long)job, shard);
+        shard_finished(c, s);
     }
     schedule(c);
 }
@@ -1195,25 +1365,48 @@ static const char *passes_phase(coord_t *c, const store_job_t *row)
     return phase;
 }
 
-static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerProgress *wp,
-                        Lzr__WorkerProgress **wpp, size_t max_wp)
+/* The store's counts of a job for its status; *positions gets the cycle positions of its done
+ * shards. LZR_EDB when one of them cannot be read: status shows no made-up zero. */
+static int status_counts(coord_t *c, const store_job_t *row, Lzr__JobStatus *js,
+                         uint64_t *positions)
+{
+    uint64_t results, cand, verdicts;
+    if (store_shard_counts(c->store, row->id, &js->shards_pending, &js->shards_leased,
+                           &js->shards_done) != LZR_OK ||
+        store_result_count(c->store, row->id, &results) != LZR_OK ||
+        store_positions_done(c->store, row->id, positions) != LZR_OK ||
+        store_candidate_count(c->store, row->id, job_port_count(c, row), &cand) != LZR_OK ||
+        store_verdict_count(c->store, row->id, &verdicts) != LZR_OK)
+        return LZR_EDB;
+    js->results = results;
+    js->verify_candidates = (uint32_t)cand;
+    js->verify_done = (uint32_t)verdicts;
+    return LZR_OK;
+}
+
+static int fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerProgress *wp,
+                       Lzr__WorkerProgress **wpp, size_t max_wp)
 {
     store_job_t row;
     lzr__job_status__init(js);
-    if (store_job_get(c->store, id, &row) != LZR_OK)
-        return;
+    uint64_t positions;
+    int rc = store_job_get(c->store, id, &row);
+    if (rc != LZR_OK)
+        return rc == LZR_ENOTFOUND ? LZR_OK : rc;
+    if (status_counts(c, &row, js, &positions) != LZR_OK) {
+        store_job_clear(&row);
+        return LZR_EDB;
+    }
     js->job_id = id;
     js->name = strdup(row.name);
     js->state = strdup(row.state);
     uint32_t all_shards = row.n_shards * row.passes;
     js->shards_total = all_shards;
-    store_shard_counts(c->store, id, &js->shards_pending, &js->shards_leased, &js->shards_done);
     js->targets_total = row.size;
-    js->results = store_result_count(c->store, id);
     js->rate = row.rate;
     js->created_us = row.created_us;
     double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
-    double done = (double)store_positions_done(c->store, id) / cycle / row.passes;
+    double done = (double)positions / cycle / row.passes;
     double pps = 0;
     size_t n = 0;
     for (size_t i = 0; i < COORD_MAX_SESSIONS && n < max_wp; i++) {
@@ -1249,8 +1442,6 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     char reason[512];
     store_job_reason(c->store, id, reason, sizeof reason);
     js->reason = strdup(reason);
-    js->verify_candidates = store_candidate_count(c->store, id, job_port_count(c, &row));
-    js->verify_done = store_verdict_count(c->store, id);
     if (strcmp(row.state, "running") == 0 && scanned) {
         js->targets_done = row.size;
     } else if (strcmp(row.state, "running") == 0) {
@@ -1258,6 +1449,7 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
         js->eta_s = (double)(row.size - js->targets_done) / rate;
     }
     store_job_clear(&row);
+    return LZR_OK;
 }
 
 static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
@@ -1286,11 +1478,14 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
     Lzr__JobStatus **jsp = calloc(n ? n : 1, sizeof *jsp);
     Lzr__WorkerProgress *wp = calloc((n ? n : 1) * 64, sizeof *wp);
     Lzr__WorkerProgress **wpp = calloc((n ? n : 1) * 64, sizeof *wpp);
-    if (js && jsp && wp && wpp) {
-        for (size_t i = 0; i < n; i++) {
-            fill_status(c, ids[i], &js[i], &wp[i * 64], &wpp[i * 64], 64);
-            jsp[i] = &js[i];
-        }
+    int rc = js && jsp && wp && wpp ? LZR_OK : LZR_ENOMEM;
+    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
+        rc = fill_status(c, ids[i], &js[i], &wp[i * 64], &wpp[i * 64], 64);
+        jsp[i] = &js[i];
+    }
+    if (rc != LZR_OK)
+        reply_error(c, rid, rc, rc == LZR_EDB ? store_errmsg(c->store) : lzr_strerror(rc));
+    if (rc == LZR_OK) {
         Lzr__StatusReply rep = LZR__STATUS_REPLY__INIT;
         rep.n_jobs = n;
         rep.jobs = jsp;
@@ -1299,12 +1494,12 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
         env.status_reply = &rep;
         char err[256];
         wire_send(c->control, rid, &env, err, sizeof err);
-        for (size_t i = 0; i < n; i++) {
-            free(js[i].name);
-            free(js[i].state);
-            free(js[i].phase);
-            free(js[i].reason);
-        }
+    }
+    for (size_t i = 0; js && i < n; i++) {
+        free(js[i].name);
+        free(js[i].state);
+        free(js[i].phase);
+        free(js[i].reason);
     }
     free(js);
     free(jsp);
@@ -1597,7 +1792,8 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
 
     /* Jobs that were running resume; leases held before the restart get one lease timeout
      * for their workers to come back and claim them. */
-    store_leases_extend(c->store, clock_wall_us() + c->lease_timeout_us);
+    db_wrote(c, store_leases_extend(c->store, clock_wall_us() + c->lease_timeout_us),
+             "lease extension at start");
     {
         uint64_t *ids;
         size_t n;
@@ -1630,8 +1826,7 @@ int coord_serve(const coord_options_t *opt, volatile sig_atomic_t *stop, char *e
         }
         uint64_t t = clock_wall_us();
         if (t - last_tick >= 250000) {
-            if (db_usable(c))
-                schedule(c);
+            schedule(c);
             last_tick = t;
             if (c->refused_log.suppressed && t - c->refused_log.last_us >= RATELIMIT_US) {
                 log_warn("%llu more peers refused in the last minute (%llu keys refused so far)",
