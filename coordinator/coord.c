@@ -1053,7 +1053,7 @@ static void flush_held(coord_t *c)
     bool all =
         db_ok && (ng == 0 || store_put_batches(c->store, group, ng, err, sizeof err) == LZR_OK);
     if (db_ok && !all && store_put_outage(c->store)) {
-        db_wrote(c, LZR_EDB, "%zu result batch(es): %s", ng, err);
+        db_wrote(c, LZR_EDB, "%zu result batch(es)", ng);
         db_ok = false;
     }
     for (size_t i = 0; i < c->n_held; i++) {

@@ -978,7 +978,8 @@ int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, 
         s->put_outage = code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY ||
                         code == SQLITE_CANTOPEN || code == SQLITE_BUSY || code == SQLITE_LOCKED ||
                         code == SQLITE_NOMEM || code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
-        exec(s, "ROLLBACK");
+        if (!sqlite3_get_autocommit(s->db)) /* SQLite may have rolled it back already */
+            exec(s, "ROLLBACK");
     }
     return rc;
 }

@@ -374,6 +374,7 @@ static void test_batch_atomic(void **state)
     char err[256] = "";
     assert_int_equal(store_put_batch(f->s, id, 0, "w", b, 3, err, sizeof err), LZR_EDB);
     assert_non_null(strstr(err, "boom"));
+    assert_false(store_put_outage(f->s)); /* the rows' fault, not the database's */
     {
         uint64_t cnt;
         assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);
@@ -415,6 +416,33 @@ static void test_batch_atomic(void **state)
     assert_int_equal(store_worker_revoke(f->s, "w1"), LZR_ENOTFOUND);
 }
 
+/* A count the database cannot give is an error, never a zero. */
+static void test_count_errors(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 1);
+    uint64_t n = 7;
+    assert_int_equal(store_result_count(f->s, id, &n), LZR_OK);
+    assert_int_equal(n, 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE results RENAME TO gone_results;"
+                                  " ALTER TABLE verdicts RENAME TO gone_verdicts;"
+                                  " ALTER TABLE shards RENAME TO gone_shards",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    n = 7;
+    assert_int_equal(store_result_count(f->s, id, &n), LZR_EDB);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_verdict_count(f->s, id, &n), LZR_EDB);
+    assert_int_equal(store_candidate_count(f->s, id, 1, &n), LZR_EDB);
+    assert_int_equal(store_positions_done(f->s, id, &n), LZR_EDB);
+    uint32_t p, l, d;
+    assert_int_equal(store_shard_counts(f->s, id, &p, &l, &d), LZR_EDB);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +452,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_count_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
