@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "common/cookie.h"
 #include "common/err.h"
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/targets.h"
 #include "common/wire.h"
@@ -1694,23 +1695,12 @@ static void on_monitor_event(coord_t *c)
 
 static int setup_curve(coord_t *c, char *err, size_t errlen)
 {
-    char path[4096], wdir[4096];
-    snprintf(path, sizeof path, "%s/coordinator.key", c->opt->keys_dir);
-    c->cert = zcert_load(path);
-    if (!c->cert || !zcert_secret_txt(c->cert) ||
-        strcmp(zcert_secret_txt(c->cert), "0000000000000000000000000000000000000000") == 0) {
-        snprintf(err, errlen,
-                 "%s(_secret): cannot load the coordinator's key pair; create it with "
-                 "`lzr-coord keygen %s`",
-                 path, c->opt->keys_dir);
+    char wdir[4096];
+    c->cert = keys_load_coordinator(c->opt->keys_dir, err, errlen);
+    if (!c->cert)
         return LZR_EINVAL;
-    }
-    snprintf(wdir, sizeof wdir, "%s/workers", c->opt->keys_dir);
-    struct stat st;
-    if (stat(wdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "%s: no such directory (it holds the workers' public keys)", wdir);
+    if (keys_workers_dir(c->opt->keys_dir, wdir, sizeof wdir, err, errlen) != LZR_OK)
         return LZR_EINVAL;
-    }
     c->auth = zactor_new(zauth, NULL);
     if (!c->auth) {
         snprintf(err, errlen, "cannot start the ZAP authenticator");
