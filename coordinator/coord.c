@@ -136,6 +136,12 @@ typedef struct coord {
     uint64_t lease_timeout_us;
     verify_job_t *verify; /* the verification pass under way (one job at a time) */
     verify_worker_t verify_workers[COORD_MAX_SESSIONS]; /* verify_step's view of the sessions */
+    struct {                                            /* on_workers' reply */
+        Lzr__WorkerInfo info[COORD_MAX_SESSIONS];
+        Lzr__WorkerInfo *infop[COORD_MAX_SESSIONS];
+        Lzr__Lease leases[COORD_MAX_SESSIONS];
+        uint32_t fresh[COORD_MAX_SESSIONS][16];
+    } workers_reply;
     held_batch_t held[COORD_GROUP_MAX];
     size_t n_held;
 } coord_t;
@@ -1346,10 +1352,10 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
 }
 
 /* The scanning phase of a running job; a job of several passes needs as many scan IPs, and
- * says so while fewer are connected (the passes that lack one wait). Static buffer. */
-static const char *passes_phase(coord_t *c, const store_job_t *row)
+ * says so while fewer are connected (the passes that lack one wait). Returns a constant or
+ * phase, which the caller gives. */
+static const char *passes_phase(coord_t *c, const store_job_t *row, char *phase, size_t cap)
 {
-    static char phase[128];
     uint32_t ips[COORD_MAX_SESSIONS], n = 0;
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         bool seen = !c->sessions[i].used;
@@ -1360,7 +1366,7 @@ static const char *passes_phase(coord_t *c, const store_job_t *row)
     }
     if (row->passes <= 1 || n >= row->passes)
         return "scanning";
-    snprintf(phase, sizeof phase,
+    snprintf(phase, cap,
              "scanning; %u of %u scan IPs connected, passes that need another wait", (unsigned)n,
              (unsigned)row->passes);
     return phase;
@@ -1437,9 +1443,10 @@ static int fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerP
     js->targets_done = (uint64_t)(done * (double)row.size);
     js->eta_s = -1;
     bool scanned = js->shards_pending == 0 && js->shards_leased == 0;
+    char phase[128];
     js->phase = strdup(strcmp(row.state, "running") != 0 ? ""
                        : scanned                         ? "verifying"
-                                                         : passes_phase(c, &row));
+                                                         : passes_phase(c, &row, phase, sizeof phase));
     char reason[512];
     store_job_reason(c->store, id, reason, sizeof reason);
     js->reason = strdup(reason);
@@ -1509,12 +1516,13 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
     free(ids);
 }
 
+/* The reply's rows live in c->workers_reply, which only this reply uses. */
 static void on_workers(coord_t *c, zframe_t *rid)
 {
-    static Lzr__WorkerInfo info[COORD_MAX_SESSIONS];
-    static Lzr__WorkerInfo *infop[COORD_MAX_SESSIONS];
-    static Lzr__Lease leases[COORD_MAX_SESSIONS];
-    static uint32_t fresh[COORD_MAX_SESSIONS][16];
+    Lzr__WorkerInfo *info = c->workers_reply.info;
+    Lzr__WorkerInfo **infop = c->workers_reply.infop;
+    Lzr__Lease *leases = c->workers_reply.leases;
+    uint32_t(*fresh)[16] = c->workers_reply.fresh;
     size_t n = 0;
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
