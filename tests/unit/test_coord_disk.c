@@ -2,7 +2,8 @@
  * The coordinator on a full disk: its database lives on a 16 MiB tmpfs the test mounts (tests
  * run as root) and fills with a file in the middle of a job. Shown: no batch is acked that the
  * database does not hold, neither the shard nor the job is marked done while the store cannot
- * take it, the coordinator keeps answering status, and once the file is gone it stores the
+ * take it, a worker whose registration it cannot store is asked to say Hello again, the
+ * coordinator keeps answering status, and once the file is gone it stores the
  * batches sent again and finishes the job by itself; PRAGMA integrity_check is ok at the end.
  */
 #include "tests/unit/coord_harness.h"
@@ -220,6 +221,13 @@ static void test_full_disk(void **state)
     assert_false(send_acked(w, job, 2, 1500));
     assert_int_equal(stored_of(s, job, 2), 0);
     status_running(s, job);
+    /* A worker whose registration cannot be stored is asked to say Hello again, not welcomed. */
+    zsock_t *w2 = connect_to(s->listen);
+    hello(w2, "w2", W1_IP + 1, 0, 0);
+    env = expect(w2, LZR__ENVELOPE__BODY_REFUSE);
+    assert_false(env->refuse->fatal);
+    wire_free(&env);
+    zsock_destroy(&w2);
 
     /* Space is back: the batch sent again is stored and acked, and so are the rest. */
     assert_int_equal(unlink(filler), 0);
