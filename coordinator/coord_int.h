@@ -1,7 +1,7 @@
 /*
- * coord_int: what the coordinator's own files share, and nothing outside them includes. The
- * state (coord_t: sessions, the scheduler's jobs, batches waiting for their transaction) is
- * owned by coord_serve's thread; the files split the work on it:
+ * coord_int: what the coordinator's own files share; nothing else includes it but their
+ * tests. The state (coord_t: sessions, the scheduler's jobs, batches waiting for their
+ * transaction) is owned by coord_serve's thread; the files split the work on it:
  *   coord.c          the loop: sockets, CURVE, polling, coord_serve
  *   coord_state.c    sessions, loaded jobs, and the one path of store writes (db_wrote)
  *   coord_sched.c    the scheduler: leases, rates, job start and finish, verification
@@ -135,7 +135,7 @@ bool ratelimit_allow(ratelimit_t *r, uint64_t now, uint64_t *suppressed);
  * LZR_ENOTFOUND means the row was not there (callers say what that means). Anything else is a
  * database error (disk full, I/O): it is logged, at most one line a minute with how many were
  * left out, and the loop's writes back off, from 250 ms doubling to 8 s. Callers report as done
- * only what returned LZR_OK. what says what was not stored. */
+ * only what returned LZR_OK. fmt says what was not stored. */
 int db_wrote(coord_t *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Whether the loop may write now: the database can still commit (db_usable) and no back-off

@@ -37,7 +37,7 @@ bool ratelimit_allow(ratelimit_t *r, uint64_t now, uint64_t *suppressed)
  * LZR_ENOTFOUND means the row was not there (callers say what that means). Anything else is a
  * database error (disk full, I/O): it is logged, at most one line a minute with how many were
  * left out, and the loop's writes back off, from 250 ms doubling to 8 s. Callers report as done
- * only what returned LZR_OK. what says what was not stored. */
+ * only what returned LZR_OK. fmt says what was not stored. */
 int db_wrote(coord_t *c, int rc, const char *fmt, ...)
 {
     if (rc == LZR_OK || rc == LZR_ENOTFOUND)
