@@ -8,8 +8,9 @@
  *   coord_worker.c   the worker messages: Hello, Heartbeat, ResultBatch, ShardDone
  *   coord_control.c  the control requests: submit, status, workers, cancel, revoke
  * The rules they keep: every store write goes through db_wrote, so nothing is reported done
- * that the store did not take; only the scheduler hands out shards and closes jobs; handlers
- * do not call each other, they change the state and leave the rest to sched_run.
+ * that the store did not take; only the scheduler hands out shards and starts and finishes
+ * jobs (jobs_cancel aside); handlers do not call each other, they change the state and leave
+ * the rest to sched_run.
  */
 #ifndef LZR_COORD_INT_H
 #define LZR_COORD_INT_H
