@@ -6,6 +6,7 @@
  */
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/targets.h"
 #include "common/wire.h"
@@ -797,14 +798,6 @@ static int cmd_compare(const cli_t *c)
 
 /* ---- keygen ------------------------------------------------------------------------------ */
 
-static int mkdir_p(const char *dir, mode_t mode)
-{
-    if (mkdir(dir, mode) == 0 || errno == EEXIST)
-        return 0;
-    fprintf(stderr, "lzr-coord keygen: %s: %s\n", dir, strerror(errno));
-    return -1;
-}
-
 static bool valid_worker_name(const char *n)
 {
     if (!n[0] || strlen(n) > 63)
@@ -823,65 +816,37 @@ static int cmd_keygen(const cli_t *c)
         return 2;
     }
     const char *dir = c->args[0];
-    char path[4096], wdir[4096];
+    char err[4400];
+    bool created;
     umask(077);
-    if (mkdir_p(dir, 0700))
+    zcert_t *coord = keys_coordinator_ensure(dir, &created, err, sizeof err);
+    if (!coord) {
+        fprintf(stderr, "lzr-coord keygen: %s\n", err);
         return 1;
-    snprintf(wdir, sizeof wdir, "%s/workers", dir);
-    if (mkdir_p(wdir, 0700))
-        return 1;
-    snprintf(path, sizeof path, "%s/coordinator.key", dir);
-    zcert_t *coord = NULL;
-    if (access(path, F_OK) == 0) {
-        coord = zcert_load(path);
-        if (!coord) {
-            fprintf(stderr, "lzr-coord keygen: %s exists but cannot be read\n", path);
-            return 1;
-        }
-        printf("kept     %s\n", path);
-    } else {
-        coord = zcert_new();
-        zcert_set_meta(coord, "role", "lzr coordinator");
-        if (!coord || zcert_save(coord, path) != 0) {
-            fprintf(stderr, "lzr-coord keygen: cannot write %s\n", path);
-            zcert_destroy(&coord);
-            return 1;
-        }
-        printf("created  %s and %s_secret\n", path, path);
     }
-    for (int i = 1; i < c->nargs; i++) {
+    if (created)
+        printf("created  %s/%s and %s/%s_secret\n", dir, KEYS_COORDINATOR, dir, KEYS_COORDINATOR);
+    else
+        printf("kept     %s/%s\n", dir, KEYS_COORDINATOR);
+    int rc = 0;
+    for (int i = 1; i < c->nargs && rc == 0; i++) {
         const char *name = c->args[i];
+        char bundle[4096];
         if (!valid_worker_name(name)) {
             fprintf(stderr, "lzr-coord keygen: \"%s\" is not a worker name ([A-Za-z0-9._-])\n",
                     name);
-            zcert_destroy(&coord);
-            return 2;
+            rc = 2;
+        } else if (keys_make_worker(dir, name, coord, bundle, sizeof bundle, err, sizeof err)) {
+            fprintf(stderr, "lzr-coord keygen: %s\n", err);
+            rc = 1;
+        } else {
+            printf("created  %s/ (copy it to the worker host; run lzr-worker --keys DIR) and "
+                   "%s/%s/%s.key\n",
+                   bundle, dir, KEYS_WORKERS_DIR, name);
         }
-        char bundle[4096];
-        snprintf(bundle, sizeof bundle, "%s/%s", dir, name);
-        if (mkdir_p(bundle, 0700)) {
-            zcert_destroy(&coord);
-            return 1;
-        }
-        zcert_t *w = zcert_new();
-        zcert_set_meta(w, "name", "%s", name);
-        char wpath[4200], pub[4200], cpub[4200];
-        snprintf(wpath, sizeof wpath, "%s/worker.key", bundle);
-        snprintf(pub, sizeof pub, "%s/%s.key", wdir, name);
-        snprintf(cpub, sizeof cpub, "%s/coordinator.key", bundle);
-        int bad =
-            zcert_save(w, wpath) || zcert_save_public(w, pub) || zcert_save_public(coord, cpub);
-        zcert_destroy(&w);
-        if (bad) {
-            fprintf(stderr, "lzr-coord keygen: cannot write the keys of %s\n", name);
-            zcert_destroy(&coord);
-            return 1;
-        }
-        printf("created  %s/ (copy it to the worker host; run lzr-worker --keys DIR) and %s\n",
-               bundle, pub);
     }
     zcert_destroy(&coord);
-    return 0;
+    return rc;
 }
 
 /* ---- serve ------------------------------------------------------------------------------- */

@@ -30,6 +30,7 @@ struct store {
     char path[4096];
     dev_t dev;
     ino_t ino;
+    bool put_outage; /* the last failed store_put_batches failed for the database */
 };
 
 static const char *const schema_v1 =
@@ -334,6 +335,20 @@ static int run(sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? LZR_OK : LZR_EDB;
+}
+
+/* Steps a statement that yields one number into *n and finalizes it: LZR_EDB (and *n = 0) when
+ * it cannot be prepared or run, so a count never passes a database error off as zero. */
+static int count_row(sqlite3_stmt *st, uint64_t *n)
+{
+    *n = 0;
+    if (!st)
+        return LZR_EDB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = (uint64_t)sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? LZR_OK : LZR_EDB;
 }
 
 int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, size_t errlen)
@@ -737,18 +752,13 @@ int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t 
     return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
 }
 
-uint64_t store_positions_done(store_t *s, uint64_t job_id)
+int store_positions_done(store_t *s, uint64_t job_id, uint64_t *n)
 {
     sqlite3_stmt *st = prep(s, "SELECT total(pos_end - pos_begin) FROM shards"
                                " WHERE job_id = ? AND state = 'done'");
-    uint64_t n = 0;
-    if (!st)
-        return 0;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = (uint64_t)sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    if (st)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    return count_row(st, n);
 }
 
 int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32_t scan_ip,
@@ -973,9 +983,20 @@ int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, 
         snprintf(err, errlen, "cannot commit %zu results: %s", rows, sqlite3_errmsg(s->db));
         rc = LZR_EDB;
     }
-    if (rc != LZR_OK)
-        exec(s, "ROLLBACK");
+    if (rc != LZR_OK) {
+        int code = sqlite3_errcode(s->db);
+        s->put_outage = code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_READONLY ||
+                        code == SQLITE_CANTOPEN || code == SQLITE_BUSY || code == SQLITE_LOCKED ||
+                        code == SQLITE_NOMEM || code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+        if (!sqlite3_get_autocommit(s->db)) /* SQLite may have rolled it back already */
+            exec(s, "ROLLBACK");
+    }
     return rc;
+}
+
+bool store_put_outage(store_t *s)
+{
+    return s->put_outage;
 }
 
 int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
@@ -986,17 +1007,12 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
     return store_put_batches(s, &b, 1, err, errlen);
 }
 
-uint64_t store_result_count(store_t *s, uint64_t job_id)
+int store_result_count(store_t *s, uint64_t job_id, uint64_t *n)
 {
     sqlite3_stmt *st = prep(s, "SELECT count(*) FROM results WHERE job_id = ?");
-    uint64_t n = 0;
-    if (!st)
-        return 0;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    if (st)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    return count_row(st, n);
 }
 
 #define WALK_VERDICT_COLS                                                                          \
@@ -1155,36 +1171,22 @@ int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candid
     return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
 }
 
-static uint32_t count_of(store_t *s, const char *sql, uint64_t job_id)
-{
-    sqlite3_stmt *st = prep(s, sql);
-    uint32_t n = 0;
-    if (!st)
-        return 0;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = (uint32_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
-uint32_t store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports)
+int store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports, uint64_t *n)
 {
     sqlite3_stmt *st = prep(s, "SELECT count(*) FROM (" CANDIDATE_HOSTS ")");
-    uint32_t n = 0;
-    if (!st)
-        return 0;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)n_ports);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = (uint32_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    if (st) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)n_ports);
+    }
+    return count_row(st, n);
 }
 
-uint32_t store_verdict_count(store_t *s, uint64_t job_id)
+int store_verdict_count(store_t *s, uint64_t job_id, uint64_t *n)
 {
-    return count_of(s, "SELECT count(*) FROM verdicts WHERE job_id = ?", job_id);
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM verdicts WHERE job_id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    return count_row(st, n);
 }
 
 bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip)

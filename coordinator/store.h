@@ -134,8 +134,8 @@ int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *ou
 int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t *leased,
                        uint32_t *done);
 
-/* Sum of pos_end − pos_begin over a job's done shards. */
-uint64_t store_positions_done(store_t *s, uint64_t job_id);
+/* Sum of pos_end − pos_begin over a job's done shards, into *n. LZR_EDB on a database error. */
+int store_positions_done(store_t *s, uint64_t job_id, uint64_t *n);
 
 /* Records a worker's registration (name, key, addresses) or refreshes it. */
 int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32_t scan_ip,
@@ -171,12 +171,17 @@ typedef struct store_batch {
  * row is also upserted per scan IP in vantage_results. */
 int store_put_batches(store_t *s, const store_batch_t *b, size_t nb, char *err, size_t errlen);
 
+/* Whether the last store_put_batches that failed failed for the database rather than for its
+ * rows: the disk is full, an I/O error, the file read-only, locked or damaged. Such a failure
+ * meets every write until it is mended; a row a trigger or constraint refuses does not. */
+bool store_put_outage(store_t *s);
+
 /* store_put_batches for the n records of one batch. */
 int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *worker,
                     const lzr_record_t *recs, size_t n, char *err, size_t errlen);
 
-/* Number of results stored for a job. */
-uint64_t store_result_count(store_t *s, uint64_t job_id);
+/* Number of results stored for a job, into *n. LZR_EDB on a database error. */
+int store_result_count(store_t *s, uint64_t job_id, uint64_t *n);
 
 /* Calls fn for each result of job, ordered by (ip, port), optionally only those of class cls
  * (NULL: all) and protocol (NULL: all). Stops early and returns fn's value when non-zero. */
@@ -216,11 +221,12 @@ typedef struct store_verdict {
 int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candidate_t **out,
                      size_t *n);
 
-/* Number of candidate hosts of a job (with or without a verdict). */
-uint32_t store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports);
+/* Number of candidate hosts of a job (with or without a verdict), into *n. LZR_EDB on a
+ * database error. */
+int store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports, uint64_t *n);
 
-/* Number of verdicts stored for a job. */
-uint32_t store_verdict_count(store_t *s, uint64_t job_id);
+/* Number of verdicts stored for a job, into *n. LZR_EDB on a database error. */
+int store_verdict_count(store_t *s, uint64_t job_id, uint64_t *n);
 
 /* Whether source_ip has ever contacted ip, in any job: noted in contacts for that host, or a
  * scan IP of any job (a scan probes every target of its shards). Such an address is burned for

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/cookie.h"
 #include "common/err.h"
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/permutation.h"
 #include "common/ports.h"
@@ -1133,17 +1134,11 @@ static int setup_socket(agent_t *a)
     zsock_set_reconnect_ivl(a->sock, 500);
     zsock_set_reconnect_ivl_max(a->sock, 5000);
     if (a->keys_dir) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/worker.key", a->keys_dir);
-        zcert_t *mine = zcert_load(path);
-        snprintf(path, sizeof path, "%s/coordinator.key", a->keys_dir);
-        zcert_t *server = zcert_load(path);
-        if (!mine || !server) {
-            log_error("%s: cannot load worker.key(_secret) and coordinator.key (make them with "
-                      "`lzr-coord keygen DIR %s` and copy DIR/%s/ here)",
-                      a->keys_dir, a->name, a->name);
-            zcert_destroy(&mine);
-            zcert_destroy(&server);
+        zcert_t *mine, *server;
+        char err[4400];
+        if (keys_load_worker(a->keys_dir, &mine, &server, err, sizeof err) != LZR_OK) {
+            log_error("%s (make them with `lzr-coord keygen DIR %s` and copy DIR/%s/ here)", err,
+                      a->name, a->name);
             return -1;
         }
         zcert_apply(mine, a->sock);

@@ -169,7 +169,11 @@ static void test_build(void **state)
     uint64_t id = scan_two_vantages(f->s);
     /* results keeps the union: one row per (ip, port), a service from either side wins, and
      * an answer wins over a silence. */
-    assert_int_equal(store_result_count(f->s, id), 5);
+    {
+        uint64_t cnt;
+        assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, 5);
+    }
     uint64_t n = 0;
     assert_int_equal(store_results_each(f->s, id, "service", NULL, count_row, &n), LZR_OK);
     assert_int_equal(n, 3);

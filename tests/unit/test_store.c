@@ -183,7 +183,11 @@ static void test_leases(void **state)
     assert_int_equal(l, 2);
     store_shard_t s0;
     store_shard_get(f->s, id, 0, &s0);
-    assert_int_equal(store_positions_done(f->s, id), s0.pos_end - s0.pos_begin);
+    {
+        uint64_t cnt;
+        assert_int_equal(store_positions_done(f->s, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, s0.pos_end - s0.pos_begin);
+    }
 
     /* Cancelling frees every lease. */
     assert_int_equal(store_job_set_state(f->s, id, "cancelled"), LZR_OK);
@@ -272,7 +276,9 @@ static void test_results_since(void **state)
     assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
     assert_int_equal(c.n, 1);
     assert_int_equal(c.r[0].port, 443);
-    assert_int_equal(store_result_count(f->s, id), 3);
+    uint64_t n = 0;
+    assert_int_equal(store_result_count(f->s, id, &n), LZR_OK);
+    assert_int_equal(n, 3);
     store_close(&r);
 }
 
@@ -287,14 +293,22 @@ static void test_batches(void **state)
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 3, err, sizeof err), LZR_OK);
     /* Re-sent batch: no new rows. */
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 3, err, sizeof err), LZR_OK);
-    assert_int_equal(store_result_count(f->s, id), 3);
+    {
+        uint64_t cnt;
+        assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, 3);
+    }
     /* Re-scan by another worker: a later non-service result does not erase a service; a
      * later service replaces a non-service. */
     lzr_record_t b2[2] = {rec(0x01020304, 22, CLASS_LOST_AFTER_SYNACK, ""),
                           rec(0x01020304, 80, CLASS_SERVICE, "http")};
     b2[0].source_ip = b2[1].source_ip = 0xC6120201;
     assert_int_equal(store_put_batch(f->s, id, 0, "w2", b2, 2, err, sizeof err), LZR_OK);
-    assert_int_equal(store_result_count(f->s, id), 3);
+    {
+        uint64_t cnt;
+        assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, 3);
+    }
 
     collected_t c = {0};
     assert_int_equal(store_results_each(f->s, id, NULL, NULL, collect, &c), LZR_OK);
@@ -342,7 +356,11 @@ static void test_batches(void **state)
     /* Reopen read-only: the same rows. */
     store_t *ro = store_open_readonly(f->path, err, sizeof err);
     assert_non_null(ro);
-    assert_int_equal(store_result_count(ro, id), 3);
+    {
+        uint64_t cnt;
+        assert_int_equal(store_result_count(ro, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, 3);
+    }
     store_close(&ro);
 }
 
@@ -373,7 +391,11 @@ static void test_upgrade_from_v2(void **state)
     assert_non_null(f->s);
     assert_true(store_contacted(f->s, 0xC6120401, 0x05060708));
     assert_false(store_contacted(f->s, 0xC6120402, 0x01020304));
-    assert_int_equal(store_result_count(f->s, id), 1);
+    {
+        uint64_t cnt;
+        assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, 1);
+    }
 }
 
 static void test_batch_atomic(void **state)
@@ -394,11 +416,20 @@ static void test_batch_atomic(void **state)
     char err[256] = "";
     assert_int_equal(store_put_batch(f->s, id, 0, "w", b, 3, err, sizeof err), LZR_EDB);
     assert_non_null(strstr(err, "boom"));
-    assert_int_equal(store_result_count(f->s, id), 0);
+    assert_false(store_put_outage(f->s)); /* the rows' fault, not the database's */
+    {
+        uint64_t cnt;
+        assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, 0);
+    }
     assert_int_equal(sqlite3_exec(db, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_equal(store_put_batch(f->s, id, 0, "w", b, 3, err, sizeof err), LZR_OK);
-    assert_int_equal(store_result_count(f->s, id), 3);
+    {
+        uint64_t cnt;
+        assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);
+        assert_int_equal(cnt, 3);
+    }
     /* Workers. */
     assert_int_equal(
         store_worker_upsert(f->s, "w1", "KEY", 0xC6120102, "198.18.1.3", "eth0", "0.1", 10),
@@ -427,6 +458,33 @@ static void test_batch_atomic(void **state)
     assert_int_equal(store_worker_revoke(f->s, "w1"), LZR_ENOTFOUND);
 }
 
+/* A count the database cannot give is an error, never a zero. */
+static void test_count_errors(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 1);
+    uint64_t n = 7;
+    assert_int_equal(store_result_count(f->s, id, &n), LZR_OK);
+    assert_int_equal(n, 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE results RENAME TO gone_results;"
+                                  " ALTER TABLE verdicts RENAME TO gone_verdicts;"
+                                  " ALTER TABLE shards RENAME TO gone_shards",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    n = 7;
+    assert_int_equal(store_result_count(f->s, id, &n), LZR_EDB);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_verdict_count(f->s, id, &n), LZR_EDB);
+    assert_int_equal(store_candidate_count(f->s, id, 1, &n), LZR_EDB);
+    assert_int_equal(store_positions_done(f->s, id, &n), LZR_EDB);
+    uint32_t p, l, d;
+    assert_int_equal(store_shard_counts(f->s, id, &p, &l, &d), LZR_EDB);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_results_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_count_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

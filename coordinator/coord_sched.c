@@ -1,0 +1,352 @@
+/*
+ * coord_sched: the scheduler. Each pass ends silent sessions, returns expired leases to the
+ * pool, starts waiting jobs, leases shards to idle workers (Assign), keeps each job's rate
+ * split over the workers holding its shards (SetRate), runs a finished scan's verification
+ * and closes the jobs whose shards are all done. It runs after every message that may change
+ * what it decides and four times a second.
+ */
+#include "coordinator/coord_int.h"
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/targets.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- scheduler --------------------------------------------------------------------------- */
+
+static uint32_t rate_share(coord_t *c, job_rt_t *j)
+{
+    uint32_t pending, leased, done;
+    uint64_t holders = session_count(c);
+    /* Without the counts, every worker is taken for a holder. */
+    if (store_shard_counts(c->store, j->row.id, &pending, &leased, &done) == LZR_OK &&
+        holders > (uint64_t)pending + leased)
+        holders = (uint64_t)pending + leased;
+    if (holders == 0)
+        holders = 1;
+    uint64_t r = j->row.rate / holders;
+    return r ? (uint32_t)r : 1;
+}
+
+/* Keeps each job's total rate at what its file asks: when the share of a worker holding a shard
+ * has changed since its Assign (a worker came or went, or fewer shards are left than workers),
+ * the worker is told its new share. */
+static void resplit_rates(coord_t *c)
+{
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        job_rt_t *j = s->used && s->has_lease ? jobrt_find(c, s->job_id) : NULL;
+        if (!j)
+            continue;
+        uint32_t share = rate_share(c, j);
+        if (share == s->rate)
+            continue;
+        Lzr__Lease lease = LZR__LEASE__INIT;
+        lease.job_id = s->job_id;
+        lease.shard = s->shard;
+        Lzr__SetRate m = LZR__SET_RATE__INIT;
+        m.lease = &lease;
+        m.rate = share;
+        Lzr__Envelope env = LZR__ENVELOPE__INIT;
+        env.body_case = LZR__ENVELOPE__BODY_SET_RATE;
+        env.set_rate = &m;
+        session_send(c, s, &env);
+        log_info("job %llu shard %u: %s now at %u/s (was %u/s)", (unsigned long long)s->job_id,
+                 s->shard, s->name, share, s->rate);
+        s->rate = share;
+    }
+}
+
+static void split_csv(char *csv, char **out, size_t *n, size_t max)
+{
+    *n = 0;
+    for (char *save = NULL, *t = strtok_r(csv, ",", &save); t && *n < max;
+         t = strtok_r(NULL, ",", &save))
+        out[(*n)++] = t;
+}
+
+static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard_t *sh)
+{
+    job_spec_t *sp = j->spec;
+    Lzr__Assign a = LZR__ASSIGN__INIT;
+    a.job_id = j->row.id;
+    a.job_name = j->row.name;
+    a.shard = sh->idx;
+    a.n_shards = j->row.n_shards * j->row.passes; /* shards of all passes */
+    a.perm_size = j->row.perm.size;
+    a.perm_prime = j->row.perm.prime;
+    a.perm_generator = j->row.perm.generator;
+    a.perm_start = j->row.perm.start;
+    a.pos_begin = sh->pos_begin;
+    a.pos_end = sh->pos_end;
+    a.cookie_key.data = j->key.bytes;
+    a.cookie_key.len = LZR_COOKIE_KEY_BYTES;
+    a.rate = rate_share(c, j);
+    s->rate = a.rate;
+    char hs[sizeof sp->handshakes];
+    char *names[64];
+    snprintf(hs, sizeof hs, "%s", sp->handshakes);
+    split_csv(hs, names, &a.n_handshakes, 64);
+    a.handshakes = names;
+    char fb[sizeof sp->fallback];
+    char *fb_names[HANDSHAKE_MAX_FALLBACK + 1];
+    snprintf(fb, sizeof fb, "%s", sp->fallback);
+    split_csv(fb, fb_names, &a.n_fallback, HANDSHAKE_MAX_FALLBACK + 1);
+    a.fallback = fb_names;
+    /* The list files' entries travel with the job's own: an allowlist without targets is the
+     * target list, a blocklist joins the excludes. */
+    size_t n_excl = sp->n_exclude + sp->n_blocklist;
+    char **excl = malloc((n_excl ? n_excl : 1) * sizeof *excl);
+    if (!excl) {
+        log_error("job %llu shard %u: out of memory", (unsigned long long)j->row.id, sh->idx);
+        return;
+    }
+    memcpy(excl, sp->exclude, sp->n_exclude * sizeof *excl);
+    if (sp->n_blocklist)
+        memcpy(excl + sp->n_exclude, sp->blocklist, sp->n_blocklist * sizeof *excl);
+    a.n_exclude = n_excl;
+    a.exclude = excl;
+    /* A targets_file's addresses join the job's targets entries. */
+    size_t n_tgt = sp->n_targets + sp->n_target_list;
+    char **tgt = malloc((n_tgt ? n_tgt : 1) * sizeof *tgt);
+    if (!tgt) {
+        free(excl);
+        log_error("job %llu shard %u: out of memory", (unsigned long long)j->row.id, sh->idx);
+        return;
+    }
+    memcpy(tgt, sp->targets, sp->n_targets * sizeof *tgt);
+    if (sp->n_target_list)
+        memcpy(tgt + sp->n_targets, sp->target_list, sp->n_target_list * sizeof *tgt);
+    if (n_tgt) {
+        a.n_targets = n_tgt;
+        a.targets = tgt;
+        a.n_allowlist = sp->n_allowlist;
+        a.allowlist = sp->allowlist;
+    } else {
+        a.n_targets = sp->n_allowlist;
+        a.targets = sp->allowlist;
+    }
+    a.n_allow_reserved = sp->n_allow_reserved;
+    a.allow_reserved = sp->allow_reserved;
+    a.ports = sp->ports_text;
+    a.timeout_ms = sp->timeout_ms;
+    a.retransmit_ms = sp->retransmit_ms;
+    a.acking_firewall_probes = sp->acking_firewall_probes;
+    a.report_all = sp->report_all;
+    a.cooldown_ms = sp->cooldown_ms;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
+    env.assign = &a;
+    session_send(c, s, &env);
+    free(excl);
+    free(tgt);
+    log_info("job %llu shard %u/%zu -> %s at %u/s", (unsigned long long)j->row.id, sh->idx,
+             (size_t)a.n_shards, s->name, a.rate);
+}
+
+static void lease_to(coord_t *c, session_t *s, uint64_t now)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
+        return;
+    for (size_t i = 0; i < n && !s->has_lease; i++) {
+        char err[512];
+        job_rt_t *j = jobrt_load(c, ids[i], err, sizeof err);
+        if (!j) {
+            log_error("%s", err);
+            continue;
+        }
+        store_shard_t sh;
+        if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip, now,
+                                   now + c->lease_timeout_us, &sh) != LZR_OK)
+            continue;
+        s->has_lease = true;
+        s->job_id = j->row.id;
+        s->shard = sh.idx;
+        s->lease_start_us = now;
+        s->targets_done = s->targets_total = s->sent = s->hits = 0;
+        send_assign(c, s, j, &sh);
+    }
+    free(ids);
+}
+
+/* A job is done once the store says so; until then the next pass tries again. */
+static void mark_done(coord_t *c, uint64_t id, uint32_t done)
+{
+    if (db_wrote(c, store_job_set_state(c->store, id, "done"), "job %llu done",
+                 (unsigned long long)id) != LZR_OK)
+        return;
+    uint64_t results = 0;
+    if (store_result_count(c->store, id, &results) == LZR_OK)
+        log_info("job %llu done: %u shards, %llu results", (unsigned long long)id, done,
+                 (unsigned long long)results);
+    else
+        log_info("job %llu done: %u shards (results not counted: %s)", (unsigned long long)id, done,
+                 store_errmsg(c->store));
+    jobrt_unload(c, id);
+}
+
+static int verify_send(void *ctx, const char *worker, const Lzr__VerifyRequest *req)
+{
+    coord_t *c = ctx;
+    session_t *s = session_by_name(c, worker);
+    if (!s)
+        return LZR_ENOTFOUND;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_VERIFY;
+    env.verify = (Lzr__VerifyRequest *)req;
+    char err[256];
+    zframe_t *rid = zframe_new(s->rid, s->rid_len);
+    int rc = wire_send(c->workers, rid, &env, err, sizeof err);
+    zframe_destroy(&rid);
+    if (rc != LZR_OK)
+        log_warn("to %s: %s", worker, err);
+    return rc;
+}
+
+/* Runs the verification pass of job id (scan finished); true once it is over. */
+static bool verify_step(coord_t *c, uint64_t id, uint64_t now)
+{
+    if (c->verify && verify_job_id(c->verify) != id)
+        return false; /* one pass at a time: the workers run one verification each */
+    if (!c->verify) {
+        char err[512];
+        job_rt_t *j = jobrt_load(c, id, err, sizeof err);
+        if (!j) {
+            log_error("%s", err);
+            return false;
+        }
+        uint32_t n_ports = (uint32_t)j->spec->ports.n;
+        c->verify = verify_job_new(id, j->spec->timeout_ms, n_ports, now);
+        if (!c->verify)
+            return false;
+        uint64_t cand = 0;
+        store_candidate_count(c->store, id, n_ports, &cand);
+        log_info("job %llu: scan done; multi-vantage verification of %llu candidate host(s)",
+                 (unsigned long long)id, (unsigned long long)cand);
+    }
+    verify_worker_t *w = c->verify_workers;
+    size_t nw = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (!s->used)
+            continue;
+        memset(&w[nw], 0, sizeof w[nw]);
+        snprintf(w[nw].name, sizeof w[nw].name, "%s", s->name);
+        w[nw].scan_ip = s->scan_ip;
+        w[nw].n_fresh = s->n_fresh;
+        memcpy(w[nw].fresh, s->fresh_ips, s->n_fresh * sizeof s->fresh_ips[0]);
+        nw++;
+    }
+    if (!verify_job_step(c->verify, c->store, w, nw, verify_send, c, now))
+        return false;
+    uint64_t verdicts = 0;
+    store_verdict_count(c->store, id, &verdicts);
+    log_info("job %llu: verification done, %llu verdicts", (unsigned long long)id,
+             (unsigned long long)verdicts);
+    verify_job_free(&c->verify);
+    return true;
+}
+
+static void finish_jobs(coord_t *c)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
+        return;
+    uint64_t now = clock_wall_us();
+    for (size_t i = 0; i < n; i++) {
+        uint32_t pending, leased, done;
+        if (store_shard_counts(c->store, ids[i], &pending, &leased, &done) != LZR_OK ||
+            pending != 0 || leased != 0)
+            continue;
+        char err[512];
+        job_rt_t *j = jobrt_load(c, ids[i], err, sizeof err);
+        if (j && j->spec->verify && !verify_step(c, ids[i], now))
+            continue; /* the job is done only after its verification */
+        mark_done(c, ids[i], done);
+    }
+    free(ids);
+}
+
+/* Stores that s finished the shard it holds. Should the store not take it (a database error,
+ * or a back-off after one), s keeps the lease, marked done_unstored, and each scheduling pass
+ * tries again: a shard is done once the store says so, and not before. */
+void sched_shard_finished(coord_t *c, session_t *s)
+{
+    s->done_unstored = true;
+    if (!db_writable(c))
+        return;
+    int rc =
+        db_wrote(c, store_shard_done(c->store, s->job_id, s->shard, s->name),
+                 "job %llu shard %u done by %s", (unsigned long long)s->job_id, s->shard, s->name);
+    if (rc != LZR_OK && rc != LZR_ENOTFOUND)
+        return;
+    s->done_unstored = false;
+    if (rc == LZR_OK)
+        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)s->job_id,
+                 s->shard);
+    else
+        log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,
+                 (unsigned long long)s->job_id, s->shard);
+    s->has_lease = false;
+}
+
+/* Waiting jobs start once enough workers are connected. */
+static void start_waiting(coord_t *c)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "waiting", &ids, &n) != LZR_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        job_rt_t *j = jobrt_load(c, ids[i], err, sizeof err);
+        if (!j) {
+            log_error("%s", err);
+            continue;
+        }
+        if (session_count(c) < j->spec->min_workers ||
+            db_wrote(c, store_job_set_state(c->store, ids[i], "running"), "job %llu running",
+                     (unsigned long long)ids[i]) != LZR_OK)
+            continue;
+        snprintf(j->row.state, sizeof j->row.state, "running");
+        log_info("job %llu (%s) running", (unsigned long long)ids[i], j->row.name);
+    }
+    free(ids);
+}
+
+/* One scheduling pass: sessions silent for the lease timeout end, expired leases go back to
+ * the pool, waiting jobs start, idle workers get shards, rates are split again and finished
+ * jobs close. It writes to the store, so it waits out a back-off after a failed write. */
+void sched_run(coord_t *c)
+{
+    uint64_t now = clock_wall_us();
+    if (!db_writable(c) || !db_recovered(c, now))
+        return;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (s->used && now - s->last_seen_us > c->lease_timeout_us)
+            session_drop(c, s, "no heartbeat");
+        else if (s->used && s->done_unstored)
+            sched_shard_finished(c, s);
+    }
+    int expired = 0;
+    if (db_wrote(c, store_shards_expire(c->store, now, &expired), "expired leases") == LZR_OK &&
+        expired)
+        log_info("%d lease(s) expired and went back to the pool", expired);
+    start_waiting(c);
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *s = &c->sessions[i];
+        if (s->used && !s->has_lease)
+            lease_to(c, s, now);
+    }
+    resplit_rates(c);
+    finish_jobs(c);
+}

@@ -1,0 +1,519 @@
+/*
+ * coord_worker: the messages of workers. Hello opens a session (or refuses it), Heartbeat
+ * keeps it and its lease, ResultBatch is checked against the sender's shard and held for the
+ * group's transaction, ShardDone finishes or fails a shard. Nothing a worker says is trusted
+ * beyond the shard it holds; what is dropped is counted.
+ */
+#include "coordinator/coord_int.h"
+
+#include "common/clock.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/targets.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- worker messages --------------------------------------------------------------------- */
+
+static bool valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len >= 64)
+        return false;
+    for (const char *p = n; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+/* Refuses a Hello, logging at most one line a minute for all refused Hellos together. */
+static void refuse_hello(coord_t *c, zframe_t *rid, const char *name, const char *reason,
+                         bool fatal)
+{
+    c->untrusted++;
+    uint64_t more;
+    if (ratelimit_allow(&c->hello_log, clock_wall_us(), &more))
+        log_warn("worker %s: refused: %s (%llu more refusals not logged)", name, reason,
+                 (unsigned long long)more);
+    peer_refuse(c, rid, reason, fatal);
+}
+
+/* Why a Hello from key pubkey cannot have the name, scan IP and session it asks for; NULL when
+ * it can. A name belongs to the first key that registered it until `lzr-coord revoke`; one key
+ * has at most COORD_MAX_SESSIONS_PER_KEY sessions; a scan IP is one live worker's. Without
+ * CURVE every key is "", so none of these rules tells workers apart. */
+static const char *hello_denied(coord_t *c, const char *pubkey, const Lzr__Hello *h, char *why,
+                                size_t cap)
+{
+    char bound[64];
+    if (store_worker_key(c->store, h->name, bound, sizeof bound) == LZR_OK &&
+        strcmp(bound, pubkey) != 0) {
+        snprintf(why, cap,
+                 "worker name %s belongs to another key (the operator can free it with "
+                 "`lzr-coord revoke %s`)",
+                 h->name, h->name);
+        return why;
+    }
+    size_t same_key = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
+        session_t *o = &c->sessions[i];
+        if (!o->used || strcmp(o->name, h->name) == 0)
+            continue;
+        if (strcmp(o->pubkey, pubkey) == 0)
+            same_key++;
+        bool ip_taken = h->scan_ip && o->scan_ip == h->scan_ip;
+        for (size_t f = 0; f < o->n_fresh && h->scan_ip; f++)
+            ip_taken |= o->fresh_ips[f] == h->scan_ip;
+        if (ip_taken && strcmp(o->pubkey, pubkey) != 0) {
+            char ip[16];
+            snprintf(why, cap, "scan IP %s belongs to worker %s", targets_ntoa(h->scan_ip, ip),
+                     o->name);
+            return why;
+        }
+    }
+    if (pubkey[0] && same_key >= COORD_MAX_SESSIONS_PER_KEY) {
+        snprintf(why, cap, "this key already has %d worker sessions", COORD_MAX_SESSIONS_PER_KEY);
+        return why;
+    }
+    return NULL;
+}
+
+/* The session a Hello that hello_denied let through takes: the same worker's again (its lease
+ * back to the pool unless the Hello claims it) or a free one; NULL, after a refusal, when the
+ * name or routing id is another key's or no session is free. */
+static session_t *hello_session(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
+{
+    session_t *s = session_by_name(c, h->name);
+    if (s && strcmp(s->pubkey, pubkey) != 0) {
+        refuse_hello(c, rid, h->name, "worker name in use by another key", true);
+        return NULL;
+    }
+    session_t *by_rid = session_by_rid(c, rid);
+    if (by_rid && by_rid != s && strcmp(by_rid->pubkey, pubkey) != 0) {
+        /* A peer that took over another key's routing id (ZMQ_ROUTING_ID). */
+        refuse_hello(c, rid, h->name, "routing id in use by another key", true);
+        return NULL;
+    }
+    bool claims = h->lease && h->lease->job_id;
+    if (s) {
+        /* The same worker again (restarted, or re-registering after our restart). */
+        if (s->has_lease &&
+            !(claims && h->lease->job_id == s->job_id && h->lease->shard == s->shard))
+            db_wrote(c, store_shard_release(c->store, s->job_id, s->shard, s->name),
+                     "job %llu shard %u back to the pool from %s", (unsigned long long)s->job_id,
+                     s->shard, s->name);
+        session_lease_forget(c, s);
+        memset(s, 0, sizeof *s);
+        return s;
+    }
+    s = by_rid;
+    if (s)
+        session_drop(c, s, "registered under another name");
+    for (size_t i = 0; i < COORD_MAX_SESSIONS && !s; i++)
+        if (!c->sessions[i].used)
+            s = &c->sessions[i];
+    if (!s)
+        refuse_hello(c, rid, h->name, "too many workers", false);
+    return s;
+}
+
+/* Fills a fresh session from the Hello that opened it. */
+static void session_fill(session_t *s, zframe_t *rid, const char *pubkey, const Lzr__Hello *h,
+                         uint64_t now)
+{
+    s->used = true;
+    memcpy(s->rid, zframe_data(rid), zframe_size(rid));
+    s->rid_len = zframe_size(rid);
+    snprintf(s->name, sizeof s->name, "%s", h->name);
+    snprintf(s->pubkey, sizeof s->pubkey, "%s", pubkey);
+    s->scan_ip = h->scan_ip;
+    s->fresh[0] = '\0';
+    s->n_fresh = 0;
+    for (size_t i = 0; i < h->n_fresh_ips && i < VERIFY_MAX_FRESH; i++) {
+        s->fresh_ips[s->n_fresh++] = h->fresh_ips[i];
+        char ip[16];
+        size_t used = strlen(s->fresh);
+        snprintf(s->fresh + used, sizeof s->fresh - used, "%s%s", used ? "," : "",
+                 targets_ntoa(h->fresh_ips[i], ip));
+    }
+    snprintf(s->iface, sizeof s->iface, "%s", h->iface);
+    snprintf(s->version, sizeof s->version, "%s", h->version);
+    s->last_seen_us = now;
+    s->rate_at_us = now;
+}
+
+/* Whether s keeps the lease its Hello claims: the job still runs and the store renews the
+ * lease in s's name. */
+static bool lease_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_t now)
+{
+    job_rt_t *j = NULL;
+    store_job_t row;
+    if (store_job_get(c->store, l->job_id, &row) == LZR_OK) {
+        if (strcmp(row.state, "running") == 0) {
+            char err[512];
+            j = jobrt_load(c, row.id, err, sizeof err);
+        }
+        store_job_clear(&row);
+    }
+    if (!j ||
+        db_wrote(
+            c, store_shard_renew(c->store, l->job_id, l->shard, s->name, now + c->lease_timeout_us),
+            "lease of job %llu shard %u for %s", (unsigned long long)l->job_id, l->shard,
+            s->name) != LZR_OK)
+        return false;
+    s->has_lease = true;
+    s->job_id = l->job_id;
+    s->shard = l->shard;
+    s->lease_start_us = now;
+    return true;
+}
+
+static void send_welcome(coord_t *c, session_t *s, bool kept)
+{
+    Lzr__Welcome w = LZR__WELCOME__INIT;
+    w.heartbeat_ms = c->opt->heartbeat_ms;
+    w.lease_timeout_ms = c->opt->lease_timeout_ms;
+    w.lease_kept = kept;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_WELCOME;
+    env.welcome = &w;
+    session_send(c, s, &env);
+}
+
+static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
+{
+    uint64_t now = clock_wall_us();
+    if (!valid_name(h->name) || zframe_size(rid) > sizeof c->sessions[0].rid) {
+        c->malformed++;
+        peer_refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
+        return;
+    }
+    char why[256];
+    if (hello_denied(c, pubkey, h, why, sizeof why)) {
+        refuse_hello(c, rid, h->name, why, true);
+        return;
+    }
+    session_t *s = hello_session(c, rid, pubkey, h);
+    if (!s)
+        return;
+    session_fill(s, rid, pubkey, h, now);
+    /* The name's binding to the key lives in the store: a registration it has not taken is not
+     * welcomed, and the worker says Hello again. */
+    if (db_wrote(c,
+                 store_worker_upsert(c->store, s->name, pubkey, s->scan_ip, s->fresh, s->iface,
+                                     s->version, now),
+                 "registration of worker %s", s->name) != LZR_OK) {
+        peer_refuse(c, rid, "the coordinator cannot store this registration now; register again",
+                    false);
+        memset(s, 0, sizeof *s);
+        return;
+    }
+    bool claims = h->lease && h->lease->job_id;
+    bool kept = claims && lease_reclaim(c, s, h->lease, now);
+    char ip[16];
+    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
+             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
+    send_welcome(c, s, kept);
+    if (claims && !kept)
+        session_cancel(c, s, h->lease->job_id, h->lease->shard, "lease lost");
+}
+
+static void note_stats(session_t *s, const Lzr__Heartbeat *hb, uint64_t now)
+{
+    s->targets_done = hb->targets_done;
+    s->targets_total = hb->targets_total;
+    if (hb->sent >= s->rate_sent && now > s->rate_at_us + 500000) {
+        s->pps = (double)(hb->sent - s->rate_sent) * 1e6 / (double)(now - s->rate_at_us);
+        s->rate_sent = hb->sent;
+        s->rate_at_us = now;
+    } else if (hb->sent < s->rate_sent) {
+        s->rate_sent = hb->sent;
+        s->rate_at_us = now;
+    }
+    s->sent = hb->sent;
+    s->hits = hb->hits;
+    metrics_tally_note(&s->tally, s->job_id, s->shard, hb);
+}
+
+static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
+{
+    uint64_t now = clock_wall_us();
+    s->last_seen_us = now;
+    /* Each write is a synced transaction: touch the store a few times per lease timeout, not
+     * on every heartbeat of every worker. */
+    bool write = now - s->stored_us >= c->lease_timeout_us / 4 && db_writable(c);
+    if (write) {
+        db_wrote(c, store_worker_seen(c->store, s->name, now), "heartbeat of worker %s", s->name);
+        s->stored_us = now;
+    }
+    if (!hb->lease || !hb->lease->job_id)
+        return;
+    if (!s->has_lease || s->job_id != hb->lease->job_id || s->shard != hb->lease->shard) {
+        session_cancel(c, s, hb->lease->job_id, hb->lease->shard, "not your lease");
+        return;
+    }
+    /* A renewal the store could not take is tried at the next heartbeat; the lease is lost
+     * only when the store says it is someone else's or done. */
+    if (write &&
+        db_wrote(
+            c, store_shard_renew(c->store, s->job_id, s->shard, s->name, now + c->lease_timeout_us),
+            "lease of job %llu shard %u for %s", (unsigned long long)s->job_id, s->shard,
+            s->name) == LZR_ENOTFOUND) {
+        session_cancel(c, s, s->job_id, s->shard, "lease lost");
+        session_lease_forget(c, s);
+        return;
+    }
+    note_stats(s, hb, now);
+}
+
+static void send_ack(coord_t *c, session_t *s, uint64_t seq)
+{
+    Lzr__Ack ack = LZR__ACK__INIT;
+    ack.seq = seq;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    session_send(c, s, &env);
+}
+
+/* Stores the held batches in one transaction, then acks them. Should the group fail for its
+ * rows, each batch is tried alone, so one that cannot be stored does not hold back the others;
+ * should it fail for the database (disk full, I/O error), db_wrote logs it and the loop backs
+ * off. A batch not stored is not acked, and its worker sends it again. */
+void held_flush(coord_t *c)
+{
+    if (!c->n_held)
+        return;
+    store_batch_t group[COORD_GROUP_MAX];
+    size_t ng = 0;
+    for (size_t i = 0; i < c->n_held; i++)
+        if (c->held[i].b.n)
+            group[ng++] = c->held[i].b;
+    char err[256] = "";
+    /* An Ack promises the batch survives: none goes out once the database is gone, nor during
+     * a back-off after a failed write. */
+    bool db_ok = db_writable(c);
+    bool all =
+        db_ok && (ng == 0 || store_put_batches(c->store, group, ng, err, sizeof err) == LZR_OK);
+    if (db_ok && !all && store_put_outage(c->store)) {
+        db_wrote(c, LZR_EDB, "%zu result batch(es)", ng);
+        db_ok = false;
+    }
+    for (size_t i = 0; i < c->n_held; i++) {
+        held_batch_t *h = &c->held[i];
+        bool stored = db_ok && (all || h->b.n == 0 ||
+                                store_put_batches(c->store, &h->b, 1, err, sizeof err) == LZR_OK);
+        if (stored) {
+            send_ack(c, h->s, h->seq);
+            c->batches_stored++;
+            c->records_stored += h->b.n;
+        } else {
+            c->batches_failed++;
+        }
+        if (!stored && db_ok) /* without a database, no Ack and no line per batch */
+            log_error("worker %s: batch %llu not stored: %s", h->s->name,
+                      (unsigned long long)h->seq, err);
+        free((void *)h->b.recs);
+    }
+    c->n_held = 0;
+}
+
+/* The job a batch may be stored into: running (a cancelled or finished job takes nothing). */
+static job_rt_t *running_job(coord_t *c, uint64_t id)
+{
+    job_rt_t *j = jobrt_find(c, id);
+    if (j)
+        return strcmp(j->row.state, "running") == 0 ? j : NULL;
+    store_job_t row;
+    if (store_job_get(c->store, id, &row) != LZR_OK)
+        return NULL;
+    bool running = strcmp(row.state, "running") == 0;
+    store_job_clear(&row);
+    char err[512];
+    return running ? jobrt_load(c, id, err, sizeof err) : NULL;
+}
+
+/* Why record r, sent by s for shard of job j, cannot be stored; NULL when it can: the target
+ * must be in the job's targets and ports (and in the shard, when the job has a shard map), and
+ * the source the worker's own scan IP. */
+static const char *record_denied(const job_rt_t *j, const session_t *s, uint32_t shard,
+                                 const lzr_record_t *r)
+{
+    if (r->source_ip != s->scan_ip)
+        return "source IP is not the worker's scan IP";
+    int64_t ai = targets_index_of(j->spec->set, r->ip);
+    if (ai < 0 || !j->port_index[r->port])
+        return "target outside the job";
+    uint64_t el = (uint64_t)ai * j->spec->ports.n + j->port_index[r->port] - 1;
+    /* Pass p's copy of shard i is shard p × n_shards + i: the same targets. */
+    if (j->shards && shardmap_shard_of(j->shards, el) != (int64_t)(shard % j->row.n_shards))
+        return "target outside the shard";
+    return NULL;
+}
+
+static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
+{
+    s->last_seen_us = clock_wall_us();
+    char err[256];
+    if (!b->lease || b->n_records > LZR_WIRE_MAX_BATCH) {
+        c->malformed++;
+        log_warn("worker %s: batch %llu without lease or too large, dropped", s->name,
+                 (unsigned long long)b->seq);
+        return;
+    }
+    uint64_t job = b->lease->job_id;
+    uint32_t shard = b->lease->shard;
+    if (b->seq <= s->max_seq)
+        c->batch_retries++;
+    else
+        s->max_seq = b->seq;
+    /* Stored only for a shard the worker holds, or held when it sent the batch (a re-send after
+     * lost acks); anything else is acked so an honest worker that lost its lease moves on, and
+     * nothing of it is stored. */
+    bool holder = s->has_lease && s->job_id == job && s->shard == shard;
+    job_rt_t *j = NULL;
+    if (!holder && !session_held_before(c, s->name, job, shard))
+        session_distrust(c, s, 1, "batch %llu for job %llu shard %u, which it does not hold",
+                         (unsigned long long)b->seq, (unsigned long long)job, shard);
+    else if (!(j = running_job(c, job)))
+        session_distrust(c, s, 1, "batch %llu for job %llu, which is not running",
+                         (unsigned long long)b->seq, (unsigned long long)job);
+    lzr_record_t *recs = NULL;
+    size_t n = 0;
+    if (j && b->n_records) {
+        recs = malloc(b->n_records * sizeof *recs);
+        if (!recs)
+            return; /* no ack: the worker re-sends */
+        uint64_t denied = 0;
+        const char *why = NULL;
+        for (size_t i = 0; i < b->n_records; i++) {
+            if (wire_record_to(b->records[i], &recs[n], err, sizeof err) != LZR_OK) {
+                c->malformed++;
+                log_warn("worker %s: batch %llu: %s", s->name, (unsigned long long)b->seq, err);
+            } else if ((why = record_denied(j, s, shard, &recs[n])) != NULL) {
+                denied++;
+            } else {
+                n++;
+            }
+        }
+        if (denied)
+            session_distrust(c, s, denied, "batch %llu: %llu record(s) refused (%s)",
+                             (unsigned long long)b->seq, (unsigned long long)denied, why);
+    }
+    if (c->n_held == COORD_GROUP_MAX)
+        held_flush(c);
+    c->held[c->n_held++] = (held_batch_t){
+        .s = s,
+        .seq = b->seq,
+        .b = {.job_id = job,
+              .shard = shard,
+              .holder = holder,
+              .worker = s->name,
+              .recs = recs,
+              .n = n},
+    };
+}
+
+static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
+{
+    s->last_seen_us = clock_wall_us();
+    if (!d->lease) {
+        c->malformed++;
+        return;
+    }
+    uint64_t job = d->lease->job_id;
+    uint32_t shard = d->lease->shard;
+    /* Only the holder of a lease can finish or fail its shard. */
+    if (!s->has_lease || s->job_id != job || s->shard != shard) {
+        session_distrust(c, s, 1, "ShardDone for job %llu shard %u, which it does not hold",
+                         (unsigned long long)job, shard);
+        return;
+    }
+    if (d->stats) {
+        s->sent = d->stats->sent;
+        metrics_tally_note(&s->tally, job, shard, d->stats);
+    }
+    if (d->error && d->error[0]) {
+        s->has_lease = false;
+        uint32_t failures = 0;
+        uint64_t now = clock_wall_us(), retry = now;
+        uint64_t backoff = (uint64_t)(c->opt->retry_ms ? c->opt->retry_ms : COORD_RETRY_MS) * 1000u;
+        db_wrote(c,
+                 store_shard_fail(c->store, job, shard, s->name, now, backoff, &failures, &retry),
+                 "job %llu shard %u failed on %s", (unsigned long long)job, shard, s->name);
+        log_error("worker %s: job %llu shard %u failed (failure %u of %d): %s; retry in %llu s",
+                  s->name, (unsigned long long)job, shard, failures, COORD_MAX_FAILURES, d->error,
+                  (unsigned long long)((retry - now) / 1000000u));
+        /* An error that repeats (a handshake no worker can send, say) would bounce the shard
+         * forever: give up on the job after a few real failures. */
+        if (failures >= COORD_MAX_FAILURES) {
+            char reason[512];
+            snprintf(reason, sizeof reason, "shard %u failed %u times; last error from %s: %s",
+                     shard, failures, s->name, d->error);
+            jobs_cancel(c, job, reason);
+        }
+    } else {
+        sched_shard_finished(c, s);
+    }
+    sched_run(c);
+}
+
+void worker_on_message(coord_t *c)
+{
+    zframe_t *rid = NULL;
+    Lzr__Envelope *env = NULL;
+    char err[256], uid[41] = "";
+    int rc = wire_recv(c->workers, &rid, uid, &env, err, sizeof err);
+    if (rc != LZR_OK) {
+        c->malformed++;
+        log_warn("dropped a malformed worker message: %s", err);
+        zframe_destroy(&rid);
+        return;
+    }
+    /* Whatever comes after a batch sees it stored. */
+    if (env->body_case != LZR__ENVELOPE__BODY_BATCH)
+        held_flush(c);
+    if (env->body_case == LZR__ENVELOPE__BODY_HELLO) {
+        on_hello(c, rid, uid, env->hello);
+        goto out;
+    }
+    session_t *s = session_by_rid(c, rid);
+    if (!s) {
+        /* A worker from before our restart: ask it to register again. */
+        peer_refuse(c, rid, "unknown session: send Hello", false);
+        goto out;
+    }
+    if (strcmp(s->pubkey, uid) != 0) {
+        /* Another key on this session's routing id: nothing it says is the session's. */
+        session_distrust(c, s, 1, "a %s message under its routing id from another key",
+                         wire_body_name(env->body_case));
+        goto out;
+    }
+    switch (env->body_case) {
+    case LZR__ENVELOPE__BODY_HEARTBEAT:
+        on_heartbeat(c, s, env->heartbeat);
+        break;
+    case LZR__ENVELOPE__BODY_BATCH:
+        on_batch(c, s, env->batch);
+        break;
+    case LZR__ENVELOPE__BODY_SHARD_DONE:
+        on_shard_done(c, s, env->shard_done);
+        break;
+    case LZR__ENVELOPE__BODY_VERIFY_RESULT:
+        s->last_seen_us = clock_wall_us();
+        if (c->verify)
+            verify_job_result(c->verify, s->name, env->verify_result);
+        break;
+    default:
+        c->malformed++;
+        log_warn("worker %s: unexpected %s message dropped", s->name,
+                 wire_body_name(env->body_case));
+    }
+out:
+    wire_free(&env);
+    zframe_destroy(&rid);
+}
