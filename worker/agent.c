@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define AGENT_VERSION  LZR_WORKER_VERSION
 #define HELLO_RETRY_MS 3000
