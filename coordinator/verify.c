@@ -58,9 +58,8 @@ struct verify_job {
     size_t n_items;
     task_t *tasks;
     size_t n_tasks;
+    uint64_t next_task_id; /* task ids are unique within the pass, across its steps */
 };
-
-static uint64_t next_task_id = 1;
 
 verify_job_t *verify_job_new(uint64_t job_id, uint32_t timeout_ms, uint32_t n_ports,
                              uint64_t now_us)
@@ -73,6 +72,7 @@ verify_job_t *verify_job_new(uint64_t job_id, uint32_t timeout_ms, uint32_t n_po
     v->timeout_ms = timeout_ms < 500 ? 500 : timeout_ms > 5000 ? 5000 : timeout_ms;
     v->started_us = now_us;
     v->state = ST_IDLE;
+    v->next_task_id = 1;
     return v;
 }
 
@@ -179,7 +179,7 @@ static task_t *task_for(verify_job_t *v, const char *worker)
     v->tasks = g;
     task_t *t = &v->tasks[v->n_tasks++];
     memset(t, 0, sizeof *t);
-    t->id = next_task_id++;
+    t->id = v->next_task_id++;
     snprintf(t->worker, sizeof t->worker, "%s", worker);
     return t;
 }

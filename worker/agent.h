@@ -5,19 +5,57 @@
  * ResultBatch messages that it re-sends until acked, reports progress in heartbeats, and
  * registers again (naming the shard it still scans) when the coordinator restarts. Results are
  * never dropped: when the coordinator falls behind, the queued records hold the engine's SYNs.
+ * The command line is read in agent_cli.c; agent_run takes what it parsed.
  */
 #ifndef LZR_AGENT_H
 #define LZR_AGENT_H
+
+#include "worker/shard.h"
+
+#include <net/if.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* Records the ring holds; from half of it on, the engine sends no new SYNs. */
 #define AGENT_QUEUE_RECORDS 4096
 /* Records per ResultBatch, and batches sent but not yet acked. */
 #define AGENT_BATCH_RECORDS 256
 #define AGENT_WINDOW        8
+/* Fresh IPs (for verification) one worker announces at most. */
+#define AGENT_MAX_FRESH 16
 
-/* Runs the agent; argv is the whole command line after the program name (it contains
- * --coordinator). Returns the process exit code: 0 after a clean stop, 1 when it could not
- * run or the coordinator refused it, 2 for a bad command line. */
-int agent_main(int argc, char **argv);
+struct capture;
+
+typedef struct agent_options {
+    const char *endpoint; /* the coordinator's worker endpoint, e.g. "tcp://HOST:7411" */
+    const char *keys_dir; /* worker.key(_secret) and coordinator.key; NULL with insecure */
+    bool insecure;        /* no CURVE */
+    char name[64];
+    char iface[IF_NAMESIZE];
+    uint32_t scan_ip;
+    uint32_t fresh[AGENT_MAX_FRESH];
+    size_t n_fresh;
+    uint16_t sport_lo, sport_hi;
+    uint8_t gateway_mac[6];
+    bool have_gateway_mac;
+    bool manage_fw;
+    const char *blocklist_file; /* the host's blocklist: read again for every shard */
+    bool no_default_blocklist;
+    const char *log_level;
+    /* Set up by the caller of agent_run, not by the command line: */
+    struct capture *capture; /* opened once, lent to every shard's engine run; NULL: each opens
+                                its own */
+    shard_engine_fn engine;  /* runs each shard: engine_run when NULL */
+} agent_options_t;
+
+/* Sets the defaults the command line starts from (source ports 40000-65535, log level info). */
+void agent_options_init(agent_options_t *opt);
+
+/* Runs the agent until *stop becomes non-zero (then gives unacked batches a few seconds) or the
+ * coordinator refuses this worker for good. Returns LZR_OK after a clean stop; a negative code,
+ * with a message in err, when it cannot start (socket, keys) or was refused. */
+int agent_run(const agent_options_t *opt, volatile sig_atomic_t *stop, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,7 @@
  */
 #include "common/log.h"
 #include "lzr_version.h"
-#include "worker/agent.h"
+#include "worker/agent_cli.h"
 #include "worker/handshakes/registry.h"
 #include "worker/scan.h"
 #include "worker/verify_cli.h"

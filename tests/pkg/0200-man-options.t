@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every command-line option is written in its man page: the long options of each getopt table
-# (worker/scan.c, worker/agent.c, worker/verify_cli.c for lzr-worker(1); coordinator/main.c for
+# (worker/scan.c, worker/agent_cli.c, worker/verify_cli.c for lzr-worker(1); coordinator/main.c for
 # lzr-coord(1)) and every option the programs' --help prints must have a definition entry
 # (**\--name**) in docs/man/*.md, every command of lzr-coord one too, and every key the job
 # reader accepts (coordinator/job.c) one in lzr-job(5). `make man` must turn the sources into
@@ -41,7 +41,7 @@ grep -vF '**\--rate**' "$worker_page" >"$tmp"
 [ "$(missing "$tmp" rate iface)" = "--rate" ]
 result $? "the check finds an option a page lacks"
 
-opts=$(table_options worker/scan.c worker/agent.c worker/verify_cli.c | sort -u)
+opts=$(table_options worker/scan.c worker/agent_cli.c worker/verify_cli.c | sort -u)
 [ "$(wc -l <<<"$opts")" -ge 30 ]
 result $? "the worker's getopt tables have $(wc -l <<<"$opts") options"
 m=$(missing "$worker_page" $opts)

@@ -1,0 +1,706 @@
+/*
+ * The worker's agent against a coordinator played by the test: agent_run on a thread, a real
+ * ROUTER socket over ipc:// with CURVE and the ZAP authenticator set up as the coordinator sets
+ * them up (key files as `lzr-coord keygen` writes them), and the real protobuf messages. Only
+ * the probe engine is replaced (through agent_options_t.engine), since a unit test has no raw
+ * sockets: the stand-in walks the shard's permutation exactly as the engine does and emits one
+ * record per element, honouring `hold`, `rate` and the stop flag. Covered: Hello → Welcome →
+ * Assign → every record of the shard in acked batches → ShardDone; a batch left unacked is sent
+ * again, and ShardDone waits for its Ack; an unacked coordinator holds the engine instead of
+ * losing records; Cancel; a Welcome that gives the shard away; an engine failure; a fatal
+ * Refuse; an unknown worker key; a verification request with real loopback connections.
+ */
+#include "common/err.h"
+#include "common/permutation.h"
+#include "common/verdict.h"
+#include "common/wire.h"
+#include "worker/agent.h"
+#include "worker/batchwin.h"
+
+#include <czmq.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define SCAN_IP  0x7f000001u /* 127.0.0.1: the verification test connects from it */
+#define FRESH_IP 0x7f000002u
+#define JOB      7u
+
+/* What the stand-in engine does (set before the Assign). */
+static volatile bool fake_fail;
+static volatile uint64_t fake_holds; /* ms the stand-in waited on `hold`, over all runs */
+
+static int fake_engine(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn emit,
+                       engine_tick_fn tick, void *ctx, engine_stats_t *st, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    st->targets_total = cfg->pos_end - cfg->pos_begin;
+    if (fake_fail) {
+        snprintf(err, errlen, "stand-in engine failure");
+        return LZR_EIO;
+    }
+    perm_iter_t it;
+    perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
+    uint64_t el;
+    while (!atomic_load(&ctl->stop) && perm_next(&it, &el)) {
+        while (atomic_load(&ctl->hold) && !atomic_load(&ctl->stop)) {
+            usleep(1000);
+            st->hold_wait_ms++;
+            fake_holds++;
+        }
+        lzr_record_t r;
+        memset(&r, 0, sizeof r);
+        r.ip = targets_at(cfg->targets, el / cfg->ports->n);
+        r.port = cfg->ports->ports[el % cfg->ports->n];
+        r.source_ip = cfg->source_ip;
+        r.cls = CLASS_SERVICE;
+        snprintf(r.protocol, sizeof r.protocol, "http");
+        r.data_len = (uint16_t)(el % 100);
+        memset(r.data, 'x', r.data_len);
+        st->targets_done++;
+        st->syns++;
+        st->sent++;
+        st->hits++;
+        emit(ctx, &r);
+        if ((st->targets_done & 63) == 0)
+            tick(ctx, st);
+        if (cfg->rate)
+            usleep(1000000u / cfg->rate);
+    }
+    return LZR_OK;
+}
+
+typedef struct fixture {
+    char dir[64];
+    char ep[160];
+    char cdir[160], wdir[160]; /* the coordinator's keys (workers/ inside), the worker's */
+    zcert_t *coord;
+    zactor_t *auth;
+    zsock_t *router;
+    zframe_t *rid; /* the agent's routing id, from its first message */
+    agent_options_t opt;
+    volatile sig_atomic_t stop;
+    pthread_t thread;
+    bool running;
+    int rc;
+    char err[512];
+} fixture_t;
+
+static void make_keys(fixture_t *f, bool admit)
+{
+    char path[256];
+    snprintf(f->cdir, sizeof f->cdir, "%s/coord", f->dir);
+    snprintf(f->wdir, sizeof f->wdir, "%s/w1", f->dir);
+    snprintf(path, sizeof path, "%s/workers", f->cdir);
+    assert_int_equal(mkdir(f->cdir, 0700), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(mkdir(f->wdir, 0700), 0);
+    f->coord = zcert_new();
+    snprintf(path, sizeof path, "%s/coordinator.key", f->cdir);
+    assert_int_equal(zcert_save(f->coord, path), 0);
+    snprintf(path, sizeof path, "%s/coordinator.key", f->wdir);
+    assert_int_equal(zcert_save_public(f->coord, path), 0);
+    zcert_t *w = zcert_new();
+    snprintf(path, sizeof path, "%s/worker.key", f->wdir);
+    assert_int_equal(zcert_save(w, path), 0);
+    if (admit) {
+        snprintf(path, sizeof path, "%s/workers/w1.key", f->cdir);
+        assert_int_equal(zcert_save_public(w, path), 0);
+    }
+    zcert_destroy(&w);
+}
+
+/* The coordinator's side: a CURVE server ROUTER whose ZAP handler admits keys in workers/. */
+static void bind_router(fixture_t *f)
+{
+    char wkeys[256];
+    snprintf(wkeys, sizeof wkeys, "%s/workers", f->cdir);
+    f->auth = zactor_new(zauth, NULL);
+    assert_non_null(f->auth);
+    zstr_sendx(f->auth, "CURVE", wkeys, NULL);
+    zsock_wait(f->auth);
+    f->router = zsock_new(ZMQ_ROUTER);
+    assert_non_null(f->router);
+    zsock_set_linger(f->router, 0);
+    zsock_set_rcvtimeo(f->router, 8000);
+    zcert_apply(f->coord, f->router);
+    zsock_set_curve_server(f->router, 1);
+    zsock_set_zap_domain(f->router, "lzr");
+    assert_true(zsock_bind(f->router, "%s", f->ep) >= 0);
+}
+
+static void *agent_thread(void *arg)
+{
+    fixture_t *f = arg;
+    f->rc = agent_run(&f->opt, &f->stop, f->err, sizeof f->err);
+    return NULL;
+}
+
+static void start_agent(fixture_t *f)
+{
+    agent_options_init(&f->opt);
+    f->opt.endpoint = f->ep;
+    f->opt.keys_dir = f->wdir;
+    snprintf(f->opt.name, sizeof f->opt.name, "w1");
+    snprintf(f->opt.iface, sizeof f->opt.iface, "lo");
+    f->opt.scan_ip = SCAN_IP;
+    f->opt.fresh[0] = FRESH_IP;
+    f->opt.n_fresh = 1;
+    f->opt.no_default_blocklist = true;
+    f->opt.engine = fake_engine;
+    f->stop = 0;
+    assert_int_equal(pthread_create(&f->thread, NULL, agent_thread, f), 0);
+    f->running = true;
+}
+
+/* Stops the agent and returns what agent_run returned. */
+static int join_agent(fixture_t *f)
+{
+    f->stop = 1;
+    pthread_join(f->thread, NULL);
+    f->running = false;
+    return f->rc;
+}
+
+static int setup_with(void **state, bool admit)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/lzr-agent-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->ep, sizeof f->ep, "ipc://%s/workers.sock", f->dir);
+    make_keys(f, admit);
+    bind_router(f);
+    fake_fail = false;
+    start_agent(f);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, true);
+}
+
+static int setup_stranger(void **state)
+{
+    return setup_with(state, false);
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    if (f->running)
+        join_agent(f);
+    zframe_destroy(&f->rid);
+    zsock_destroy(&f->router);
+    zactor_destroy(&f->auth);
+    zcert_destroy(&f->coord);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+/* ---- the coordinator's side of the protocol ------------------------------------------------ */
+
+/* The next message from the agent, of any kind; fails after the socket's timeout. */
+static Lzr__Envelope *next_msg(fixture_t *f)
+{
+    zframe_t *rid = NULL;
+    char user[64], err[256];
+    Lzr__Envelope *env = NULL;
+    if (wire_recv(f->router, &rid, user, &env, err, sizeof err) != LZR_OK)
+        fail_msg("no message from the agent: %s", err);
+    if (!f->rid)
+        f->rid = zframe_dup(rid);
+    zframe_destroy(&rid);
+    return env;
+}
+
+/* The next message of kind want, skipping heartbeats. */
+static Lzr__Envelope *expect(fixture_t *f, Lzr__Envelope__BodyCase want)
+{
+    for (;;) {
+        Lzr__Envelope *env = next_msg(f);
+        if (env->body_case == want)
+            return env;
+        if (env->body_case != LZR__ENVELOPE__BODY_HEARTBEAT)
+            fail_msg("expected %s, got %s", wire_body_name(want), wire_body_name(env->body_case));
+        wire_free(&env);
+    }
+}
+
+static void to_agent(fixture_t *f, Lzr__Envelope *env)
+{
+    char err[256];
+    assert_int_equal(wire_send(f->router, f->rid, env, err, sizeof err), LZR_OK);
+}
+
+static void welcome(fixture_t *f, bool lease_kept)
+{
+    Lzr__Welcome w = LZR__WELCOME__INIT;
+    w.heartbeat_ms = 100;
+    w.lease_kept = lease_kept;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_WELCOME;
+    env.welcome = &w;
+    to_agent(f, &env);
+}
+
+/* Receives the Hello and answers Welcome; checks what the Hello says of the worker. */
+static void register_agent(fixture_t *f)
+{
+    Lzr__Envelope *env = expect(f, LZR__ENVELOPE__BODY_HELLO);
+    assert_string_equal(env->hello->name, "w1");
+    assert_int_equal(env->hello->scan_ip, SCAN_IP);
+    assert_int_equal(env->hello->n_fresh_ips, 1);
+    assert_int_equal(env->hello->fresh_ips[0], FRESH_IP);
+    assert_int_equal(env->hello->sport_lo, 40000);
+    assert_int_equal(env->hello->sport_hi, 65535);
+    assert_null(env->hello->lease);
+    wire_free(&env);
+    welcome(f, false);
+}
+
+/* The shard of the test's job: `targets` × ports 80,443, seed 11, shard `shard` of 2. */
+typedef struct shard_spec {
+    const char *targets;
+    uint32_t shard;
+    uint32_t rate;
+    perm_params_t perm;
+    uint64_t begin, end;
+} shard_spec_t;
+
+/* The job's target set, as the agent builds it from the Assign (loopback lifted). */
+static targets_t *shard_target_set(const shard_spec_t *s)
+{
+    char err[256];
+    targets_t *t = targets_new();
+    assert_int_equal(targets_lift_reserved(t, "127.0.0.0/8", err, sizeof err), LZR_OK);
+    assert_int_equal(targets_allow(t, s->targets, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_finalize(t, err, sizeof err), LZR_OK);
+    return t;
+}
+
+static void plan(shard_spec_t *s)
+{
+    targets_t *t = shard_target_set(s);
+    assert_int_equal(perm_init(&s->perm, targets_count(t) * 2, 11), LZR_OK);
+    perm_shard_range(&s->perm, s->shard, 2, &s->begin, &s->end);
+    targets_destroy(&t);
+}
+
+static void assign(fixture_t *f, shard_spec_t *s)
+{
+    plan(s);
+    static uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    char *targets[] = {(char *)s->targets};
+    char *allow[] = {"127.0.0.0/8"};
+    char *hs[] = {"http"};
+    Lzr__Assign a = LZR__ASSIGN__INIT;
+    a.job_id = JOB;
+    a.job_name = "agent-test";
+    a.shard = s->shard;
+    a.n_shards = 2;
+    a.perm_size = s->perm.size;
+    a.perm_prime = s->perm.prime;
+    a.perm_generator = s->perm.generator;
+    a.perm_start = s->perm.start;
+    a.pos_begin = s->begin;
+    a.pos_end = s->end;
+    a.cookie_key.data = key;
+    a.cookie_key.len = sizeof key;
+    a.rate = s->rate;
+    a.n_handshakes = 1;
+    a.handshakes = hs;
+    a.n_targets = 1;
+    a.targets = targets;
+    a.n_allow_reserved = 1;
+    a.allow_reserved = allow;
+    a.ports = "80,443";
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
+    env.assign = &a;
+    to_agent(f, &env);
+}
+
+static void ack(fixture_t *f, uint64_t seq)
+{
+    Lzr__Ack a = LZR__ACK__INIT;
+    a.seq = seq;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_ACK;
+    env.ack = &a;
+    to_agent(f, &env);
+}
+
+static void cancel(fixture_t *f, uint32_t shard)
+{
+    Lzr__Lease lease = LZR__LEASE__INIT;
+    lease.job_id = JOB;
+    lease.shard = shard;
+    Lzr__Cancel c = LZR__CANCEL__INIT;
+    c.lease = &lease;
+    c.reason = "job cancelled";
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_CANCEL;
+    env.cancel = &c;
+    to_agent(f, &env);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The (ip << 16 | port) of every element of the shard, sorted; returns how many. */
+static size_t expected_pairs(const shard_spec_t *s, uint64_t *out)
+{
+    targets_t *t = shard_target_set(s);
+    static const uint16_t ports[] = {80, 443};
+    perm_iter_t it;
+    perm_iter_init(&it, &s->perm, s->begin, s->end);
+    uint64_t el;
+    size_t n = 0;
+    while (perm_next(&it, &el))
+        out[n++] = (uint64_t)targets_at(t, el / 2) << 16 | ports[el % 2];
+    targets_destroy(&t);
+    qsort(out, n, sizeof *out, cmp_u64);
+    return n;
+}
+
+/* Everything until ShardDone: records of batches not seen before go into pairs (sorted on
+ * return), every batch acked. Returns the ShardDone; *n_pairs and *batches count. */
+static Lzr__Envelope *collect(fixture_t *f, uint64_t *pairs, size_t *n_pairs, size_t *batches)
+{
+    uint64_t seen[512];
+    size_t n_seen = 0;
+    *n_pairs = 0;
+    *batches = 0;
+    for (;;) {
+        Lzr__Envelope *env = next_msg(f);
+        if (env->body_case == LZR__ENVELOPE__BODY_SHARD_DONE) {
+            qsort(pairs, *n_pairs, sizeof *pairs, cmp_u64);
+            return env;
+        }
+        if (env->body_case == LZR__ENVELOPE__BODY_BATCH) {
+            Lzr__ResultBatch *b = env->batch;
+            assert_int_equal(b->lease->job_id, JOB);
+            bool dup = false;
+            for (size_t i = 0; i < n_seen; i++)
+                dup |= seen[i] == b->seq;
+            if (!dup) {
+                assert_true(n_seen < 512);
+                seen[n_seen++] = b->seq;
+                for (size_t i = 0; i < b->n_records; i++)
+                    pairs[(*n_pairs)++] = (uint64_t)b->records[i]->ip << 16 | b->records[i]->port;
+                ++*batches;
+            }
+            ack(f, b->seq);
+        }
+        wire_free(&env);
+    }
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+/* Hello → Welcome → Assign → every (ip, port) of the shard exactly once, in acked batches of at
+ * most AGENT_BATCH_RECORDS → ShardDone with the engine's counters; heartbeats name the shard. */
+static void test_shard_flow(void **state)
+{
+    fixture_t *f = *state;
+    register_agent(f);
+    shard_spec_t s = {.targets = "127.1.0.0/22", .shard = 1};
+    assign(f, &s);
+    static uint64_t want[4096], got[8192];
+    size_t n_want = expected_pairs(&s, want), n_got, batches;
+    assert_true(n_want > 3 * AGENT_BATCH_RECORDS);
+    Lzr__Envelope *done = collect(f, got, &n_got, &batches);
+    assert_int_equal(done->shard_done->lease->job_id, JOB);
+    assert_int_equal(done->shard_done->lease->shard, 1);
+    assert_string_equal(done->shard_done->error, "");
+    assert_int_equal(done->shard_done->stats->hits, n_want);
+    assert_int_equal(done->shard_done->stats->targets_total, s.end - s.begin);
+    wire_free(&done);
+    assert_int_equal(n_got, n_want);
+    assert_memory_equal(got, want, n_want * sizeof *want);
+    assert_true(batches >= (n_want + AGENT_BATCH_RECORDS - 1) / AGENT_BATCH_RECORDS);
+    /* idle again: a heartbeat without a lease, nothing queued */
+    Lzr__Envelope *hb = expect(f, LZR__ENVELOPE__BODY_HEARTBEAT);
+    assert_null(hb->heartbeat->lease);
+    assert_int_equal(hb->heartbeat->queued_records, 0);
+    wire_free(&hb);
+    assert_int_equal(join_agent(f), LZR_OK);
+}
+
+/* A batch left unacked comes again, byte for byte the same batch, after BATCHWIN_RESEND_MS; the
+ * shard is reported done only once it is acked. */
+static void test_resend_after_missing_ack(void **state)
+{
+    fixture_t *f = *state;
+    register_agent(f);
+    shard_spec_t s = {.targets = "127.2.0.0/26", .shard = 0}; /* 64 pairs: one batch */
+    assign(f, &s);
+    Lzr__Envelope *first = expect(f, LZR__ENVELOPE__BODY_BATCH);
+    uint64_t seq = first->batch->seq;
+    size_t n = first->batch->n_records;
+    uint64_t t0 = zclock_mono();
+    Lzr__Envelope *again = NULL;
+    for (;;) {
+        Lzr__Envelope *env = next_msg(f);
+        /* the shard's only batch is out and unacked: no ShardDone may come */
+        assert_int_not_equal(env->body_case, LZR__ENVELOPE__BODY_SHARD_DONE);
+        if (env->body_case == LZR__ENVELOPE__BODY_BATCH) {
+            again = env;
+            break;
+        }
+        wire_free(&env);
+    }
+    int64_t waited = zclock_mono() - t0;
+    assert_true(waited >= BATCHWIN_RESEND_MS - 100);
+    assert_int_equal(again->batch->seq, seq);
+    assert_int_equal(again->batch->n_records, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(again->batch->records[i]->ip, first->batch->records[i]->ip);
+        assert_int_equal(again->batch->records[i]->port, first->batch->records[i]->port);
+    }
+    wire_free(&first);
+    wire_free(&again);
+    ack(f, seq);
+    Lzr__Envelope *done = expect(f, LZR__ENVELOPE__BODY_SHARD_DONE);
+    assert_string_equal(done->shard_done->error, "");
+    wire_free(&done);
+}
+
+/* A coordinator that acks nothing: the window fills, the queue reaches its high-water mark and
+ * the engine is held, with no record lost; acks then let the shard finish with every pair. */
+static void test_unacked_holds_engine(void **state)
+{
+    fixture_t *f = *state;
+    register_agent(f);
+    fake_holds = 0;
+    /* 8192 pairs: more than the window and the queue's high-water mark together */
+    shard_spec_t s = {.targets = "127.3.0.0/19", .shard = 0};
+    assign(f, &s);
+    /* AGENT_WINDOW batches come, then nothing but heartbeats while the engine is held */
+    static uint64_t want[16384], got[16384];
+    uint64_t seqs[AGENT_WINDOW];
+    size_t n_first = 0;
+    for (size_t i = 0; i < AGENT_WINDOW; i++) {
+        Lzr__Envelope *b = expect(f, LZR__ENVELOPE__BODY_BATCH);
+        seqs[i] = b->batch->seq;
+        for (size_t k = 0; k < b->batch->n_records; k++)
+            got[n_first++] = (uint64_t)b->batch->records[k]->ip << 16 | b->batch->records[k]->port;
+        wire_free(&b);
+    }
+    uint32_t queued = 0;
+    uint64_t done_before = 0, done_after = 0;
+    for (int i = 0; i < 8; i++) {
+        Lzr__Envelope *hb = expect(f, LZR__ENVELOPE__BODY_HEARTBEAT);
+        queued = hb->heartbeat->queued_records;
+        done_before = done_after;
+        done_after = hb->heartbeat->targets_done;
+        wire_free(&hb);
+    }
+    /* held from half the ring on; the window took some since, not enough to release it */
+    assert_true(queued >= AGENT_QUEUE_RECORDS / 4);
+    assert_true(queued <= AGENT_QUEUE_RECORDS / 2 + 64);
+    assert_int_equal(done_before, done_after); /* held: no progress between heartbeats */
+    assert_true(fake_holds > 0);
+    for (size_t i = 0; i < AGENT_WINDOW; i++)
+        ack(f, seqs[i]);
+    size_t n_want = expected_pairs(&s, want), n_rest, batches;
+    assert_true(n_want > AGENT_WINDOW * AGENT_BATCH_RECORDS + AGENT_QUEUE_RECORDS / 2);
+    Lzr__Envelope *done = collect(f, got + n_first, &n_rest, &batches);
+    assert_string_equal(done->shard_done->error, "");
+    wire_free(&done);
+    /* every pair once: none lost while held, none sent twice under two sequence numbers */
+    assert_int_equal(n_first + n_rest, n_want);
+    qsort(got, n_want, sizeof *got, cmp_u64);
+    assert_memory_equal(got, want, n_want * sizeof *want);
+}
+
+/* Cancel stops the shard: no ShardDone, heartbeats without a lease, and the next Assign runs. */
+static void test_cancel(void **state)
+{
+    fixture_t *f = *state;
+    register_agent(f);
+    shard_spec_t s = {.targets = "127.4.0.0/22", .shard = 0, .rate = 200}; /* ~10 s */
+    assign(f, &s);
+    Lzr__Envelope *b = expect(f, LZR__ENVELOPE__BODY_BATCH);
+    ack(f, b->batch->seq);
+    wire_free(&b);
+    cancel(f, 1); /* another shard's: ignored */
+    cancel(f, 0);
+    bool idle = false;
+    for (int i = 0; i < 40 && !idle; i++) {
+        Lzr__Envelope *env = next_msg(f);
+        assert_int_not_equal(env->body_case, LZR__ENVELOPE__BODY_SHARD_DONE);
+        if (env->body_case == LZR__ENVELOPE__BODY_BATCH)
+            ack(f, env->batch->seq);
+        idle = env->body_case == LZR__ENVELOPE__BODY_HEARTBEAT && !env->heartbeat->lease;
+        wire_free(&env);
+    }
+    assert_true(idle);
+    shard_spec_t s2 = {.targets = "127.5.0.0/26", .shard = 1};
+    assign(f, &s2);
+    static uint64_t got[1024];
+    size_t n_got, batches;
+    Lzr__Envelope *done = collect(f, got, &n_got, &batches);
+    assert_int_equal(done->shard_done->lease->shard, 1);
+    assert_string_equal(done->shard_done->error, "");
+    wire_free(&done);
+}
+
+/* A Welcome after a coordinator restart that does not keep the lease stops the shard; the
+ * agent's new Hello names the shard it was scanning. */
+static void test_lease_given_away(void **state)
+{
+    fixture_t *f = *state;
+    register_agent(f);
+    shard_spec_t s = {.targets = "127.6.0.0/22", .shard = 1, .rate = 200};
+    assign(f, &s);
+    Lzr__Envelope *b = expect(f, LZR__ENVELOPE__BODY_BATCH);
+    wire_free(&b);
+    Lzr__Refuse r = LZR__REFUSE__INIT;
+    r.reason = "unknown worker";
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_REFUSE;
+    env.refuse = &r;
+    to_agent(f, &env);
+    Lzr__Envelope *h = expect(f, LZR__ENVELOPE__BODY_HELLO);
+    assert_non_null(h->hello->lease);
+    assert_int_equal(h->hello->lease->job_id, JOB);
+    assert_int_equal(h->hello->lease->shard, 1);
+    wire_free(&h);
+    welcome(f, false);
+    bool idle = false;
+    for (int i = 0; i < 60 && !idle; i++) {
+        Lzr__Envelope *m = next_msg(f);
+        assert_int_not_equal(m->body_case, LZR__ENVELOPE__BODY_SHARD_DONE);
+        idle = m->body_case == LZR__ENVELOPE__BODY_HEARTBEAT && !m->heartbeat->lease;
+        wire_free(&m);
+    }
+    assert_true(idle);
+}
+
+/* An engine that fails: ShardDone carries its error. */
+static void test_engine_failure(void **state)
+{
+    fixture_t *f = *state;
+    register_agent(f);
+    fake_fail = true;
+    shard_spec_t s = {.targets = "127.7.0.0/26", .shard = 0};
+    assign(f, &s);
+    Lzr__Envelope *done = expect(f, LZR__ENVELOPE__BODY_SHARD_DONE);
+    assert_string_equal(done->shard_done->error, "stand-in engine failure");
+    wire_free(&done);
+}
+
+/* A fatal Refuse ends agent_run with the coordinator's reason. */
+static void test_fatal_refuse(void **state)
+{
+    fixture_t *f = *state;
+    Lzr__Envelope *h = expect(f, LZR__ENVELOPE__BODY_HELLO);
+    wire_free(&h);
+    Lzr__Refuse r = LZR__REFUSE__INIT;
+    r.reason = "name w1 is taken";
+    r.fatal = true;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_REFUSE;
+    env.refuse = &r;
+    to_agent(f, &env);
+    pthread_join(f->thread, NULL);
+    f->running = false;
+    assert_int_equal(f->rc, LZR_EPERM);
+    assert_non_null(strstr(f->err, "name w1 is taken"));
+}
+
+/* A worker key the coordinator does not admit: agent_run gives up and says which key to add. */
+static void test_unknown_key(void **state)
+{
+    fixture_t *f = *state;
+    for (int i = 0; i < 100 && f->rc == 0; i++)
+        usleep(50000);
+    pthread_join(f->thread, NULL);
+    f->running = false;
+    assert_int_equal(f->rc, LZR_EPERM);
+    assert_non_null(strstr(f->err, "refused this worker's key"));
+    assert_non_null(strstr(f->err, "workers/w1.key"));
+}
+
+/* A compare request over loopback: a listening port answers SYN-ACK, a closed one RST; a source
+ * that is not the worker's is refused. Real kernel connections from 127.0.0.1. */
+static void test_verify(void **state)
+{
+    fixture_t *f = *state;
+    register_agent(f);
+    zsock_t *listener = zsock_new(ZMQ_STREAM);
+    int port = zsock_bind(listener, "tcp://127.0.0.1:*");
+    assert_true(port > 0);
+    Lzr__VerifyAttempt at[2] = {LZR__VERIFY_ATTEMPT__INIT, LZR__VERIFY_ATTEMPT__INIT};
+    at[0].src = SCAN_IP;
+    at[0].ip = SCAN_IP;
+    at[0].port = (uint32_t)port;
+    at[1].src = FRESH_IP;
+    at[1].ip = SCAN_IP;
+    at[1].port = 9; /* discard: nothing listens on the test host's loopback */
+    Lzr__VerifyAttempt *ap[2] = {&at[0], &at[1]};
+    Lzr__VerifyRequest req = LZR__VERIFY_REQUEST__INIT;
+    req.job_id = JOB;
+    req.task = 42;
+    req.phase = LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE;
+    req.timeout_ms = 500;
+    req.n_attempts = 2;
+    req.attempts = ap;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_VERIFY;
+    env.verify = &req;
+    to_agent(f, &env);
+    Lzr__Envelope *res = expect(f, LZR__ENVELOPE__BODY_VERIFY_RESULT);
+    assert_int_equal(res->verify_result->task, 42);
+    assert_string_equal(res->verify_result->error, "");
+    assert_int_equal(res->verify_result->n_attempts, 2);
+    assert_int_equal(res->verify_result->attempts[0]->answer, ANSWER_SYNACK);
+    assert_int_equal(res->verify_result->attempts[1]->answer, ANSWER_RST);
+    wire_free(&res);
+    at[1].src = 0x7f000009u; /* not announced by the worker */
+    req.task = 43;
+    to_agent(f, &env);
+    res = expect(f, LZR__ENVELOPE__BODY_VERIFY_RESULT);
+    assert_int_equal(res->verify_result->task, 43);
+    assert_non_null(strstr(res->verify_result->error, "not this worker's"));
+    assert_int_equal(res->verify_result->n_attempts, 0);
+    wire_free(&res);
+    zsock_destroy(&listener);
+}
+
+int main(void)
+{
+    zsys_init();
+    zsys_handler_set(NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_shard_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resend_after_missing_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unacked_holds_engine, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lease_given_away, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fatal_refuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_key, setup_stranger, teardown),
+        cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
