@@ -55,16 +55,16 @@ int scan_names_parse(const char *csv, bool allow_empty, scan_names_t *out, char 
         while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
             len--;
         if (len == 0) {
-            snprintf(err, errlen, "handshake list \"%s\": empty entry at position %zu", csv,
+            snprintf(err, errlen, "empty name in \"%s\" (the empty entry at position %zu)", csv,
                      out->n + 1);
             return LZR_EPARSE;
         }
         if (len >= SCAN_SPEC_NAME_LEN) {
-            snprintf(err, errlen, "handshake list: \"%.*s\" is not a handshake", (int)len, p);
+            snprintf(err, errlen, "\"%.*s\" is not a handshake", (int)len, p);
             return LZR_EPARSE;
         }
         if (out->n == SCAN_SPEC_MAX_NAMES) {
-            snprintf(err, errlen, "handshake list: more than %d names", SCAN_SPEC_MAX_NAMES);
+            snprintf(err, errlen, "more than %d names", SCAN_SPEC_MAX_NAMES);
             return LZR_ERANGE;
         }
         memcpy(out->v[out->n], p, len);

@@ -76,8 +76,8 @@ int scan_spec_init(scan_spec_t *spec);
 void scan_spec_free(scan_spec_t *spec);
 
 /* Splits "wait, tls,http" into out (blanks around names dropped). "" is no names when
- * allow_empty, else an empty entry. LZR_OK, or LZR_EPARSE / LZR_ERANGE with the message a
- * handshake list has always given ("handshake list \"a,,b\": empty entry at position 2"). */
+ * allow_empty, else an empty entry. LZR_OK, or LZR_EPARSE / LZR_ERANGE with a message the
+ * caller prefixes with the setting ("empty name in \"a,,b\" (the empty entry at position 2)"). */
 int scan_names_parse(const char *csv, bool allow_empty, scan_names_t *out, char *err,
                      size_t errlen);
 

@@ -513,11 +513,11 @@ static int complete_spec(scan_opts_t *o)
         return 2;
     }
     if (scan_names_parse(o->handshakes, false, &sp->handshakes, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: --handshakes: %s\n", err);
+        fprintf(stderr, "lzr-worker scan: --handshakes: handshake list: %s\n", err);
         return 2;
     }
     if (scan_names_parse(o->fallback, true, &sp->fallback, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: --fallback: %s\n", err);
+        fprintf(stderr, "lzr-worker scan: --fallback: handshake list: %s\n", err);
         return 2;
     }
     sp->max_runtime_ms = (uint64_t)o->max_runtime * 1000u;

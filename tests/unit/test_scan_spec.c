@@ -46,7 +46,7 @@ static void test_names_table(void **state)
         {" \t", true, LZR_OK, 0, NULL, NULL, NULL},
         {"", false, LZR_EPARSE, 0, NULL, NULL, "empty entry at position 1"},
         {"a,,b", false, LZR_EPARSE, 0, NULL, NULL,
-         "handshake list \"a,,b\": empty entry at position 2"},
+         "empty name in \"a,,b\" (the empty entry at position 2)"},
         {"a,", true, LZR_EPARSE, 0, NULL, NULL, "empty entry at position 2"},
         {"averyveryveryverylongnamethatisnotahandshake", false, LZR_EPARSE, 0, NULL, NULL,
          "is not a handshake"},

@@ -93,8 +93,13 @@ int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, c
         return LZR_EINVAL;
     }
     scan_names_t names;
-    int rc = scan_names_parse(csv, false, &names, err, errlen);
-    return rc == LZR_OK ? handshake_list_resolve(&names, out, max, err, errlen) : rc;
+    char sub[256];
+    int rc = scan_names_parse(csv, false, &names, sub, sizeof sub);
+    if (rc != LZR_OK) {
+        snprintf(err, errlen, "handshake list: %s", sub);
+        return rc;
+    }
+    return handshake_list_resolve(&names, out, max, err, errlen);
 }
 
 /* True when the comma-separated port list names port. */
