@@ -172,3 +172,28 @@ void ports_free(port_list_t *l)
     l->ports = NULL;
     l->n = 0;
 }
+
+/* Reads the digits at *s (at most 5) into *v and moves *s past them; false when there are none
+ * or more than 5. */
+static bool read_digits(const char **s, uint32_t *v)
+{
+    size_t n = 0;
+    uint32_t x = 0;
+    while (isdigit((unsigned char)(*s)[n]) && n < 6)
+        x = x * 10 + (uint32_t)((*s)[n++] - '0');
+    *s += n;
+    *v = x;
+    return n > 0 && n <= 5;
+}
+
+int ports_parse_range(const char *s, uint16_t min, uint16_t *lo, uint16_t *hi)
+{
+    uint32_t a, b;
+    if (!s || !read_digits(&s, &a) || *s++ != '-' || !read_digits(&s, &b) || *s)
+        return LZR_EPARSE;
+    if (a < min || b > MAX_PORT || a > b)
+        return LZR_EPARSE;
+    *lo = (uint16_t)a;
+    *hi = (uint16_t)b;
+    return LZR_OK;
+}

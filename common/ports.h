@@ -18,6 +18,11 @@ typedef struct port_list {
  * offending item ("\"70000\" is not a port (1-65535)"). */
 int ports_parse(const char *spec, port_list_t *out, char *err, size_t errlen);
 
+/* Parses one inclusive range "LO-HI" of decimal ports with min <= LO <= HI <= 65535 (the
+ * source ports a scan sends from: --source-ports of both worker commands); nothing else on the
+ * line, no blanks, no signs. LZR_OK or LZR_EPARSE with *lo and *hi untouched. */
+int ports_parse_range(const char *s, uint16_t min, uint16_t *lo, uint16_t *hi);
+
 /* Frees the list's storage and zeroes it. */
 void ports_free(port_list_t *l);
 

@@ -467,6 +467,98 @@ static void reserved_message(range_t entry, char *err, size_t errlen)
              e, nr > 1 ? "s" : "", ranges, flags);
 }
 
+/* The blocklist in force into *block: the reserved ranges (none for a plain set) minus the
+ * lifted ones. LZR_OK or LZR_ENOMEM. */
+static int blocklist_in_force(const targets_t *t, const range_vec_t *lifted, range_vec_t *block)
+{
+    range_vec_t all_reserved = {0}, base = {0};
+    range_t res[N_RESERVED];
+    for (size_t k = 0; k < N_RESERVED; k++)
+        res[k] = reserved_range(k);
+    all_reserved.v = res;
+    all_reserved.n = t->plain ? 0 : N_RESERVED;
+    int rc = LZR_ENOMEM;
+    if (sort_merge(&all_reserved, &base) == 0) {
+        block->v = malloc((base.n + lifted->n) * sizeof(range_t));
+        if (block->v) {
+            subtract(&base, lifted, block);
+            rc = LZR_OK;
+        }
+    }
+    free(base.v);
+    return rc;
+}
+
+/* An allow entry wholly inside the blocklist is a mistake the operator must see, not a silent
+ * no-op; the entries are checked in the order they were given. */
+static int check_allow_entries(const targets_t *t, const range_vec_t *block, char *err,
+                               size_t errlen)
+{
+    for (size_t i = 0; i < t->allow.n; i++) {
+        range_t e = t->allow.v[i];
+        ptrdiff_t k = find(block, e.lo);
+        if (k >= 0 && block->v[k].hi >= e.hi) {
+            reserved_message(e, err, errlen);
+            return LZR_ERESERVED;
+        }
+    }
+    return LZR_OK;
+}
+
+/* Everything to take out into *off: the exclusions and the blocklist, merged. */
+static int ranges_off(const range_vec_t *excl, const range_vec_t *block, range_vec_t *off)
+{
+    range_vec_t tmp = {0};
+    tmp.v = malloc((excl->n + block->n + 1) * sizeof(range_t));
+    if (!tmp.v)
+        return LZR_ENOMEM;
+    memcpy(tmp.v, block->v, block->n * sizeof(range_t));
+    if (excl->n)
+        memcpy(tmp.v + block->n, excl->v, excl->n * sizeof(range_t));
+    tmp.n = excl->n + block->n;
+    int rc = sort_merge(&tmp, off) ? LZR_ENOMEM : LZR_OK;
+    free(tmp.v);
+    return rc;
+}
+
+/* Fills the set (allow − off), its prefix counts and the counters; LZR_OK or LZR_ENOMEM. */
+static int build_set(targets_t *t, const range_vec_t *allow, const range_vec_t *block,
+                     const range_vec_t *off)
+{
+    /* Reserved addresses dropped from the allow list: |allow| − |allow − blocklist|. */
+    range_vec_t kept = {0};
+    kept.v = malloc((allow->n + block->n + 1) * sizeof(range_t));
+    if (!kept.v)
+        return LZR_ENOMEM;
+    subtract(allow, block, &kept);
+    t->dropped = total(allow) - total(&kept);
+    free(kept.v);
+    uint64_t kept_n = total(allow) - t->dropped;
+
+    t->set.v = malloc((allow->n + off->n + 1) * sizeof(range_t));
+    if (!t->set.v)
+        return LZR_ENOMEM;
+    subtract(allow, off, &t->set);
+    t->set.cap = allow->n + off->n + 1;
+    t->before = malloc((t->set.n + 1) * sizeof(uint64_t));
+    if (!t->before) {
+        free(t->set.v);
+        t->set.v = NULL;
+        t->set.n = 0;
+        return LZR_ENOMEM;
+    }
+    uint64_t acc = 0;
+    for (size_t i = 0; i < t->set.n; i++) {
+        t->before[i] = acc;
+        acc += (uint64_t)t->set.v[i].hi - t->set.v[i].lo + 1;
+    }
+    t->before[t->set.n] = acc;
+    t->count = acc;
+    t->excluded = kept_n - acc;
+    t->finalized = true;
+    return LZR_OK;
+}
+
 int targets_finalize(targets_t *t, char *err, size_t errlen)
 {
     if (!t)
@@ -479,101 +571,31 @@ int targets_finalize(targets_t *t, char *err, size_t errlen)
         snprintf(err, errlen, "no targets: the allow list is empty");
         return LZR_EEMPTY;
     }
-
     int rc = LZR_ENOMEM;
-    range_vec_t allow = {0}, excl = {0}, lifted = {0}, block = {0}, off = {0}, tmp = {0};
-    range_vec_t base = {0};
+    range_vec_t allow = {0}, excl = {0}, lifted = {0}, block = {0}, off = {0};
     if (sort_merge(&t->allow, &allow) || sort_merge(&t->exclude, &excl) ||
         sort_merge(&t->lifted, &lifted))
         goto out;
-
-    /* The blocklist in force: the reserved ranges minus whatever the job lifted. */
-    range_vec_t all_reserved = {0};
-    range_t res[N_RESERVED];
-    for (size_t k = 0; k < N_RESERVED; k++)
-        res[k] = reserved_range(k);
-    all_reserved.v = res;
-    all_reserved.n = t->plain ? 0 : N_RESERVED;
-    if (sort_merge(&all_reserved, &base))
-        goto out;
-    block.v = malloc((base.n + lifted.n) * sizeof(range_t));
-    if (!block.v)
-        goto out;
-    subtract(&base, &lifted, &block);
-
-    /* An allow entry wholly inside the blocklist is a mistake the operator must see, not a
-     * silent no-op; check them in the order they were given. */
-    for (size_t i = 0; i < t->allow.n; i++) {
-        range_t e = t->allow.v[i];
-        ptrdiff_t k = find(&block, e.lo);
-        if (k >= 0 && block.v[k].hi >= e.hi) {
-            reserved_message(e, err, errlen);
-            rc = LZR_ERESERVED;
-            goto out;
-        }
-    }
-
-    /* Everything to take out: exclusions and the blocklist, merged. */
-    tmp.v = malloc((excl.n + block.n + 1) * sizeof(range_t));
-    if (!tmp.v)
-        goto out;
-    memcpy(tmp.v, block.v, block.n * sizeof(range_t));
-    if (excl.n)
-        memcpy(tmp.v + block.n, excl.v, excl.n * sizeof(range_t));
-    tmp.n = excl.n + block.n;
-    if (sort_merge(&tmp, &off))
-        goto out;
-
-    /* Reserved addresses dropped from the allow list: |allow| − |allow − blocklist|. */
-    range_vec_t kept = {0};
-    kept.v = malloc((allow.n + block.n + 1) * sizeof(range_t));
-    if (!kept.v)
-        goto out;
-    subtract(&allow, &block, &kept);
-    t->dropped = total(&allow) - total(&kept);
-    free(kept.v);
-    uint64_t kept_n = total(&allow) - t->dropped;
-
-    t->set.v = malloc((allow.n + off.n + 1) * sizeof(range_t));
-    if (!t->set.v)
-        goto out;
-    subtract(&allow, &off, &t->set);
-    t->set.cap = allow.n + off.n + 1;
-    t->before = malloc((t->set.n + 1) * sizeof(uint64_t));
-    if (!t->before) {
-        free(t->set.v);
-        t->set.v = NULL;
-        t->set.n = 0;
-        goto out;
-    }
-    uint64_t acc = 0;
-    for (size_t i = 0; i < t->set.n; i++) {
-        t->before[i] = acc;
-        acc += (uint64_t)t->set.v[i].hi - t->set.v[i].lo + 1;
-    }
-    t->before[t->set.n] = acc;
-    t->count = acc;
-    t->excluded = kept_n - acc;
-    t->finalized = true;
-
-    if (acc == 0) {
+    rc = blocklist_in_force(t, &lifted, &block);
+    if (rc == LZR_OK)
+        rc = check_allow_entries(t, &block, err, errlen);
+    if (rc == LZR_OK)
+        rc = ranges_off(&excl, &block, &off);
+    if (rc == LZR_OK)
+        rc = build_set(t, &allow, &block, &off);
+    if (rc == LZR_OK && t->count == 0) {
         snprintf(err, errlen,
                  "no targets left: the exclude list and reserved ranges remove every allowed "
                  "address");
         rc = LZR_EEMPTY;
-    } else {
-        rc = LZR_OK;
     }
-
 out:
     if (rc == LZR_ENOMEM)
         snprintf(err, errlen, "out of memory finalizing targets");
     free(allow.v);
     free(excl.v);
     free(lifted.v);
-    free(base.v);
     free(block.v);
-    free(tmp.v);
     free(off.v);
     return rc;
 }

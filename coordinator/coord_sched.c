@@ -62,14 +62,6 @@ static void resplit_rates(coord_t *c)
     }
 }
 
-static void split_csv(char *csv, char **out, size_t *n, size_t max)
-{
-    *n = 0;
-    for (char *save = NULL, *t = strtok_r(csv, ",", &save); t && *n < max;
-         t = strtok_r(NULL, ",", &save))
-        out[(*n)++] = t;
-}
-
 static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard_t *sh)
 {
     job_spec_t *sp = j->spec;
@@ -88,16 +80,15 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.cookie_key.len = LZR_COOKIE_KEY_BYTES;
     a.rate = rate_share(c, j);
     s->rate = a.rate;
-    char hs[sizeof sp->handshakes];
-    char *names[64];
-    snprintf(hs, sizeof hs, "%s", sp->handshakes);
-    split_csv(hs, names, &a.n_handshakes, 64);
+    char *names[SCAN_SPEC_MAX_NAMES], *fb_names[SCAN_SPEC_MAX_NAMES];
+    for (size_t i = 0; i < sp->handshakes.n; i++)
+        names[i] = (char *)sp->handshakes.v[i];
+    for (size_t i = 0; i < sp->fallback.n; i++)
+        fb_names[i] = (char *)sp->fallback.v[i];
     a.handshakes = names;
-    char fb[sizeof sp->fallback];
-    char *fb_names[HANDSHAKE_MAX_FALLBACK + 1];
-    snprintf(fb, sizeof fb, "%s", sp->fallback);
-    split_csv(fb, fb_names, &a.n_fallback, HANDSHAKE_MAX_FALLBACK + 1);
+    a.n_handshakes = sp->handshakes.n;
     a.fallback = fb_names;
+    a.n_fallback = sp->fallback.n;
     /* The list files' entries travel with the job's own: an allowlist without targets is the
      * target list, a blocklist joins the excludes. */
     size_t n_excl = sp->n_exclude + sp->n_blocklist;

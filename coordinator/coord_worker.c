@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/targets.h"
 
 #include <stdarg.h>
@@ -17,18 +18,6 @@
 #include <string.h>
 
 /* ---- worker messages --------------------------------------------------------------------- */
-
-static bool valid_name(const char *n)
-{
-    size_t len = strlen(n);
-    if (len == 0 || len >= 64)
-        return false;
-    for (const char *p = n; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return false;
-    return true;
-}
 
 /* Refuses a Hello, logging at most one line a minute for all refused Hellos together. */
 static void refuse_hello(coord_t *c, zframe_t *rid, const char *name, const char *reason,
@@ -187,7 +176,7 @@ static void send_welcome(coord_t *c, session_t *s, bool kept)
 static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
 {
     uint64_t now = clock_wall_us();
-    if (!valid_name(h->name) || zframe_size(rid) > sizeof c->sessions[0].rid) {
+    if (!name_worker_valid(h->name) || zframe_size(rid) > sizeof c->sessions[0].rid) {
         c->malformed++;
         peer_refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
         return;

@@ -157,52 +157,50 @@ static int get_ports(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
     return LZR_OK;
 }
 
-/* handshakes = "wait,tls,http" or ["wait", "tls", "http"]; fallback likewise, where "" or []
- * (allow_empty) means none. Every name must be a catalogue entry with a probe, at most max of them;
- * the canonical comma-separated text goes to out (JOB_HS_TEXT bytes). */
-#define JOB_HS_TEXT 256
-_Static_assert(sizeof(((job_spec_t *)0)->handshakes) == JOB_HS_TEXT &&
-                   sizeof(((job_spec_t *)0)->fallback) == JOB_HS_TEXT,
-               "job_spec_t's handshake lists hold JOB_HS_TEXT bytes");
-static int get_handshakes(const ctx_t *c, const toml_value_t *v, const char *key, bool allow_empty,
-                          size_t max, char *out)
+/* The names of a handshakes or fallback value into out: a string is split at commas, a list
+ * taken entry by entry; "" or [] (allow_empty) is none. */
+static int get_names(const ctx_t *c, const toml_value_t *v, const char *key, bool allow_empty,
+                     scan_names_t *out)
 {
-    char buf[JOB_HS_TEXT];
-    size_t used = 0;
-    size_t count = toml_type(v) == TOML_ARRAY ? toml_len(v) : 1;
-    if (toml_type(v) != TOML_ARRAY && toml_type(v) != TOML_STRING)
-        return fail(c, toml_line(v), key, LZR_EPARSE,
-                    "expected a string like \"wait,tls,http\" or a list of names");
-    buf[0] = '\0';
-    if (allow_empty && (count == 0 || (toml_type(v) == TOML_STRING && !toml_string(v)[0]))) {
-        out[0] = '\0';
+    char err[256];
+    out->n = 0;
+    if (toml_type(v) == TOML_STRING) {
+        if (scan_names_parse(toml_string(v), allow_empty, out, err, sizeof err) != LZR_OK)
+            return fail(c, toml_line(v), key, LZR_EPARSE, "%s", err);
         return LZR_OK;
     }
-    if (count == 0)
+    if (toml_type(v) != TOML_ARRAY)
+        return fail(c, toml_line(v), key, LZR_EPARSE,
+                    "expected a string like \"wait,tls,http\" or a list of names");
+    if (toml_len(v) == 0 && !allow_empty)
         return fail(c, toml_line(v), key, LZR_EPARSE, "the list is empty");
-    for (size_t i = 0; i < count; i++) {
-        const toml_value_t *e = toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v;
+    for (size_t i = 0; i < toml_len(v); i++) {
+        const toml_value_t *e = toml_at(v, i);
         if (toml_type(e) != TOML_STRING)
             return fail(c, toml_line(e), key, LZR_EPARSE, "entry %zu is of type %s", i + 1,
                         toml_type_name(toml_type(e)));
-        size_t n = strlen(toml_string(e));
-        if (used + n + 2 > sizeof buf)
+        const char *name = toml_string(e);
+        if (!name[0])
+            return fail(c, toml_line(e), key, LZR_EPARSE, "entry %zu is an empty name", i + 1);
+        if (strlen(name) >= SCAN_SPEC_NAME_LEN)
+            return fail(c, toml_line(e), key, LZR_EPARSE, "\"%.40s\" is not a handshake lzr knows",
+                        name);
+        if (out->n == SCAN_SPEC_MAX_NAMES)
             return fail(c, toml_line(e), key, LZR_ERANGE, "the list is too long");
-        if (used)
-            buf[used++] = ',';
-        memcpy(buf + used, toml_string(e), n + 1);
-        used += n;
+        snprintf(out->v[out->n++], SCAN_SPEC_NAME_LEN, "%s", name);
     }
-    size_t names = 0;
-    const char *seen[JOB_HS_TEXT / 2];
-    char tmp[sizeof buf];
-    memcpy(tmp, buf, used + 1);
-    for (char *p = tmp, *next; p; p = next) {
-        next = strchr(p, ',');
-        if (next)
-            *next++ = '\0';
-        if (!*p)
-            return fail(c, toml_line(v), key, LZR_EPARSE, "empty name in \"%s\"", buf);
+    return LZR_OK;
+}
+
+/* handshakes = "wait,tls,http" or ["wait", "tls", "http"]; fallback likewise, where "" or []
+ * (allow_empty) means none. Every name must be a catalogue entry with a probe, at most max of
+ * them. */
+static int get_handshakes(const ctx_t *c, const toml_value_t *v, const char *key, bool allow_empty,
+                          size_t max, scan_names_t *out)
+{
+    int rc = get_names(c, v, key, allow_empty, out);
+    for (size_t i = 0; i < out->n && rc == LZR_OK; i++) {
+        const char *p = out->v[i];
         /* The catalogue the workers' registry is built from: a name the file passes is one they
          * can send. */
         const protocol_t *h = catalogue_find(p);
@@ -215,16 +213,14 @@ static int get_handshakes(const ctx_t *c, const toml_value_t *v, const char *key
                         "\"%s\" is a fingerprint only: lzr names it in replies but has no probe "
                         "to send",
                         p);
-        for (size_t k = 0; k < names; k++) {
-            if (strcmp(seen[k], p) == 0)
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(out->v[k], p) == 0)
                 return fail(c, toml_line(v), key, LZR_EPARSE, "\"%s\" is listed twice", p);
         }
-        seen[names] = p;
-        if (++names > max)
+        if (i + 1 > max)
             return fail(c, toml_line(v), key, LZR_ERANGE, "more than %zu handshakes", max);
     }
-    memcpy(out, buf, used + 1);
-    return LZR_OK;
+    return rc;
 }
 
 /* files.blocklist / files.allowlist: every entry of a list file, any number of them (the
@@ -352,9 +348,9 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
             rc = get_uint(c, v, k, 0, INT64_MAX, &j->seed);
             j->have_seed = rc == LZR_OK;
         } else if (strcmp(k, "handshakes") == 0) {
-            rc = get_handshakes(c, v, k, false, HANDSHAKE_MAX_LIST, j->handshakes);
+            rc = get_handshakes(c, v, k, false, HANDSHAKE_MAX_LIST, &j->handshakes);
         } else if (strcmp(k, "fallback") == 0) {
-            rc = get_handshakes(c, v, k, true, HANDSHAKE_MAX_FALLBACK, j->fallback);
+            rc = get_handshakes(c, v, k, true, HANDSHAKE_MAX_FALLBACK, &j->fallback);
         } else if (strcmp(k, "timeout_ms") == 0) {
             rc = get_u32(c, v, k, 10, 600000, &j->timeout_ms);
         } else if (strcmp(k, "retransmit_ms") == 0) {
@@ -486,8 +482,9 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
         return NULL;
     }
     snprintf(j->name, sizeof j->name, "job");
-    snprintf(j->handshakes, sizeof j->handshakes, "%s", HANDSHAKE_DEFAULT_LIST);
-    snprintf(j->fallback, sizeof j->fallback, "%s", HANDSHAKE_DEFAULT_FALLBACK);
+    /* The defaults are lists of known names: they always parse. */
+    scan_names_parse(HANDSHAKE_DEFAULT_LIST, false, &j->handshakes, terr, sizeof terr);
+    scan_names_parse(HANDSHAKE_DEFAULT_FALLBACK, true, &j->fallback, terr, sizeof terr);
     j->rate = SCAN_DEFAULT_RATE;
     j->timeout_ms = SCAN_DEFAULT_TIMEOUT_MS;
     j->retransmit_ms = SCAN_DEFAULT_RETRANSMIT_MS;

@@ -11,6 +11,7 @@
 
 #include "common/permutation.h"
 #include "common/ports.h"
+#include "common/scan_spec.h"
 #include "common/targets.h"
 #include "common/defaults.h" /* the defaults, shared with lzr-worker scan */
 
@@ -54,8 +55,8 @@ typedef struct job_spec {
     uint32_t rate;  /* total SYNs/s over all workers */
     bool have_seed;
     uint64_t seed;
-    char handshakes[256]; /* comma-separated names */
-    char fallback[256];   /* comma-separated names; "" = no fallback tier */
+    scan_names_t handshakes; /* as they go into the Assign message */
+    scan_names_t fallback;   /* n = 0: no fallback tier */
     uint32_t timeout_ms;
     uint32_t retransmit_ms;
     uint32_t cooldown_ms; /* listening after a shard's last SYN; 0 = the worker's default */

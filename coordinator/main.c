@@ -4,6 +4,7 @@
  * `report` read the database file directly (WAL lets it read while the coordinator writes);
  * `keygen` makes the CURVE key pairs a cluster needs.
  */
+#include "common/names.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/keys.h"
@@ -798,17 +799,6 @@ static int cmd_compare(const cli_t *c)
 
 /* ---- keygen ------------------------------------------------------------------------------ */
 
-static bool valid_worker_name(const char *n)
-{
-    if (!n[0] || strlen(n) > 63)
-        return false;
-    for (const char *p = n; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '-' || *p == '_' || *p == '.'))
-            return false;
-    return strcmp(n, "workers") != 0 && n[0] != '.';
-}
-
 static int cmd_keygen(const cli_t *c)
 {
     if (c->nargs < 1) {
@@ -832,7 +822,7 @@ static int cmd_keygen(const cli_t *c)
     for (int i = 1; i < c->nargs && rc == 0; i++) {
         const char *name = c->args[i];
         char bundle[4096];
-        if (!valid_worker_name(name)) {
+        if (!name_worker_valid(name)) {
             fprintf(stderr, "lzr-coord keygen: \"%s\" is not a worker name ([A-Za-z0-9._-])\n",
                     name);
             rc = 2;

@@ -5,6 +5,7 @@
  */
 #include "coordinator/pfx2as.h"
 
+#include "common/addr.h"
 #include "common/err.h"
 
 #include <arpa/inet.h>
@@ -129,8 +130,8 @@ static int parse_line(const char *text, size_t len, const char *name, size_t lin
              n > 3 ? "or more fields" : (n == 1 ? "field" : "fields"));
         return LZR_EPARSE;
     }
-    struct in_addr a;
-    if (inet_pton(AF_INET, f[0], &a) != 1) {
+    uint32_t net;
+    if (addr_parse_ipv4(f[0], &net) != LZR_OK) {
         fail(err, errlen, name, lineno, "\"%s\" is not a dotted IPv4 address", f[0]);
         return LZR_EPARSE;
     }
@@ -141,7 +142,6 @@ static int parse_line(const char *text, size_t len, const char *name, size_t lin
         fail(err, errlen, name, lineno, "prefix length \"%s\" is not 0-32", f[1]);
         return LZR_EPARSE;
     }
-    uint32_t net = ntohl(a.s_addr);
     uint32_t mask = l ? ~UINT32_C(0) << (32 - l) : 0;
     if (net & ~mask) {
         fail(err, errlen, name, lineno, "%s/%lu has host bits set", f[0], l);

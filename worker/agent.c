@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/permutation.h"
 #include "common/ports.h"
+#include "common/scan_spec.h"
 #include "common/targets.h"
 #include "common/wire.h"
 #include "worker/batchwin.h"
@@ -23,6 +24,7 @@
 #include "worker/metadata.h"
 #include "worker/optout.h"
 #include "worker/recqueue.h"
+#include "worker/scan_config.h"
 #include "worker/verify_task.h"
 
 #include <czmq.h>
@@ -180,60 +182,51 @@ static void send_shard_done(agent_t *a, uint64_t job, uint32_t shard, const char
     send_env(a, &env);
 }
 
-/* Builds the engine's configuration from an Assign exactly as the coordinator's job parser
- * built the job: same target set, port order, permutation and key. */
-static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t *r, char *err,
-                     size_t errlen)
+/* The scan an Assign describes, as a spec: the same target set, port order and handshake
+ * lists the coordinator's job parser built, and the job's timings. */
+static int spec_from_assign(const Lzr__Assign *m, scan_spec_t *sp, char *err, size_t errlen)
 {
-    engine_config_t *c = &r->cfg;
-    memset(c, 0, sizeof *c);
-    snprintf(c->iface, sizeof c->iface, "%s", a->iface);
-    c->source_ip = a->scan_ip;
-    memcpy(c->gateway_mac, a->gateway_mac, 6);
-    c->have_gateway_mac = a->have_gateway_mac;
-    c->sport_lo = a->sport_lo;
-    c->sport_hi = a->sport_hi;
-    r->job_id = m->job_id;
-    r->shard = m->shard;
-    r->targets = targets_new();
-    if (!r->targets) {
+    int rc = scan_spec_init(sp);
+    if (rc != LZR_OK) {
         snprintf(err, errlen, "out of memory");
-        return LZR_ENOMEM;
-    }
-    int rc = LZR_OK;
-    for (size_t i = 0; i < m->n_allow_reserved && rc == LZR_OK; i++)
-        rc = targets_lift_reserved(r->targets, m->allow_reserved[i], err, errlen);
-    for (size_t i = 0; i < m->n_targets && rc == LZR_OK; i++)
-        rc = targets_allow(r->targets, m->targets[i], err, errlen);
-    for (size_t i = 0; i < m->n_exclude && rc == LZR_OK; i++)
-        rc = targets_exclude(r->targets, m->exclude[i], err, errlen);
-    if (rc == LZR_OK && m->n_allowlist) /* the job's allowlist narrows its targets */
-        rc = targets_restrict_entries(r->targets, m->allowlist, m->n_allowlist, err, errlen);
-    if (rc == LZR_OK)
-        rc = targets_finalize(r->targets, err, errlen);
-    if (rc == LZR_OK)
-        rc = ports_parse(m->ports, &r->ports, err, errlen);
-    if (rc)
         return rc;
-    char hs[512] = "";
-    for (size_t i = 0; i < m->n_handshakes; i++) {
-        size_t used = strlen(hs);
-        snprintf(hs + used, sizeof hs - used, "%s%s", i ? "," : "", m->handshakes[i]);
     }
-    int n = handshake_list_parse(hs, c->handshakes, HANDSHAKE_MAX_LIST, err, errlen);
-    if (n < 0)
-        return n;
-    c->n_handshakes = (size_t)n;
-    char fb[256] = "";
-    for (size_t i = 0; i < m->n_fallback; i++) {
-        size_t used = strlen(fb);
-        snprintf(fb + used, sizeof fb - used, "%s%s", i ? "," : "", m->fallback[i]);
+    rc = scan_spec_targets_from_lists(sp, m->targets, m->n_targets, m->exclude, m->n_exclude,
+                                      m->allow_reserved, m->n_allow_reserved, m->allowlist,
+                                      m->n_allowlist, err, errlen);
+    if (rc == LZR_OK)
+        rc = ports_parse(m->ports, &sp->ports, err, errlen);
+    if (rc == LZR_OK &&
+        (m->n_handshakes > SCAN_SPEC_MAX_NAMES || m->n_fallback > SCAN_SPEC_MAX_NAMES)) {
+        snprintf(err, errlen, "more than %d handshake names", SCAN_SPEC_MAX_NAMES);
+        rc = LZR_EPROTO;
     }
-    n = lzr_fallback_parse(fb, c->fallback, err, errlen);
-    if (n < 0)
-        return n;
-    c->n_fallback = (size_t)n;
-    uint64_t size = targets_count(r->targets) * r->ports.n;
+    for (size_t i = 0; i < m->n_handshakes && rc == LZR_OK; i++)
+        snprintf(sp->handshakes.v[sp->handshakes.n++], SCAN_SPEC_NAME_LEN, "%s", m->handshakes[i]);
+    for (size_t i = 0; i < m->n_fallback && rc == LZR_OK; i++)
+        snprintf(sp->fallback.v[sp->fallback.n++], SCAN_SPEC_NAME_LEN, "%s", m->fallback[i]);
+    if (rc != LZR_OK)
+        return rc;
+    sp->rate = m->rate;
+    sp->timeout_ms = m->timeout_ms ? m->timeout_ms : SCAN_DEFAULT_TIMEOUT_MS;
+    sp->retransmit_ms = m->retransmit_ms ? m->retransmit_ms : SCAN_DEFAULT_RETRANSMIT_MS;
+    sp->retransmit_given = m->retransmit_ms != 0;
+    sp->acking_firewall_probes = m->acking_firewall_probes;
+    sp->cooldown_ms = m->cooldown_ms;
+    sp->report_all = m->report_all;
+    scan_field_t f;
+    char sub[256];
+    rc = scan_spec_validate(sp, SCAN_NAMES_KEY, &f, sub, sizeof sub);
+    if (rc != LZR_OK)
+        snprintf(err, errlen, "%s: %s", scan_field_name(f, SCAN_NAMES_KEY), sub);
+    return rc;
+}
+
+/* The shard's place in the job's permutation and its own cookie key, checked against the
+ * target set this worker built. */
+static int place_shard(const Lzr__Assign *m, engine_config_t *c, char *err, size_t errlen)
+{
+    uint64_t size = targets_count(c->targets) * c->ports->n;
     if (size != m->perm_size) {
         snprintf(err, errlen,
                  "the job's target set has %llu elements here but %llu at the coordinator",
@@ -260,20 +253,34 @@ static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t
     memcpy(job_key.bytes, m->cookie_key.data, LZR_COOKIE_KEY_BYTES);
     /* A key per shard: a late SYN-ACK of this worker's previous shard (a mid-handshake-drop
      * host retransmits for seconds) must not pass for a target of this one. */
-    rc = cookie_key_for_shard(&job_key, m->shard, &c->key);
-    if (rc) {
+    int rc = cookie_key_for_shard(&job_key, m->shard, &c->key);
+    if (rc)
         snprintf(err, errlen, "cannot derive the shard's cookie key");
+    return rc;
+}
+
+/* Builds the engine's configuration from an Assign: Assign → scan spec → engine config, the
+ * same path as `lzr-worker scan`, then the shard's place and this host's capture and
+ * blocklist. */
+static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t *r, char *err,
+                     size_t errlen)
+{
+    r->job_id = m->job_id;
+    r->shard = m->shard;
+    scan_vantage_t v = {.source_ip = a->scan_ip,
+                        .have_gateway_mac = a->have_gateway_mac,
+                        .sport_lo = a->sport_lo,
+                        .sport_hi = a->sport_hi};
+    memcpy(v.iface, a->iface, sizeof v.iface);
+    memcpy(v.gateway_mac, a->gateway_mac, sizeof v.gateway_mac);
+    int rc = spec_from_assign(m, &r->spec, err, errlen);
+    if (rc == LZR_OK)
+        rc = scan_config_build(&r->spec, &v, SCAN_NAMES_KEY, &r->cfg, err, errlen);
+    if (rc == LZR_OK)
+        rc = place_shard(m, &r->cfg, err, errlen);
+    if (rc != LZR_OK)
         return rc;
-    }
-    c->targets = r->targets;
-    c->ports = &r->ports;
-    c->rate = m->rate;
-    c->timeout_ms = m->timeout_ms ? m->timeout_ms : SCAN_DEFAULT_TIMEOUT_MS;
-    c->retransmit_ms = m->retransmit_ms ? m->retransmit_ms : SCAN_DEFAULT_RETRANSMIT_MS;
-    c->acking_firewall_probes = m->acking_firewall_probes;
-    c->report_all = m->report_all;
-    c->capture = a->capture;
-    c->cooldown_ms = m->cooldown_ms;
+    r->cfg.capture = a->capture;
     /* The host's blocklist, as it is now: an operator's edit applies from the next shard on,
      * and nothing the coordinator sends can lift it. */
     size_t entries = 0;
@@ -281,7 +288,7 @@ static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t
                      &entries, err, errlen);
     if (rc)
         return rc;
-    c->blocklist = r->blocklist;
+    r->cfg.blocklist = r->blocklist;
     return LZR_OK;
 }
 

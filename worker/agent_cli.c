@@ -4,8 +4,10 @@
  */
 #include "worker/agent_cli.h"
 
+#include "common/addr.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/ports.h"
 #include "common/targets.h"
 #include "worker/capture.h"
 #include "worker/engine.h"
@@ -42,28 +44,13 @@ static void usage(FILE *f)
           f);
 }
 
+/* Parses an IPv4 address for flag, saying what is wrong on stderr. */
 static int parse_ip(const char *flag, const char *s, uint32_t *out)
 {
-    struct in_addr in;
-    if (inet_pton(AF_INET, s, &in) != 1) {
+    if (addr_parse_ipv4(s, out) != LZR_OK) {
         fprintf(stderr, "lzr-worker: %s: \"%s\" is not an IPv4 address\n", flag, s);
         return -1;
     }
-    *out = ntohl(in.s_addr);
-    return 0;
-}
-
-static int parse_ports(const char *s, uint16_t *lo, uint16_t *hi)
-{
-    char *end;
-    unsigned long a = strtoul(s, &end, 10);
-    if (*end != '-')
-        return -1;
-    unsigned long b = strtoul(end + 1, &end, 10);
-    if (*end || a < 1024 || b > 65535 || a > b)
-        return -1;
-    *lo = (uint16_t)a;
-    *hi = (uint16_t)b;
     return 0;
 }
 
@@ -90,7 +77,7 @@ static int parse_value(agent_options_t *o, int opt, const char *arg)
         o->n_fresh++;
         return 0;
     case 'P':
-        if (parse_ports(arg, &o->sport_lo, &o->sport_hi)) {
+        if (ports_parse_range(arg, 1024, &o->sport_lo, &o->sport_hi) != LZR_OK) {
             fprintf(stderr,
                     "lzr-worker: --source-ports: \"%s\" is not LO-HI with 1024 <= LO <= HI "
                     "<= 65535\n",

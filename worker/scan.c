@@ -1,13 +1,17 @@
 /*
- * scan: `lzr-worker scan`, one worker scanning on its own. It turns the command line into an
- * engine_config_t (targets, ports, handshakes, rate, cookie key, the whole permutation as one
- * shard), checks that the host lets it scan, runs the engine, writes one JSON line per record
- * and reports progress and the per-class counts on stderr.
+ * scan: `lzr-worker scan`, one worker scanning on its own. It reads the command line into a
+ * scan spec (common/scan_spec.h) and a vantage, validates the spec as every front end does,
+ * turns both into the engine's configuration (worker/scan_config.h) with the whole permutation
+ * as one shard, checks that the host lets it scan, runs the engine, writes one line per record
+ * and reports progress and the per-class counts on stderr. scan_main reads as its steps:
+ * options, targets, vantage, spec, plan, run.
  */
 #include "worker/scan.h"
 
+#include "common/addr.h"
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/input.h"
 #include "common/log.h"
 #include "worker/engine.h"
 #include "worker/firewall.h"
@@ -15,8 +19,8 @@
 #include "worker/metadata.h"
 #include "worker/netif.h"
 #include "worker/optout.h"
+#include "worker/scan_config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -148,6 +152,65 @@ static void on_tick(void *ctx, const engine_stats_t *s)
             (unsigned long long)s->pcap_drops, overall > 0 ? left / overall : 0);
 }
 
+/* Everything the command line says, and what scan_main derives from it before the run. */
+typedef struct scan_opts {
+    scan_spec_t spec;
+    scan_vantage_t vantage;
+    const char *ports_spec, *handshakes, *fallback, *output, *metadata, *max_targets;
+    const char *targets_file, *blocklist_file, *allowlist_file, *input_file;
+    input_reader_t *input; /* --input-file's reader; NULL: the target set is walked */
+    uint32_t first_target; /* the list's first address, for the route */
+    const char *bl_path;   /* the blocklist in force, or NULL */
+    size_t n_block;
+    targets_t *blocklist, *allowlist;
+    bool have_ip, have_targets, have_seed, manage_fw, default_blocklist, dry_run, progress;
+    uint32_t max_runtime;
+    uint64_t seed;
+    scan_fmt_t fmt;
+    uint64_t main_ns;
+} scan_opts_t;
+
+/* An option's result: handled, not this handler's letter, or a bad value (exit 2). */
+enum { OPT_DONE = 0, OPT_OTHER = 1, OPT_BAD = 2 };
+
+static const struct option scan_options[] = {
+    {"iface", required_argument, 0, 'i'},
+    {"source-ip", required_argument, 0, 's'},
+    {"gateway-mac", required_argument, 0, 'g'},
+    {"targets", required_argument, 0, 't'},
+    {"targets-file", required_argument, 0, 'T'},
+    {"ports", required_argument, 0, 'p'},
+    {"handshakes", required_argument, 0, 'H'},
+    {"fallback", required_argument, 0, 'B'},
+    {"no-fallback", no_argument, 0, 'N'},
+    {"rate", required_argument, 0, 'r'},
+    {"seed", required_argument, 0, 'S'},
+    {"exclude", required_argument, 0, 'x'},
+    {"allow-reserved", required_argument, 0, 'R'},
+    {"timeout-ms", required_argument, 0, 'w'},
+    {"retransmit-ms", required_argument, 0, 'W'},
+    {"acking-firewall-probes", required_argument, 0, 'a'},
+    {"source-ports", required_argument, 0, 'P'},
+    {"manage-firewall", no_argument, 0, 'F'},
+    {"output", required_argument, 0, 'o'},
+    {"format", required_argument, 0, 'f'},
+    {"all", no_argument, 0, 'A'},
+    {"discovery-only", no_argument, 0, 'D'},
+    {"progress", no_argument, 0, 'G'},
+    {"verbose", no_argument, 0, 'G'},
+    {"blocklist-file", required_argument, 0, 'b'},
+    {"no-default-blocklist", no_argument, 0, 'n'},
+    {"allowlist-file", required_argument, 0, 'l'},
+    {"dry-run", no_argument, 0, 'y'},
+    {"max-targets", required_argument, 0, 'm'},
+    {"max-runtime", required_argument, 0, 'M'},
+    {"cooldown-ms", required_argument, 0, 'c'},
+    {"metadata", required_argument, 0, 'j'},
+    {"input-file", required_argument, 0, 'I'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
 static int parse_u32(const char *opt, const char *s, uint32_t *out)
 {
     char *end;
@@ -161,39 +224,424 @@ static int parse_u32(const char *opt, const char *s, uint32_t *out)
     return LZR_OK;
 }
 
-int scan_parse_source_ports(const char *s, uint16_t *lo, uint16_t *hi)
+/* The vantage's options: where the probes leave from. */
+static int opt_vantage(scan_opts_t *o, int c, const char *arg)
 {
-    unsigned a, b;
-    char tail;
-    if (sscanf(s, "%u-%u%c", &a, &b, &tail) != 2 || a < 1024 || b > 65535 || a > b)
-        return LZR_EPARSE;
-    *lo = (uint16_t)a;
-    *hi = (uint16_t)b;
-    return LZR_OK;
+    scan_vantage_t *v = &o->vantage;
+    switch (c) {
+    case 'i':
+        if (strlen(arg) >= sizeof v->iface) {
+            fprintf(stderr,
+                    "lzr-worker scan: --iface: \"%s\" is longer than an interface name can "
+                    "be (%zu characters)\n",
+                    arg, sizeof v->iface - 1);
+            return OPT_BAD;
+        }
+        snprintf(v->iface, sizeof v->iface, "%s", arg);
+        return OPT_DONE;
+    case 's':
+        if (addr_parse_ipv4(arg, &v->source_ip) != LZR_OK) {
+            fprintf(stderr, "lzr-worker scan: --source-ip: \"%s\" is not an IPv4 address\n", arg);
+            return OPT_BAD;
+        }
+        o->have_ip = true;
+        return OPT_DONE;
+    case 'g':
+        if (netif_parse_mac(arg, v->gateway_mac) != LZR_OK) {
+            fprintf(stderr, "lzr-worker scan: --gateway-mac: \"%s\" is not a MAC address\n", arg);
+            return OPT_BAD;
+        }
+        v->have_gateway_mac = true;
+        return OPT_DONE;
+    case 'P':
+        if (ports_parse_range(arg, 1024, &v->sport_lo, &v->sport_hi) != LZR_OK) {
+            fprintf(stderr,
+                    "lzr-worker scan: --source-ports: \"%s\" is not LO-HI with 1024 <= LO "
+                    "<= HI <= 65535\n",
+                    arg);
+            return OPT_BAD;
+        }
+        return OPT_DONE;
+    case 'F':
+        o->manage_fw = true;
+        return OPT_DONE;
+    }
+    return OPT_OTHER;
+}
+
+/* The target set's options; each entry is checked as it comes, files once all are read. */
+static int opt_targets(scan_opts_t *o, int c, const char *arg)
+{
+    char sub[900];
+    int rc = LZR_OK;
+    const char *flag = "";
+    switch (c) {
+    case 't':
+        flag = "--targets";
+        rc = targets_allow(o->spec.targets, arg, sub, sizeof sub);
+        o->have_targets = true;
+        break;
+    case 'x':
+        flag = "--exclude";
+        rc = targets_exclude(o->spec.targets, arg, sub, sizeof sub);
+        break;
+    case 'R':
+        flag = "--allow-reserved";
+        rc = targets_lift_reserved(o->spec.targets, arg, sub, sizeof sub);
+        break;
+    case 'T':
+        o->targets_file = arg;
+        break;
+    case 'l':
+        o->allowlist_file = arg;
+        break;
+    case 'I':
+        o->input_file = arg;
+        break;
+    case 'b':
+        o->blocklist_file = arg;
+        break;
+    case 'n':
+        o->default_blocklist = false;
+        break;
+    default:
+        return OPT_OTHER;
+    }
+    if (rc != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s: %s\n", flag, sub);
+        return OPT_BAD;
+    }
+    return OPT_DONE;
+}
+
+/* The scan's own settings: what goes into the spec (lists are parsed once all are given). */
+static int opt_spec(scan_opts_t *o, int c, const char *arg)
+{
+    scan_spec_t *sp = &o->spec;
+    switch (c) {
+    case 'p':
+        o->ports_spec = arg;
+        return OPT_DONE;
+    case 'H':
+        o->handshakes = arg;
+        return OPT_DONE;
+    case 'B':
+        o->fallback = arg;
+        return OPT_DONE;
+    case 'N':
+        o->fallback = "";
+        return OPT_DONE;
+    case 'r':
+        return parse_u32("--rate", arg, &sp->rate) ? OPT_BAD : OPT_DONE;
+    case 'w':
+        return parse_u32("--timeout-ms", arg, &sp->timeout_ms) ? OPT_BAD : OPT_DONE;
+    case 'W':
+        sp->retransmit_given = true;
+        return parse_u32("--retransmit-ms", arg, &sp->retransmit_ms) ? OPT_BAD : OPT_DONE;
+    case 'a':
+        return parse_u32("--acking-firewall-probes", arg, &sp->acking_firewall_probes) ? OPT_BAD
+                                                                                       : OPT_DONE;
+    case 'c':
+        if (parse_u32("--cooldown-ms", arg, &sp->cooldown_ms))
+            return OPT_BAD;
+        if (sp->cooldown_ms == 0) { /* 0 is the spec's "default": not a value to type */
+            fprintf(stderr, "lzr-worker scan: --cooldown-ms: 0 is out of range (1-%d)\n",
+                    SCAN_SPEC_COOLDOWN_MAX);
+            return OPT_BAD;
+        }
+        return OPT_DONE;
+    case 'A':
+        sp->report_all = true;
+        return OPT_DONE;
+    case 'D':
+        sp->discovery_only = true;
+        return OPT_DONE;
+    case 'm':
+        o->max_targets = arg; /* a percentage needs the set's size: read in plan_scan */
+        return OPT_DONE;
+    }
+    return OPT_OTHER;
+}
+
+/* The run's options: seed, bounds, output. */
+static int opt_run(scan_opts_t *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'S': {
+        char *end;
+        errno = 0;
+        o->seed = strtoull(arg, &end, 0);
+        if (errno || *end || end == arg) {
+            fprintf(stderr, "lzr-worker scan: --seed: \"%s\" is not a number\n", arg);
+            return OPT_BAD;
+        }
+        o->have_seed = true;
+        return OPT_DONE;
+    }
+    case 'M':
+        if (parse_u32("--max-runtime", arg, &o->max_runtime))
+            return OPT_BAD;
+        if (o->max_runtime == 0) {
+            fprintf(stderr, "lzr-worker scan: --max-runtime must be above 0 seconds\n");
+            return OPT_BAD;
+        }
+        return OPT_DONE;
+    case 'o':
+        o->output = arg;
+        return OPT_DONE;
+    case 'f':
+        if (strcmp(arg, "jsonl") == 0) {
+            o->fmt = SCAN_FMT_JSONL;
+        } else if (strcmp(arg, "zgrab2") == 0) {
+            o->fmt = SCAN_FMT_ZGRAB2;
+        } else if (strcmp(arg, "lzr-go") == 0) {
+            o->fmt = SCAN_FMT_LZRGO;
+        } else {
+            fprintf(stderr, "lzr-worker scan: --format: \"%s\" is not jsonl, zgrab2 or lzr-go\n",
+                    arg);
+            return OPT_BAD;
+        }
+        return OPT_DONE;
+    case 'G':
+    case 'v':
+        o->progress = true;
+        return OPT_DONE;
+    case 'y':
+        o->dry_run = true;
+        return OPT_DONE;
+    case 'j':
+        o->metadata = arg;
+        return OPT_DONE;
+    }
+    return OPT_OTHER;
+}
+
+/* Reads the command line into o; returns -1 to go on, or the exit code (0 for --help). */
+static int parse_options(scan_opts_t *o, int argc, char **argv)
+{
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "v", scan_options, NULL)) != -1) {
+        if (c == 'h' || c == '?') {
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? 0 : 2;
+        }
+        int r = opt_vantage(o, c, optarg);
+        if (r == OPT_OTHER)
+            r = opt_targets(o, c, optarg);
+        if (r == OPT_OTHER)
+            r = opt_spec(o, c, optarg);
+        if (r == OPT_OTHER)
+            r = opt_run(o, c, optarg);
+        if (r == OPT_OTHER)
+            usage(stderr);
+        if (r != OPT_DONE)
+            return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "lzr-worker scan: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    if (!o->input_file &&
+        (!o->ports_spec || (!o->have_targets && !o->targets_file && !o->allowlist_file))) {
+        fprintf(stderr, "lzr-worker scan: --ports and --targets (or --targets-file, "
+                        "--allowlist-file or --input-file) are required\n");
+        usage(stderr);
+        return 2;
+    }
+    if (o->input_file && (o->spec.report_all || (o->max_targets && strchr(o->max_targets, '%')))) {
+        fprintf(stderr, "lzr-worker scan: --input-file: %s\n",
+                o->spec.report_all ? "--all cannot report the silent targets of a list (a list "
+                                     "has no set to walk); scan without --all"
+                                   : "--max-targets takes a count with a list, not a percentage");
+        return 2;
+    }
+    return -1;
+}
+
+/* With targets, an allowlist narrows them; alone, it is the targets (ZMap's -w). */
+static int apply_allowlist(scan_opts_t *o, char *err, size_t errlen)
+{
+    size_t n_allow = 0;
+    int rc = optout_load(o->allowlist_file, &o->allowlist, &n_allow, err, errlen);
+    if (rc == LZR_OK && !o->allowlist) {
+        snprintf(err, errlen, "%s: lists no address", o->allowlist_file);
+        rc = LZR_EEMPTY;
+    }
+    if (rc == LZR_OK)
+        rc = o->have_targets || o->targets_file
+                 ? targets_restrict(o->spec.targets, o->allowlist, err, errlen)
+                 : targets_allow_file(o->spec.targets, o->allowlist_file, err, errlen);
+    return rc;
+}
+
+/* --input-file: checks a file's every line now (nothing is probed before the list is valid),
+ * opens the reader and waits for the first target, whose route finds the interface and next
+ * hop. Without a target set, a listed address may be any the scan allows: all but the
+ * reserved ranges (unless lifted) and the excludes. Returns -1 to go on, or 2 after saying
+ * why. */
+static int input_setup(scan_opts_t *o)
+{
+    char err[700];
+    uint64_t n_addr = 0, n_pair = 0;
+    const char *path = o->input_file;
+    bool piped = strcmp(path, "-") == 0;
+    int rc = piped ? LZR_OK : input_check_file(path, &n_addr, &n_pair, err, sizeof err);
+    if (rc == LZR_OK && !o->ports_spec && (piped || n_addr)) {
+        snprintf(err, sizeof err, "%s: %s; --ports is required", piped ? "stdin" : path,
+                 piped ? "a line may name an address alone" : "lists addresses without a port");
+        rc = LZR_EINVAL;
+    }
+    if (rc == LZR_OK && !o->have_targets && !o->targets_file && !o->allowlist_file)
+        rc = targets_allow(o->spec.targets, "0.0.0.0/0", err, sizeof err);
+    if (rc == LZR_OK && !(o->input = input_open(path, err, sizeof err)))
+        rc = LZR_EIO;
+    input_target_t first;
+    if (rc == LZR_OK && (rc = input_peek(o->input, &first, err, sizeof err)) == LZR_EEMPTY)
+        snprintf(err, sizeof err, "%s: lists no target", piped ? "stdin" : path);
+    if (rc != 1) {
+        fprintf(stderr, "lzr-worker scan: --input-file: %s\n", err);
+        return 2;
+    }
+    o->spec.from_list = true;
+    o->first_target = first.addr;
+    return -1;
+}
+
+/* The input list, the target files, the allowlist and the host's blocklist, then the
+ * finished target set. */
+static int load_targets(scan_opts_t *o)
+{
+    char err[1024];
+    targets_t *t = o->spec.targets;
+    if (o->input_file && input_setup(o) != -1)
+        return 2;
+    if (o->targets_file && targets_allow_file(t, o->targets_file, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --targets-file: %s\n", err);
+        return 2;
+    }
+    if (o->allowlist_file && apply_allowlist(o, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --allowlist-file: %s\n", err);
+        return 2;
+    }
+    o->bl_path = optout_path(o->blocklist_file, o->default_blocklist);
+    if (optout_load(o->bl_path, &o->blocklist, &o->n_block, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: blocklist: %s\n", err);
+        return 2;
+    }
+    if (targets_finalize(t, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s\n", err);
+        return 2;
+    }
+    return -1;
+}
+
+/* As ZMap: what the command line left out of the vantage comes from the kernel's route to the
+ * first target (a dry run needs no interface). */
+static int complete_vantage(scan_opts_t *o)
+{
+    scan_vantage_t *v = &o->vantage;
+    if (o->have_ip && (v->iface[0] || o->dry_run))
+        return -1;
+    bool had_iface = v->iface[0] != 0;
+    char err[1024], ip[ADDR_TEXT_MAX];
+    uint32_t first = o->input ? o->first_target : targets_at(o->spec.targets, 0);
+    if (netif_autodetect(first, v->iface, &v->source_ip, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s\n", err);
+        return 2;
+    }
+    lzr_addr_t a = {.family = ADDR_IPV4, .v4 = v->source_ip};
+    fprintf(stderr, "lzr-worker scan: --iface %s --source-ip %s (%s)\n", v->iface,
+            addr_format(&a, ip),
+            had_iface ? "the interface's first address" : "the kernel's route to the first target");
+    return -1;
+}
+
+/* The ports and handshake lists into the spec, then the checks every front end shares. */
+static int complete_spec(scan_opts_t *o)
+{
+    char err[1024];
+    scan_spec_t *sp = &o->spec;
+    if (o->ports_spec && ports_parse(o->ports_spec, &sp->ports, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --ports: %s\n", err);
+        return 2;
+    }
+    if (scan_names_parse(o->handshakes, false, &sp->handshakes, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --handshakes: handshake list: %s\n", err);
+        return 2;
+    }
+    if (scan_names_parse(o->fallback, true, &sp->fallback, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --fallback: handshake list: %s\n", err);
+        return 2;
+    }
+    sp->max_runtime_ms = (uint64_t)o->max_runtime * 1000u;
+    scan_field_t f;
+    if (scan_spec_validate(sp, SCAN_NAMES_FLAG, &f, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s: %s\n", scan_field_name(f, SCAN_NAMES_FLAG), err);
+        return 2;
+    }
+    return -1;
+}
+
+/* The engine's configuration: the spec from the vantage, the whole permutation as one shard
+ * (seeded from --seed or at random), --max-targets against its size, a fresh cookie key. */
+static int plan_scan(scan_opts_t *o, engine_config_t *cfg)
+{
+    char err[1024];
+    scan_spec_t *sp = &o->spec;
+    /* A list is not walked: --max-targets is a count of its probes. */
+    uint64_t size = o->input ? UINT64_MAX : targets_count(sp->targets) * sp->ports.n;
+    if (o->max_targets &&
+        perm_parse_limit(o->max_targets, size, &sp->max_probes, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --max-targets: %s\n", err);
+        return 2;
+    }
+    if (scan_config_build(sp, &o->vantage, SCAN_NAMES_FLAG, cfg, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s\n", err);
+        return 2;
+    }
+    cfg->blocklist = o->blocklist;
+    cfg->input = o->input;
+    cfg->first_target = o->first_target;
+    if (!o->have_seed)
+        randombytes_buf(&o->seed, sizeof o->seed);
+    if (!o->input && perm_init(&cfg->perm, size, o->seed) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %llu targets × ports is too many for one scan\n",
+                (unsigned long long)size);
+        return 2;
+    }
+    cfg->pos_begin = 0;
+    cfg->pos_end = o->input ? 0 : perm_cycle_len(&cfg->perm);
+    if (cookie_key_random(&cfg->key) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: no randomness for the cookie key\n");
+        return 2;
+    }
+    return -1;
 }
 
 /* --dry-run: what the scan would send, one line per probe, and nothing sent; no raw socket is
  * opened, so it runs without privileges. */
-static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t seed,
-                        const char *bl_path, size_t n_block, const char *input_file)
+static int dry_run_main(const scan_opts_t *o, const engine_config_t *cfg)
 {
+    const char *output = o->output;
     FILE *out = strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
         return 2;
     }
-    char src[16], what[300], err[600];
-    if (input_file)
-        snprintf(what, sizeof what, "the list %s (%zu ports for addresses alone)", input_file,
+    char src[ADDR_TEXT_MAX], what[300], err[600];
+    lzr_addr_t a = {.family = ADDR_IPV4, .v4 = cfg->source_ip};
+    if (o->input)
+        snprintf(what, sizeof what, "the list %s (%zu ports for addresses alone)", o->input_file,
                  cfg->ports->n);
     else
         snprintf(what, sizeof what, "%llu addresses × %zu ports",
                  (unsigned long long)targets_count(cfg->targets), cfg->ports->n);
     fprintf(stderr,
-            "lzr-worker: dry run: %s from %s, seed %llu, blocklist %s "
-            "(%zu entries), at most %llu probes (0: no bound); nothing is sent\n",
-            what, targets_ntoa(cfg->source_ip, src), (unsigned long long)seed,
-            bl_path ? bl_path : "none", n_block, (unsigned long long)cfg->max_probes);
+            "lzr-worker: dry run: %s from %s, seed %llu, blocklist %s (%zu entries), at most "
+            "%llu probes (0: no bound); nothing is sent\n",
+            what, addr_format(&a, src), (unsigned long long)o->seed,
+            o->bl_path ? o->bl_path : "none", o->n_block, (unsigned long long)cfg->max_probes);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -213,529 +661,172 @@ static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t
     return atomic_load(&scan_ctl.stop) ? 130 : 0;
 }
 
-/* --input-file: checks a file's every line now (nothing is probed before the list is valid),
- * opens the reader and waits for the first target, whose route finds the interface and next
- * hop. Without --targets, a listed address may be any the scan's set allows: all but the
- * reserved ranges (unless lifted) and the excludes. Returns 0, or 2 after saying why. */
-static int input_setup(const char *path, bool have_ports, bool have_set, targets_t *targets,
-                       engine_config_t *cfg, input_reader_t **reader)
+/* Before any probe: the firewall rule (--manage-firewall), the host's checks, the output file
+ * and a metadata path that can be written. Returns -1 to go on, or the exit code. */
+static int prepare_run(const scan_opts_t *o, const engine_config_t *cfg, scan_out_t *so)
 {
-    char err[700];
-    uint64_t n_addr = 0, n_pair = 0;
-    bool piped = strcmp(path, "-") == 0;
-    int rc = piped ? LZR_OK : input_check_file(path, &n_addr, &n_pair, err, sizeof err);
-    if (rc == LZR_OK && !have_ports && (piped || n_addr)) {
-        snprintf(err, sizeof err, "%s: %s; --ports is required", piped ? "stdin" : path,
-                 piped ? "a line may name an address alone" : "lists addresses without a port");
-        rc = LZR_EINVAL;
-    }
-    if (rc == LZR_OK && !have_set)
-        rc = targets_allow(targets, "0.0.0.0/0", err, sizeof err);
-    if (rc == LZR_OK && !(*reader = input_open(path, err, sizeof err)))
-        rc = LZR_EIO;
-    input_target_t first;
-    if (rc == LZR_OK && (rc = input_peek(*reader, &first, err, sizeof err)) == LZR_EEMPTY)
-        snprintf(err, sizeof err, "%s: lists no target", piped ? "stdin" : path);
-    if (rc != 1) {
-        fprintf(stderr, "lzr-worker scan: --input-file: %s\n", err);
+    char err[1024];
+    uint64_t t = clock_mono_ns();
+    if (o->manage_fw &&
+        firewall_install(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --manage-firewall: %s\n", err);
         return 2;
     }
-    cfg->input = *reader;
-    cfg->first_target = first.addr;
-    return 0;
-}
-
-int scan_main(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"iface", required_argument, 0, 'i'},
-        {"source-ip", required_argument, 0, 's'},
-        {"gateway-mac", required_argument, 0, 'g'},
-        {"targets", required_argument, 0, 't'},
-        {"targets-file", required_argument, 0, 'T'},
-        {"ports", required_argument, 0, 'p'},
-        {"handshakes", required_argument, 0, 'H'},
-        {"fallback", required_argument, 0, 'B'},
-        {"no-fallback", no_argument, 0, 'N'},
-        {"rate", required_argument, 0, 'r'},
-        {"seed", required_argument, 0, 'S'},
-        {"exclude", required_argument, 0, 'x'},
-        {"allow-reserved", required_argument, 0, 'R'},
-        {"timeout-ms", required_argument, 0, 'w'},
-        {"retransmit-ms", required_argument, 0, 'W'},
-        {"acking-firewall-probes", required_argument, 0, 'a'},
-        {"source-ports", required_argument, 0, 'P'},
-        {"manage-firewall", no_argument, 0, 'F'},
-        {"output", required_argument, 0, 'o'},
-        {"format", required_argument, 0, 'f'},
-        {"all", no_argument, 0, 'A'},
-        {"discovery-only", no_argument, 0, 'D'},
-        {"progress", no_argument, 0, 'G'},
-        {"verbose", no_argument, 0, 'G'},
-        {"blocklist-file", required_argument, 0, 'b'},
-        {"no-default-blocklist", no_argument, 0, 'n'},
-        {"allowlist-file", required_argument, 0, 'l'},
-        {"dry-run", no_argument, 0, 'y'},
-        {"max-targets", required_argument, 0, 'm'},
-        {"max-runtime", required_argument, 0, 'M'},
-        {"cooldown-ms", required_argument, 0, 'c'},
-        {"metadata", required_argument, 0, 'j'},
-        {"input-file", required_argument, 0, 'I'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    uint64_t main_ns = clock_mono_ns();
-    engine_config_t cfg = {.rate = SCAN_DEFAULT_RATE,
-                           .timeout_ms = SCAN_DEFAULT_TIMEOUT_MS,
-                           .retransmit_ms = SCAN_DEFAULT_RETRANSMIT_MS,
-                           .acking_firewall_probes = SCAN_DEFAULT_ACKING_FIREWALL_PROBES,
-                           .sport_lo = 40000,
-                           .sport_hi = 65535};
-    const char *handshakes = HANDSHAKE_DEFAULT_LIST, *ports_spec = NULL, *output = "-";
-    const char *fallback = HANDSHAKE_DEFAULT_FALLBACK;
-    const char *targets_file = NULL, *blocklist_file = NULL, *allowlist_file = NULL;
-    const char *input_file = NULL;
-    input_reader_t *input = NULL;
-    bool default_blocklist = true, dry_run = false;
-    const char *max_targets = NULL, *metadata = NULL;
-    uint32_t max_runtime = 0;
-    targets_t *blocklist = NULL, *allowlist = NULL;
-    scan_fmt_t fmt = SCAN_FMT_JSONL;
-    bool retransmit_given = false; /* the default above a short --timeout-ms: no resend */
-    bool have_targets = false, manage_fw = false, have_seed = false, have_ip = false;
-    bool progress = isatty(STDERR_FILENO);
-    uint64_t seed = 0;
-    char err[1024], sub[900];
-    int rc = 2;
-    targets_t *targets = targets_new();
-    port_list_t ports = {0};
-    FILE *out = NULL;
-    if (!targets) {
-        fprintf(stderr, "lzr-worker scan: out of memory\n");
+    so->firewall_us = (clock_mono_ns() - t) / 1000;
+    t = clock_mono_ns();
+    if (engine_preflight(cfg, &so->proof, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: refusing to start: %s\n", err);
         return 1;
     }
-
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-        switch (c) {
-        case 'i':
-            if (strlen(optarg) >= sizeof cfg.iface) {
-                fprintf(stderr,
-                        "lzr-worker scan: --iface: \"%s\" is longer than an interface name can "
-                        "be (%zu characters)\n",
-                        optarg, sizeof cfg.iface - 1);
-                goto done;
-            }
-            snprintf(cfg.iface, sizeof cfg.iface, "%s", optarg);
-            break;
-        case 's': {
-            struct in_addr in;
-            if (inet_pton(AF_INET, optarg, &in) != 1) {
-                fprintf(stderr, "lzr-worker scan: --source-ip: \"%s\" is not an IPv4 address\n",
-                        optarg);
-                goto done;
-            }
-            cfg.source_ip = ntohl(in.s_addr);
-            have_ip = true;
-            break;
-        }
-        case 'g':
-            if (netif_parse_mac(optarg, cfg.gateway_mac) != LZR_OK) {
-                fprintf(stderr, "lzr-worker scan: --gateway-mac: \"%s\" is not a MAC address\n",
-                        optarg);
-                goto done;
-            }
-            cfg.have_gateway_mac = true;
-            break;
-        case 't':
-            if (targets_allow(targets, optarg, sub, sizeof sub) != LZR_OK) {
-                fprintf(stderr, "lzr-worker scan: --targets: %s\n", sub);
-                goto done;
-            }
-            have_targets = true;
-            break;
-        case 'T':
-            targets_file = optarg;
-            break;
-        case 'p':
-            ports_spec = optarg;
-            break;
-        case 'H':
-            handshakes = optarg;
-            break;
-        case 'B':
-            fallback = optarg;
-            break;
-        case 'N':
-            fallback = "";
-            break;
-        case 'r':
-            if (parse_u32("--rate", optarg, &cfg.rate) != LZR_OK)
-                goto done;
-            break;
-        case 'S': {
-            char *end;
-            errno = 0;
-            seed = strtoull(optarg, &end, 0);
-            if (errno || *end || end == optarg) {
-                fprintf(stderr, "lzr-worker scan: --seed: \"%s\" is not a number\n", optarg);
-                goto done;
-            }
-            have_seed = true;
-            break;
-        }
-        case 'x':
-            if (targets_exclude(targets, optarg, sub, sizeof sub) != LZR_OK) {
-                fprintf(stderr, "lzr-worker scan: --exclude: %s\n", sub);
-                goto done;
-            }
-            break;
-        case 'R':
-            if (targets_lift_reserved(targets, optarg, sub, sizeof sub) != LZR_OK) {
-                fprintf(stderr, "lzr-worker scan: --allow-reserved: %s\n", sub);
-                goto done;
-            }
-            break;
-        case 'w':
-            if (parse_u32("--timeout-ms", optarg, &cfg.timeout_ms) != LZR_OK)
-                goto done;
-            break;
-        case 'W':
-            if (parse_u32("--retransmit-ms", optarg, &cfg.retransmit_ms) != LZR_OK)
-                goto done;
-            retransmit_given = true;
-            break;
-        case 'a':
-            if (parse_u32("--acking-firewall-probes", optarg, &cfg.acking_firewall_probes) !=
-                LZR_OK)
-                goto done;
-            if (cfg.acking_firewall_probes > 64) {
-                fprintf(stderr, "lzr-worker scan: --acking-firewall-probes: at most 64\n");
-                goto done;
-            }
-            break;
-        case 'P':
-            if (scan_parse_source_ports(optarg, &cfg.sport_lo, &cfg.sport_hi) != LZR_OK) {
-                fprintf(stderr,
-                        "lzr-worker scan: --source-ports: \"%s\" is not LO-HI with 1024 <= LO "
-                        "<= HI <= 65535\n",
-                        optarg);
-                goto done;
-            }
-            break;
-        case 'F':
-            manage_fw = true;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'f':
-            if (strcmp(optarg, "jsonl") == 0) {
-                fmt = SCAN_FMT_JSONL;
-            } else if (strcmp(optarg, "zgrab2") == 0) {
-                fmt = SCAN_FMT_ZGRAB2;
-            } else if (strcmp(optarg, "lzr-go") == 0) {
-                fmt = SCAN_FMT_LZRGO;
-            } else {
-                fprintf(stderr,
-                        "lzr-worker scan: --format: \"%s\" is not jsonl, zgrab2 or lzr-go\n",
-                        optarg);
-                goto done;
-            }
-            break;
-        case 'A':
-            cfg.report_all = true;
-            break;
-        case 'D':
-            cfg.discovery_only = true;
-            break;
-        case 'G':
-        case 'v':
-            progress = true;
-            break;
-        case 'b':
-            blocklist_file = optarg;
-            break;
-        case 'n':
-            default_blocklist = false;
-            break;
-        case 'l':
-            allowlist_file = optarg;
-            break;
-        case 'y':
-            dry_run = true;
-            break;
-        case 'j':
-            metadata = optarg;
-            break;
-        case 'I':
-            input_file = optarg;
-            break;
-        case 'm':
-            max_targets = optarg; /* a percentage needs the set's size: checked below */
-            break;
-        case 'M':
-            if (parse_u32("--max-runtime", optarg, &max_runtime) != LZR_OK)
-                goto done;
-            if (max_runtime == 0) {
-                fprintf(stderr, "lzr-worker scan: --max-runtime must be above 0 seconds\n");
-                goto done;
-            }
-            break;
-        case 'c':
-            if (parse_u32("--cooldown-ms", optarg, &cfg.cooldown_ms) != LZR_OK)
-                goto done;
-            if (cfg.cooldown_ms == 0 || cfg.cooldown_ms > 3600000) {
-                fprintf(stderr,
-                        "lzr-worker scan: --cooldown-ms: %u is out of range "
-                        "(1-3600000)\n",
-                        cfg.cooldown_ms);
-                goto done;
-            }
-            break;
-        case 'h':
-            usage(stdout);
-            rc = 0;
-            goto done;
-        default:
-            usage(stderr);
-            goto done;
-        }
+    so->preflight_us = (clock_mono_ns() - t) / 1000;
+    so->out = strcmp(o->output, "-") ? fopen(o->output, "w") : stdout;
+    if (!so->out) {
+        fprintf(stderr, "lzr-worker scan: --output %s: %s\n", o->output, strerror(errno));
+        return 2;
     }
-    if (optind < argc) {
-        fprintf(stderr, "lzr-worker scan: unexpected argument \"%s\"\n", argv[optind]);
-        goto done;
-    }
-    if (!input_file && (!ports_spec || (!have_targets && !targets_file && !allowlist_file))) {
-        fprintf(stderr, "lzr-worker scan: --ports and --targets (or --targets-file, "
-                        "--allowlist-file or --input-file) are required\n");
-        usage(stderr);
-        goto done;
-    }
-    if (input_file && (cfg.report_all || (max_targets && strchr(max_targets, '%')))) {
-        fprintf(stderr, "lzr-worker scan: --input-file: %s\n",
-                cfg.report_all ? "--all cannot report the silent targets of a list (a list has "
-                                 "no set to walk); scan without --all"
-                               : "--max-targets takes a count with a list, not a percentage");
-        goto done;
-    }
-    if (input_file &&
-        input_setup(input_file, ports_spec != NULL, have_targets || targets_file || allowlist_file,
-                    targets, &cfg, &input) != 0)
-        goto done;
-    if (targets_file && targets_allow_file(targets, targets_file, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: --targets-file: %s\n", err);
-        goto done;
-    }
-    if (allowlist_file) {
-        /* With targets, the allowlist narrows them; alone, it is the targets (ZMap's -w). */
-        size_t n_allow = 0;
-        int arc = optout_load(allowlist_file, &allowlist, &n_allow, err, sizeof err);
-        if (arc == LZR_OK && !allowlist) {
-            snprintf(err, sizeof err, "%s: lists no address", allowlist_file);
-            arc = LZR_EEMPTY;
-        }
-        if (arc == LZR_OK)
-            arc = have_targets || targets_file
-                      ? targets_restrict(targets, allowlist, err, sizeof err)
-                      : targets_allow_file(targets, allowlist_file, err, sizeof err);
-        if (arc != LZR_OK) {
-            fprintf(stderr, "lzr-worker scan: --allowlist-file: %s\n", err);
-            goto done;
-        }
-    }
-    const char *bl_path = optout_path(blocklist_file, default_blocklist);
-    size_t n_block = 0;
-    if (optout_load(bl_path, &blocklist, &n_block, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: blocklist: %s\n", err);
-        goto done;
-    }
-    cfg.blocklist = blocklist;
-    if (targets_finalize(targets, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: %s\n", err);
-        goto done;
-    }
-    if (!have_ip || (!cfg.iface[0] && !dry_run)) { /* a dry run needs no interface */
-        /* As ZMap: what is left out comes from the kernel's route to the first target. */
-        bool had_iface = cfg.iface[0] != 0;
-        uint32_t first = input ? cfg.first_target : targets_at(targets, 0);
-        if (netif_autodetect(first, cfg.iface, &cfg.source_ip, err, sizeof err) != LZR_OK) {
-            fprintf(stderr, "lzr-worker scan: %s\n", err);
-            goto done;
-        }
-        fprintf(stderr, "lzr-worker scan: --iface %s --source-ip %s (%s)\n", cfg.iface,
-                targets_ntoa(cfg.source_ip, sub),
-                had_iface ? "the interface's first address"
-                          : "the kernel's route to the first target");
-    }
-    if (ports_spec && ports_parse(ports_spec, &ports, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: --ports: %s\n", err);
-        goto done;
-    }
-    int n = handshake_list_parse(handshakes, cfg.handshakes, HANDSHAKE_MAX_LIST, err, sizeof err);
-    if (n < 0) {
-        fprintf(stderr, "lzr-worker scan: --handshakes: %s\n", err);
-        goto done;
-    }
-    cfg.n_handshakes = (size_t)n;
-    n = lzr_fallback_parse(fallback, cfg.fallback, err, sizeof err);
-    if (n < 0) {
-        fprintf(stderr, "lzr-worker scan: --fallback: %s\n", err);
-        goto done;
-    }
-    cfg.n_fallback = (size_t)n;
-    /* The same bounds as a job file's timeout_ms and retransmit_ms (docs/job-file.md). */
-    if (cfg.timeout_ms < 10 || cfg.timeout_ms > 600000) {
-        fprintf(stderr, "lzr-worker scan: --timeout-ms: %u is not 10-600000\n", cfg.timeout_ms);
-        goto done;
-    }
-    if (retransmit_given && (cfg.retransmit_ms < 10 || cfg.retransmit_ms > cfg.timeout_ms)) {
-        fprintf(stderr,
-                "lzr-worker scan: --retransmit-ms: %u is not 10 to --timeout-ms (%u): the "
-                "scan would never retransmit before giving up\n",
-                cfg.retransmit_ms, cfg.timeout_ms);
-        goto done;
-    }
-    cfg.targets = targets;
-    cfg.ports = &ports;
-    if (!have_seed)
-        randombytes_buf(&seed, sizeof seed);
-    uint64_t size = input ? UINT64_MAX : targets_count(targets) * ports.n; /* a list: no walk */
-    if (!input && perm_init(&cfg.perm, size, seed) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: %llu targets × ports is too many for one scan\n",
-                (unsigned long long)size);
-        goto done;
-    }
-    cfg.pos_begin = 0;
-    cfg.pos_end = input ? 0 : perm_cycle_len(&cfg.perm);
-    if (max_targets &&
-        perm_parse_limit(max_targets, size, &cfg.max_probes, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: --max-targets: %s\n", err);
-        goto done;
-    }
-    cfg.max_runtime_ms = (uint64_t)max_runtime * 1000u;
-    if (cookie_key_random(&cfg.key) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: no randomness for the cookie key\n");
-        goto done;
-    }
-
-    if (dry_run) {
-        rc = dry_run_main(&cfg, output, seed, bl_path, n_block, input_file);
-        goto done;
-    }
-    scan_out_t so = {.progress = progress, .main_ns = main_ns};
-    uint64_t t = clock_mono_ns();
-    if (manage_fw) {
-        if (firewall_install(cfg.source_ip, cfg.sport_lo, cfg.sport_hi, err, sizeof err) !=
-            LZR_OK) {
-            fprintf(stderr, "lzr-worker scan: --manage-firewall: %s\n", err);
-            goto done;
-        }
-    }
-    so.firewall_us = (clock_mono_ns() - t) / 1000;
-    t = clock_mono_ns();
-    if (engine_preflight(&cfg, &so.proof, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: refusing to start: %s\n", err);
-        rc = 1;
-        goto done;
-    }
-    so.preflight_us = (clock_mono_ns() - t) / 1000;
-    out = strcmp(output, "-") ? fopen(output, "w") : stdout;
-    if (!out) {
-        fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
-        goto done;
-    }
-    if (metadata) { /* a path that cannot be written fails now, before any probe */
-        FILE *m = fopen(metadata, "w");
+    if (o->metadata) { /* a path that cannot be written fails now, before any probe */
+        FILE *m = fopen(o->metadata, "w");
         if (!m) {
-            fprintf(stderr, "lzr-worker scan: --metadata %s: %s\n", metadata, strerror(errno));
-            goto done;
+            fprintf(stderr, "lzr-worker scan: --metadata %s: %s\n", o->metadata, strerror(errno));
+            return 2;
         }
         fclose(m);
     }
+    return -1;
+}
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    so.out = out;
-    so.fmt = fmt;
-    so.start_ns = so.last_ns = so.engine_ns = clock_mono_ns();
-    uint64_t start_us = clock_wall_us();
-    engine_stats_t st;
-    char rate[32];
-    if (cfg.rate)
-        snprintf(rate, sizeof rate, "%u probes/s", cfg.rate);
+/* The scan's opening log lines: what, from where, how fast, within which bounds. */
+static void log_start(const scan_opts_t *o, const engine_config_t *cfg)
+{
+    char rate[32], ip[ADDR_TEXT_MAX];
+    lzr_addr_t a = {.family = ADDR_IPV4, .v4 = cfg->source_ip};
+    if (cfg->rate)
+        snprintf(rate, sizeof rate, "%u probes/s", cfg->rate);
     else
         snprintf(rate, sizeof rate, "unlimited rate");
-    if (input)
+    if (o->input)
         log_info("scanning the list %s (%zu ports for addresses alone) from %s on %s, %s",
-                 input_file, ports.n, targets_ntoa(cfg.source_ip, sub), cfg.iface, rate);
+                 o->input_file, cfg->ports->n, addr_format(&a, ip), cfg->iface, rate);
     else
         log_info("scanning %llu addresses × %zu ports from %s on %s, %s, seed %llu",
-                 (unsigned long long)targets_count(targets), ports.n,
-                 targets_ntoa(cfg.source_ip, sub), cfg.iface, rate, (unsigned long long)seed);
-    if (cfg.max_probes || cfg.max_runtime_ms)
+                 (unsigned long long)targets_count(cfg->targets), cfg->ports->n,
+                 addr_format(&a, ip), cfg->iface, rate, (unsigned long long)o->seed);
+    if (cfg->max_probes || cfg->max_runtime_ms)
         log_info("bounds: at most %llu probes, %llu s of sending (0: no bound)",
-                 (unsigned long long)cfg.max_probes, (unsigned long long)cfg.max_runtime_ms / 1000);
-    if (bl_path)
-        log_info("blocklist %s: %zu entries, never probed", bl_path, n_block);
+                 (unsigned long long)cfg->max_probes,
+                 (unsigned long long)cfg->max_runtime_ms / 1000);
+    if (o->bl_path)
+        log_info("blocklist %s: %zu entries, never probed", o->bl_path, o->n_block);
     else
-        log_info("no blocklist file (%s)",
-                 default_blocklist ? OPTOUT_DEFAULT_PATH " is absent" : "--no-default-blocklist");
-    if (engine_run(&cfg, &scan_ctl, emit_line, on_tick, &so, &st, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: %s\n", err);
-        rc = 1;
-        goto done;
-    }
-    fflush(out);
-    if (!so.startup_told)
-        tell_startup(&so, &st.startup);
-    double secs = (double)(clock_mono_ns() - so.start_ns) / 1e9;
+        log_info("no blocklist file (%s)", o->default_blocklist ? OPTOUT_DEFAULT_PATH " is absent"
+                                                                : "--no-default-blocklist");
+}
+
+/* The closing summary on stderr: totals, then one line per class seen. */
+static void tell_done(double secs, const engine_stats_t *st)
+{
     fprintf(stderr,
             "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu late, "
             "%llu invalid, "
             "%llu pcap drops, %llu ms paused for the receive side, %llu blocklisted\n",
-            secs, (unsigned long long)st.syns, (unsigned long long)st.sent,
-            (unsigned long long)st.replies, (unsigned long long)st.late,
-            (unsigned long long)st.invalid, (unsigned long long)st.pcap_drops,
-            (unsigned long long)st.rx_wait_ms, (unsigned long long)st.blocked);
+            secs, (unsigned long long)st->syns, (unsigned long long)st->sent,
+            (unsigned long long)st->replies, (unsigned long long)st->late,
+            (unsigned long long)st->invalid, (unsigned long long)st->pcap_drops,
+            (unsigned long long)st->rx_wait_ms, (unsigned long long)st->blocked);
     for (int k = 0; k < CLASS_COUNT; k++) {
-        if (st.per_class[k])
+        if (st->per_class[k])
             fprintf(stderr, "  %-20s %llu\n", record_class_name((lzr_class_t)k),
-                    (unsigned long long)st.per_class[k]);
+                    (unsigned long long)st->per_class[k]);
     }
-    if (metadata) {
-        scan_meta_t meta = {.argc = argc,
-                            .argv = argv,
-                            .cfg = &cfg,
-                            .ports = ports_spec,
-                            .blocklist_file = bl_path,
-                            .allowlist_file = allowlist_file,
-                            .input_file = input_file,
-                            .seed = seed,
-                            .start_us = start_us,
-                            .end_us = clock_wall_us(),
-                            .seconds = secs,
-                            .stats = &st,
-                            .protocols = &so.protocols,
-                            .interrupted = atomic_load(&scan_ctl.stop) != 0};
-        if (metadata_write(metadata, &meta, err, sizeof err) != LZR_OK) {
-            fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
-            rc = 1;
-            goto done;
-        }
+}
+
+/* Runs the engine with so's outputs, then the summary and --metadata; the exit code. */
+static int run_scan(const scan_opts_t *o, const engine_config_t *cfg, scan_out_t *so, int argc,
+                    char **argv)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    so->start_ns = so->last_ns = so->engine_ns = clock_mono_ns();
+    uint64_t start_us = clock_wall_us();
+    engine_stats_t st;
+    char err[1024];
+    log_start(o, cfg);
+    if (engine_run(cfg, &scan_ctl, emit_line, on_tick, so, &st, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: %s\n", err);
+        return 1;
     }
-    rc = atomic_load(&scan_ctl.stop) ? 130 : 0;
-done:
-    if (manage_fw)
+    fflush(so->out);
+    if (!so->startup_told)
+        tell_startup(so, &st.startup);
+    double secs = (double)(clock_mono_ns() - so->start_ns) / 1e9;
+    tell_done(secs, &st);
+    if (!o->metadata)
+        return atomic_load(&scan_ctl.stop) ? 130 : 0;
+    scan_meta_t meta = {.argc = argc,
+                        .argv = argv,
+                        .cfg = cfg,
+                        .ports = o->ports_spec,
+                        .blocklist_file = o->bl_path,
+                        .allowlist_file = o->allowlist_file,
+                        .input_file = o->input_file,
+                        .seed = o->seed,
+                        .start_us = start_us,
+                        .end_us = clock_wall_us(),
+                        .seconds = secs,
+                        .stats = &st,
+                        .protocols = &so->protocols,
+                        .interrupted = atomic_load(&scan_ctl.stop) != 0};
+    if (metadata_write(o->metadata, &meta, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
+        return 1;
+    }
+    return atomic_load(&scan_ctl.stop) ? 130 : 0;
+}
+
+int scan_main(int argc, char **argv)
+{
+    scan_opts_t o = {.vantage = {.sport_lo = 40000, .sport_hi = 65535},
+                     .handshakes = HANDSHAKE_DEFAULT_LIST,
+                     .fallback = HANDSHAKE_DEFAULT_FALLBACK,
+                     .output = "-",
+                     .default_blocklist = true,
+                     .progress = isatty(STDERR_FILENO),
+                     .fmt = SCAN_FMT_JSONL,
+                     .main_ns = clock_mono_ns()};
+    if (scan_spec_init(&o.spec) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: out of memory\n");
+        return 1;
+    }
+    o.spec.rate = SCAN_DEFAULT_RATE;
+    o.spec.timeout_ms = SCAN_DEFAULT_TIMEOUT_MS;
+    o.spec.retransmit_ms = SCAN_DEFAULT_RETRANSMIT_MS; /* above a short --timeout-ms: no resend */
+    o.spec.acking_firewall_probes = SCAN_DEFAULT_ACKING_FIREWALL_PROBES;
+    engine_config_t cfg;
+    scan_out_t so;
+    int rc = parse_options(&o, argc, argv);
+    if (rc < 0)
+        rc = load_targets(&o);
+    if (rc < 0)
+        rc = complete_vantage(&o);
+    if (rc < 0)
+        rc = complete_spec(&o);
+    if (rc < 0)
+        rc = plan_scan(&o, &cfg);
+    if (rc < 0 && o.dry_run)
+        rc = dry_run_main(&o, &cfg);
+    so = (scan_out_t){.progress = o.progress, .fmt = o.fmt, .main_ns = o.main_ns};
+    if (rc < 0)
+        rc = prepare_run(&o, &cfg, &so);
+    if (rc < 0)
+        rc = run_scan(&o, &cfg, &so, argc, argv);
+    if (o.manage_fw)
         firewall_remove();
-    if (out && out != stdout)
-        fclose(out);
-    ports_free(&ports);
-    input_close(&input);
-    targets_destroy(&targets);
-    targets_destroy(&blocklist);
-    targets_destroy(&allowlist);
+    if (so.out && so.out != stdout)
+        fclose(so.out);
+    input_close(&o.input);
+    scan_spec_free(&o.spec);
+    targets_destroy(&o.blocklist);
+    targets_destroy(&o.allowlist);
     return rc;
 }

@@ -24,9 +24,8 @@ void shard_free(shard_run_t **rp)
     shard_run_t *r = *rp;
     if (!r)
         return;
-    targets_destroy(&r->targets);
+    scan_spec_free(&r->spec);
     targets_destroy(&r->blocklist);
-    ports_free(&r->ports);
     pthread_mutex_destroy(&r->lock);
     free(r);
     *rp = NULL;
@@ -42,7 +41,8 @@ static void emit_record(void *ctx, const lzr_record_t *rec)
         return;
     /* Past half the ring, no new SYNs: the connections in flight finish into the rest and,
      * should they need more, into the spill list. */
-    if (recqueue_push(r->queue, rec, &r->ctl.stop) && clock_mono_ms() - r->full_logged_ms >= 10000) {
+    if (recqueue_push(r->queue, rec, &r->ctl.stop) &&
+        clock_mono_ms() - r->full_logged_ms >= 10000) {
         r->full_logged_ms = clock_mono_ms();
         log_info("%zu records wait for the coordinator's acks: new SYNs wait until it "
                  "catches up",

@@ -10,6 +10,7 @@
 #ifndef LZR_SHARD_H
 #define LZR_SHARD_H
 
+#include "common/scan_spec.h"
 #include "worker/engine.h"
 #include "worker/recqueue.h"
 
@@ -25,9 +26,8 @@ typedef int (*shard_engine_fn)(const engine_config_t *cfg, engine_control_t *ctl
 typedef struct shard_run {
     /* filled in before shard_start */
     engine_config_t cfg;
-    targets_t *targets;
+    scan_spec_t spec;     /* the Assign's scan: targets and ports the engine borrows */
     targets_t *blocklist; /* the host's own, or NULL */
-    port_list_t ports;
     uint64_t job_id;
     uint32_t shard;
     /* the run's own */

@@ -4,11 +4,11 @@
  */
 #include "worker/verify_cli.h"
 
+#include "common/addr.h"
 #include "common/err.h"
 #include "common/targets.h"
 #include "worker/verify.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,15 +21,6 @@ typedef struct target_list {
     verify_target_t *v;
     size_t n;
 } target_list_t;
-
-static int parse_ip(const char *s, uint32_t *out)
-{
-    struct in_addr in;
-    if (inet_pton(AF_INET, s, &in) != 1)
-        return LZR_EPARSE;
-    *out = ntohl(in.s_addr);
-    return LZR_OK;
-}
 
 /* Adds the "IP:PORT" items of spec (separated by commas or whitespace). */
 static int add_targets(target_list_t *l, const char *spec, char *err, size_t errlen)
@@ -47,7 +38,7 @@ static int add_targets(target_list_t *l, const char *spec, char *err, size_t err
         }
         *colon = '\0';
         uint32_t ip;
-        if (parse_ip(item, &ip) != LZR_OK) {
+        if (addr_parse_ipv4(item, &ip) != LZR_OK) {
             snprintf(err, errlen, "\"%s\" is not an IPv4 address", item);
             rc = LZR_EPARSE;
             break;
@@ -127,7 +118,7 @@ static int parse_options(int argc, char **argv, verify_opts_t *o)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int k = c == 's' ? 0 : c == 'f' ? 1 : c == 't' ? 2 : -1;
         if (k >= 0) {
-            if (parse_ip(optarg, &o->ip[k]) != LZR_OK) {
+            if (addr_parse_ipv4(optarg, &o->ip[k]) != LZR_OK) {
                 fprintf(stderr, "lzr-worker verify: \"%s\" is not an IPv4 address\n", optarg);
                 return 2;
             }

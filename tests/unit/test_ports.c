@@ -115,12 +115,54 @@ static void test_null_buffers(void **state)
     ports_free(NULL);
 }
 
+/* --source-ports: one "LO-HI" range, strict; each row is text, the lowest LO allowed, and the
+ * expected result (lo, hi when it parses). */
+static void test_source_range(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        uint16_t min;
+        int rc;
+        uint16_t lo, hi;
+    } rows[] = {
+        {"40000-65535", 1024, LZR_OK, 40000, 65535},
+        {"1024-1024", 1024, LZR_OK, 1024, 1024},
+        {"30000-31000", 1024, LZR_OK, 30000, 31000},
+        {"1-2", 1, LZR_OK, 1, 2},
+        {"1023-2000", 1024, LZR_EPARSE, 0, 0},
+        {"2000-1999", 1024, LZR_EPARSE, 0, 0},
+        {"40000-65536", 1024, LZR_EPARSE, 0, 0},
+        {"40000-99999", 1024, LZR_EPARSE, 0, 0},
+        {"40000-100000", 1024, LZR_EPARSE, 0, 0},
+        {"40000", 1024, LZR_EPARSE, 0, 0},
+        {"40000-", 1024, LZR_EPARSE, 0, 0},
+        {"-40000", 1024, LZR_EPARSE, 0, 0},
+        {"40000-50000x", 1024, LZR_EPARSE, 0, 0},
+        {" 40000-50000", 1024, LZR_EPARSE, 0, 0},
+        {"40000 - 50000", 1024, LZR_EPARSE, 0, 0},
+        {"+40000-50000", 1024, LZR_EPARSE, 0, 0},
+        {"40000-50000-60000", 1024, LZR_EPARSE, 0, 0},
+        {"", 1024, LZR_EPARSE, 0, 0},
+        {NULL, 1024, LZR_EPARSE, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        uint16_t lo = 7, hi = 7;
+        int rc = ports_parse_range(rows[i].text, rows[i].min, &lo, &hi);
+        if (rc != rows[i].rc)
+            fail_msg("\"%s\": %d, expected %d", rows[i].text ? rows[i].text : "(null)", rc,
+                     rows[i].rc);
+        assert_int_equal(lo, rc == LZR_OK ? rows[i].lo : 7);
+        assert_int_equal(hi, rc == LZR_OK ? rows[i].hi : 7);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list_and_range), cmocka_unit_test(test_order_and_duplicates),
         cmocka_unit_test(test_extremes),       cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_null_buffers),
+        cmocka_unit_test(test_null_buffers),   cmocka_unit_test(test_source_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,11 +100,73 @@ static void test_input_refusals(void **state)
     unlink(path);
 }
 
+/* Each front-end check of the options, through scan_main: the flag and the value named. */
+static void test_option_refusals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *flag, *value, *msg;
+    } rows[] = {
+        {"--source-ip", "198.18.1", "--source-ip: \"198.18.1\" is not an IPv4 address"},
+        {"--source-ports", "1000-2000", "--source-ports: \"1000-2000\" is not LO-HI"},
+        {"--source-ports", "40000", "--source-ports: \"40000\" is not LO-HI"},
+        {"--acking-firewall-probes", "65", "--acking-firewall-probes: at most 64"},
+        {"--cooldown-ms", "0", "--cooldown-ms: 0 is out of range (1-3600000)"},
+        {"--cooldown-ms", "3600001", "--cooldown-ms: 3600001 is out of range (1-3600000)"},
+        {"--handshakes", "http,nosuch", "--handshakes: handshake list: \"nosuch\" is not a"},
+        {"--handshakes", "",
+         "--handshakes: handshake list: empty name in \"\" (the empty entry at position 1)"},
+        {"--fallback", "nosuch", "--fallback: handshake list: \"nosuch\" is not a handshake"},
+        {"--rate", "fast", "--rate: \"fast\" is not a number"},
+        {"--format", "xml", "--format: \"xml\" is not jsonl, zgrab2 or lzr-go"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char msg[1024];
+        int rc = run_scan(msg, sizeof msg, BASE, "--targets", "198.18.4.0/24", "--allow-reserved",
+                          "198.18.0.0/15", "--dry-run", "--output", "/dev/null", rows[i].flag,
+                          rows[i].value, NULL);
+        if (rc != 2 || !strstr(msg, rows[i].msg))
+            fail_msg("%s %s: exit %d, stderr \"%s\", want \"%s\"", rows[i].flag, rows[i].value, rc,
+                     msg, rows[i].msg);
+    }
+}
+
+/* A dry run through the whole front end: options, targets, spec, plan, probe list. */
+static void test_dry_run(void **state)
+{
+    (void)state;
+    char msg[2048];
+    char path[] = "/tmp/lzr-test-scan.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(run_scan(msg, sizeof msg, BASE, "--targets", "198.18.4.0/30",
+                              "--allow-reserved", "198.18.0.0/15", "--no-default-blocklist",
+                              "--seed", "7", "--dry-run", "--output", path, NULL),
+                     0);
+    assert_non_null(strstr(msg, "4 addresses × 1 ports from 198.18.1.2, seed 7"));
+    assert_non_null(strstr(msg, "4 probes listed, 0 blocklisted"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        assert_non_null(strstr(line, "198.18.1.2:"));
+        assert_non_null(strstr(line, ":80 seq "));
+        n++;
+    }
+    fclose(f);
+    unlink(path);
+    assert_int_equal(n, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_input_refusals),
+        cmocka_unit_test(test_option_refusals),
+        cmocka_unit_test(test_dry_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,6 +47,13 @@ const handshake_t *handshake_find(const char *name);
 int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, char *err,
                          size_t errlen);
 
+struct scan_names;
+
+/* As handshake_list_parse for a list already split into names (common/scan_spec.h): each name
+ * is looked up, checked for a probe and for repeats, in order. */
+int handshake_list_resolve(const struct scan_names *names, const handshake_t **out, size_t max,
+                           char *err, size_t errlen);
+
 /* The protocol whose fingerprint matches data best (highest priority), or "unknown" when len > 0
  * and nothing matches, or NULL when len is 0. */
 const char *handshake_fingerprint(const uint8_t *data, size_t len);

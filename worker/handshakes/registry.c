@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/scan_spec.h"
 
 /* What each kind of catalogue entry wires in: a FINGERPRINT has no probe, LISTEN no matcher. */
 #define HS_PAYLOAD_PROBE(n)       hs_##n##_payload
@@ -46,41 +47,12 @@ const handshake_t *handshake_find(const char *name)
     return p ? &table[p - catalogue_at(0)] : NULL;
 }
 
-int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, char *err,
-                         size_t errlen)
+int handshake_list_resolve(const scan_names_t *names, const handshake_t **out, size_t max,
+                           char *err, size_t errlen)
 {
-    char dummy[1];
-    if (!err || errlen == 0) {
-        err = dummy;
-        errlen = sizeof dummy;
-    }
-    err[0] = '\0';
-    if (!csv || !out || max == 0) {
-        snprintf(err, errlen, "handshake list: no list or no room to store it");
-        return LZR_EINVAL;
-    }
     size_t n = 0;
-    const char *p = csv;
-    for (;;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len > 0 && (*p == ' ' || *p == '\t')) {
-            p++;
-            len--;
-        }
-        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (len == 0) {
-            snprintf(err, errlen, "handshake list \"%s\": empty entry at position %zu", csv, n + 1);
-            return LZR_EPARSE;
-        }
-        char name[64];
-        if (len >= sizeof name) {
-            snprintf(err, errlen, "handshake list: \"%.*s\" is not a handshake", (int)len, p);
-            return LZR_EPARSE;
-        }
-        memcpy(name, p, len);
-        name[len] = '\0';
+    for (size_t k = 0; k < names->n; k++) {
+        const char *name = names->v[k];
         const handshake_t *h = handshake_find(name);
         if (!h) {
             snprintf(err, errlen, "handshake list: \"%s\" is not a handshake", name);
@@ -103,11 +75,31 @@ int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, c
             return LZR_ERANGE;
         }
         out[n++] = h;
-        if (!end)
-            break;
-        p = end + 1;
     }
     return (int)n;
+}
+
+int handshake_list_parse(const char *csv, const handshake_t **out, size_t max, char *err,
+                         size_t errlen)
+{
+    char dummy[1];
+    if (!err || errlen == 0) {
+        err = dummy;
+        errlen = sizeof dummy;
+    }
+    err[0] = '\0';
+    if (!csv || !out || max == 0) {
+        snprintf(err, errlen, "handshake list: no list or no room to store it");
+        return LZR_EINVAL;
+    }
+    scan_names_t names;
+    char sub[256];
+    int rc = scan_names_parse(csv, false, &names, sub, sizeof sub);
+    if (rc != LZR_OK) {
+        snprintf(err, errlen, "handshake list: %s", sub);
+        return rc;
+    }
+    return handshake_list_resolve(&names, out, max, err, errlen);
 }
 
 /* True when the comma-separated port list names port. */

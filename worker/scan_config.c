@@ -1,0 +1,56 @@
+/*
+ * scan_config: scan spec + vantage → engine_config_t (see scan_config.h). The handshake names
+ * are resolved here because the registry is the worker's; every bound was checked by
+ * scan_spec_validate before.
+ */
+#include "worker/scan_config.h"
+
+#include "common/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Resolves one list of names into out; the message names the setting. */
+static int resolve(const scan_names_t *names, scan_field_t f, scan_naming_t naming,
+                   const handshake_t **out, size_t max, size_t *n, char *err, size_t errlen)
+{
+    char sub[256];
+    int rc = handshake_list_resolve(names, out, max, sub, sizeof sub);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", scan_field_name(f, naming), sub);
+        return rc;
+    }
+    *n = (size_t)rc;
+    return LZR_OK;
+}
+
+int scan_config_build(const scan_spec_t *spec, const scan_vantage_t *v, scan_naming_t naming,
+                      engine_config_t *cfg, char *err, size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    memcpy(cfg->iface, v->iface, sizeof cfg->iface);
+    cfg->source_ip = v->source_ip;
+    memcpy(cfg->gateway_mac, v->gateway_mac, sizeof cfg->gateway_mac);
+    cfg->have_gateway_mac = v->have_gateway_mac;
+    cfg->sport_lo = v->sport_lo;
+    cfg->sport_hi = v->sport_hi;
+    int rc = resolve(&spec->handshakes, SCAN_FIELD_HANDSHAKES, naming, cfg->handshakes,
+                     HANDSHAKE_MAX_LIST, &cfg->n_handshakes, err, errlen);
+    if (rc == LZR_OK)
+        rc = resolve(&spec->fallback, SCAN_FIELD_FALLBACK, naming, cfg->fallback,
+                     HANDSHAKE_MAX_FALLBACK, &cfg->n_fallback, err, errlen);
+    if (rc != LZR_OK)
+        return rc;
+    cfg->targets = spec->targets;
+    cfg->ports = &spec->ports;
+    cfg->rate = spec->rate;
+    cfg->timeout_ms = spec->timeout_ms;
+    cfg->retransmit_ms = spec->retransmit_ms;
+    cfg->acking_firewall_probes = spec->acking_firewall_probes;
+    cfg->cooldown_ms = spec->cooldown_ms;
+    cfg->max_probes = spec->max_probes;
+    cfg->max_runtime_ms = spec->max_runtime_ms;
+    cfg->report_all = spec->report_all;
+    cfg->discovery_only = spec->discovery_only;
+    return LZR_OK;
+}
