@@ -200,7 +200,7 @@ static job_rt_t *job_load_rt(coord_t *c, uint64_t id, char *err, size_t errlen)
     }
     for (size_t i = 0; i < rt.spec->ports.n; i++)
         rt.port_index[rt.spec->ports.ports[i]] = (uint16_t)(i + 1);
-    rt.shards = shardmap_new(&rt.row.perm, rt.row.n_shards);
+    rt.shards = shardmap_new(&rt.row.perm, rt.row.span, rt.row.n_shards);
     c->jobs = grown;
     c->jobs[c->n_jobs] = rt;
     return &c->jobs[c->n_jobs++];
@@ -473,6 +473,11 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.acking_firewall_probes = sp->acking_firewall_probes;
     a.report_all = sp->report_all;
     a.cooldown_ms = sp->cooldown_ms;
+    if (sp->max_runtime_s) {
+        uint64_t end = j->row.started_us + (uint64_t)sp->max_runtime_s * 1000000u;
+        uint64_t now = clock_wall_us();
+        a.max_runtime_ms = end > now + 1000 ? (end - now) / 1000 : 1;
+    }
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
     env.assign = &a;
@@ -505,6 +510,35 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
         s->lease_start_us = now;
         s->targets_done = s->targets_total = s->sent = s->hits = 0;
         send_assign(c, s, j, &sh);
+    }
+    free(ids);
+}
+
+/* A job past its max_runtime gets no new shard: the pending ones are dropped (marked in the
+ * store), those being scanned end at the deadline on their workers (Assign.max_runtime_ms), and
+ * the job then finishes as done, its reason telling how many shards were dropped. */
+static void enforce_runtime(coord_t *c, uint64_t now)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        job_rt_t *j = job_load_rt(c, ids[i], err, sizeof err);
+        if (!j || !j->spec->max_runtime_s || !j->row.started_us ||
+            now < j->row.started_us + (uint64_t)j->spec->max_runtime_s * 1000000u)
+            continue;
+        uint32_t dropped = 0;
+        if (store_shards_drop(c->store, ids[i], &dropped) != LZR_OK || dropped == 0)
+            continue;
+        char reason[256];
+        snprintf(reason, sizeof reason,
+                 "max_runtime of %u s reached: %u of %u shards dropped unscanned",
+                 j->spec->max_runtime_s, store_shards_dropped(c->store, ids[i]),
+                 j->row.n_shards * j->row.passes);
+        store_job_note(c->store, ids[i], reason);
+        log_info("job %llu: %s", (unsigned long long)ids[i], reason);
     }
     free(ids);
 }
@@ -621,13 +655,19 @@ static void schedule(coord_t *c)
                 continue;
             }
             if (live_sessions(c) >= j->spec->min_workers) {
-                if (store_job_set_state(c->store, ids[i], "running") == LZR_OK)
+                store_job_t now_row;
+                if (store_job_set_state(c->store, ids[i], "running") == LZR_OK &&
+                    store_job_get(c->store, ids[i], &now_row) == LZR_OK) {
                     snprintf(j->row.state, sizeof j->row.state, "running");
+                    j->row.started_us = now_row.started_us;
+                    store_job_clear(&now_row);
+                }
                 log_info("job %llu (%s) running", (unsigned long long)ids[i], j->row.name);
             }
         }
         free(ids);
     }
+    enforce_runtime(c, now);
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
         if (s->used && !s->has_lease)
@@ -1152,18 +1192,21 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     row.n_shards = j->shards;
     row.passes = j->compare;
     row.size = j->size;
+    row.span = j->span;
     row.created_us = clock_wall_us();
     uint64_t id = 0;
     rc = store_job_insert(c->store, &row, &id, err, sizeof err);
     uint32_t shards = j->shards * j->compare;
+    uint64_t probes = j->probes;
     job_destroy(&j);
     if (rc) {
         reply_error(c, rid, rc, err);
         return;
     }
-    log_info("job %llu (%s) submitted: %llu targets in %u shards at %u/s, about %.0f s",
-             (unsigned long long)id, row.name, (unsigned long long)row.size, shards, row.rate,
-             (double)row.size / (row.rate ? row.rate : 1));
+    log_info("job %llu (%s) submitted: %llu of %llu targets in %u shards at %u/s, about %.0f s",
+             (unsigned long long)id, row.name, (unsigned long long)probes,
+             (unsigned long long)row.size, shards, row.rate,
+             (double)probes / (row.rate ? row.rate : 1));
     Lzr__SubmitReply rep = LZR__SUBMIT_REPLY__INIT;
     rep.job_id = id;
     rep.n_shards = shards;

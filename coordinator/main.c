@@ -304,7 +304,7 @@ static int submit_dry_run(job_spec_t *j)
     uint64_t addrs = targets_count(j->set);
     printf("job \"%s\": %llu addresses × %zu ports = %llu targets at %u/s (about %.0f s)\n",
            j->name, (unsigned long long)addrs, j->ports.n, (unsigned long long)j->size, j->rate,
-           (double)j->size / j->rate);
+           (double)j->probes / j->rate);
     printf("removed: %llu addresses by exclude and blocklist_file, %llu reserved\n",
            (unsigned long long)targets_excluded(j->set),
            (unsigned long long)targets_reserved_dropped(j->set));
@@ -316,20 +316,27 @@ static int submit_dry_run(job_spec_t *j)
                j->n_allowlist);
     printf("seed %llu (%s)\n", (unsigned long long)j->seed,
            seed_given ? "from the file" : "random: the coordinator draws its own at submission");
+    if (j->max_targets[0])
+        printf("max_targets %s: a seeded sample of %llu targets, the permutation's first %llu "
+               "positions\n",
+               j->max_targets, (unsigned long long)j->probes, (unsigned long long)j->span);
+    if (j->max_runtime_s)
+        printf("max_runtime %u s: no SYN after that; shards not started by then are dropped\n",
+               j->max_runtime_s);
     printf("%u shards%s\n", j->shards,
            j->shards_given ? " (from the file)"
                            : " (the coordinator plans at least one per connected worker)");
-    bool exact = j->size <= DRY_RUN_EXACT;
+    bool exact = j->probes <= DRY_RUN_EXACT;
     for (uint32_t i = 0; i < j->shards; i++) {
         uint64_t b, e, n = 0, el;
-        perm_shard_range(&perm, i, j->shards, &b, &e);
+        perm_split_range(j->span, i, j->shards, &b, &e);
         if (exact) {
             perm_iter_t it;
             perm_iter_init(&it, &perm, b, e);
             while (perm_next(&it, &el))
                 n++;
         } else {
-            n = (uint64_t)((double)(e - b) * (double)j->size / (double)(perm.prime - 1));
+            n = (uint64_t)((double)(e - b) * (double)j->probes / (double)j->span);
         }
         printf("shard %u: positions [%llu, %llu), %s%llu targets\n", i, (unsigned long long)b,
                (unsigned long long)e, exact ? "" : "about ", (unsigned long long)n);
@@ -366,7 +373,7 @@ static int cmd_submit(const cli_t *c)
         free(text);
         return 1;
     }
-    double eta = (double)j->size / (j->rate ? j->rate : 1);
+    double eta = (double)j->probes / (j->rate ? j->rate : 1);
     char when[48];
     fprintf(stderr, "%s: %llu targets (%llu addresses × %zu ports); at %u SYNs/s about %s\n",
             c->args[0], (unsigned long long)j->size, (unsigned long long)targets_count(j->set),

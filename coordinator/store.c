@@ -147,6 +147,15 @@ static const char *const schema_v4 =
 static const char *const schema_v5 = "ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';"
                                      "UPDATE shards SET attempts = 0;";
 
+/* Version 6: job bounds. span: the cycle positions the shards tile (0: the whole cycle; less
+ * for a job of max_targets); started_us: when the job began running, which max_runtime counts
+ * from; a shard dropped at max_runtime is done without having been scanned. */
+static const char *const schema_v6 = "ALTER TABLE jobs ADD COLUMN span INTEGER NOT NULL DEFAULT 0;"
+                                     "ALTER TABLE jobs ADD COLUMN started_us INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN dropped INTEGER NOT NULL"
+                                     " DEFAULT 0;";
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -231,8 +240,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, &msg);
         if (rc == SQLITE_OK && v < 5)
             rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && v < 6)
+            rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=5; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=6; COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
                      v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
@@ -334,7 +345,8 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
         goto fail;
     sqlite3_stmt *st = prep(s, "INSERT INTO jobs (name, state, filename, toml, seed, cookie_key,"
                                " rate, n_shards, size, perm_prime, perm_generator, perm_start,"
-                               " created_us, passes) VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?,?)");
+                               " created_us, passes, span)"
+                               " VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         goto rollback;
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
@@ -351,6 +363,8 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
     sqlite3_bind_int64(st, 12, (sqlite3_int64)j->created_us);
     uint32_t passes = j->passes ? j->passes : 1;
     sqlite3_bind_int64(st, 13, passes);
+    uint64_t span = j->span ? j->span : perm_cycle_len(&j->perm);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)(j->span ? j->span : 0));
     if (run(st))
         goto rollback;
     *id = (uint64_t)sqlite3_last_insert_rowid(s->db);
@@ -360,7 +374,7 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
         goto rollback;
     for (uint32_t i = 0; i < j->n_shards * passes; i++) {
         uint64_t b, e;
-        perm_shard_range(&j->perm, i % j->n_shards, j->n_shards, &b, &e);
+        perm_split_range(span, i % j->n_shards, j->n_shards, &b, &e);
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, (sqlite3_int64)*id);
         sqlite3_bind_int64(st, 2, i);
@@ -391,19 +405,20 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
+#define JOB_COLS                                                                                   \
+    "id, name, state, filename, toml, seed, cookie_key, rate, n_shards, size, perm_prime,"         \
+    " perm_generator, perm_start, created_us, finished_us"
+
 int store_job_get(store_t *s, uint64_t id, store_job_t *out)
 {
     memset(out, 0, sizeof *out);
-    /* Before version 4 every job had one pass. */
-    sqlite3_stmt *st =
-        prep(s, s->version >= 4 ? "SELECT id, name, state, filename, toml, seed, cookie_key,"
-                                  " rate, n_shards, size, perm_prime, perm_generator,"
-                                  " perm_start, created_us, finished_us, passes FROM jobs"
-                                  " WHERE id = ?"
-                                : "SELECT id, name, state, filename, toml, seed, cookie_key,"
-                                  " rate, n_shards, size, perm_prime, perm_generator,"
-                                  " perm_start, created_us, finished_us, 1 FROM jobs"
-                                  " WHERE id = ?");
+    /* Before version 4 every job had one pass; before version 6 none had bounds. */
+    sqlite3_stmt *st = prep(s, s->version >= 6   ? "SELECT " JOB_COLS ", passes, span, started_us"
+                                                   " FROM jobs WHERE id = ?"
+                               : s->version >= 4 ? "SELECT " JOB_COLS ", passes, 0, 0"
+                                                   " FROM jobs WHERE id = ?"
+                                                 : "SELECT " JOB_COLS ", 1, 0, 0"
+                                                   " FROM jobs WHERE id = ?");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -432,6 +447,10 @@ int store_job_get(store_t *s, uint64_t id, store_job_t *out)
     out->passes = (uint32_t)sqlite3_column_int64(st, 15);
     if (out->passes < 1)
         out->passes = 1;
+    out->span = (uint64_t)sqlite3_column_int64(st, 16);
+    if (!out->span)
+        out->span = perm_cycle_len(&out->perm);
+    out->started_us = (uint64_t)sqlite3_column_int64(st, 17);
     sqlite3_finalize(st);
     return out->toml ? LZR_OK : LZR_ENOMEM;
 }
@@ -478,9 +497,12 @@ int store_job_set_state(store_t *s, uint64_t id, const char *state)
     bool final = strcmp(state, "done") == 0 || strcmp(state, "cancelled") == 0;
     if (exec(s, "BEGIN IMMEDIATE"))
         return LZR_EDB;
-    sqlite3_stmt *st = prep(s, "UPDATE jobs SET state = ?, finished_us = CASE WHEN ? THEN"
+    sqlite3_stmt *st = prep(s, "UPDATE jobs SET state = ?1, finished_us = CASE WHEN ?2 THEN"
                                " CAST(strftime('%s','now') AS INTEGER) * 1000000"
-                               " ELSE finished_us END WHERE id = ?");
+                               " ELSE finished_us END, started_us = CASE WHEN ?1 = 'running'"
+                               " AND started_us = 0 THEN"
+                               " CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+                               " ELSE started_us END WHERE id = ?3");
     if (st) {
         sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, final);
@@ -506,8 +528,11 @@ int store_job_set_state(store_t *s, uint64_t id, const char *state)
 int store_job_cancel(store_t *s, uint64_t id, const char *reason)
 {
     int rc = store_job_set_state(s, id, "cancelled");
-    if (rc != LZR_OK)
-        return rc;
+    return rc == LZR_OK ? store_job_note(s, id, reason) : rc;
+}
+
+int store_job_note(store_t *s, uint64_t id, const char *reason)
+{
     sqlite3_stmt *st = prep(s, "UPDATE jobs SET reason = ? WHERE id = ?");
     if (st) {
         sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
@@ -729,10 +754,41 @@ int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t 
     return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
 }
 
+int store_shards_drop(store_t *s, uint64_t job_id, uint32_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'done', dropped = 1"
+                               " WHERE job_id = ? AND state = 'pending'");
+    if (st)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    int rc = run(st);
+    if (rc == LZR_OK)
+        *n = (uint32_t)sqlite3_changes(s->db);
+    return rc;
+}
+
+uint32_t store_shards_dropped(store_t *s, uint64_t job_id)
+{
+    if (s->version < 6)
+        return 0;
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM shards WHERE job_id = ? AND dropped");
+    uint32_t n = 0;
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 uint64_t store_positions_done(store_t *s, uint64_t job_id)
 {
-    sqlite3_stmt *st = prep(s, "SELECT total(pos_end - pos_begin) FROM shards"
-                               " WHERE job_id = ? AND state = 'done'");
+    sqlite3_stmt *st = prep(s, s->version >= 6 ? "SELECT total(pos_end - pos_begin) FROM shards"
+                                                 " WHERE job_id = ? AND state = 'done'"
+                                                 " AND NOT dropped"
+                                               : "SELECT total(pos_end - pos_begin) FROM shards"
+                                                 " WHERE job_id = ? AND state = 'done'");
     uint64_t n = 0;
     if (!st)
         return 0;

@@ -539,6 +539,7 @@ static int build_run(agent_t *a, const Lzr__Assign *m, shard_run_t *r, char *err
     c->report_all = m->report_all;
     c->capture = a->capture;
     c->cooldown_ms = m->cooldown_ms;
+    c->max_runtime_ms = m->max_runtime_ms;
     /* The host's blocklist, as it is now: an operator's edit applies from the next shard on,
      * and nothing the coordinator sends can lift it. */
     size_t entries = 0;

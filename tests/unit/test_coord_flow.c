@@ -30,11 +30,10 @@ static void test_submit_errors(void **state)
     assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_ERROR);
     assert_string_equal(rep->error->message,
                         "lab.toml:3: bogus: unknown key (known: name, "
-                        "targets, exclude, allow_reserved, blocklist_file, "
-                        "allowlist_file, ports, rate, "
-                        "seed, handshakes, fallback, timeout_ms, retransmit_ms, cooldown_ms, "
-                        "acking_firewall_probes, report_all, shards, "
-                        "[vantage])");
+                        "targets, exclude, allow_reserved, blocklist_file, allowlist_file, ports, "
+                        "rate, seed, handshakes, fallback, timeout_ms, retransmit_ms, "
+                        "cooldown_ms, acking_firewall_probes, report_all, shards, max_targets, "
+                        "max_runtime, [vantage])");
     wire_free(&rep);
     /* Nothing was stored. */
     char err[256];

@@ -407,8 +407,8 @@ static void test_prefix_end(void **state)
         for (uint64_t seed = 1; seed <= 5; seed++) {
             perm_params_t p;
             assert_int_equal(perm_init(&p, sizes[s], seed * 7919), LZR_OK);
-            uint64_t ns[] = {1, sizes[s] / 3 + 1, sizes[s] / 2, sizes[s] - 1, sizes[s],
-                             sizes[s] + 5};
+            uint64_t ns[] = {1,        sizes[s] / 3 + 1, sizes[s] / 2, sizes[s] - 1,
+                             sizes[s], sizes[s] + 5};
             for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
                 uint64_t n = ns[k], el, got = 0, want_end = perm_cycle_len(&p);
                 if (n == 0)

@@ -3,6 +3,7 @@
  * WAL mode, jobs and shards tiling the permutation, leases (next, renew, expire, release),
  * idempotent result batches, and reading everything back after reopening.
  */
+#include "common/clock.h"
 #include "common/err.h"
 #include "coordinator/store.h"
 
@@ -325,6 +326,8 @@ static void test_upgrade_from_v2(void **state)
                      "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
                      " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
                      " ALTER TABLE shards DROP COLUMN scan_ip; ALTER TABLE jobs DROP COLUMN reason;"
+                     "ALTER TABLE jobs DROP COLUMN span; ALTER TABLE jobs DROP COLUMN started_us;"
+                     " ALTER TABLE shards DROP COLUMN dropped;"
                      " PRAGMA user_version=2",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -387,6 +390,67 @@ static void test_batch_atomic(void **state)
     assert_int_equal(store_worker_revoke(f->s, "w1"), LZR_ENOTFOUND);
 }
 
+/* Job bounds: a job with a span keeps its shards inside it; running stamps started_us once; at
+ * max_runtime the pending shards are dropped (done, not scanned) and counted apart. */
+static void test_bounds(void **state)
+{
+    fixture_t *f = *state;
+    store_job_t j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.name, sizeof j.name, "b");
+    snprintf(j.filename, sizeof j.filename, "job.toml");
+    j.toml = "targets = \"1.2.3.0/24\"\nports = \"80\"\n";
+    snprintf(j.key_hex, sizeof j.key_hex, "00112233445566778899aabbccddeeff");
+    j.rate = 100;
+    j.n_shards = 4;
+    j.size = 1000;
+    assert_int_equal(perm_init(&j.perm, j.size, 3), LZR_OK);
+    j.span = perm_prefix_end(&j.perm, 100);
+    uint64_t id = 0;
+    char err[256];
+    assert_int_equal(store_job_insert(f->s, &j, &id, err, sizeof err), LZR_OK);
+    store_job_t row;
+    assert_int_equal(store_job_get(f->s, id, &row), LZR_OK);
+    assert_int_equal(row.span, j.span);
+    assert_int_equal(row.started_us, 0);
+    store_job_clear(&row);
+    store_shard_t last;
+    assert_int_equal(store_shard_get(f->s, id, 3, &last), LZR_OK);
+    assert_int_equal(last.pos_end, j.span);
+
+    uint64_t before = clock_wall_us();
+    assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
+    assert_int_equal(store_job_get(f->s, id, &row), LZR_OK);
+    uint64_t started = row.started_us;
+    store_job_clear(&row);
+    assert_true(started + 1000 >= before && started <= clock_wall_us() + 1000);
+    assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
+    assert_int_equal(store_job_get(f->s, id, &row), LZR_OK);
+    assert_int_equal(row.started_us, started); /* the first start counts */
+    store_job_clear(&row);
+
+    store_shard_t sh;
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, UINT64_MAX / 2, &sh), LZR_OK);
+    uint32_t n = 0;
+    assert_int_equal(store_shards_drop(f->s, id, &n), LZR_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(store_shards_dropped(f->s, id), 3);
+    uint32_t pending, leased, done;
+    assert_int_equal(store_shard_counts(f->s, id, &pending, &leased, &done), LZR_OK);
+    assert_int_equal(pending, 0);
+    assert_int_equal(leased, 1);
+    assert_int_equal(done, 3);
+    assert_int_equal(store_positions_done(f->s, id), 0); /* dropped is not scanned */
+    assert_int_equal(store_shard_done(f->s, id, sh.idx, "w1"), LZR_OK);
+    assert_int_equal(store_positions_done(f->s, id), sh.pos_end - sh.pos_begin);
+    assert_int_equal(store_shards_drop(f->s, id, &n), LZR_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_job_note(f->s, id, "max_runtime reached"), LZR_OK);
+    char reason[64];
+    store_job_reason(f->s, id, reason, sizeof reason);
+    assert_string_equal(reason, "max_runtime reached");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +460,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
