@@ -154,16 +154,21 @@ static job_rt_t *job_find(coord_t *c, uint64_t id)
     return NULL;
 }
 
-/* The number of ports a job probes on each host: from the loaded spec, or parsed from the
- * stored job file for a job the scheduler no longer holds. 0 when unreadable. */
-static uint32_t job_port_count(coord_t *c, const store_job_t *row)
+/* The number of ports a job probes on each host and the (address, port) pairs it scans (its
+ * size, or fewer under max_targets): from the loaded spec, or parsed from the stored job file
+ * for a job the scheduler no longer holds. 0 ports when unreadable. */
+static uint32_t job_port_count(coord_t *c, const store_job_t *row, uint64_t *probes)
 {
     job_rt_t *j = job_find(c, row->id);
-    if (j)
-        return (uint32_t)j->spec->ports.n;
-    char err[256];
-    job_spec_t *spec = job_parse(row->toml, strlen(row->toml), row->filename, err, sizeof err);
-    uint32_t n = spec ? (uint32_t)spec->ports.n : 0;
+    job_spec_t *spec = NULL;
+    if (!j) {
+        char err[256];
+        spec = job_parse(row->toml, strlen(row->toml), row->filename, err, sizeof err);
+    }
+    const job_spec_t *sp = j ? j->spec : spec;
+    uint32_t n = sp ? (uint32_t)sp->ports.n : 0;
+    if (probes)
+        *probes = sp ? sp->probes : row->size;
     job_destroy(&spec);
     return n;
 }
@@ -1251,11 +1256,13 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     uint32_t all_shards = row.n_shards * row.passes;
     js->shards_total = all_shards;
     store_shard_counts(c->store, id, &js->shards_pending, &js->shards_leased, &js->shards_done);
-    js->targets_total = row.size;
+    uint64_t probes = row.size;
+    js->verify_candidates = store_candidate_count(c->store, id, job_port_count(c, &row, &probes));
+    js->targets_total = probes;
     js->results = store_result_count(c->store, id);
     js->rate = row.rate;
     js->created_us = row.created_us;
-    double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
+    double cycle = row.span > 1 ? (double)row.span : 1.0;
     double done = (double)store_positions_done(c->store, id) / cycle / row.passes;
     double pps = 0;
     size_t n = 0;
@@ -1283,7 +1290,7 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
         done = 1;
     if (strcmp(row.state, "done") == 0)
         done = 1;
-    js->targets_done = (uint64_t)(done * (double)row.size);
+    js->targets_done = (uint64_t)(done * (double)probes);
     js->eta_s = -1;
     bool scanned = js->shards_pending == 0 && js->shards_leased == 0;
     js->phase = strdup(strcmp(row.state, "running") != 0 ? ""
@@ -1292,13 +1299,12 @@ static void fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__Worker
     char reason[512];
     store_job_reason(c->store, id, reason, sizeof reason);
     js->reason = strdup(reason);
-    js->verify_candidates = store_candidate_count(c->store, id, job_port_count(c, &row));
     js->verify_done = store_verdict_count(c->store, id);
     if (strcmp(row.state, "running") == 0 && scanned) {
-        js->targets_done = row.size;
+        js->targets_done = probes;
     } else if (strcmp(row.state, "running") == 0) {
         double rate = pps > 0 ? pps : row.rate;
-        js->eta_s = (double)(row.size - js->targets_done) / rate;
+        js->eta_s = (double)(probes - js->targets_done) / rate;
     }
     store_job_clear(&row);
 }
