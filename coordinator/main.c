@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,7 @@ typedef struct cli {
     bool yes;
     bool verdicts;
     bool dry_run;
+    bool json;
     const char *svg;
     const char *pfx2as;
     const char *format;
@@ -87,28 +89,76 @@ typedef struct cli {
     char *args[64];
 } cli_t;
 
+static const struct option cli_opts[] = {
+    {"db", required_argument, NULL, 'd'},
+    {"control", required_argument, NULL, 'c'},
+    {"listen", required_argument, NULL, 'l'},
+    {"keys", required_argument, NULL, 'k'},
+    {"insecure", no_argument, NULL, 'I'},
+    {"wait", no_argument, NULL, 'w'},
+    {"yes", no_argument, NULL, 'y'},
+    {"verdicts", no_argument, NULL, 'V'},
+    {"dry-run", no_argument, NULL, 'D'},
+    {"json", no_argument, NULL, 'J'},
+    {"svg", required_argument, NULL, 'S'},
+    {"pfx2as", required_argument, NULL, 'P'},
+    {"format", required_argument, NULL, 'f'},
+    {"class", required_argument, NULL, 'C'},
+    {"protocol", required_argument, NULL, 'p'},
+    {"lease-timeout-ms", required_argument, NULL, 'T'},
+    {"log-level", required_argument, NULL, 'L'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Where each plain option lands in cli_t: a switch (bool) or its argument (const char *). */
+static const struct cli_field {
+    int opt;
+    size_t off;
+    bool is_switch;
+} cli_fields[] = {
+    {'d', offsetof(cli_t, db), false},       {'c', offsetof(cli_t, control), false},
+    {'l', offsetof(cli_t, listen), false},   {'k', offsetof(cli_t, keys), false},
+    {'I', offsetof(cli_t, insecure), true},  {'w', offsetof(cli_t, wait), true},
+    {'y', offsetof(cli_t, yes), true},       {'V', offsetof(cli_t, verdicts), true},
+    {'D', offsetof(cli_t, dry_run), true},   {'J', offsetof(cli_t, json), true},
+    {'S', offsetof(cli_t, svg), false},      {'P', offsetof(cli_t, pfx2as), false},
+    {'f', offsetof(cli_t, format), false},   {'C', offsetof(cli_t, cls), false},
+    {'p', offsetof(cli_t, protocol), false}, {'L', offsetof(cli_t, log_level), false},
+};
+
+/* One option getopt returned: 0, or -1 after a message for a bad one. */
+static int cli_option(int o, cli_t *c)
+{
+    for (size_t i = 0; i < sizeof cli_fields / sizeof cli_fields[0]; i++) {
+        if (cli_fields[i].opt != o)
+            continue;
+        if (cli_fields[i].is_switch)
+            *(bool *)((char *)c + cli_fields[i].off) = true;
+        else
+            *(const char **)((char *)c + cli_fields[i].off) = optarg;
+        return 0;
+    }
+    if (o == 'T') {
+        char *end;
+        unsigned long v = strtoul(optarg, &end, 10);
+        if (*end || v < 1000 || v > 3600000) {
+            fprintf(stderr, "lzr-coord: --lease-timeout-ms: \"%s\" is not 1000-3600000\n", optarg);
+            return -1;
+        }
+        c->lease_timeout_ms = (uint32_t)v;
+        return 0;
+    }
+    if (o == 'h') {
+        usage(stdout);
+        exit(0);
+    }
+    usage(stderr);
+    return -1;
+}
+
 static int parse_cli(int argc, char **argv, cli_t *c)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"control", required_argument, NULL, 'c'},
-        {"listen", required_argument, NULL, 'l'},
-        {"keys", required_argument, NULL, 'k'},
-        {"insecure", no_argument, NULL, 'I'},
-        {"wait", no_argument, NULL, 'w'},
-        {"yes", no_argument, NULL, 'y'},
-        {"verdicts", no_argument, NULL, 'V'},
-        {"dry-run", no_argument, NULL, 'D'},
-        {"svg", required_argument, NULL, 'S'},
-        {"pfx2as", required_argument, NULL, 'P'},
-        {"format", required_argument, NULL, 'f'},
-        {"class", required_argument, NULL, 'C'},
-        {"protocol", required_argument, NULL, 'p'},
-        {"lease-timeout-ms", required_argument, NULL, 'T'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     memset(c, 0, sizeof *c);
     c->db = "lzr.db";
     c->listen = COORD_DEFAULT_LISTEN;
@@ -116,73 +166,10 @@ static int parse_cli(int argc, char **argv, cli_t *c)
     c->lease_timeout_ms = COORD_LEASE_TIMEOUT_MS;
     c->log_level = "info";
     optind = 1;
-    int o;
-    while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd':
-            c->db = optarg;
-            break;
-        case 'c':
-            c->control = optarg;
-            break;
-        case 'l':
-            c->listen = optarg;
-            break;
-        case 'k':
-            c->keys = optarg;
-            break;
-        case 'I':
-            c->insecure = true;
-            break;
-        case 'w':
-            c->wait = true;
-            break;
-        case 'y':
-            c->yes = true;
-            break;
-        case 'V':
-            c->verdicts = true;
-            break;
-        case 'D':
-            c->dry_run = true;
-            break;
-        case 'S':
-            c->svg = optarg;
-            break;
-        case 'P':
-            c->pfx2as = optarg;
-            break;
-        case 'f':
-            c->format = optarg;
-            break;
-        case 'C':
-            c->cls = optarg;
-            break;
-        case 'p':
-            c->protocol = optarg;
-            break;
-        case 'T': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || v < 1000 || v > 3600000) {
-                fprintf(stderr, "lzr-coord: --lease-timeout-ms: \"%s\" is not 1000-3600000\n",
-                        optarg);
-                return -1;
-            }
-            c->lease_timeout_ms = (uint32_t)v;
-            break;
-        }
-        case 'L':
-            c->log_level = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            usage(stderr);
+    /* getopt with "+" stops at the first operand; the caller collects operands after it. */
+    for (int o; (o = getopt_long(argc, argv, "+", cli_opts, NULL)) != -1;) {
+        if (cli_option(o, c) != 0)
             return -1;
-        }
-        /* getopt with "+" stops at the first operand; keep collecting operands after it. */
     }
     return 0;
 }
