@@ -34,7 +34,7 @@ typedef enum { SCAN_FMT_JSONL, SCAN_FMT_ZGRAB2, SCAN_FMT_LZRGO } scan_fmt_t;
 typedef struct scan_out {
     FILE *out;
     scan_fmt_t fmt;
-    metadata_protocols_t protocols;
+    metajson_protocols_t protocols;
     bool progress;
     uint64_t last_sent;
     uint64_t last_ns;
@@ -86,7 +86,7 @@ static void usage(FILE *f)
 static void emit_line(void *ctx, const lzr_record_t *r)
 {
     scan_out_t *o = ctx;
-    metadata_count_protocol(&o->protocols, r->protocol);
+    metajson_add_protocol(&o->protocols, r->protocol, 1);
     char line[LZR_LZRGO_MAX];
     size_t n = o->fmt == SCAN_FMT_ZGRAB2  ? record_to_zgrab2(r, line, sizeof line)
                : o->fmt == SCAN_FMT_LZRGO ? record_to_lzrgo(r, line, sizeof line)
@@ -171,9 +171,11 @@ int scan_parse_source_ports(const char *s, uint16_t *lo, uint16_t *hi)
 
 /* --dry-run: what the scan would send, one line per probe, and nothing sent; no raw socket is
  * opened, so it runs without privileges. */
-static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t seed,
-                        const char *bl_path, size_t n_block)
+static int dry_run_main(const engine_config_t *cfg, const char *output, scan_meta_t *meta,
+                        const char *metadata, size_t n_block)
 {
+    uint64_t seed = meta->seed;
+    const char *bl_path = meta->blocklist_file;
     FILE *out = strcmp(output, "-") ? fopen(output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
@@ -190,6 +192,8 @@ static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     engine_stats_t st;
+    uint64_t t0 = clock_mono_ns();
+    meta->start_us = clock_wall_us();
     int rc = engine_dry_run(cfg, out, &scan_stop, &st);
     if (out != stdout && fclose(out) != 0)
         rc = LZR_EIO;
@@ -201,6 +205,20 @@ static int dry_run_main(const engine_config_t *cfg, const char *output, uint64_t
     }
     fprintf(stderr, "lzr-worker: dry run: %llu probes listed, %llu blocklisted\n",
             (unsigned long long)st.syns, (unsigned long long)st.blocked);
+    if (metadata) { /* the document of the scan that would run: its probes listed, none sent */
+        char err[512];
+        metajson_protocols_t none = {0};
+        meta->end_us = clock_wall_us();
+        meta->seconds = (double)(clock_mono_ns() - t0) / 1e9;
+        meta->stats = &st;
+        meta->protocols = &none;
+        meta->interrupted = scan_stop != 0;
+        meta->dry_run = true;
+        if (metadata_write(metadata, meta, err, sizeof err) != LZR_OK) {
+            fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
+            return 1;
+        }
+    }
     return scan_stop ? 130 : 0;
 }
 
@@ -563,7 +581,14 @@ int scan_main(int argc, char **argv)
     }
 
     if (dry_run) {
-        rc = dry_run_main(&cfg, output, seed, bl_path, n_block);
+        scan_meta_t meta = {.argc = argc,
+                            .argv = argv,
+                            .cfg = &cfg,
+                            .ports = ports_spec,
+                            .blocklist_file = bl_path,
+                            .allowlist_file = allowlist_file,
+                            .seed = seed};
+        rc = dry_run_main(&cfg, output, &meta, metadata, n_block);
         goto done;
     }
     scan_out_t so = {.progress = progress, .main_ns = main_ns};
