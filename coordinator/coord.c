@@ -1071,6 +1071,11 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
             cancel_job(c, job, reason);
         }
     } else if (store_shard_done(c->store, job, shard, s->name) == LZR_OK) {
+        if (d->stats) {
+            store_shard_stats_t st = {d->stats->syns, d->stats->sent, d->stats->replies,
+                                      d->stats->pcap_drops, d->stats->blocked};
+            store_shard_stats(c->store, job, shard, &st);
+        }
         log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)job, shard);
     } else {
         log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,

@@ -13,6 +13,7 @@
 #include "coordinator/coord.h"
 #include "coordinator/export.h"
 #include "coordinator/job.h"
+#include "coordinator/jobjson.h"
 #include "coordinator/report.h"
 #include "coordinator/store.h"
 #include "lzr_version.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
         "          job id; a job of more than a day at its rate needs --yes\n"
         "          --dry-run: validate and print the shard plan and target counts, submit nothing\n"
         "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
+        "  status  JOB --json [--db lzr.db]   the job as one JSON document (configuration, seed,\n"
+        "          times, probes, rate achieved, replies, drops, classes, protocols, shards)\n"
         "  workers [--db lzr.db | --control ADDR]\n"
         "  results JOB [--format jsonl|csv|zgrab2|lzr-go] [--class C] [--protocol P] [--verdicts]\n"
         "          [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of the results\n"
@@ -436,8 +439,33 @@ static void print_status(const Lzr__StatusReply *r, bool tty)
     }
 }
 
+/* status JOB --json: read from the database, like results. */
+static int status_json(const cli_t *c)
+{
+    uint64_t id = 0;
+    if (c->nargs != 1 || !parse_job_id(c->args[0], &id)) {
+        fprintf(stderr, "lzr-coord status --json: expected one job id\n");
+        return 2;
+    }
+    char err[1024];
+    store_t *s = store_open_readonly(c->db, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "lzr-coord status: %s\n", err);
+        return 1;
+    }
+    int rc = jobjson_write(stdout, s, id, LZR_VERSION, err, sizeof err);
+    store_close(&s);
+    if (rc != LZR_OK) {
+        fprintf(stderr, "lzr-coord status: %s\n", err);
+        return 1;
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int cmd_status(const cli_t *c)
 {
+    if (c->json)
+        return status_json(c);
     Lzr__StatusRequest r = LZR__STATUS_REQUEST__INIT;
     if (c->nargs > 1 || (c->nargs == 1 && !parse_job_id(c->args[0], &r.job_id))) {
         fprintf(stderr, "lzr-coord status: expected at most one job id\n");

@@ -147,13 +147,24 @@ static const char *const schema_v4 =
 static const char *const schema_v5 = "ALTER TABLE jobs ADD COLUMN reason TEXT NOT NULL DEFAULT '';"
                                      "UPDATE shards SET attempts = 0;";
 
-/* Version 6: job bounds. span: the cycle positions the shards tile (0: the whole cycle; less
- * for a job of max_targets); started_us: when the job began running, which max_runtime counts
- * from; a shard dropped at max_runtime is done without having been scanned. */
+/* Version 6: job bounds and counts. span: the cycle positions the shards tile (0: the whole
+ * cycle; less for a job of max_targets); started_us: when the job began running, which
+ * max_runtime counts from; a shard dropped at max_runtime is done without having been scanned;
+ * a done shard keeps its worker's counters (SYNs, frames, replies, pcap drops, blocklisted). */
 static const char *const schema_v6 = "ALTER TABLE jobs ADD COLUMN span INTEGER NOT NULL DEFAULT 0;"
                                      "ALTER TABLE jobs ADD COLUMN started_us INTEGER NOT NULL"
                                      " DEFAULT 0;"
                                      "ALTER TABLE shards ADD COLUMN dropped INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN syns INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN frames INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN replies INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN pcap_drops INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN blocked INTEGER NOT NULL"
                                      " DEFAULT 0;";
 
 static int exec(store_t *s, const char *sql)
@@ -498,7 +509,7 @@ int store_job_set_state(store_t *s, uint64_t id, const char *state)
     if (exec(s, "BEGIN IMMEDIATE"))
         return LZR_EDB;
     sqlite3_stmt *st = prep(s, "UPDATE jobs SET state = ?1, finished_us = CASE WHEN ?2 THEN"
-                               " CAST(strftime('%s','now') AS INTEGER) * 1000000"
+                               " CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
                                " ELSE finished_us END, started_us = CASE WHEN ?1 = 'running'"
                                " AND started_us = 0 THEN"
                                " CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
@@ -765,6 +776,64 @@ int store_shards_drop(store_t *s, uint64_t job_id, uint32_t *n)
     if (rc == LZR_OK)
         *n = (uint32_t)sqlite3_changes(s->db);
     return rc;
+}
+
+int store_shard_stats(store_t *s, uint64_t job_id, uint32_t idx, const store_shard_stats_t *st)
+{
+    sqlite3_stmt *q = prep(s, "UPDATE shards SET syns = ?, frames = ?, replies = ?,"
+                              " pcap_drops = ?, blocked = ? WHERE job_id = ? AND idx = ?");
+    if (q) {
+        const uint64_t v[] = {st->syns, st->frames, st->replies, st->pcap_drops, st->blocked};
+        for (int i = 0; i < 5; i++)
+            sqlite3_bind_int64(q, i + 1, (sqlite3_int64)v[i]);
+        sqlite3_bind_int64(q, 6, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(q, 7, idx);
+    }
+    return run(q);
+}
+
+/* Records per class name and per protocol of a job's results. */
+static int tally_results(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
+{
+    sqlite3_stmt *q = prep(s, "SELECT class, protocol, count(*) FROM results WHERE job_id = ?"
+                              " GROUP BY class, protocol");
+    if (!q)
+        return LZR_EDB;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)job_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *cls = (const char *)sqlite3_column_text(q, 0);
+        uint64_t n = (uint64_t)sqlite3_column_int64(q, 2);
+        for (int k = 0; cls && k < CLASS_COUNT; k++) {
+            if (strcmp(cls, record_class_name((lzr_class_t)k)) == 0)
+                m->per_class[k] += n;
+        }
+        metajson_add_protocol(p, (const char *)sqlite3_column_text(q, 1), n);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+int store_job_tally(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
+{
+    if (s->version >= 6) {
+        sqlite3_stmt *q = prep(s, "SELECT total(syns), total(frames), total(replies),"
+                                  " total(pcap_drops), total(blocked) FROM shards"
+                                  " WHERE job_id = ?");
+        if (!q)
+            return LZR_EDB;
+        sqlite3_bind_int64(q, 1, (sqlite3_int64)job_id);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            m->probes = (uint64_t)sqlite3_column_double(q, 0);
+            m->frames = (uint64_t)sqlite3_column_double(q, 1);
+            m->replies = (uint64_t)sqlite3_column_double(q, 2);
+            m->pcap_drops = (uint64_t)sqlite3_column_double(q, 3);
+            m->blocked = (uint64_t)sqlite3_column_double(q, 4);
+        }
+        sqlite3_finalize(q);
+    }
+    m->protocols = p;
+    return tally_results(s, job_id, m, p);
 }
 
 uint32_t store_shards_dropped(store_t *s, uint64_t job_id)

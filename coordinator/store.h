@@ -9,6 +9,7 @@
 #ifndef LZR_STORE_H
 #define LZR_STORE_H
 
+#include "common/metajson.h"
 #include "common/permutation.h"
 #include "common/record.h"
 #include "common/verdict.h"
@@ -144,6 +145,19 @@ int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t 
  * (marked dropped); *n gets how many. Leased shards run on: their holders stop sending at the
  * deadline themselves (Assign.max_runtime_ms). */
 int store_shards_drop(store_t *s, uint64_t job_id, uint32_t *n);
+
+/* A worker's counters for a shard it finished (ShardDone). */
+typedef struct store_shard_stats {
+    uint64_t syns, frames, replies, pcap_drops, blocked;
+} store_shard_stats_t;
+
+/* Keeps a shard's counters (replacing earlier ones: a rescanned shard counts its last scan). */
+int store_shard_stats(store_t *s, uint64_t job_id, uint32_t idx, const store_shard_stats_t *st);
+
+/* What a job did so far into m: its shards' counters summed (probes, frames, replies, pcap
+ * drops, blocklisted; 0 in a database before version 6) and its stored records per class and
+ * per protocol (p, which m->protocols then points to). */
+int store_job_tally(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p);
 
 /* Number of a job's shards dropped at max_runtime. */
 uint32_t store_shards_dropped(store_t *s, uint64_t job_id);

@@ -2,7 +2,8 @@
 # Job bounds (issue 16, item 3) over two workers, proved with pcap on both vantages:
 # max_targets = 500 makes the workers together send SYNs to exactly 500 (address, port) pairs,
 # the first 500 of the job's seeded permutation (as `lzr-worker scan --dry-run` lists them with
-# the same seed), and the coordinator stores exactly those 500; max_runtime = 3 stops every SYN
+# the same seed), and the coordinator stores exactly those 500 and reports them in
+# `status --json`; max_runtime = 3 stops every SYN
 # of a 218 s job after 3 s, drops the shards not started and ends the job as done, saying so.
 . "$(dirname "$0")/lib.sh"
 lab_env
@@ -56,6 +57,15 @@ else
 fi
 is "$(sqlite3 -readonly "$CW/lzr.db" "SELECT count(*) FROM results WHERE job_id = $job")" 500 \
     "the coordinator stored 500 records (report_all: one per pair)"
+
+# status --json: the job's document, the same counts the worker's --metadata gives.
+doc=$(coordctl status "$job" --json 2>&1)
+got=$(python3 -c 'import json, sys
+d = json.loads(sys.stdin.read())
+print(d["state"], d["config"]["max_targets"], d["config"]["targets_total"], d["probes_sent"],
+      d["shards"]["done"], sum(d["classes"].values()), d["seed"])' <<<"$doc" 2>&1)
+is "$got" "done 500 500 500 4 500 777" \
+    "status --json: done, 500 probes sent by the workers, 4 shards, 500 records, the seed"
 
 # ---- max_runtime -------------------------------------------------------------------------
 bounded_job "$CW/job.toml" 300 10 'max_runtime = 3'
