@@ -322,14 +322,17 @@ static void test_upgrade_from_v2(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(db,
-                     "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
-                     " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
-                     " ALTER TABLE shards DROP COLUMN scan_ip; ALTER TABLE jobs DROP COLUMN reason;"
-                     "ALTER TABLE jobs DROP COLUMN span; ALTER TABLE jobs DROP COLUMN started_us;"
-                     " ALTER TABLE shards DROP COLUMN dropped;"
-                     " PRAGMA user_version=2",
-                     NULL, NULL, NULL),
+        sqlite3_exec(
+            db,
+            "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
+            " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
+            " ALTER TABLE shards DROP COLUMN scan_ip; ALTER TABLE jobs DROP COLUMN reason;"
+            "ALTER TABLE jobs DROP COLUMN span; ALTER TABLE jobs DROP COLUMN started_us;"
+            " ALTER TABLE shards DROP COLUMN dropped; ALTER TABLE shards DROP COLUMN syns;"
+            " ALTER TABLE shards DROP COLUMN frames; ALTER TABLE shards DROP COLUMN replies;"
+            " ALTER TABLE shards DROP COLUMN pcap_drops; ALTER TABLE shards DROP COLUMN blocked;"
+            " PRAGMA user_version=2",
+            NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     f->s = store_open(f->path, err, sizeof err);
