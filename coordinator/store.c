@@ -836,19 +836,26 @@ int store_job_tally(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_
     return tally_results(s, job_id, m, p);
 }
 
-uint32_t store_shards_dropped(store_t *s, uint64_t job_id)
+/* The one number a query about job_id (its only parameter) returns; 0 on error. */
+static uint64_t job_number(store_t *s, const char *sql, uint64_t job_id)
 {
-    if (s->version < 6)
-        return 0;
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM shards WHERE job_id = ? AND dropped");
-    uint32_t n = 0;
+    sqlite3_stmt *st = prep(s, sql);
+    uint64_t n = 0;
     if (!st)
         return 0;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
     if (sqlite3_step(st) == SQLITE_ROW)
-        n = (uint32_t)sqlite3_column_int64(st, 0);
+        n = (uint64_t)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return n;
+}
+
+uint32_t store_shards_dropped(store_t *s, uint64_t job_id)
+{
+    if (s->version < 6)
+        return 0;
+    return (uint32_t)job_number(s, "SELECT count(*) FROM shards WHERE job_id = ? AND dropped",
+                                job_id);
 }
 
 uint64_t store_positions_done(store_t *s, uint64_t job_id)
@@ -1103,15 +1110,7 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
 
 uint64_t store_result_count(store_t *s, uint64_t job_id)
 {
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM results WHERE job_id = ?");
-    uint64_t n = 0;
-    if (!st)
-        return 0;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    return job_number(s, "SELECT count(*) FROM results WHERE job_id = ?", job_id);
 }
 
 /* Walks results, with the verdict of each row when with_verdict; calls fn or fn_v. */

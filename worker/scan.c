@@ -580,14 +580,14 @@ int scan_main(int argc, char **argv)
         goto done;
     }
 
+    scan_meta_t meta = {.argc = argc,
+                        .argv = argv,
+                        .cfg = &cfg,
+                        .ports = ports_spec,
+                        .blocklist_file = bl_path,
+                        .allowlist_file = allowlist_file,
+                        .seed = seed};
     if (dry_run) {
-        scan_meta_t meta = {.argc = argc,
-                            .argv = argv,
-                            .cfg = &cfg,
-                            .ports = ports_spec,
-                            .blocklist_file = bl_path,
-                            .allowlist_file = allowlist_file,
-                            .seed = seed};
         rc = dry_run_main(&cfg, output, &meta, metadata, n_block);
         goto done;
     }
@@ -669,19 +669,12 @@ int scan_main(int argc, char **argv)
                     (unsigned long long)st.per_class[k]);
     }
     if (metadata) {
-        scan_meta_t meta = {.argc = argc,
-                            .argv = argv,
-                            .cfg = &cfg,
-                            .ports = ports_spec,
-                            .blocklist_file = bl_path,
-                            .allowlist_file = allowlist_file,
-                            .seed = seed,
-                            .start_us = start_us,
-                            .end_us = clock_wall_us(),
-                            .seconds = secs,
-                            .stats = &st,
-                            .protocols = &so.protocols,
-                            .interrupted = scan_stop != 0};
+        meta.start_us = start_us;
+        meta.end_us = clock_wall_us();
+        meta.seconds = secs;
+        meta.stats = &st;
+        meta.protocols = &so.protocols;
+        meta.interrupted = scan_stop != 0;
         if (metadata_write(metadata, &meta, err, sizeof err) != LZR_OK) {
             fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
             rc = 1;

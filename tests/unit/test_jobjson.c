@@ -56,18 +56,6 @@ static uint64_t submit(store_t *s)
     return id;
 }
 
-static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char *proto)
-{
-    lzr_record_t r;
-    memset(&r, 0, sizeof r);
-    r.ip = ip;
-    r.port = port;
-    r.source_ip = 0xC6120101;
-    r.cls = cls;
-    snprintf(r.protocol, sizeof r.protocol, "%s", proto);
-    return r;
-}
-
 static void test_document(void **state)
 {
     fixture_t *f = *state;
@@ -75,9 +63,10 @@ static void test_document(void **state)
     assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
     store_shard_t sh;
     assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, UINT64_MAX / 2, &sh), LZR_OK);
-    lzr_record_t recs[] = {
-        rec(0x01020301, 80, CLASS_SERVICE, "http"), rec(0x01020302, 80, CLASS_SERVICE, "http"),
-        rec(0x01020303, 443, CLASS_SERVICE, "tls"), rec(0x01020304, 80, CLASS_CLOSED, "")};
+    lzr_record_t recs[] = {fixture_rec(0x01020301, 80, CLASS_SERVICE, "http"),
+                           fixture_rec(0x01020302, 80, CLASS_SERVICE, "http"),
+                           fixture_rec(0x01020303, 443, CLASS_SERVICE, "tls"),
+                           fixture_rec(0x01020304, 80, CLASS_CLOSED, "")};
     char err[512];
     assert_int_equal(store_put_batch(f->s, id, sh.idx, "w1", recs, 4, err, sizeof err), LZR_OK);
     assert_int_equal(store_shard_done(f->s, id, sh.idx, "w1"), LZR_OK);

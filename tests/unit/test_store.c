@@ -204,23 +204,6 @@ static void test_leases(void **state)
     assert_string_equal(reason, "shard 1 failed 5 times");
 }
 
-static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char *proto)
-{
-    lzr_record_t r;
-    memset(&r, 0, sizeof r);
-    r.ip = ip;
-    r.port = port;
-    r.source_ip = 0xC6120101;
-    r.cls = cls;
-    snprintf(r.protocol, sizeof r.protocol, "%s", proto);
-    r.ttl_synack = 64;
-    r.window = 1000;
-    r.ts_us = 5;
-    r.data_len = 3;
-    memcpy(r.data, "SSH", 3);
-    return r;
-}
-
 typedef struct collected {
     lzr_record_t r[16];
     char worker[16][16];
@@ -242,9 +225,9 @@ static void test_batches(void **state)
 {
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 2);
-    lzr_record_t b1[3] = {rec(0x01020304, 22, CLASS_SERVICE, "ssh"),
-                          rec(0x01020304, 80, CLASS_ZERO_WINDOW, ""),
-                          rec(0x01020305, 22, CLASS_SERVICE, "unknown")};
+    lzr_record_t b1[3] = {fixture_rec(0x01020304, 22, CLASS_SERVICE, "ssh"),
+                          fixture_rec(0x01020304, 80, CLASS_ZERO_WINDOW, ""),
+                          fixture_rec(0x01020305, 22, CLASS_SERVICE, "unknown")};
     char err[256];
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 3, err, sizeof err), LZR_OK);
     /* Re-sent batch: no new rows. */
@@ -252,8 +235,8 @@ static void test_batches(void **state)
     assert_int_equal(store_result_count(f->s, id), 3);
     /* Re-scan by another worker: a later non-service result does not erase a service; a
      * later service replaces a non-service. */
-    lzr_record_t b2[2] = {rec(0x01020304, 22, CLASS_LOST_AFTER_SYNACK, ""),
-                          rec(0x01020304, 80, CLASS_SERVICE, "http")};
+    lzr_record_t b2[2] = {fixture_rec(0x01020304, 22, CLASS_LOST_AFTER_SYNACK, ""),
+                          fixture_rec(0x01020304, 80, CLASS_SERVICE, "http")};
     b2[0].source_ip = b2[1].source_ip = 0xC6120201;
     assert_int_equal(store_put_batch(f->s, id, 0, "w2", b2, 2, err, sizeof err), LZR_OK);
     assert_int_equal(store_result_count(f->s, id), 3);
@@ -314,7 +297,7 @@ static void test_upgrade_from_v2(void **state)
 {
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 2);
-    lzr_record_t r = rec(0x01020304, 22, CLASS_SERVICE, "ssh");
+    lzr_record_t r = fixture_rec(0x01020304, 22, CLASS_SERVICE, "ssh");
     r.source_ip = 0xC6120401;
     char err[256];
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", &r, 1, err, sizeof err), LZR_OK);
@@ -355,8 +338,8 @@ static void test_batch_atomic(void **state)
                                   " BEGIN SELECT RAISE(ABORT, 'boom'); END",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    lzr_record_t b[3] = {rec(1, 1, CLASS_CLOSED, ""), rec(2, 2, CLASS_CLOSED, ""),
-                         rec(3, 3, CLASS_CLOSED, "")};
+    lzr_record_t b[3] = {fixture_rec(1, 1, CLASS_CLOSED, ""), fixture_rec(2, 2, CLASS_CLOSED, ""),
+                         fixture_rec(3, 3, CLASS_CLOSED, "")};
     char err[256] = "";
     assert_int_equal(store_put_batch(f->s, id, 0, "w", b, 3, err, sizeof err), LZR_EDB);
     assert_non_null(strstr(err, "boom"));
