@@ -194,16 +194,20 @@ uint64_t perm_cycle_len(const perm_params_t *p)
     return p->prime - 1;
 }
 
+void perm_split_range(uint64_t span, uint32_t i, uint32_t n, uint64_t *begin, uint64_t *end)
+{
+    if (n == 0 || i >= n) {
+        *begin = *end = span;
+        return;
+    }
+    *begin = (uint64_t)((unsigned __int128)span * i / n);
+    *end = (uint64_t)((unsigned __int128)span * (i + 1) / n);
+}
+
 void perm_shard_range(const perm_params_t *p, uint32_t i, uint32_t n, uint64_t *begin,
                       uint64_t *end)
 {
-    uint64_t len = perm_cycle_len(p);
-    if (n == 0 || i >= n) {
-        *begin = *end = len;
-        return;
-    }
-    *begin = (uint64_t)((unsigned __int128)len * i / n);
-    *end = (uint64_t)((unsigned __int128)len * (i + 1) / n);
+    perm_split_range(perm_cycle_len(p), i, n, begin, end);
 }
 
 void perm_iter_init(perm_iter_t *it, const perm_params_t *p, uint64_t begin, uint64_t end)
@@ -282,4 +286,28 @@ bad:
 range:
     snprintf(err, errlen, "\"%s\" is too large", text);
     return LZR_ERANGE;
+}
+
+/* Positions [0, n) hold n elements less the few cycle values above size that fall among them.
+ * Those are counted from whichever side of position n is shorter (the whole cycle holds exactly
+ * size elements), then the walk goes on from n until the missing elements are found. */
+uint64_t perm_prefix_end(const perm_params_t *p, uint64_t n)
+{
+    uint64_t len = perm_cycle_len(p), el, got;
+    if (n >= p->size)
+        return len;
+    perm_iter_t it;
+    if (n <= len - n) {
+        perm_iter_init(&it, p, 0, n);
+        for (got = 0; perm_next(&it, &el);)
+            got++;
+    } else {
+        perm_iter_init(&it, p, n, len);
+        for (got = p->size; perm_next(&it, &el);)
+            got--;
+    }
+    perm_iter_init(&it, p, n, len);
+    for (; got < n && perm_next(&it, &el);)
+        got++;
+    return got < n ? len : it.pos;
 }

@@ -38,6 +38,15 @@ uint64_t perm_cycle_len(const perm_params_t *p);
 void perm_shard_range(const perm_params_t *p, uint32_t i, uint32_t n, uint64_t *begin,
                       uint64_t *end);
 
+/* Range i of n equal parts of positions [0, span): [i·span/n, (i+1)·span/n); both span when
+ * n is 0 or i ≥ n. */
+void perm_split_range(uint64_t span, uint32_t i, uint32_t n, uint64_t *begin, uint64_t *end);
+
+/* The end of the shortest prefix of cycle positions [0, end) that yields exactly n elements
+ * (perm_cycle_len when n ≥ size): a job bounded to n probes shards only that prefix. Walks at
+ * most half the cycle. */
+uint64_t perm_prefix_end(const perm_params_t *p, uint64_t n);
+
 /* Starts an iterator over positions [begin, end) (O(log p) to seek). */
 void perm_iter_init(perm_iter_t *it, const perm_params_t *p, uint64_t begin, uint64_t end);
 

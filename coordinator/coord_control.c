@@ -77,18 +77,21 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     row.n_shards = j->shards;
     row.passes = j->compare;
     row.size = j->size;
+    row.span = j->span;
     row.created_us = clock_wall_us();
     uint64_t id = 0;
     rc = store_job_insert(c->store, &row, &id, err, sizeof err);
     uint32_t shards = j->shards * j->compare;
+    uint64_t probes = j->probes;
     job_destroy(&j);
     if (rc) {
         reply_error(c, rid, rc, err);
         return;
     }
-    log_info("job %llu (%s) submitted: %llu targets in %u shards at %u/s, about %.0f s",
-             (unsigned long long)id, row.name, (unsigned long long)row.size, shards, row.rate,
-             (double)row.size / (row.rate ? row.rate : 1));
+    log_info("job %llu (%s) submitted: %llu of %llu targets in %u shards at %u/s, about %.0f s",
+             (unsigned long long)id, row.name, (unsigned long long)probes,
+             (unsigned long long)row.size, shards, row.rate,
+             (double)probes / (row.rate ? row.rate : 1));
     Lzr__SubmitReply rep = LZR__SUBMIT_REPLY__INIT;
     rep.job_id = id;
     rep.n_shards = shards;
@@ -120,16 +123,18 @@ static const char *passes_phase(coord_t *c, const store_job_t *row, char *phase,
 }
 
 /* The store's counts of a job for its status; *positions gets the cycle positions of its done
- * shards. LZR_EDB when one of them cannot be read: status shows no made-up zero. */
+ * shards, *probes the pairs the job scans. LZR_EDB when one of them cannot be read: status
+ * shows no made-up zero. */
 static int status_counts(coord_t *c, const store_job_t *row, Lzr__JobStatus *js,
-                         uint64_t *positions)
+                         uint64_t *positions, uint64_t *probes)
 {
     uint64_t results, cand, verdicts;
     if (store_shard_counts(c->store, row->id, &js->shards_pending, &js->shards_leased,
                            &js->shards_done) != LZR_OK ||
         store_result_count(c->store, row->id, &results) != LZR_OK ||
         store_positions_done(c->store, row->id, positions) != LZR_OK ||
-        store_candidate_count(c->store, row->id, jobrt_port_count(c, row), &cand) != LZR_OK ||
+        store_candidate_count(c->store, row->id, jobrt_port_count(c, row, probes), &cand) !=
+            LZR_OK ||
         store_verdict_count(c->store, row->id, &verdicts) != LZR_OK)
         return LZR_EDB;
     js->results = results;
@@ -143,11 +148,11 @@ static int fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerP
 {
     store_job_t row;
     lzr__job_status__init(js);
-    uint64_t positions;
+    uint64_t positions, probes;
     int rc = store_job_get(c->store, id, &row);
     if (rc != LZR_OK)
         return rc == LZR_ENOTFOUND ? LZR_OK : rc;
-    if (status_counts(c, &row, js, &positions) != LZR_OK) {
+    if (status_counts(c, &row, js, &positions, &probes) != LZR_OK) {
         store_job_clear(&row);
         return LZR_EDB;
     }
@@ -156,10 +161,10 @@ static int fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerP
     js->state = strdup(row.state);
     uint32_t all_shards = row.n_shards * row.passes;
     js->shards_total = all_shards;
-    js->targets_total = row.size;
+    js->targets_total = probes;
     js->rate = row.rate;
     js->created_us = row.created_us;
-    double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
+    double cycle = row.span > 1 ? (double)row.span : 1.0;
     double done = (double)positions / cycle / row.passes;
     double pps = 0;
     size_t n = 0;
@@ -187,7 +192,7 @@ static int fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerP
         done = 1;
     if (strcmp(row.state, "done") == 0)
         done = 1;
-    js->targets_done = (uint64_t)(done * (double)row.size);
+    js->targets_done = (uint64_t)(done * (double)probes);
     js->eta_s = -1;
     bool scanned = js->shards_pending == 0 && js->shards_leased == 0;
     char phase[128];
@@ -198,10 +203,10 @@ static int fill_status(coord_t *c, uint64_t id, Lzr__JobStatus *js, Lzr__WorkerP
     store_job_reason(c->store, id, reason, sizeof reason);
     js->reason = strdup(reason);
     if (strcmp(row.state, "running") == 0 && scanned) {
-        js->targets_done = row.size;
+        js->targets_done = probes;
     } else if (strcmp(row.state, "running") == 0) {
         double rate = pps > 0 ? pps : row.rate;
-        js->eta_s = (double)(row.size - js->targets_done) / rate;
+        js->eta_s = (double)(probes - js->targets_done) / rate;
     }
     store_job_clear(&row);
     return LZR_OK;

@@ -53,7 +53,8 @@ typedef struct session {
     uint64_t last_seen_us;
     uint64_t stored_us; /* last write of last_seen / lease expiry to the store */
     bool has_lease;
-    bool done_unstored; /* reported its shard done; the store has not taken it yet */
+    bool done_unstored;             /* reported its shard done; the store has not taken it yet */
+    store_shard_stats_t done_stats; /* the counters its ShardDone gave, stored with the shard */
     uint64_t job_id;
     uint32_t shard;
     uint32_t rate; /* the SYN rate this worker was last given for its shard */
@@ -157,9 +158,10 @@ bool db_recovered(coord_t *c, uint64_t now);
 /* The job id in the scheduler's table, or NULL when it is not loaded. */
 job_rt_t *jobrt_find(coord_t *c, uint64_t id);
 
-/* The number of ports a job probes on each host: from the loaded spec, or parsed from the
- * stored job file for a job the scheduler no longer holds. 0 when unreadable. */
-uint32_t jobrt_port_count(coord_t *c, const store_job_t *row);
+/* The number of ports a job probes on each host and, into *probes when not NULL, the (address,
+ * port) pairs it scans (its size, or fewer under max_targets): from the loaded spec, or parsed
+ * from the stored job file for a job the scheduler no longer holds. 0 ports when unreadable. */
+uint32_t jobrt_port_count(coord_t *c, const store_job_t *row, uint64_t *probes);
 
 /* Loads a job from the store into the scheduler's table (again after a restart). */
 job_rt_t *jobrt_load(coord_t *c, uint64_t id, char *err, size_t errlen);

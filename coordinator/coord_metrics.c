@@ -38,7 +38,7 @@ static void snapshot_store(coord_t *c, metrics_snapshot_t *m)
     job_rt_t *j = m->verify_job ? jobrt_find(c, m->verify_job) : NULL;
     uint64_t done = 0, left = 0;
     if (j && store_verdict_count(c->store, m->verify_job, &done) == LZR_OK &&
-        store_candidate_count(c->store, m->verify_job, jobrt_port_count(c, &j->row), &left) ==
+        store_candidate_count(c->store, m->verify_job, jobrt_port_count(c, &j->row, NULL), &left) ==
             LZR_OK) { /* candidates are the hosts still without a verdict */
         m->verify_done = done;
         m->verify_candidates = left + done;

@@ -130,6 +130,11 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.acking_firewall_probes = sp->acking_firewall_probes;
     a.report_all = sp->report_all;
     a.cooldown_ms = sp->cooldown_ms;
+    if (sp->max_runtime_s) { /* the shard ends its SYNs at the job's deadline */
+        uint64_t end = j->row.started_us + (uint64_t)sp->max_runtime_s * 1000000u;
+        uint64_t now = clock_wall_us();
+        a.max_runtime_ms = end > now + 1000 ? (end - now) / 1000 : 1;
+    }
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
     env.assign = &a;
@@ -280,13 +285,49 @@ void sched_shard_finished(coord_t *c, session_t *s)
     if (rc != LZR_OK && rc != LZR_ENOTFOUND)
         return;
     s->done_unstored = false;
-    if (rc == LZR_OK)
+    if (rc == LZR_OK) {
+        /* The counters are the job's metadata, not its results: one that is not stored is
+         * logged by db_wrote and the shard stays done. */
+        db_wrote(c, store_shard_stats(c->store, s->job_id, s->shard, &s->done_stats),
+                 "counters of job %llu shard %u", (unsigned long long)s->job_id, s->shard);
         log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)s->job_id,
                  s->shard);
-    else
+    } else
         log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,
                  (unsigned long long)s->job_id, s->shard);
     s->has_lease = false;
+}
+
+/* A job past its max_runtime gets no new shard: the pending ones are dropped (marked in the
+ * store), those being scanned end at the deadline on their workers (Assign.max_runtime_ms), and
+ * the job then finishes as done, its reason telling how many shards were dropped. */
+static void enforce_runtime(coord_t *c, uint64_t now)
+{
+    uint64_t *ids;
+    size_t n;
+    if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        job_rt_t *j = jobrt_load(c, ids[i], err, sizeof err);
+        if (!j || !j->spec->max_runtime_s || !j->row.started_us ||
+            now < j->row.started_us + (uint64_t)j->spec->max_runtime_s * 1000000u)
+            continue;
+        uint32_t dropped = 0, all = 0;
+        if (db_wrote(c, store_shards_drop(c->store, ids[i], &dropped),
+                     "dropping the pending shards of job %llu",
+                     (unsigned long long)ids[i]) != LZR_OK ||
+            dropped == 0 || store_shards_dropped(c->store, ids[i], &all) != LZR_OK)
+            continue;
+        char reason[256];
+        snprintf(reason, sizeof reason,
+                 "max_runtime of %u s reached: %u of %u shards dropped unscanned",
+                 j->spec->max_runtime_s, all, j->row.n_shards * j->row.passes);
+        db_wrote(c, store_job_note(c->store, ids[i], reason), "the reason of job %llu",
+                 (unsigned long long)ids[i]);
+        log_info("job %llu: %s", (unsigned long long)ids[i], reason);
+    }
+    free(ids);
 }
 
 /* Waiting jobs start once enough workers are connected. */
@@ -303,11 +344,15 @@ static void start_waiting(coord_t *c)
             log_error("%s", err);
             continue;
         }
+        store_job_t now_row;
         if (session_count(c) < j->spec->min_workers ||
             db_wrote(c, store_job_set_state(c->store, ids[i], "running"), "job %llu running",
-                     (unsigned long long)ids[i]) != LZR_OK)
+                     (unsigned long long)ids[i]) != LZR_OK ||
+            store_job_get(c->store, ids[i], &now_row) != LZR_OK)
             continue;
         snprintf(j->row.state, sizeof j->row.state, "running");
+        j->row.started_us = now_row.started_us; /* what max_runtime counts from */
+        store_job_clear(&now_row);
         log_info("job %llu (%s) running", (unsigned long long)ids[i], j->row.name);
     }
     free(ids);
@@ -333,6 +378,7 @@ void sched_run(coord_t *c)
         expired)
         log_info("%d lease(s) expired and went back to the pool", expired);
     start_waiting(c);
+    enforce_runtime(c, now);
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
         if (s->used && !s->has_lease)

@@ -113,16 +113,18 @@ job_rt_t *jobrt_find(coord_t *c, uint64_t id)
     return NULL;
 }
 
-/* The number of ports a job probes on each host: from the loaded spec, or parsed from the
- * stored job file for a job the scheduler no longer holds. 0 when unreadable. */
-uint32_t jobrt_port_count(coord_t *c, const store_job_t *row)
+uint32_t jobrt_port_count(coord_t *c, const store_job_t *row, uint64_t *probes)
 {
     job_rt_t *j = jobrt_find(c, row->id);
-    if (j)
-        return (uint32_t)j->spec->ports.n;
-    char err[256];
-    job_spec_t *spec = job_parse(row->toml, strlen(row->toml), row->filename, err, sizeof err);
-    uint32_t n = spec ? (uint32_t)spec->ports.n : 0;
+    job_spec_t *spec = NULL;
+    if (!j) {
+        char err[256];
+        spec = job_parse(row->toml, strlen(row->toml), row->filename, err, sizeof err);
+    }
+    const job_spec_t *sp = j ? j->spec : spec;
+    uint32_t n = sp ? (uint32_t)sp->ports.n : 0;
+    if (probes)
+        *probes = sp ? sp->probes : row->size;
     job_destroy(&spec);
     return n;
 }
@@ -159,7 +161,7 @@ job_rt_t *jobrt_load(coord_t *c, uint64_t id, char *err, size_t errlen)
     }
     for (size_t i = 0; i < rt.spec->ports.n; i++)
         rt.port_index[rt.spec->ports.ports[i]] = (uint16_t)(i + 1);
-    rt.shards = shardmap_new(&rt.row.perm, rt.row.n_shards);
+    rt.shards = shardmap_new(&rt.row.perm, rt.row.span, rt.row.n_shards);
     c->jobs = grown;
     c->jobs[c->n_jobs] = rt;
     return &c->jobs[c->n_jobs++];

@@ -422,9 +422,12 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
                          (unsigned long long)job, shard);
         return;
     }
+    memset(&s->done_stats, 0, sizeof s->done_stats);
     if (d->stats) {
         s->sent = d->stats->sent;
         metrics_tally_note(&s->tally, job, shard, d->stats);
+        s->done_stats = (store_shard_stats_t){d->stats->syns, d->stats->sent, d->stats->replies,
+                                              d->stats->pcap_drops, d->stats->blocked};
     }
     if (d->error && d->error[0]) {
         s->has_lease = false;

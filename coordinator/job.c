@@ -307,79 +307,115 @@ static int parse_vantage(const ctx_t *c, const toml_value_t *t, job_spec_t *j)
     return LZR_OK;
 }
 
-static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+/* Keys whose value is one whole number in a range, stored as a uint32_t of the spec. */
+static const struct u32_key {
+    const char *name;
+    int64_t lo, hi;
+    size_t off;
+} u32_keys[] = {
+    {"rate", 1, 100000000, offsetof(job_spec_t, rate)},
+    {"timeout_ms", 10, 600000, offsetof(job_spec_t, timeout_ms)},
+    {"retransmit_ms", 10, 600000, offsetof(job_spec_t, retransmit_ms)},
+    {"cooldown_ms", 1, 3600000, offsetof(job_spec_t, cooldown_ms)},
+    {"acking_firewall_probes", 0, 16, offsetof(job_spec_t, acking_firewall_probes)},
+    {"max_runtime", 1, JOB_MAX_RUNTIME_S, offsetof(job_spec_t, max_runtime_s)},
+    {"shards", 1, JOB_MAX_SHARDS, offsetof(job_spec_t, shards)},
+};
+
+static int get_name(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
 {
-    const toml_value_t *targets_v = NULL, *ports_v = NULL;
-    int rc = LZR_OK;
-    for (size_t i = 0; i < toml_len(root) && rc == LZR_OK; i++) {
-        const char *k = toml_key_at(root, i);
-        const toml_value_t *v = toml_at(root, i);
-        if (strcmp(k, "name") == 0) {
-            rc = want_type(c, v, k, TOML_STRING);
-            if (rc == LZR_OK) {
-                size_t n = strlen(toml_string(v));
-                if (n == 0 || n >= sizeof j->name)
-                    rc = fail(c, toml_line(v), k, LZR_ERANGE, "must be 1 to %zu characters",
-                              sizeof j->name - 1);
-                else
-                    memcpy(j->name, toml_string(v), n + 1);
-            }
-        } else if (strcmp(k, "targets") == 0) {
-            targets_v = v;
-            rc = get_string_list(c, v, k, j->targets, &j->n_targets);
-        } else if (strcmp(k, "exclude") == 0) {
-            rc = get_string_list(c, v, k, j->exclude, &j->n_exclude);
-        } else if (strcmp(k, "allow_reserved") == 0) {
-            rc = get_string_list(c, v, k, j->allow_reserved, &j->n_allow_reserved);
-        } else if (strcmp(k, "blocklist_file") == 0) {
-            rc = get_path(c, v, k, j->blocklist_file, sizeof j->blocklist_file);
-        } else if (strcmp(k, "allowlist_file") == 0) {
-            rc = get_path(c, v, k, j->allowlist_file, sizeof j->allowlist_file);
-        } else if (strcmp(k, "targets_file") == 0) {
-            rc = get_path(c, v, k, j->targets_file, sizeof j->targets_file);
-        } else if (strcmp(k, "files") == 0) {
-            rc = parse_files(c, v, j);
-        } else if (strcmp(k, "ports") == 0) {
-            ports_v = v;
-            rc = get_ports(c, v, j);
-        } else if (strcmp(k, "rate") == 0) {
-            rc = get_u32(c, v, k, 1, 100000000, &j->rate);
-        } else if (strcmp(k, "seed") == 0) {
-            rc = get_uint(c, v, k, 0, INT64_MAX, &j->seed);
-            j->have_seed = rc == LZR_OK;
-        } else if (strcmp(k, "handshakes") == 0) {
-            rc = get_handshakes(c, v, k, false, HANDSHAKE_MAX_LIST, &j->handshakes);
-        } else if (strcmp(k, "fallback") == 0) {
-            rc = get_handshakes(c, v, k, true, HANDSHAKE_MAX_FALLBACK, &j->fallback);
-        } else if (strcmp(k, "timeout_ms") == 0) {
-            rc = get_u32(c, v, k, 10, 600000, &j->timeout_ms);
-        } else if (strcmp(k, "retransmit_ms") == 0) {
-            rc = get_u32(c, v, k, 10, 600000, &j->retransmit_ms);
-        } else if (strcmp(k, "cooldown_ms") == 0) {
-            rc = get_u32(c, v, k, 1, 3600000, &j->cooldown_ms);
-        } else if (strcmp(k, "acking_firewall_probes") == 0) {
-            rc = get_u32(c, v, k, 0, 16, &j->acking_firewall_probes);
-        } else if (strcmp(k, "report_all") == 0) {
-            rc = want_type(c, v, k, TOML_BOOL);
-            if (rc == LZR_OK)
-                j->report_all = toml_bool(v);
-        } else if (strcmp(k, "shards") == 0) {
-            rc = get_u32(c, v, k, 1, JOB_MAX_SHARDS, &j->shards);
-            j->shards_given = rc == LZR_OK;
-        } else if (strcmp(k, "vantage") == 0) {
-            rc = parse_vantage(c, v, j);
-        } else {
-            rc = fail(c, toml_line(v), k, LZR_EPARSE,
-                      "unknown key (known: name, targets, targets_file, exclude, allow_reserved, "
-                      "blocklist_file, allowlist_file, ports, rate, "
-                      "seed, handshakes, fallback, timeout_ms, retransmit_ms, cooldown_ms, "
-                      "acking_firewall_probes, "
-                      "report_all, shards, [vantage])");
-        }
-    }
+    int rc = want_type(c, v, "name", TOML_STRING);
     if (rc)
         return rc;
-    if (!targets_v && !j->allowlist_file[0] && !j->targets_file[0])
+    size_t n = strlen(toml_string(v));
+    if (n == 0 || n >= sizeof j->name)
+        return fail(c, toml_line(v), "name", LZR_ERANGE, "must be 1 to %zu characters",
+                    sizeof j->name - 1);
+    memcpy(j->name, toml_string(v), n + 1);
+    return LZR_OK;
+}
+
+/* max_targets = 1000 or "1000" or "2.5%": kept as text here; job_parse checks it against the
+ * job's size, which a percentage needs. */
+static int get_max_targets(const ctx_t *c, const toml_value_t *v, job_spec_t *j)
+{
+    if (toml_type(v) == TOML_INT) {
+        if (toml_int(v) < 1)
+            return fail(c, toml_line(v), "max_targets", LZR_ERANGE,
+                        "%lld: the number of targets must be above 0", (long long)toml_int(v));
+        snprintf(j->max_targets, sizeof j->max_targets, "%lld", (long long)toml_int(v));
+        return LZR_OK;
+    }
+    if (toml_type(v) != TOML_STRING)
+        return fail(c, toml_line(v), "max_targets", LZR_EPARSE,
+                    "expected a number of (address, port) pairs or a percentage like \"10%%\"");
+    size_t n = strlen(toml_string(v));
+    if (n == 0 || n >= sizeof j->max_targets)
+        return fail(c, toml_line(v), "max_targets", LZR_ERANGE, "\"%s\" is not a bound",
+                    toml_string(v));
+    memcpy(j->max_targets, toml_string(v), n + 1);
+    return LZR_OK;
+}
+
+/* One top-level key of the job file. */
+static int parse_key(const ctx_t *c, const char *k, const toml_value_t *v, job_spec_t *j)
+{
+    int rc;
+    if (strcmp(k, "name") == 0)
+        return get_name(c, v, j);
+    if (strcmp(k, "targets") == 0)
+        return get_string_list(c, v, k, j->targets, &j->n_targets);
+    if (strcmp(k, "exclude") == 0)
+        return get_string_list(c, v, k, j->exclude, &j->n_exclude);
+    if (strcmp(k, "allow_reserved") == 0)
+        return get_string_list(c, v, k, j->allow_reserved, &j->n_allow_reserved);
+    if (strcmp(k, "blocklist_file") == 0)
+        return get_path(c, v, k, j->blocklist_file, sizeof j->blocklist_file);
+    if (strcmp(k, "allowlist_file") == 0)
+        return get_path(c, v, k, j->allowlist_file, sizeof j->allowlist_file);
+    if (strcmp(k, "targets_file") == 0)
+        return get_path(c, v, k, j->targets_file, sizeof j->targets_file);
+    if (strcmp(k, "files") == 0)
+        return parse_files(c, v, j);
+    if (strcmp(k, "ports") == 0)
+        return get_ports(c, v, j);
+    if (strcmp(k, "seed") == 0) {
+        rc = get_uint(c, v, k, 0, INT64_MAX, &j->seed);
+        j->have_seed = rc == LZR_OK;
+        return rc;
+    }
+    if (strcmp(k, "handshakes") == 0)
+        return get_handshakes(c, v, k, false, HANDSHAKE_MAX_LIST, &j->handshakes);
+    if (strcmp(k, "fallback") == 0)
+        return get_handshakes(c, v, k, true, HANDSHAKE_MAX_FALLBACK, &j->fallback);
+    if (strcmp(k, "report_all") == 0) {
+        rc = want_type(c, v, k, TOML_BOOL);
+        if (rc == LZR_OK)
+            j->report_all = toml_bool(v);
+        return rc;
+    }
+    if (strcmp(k, "max_targets") == 0)
+        return get_max_targets(c, v, j);
+    if (strcmp(k, "vantage") == 0)
+        return parse_vantage(c, v, j);
+    for (size_t i = 0; i < sizeof u32_keys / sizeof u32_keys[0]; i++) {
+        if (strcmp(k, u32_keys[i].name) == 0)
+            return get_u32(c, v, k, u32_keys[i].lo, u32_keys[i].hi,
+                           (uint32_t *)((char *)j + u32_keys[i].off));
+    }
+    return fail(c, toml_line(v), k, LZR_EPARSE,
+                "unknown key (known: name, targets, targets_file, exclude, allow_reserved, "
+                "blocklist_file, allowlist_file, ports, rate, seed, handshakes, fallback, "
+                "timeout_ms, "
+                "retransmit_ms, cooldown_ms, acking_firewall_probes, report_all, shards, "
+                "max_targets, max_runtime, [vantage])");
+}
+
+/* What holds between keys: the required ones are there, list files came with their entries,
+ * retransmissions fit in the timeout. */
+static int check_keys(const ctx_t *c, const toml_value_t *root, const job_spec_t *j)
+{
+    if (!toml_get(root, "targets") && !j->allowlist_file[0] && !j->targets_file[0])
         return fail(c, 0, "targets", LZR_EINVAL,
                     "required key is missing (or name a targets_file or allowlist_file to scan)");
     /* A list file is read once, at submission; a job text without its entries was not
@@ -396,12 +432,23 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
             return fail(c, toml_line(toml_get(root, "files")), "files", LZR_EINVAL,
                         "holds a list that no %s names", keys[i]);
     }
-    if (!ports_v)
+    if (!toml_get(root, "ports"))
         return fail(c, 0, "ports", LZR_EINVAL, "required key is missing");
     if (j->timeout_ms && j->retransmit_ms && j->retransmit_ms > j->timeout_ms)
         return fail(c, toml_line(toml_get(root, "retransmit_ms")), "retransmit_ms", LZR_ERANGE,
                     "%u is longer than timeout_ms (%u)", j->retransmit_ms, j->timeout_ms);
     return LZR_OK;
+}
+
+static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+{
+    for (size_t i = 0; i < toml_len(root); i++) {
+        int rc = parse_key(c, toml_key_at(root, i), toml_at(root, i), j);
+        if (rc)
+            return rc;
+    }
+    j->shards_given = toml_get(root, "shards") != NULL;
+    return check_keys(c, root, j);
 }
 
 /* Builds the target set the way the worker will: lifts, allows, excludes, finalizes. */
@@ -466,6 +513,23 @@ static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j
     return LZR_OK;
 }
 
+/* The pairs the job scans: all of them, or max_targets of them (a count above the job's size
+ * means all). */
+static int bound_probes(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+{
+    j->probes = j->size;
+    if (!j->max_targets[0])
+        return LZR_OK;
+    char perr[256];
+    uint64_t n = 0;
+    int rc = perm_parse_limit(j->max_targets, j->size, &n, perr, sizeof perr);
+    if (rc)
+        return fail(c, toml_line(toml_get(root, "max_targets")), "max_targets", rc, "%s", perr);
+    if (n < j->probes)
+        j->probes = n;
+    return LZR_OK;
+}
+
 job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *err, size_t errlen)
 {
     ctx_t c = {filename ? filename : "job.toml", err, errlen};
@@ -505,6 +569,8 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
                       "%llu addresses × %zu ports is more than one job can hold",
                       (unsigned long long)n, j->ports.n);
     }
+    if (rc == LZR_OK)
+        rc = bound_probes(&c, root, j);
     toml_free(&root);
     if (rc) {
         job_destroy(&j);
@@ -746,11 +812,11 @@ int job_plan(job_spec_t *j, uint64_t seed, uint32_t workers, perm_params_t *perm
                  (unsigned long long)j->size, lzr_strerror(rc));
         return rc;
     }
-    uint64_t cycle = perm_cycle_len(perm);
+    j->span = perm_prefix_end(perm, j->probes);
     uint64_t n = j->shards;
     if (!j->shards_given) {
         uint64_t per = (uint64_t)j->rate * JOB_SHARD_SECONDS;
-        n = (j->size + per - 1) / per;
+        n = (j->probes + per - 1) / per;
         uint32_t spread = workers > j->min_workers ? workers : j->min_workers;
         if (n < spread)
             n = spread;
@@ -759,8 +825,8 @@ int job_plan(job_spec_t *j, uint64_t seed, uint32_t workers, perm_params_t *perm
         n = 1;
     if (n > JOB_MAX_SHARDS)
         n = JOB_MAX_SHARDS;
-    if (n > cycle)
-        n = cycle;
+    if (n > j->span)
+        n = j->span;
     j->shards = (uint32_t)n;
     return LZR_OK;
 }

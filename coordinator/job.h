@@ -22,9 +22,10 @@
 #define JOB_SHARD_SECONDS    10
 #define JOB_MAX_SHARDS       100000
 #define JOB_MAX_LIST         256
-#define JOB_MAX_COMPARE      16         /* [vantage] compare: scan IPs per target */
-#define JOB_MAX_FILE_BYTES   (1u << 20) /* a job file of 1 MiB loads, one byte more does not */
-#define JOB_MAX_TARGET_LINES 65536      /* addresses in a targets_file: each Assign carries them */
+#define JOB_MAX_COMPARE      16              /* [vantage] compare: scan IPs per target */
+#define JOB_MAX_FILE_BYTES   (1u << 20)      /* a job file of 1 MiB loads, one byte more does not */
+#define JOB_MAX_RUNTIME_S    (366u * 86400u) /* max_runtime: a year at most */
+#define JOB_MAX_TARGET_LINES 65536 /* addresses in a targets_file: each Assign carries them */
 #define JOB_MAX_TARGET_TEXT  "65536"
 
 typedef struct job_spec {
@@ -68,6 +69,14 @@ typedef struct job_spec {
     bool verify;          /* [vantage] */
     uint32_t compare;     /* [vantage]: passes, each target from this many scan IPs; 1 = none */
     uint64_t size;        /* addresses × ports */
+    /* Bounds (docs/job-file.md): max_targets as written ("" = none); probes, the (address,
+     * port) pairs the job scans — size, or the first max_targets of its permutation; span,
+     * the cycle positions [0, span) its shards tile, set by job_plan. max_runtime_s: seconds
+     * of sending from the job's start, 0 = no bound. */
+    char max_targets[32];
+    uint64_t probes;
+    uint64_t span;
+    uint32_t max_runtime_s;
 } job_spec_t;
 
 /* Parses and validates a job file's text; filename is used in messages only. Returns a new
@@ -84,10 +93,11 @@ job_spec_t *job_load(const char *path, char **text_out, char *err, size_t errlen
 void job_destroy(job_spec_t **j);
 
 /* Fixes the seed (the given one, or seed when the file has none), derives the permutation
- * into perm and the number of shards: the file's, or about JOB_SHARD_SECONDS of work at the
- * job's rate each but at least one per worker (the larger of `workers`, those connected now,
- * and the job's min_workers), so a short job still keeps every worker busy; capped by the
- * permutation's length. Returns LZR_OK or LZR_ERANGE. */
+ * into perm, the span of cycle positions to shard (the whole cycle, or with max_targets the
+ * prefix that yields exactly that many pairs: a seeded sample) and the number of shards: the
+ * file's, or about JOB_SHARD_SECONDS of work at the job's rate each but at least one per
+ * worker (the larger of `workers`, those connected now, and the job's min_workers), so a short
+ * job still keeps every worker busy; capped by the span. Returns LZR_OK or LZR_ERANGE. */
 int job_plan(job_spec_t *j, uint64_t seed, uint32_t workers, perm_params_t *perm, char *err,
              size_t errlen);
 

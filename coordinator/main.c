@@ -15,6 +15,7 @@
 #include "coordinator/coord.h"
 #include "coordinator/export.h"
 #include "coordinator/job.h"
+#include "coordinator/jobjson.h"
 #include "coordinator/report.h"
 #include "coordinator/store.h"
 #include "lzr_version.h"
@@ -24,6 +25,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,8 @@ static void usage(FILE *f)
         "          job id; a job of more than a day at its rate needs --yes\n"
         "          --dry-run: validate and print the shard plan and target counts, submit nothing\n"
         "  status  [JOB] [--wait] [--db lzr.db | --control ADDR]\n"
+        "  status  JOB --json [--db lzr.db]   the job as one JSON document (configuration, seed,\n"
+        "          times, probes, rate achieved, replies, drops, classes, protocols, shards)\n"
         "  workers [--db lzr.db | --control ADDR]\n"
         "  results JOB [--format jsonl|csv|zgrab2|lzr-go] [--class C] [--protocol P] [--verdicts]\n"
         "          [--follow] [--db lzr.db]   --verdicts: the multi-vantage verdicts instead of "
@@ -82,6 +86,7 @@ typedef struct cli {
     bool follow;
     const char *metrics;
     bool dry_run;
+    bool json;
     const char *svg;
     const char *pfx2as;
     const char *format;
@@ -93,30 +98,79 @@ typedef struct cli {
     char *args[64];
 } cli_t;
 
+static const struct option cli_opts[] = {
+    {"db", required_argument, NULL, 'd'},
+    {"control", required_argument, NULL, 'c'},
+    {"listen", required_argument, NULL, 'l'},
+    {"keys", required_argument, NULL, 'k'},
+    {"insecure", no_argument, NULL, 'I'},
+    {"wait", no_argument, NULL, 'w'},
+    {"yes", no_argument, NULL, 'y'},
+    {"verdicts", no_argument, NULL, 'V'},
+    {"follow", no_argument, NULL, 'F'},
+    {"metrics", required_argument, NULL, 'M'},
+    {"dry-run", no_argument, NULL, 'D'},
+    {"json", no_argument, NULL, 'J'},
+    {"svg", required_argument, NULL, 'S'},
+    {"pfx2as", required_argument, NULL, 'P'},
+    {"format", required_argument, NULL, 'f'},
+    {"class", required_argument, NULL, 'C'},
+    {"protocol", required_argument, NULL, 'p'},
+    {"lease-timeout-ms", required_argument, NULL, 'T'},
+    {"log-level", required_argument, NULL, 'L'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Where each plain option lands in cli_t: a switch (bool) or its argument (const char *). */
+static const struct cli_field {
+    int opt;
+    size_t off;
+    bool is_switch;
+} cli_fields[] = {
+    {'d', offsetof(cli_t, db), false},       {'c', offsetof(cli_t, control), false},
+    {'l', offsetof(cli_t, listen), false},   {'k', offsetof(cli_t, keys), false},
+    {'I', offsetof(cli_t, insecure), true},  {'w', offsetof(cli_t, wait), true},
+    {'y', offsetof(cli_t, yes), true},       {'V', offsetof(cli_t, verdicts), true},
+    {'D', offsetof(cli_t, dry_run), true},   {'J', offsetof(cli_t, json), true},
+    {'S', offsetof(cli_t, svg), false},      {'P', offsetof(cli_t, pfx2as), false},
+    {'f', offsetof(cli_t, format), false},   {'C', offsetof(cli_t, cls), false},
+    {'p', offsetof(cli_t, protocol), false}, {'L', offsetof(cli_t, log_level), false},
+    {'F', offsetof(cli_t, follow), true},    {'M', offsetof(cli_t, metrics), false},
+};
+
+/* One option getopt returned: 0, or -1 after a message for a bad one. */
+static int cli_option(int o, cli_t *c)
+{
+    for (size_t i = 0; i < sizeof cli_fields / sizeof cli_fields[0]; i++) {
+        if (cli_fields[i].opt != o)
+            continue;
+        if (cli_fields[i].is_switch)
+            *(bool *)((char *)c + cli_fields[i].off) = true;
+        else
+            *(const char **)((char *)c + cli_fields[i].off) = optarg;
+        return 0;
+    }
+    if (o == 'T') {
+        char *end;
+        unsigned long v = strtoul(optarg, &end, 10);
+        if (*end || v < 1000 || v > 3600000) {
+            fprintf(stderr, "lzr-coord: --lease-timeout-ms: \"%s\" is not 1000-3600000\n", optarg);
+            return -1;
+        }
+        c->lease_timeout_ms = (uint32_t)v;
+        return 0;
+    }
+    if (o == 'h') {
+        usage(stdout);
+        exit(0);
+    }
+    usage(stderr);
+    return -1;
+}
+
 static int parse_cli(int argc, char **argv, cli_t *c)
 {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"control", required_argument, NULL, 'c'},
-        {"listen", required_argument, NULL, 'l'},
-        {"keys", required_argument, NULL, 'k'},
-        {"insecure", no_argument, NULL, 'I'},
-        {"wait", no_argument, NULL, 'w'},
-        {"yes", no_argument, NULL, 'y'},
-        {"verdicts", no_argument, NULL, 'V'},
-        {"follow", no_argument, NULL, 'F'},
-        {"metrics", required_argument, NULL, 'M'},
-        {"dry-run", no_argument, NULL, 'D'},
-        {"svg", required_argument, NULL, 'S'},
-        {"pfx2as", required_argument, NULL, 'P'},
-        {"format", required_argument, NULL, 'f'},
-        {"class", required_argument, NULL, 'C'},
-        {"protocol", required_argument, NULL, 'p'},
-        {"lease-timeout-ms", required_argument, NULL, 'T'},
-        {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     memset(c, 0, sizeof *c);
     c->db = "lzr.db";
     c->listen = COORD_DEFAULT_LISTEN;
@@ -124,79 +178,10 @@ static int parse_cli(int argc, char **argv, cli_t *c)
     c->lease_timeout_ms = COORD_LEASE_TIMEOUT_MS;
     c->log_level = "info";
     optind = 1;
-    int o;
-    while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-        switch (o) {
-        case 'd':
-            c->db = optarg;
-            break;
-        case 'c':
-            c->control = optarg;
-            break;
-        case 'l':
-            c->listen = optarg;
-            break;
-        case 'k':
-            c->keys = optarg;
-            break;
-        case 'I':
-            c->insecure = true;
-            break;
-        case 'F':
-            c->follow = true;
-            break;
-        case 'M':
-            c->metrics = optarg;
-            break;
-        case 'w':
-            c->wait = true;
-            break;
-        case 'y':
-            c->yes = true;
-            break;
-        case 'V':
-            c->verdicts = true;
-            break;
-        case 'D':
-            c->dry_run = true;
-            break;
-        case 'S':
-            c->svg = optarg;
-            break;
-        case 'P':
-            c->pfx2as = optarg;
-            break;
-        case 'f':
-            c->format = optarg;
-            break;
-        case 'C':
-            c->cls = optarg;
-            break;
-        case 'p':
-            c->protocol = optarg;
-            break;
-        case 'T': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || v < 1000 || v > 3600000) {
-                fprintf(stderr, "lzr-coord: --lease-timeout-ms: \"%s\" is not 1000-3600000\n",
-                        optarg);
-                return -1;
-            }
-            c->lease_timeout_ms = (uint32_t)v;
-            break;
-        }
-        case 'L':
-            c->log_level = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            usage(stderr);
+    /* getopt with "+" stops at the first operand; the caller collects operands after it. */
+    for (int o; (o = getopt_long(argc, argv, "+", cli_opts, NULL)) != -1;) {
+        if (cli_option(o, c) != 0)
             return -1;
-        }
-        /* getopt with "+" stops at the first operand; keep collecting operands after it. */
     }
     return 0;
 }
@@ -318,7 +303,7 @@ static int submit_dry_run(job_spec_t *j)
     uint64_t addrs = targets_count(j->set);
     printf("job \"%s\": %llu addresses × %zu ports = %llu targets at %u/s (about %.0f s)\n",
            j->name, (unsigned long long)addrs, j->ports.n, (unsigned long long)j->size, j->rate,
-           (double)j->size / j->rate);
+           (double)j->probes / j->rate);
     printf("removed: %llu addresses by exclude and blocklist_file, %llu reserved\n",
            (unsigned long long)targets_excluded(j->set),
            (unsigned long long)targets_reserved_dropped(j->set));
@@ -330,20 +315,27 @@ static int submit_dry_run(job_spec_t *j)
                j->n_allowlist);
     printf("seed %llu (%s)\n", (unsigned long long)j->seed,
            seed_given ? "from the file" : "random: the coordinator draws its own at submission");
+    if (j->max_targets[0])
+        printf("max_targets %s: a seeded sample of %llu targets, the permutation's first %llu "
+               "positions\n",
+               j->max_targets, (unsigned long long)j->probes, (unsigned long long)j->span);
+    if (j->max_runtime_s)
+        printf("max_runtime %u s: no SYN after that; shards not started by then are dropped\n",
+               j->max_runtime_s);
     printf("%u shards%s\n", j->shards,
            j->shards_given ? " (from the file)"
                            : " (the coordinator plans at least one per connected worker)");
-    bool exact = j->size <= DRY_RUN_EXACT;
+    bool exact = j->probes <= DRY_RUN_EXACT;
     for (uint32_t i = 0; i < j->shards; i++) {
         uint64_t b, e, n = 0, el;
-        perm_shard_range(&perm, i, j->shards, &b, &e);
+        perm_split_range(j->span, i, j->shards, &b, &e);
         if (exact) {
             perm_iter_t it;
             perm_iter_init(&it, &perm, b, e);
             while (perm_next(&it, &el))
                 n++;
         } else {
-            n = (uint64_t)((double)(e - b) * (double)j->size / (double)(perm.prime - 1));
+            n = (uint64_t)((double)(e - b) * (double)j->probes / (double)j->span);
         }
         printf("shard %u: positions [%llu, %llu), %s%llu targets\n", i, (unsigned long long)b,
                (unsigned long long)e, exact ? "" : "about ", (unsigned long long)n);
@@ -380,7 +372,7 @@ static int cmd_submit(const cli_t *c)
         free(text);
         return 1;
     }
-    double eta = (double)j->size / (j->rate ? j->rate : 1);
+    double eta = (double)j->probes / (j->rate ? j->rate : 1);
     char when[48];
     fprintf(stderr, "%s: %llu targets (%llu addresses × %zu ports); at %u SYNs/s about %s\n",
             c->args[0], (unsigned long long)j->size, (unsigned long long)targets_count(j->set),
@@ -456,8 +448,33 @@ static void print_status(const Lzr__StatusReply *r, bool tty)
     }
 }
 
+/* status JOB --json: read from the database, like results. */
+static int status_json(const cli_t *c)
+{
+    uint64_t id = 0;
+    if (c->nargs != 1 || !parse_job_id(c->args[0], &id)) {
+        fprintf(stderr, "lzr-coord status --json: expected one job id\n");
+        return 2;
+    }
+    char err[1024];
+    store_t *s = store_open_readonly(c->db, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "lzr-coord status: %s\n", err);
+        return 1;
+    }
+    int rc = jobjson_write(stdout, s, id, LZR_VERSION, err, sizeof err);
+    store_close(&s);
+    if (rc != LZR_OK) {
+        fprintf(stderr, "lzr-coord status: %s\n", err);
+        return 1;
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static int cmd_status(const cli_t *c)
 {
+    if (c->json)
+        return status_json(c);
     Lzr__StatusRequest r = LZR__STATUS_REQUEST__INIT;
     if (c->nargs > 1 || (c->nargs == 1 && !parse_job_id(c->args[0], &r.job_id))) {
         fprintf(stderr, "lzr-coord status: expected at most one job id\n");

@@ -17,9 +17,10 @@
 
 typedef struct shardmap shardmap_t;
 
-/* Builds the map of a job of n_shards shards over permutation p; NULL when p->size is above
+/* Builds the map of a job of n_shards shards tiling cycle positions [0, span) of permutation p
+ * (span: perm_cycle_len, or less for a job bounded by max_targets); NULL when p->size is above
  * SHARDMAP_MAX or memory runs out. */
-shardmap_t *shardmap_new(const perm_params_t *p, uint32_t n_shards);
+shardmap_t *shardmap_new(const perm_params_t *p, uint64_t span, uint32_t n_shards);
 
 /* The shard holding element (address index × number of ports + port index), or -1 when the
  * element is outside the job. */

@@ -154,6 +154,26 @@ static const char *const schema_v6 =
     "ALTER TABLE results ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX results_seq ON results (job_id, seq);";
 
+/* Version 7: job bounds and counts. span: the cycle positions the shards tile (0: the whole
+ * cycle; less for a job of max_targets); started_us: when the job began running, which
+ * max_runtime counts from; a shard dropped at max_runtime is done without having been scanned;
+ * a done shard keeps its worker's counters (SYNs, frames, replies, pcap drops, blocklisted). */
+static const char *const schema_v7 = "ALTER TABLE jobs ADD COLUMN span INTEGER NOT NULL DEFAULT 0;"
+                                     "ALTER TABLE jobs ADD COLUMN started_us INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN dropped INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN syns INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN frames INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN replies INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN pcap_drops INTEGER NOT NULL"
+                                     " DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN blocked INTEGER NOT NULL"
+                                     " DEFAULT 0;";
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -240,8 +260,10 @@ store_t *store_open(const char *path, char *err, size_t errlen)
             rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, &msg);
         if (rc == SQLITE_OK && v < 6)
             rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && v < 7)
+            rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, &msg);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=6; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, "PRAGMA user_version=7; COMMIT", NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
                      v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
@@ -357,7 +379,8 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
         goto fail;
     sqlite3_stmt *st = prep(s, "INSERT INTO jobs (name, state, filename, toml, seed, cookie_key,"
                                " rate, n_shards, size, perm_prime, perm_generator, perm_start,"
-                               " created_us, passes) VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?,?)");
+                               " created_us, passes, span)"
+                               " VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         goto rollback;
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
@@ -374,6 +397,8 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
     sqlite3_bind_int64(st, 12, (sqlite3_int64)j->created_us);
     uint32_t passes = j->passes ? j->passes : 1;
     sqlite3_bind_int64(st, 13, passes);
+    uint64_t span = j->span ? j->span : perm_cycle_len(&j->perm);
+    sqlite3_bind_int64(st, 14, (sqlite3_int64)(j->span ? j->span : 0));
     if (run(st))
         goto rollback;
     *id = (uint64_t)sqlite3_last_insert_rowid(s->db);
@@ -383,7 +408,7 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
         goto rollback;
     for (uint32_t i = 0; i < j->n_shards * passes; i++) {
         uint64_t b, e;
-        perm_shard_range(&j->perm, i % j->n_shards, j->n_shards, &b, &e);
+        perm_split_range(span, i % j->n_shards, j->n_shards, &b, &e);
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, (sqlite3_int64)*id);
         sqlite3_bind_int64(st, 2, i);
@@ -414,19 +439,20 @@ static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
     snprintf(dst, cap, "%s", t ? (const char *)t : "");
 }
 
+#define JOB_COLS                                                                                   \
+    "id, name, state, filename, toml, seed, cookie_key, rate, n_shards, size, perm_prime,"         \
+    " perm_generator, perm_start, created_us, finished_us"
+
 int store_job_get(store_t *s, uint64_t id, store_job_t *out)
 {
     memset(out, 0, sizeof *out);
-    /* Before version 4 every job had one pass. */
-    sqlite3_stmt *st =
-        prep(s, s->version >= 4 ? "SELECT id, name, state, filename, toml, seed, cookie_key,"
-                                  " rate, n_shards, size, perm_prime, perm_generator,"
-                                  " perm_start, created_us, finished_us, passes FROM jobs"
-                                  " WHERE id = ?"
-                                : "SELECT id, name, state, filename, toml, seed, cookie_key,"
-                                  " rate, n_shards, size, perm_prime, perm_generator,"
-                                  " perm_start, created_us, finished_us, 1 FROM jobs"
-                                  " WHERE id = ?");
+    /* Before version 4 every job had one pass; before version 6 none had bounds. */
+    sqlite3_stmt *st = prep(s, s->version >= 7   ? "SELECT " JOB_COLS ", passes, span, started_us"
+                                                   " FROM jobs WHERE id = ?"
+                               : s->version >= 4 ? "SELECT " JOB_COLS ", passes, 0, 0"
+                                                   " FROM jobs WHERE id = ?"
+                                                 : "SELECT " JOB_COLS ", 1, 0, 0"
+                                                   " FROM jobs WHERE id = ?");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -455,6 +481,10 @@ int store_job_get(store_t *s, uint64_t id, store_job_t *out)
     out->passes = (uint32_t)sqlite3_column_int64(st, 15);
     if (out->passes < 1)
         out->passes = 1;
+    out->span = (uint64_t)sqlite3_column_int64(st, 16);
+    if (!out->span)
+        out->span = perm_cycle_len(&out->perm);
+    out->started_us = (uint64_t)sqlite3_column_int64(st, 17);
     sqlite3_finalize(st);
     return out->toml ? LZR_OK : LZR_ENOMEM;
 }
@@ -501,9 +531,12 @@ int store_job_set_state(store_t *s, uint64_t id, const char *state)
     bool final = strcmp(state, "done") == 0 || strcmp(state, "cancelled") == 0;
     if (exec(s, "BEGIN IMMEDIATE"))
         return LZR_EDB;
-    sqlite3_stmt *st = prep(s, "UPDATE jobs SET state = ?, finished_us = CASE WHEN ? THEN"
-                               " CAST(strftime('%s','now') AS INTEGER) * 1000000"
-                               " ELSE finished_us END WHERE id = ?");
+    sqlite3_stmt *st = prep(s, "UPDATE jobs SET state = ?1, finished_us = CASE WHEN ?2 THEN"
+                               " CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+                               " ELSE finished_us END, started_us = CASE WHEN ?1 = 'running'"
+                               " AND started_us = 0 THEN"
+                               " CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+                               " ELSE started_us END WHERE id = ?3");
     if (st) {
         sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, final);
@@ -529,8 +562,11 @@ int store_job_set_state(store_t *s, uint64_t id, const char *state)
 int store_job_cancel(store_t *s, uint64_t id, const char *reason)
 {
     int rc = store_job_set_state(s, id, "cancelled");
-    if (rc != LZR_OK)
-        return rc;
+    return rc == LZR_OK ? store_job_note(s, id, reason) : rc;
+}
+
+int store_job_note(store_t *s, uint64_t id, const char *reason)
+{
     sqlite3_stmt *st = prep(s, "UPDATE jobs SET reason = ? WHERE id = ?");
     if (st) {
         sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
@@ -752,10 +788,98 @@ int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t 
     return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
 }
 
+int store_shards_drop(store_t *s, uint64_t job_id, uint32_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'done', dropped = 1"
+                               " WHERE job_id = ? AND state = 'pending'");
+    if (st)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    int rc = run(st);
+    if (rc == LZR_OK)
+        *n = (uint32_t)sqlite3_changes(s->db);
+    return rc;
+}
+
+int store_shard_stats(store_t *s, uint64_t job_id, uint32_t idx, const store_shard_stats_t *st)
+{
+    sqlite3_stmt *q = prep(s, "UPDATE shards SET syns = ?, frames = ?, replies = ?,"
+                              " pcap_drops = ?, blocked = ? WHERE job_id = ? AND idx = ?");
+    if (q) {
+        const uint64_t v[] = {st->syns, st->frames, st->replies, st->pcap_drops, st->blocked};
+        for (int i = 0; i < 5; i++)
+            sqlite3_bind_int64(q, i + 1, (sqlite3_int64)v[i]);
+        sqlite3_bind_int64(q, 6, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(q, 7, idx);
+    }
+    return run(q);
+}
+
+/* Records per class name and per protocol of a job's results. */
+static int tally_results(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
+{
+    sqlite3_stmt *q = prep(s, "SELECT class, protocol, count(*) FROM results WHERE job_id = ?"
+                              " GROUP BY class, protocol");
+    if (!q)
+        return LZR_EDB;
+    sqlite3_bind_int64(q, 1, (sqlite3_int64)job_id);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *cls = (const char *)sqlite3_column_text(q, 0);
+        uint64_t n = (uint64_t)sqlite3_column_int64(q, 2);
+        for (int k = 0; cls && k < CLASS_COUNT; k++) {
+            if (strcmp(cls, record_class_name((lzr_class_t)k)) == 0)
+                m->per_class[k] += n;
+        }
+        metajson_add_protocol(p, (const char *)sqlite3_column_text(q, 1), n);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+int store_job_tally(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
+{
+    if (s->version >= 7) {
+        sqlite3_stmt *q = prep(s, "SELECT total(syns), total(frames), total(replies),"
+                                  " total(pcap_drops), total(blocked) FROM shards"
+                                  " WHERE job_id = ?");
+        if (!q)
+            return LZR_EDB;
+        sqlite3_bind_int64(q, 1, (sqlite3_int64)job_id);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            m->probes = (uint64_t)sqlite3_column_double(q, 0);
+            m->frames = (uint64_t)sqlite3_column_double(q, 1);
+            m->replies = (uint64_t)sqlite3_column_double(q, 2);
+            m->pcap_drops = (uint64_t)sqlite3_column_double(q, 3);
+            m->blocked = (uint64_t)sqlite3_column_double(q, 4);
+        }
+        sqlite3_finalize(q);
+    }
+    m->protocols = p;
+    return tally_results(s, job_id, m, p);
+}
+
+int store_shards_dropped(store_t *s, uint64_t job_id, uint32_t *n)
+{
+    *n = 0;
+    if (s->version < 7)
+        return LZR_OK;
+    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM shards WHERE job_id = ? AND dropped");
+    if (st)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    uint64_t v = 0;
+    int rc = count_row(st, &v);
+    *n = (uint32_t)v;
+    return rc;
+}
+
 int store_positions_done(store_t *s, uint64_t job_id, uint64_t *n)
 {
-    sqlite3_stmt *st = prep(s, "SELECT total(pos_end - pos_begin) FROM shards"
-                               " WHERE job_id = ? AND state = 'done'");
+    sqlite3_stmt *st = prep(s, s->version >= 7 ? "SELECT total(pos_end - pos_begin) FROM shards"
+                                                 " WHERE job_id = ? AND state = 'done'"
+                                                 " AND NOT dropped"
+                                               : "SELECT total(pos_end - pos_begin) FROM shards"
+                                                 " WHERE job_id = ? AND state = 'done'");
     if (st)
         sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
     return count_row(st, n);

@@ -9,6 +9,7 @@
 #ifndef LZR_STORE_H
 #define LZR_STORE_H
 
+#include "common/metajson.h"
 #include "common/permutation.h"
 #include "common/record.h"
 #include "common/verdict.h"
@@ -17,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 typedef struct store store_t;
 
@@ -37,7 +38,9 @@ typedef struct store_job {
     perm_params_t perm;
     uint64_t created_us;
     uint64_t finished_us;
-    uint32_t passes; /* [vantage] compare: copies of each shard, each from another scan IP */
+    uint32_t passes;     /* [vantage] compare: copies of each shard, each from another scan IP */
+    uint64_t span;       /* the shards tile cycle positions [0, span); 0 on insert: the cycle */
+    uint64_t started_us; /* when it began running; 0 before */
 } store_job_t;
 
 typedef struct store_shard {
@@ -83,7 +86,8 @@ void store_job_clear(store_job_t *j);
 /* Ids of all jobs (state NULL) or of jobs in one state, ascending, in a malloc'd array. */
 int store_job_ids(store_t *s, const char *state, uint64_t **ids, size_t *n);
 
-/* Sets a job's state; "done" and "cancelled" also stamp finished_us. Cancelling returns every
+/* Sets a job's state; "done" and "cancelled" also stamp finished_us, the first "running"
+ * started_us. Cancelling returns every
  * leased or pending shard's lease to nobody. */
 int store_job_set_state(store_t *s, uint64_t id, const char *state);
 
@@ -124,6 +128,9 @@ int store_leases_extend(store_t *s, uint64_t until_us);
 /* Cancels a job (store_job_set_state) and keeps reason, which status shows. */
 int store_job_cancel(store_t *s, uint64_t id, const char *reason);
 
+/* Keeps reason with a job (why it was cancelled, or how it ended early), which status shows. */
+int store_job_note(store_t *s, uint64_t id, const char *reason);
+
 /* The reason a job was cancelled for ("" when none) into out. */
 void store_job_reason(store_t *s, uint64_t id, char *out, size_t cap);
 
@@ -134,7 +141,29 @@ int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *ou
 int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t *leased,
                        uint32_t *done);
 
-/* Sum of pos_end − pos_begin over a job's done shards, into *n. LZR_EDB on a database error. */
+/* max_runtime reached: every pending shard of the job becomes done without being scanned
+ * (marked dropped); *n gets how many. Leased shards run on: their holders stop sending at the
+ * deadline themselves (Assign.max_runtime_ms). */
+int store_shards_drop(store_t *s, uint64_t job_id, uint32_t *n);
+
+/* A worker's counters for a shard it finished (ShardDone). */
+typedef struct store_shard_stats {
+    uint64_t syns, frames, replies, pcap_drops, blocked;
+} store_shard_stats_t;
+
+/* Keeps a shard's counters (replacing earlier ones: a rescanned shard counts its last scan). */
+int store_shard_stats(store_t *s, uint64_t job_id, uint32_t idx, const store_shard_stats_t *st);
+
+/* What a job did so far into m: its shards' counters summed (probes, frames, replies, pcap
+ * drops, blocklisted; 0 in a database before version 6) and its stored records per class and
+ * per protocol (p, which m->protocols then points to). */
+int store_job_tally(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p);
+
+/* Number of a job's shards dropped at max_runtime, into *n. LZR_EDB on a database error. */
+int store_shards_dropped(store_t *s, uint64_t job_id, uint32_t *n);
+
+/* Sum of pos_end − pos_begin over a job's done shards (dropped ones excluded), into *n. LZR_EDB
+ * on a database error. */
 int store_positions_done(store_t *s, uint64_t job_id, uint64_t *n);
 
 /* Records a worker's registration (name, key, addresses) or refreshes it. */

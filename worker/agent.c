@@ -213,6 +213,7 @@ static int spec_from_assign(const Lzr__Assign *m, scan_spec_t *sp, char *err, si
     sp->retransmit_given = m->retransmit_ms != 0;
     sp->acking_firewall_probes = m->acking_firewall_probes;
     sp->cooldown_ms = m->cooldown_ms;
+    sp->max_runtime_ms = m->max_runtime_ms; /* the job's deadline, as the coordinator computed it */
     sp->report_all = m->report_all;
     scan_field_t f;
     char sub[256];

@@ -38,7 +38,7 @@ typedef enum { SCAN_FMT_JSONL, SCAN_FMT_ZGRAB2, SCAN_FMT_LZRGO } scan_fmt_t;
 typedef struct scan_out {
     FILE *out;
     scan_fmt_t fmt;
-    metadata_protocols_t protocols;
+    metajson_protocols_t protocols;
     bool progress;
     uint64_t last_sent;
     uint64_t last_ns;
@@ -93,7 +93,7 @@ static void usage(FILE *f)
 static void emit_line(void *ctx, const lzr_record_t *r)
 {
     scan_out_t *o = ctx;
-    metadata_count_protocol(&o->protocols, r->protocol);
+    metajson_add_protocol(&o->protocols, r->protocol, 1);
     char line[LZR_LZRGO_MAX];
     size_t n = o->fmt == SCAN_FMT_ZGRAB2  ? record_to_zgrab2(r, line, sizeof line)
                : o->fmt == SCAN_FMT_LZRGO ? record_to_lzrgo(r, line, sizeof line)
@@ -168,6 +168,8 @@ typedef struct scan_opts {
     uint64_t seed;
     scan_fmt_t fmt;
     uint64_t main_ns;
+    int argc; /* the command line, for --metadata */
+    char **argv;
 } scan_opts_t;
 
 /* An option's result: handled, not this handler's letter, or a bad value (exit 2). */
@@ -619,6 +621,37 @@ static int plan_scan(scan_opts_t *o, engine_config_t *cfg)
     return -1;
 }
 
+/* --metadata: the document of the scan (or of the dry run: its probes listed, none sent), from
+ * its counters st and protocols. Returns the exit code so far, or 1 when it cannot be written. */
+static int write_metadata(const scan_opts_t *o, const engine_config_t *cfg, uint64_t start_us,
+                          double secs, const engine_stats_t *st,
+                          const metajson_protocols_t *protocols, int rc)
+{
+    if (!o->metadata)
+        return rc;
+    char err[1024];
+    scan_meta_t meta = {.argc = o->argc,
+                        .argv = o->argv,
+                        .cfg = cfg,
+                        .ports = o->ports_spec,
+                        .blocklist_file = o->bl_path,
+                        .allowlist_file = o->allowlist_file,
+                        .input_file = o->input_file,
+                        .seed = o->seed,
+                        .start_us = start_us,
+                        .end_us = clock_wall_us(),
+                        .seconds = secs,
+                        .stats = st,
+                        .protocols = protocols,
+                        .interrupted = atomic_load(&scan_ctl.stop) != 0,
+                        .dry_run = o->dry_run};
+    if (metadata_write(o->metadata, &meta, err, sizeof err) != LZR_OK) {
+        fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
+        return 1;
+    }
+    return rc;
+}
+
 /* --dry-run: what the scan would send, one line per probe, and nothing sent; no raw socket is
  * opened, so it runs without privileges. */
 static int dry_run_main(const scan_opts_t *o, const engine_config_t *cfg)
@@ -646,6 +679,7 @@ static int dry_run_main(const scan_opts_t *o, const engine_config_t *cfg)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     engine_stats_t st;
+    uint64_t t0 = clock_mono_ns(), start_us = clock_wall_us();
     int rc = engine_dry_run(cfg, out, &scan_ctl, &st, err, sizeof err);
     if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(out) != 0)) {
         rc = LZR_EIO;
@@ -658,7 +692,9 @@ static int dry_run_main(const scan_opts_t *o, const engine_config_t *cfg)
     }
     fprintf(stderr, "lzr-worker: dry run: %llu probes listed, %llu blocklisted\n",
             (unsigned long long)st.syns, (unsigned long long)st.blocked);
-    return atomic_load(&scan_ctl.stop) ? 130 : 0;
+    metajson_protocols_t none = {0};
+    return write_metadata(o, cfg, start_us, (double)(clock_mono_ns() - t0) / 1e9, &st, &none,
+                          atomic_load(&scan_ctl.stop) ? 130 : 0);
 }
 
 /* Before any probe: the firewall rule (--manage-firewall), the host's checks, the output file
@@ -741,8 +777,7 @@ static void tell_done(double secs, const engine_stats_t *st)
 }
 
 /* Runs the engine with so's outputs, then the summary and --metadata; the exit code. */
-static int run_scan(const scan_opts_t *o, const engine_config_t *cfg, scan_out_t *so, int argc,
-                    char **argv)
+static int run_scan(const scan_opts_t *o, const engine_config_t *cfg, scan_out_t *so)
 {
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
@@ -761,27 +796,8 @@ static int run_scan(const scan_opts_t *o, const engine_config_t *cfg, scan_out_t
         tell_startup(so, &st.startup);
     double secs = (double)(clock_mono_ns() - so->start_ns) / 1e9;
     tell_done(secs, &st);
-    if (!o->metadata)
-        return atomic_load(&scan_ctl.stop) ? 130 : 0;
-    scan_meta_t meta = {.argc = argc,
-                        .argv = argv,
-                        .cfg = cfg,
-                        .ports = o->ports_spec,
-                        .blocklist_file = o->bl_path,
-                        .allowlist_file = o->allowlist_file,
-                        .input_file = o->input_file,
-                        .seed = o->seed,
-                        .start_us = start_us,
-                        .end_us = clock_wall_us(),
-                        .seconds = secs,
-                        .stats = &st,
-                        .protocols = &so->protocols,
-                        .interrupted = atomic_load(&scan_ctl.stop) != 0};
-    if (metadata_write(o->metadata, &meta, err, sizeof err) != LZR_OK) {
-        fprintf(stderr, "lzr-worker scan: --metadata: %s\n", err);
-        return 1;
-    }
-    return atomic_load(&scan_ctl.stop) ? 130 : 0;
+    return write_metadata(o, cfg, start_us, secs, &st, &so->protocols,
+                          atomic_load(&scan_ctl.stop) ? 130 : 0);
 }
 
 int scan_main(int argc, char **argv)
@@ -793,7 +809,9 @@ int scan_main(int argc, char **argv)
                      .default_blocklist = true,
                      .progress = isatty(STDERR_FILENO),
                      .fmt = SCAN_FMT_JSONL,
-                     .main_ns = clock_mono_ns()};
+                     .main_ns = clock_mono_ns(),
+                     .argc = argc,
+                     .argv = argv};
     if (scan_spec_init(&o.spec) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: out of memory\n");
         return 1;
@@ -819,7 +837,7 @@ int scan_main(int argc, char **argv)
     if (rc < 0)
         rc = prepare_run(&o, &cfg, &so);
     if (rc < 0)
-        rc = run_scan(&o, &cfg, &so, argc, argv);
+        rc = run_scan(&o, &cfg, &so);
     if (o.manage_fw)
         firewall_remove();
     if (so.out && so.out != stdout)

@@ -6,15 +6,13 @@
 lab_env
 
 dir=$(mktemp -d /tmp/lzr-0201.XXXXXX)
-trap 'kill "$tcpdump_pid" 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $_capture_pid 2>/dev/null; rm -rf "$dir"' EXIT
+capture() { capture_start "$1" "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp"; }
 
 # The kernel-answered load range: every address SYN-ACKs on port 80.
 range=198.19.4.0/23
 holes="198.19.4.0/28 198.19.4.200-198.19.5.10 198.19.5.255"
-ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/sent.pcap" \
-    "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/tcpdump.err" &
-tcpdump_pid=$!
-wait_until 10 grep -q listening "$dir/tcpdump.err" || diag "tcpdump did not start"
+capture sent
 
 args=()
 for h in $holes; do args+=(--exclude "$h"); done
@@ -22,11 +20,9 @@ check "scan of $range with holes runs" timeout 120 ip netns exec "$V1_NS" \
     "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
     --targets "$range" "${args[@]}" --ports 80,81 --allow-reserved 198.18.0.0/15 \
     --timeout-ms 1000 --rate 5000 --output "$dir/out.jsonl"
-sleep 1
-kill -INT "$tcpdump_pid" 2>/dev/null
-wait "$tcpdump_pid" 2>/dev/null
+capture_stop
 
-diag "$(grep -E "captured|dropped" "$dir/tcpdump.err")"
+diag "$(grep -E "captured|dropped" "$dir/sent.tcpdump")"
 tcpdump -n -r "$dir/sent.pcap" 2>/dev/null | awk '{print $5}' | sed 's/\.[0-9]*:$//' |
     sort -u >"$dir/dsts"
 in_hole() { # in_hole IP: is IP inside one of the holes? (the load range is 198.19.4.0-5.255)
@@ -44,18 +40,12 @@ is "$(wc -l <"$dir/dsts")" $((512 - 16 - 67 - 1)) "every address outside the hol
 is "$(jq -r 'select(.port == 80) | .ip' "$dir/out.jsonl" | sort -u | wc -l)" $((512 - 16 - 67 - 1)) \
     "every address outside the holes answered on port 80"
 # A SYN scan: every SYN-ACK is reported open and answered with a RST, never an ACK.
-tcpdump_pid=
-ip netns exec "$V1_NS" timeout 60 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/syn.pcap" \
-    "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp" 2>"$dir/tcpdump2.err" &
-tcpdump_pid=$!
-wait_until 10 grep -q listening "$dir/tcpdump2.err" || diag "tcpdump did not start"
+capture syn
 check "a --discovery-only scan of 198.19.8.0/24 runs" timeout 60 ip netns exec "$V1_NS" \
     "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
     --targets 198.19.8.0/24 --ports 80 --allow-reserved 198.18.0.0/15 --rate 5000 \
     --discovery-only --output "$dir/syn.jsonl"
-sleep 1
-kill -INT "$tcpdump_pid" 2>/dev/null
-wait "$tcpdump_pid" 2>/dev/null
+capture_stop
 is "$(jq -r 'select(.class == "open" and .window > 0) | .ip' "$dir/syn.jsonl" | sort -u | wc -l)" \
     256 "every address of the /24 is reported open, with its SYN-ACK's window"
 is "$(tcpdump -n -r "$dir/syn.pcap" 2>/dev/null | grep -vcE 'Flags \[(S|R)\]')" 0 \

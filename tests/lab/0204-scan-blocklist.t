@@ -11,8 +11,7 @@ coord_setup
 dir=$CW
 capture() { capture_start "$1" "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp"; }
 dsts() { # the destination addresses of every SYN in a capture, sorted
-    tcpdump -n -r "$1" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
-        sed 's/\.[0-9]*:$//' | sort -u
+    capture_syns "$1" | sed 's/:[0-9]*$//' | sort -u
 }
 range() { # range PREFIX LO HI: PREFIX.LO .. PREFIX.HI, one per line, sorted as dsts sorts
     local i

@@ -15,9 +15,11 @@ chmod 644 "$dir/block.conf"
 common=(--source-ip "$V1_SCAN_IP" --targets 198.19.6.0/25 --ports 80,81
     --allow-reserved 198.18.0.0/15 --seed 12345 --blocklist-file "$dir/block.conf")
 
+: >"$dir/dry.json"
+chmod 666 "$dir/dry.json"
 capture dry
 timeout 60 ip netns exec "$V1_NS" runuser -u nobody -- "$LAB_ROOT/bin/lzr-worker" scan \
-    --dry-run "${common[@]}" >"$dir/dry.txt" 2>"$dir/dry.err"
+    --dry-run "${common[@]}" --metadata "$dir/dry.json" >"$dir/dry.txt" 2>"$dir/dry.err"
 is "$?" 0 "a dry run works as user nobody, without --iface"
 capture_stop
 is "$(tcpdump -n -r "$dir/dry.pcap" 2>/dev/null | wc -l)" 0 "the dry run sent nothing"
@@ -28,6 +30,12 @@ like "$(cat "$dir/dry.err")" "224 probes listed, 32 blocklisted" "the summary co
 bad=$(awk '{split($1, s, ":"); if (s[2] < 40000 || s[2] > 65535) n++} END {print n + 0}' \
     "$dir/dry.txt")
 is "$bad" 0 "every source port is in the scanner's range"
+# --metadata with --dry-run: the document of the scan that would run, its probes listed.
+meta=$(python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+print(m["dry_run"], m["probes_sent"], m["blocklisted"], m["frames_sent"], m["seed"],
+      m["config"]["ports"])' "$dir/dry.json" 2>&1)
+is "$meta" "True 224 32 0 12345 80,81" "--metadata of a dry run: probes listed, none sent"
 
 capture real
 check "the real scan with the same seed runs" timeout 60 ip netns exec "$V1_NS" \

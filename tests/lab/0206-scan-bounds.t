@@ -9,10 +9,6 @@ lab_env
 dir=$(mktemp -d /tmp/lzr-0206.XXXXXX)
 trap 'kill "$_capture_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 capture() { capture_start "$1" "src host $V1_SCAN_IP and dst net 198.19.0.0/16 and tcp"; }
-syns() { # the (address:port) of every SYN in a capture, in order
-    tcpdump -n -r "$1" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
-        sed 's/:$//; s/\.\([0-9]*\)$/:\1/'
-}
 scan() {
     timeout 60 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
         --source-ip "$V1_SCAN_IP" --allow-reserved 198.18.0.0/15 --no-default-blocklist "$@"
@@ -24,7 +20,7 @@ scan "${common[@]}" --max-targets 100 --rate 5000 --timeout-ms 1000 --discovery-
     --output /dev/null 2>"$dir/n100.err"
 is "$?" 0 "--max-targets 100 runs"
 capture_stop
-syns "$dir/n100.pcap" >"$dir/n100.order"
+capture_syns "$dir/n100.pcap" >"$dir/n100.order"
 is "$(wc -l <"$dir/n100.order")" 100 "exactly 100 SYNs were sent"
 "$LAB_ROOT/bin/lzr-worker" scan --dry-run --source-ip "$V1_SCAN_IP" "${common[@]}" \
     --allow-reserved 198.18.0.0/15 --no-default-blocklist 2>/dev/null | head -100 |
@@ -40,7 +36,7 @@ capture pct
 scan "${common[@]}" --max-targets 12.5% --rate 5000 --timeout-ms 1000 --discovery-only \
     --output /dev/null 2>/dev/null
 capture_stop
-is "$(syns "$dir/pct.pcap" | wc -l)" 64 "--max-targets 12.5% of 512 sent 64 SYNs"
+is "$(capture_syns "$dir/pct.pcap" | wc -l)" 64 "--max-targets 12.5% of 512 sent 64 SYNs"
 
 capture runtime
 start=$(date +%s.%N)
@@ -48,7 +44,7 @@ scan --targets 198.19.0.0/16 --ports 80 --max-runtime 2 --rate 200 --timeout-ms 
     --cooldown-ms 500 --discovery-only --output /dev/null 2>"$dir/runtime.err"
 end=$(date +%s.%N)
 capture_stop
-n=$(syns "$dir/runtime.pcap" | wc -l)
+n=$(capture_syns "$dir/runtime.pcap" | wc -l)
 if [ "$n" -ge 300 ] && [ "$n" -le 480 ]; then
     ok "--max-runtime 2 at 200/s sent about 400 SYNs of 65536 ($n)"
 else

@@ -26,10 +26,9 @@ like "$(jq -r .version "$m")" '^[0-9]+[.][0-9]+' "and the version"
 is "$(jq -r '(.end | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) >= (.start | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601)' "$m")" \
     true "start and end are RFC 3339 times, in order"
 is "$(jq -r .probes_sent "$m")" $((256 * 4)) "probes_sent: every (address, port) of the /24"
-# The scan's ports only: an acking-firewall probe (one by default) goes to a random port of a
-# host that answered.
-is "$(tcpdump -n -r "$dir/sent.pcap" 'dst net '"$svc"' and tcp[tcpflags] == tcp-syn' 2>/dev/null |
-    awk '{print $5}' | grep -E '[.](22|80|6379|8080):$' | sort -u | wc -l)" "$(jq -r .probes_sent "$m")" \
+# The scan's ports only: an acking-firewall probe goes to a random port of a host that answered.
+is "$(capture_syns "$dir/sent.pcap" | grep "^${svc%.*/*}\." | grep -E ':(22|80|6379|8080)$' |
+    sort -u | wc -l)" "$(jq -r .probes_sent "$m")" \
     "the capture saw a SYN to as many (address, port) pairs"
 # Without --all, closed and silent targets are counted but not printed.
 is "$(jq -r '[.classes | to_entries[] | select(.key != "closed" and .key != "silent") | .value] | add' "$m")" \

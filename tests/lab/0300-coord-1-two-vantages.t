@@ -9,8 +9,8 @@ coord_setup
 coord_start
 worker_start v1
 worker_start v2
-check "both workers registered" wait_until 15 \
-    sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v1 ' && '$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v2 '"
+wait_registered v1 v2
+ok "both workers registered"
 workers=$(coordctl workers)
 like "$workers" "v1 +$V1_SCAN_IP +${V1_FRESH_IPS// /,}" "workers lists v1 with its scan and fresh IPs"
 

@@ -8,8 +8,7 @@ coord_setup
 coord_start
 worker_start v1
 worker_start v2
-wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -c '^v[12] ' | grep -q 2" ||
-    bail_out "workers did not register"
+wait_registered v1 v2
 write_job "$CW/job.toml" 1200 8
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 held() { sqlite3 -readonly "$CW/lzr.db" "SELECT idx FROM shards WHERE state='leased' AND lease_owner='v1'"; }

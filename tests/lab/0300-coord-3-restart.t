@@ -9,8 +9,7 @@ coord_setup
 coord_start
 worker_start v1
 worker_start v2
-wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -c '^v[12] ' | grep -q 2" ||
-    bail_out "workers did not register"
+wait_registered v1 v2
 write_job "$CW/job.toml" 1500 8
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 check "results are arriving" wait_until 30 \

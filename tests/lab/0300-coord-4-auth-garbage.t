@@ -25,8 +25,7 @@ if grep -q '^v1 ' <<<"$workers"; then not_ok "the intruder is not listed"; else 
 
 worker_start v1
 worker_start v2
-wait_until 15 sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -c '^v[12] ' | grep -q 2" ||
-    bail_out "workers did not register"
+wait_registered v1 v2
 write_job "$CW/job.toml" 3000 6
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 check "results are arriving" wait_until 30 \

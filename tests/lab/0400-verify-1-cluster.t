@@ -18,8 +18,8 @@ coord_setup
 coord_start --metrics 127.0.0.1:19412
 worker_start v1
 worker_start v2
-check "both workers registered" wait_until 15 \
-    sh -c "'$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v1 ' && '$COORD_BIN' workers --db '$CW/lzr.db' | grep -q '^v2 '"
+wait_registered v1 v2
+ok "both workers registered"
 
 write_job "$CW/job.toml" 6000 2
 printf '[vantage]\nmin_workers = 2\nverify = true\n' >>"$CW/job.toml"

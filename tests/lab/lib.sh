@@ -150,19 +150,34 @@ probe_field() {
     done
 }
 
-# capture_start NAME FILTER: record the frames of vantage v1 that FILTER (tcpdump syntax) picks
-# into $dir/NAME.pcap, in the background ($dir is the test's scratch directory).
+# capture_start NAME FILTER [v1|v2]: record the frames of a vantage (v1 unless named) that
+# FILTER (tcpdump syntax) picks into $dir/NAME.pcap, in the background ($dir is the test's
+# scratch directory). Captures started together run until capture_stop.
 capture_start() {
-    ip netns exec "$V1_NS" timeout 90 tcpdump -i "$V1_IF" -n -U -B 32768 -w "$dir/$1.pcap" \
+    local ns=$V1_NS ifc=$V1_IF
+    [ "${3:-v1}" = v2 ] && ns=$V2_NS ifc=$V2_IF
+    ip netns exec "$ns" timeout 90 tcpdump -i "$ifc" -n -U -B 32768 -w "$dir/$1.pcap" \
         "$2" 2>"$dir/$1.tcpdump" &
-    _capture_pid=$!
+    _capture_pid="${_capture_pid:+$_capture_pid }$!"
     wait_until 10 grep -q listening "$dir/$1.tcpdump" || diag "tcpdump did not start"
 }
 
-# capture_stop: let the last frames arrive, then stop the capture capture_start began.
+# capture_stop: let the last frames arrive, then stop the captures capture_start began.
 capture_stop() {
+    local p
     sleep 1
-    kill -INT "$_capture_pid" 2>/dev/null
-    wait "$_capture_pid" 2>/dev/null
+    for p in $_capture_pid; do
+        kill -INT "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
     _capture_pid=
+}
+
+# capture_syns PCAP...: the destination (address:port) of every SYN in the captures.
+capture_syns() {
+    local f
+    for f in "$@"; do
+        tcpdump -n -r "$f" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
+            sed 's/:$//; s/\.\([0-9]*\)$/:\1/'
+    done
 }

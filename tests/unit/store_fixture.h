@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct fixture {
     char dir[64];
@@ -42,6 +43,25 @@ static int teardown(void **state)
         return -1;
     free(f);
     return 0;
+}
+
+/* A record of (ip, port) with class and protocol, and a few bytes of data. */
+static inline lzr_record_t fixture_rec(uint32_t ip, uint16_t port, lzr_class_t cls,
+                                       const char *proto)
+{
+    lzr_record_t r;
+    memset(&r, 0, sizeof r);
+    r.ip = ip;
+    r.port = port;
+    r.source_ip = 0xC6120101;
+    r.cls = cls;
+    snprintf(r.protocol, sizeof r.protocol, "%s", proto);
+    r.ttl_synack = 64;
+    r.window = 1000;
+    r.ts_us = 5;
+    r.data_len = 3;
+    memcpy(r.data, "SSH", 3);
+    return r;
 }
 
 #endif

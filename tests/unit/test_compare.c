@@ -355,16 +355,22 @@ static void test_one_pass_and_old_schema(void **state)
     store_close(&f->s);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE vantage_results; DROP INDEX shards_scan;"
-                                  " ALTER TABLE jobs DROP COLUMN passes;"
-                                  " ALTER TABLE shards DROP COLUMN pass;"
-                                  " ALTER TABLE shards DROP COLUMN scan_ip;"
-                                  " ALTER TABLE jobs DROP COLUMN reason;"
-                                  " DROP INDEX results_seq; ALTER TABLE results DROP COLUMN seq;"
-                                  " PRAGMA user_version=3",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "DROP TABLE vantage_results; DROP INDEX shards_scan;"
+            " ALTER TABLE jobs DROP COLUMN passes;"
+            " ALTER TABLE shards DROP COLUMN pass;"
+            " ALTER TABLE shards DROP COLUMN scan_ip;"
+            " ALTER TABLE jobs DROP COLUMN reason;"
+            " DROP INDEX results_seq; ALTER TABLE results DROP COLUMN seq;"
+            " ALTER TABLE jobs DROP COLUMN span; ALTER TABLE jobs DROP COLUMN started_us;"
+            " ALTER TABLE shards DROP COLUMN dropped; ALTER TABLE shards DROP COLUMN syns;"
+            " ALTER TABLE shards DROP COLUMN frames; ALTER TABLE shards DROP COLUMN replies;"
+            " ALTER TABLE shards DROP COLUMN pcap_drops; ALTER TABLE shards DROP COLUMN blocked;"
+            " PRAGMA user_version=3",
+            NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(db);
     store_t *ro = store_open_readonly(f->path, err, sizeof err);
     assert_non_null(ro);

@@ -31,10 +31,10 @@ static void test_submit_errors(void **state)
     assert_string_equal(rep->error->message,
                         "lab.toml:3: bogus: unknown key (known: name, "
                         "targets, targets_file, exclude, allow_reserved, blocklist_file, "
-                        "allowlist_file, ports, rate, "
-                        "seed, handshakes, fallback, timeout_ms, retransmit_ms, cooldown_ms, "
-                        "acking_firewall_probes, report_all, shards, "
-                        "[vantage])");
+                        "allowlist_file, ports, "
+                        "rate, seed, handshakes, fallback, timeout_ms, retransmit_ms, "
+                        "cooldown_ms, acking_firewall_probes, report_all, shards, max_targets, "
+                        "max_runtime, [vantage])");
     wire_free(&rep);
     /* Nothing was stored. */
     char err[256];

@@ -470,6 +470,98 @@ static void test_cooldown(void **state)
     assert_string_equal(err, "job.toml:3: cooldown_ms: 0 is out of range (1-3600000)");
 }
 
+/* Walks shard i of j's plan and counts its elements. */
+static uint64_t shard_elements(const job_spec_t *j, const perm_params_t *p, uint32_t i)
+{
+    uint64_t b, e, el, n = 0;
+    perm_split_range(j->span, i, j->shards, &b, &e);
+    perm_iter_t it;
+    perm_iter_init(&it, p, b, e);
+    while (perm_next(&it, &el))
+        n++;
+    return n;
+}
+
+/* max_targets and max_runtime: parsed as written, a count or a percentage bounds the probes,
+ * and the plan's shards together hold exactly that many pairs — the first ones of the
+ * permutation, so the same seed gives the same sample. */
+static void test_bounds(void **state)
+{
+    (void)state;
+    /* Each value and the share of the job's size it bounds to, in ten-thousandths (0: a count). */
+    const struct {
+        const char *value;
+        uint64_t count, share;
+    } cases[] = {
+        {"1000", 1000, 0},   {"\"1000\"", 1000, 0},  {"\"10%\"", 0, 1000},
+        {"\"0.5%\"", 0, 50}, {"\"100%\"", 0, 10000}, {"99999999", 99999999, 0},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[256], err[512] = "";
+        snprintf(text, sizeof text,
+                 "targets = \"1.1.0.0/16\"\nports = \"80,443\"\nexclude = \"1.1.100.0/24\"\n"
+                 "max_targets = %s\nmax_runtime = 30\nrate = 100\n",
+                 cases[k].value);
+        job_spec_t *j = parse(text, err, sizeof err);
+        assert_non_null(j);
+        assert_int_equal(j->size, 2 * targets_count(j->set));
+        uint64_t want = cases[k].count ? cases[k].count : (j->size * cases[k].share + 9999) / 10000;
+        if (want > j->size)
+            want = j->size;
+        assert_int_equal(j->probes, want);
+        assert_int_equal(j->max_runtime_s, 30);
+        perm_params_t p;
+        assert_int_equal(job_plan(j, 77, 2, &p, err, sizeof err), LZR_OK);
+        assert_true(j->span <= perm_cycle_len(&p));
+        /* About JOB_SHARD_SECONDS of the bounded work each, not of the whole set. */
+        uint64_t per = 100 * JOB_SHARD_SECONDS;
+        uint64_t shards = (want + per - 1) / per;
+        assert_int_equal(j->shards, shards < 2 ? 2 : shards);
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < j->shards; i++)
+            total += shard_elements(j, &p, i);
+        assert_int_equal(total, want);
+        /* The sample is the permutation's prefix: the first `want` elements of a full walk. */
+        perm_iter_t it;
+        uint64_t el, n = 0;
+        perm_iter_init(&it, &p, 0, perm_cycle_len(&p));
+        while (n < want && perm_next(&it, &el))
+            n++;
+        assert_int_equal(it.pos, want < j->size ? j->span : it.pos);
+        job_destroy(&j);
+    }
+    char err[512] = "";
+    job_spec_t *j = parse("targets = \"1.1.1.0/24\"\nports = \"80\"\n", err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(j->probes, 256);
+    assert_int_equal(j->max_runtime_s, 0);
+    assert_null(j->max_targets[0] ? j : NULL);
+    job_destroy(&j);
+
+    const struct {
+        const char *text;
+        const char *msg;
+    } bad[] = {
+        {"max_targets = 0", "job.toml:3: max_targets: 0: the number of targets must be above 0"},
+        {"max_targets = \"0%\"", "job.toml:3: max_targets: \"0%\": a percentage must be above 0"},
+        {"max_targets = \"101%\"", "job.toml:3: max_targets: \"101%\": a percentage must be"},
+        {"max_targets = \"ten\"",
+         "job.toml:3: max_targets: \"ten\" is not a number of targets (N) or a percentage"},
+        {"max_targets = true", "job.toml:3: max_targets: expected a number of (address, port)"},
+        {"max_targets = \"\"", "job.toml:3: max_targets: \"\" is not a bound"},
+        {"max_runtime = 0", "job.toml:3: max_runtime: 0 is out of range (1-31622400)"},
+        {"max_runtime = \"1h\"", "job.toml:3: max_runtime: expected type integer, got string"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char text[256];
+        snprintf(text, sizeof text, "targets = \"1.1.1.0/24\"\nports = \"80\"\n%s\n", bad[k].text);
+        err[0] = '\0';
+        assert_null(parse(text, err, sizeof err));
+        if (strncmp(err, bad[k].msg, strlen(bad[k].msg)) != 0)
+            fail_msg("%s: got \"%s\", want \"%s…\"", bad[k].text, err, bad[k].msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,7 +569,7 @@ int main(void)
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_reserved_lifted),
         cmocka_unit_test(test_load_file),  cmocka_unit_test(test_fallback_off),
         cmocka_unit_test(test_list_files), cmocka_unit_test(test_targets_file),
-        cmocka_unit_test(test_cooldown),
+        cmocka_unit_test(test_cooldown),   cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

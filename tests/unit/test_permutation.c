@@ -396,6 +396,50 @@ static void test_parse_limit(void **state)
                      LZR_ERANGE);
 }
 
+/* perm_prefix_end against a plain walk: the prefix it names yields exactly n elements, its last
+ * position holds the n-th element, and split into shards it still yields n (both counting
+ * sides are taken: n below and above half the cycle). */
+static void test_prefix_end(void **state)
+{
+    (void)state;
+    const uint64_t sizes[] = {1, 2, 7, 100, 997, 1000, 65536, 100003};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (uint64_t seed = 1; seed <= 5; seed++) {
+            perm_params_t p;
+            assert_int_equal(perm_init(&p, sizes[s], seed * 7919), LZR_OK);
+            uint64_t ns[] = {1,        sizes[s] / 3 + 1, sizes[s] / 2, sizes[s] - 1,
+                             sizes[s], sizes[s] + 5};
+            for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
+                uint64_t n = ns[k], el, got = 0, want_end = perm_cycle_len(&p);
+                if (n == 0)
+                    continue;
+                perm_iter_t it;
+                perm_iter_init(&it, &p, 0, perm_cycle_len(&p));
+                while (got < n && perm_next(&it, &el))
+                    if (++got == n)
+                        want_end = it.pos;
+                uint64_t end = perm_prefix_end(&p, n);
+                if (n >= sizes[s])
+                    want_end = perm_cycle_len(&p);
+                if (end != want_end)
+                    fail_msg("size %llu seed %llu n %llu: end %llu, walk says %llu",
+                             (unsigned long long)sizes[s], (unsigned long long)seed,
+                             (unsigned long long)n, (unsigned long long)end,
+                             (unsigned long long)want_end);
+                uint64_t total = 0;
+                for (uint32_t i = 0; i < 7; i++) {
+                    uint64_t b, e;
+                    perm_split_range(end, i, 7, &b, &e);
+                    perm_iter_init(&it, &p, b, e);
+                    while (perm_next(&it, &el))
+                        total++;
+                }
+                assert_int_equal(total, n < sizes[s] ? n : sizes[s]);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_golden),
         cmocka_unit_test(test_speed),
         cmocka_unit_test(test_parse_limit),
+        cmocka_unit_test(test_prefix_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

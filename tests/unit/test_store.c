@@ -3,6 +3,7 @@
  * WAL mode, jobs and shards tiling the permutation, leases (next, renew, expire, release),
  * idempotent result batches, and reading everything back after reopening.
  */
+#include "common/clock.h"
 #include "common/err.h"
 #include "coordinator/store.h"
 
@@ -207,23 +208,6 @@ static void test_leases(void **state)
     assert_string_equal(reason, "shard 1 failed 5 times");
 }
 
-static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char *proto)
-{
-    lzr_record_t r;
-    memset(&r, 0, sizeof r);
-    r.ip = ip;
-    r.port = port;
-    r.source_ip = 0xC6120101;
-    r.cls = cls;
-    snprintf(r.protocol, sizeof r.protocol, "%s", proto);
-    r.ttl_synack = 64;
-    r.window = 1000;
-    r.ts_us = 5;
-    r.data_len = 3;
-    memcpy(r.data, "SSH", 3);
-    return r;
-}
-
 typedef struct collected {
     lzr_record_t r[16];
     char worker[16][16];
@@ -254,8 +238,8 @@ static void test_results_since(void **state)
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 2), other = add_job(f->s, 1000, 2);
     char err[256];
-    lzr_record_t b1[2] = {rec(0x01020309, 22, CLASS_SERVICE, "ssh"),
-                          rec(0x01020301, 80, CLASS_ZERO_WINDOW, "")};
+    lzr_record_t b1[2] = {fixture_rec(0x01020309, 22, CLASS_SERVICE, "ssh"),
+                          fixture_rec(0x01020301, 80, CLASS_ZERO_WINDOW, "")};
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 2, err, sizeof err), LZR_OK);
     assert_int_equal(store_put_batch(f->s, other, 0, "w1", b1, 2, err, sizeof err), LZR_OK);
     char err2[256];
@@ -270,8 +254,8 @@ static void test_results_since(void **state)
     memset(&c, 0, sizeof c);
     assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
     assert_int_equal(c.n, 0);
-    lzr_record_t b2[2] = {rec(0x01020301, 80, CLASS_SERVICE, "http"),
-                          rec(0x01020305, 443, CLASS_SERVICE, "tls")};
+    lzr_record_t b2[2] = {fixture_rec(0x01020301, 80, CLASS_SERVICE, "http"),
+                          fixture_rec(0x01020305, 443, CLASS_SERVICE, "tls")};
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", b2, 2, err, sizeof err), LZR_OK);
     assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
     assert_int_equal(c.n, 1);
@@ -286,9 +270,9 @@ static void test_batches(void **state)
 {
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 2);
-    lzr_record_t b1[3] = {rec(0x01020304, 22, CLASS_SERVICE, "ssh"),
-                          rec(0x01020304, 80, CLASS_ZERO_WINDOW, ""),
-                          rec(0x01020305, 22, CLASS_SERVICE, "unknown")};
+    lzr_record_t b1[3] = {fixture_rec(0x01020304, 22, CLASS_SERVICE, "ssh"),
+                          fixture_rec(0x01020304, 80, CLASS_ZERO_WINDOW, ""),
+                          fixture_rec(0x01020305, 22, CLASS_SERVICE, "unknown")};
     char err[256];
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", b1, 3, err, sizeof err), LZR_OK);
     /* Re-sent batch: no new rows. */
@@ -300,8 +284,8 @@ static void test_batches(void **state)
     }
     /* Re-scan by another worker: a later non-service result does not erase a service; a
      * later service replaces a non-service. */
-    lzr_record_t b2[2] = {rec(0x01020304, 22, CLASS_LOST_AFTER_SYNACK, ""),
-                          rec(0x01020304, 80, CLASS_SERVICE, "http")};
+    lzr_record_t b2[2] = {fixture_rec(0x01020304, 22, CLASS_LOST_AFTER_SYNACK, ""),
+                          fixture_rec(0x01020304, 80, CLASS_SERVICE, "http")};
     b2[0].source_ip = b2[1].source_ip = 0xC6120201;
     assert_int_equal(store_put_batch(f->s, id, 0, "w2", b2, 2, err, sizeof err), LZR_OK);
     {
@@ -370,7 +354,7 @@ static void test_upgrade_from_v2(void **state)
 {
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 2);
-    lzr_record_t r = rec(0x01020304, 22, CLASS_SERVICE, "ssh");
+    lzr_record_t r = fixture_rec(0x01020304, 22, CLASS_SERVICE, "ssh");
     r.source_ip = 0xC6120401;
     char err[256];
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", &r, 1, err, sizeof err), LZR_OK);
@@ -378,13 +362,18 @@ static void test_upgrade_from_v2(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(db,
-                     "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
-                     " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
-                     " ALTER TABLE shards DROP COLUMN scan_ip; ALTER TABLE jobs DROP COLUMN reason;"
-                     " DROP INDEX results_seq; ALTER TABLE results DROP COLUMN seq;"
-                     " PRAGMA user_version=2",
-                     NULL, NULL, NULL),
+        sqlite3_exec(
+            db,
+            "DROP TABLE scan_sources; DROP TABLE vantage_results; DROP INDEX shards_scan;"
+            " ALTER TABLE jobs DROP COLUMN passes; ALTER TABLE shards DROP COLUMN pass;"
+            " ALTER TABLE shards DROP COLUMN scan_ip; ALTER TABLE jobs DROP COLUMN reason;"
+            " DROP INDEX results_seq; ALTER TABLE results DROP COLUMN seq;"
+            " ALTER TABLE jobs DROP COLUMN span; ALTER TABLE jobs DROP COLUMN started_us;"
+            " ALTER TABLE shards DROP COLUMN dropped; ALTER TABLE shards DROP COLUMN syns;"
+            " ALTER TABLE shards DROP COLUMN frames; ALTER TABLE shards DROP COLUMN replies;"
+            " ALTER TABLE shards DROP COLUMN pcap_drops; ALTER TABLE shards DROP COLUMN blocked;"
+            " PRAGMA user_version=2",
+            NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     f->s = store_open(f->path, err, sizeof err);
@@ -411,8 +400,8 @@ static void test_batch_atomic(void **state)
                                   " BEGIN SELECT RAISE(ABORT, 'boom'); END",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
-    lzr_record_t b[3] = {rec(1, 1, CLASS_CLOSED, ""), rec(2, 2, CLASS_CLOSED, ""),
-                         rec(3, 3, CLASS_CLOSED, "")};
+    lzr_record_t b[3] = {fixture_rec(1, 1, CLASS_CLOSED, ""), fixture_rec(2, 2, CLASS_CLOSED, ""),
+                         fixture_rec(3, 3, CLASS_CLOSED, "")};
     char err[256] = "";
     assert_int_equal(store_put_batch(f->s, id, 0, "w", b, 3, err, sizeof err), LZR_EDB);
     assert_non_null(strstr(err, "boom"));
@@ -485,6 +474,72 @@ static void test_count_errors(void **state)
     assert_int_equal(store_shard_counts(f->s, id, &p, &l, &d), LZR_EDB);
 }
 
+/* Job bounds: a job with a span keeps its shards inside it; running stamps started_us once; at
+ * max_runtime the pending shards are dropped (done, not scanned) and counted apart. */
+static void test_bounds(void **state)
+{
+    fixture_t *f = *state;
+    store_job_t j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.name, sizeof j.name, "b");
+    snprintf(j.filename, sizeof j.filename, "job.toml");
+    j.toml = "targets = \"1.2.3.0/24\"\nports = \"80\"\n";
+    snprintf(j.key_hex, sizeof j.key_hex, "00112233445566778899aabbccddeeff");
+    j.rate = 100;
+    j.n_shards = 4;
+    j.size = 1000;
+    assert_int_equal(perm_init(&j.perm, j.size, 3), LZR_OK);
+    j.span = perm_prefix_end(&j.perm, 100);
+    uint64_t id = 0;
+    char err[256];
+    assert_int_equal(store_job_insert(f->s, &j, &id, err, sizeof err), LZR_OK);
+    store_job_t row;
+    assert_int_equal(store_job_get(f->s, id, &row), LZR_OK);
+    assert_int_equal(row.span, j.span);
+    assert_int_equal(row.started_us, 0);
+    store_job_clear(&row);
+    store_shard_t last;
+    assert_int_equal(store_shard_get(f->s, id, 3, &last), LZR_OK);
+    assert_int_equal(last.pos_end, j.span);
+
+    uint64_t before = clock_wall_us();
+    assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
+    assert_int_equal(store_job_get(f->s, id, &row), LZR_OK);
+    uint64_t started = row.started_us;
+    store_job_clear(&row);
+    assert_true(started + 1000 >= before && started <= clock_wall_us() + 1000);
+    assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
+    assert_int_equal(store_job_get(f->s, id, &row), LZR_OK);
+    assert_int_equal(row.started_us, started); /* the first start counts */
+    store_job_clear(&row);
+
+    store_shard_t sh;
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, UINT64_MAX / 2, &sh), LZR_OK);
+    uint32_t n = 0;
+    assert_int_equal(store_shards_drop(f->s, id, &n), LZR_OK);
+    assert_int_equal(n, 3);
+    uint32_t ndrop = 0;
+    assert_int_equal(store_shards_dropped(f->s, id, &ndrop), LZR_OK);
+    assert_int_equal(ndrop, 3);
+    uint32_t pending, leased, done;
+    assert_int_equal(store_shard_counts(f->s, id, &pending, &leased, &done), LZR_OK);
+    assert_int_equal(pending, 0);
+    assert_int_equal(leased, 1);
+    assert_int_equal(done, 3);
+    uint64_t pos = 7;
+    assert_int_equal(store_positions_done(f->s, id, &pos), LZR_OK);
+    assert_int_equal(pos, 0); /* dropped is not scanned */
+    assert_int_equal(store_shard_done(f->s, id, sh.idx, "w1"), LZR_OK);
+    assert_int_equal(store_positions_done(f->s, id, &pos), LZR_OK);
+    assert_int_equal(pos, sh.pos_end - sh.pos_begin);
+    assert_int_equal(store_shards_drop(f->s, id, &n), LZR_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_job_note(f->s, id, "max_runtime reached"), LZR_OK);
+    char reason[64];
+    store_job_reason(f->s, id, reason, sizeof reason);
+    assert_string_equal(reason, "max_runtime reached");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +551,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_count_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

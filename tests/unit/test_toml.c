@@ -2,7 +2,7 @@
  * Unit tests for common/toml, written from the rules and examples of the TOML v1.0 spec for the
  * subset we read: comments, keys (bare, quoted, dotted), strings, integers, booleans, arrays
  * and tables, plus every refusal (unsupported features, duplicates, redefinitions, overflow,
- * malformed input) with the line and column it reports.
+ * malformed input) with the line and column it reports, in one table.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -68,6 +68,156 @@ static void assert_int(const toml_value_t *root, const char *path, int64_t want)
     assert_true(toml_int(v) == want);
 }
 
+/* Every refusal, by the topic of the spec it tests: the text and the beginning of the message
+ * (line:column included) it must produce. */
+static const struct {
+    const char *topic, *text, *want;
+} refusals[] = {
+    {"keyval_rules", "key = # INVALID\n", "1:7: expected a value, found '#'"},
+    {"keyval_rules", "key =\n", "1:6: expected a value, found end of line"},
+    {"keyval_rules", "key = ", "1:7: expected a value, found end of input"},
+    {"keyval_rules", "first = \"Tom\" last = \"Preston-Werner\"\n",
+     "1:15: expected end of line after value, found 'l'"},
+    {"keyval_rules", "name = \"x\"\n\nports   x\n", "3:9: expected '=' after key, found 'x'"},
+    {"keyval_rules", "= \"no key name\"\n", "1:1: expected a key, found '='"},
+    {"keyval_rules", "a.= 1\n", "1:3: expected a key, found '='"},
+    {"keyval_rules", "key\n", "1:4: expected '=' after key, found end of line"},
+    {"dotted_keys", "fruit.apple = 1\nfruit.apple.smooth = true\n",
+     "2:7: 'fruit.apple' is already an integer (line 1), not a table"},
+    {"dotted_keys", "a = [1]\na.b = 1\n", "2:1: 'a' is already an array (line 1), not a table"},
+    {"duplicate_keys", "name = \"Tom\"\nname = \"Pradyun\"\n",
+     "2:1: duplicate key 'name' (first defined at line 1)"},
+    {"duplicate_keys", "spelling = \"favorite\"\n\"spelling\" = \"favourite\"\n",
+     "2:1: duplicate key 'spelling'"},
+    {"duplicate_keys", "a.b = 1\na.b = 2\n", "2:1: duplicate key 'a.b' (first defined at line 1)"},
+    {"duplicate_keys", "a.b = 1\na = 2\n", "2:1: duplicate key 'a'"},
+    {"duplicate_keys", "[t]\n\"x y\" = 1\n'x y' = 2\n", "3:1: duplicate key '\"x y\"'"},
+    {"duplicate_keys", "[t]\n\"a\\n\\\"\".b = 1\n\"a\\n\\\"\".b = 2\n",
+     "3:1: duplicate key '\"a??\".b'"},
+    {"basic_strings", "s = \"\\x41\"\n", "1:6: invalid escape '\\x' in string"},
+    {"basic_strings", "s = \"\\e\"\n", "1:6: invalid escape '\\e' in string"},
+    {"basic_strings", "s = \"\\u00G1\"\n", "1:6: \\u escape needs 4 hex digits"},
+    {"basic_strings", "s = \"\\u12\"\n", "1:6: \\u escape needs 4 hex digits"},
+    {"basic_strings", "s = \"\\uD800\"\n", "1:6: escape \\uD800 is not a Unicode scalar value"},
+    {"basic_strings", "s = \"\\U00110000\"\n",
+     "1:6: escape \\U00110000 is not a Unicode scalar value"},
+    {"basic_strings", "s = \"\\u0000\"\n",
+     "1:6: NUL character (\\u0000) in strings is not supported"},
+    {"basic_strings", "s = \"abc\n", "1:5: unterminated string (line ends before the closing \")"},
+    {"basic_strings", "s = \"abc", "1:5: unterminated string"},
+    {"basic_strings",
+     "s = \"a\x01"
+     "b\"\n",
+     "1:7: control character 0x01 in string must be escaped"},
+    {"basic_strings", "s = \"a\x7f\"\n", "1:7: control character 0x7f in string must be escaped"},
+    {"basic_strings", "s = \"a\xc3\"\n", "1:7: invalid UTF-8 (byte 0xc3)"},
+    {"basic_strings", "s = \"\xed\xa0\x80\"\n", "1:6: invalid UTF-8 (byte 0xed)"},
+    {"basic_strings", "s = \"\xc0\xaf\"\n", "1:6: invalid UTF-8 (byte 0xc0)"},
+    {"basic_strings", "s = \"\xf4\x90\x80\x80\"\n", "1:6: invalid UTF-8"},
+    {"literal_strings", "s = 'it''s'\n", "1:9: expected end of line after value, found '''"},
+    {"literal_strings", "s = 'abc\n", "1:5: unterminated string (line ends before the closing ')"},
+    {"literal_strings", "s = 'a\x02'\n", "1:7: control character 0x02 in string"},
+    {"integers", "n = 9223372036854775808\n",
+     "1:5: integer '9223372036854775808' does not fit in 64 bits"},
+    {"integers", "n = -9223372036854775809\n", "1:5: integer '-9223372036854775809' does not fit"},
+    {"integers", "n = 99999999999999999999999\n", "1:5: integer '99999999999999999999999' does"},
+    {"integers", "n = 0x8000000000000000\n", "1:5: integer '0x8000000000000000' does not fit"},
+    {"integers", "n = 0b1_0000000000000000000000000000000000000000000000000000000000000000\n",
+     "1:5: integer '0b1_000000000"},
+    {"integers", "n = 01\n", "1:5: invalid integer '01' (leading zeros are not allowed)"},
+    {"integers", "n = +0x10\n",
+     "1:5: invalid integer '+0x10' (hex, octal and binary take no sign)"},
+    {"integers", "n = 1__0\n", "1:5: invalid integer '1__0'"},
+    {"integers", "n = 1_\n", "1:5: invalid integer '1_'"},
+    {"integers", "n = _1\n", "1:5: invalid value '_1' (strings must be quoted)"},
+    {"integers", "n = 0x\n", "1:5: invalid integer '0x'"},
+    {"integers", "n = 0x_1\n", "1:5: invalid integer '0x_1'"},
+    {"integers", "n = 0b2\n", "1:5: invalid integer '0b2'"},
+    {"integers", "n = 0o8\n", "1:5: invalid integer '0o8'"},
+    {"integers", "n = 0X1F\n", "1:5: invalid integer '0X1F'"},
+    {"integers", "n = 12abc\n", "1:5: invalid integer '12abc'"},
+    {"integers", "n = - 1\n", "1:5: invalid value '-' (strings must be quoted)"},
+    {"booleans", "b = True\n", "1:5: invalid value 'True' (strings must be quoted)"},
+    {"booleans", "b = yes\n", "1:5: invalid value 'yes'"},
+    {"booleans", "b = truex\n", "1:5: invalid value 'truex'"},
+    {"refused_features", "pi = 3.14\n", "1:6: floats are not supported ('3.14')"},
+    {"refused_features", "f = 1e6\n", "1:5: floats are not supported"},
+    {"refused_features", "f = -2E-2\n", "1:5: floats are not supported"},
+    {"refused_features", "f = 6.626e-34\n", "1:5: floats are not supported"},
+    {"refused_features", "f = 224_617.445_991_228\n", "1:5: floats are not supported"},
+    {"refused_features", "f = inf\n", "1:5: floats are not supported ('inf')"},
+    {"refused_features", "f = -nan\n", "1:5: floats are not supported ('-nan')"},
+    {"refused_features", "a = [1, 2.5]\n", "1:9: floats are not supported"},
+    {"refused_features", "d = 1979-05-27T07:32:00Z\n", "1:5: dates and times are not supported"},
+    {"refused_features", "d = 1979-05-27 07:32:00\n", "1:5: dates and times are not supported"},
+    {"refused_features", "d = 1979-05-27\n",
+     "1:5: dates and times are not supported ('1979-05-27')"},
+    {"refused_features", "t = 07:32:00\n", "1:5: dates and times are not supported ('07:32:00')"},
+    {"refused_features", "t = {a = 1}\n", "1:5: inline tables ({...}) are not supported"},
+    {"refused_features", "t = \"\"\"\nx\"\"\"\n",
+     "1:5: multi-line strings (\"\"\") are not supported"},
+    {"refused_features", "t = '''x'''\n", "1:5: multi-line strings (''') are not supported"},
+    {"refused_features", "x = 1\n[[products]]\nname = \"Hammer\"\n",
+     "2:1: arrays of tables ([[...]]) are not supported"},
+    {"arrays", "a = [,]\n", "1:6: expected a value, found ','"},
+    {"arrays", "a = [1,,2]\n", "1:8: expected a value, found ','"},
+    {"arrays", "a = [1 2]\n", "1:8: expected ',' or ']' in array, found '2'"},
+    {"arrays", "a = [1, 2\n", "2:1: expected ',' or ']' in array, found end of input"},
+    {"arrays", "a = [1, 2", "1:10: expected ',' or ']' in array, found end of input"},
+    {"arrays", "a = [1] 2\n", "1:9: expected end of line after value, found '2'"},
+    {"arrays", "a = [1, # c\x01\n]\n", "1:12: control character 0x01 in comment"},
+    {"table_redefinition", "[fruit]\napple = \"red\"\n\n[fruit]\norange = \"orange\"\n",
+     "4:1: table [fruit] is defined twice (first at line 1)"},
+    {"table_redefinition", "[fruit]\napple = \"red\"\n\n[fruit.apple]\ntexture = \"smooth\"\n",
+     "4:8: 'fruit.apple' is already a string (line 2), not a table"},
+    {"table_redefinition",
+     "[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n[fruit.apple]\n",
+     "4:1: table [fruit.apple] is defined twice (first at line 2, by dotted keys)"},
+    {"table_redefinition",
+     "[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n[fruit.apple.taste]\n",
+     "4:1: table [fruit.apple.taste] is defined twice (first at line 3, by dotted keys)"},
+    {"table_redefinition", "[x.y.z]\n[x]\n[x]\n",
+     "3:1: table [x] is defined twice (first at line 2)"},
+    {"table_redefinition", "[a.b.c]\nz = 9\n[a]\nb.c.t = \"x\"\n",
+     "4:1: dotted key cannot add to table 'b' defined by a [header] (line 1)"},
+    {"table_redefinition", "[a]\nb = 1\n[a.b.c]\n",
+     "3:4: 'a.b' is already an integer (line 2), not a table"},
+    {"table_redefinition", "[t1]\nt2.t3.v = 0\n[t1.t2]\n",
+     "3:1: table [t1.t2] is defined twice (first at line 2, by dotted keys)"},
+    {"table_redefinition", "a.b = 1\n[a]\n",
+     "2:1: table [a] is defined twice (first at line 1, by dotted keys)"},
+    {"table_redefinition", "a = 1\n[a]\n", "2:2: 'a' is already an integer (line 1), not a table"},
+    {"table_redefinition", "[]\n", "1:2: expected a key, found ']'"},
+    {"table_redefinition", "[a\n", "1:3: expected ']' after table name, found end of line"},
+    {"table_redefinition", "[a] b = 1\n",
+     "1:5: expected end of line after table header, found 'b'"},
+    {"table_redefinition", "[a.]\n", "1:4: expected a key, found ']'"},
+    {"positions", "a = 1\n\"\xc3\xa9\" = 1 x\n", "2:9: expected end of line"},
+    {"line_endings_and_bom", "a = 1\rb = 2\n",
+     "1:6: expected end of line after value, found a carriage return"},
+    {"line_endings_and_bom", "a = \"x\r\"\n", "1:5: unterminated string"},
+    {"line_endings_and_bom", "a = 1 # \xff\n", "1:9: invalid UTF-8 (byte 0xff)"},
+    {"line_endings_and_bom", "\xff = 1\n", "1:1: expected a key, found byte 0xff"},
+};
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++) {
+        err[0] = 'X';
+        toml_value_t *root =
+            toml_parse(refusals[i].text, strlen(refusals[i].text), err, sizeof(err));
+        if (root != NULL) {
+            toml_free(&root);
+            fail_msg("%s: accepted, expected \"%s\", for:\n%s", refusals[i].topic, refusals[i].want,
+                     refusals[i].text);
+        }
+        if (strncmp(err, refusals[i].want, strlen(refusals[i].want)) != 0)
+            fail_msg("%s: got \"%s\", expected \"%s\"... for:\n%s", refusals[i].topic, err,
+                     refusals[i].want, refusals[i].text);
+    }
+}
+
 static void test_comments_and_empty(void **state)
 {
     (void)state;
@@ -90,20 +240,6 @@ static void test_comments_and_empty(void **state)
     toml_free(&r);
     toml_free(&r); /* freeing a NULL tree is a no-op */
     toml_free(NULL);
-}
-
-static void test_keyval_rules(void **state)
-{
-    (void)state;
-    parse_err("key = # INVALID\n", "1:7: expected a value, found '#'");
-    parse_err("key =\n", "1:6: expected a value, found end of line");
-    parse_err("key = ", "1:7: expected a value, found end of input");
-    parse_err("first = \"Tom\" last = \"Preston-Werner\"\n",
-              "1:15: expected end of line after value, found 'l'");
-    parse_err("name = \"x\"\n\nports   x\n", "3:9: expected '=' after key, found 'x'");
-    parse_err("= \"no key name\"\n", "1:1: expected a key, found '='");
-    parse_err("a.= 1\n", "1:3: expected a key, found '='");
-    parse_err("key\n", "1:4: expected '=' after key, found end of line");
 }
 
 static void test_keys(void **state)
@@ -165,23 +301,6 @@ static void test_dotted_keys(void **state)
     assert_true(toml_bool(at(r, "fruit.apple.smooth")));
     assert_int(r, "fruit.orange", 2);
     toml_free(&r);
-
-    parse_err("fruit.apple = 1\nfruit.apple.smooth = true\n",
-              "2:7: 'fruit.apple' is already an integer (line 1), not a table");
-    parse_err("a = [1]\na.b = 1\n", "2:1: 'a' is already an array (line 1), not a table");
-}
-
-static void test_duplicate_keys(void **state)
-{
-    (void)state;
-    parse_err("name = \"Tom\"\nname = \"Pradyun\"\n",
-              "2:1: duplicate key 'name' (first defined at line 1)");
-    parse_err("spelling = \"favorite\"\n\"spelling\" = \"favourite\"\n",
-              "2:1: duplicate key 'spelling'");
-    parse_err("a.b = 1\na.b = 2\n", "2:1: duplicate key 'a.b' (first defined at line 1)");
-    parse_err("a.b = 1\na = 2\n", "2:1: duplicate key 'a'");
-    parse_err("[t]\n\"x y\" = 1\n'x y' = 2\n", "3:1: duplicate key '\"x y\"'");
-    parse_err("[t]\n\"a\\n\\\"\".b = 1\n\"a\\n\\\"\".b = 2\n", "3:1: duplicate key '\"a??\".b'");
 }
 
 static void test_basic_strings(void **state)
@@ -203,24 +322,7 @@ static void test_basic_strings(void **state)
     assert_str(r, "raw", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 tab\tin");
     assert_str(r, "empty", "");
     toml_free(&r);
-
-    parse_err("s = \"\\x41\"\n", "1:6: invalid escape '\\x' in string");
-    parse_err("s = \"\\e\"\n", "1:6: invalid escape '\\e' in string");
-    parse_err("s = \"\\u00G1\"\n", "1:6: \\u escape needs 4 hex digits");
-    parse_err("s = \"\\u12\"\n", "1:6: \\u escape needs 4 hex digits");
-    parse_err("s = \"\\uD800\"\n", "1:6: escape \\uD800 is not a Unicode scalar value");
-    parse_err("s = \"\\U00110000\"\n", "1:6: escape \\U00110000 is not a Unicode scalar value");
-    parse_err("s = \"\\u0000\"\n", "1:6: NUL character (\\u0000) in strings is not supported");
-    parse_err("s = \"abc\n", "1:5: unterminated string (line ends before the closing \")");
-    parse_err("s = \"abc", "1:5: unterminated string");
-    parse_err("s = \"a\x01"
-              "b\"\n",
-              "1:7: control character 0x01 in string must be escaped");
-    parse_err("s = \"a\x7f\"\n", "1:7: control character 0x7f in string must be escaped");
-    parse_err("s = \"a\xc3\"\n", "1:7: invalid UTF-8 (byte 0xc3)");
-    parse_err("s = \"\xed\xa0\x80\"\n", "1:6: invalid UTF-8 (byte 0xed)"); /* surrogate */
-    parse_err("s = \"\xc0\xaf\"\n", "1:6: invalid UTF-8 (byte 0xc0)");     /* overlong */
-    parse_err("s = \"\xf4\x90\x80\x80\"\n", "1:6: invalid UTF-8");         /* > U+10FFFF */
+    /* surrogate */ /* overlong */ /* > U+10FFFF */
 }
 
 static void test_literal_strings(void **state)
@@ -235,10 +337,6 @@ static void test_literal_strings(void **state)
     assert_str(r, "quoted", "Tom \"Dubs\" Preston-Werner");
     assert_str(r, "regex", "<\\i\\c*\\s*>");
     toml_free(&r);
-
-    parse_err("s = 'it''s'\n", "1:9: expected end of line after value, found '''");
-    parse_err("s = 'abc\n", "1:5: unterminated string (line ends before the closing ')");
-    parse_err("s = 'a\x02'\n", "1:7: control character 0x02 in string");
 }
 
 static void test_integers(void **state)
@@ -274,26 +372,6 @@ static void test_integers(void **state)
     assert_int(r, "min", INT64_MIN);
     assert_int(r, "hexmax", INT64_MAX);
     toml_free(&r);
-
-    parse_err("n = 9223372036854775808\n",
-              "1:5: integer '9223372036854775808' does not fit in 64 bits");
-    parse_err("n = -9223372036854775809\n", "1:5: integer '-9223372036854775809' does not fit");
-    parse_err("n = 99999999999999999999999\n", "1:5: integer '99999999999999999999999' does");
-    parse_err("n = 0x8000000000000000\n", "1:5: integer '0x8000000000000000' does not fit");
-    parse_err("n = 0b1_0000000000000000000000000000000000000000000000000000000000000000\n",
-              "1:5: integer '0b1_000000000");
-    parse_err("n = 01\n", "1:5: invalid integer '01' (leading zeros are not allowed)");
-    parse_err("n = +0x10\n", "1:5: invalid integer '+0x10' (hex, octal and binary take no sign)");
-    parse_err("n = 1__0\n", "1:5: invalid integer '1__0'");
-    parse_err("n = 1_\n", "1:5: invalid integer '1_'");
-    parse_err("n = _1\n", "1:5: invalid value '_1' (strings must be quoted)");
-    parse_err("n = 0x\n", "1:5: invalid integer '0x'");
-    parse_err("n = 0x_1\n", "1:5: invalid integer '0x_1'");
-    parse_err("n = 0b2\n", "1:5: invalid integer '0b2'");
-    parse_err("n = 0o8\n", "1:5: invalid integer '0o8'");
-    parse_err("n = 0X1F\n", "1:5: invalid integer '0X1F'");
-    parse_err("n = 12abc\n", "1:5: invalid integer '12abc'");
-    parse_err("n = - 1\n", "1:5: invalid value '-' (strings must be quoted)");
 }
 
 static void test_booleans(void **state)
@@ -304,31 +382,6 @@ static void test_booleans(void **state)
     assert_true(toml_bool(at(r, "bool1")));
     assert_false(toml_bool(at(r, "bool2")));
     toml_free(&r);
-    parse_err("b = True\n", "1:5: invalid value 'True' (strings must be quoted)");
-    parse_err("b = yes\n", "1:5: invalid value 'yes'");
-    parse_err("b = truex\n", "1:5: invalid value 'truex'");
-}
-
-static void test_refused_features(void **state)
-{
-    (void)state;
-    parse_err("pi = 3.14\n", "1:6: floats are not supported ('3.14')");
-    parse_err("f = 1e6\n", "1:5: floats are not supported");
-    parse_err("f = -2E-2\n", "1:5: floats are not supported");
-    parse_err("f = 6.626e-34\n", "1:5: floats are not supported");
-    parse_err("f = 224_617.445_991_228\n", "1:5: floats are not supported");
-    parse_err("f = inf\n", "1:5: floats are not supported ('inf')");
-    parse_err("f = -nan\n", "1:5: floats are not supported ('-nan')");
-    parse_err("a = [1, 2.5]\n", "1:9: floats are not supported");
-    parse_err("d = 1979-05-27T07:32:00Z\n", "1:5: dates and times are not supported");
-    parse_err("d = 1979-05-27 07:32:00\n", "1:5: dates and times are not supported");
-    parse_err("d = 1979-05-27\n", "1:5: dates and times are not supported ('1979-05-27')");
-    parse_err("t = 07:32:00\n", "1:5: dates and times are not supported ('07:32:00')");
-    parse_err("t = {a = 1}\n", "1:5: inline tables ({...}) are not supported");
-    parse_err("t = \"\"\"\nx\"\"\"\n", "1:5: multi-line strings (\"\"\") are not supported");
-    parse_err("t = '''x'''\n", "1:5: multi-line strings (''') are not supported");
-    parse_err("x = 1\n[[products]]\nname = \"Hammer\"\n",
-              "2:1: arrays of tables ([[...]]) are not supported");
 }
 
 static void test_arrays(void **state)
@@ -369,14 +422,6 @@ static void test_arrays(void **state)
     assert_int_equal(toml_type(toml_at(m, 2)), TOML_BOOL);
     assert_int_equal(toml_type(toml_at(m, 3)), TOML_ARRAY);
     toml_free(&r);
-
-    parse_err("a = [,]\n", "1:6: expected a value, found ','");
-    parse_err("a = [1,,2]\n", "1:8: expected a value, found ','");
-    parse_err("a = [1 2]\n", "1:8: expected ',' or ']' in array, found '2'");
-    parse_err("a = [1, 2\n", "2:1: expected ',' or ']' in array, found end of input");
-    parse_err("a = [1, 2", "1:10: expected ',' or ']' in array, found end of input");
-    parse_err("a = [1] 2\n", "1:9: expected end of line after value, found '2'");
-    parse_err("a = [1, # c\x01\n]\n", "1:12: control character 0x01 in comment");
 }
 
 static void test_array_depth_bound(void **state)
@@ -464,32 +509,6 @@ static void test_tables(void **state)
     toml_free(&r);
 }
 
-static void test_table_redefinition(void **state)
-{
-    (void)state;
-    parse_err("[fruit]\napple = \"red\"\n\n[fruit]\norange = \"orange\"\n",
-              "4:1: table [fruit] is defined twice (first at line 1)");
-    parse_err("[fruit]\napple = \"red\"\n\n[fruit.apple]\ntexture = \"smooth\"\n",
-              "4:8: 'fruit.apple' is already a string (line 2), not a table");
-    parse_err("[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n[fruit.apple]\n",
-              "4:1: table [fruit.apple] is defined twice (first at line 2, by dotted keys)");
-    parse_err("[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n[fruit.apple.taste]\n",
-              "4:1: table [fruit.apple.taste] is defined twice (first at line 3, by dotted keys)");
-    parse_err("[x.y.z]\n[x]\n[x]\n", "3:1: table [x] is defined twice (first at line 2)");
-    parse_err("[a.b.c]\nz = 9\n[a]\nb.c.t = \"x\"\n",
-              "4:1: dotted key cannot add to table 'b' defined by a [header] (line 1)");
-    parse_err("[a]\nb = 1\n[a.b.c]\n", "3:4: 'a.b' is already an integer (line 2), not a table");
-    parse_err("[t1]\nt2.t3.v = 0\n[t1.t2]\n",
-              "3:1: table [t1.t2] is defined twice (first at line 2, by dotted keys)");
-    parse_err("a.b = 1\n[a]\n",
-              "2:1: table [a] is defined twice (first at line 1, by dotted keys)");
-    parse_err("a = 1\n[a]\n", "2:2: 'a' is already an integer (line 1), not a table");
-    parse_err("[]\n", "1:2: expected a key, found ']'");
-    parse_err("[a\n", "1:3: expected ']' after table name, found end of line");
-    parse_err("[a] b = 1\n", "1:5: expected end of line after table header, found 'b'");
-    parse_err("[a.]\n", "1:4: expected a key, found ']'");
-}
-
 static void test_positions(void **state)
 {
     (void)state;
@@ -517,8 +536,6 @@ static void test_positions(void **state)
     v = toml_get(at(r, "targets"), "\xc3\xa9t\xc3\xa9");
     assert_int_equal(toml_col(v), 9);
     toml_free(&r);
-
-    parse_err("a = 1\n\"\xc3\xa9\" = 1 x\n", "2:9: expected end of line");
 }
 
 static void test_line_endings_and_bom(void **state)
@@ -531,17 +548,11 @@ static void test_line_endings_and_bom(void **state)
     assert_int_equal(toml_line(at(r, "t.c")), 6);
     toml_free(&r);
 
-    parse_err("a = 1\rb = 2\n", "1:6: expected end of line after value, found a carriage return");
-    parse_err("a = \"x\r\"\n", "1:5: unterminated string");
-
     r = parse_ok("\xef\xbb\xbf"
                  "bom = true\n");
     assert_true(toml_bool(at(r, "bom")));
     assert_int_equal(toml_col(at(r, "bom")), 7);
     toml_free(&r);
-
-    parse_err("a = 1 # \xff\n", "1:9: invalid UTF-8 (byte 0xff)");
-    parse_err("\xff = 1\n", "1:1: expected a key, found byte 0xff");
 }
 
 static void test_length_not_nul(void **state)
@@ -639,20 +650,17 @@ static void test_job_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_comments_and_empty),
-        cmocka_unit_test(test_keyval_rules),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_dotted_keys),
-        cmocka_unit_test(test_duplicate_keys),
         cmocka_unit_test(test_basic_strings),
         cmocka_unit_test(test_literal_strings),
         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_booleans),
-        cmocka_unit_test(test_refused_features),
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_array_depth_bound),
         cmocka_unit_test(test_tables),
-        cmocka_unit_test(test_table_redefinition),
         cmocka_unit_test(test_positions),
         cmocka_unit_test(test_line_endings_and_bom),
         cmocka_unit_test(test_length_not_nul),
