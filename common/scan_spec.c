@@ -8,6 +8,7 @@
 #include "common/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const field_names[SCAN_FIELD_COUNT][2] = {
@@ -39,6 +40,7 @@ void scan_spec_free(scan_spec_t *spec)
 {
     targets_destroy(&spec->targets);
     ports_free(&spec->ports);
+    free(spec->pairs);
     memset(spec, 0, sizeof *spec);
 }
 
@@ -111,6 +113,10 @@ int scan_spec_validate(const scan_spec_t *s, scan_naming_t naming, scan_field_t 
     if (s->ports.n == 0 && !s->from_list) {
         snprintf(err, errlen, "no ports");
         return bad(SCAN_FIELD_PORTS, field, LZR_EINVAL);
+    }
+    if (s->pairs && s->report_all) {
+        snprintf(err, errlen, "a list of (address, port) pairs has no silent targets to report");
+        return bad(SCAN_FIELD_TARGETS, field, LZR_EINVAL);
     }
     if (s->handshakes.n == 0 && !s->discovery_only) {
         snprintf(err, errlen, "no handshakes");

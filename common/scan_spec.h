@@ -49,6 +49,10 @@ typedef struct scan_spec {
     bool from_list; /* the targets come from a list whose lines may carry their port: no ports
                        needed, the set only says which addresses a line may name */
     bool discovery_only;
+    /* A job's pair list (Assign.pairs: address << 16 | port, sorted), owned: the walk is over
+     * its indices instead of targets × ports, and targets holds its addresses. NULL: none. */
+    uint64_t *pairs;
+    size_t n_pairs;
 } scan_spec_t;
 
 /* The spec's settings a bound applies to; a front end names them its own way in messages. */

@@ -130,6 +130,8 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.acking_firewall_probes = sp->acking_firewall_probes;
     a.report_all = sp->report_all;
     a.cooldown_ms = sp->cooldown_ms;
+    a.n_pairs = sp->n_pairs;
+    a.pairs = sp->pairs;
     if (sp->max_runtime_s) { /* the shard ends its SYNs at the job's deadline */
         uint64_t end = j->row.started_us + (uint64_t)sp->max_runtime_s * 1000000u;
         uint64_t now = clock_wall_us();

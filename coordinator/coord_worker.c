@@ -10,6 +10,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/names.h"
+#include "common/pairs.h"
 #include "common/targets.h"
 
 #include <stdarg.h>
@@ -334,10 +335,14 @@ static const char *record_denied(const job_rt_t *j, const session_t *s, uint32_t
 {
     if (r->source_ip != s->scan_ip)
         return "source IP is not the worker's scan IP";
-    int64_t ai = targets_index_of(j->spec->set, r->ip);
+    int64_t ai = j->spec->pairs ? pairs_index_of(j->spec->pairs, j->spec->n_pairs,
+                                                 pair_key(r->ip, (uint16_t)r->port))
+                                : targets_index_of(j->spec->set, r->ip);
     if (ai < 0 || !j->port_index[r->port])
         return "target outside the job";
-    uint64_t el = (uint64_t)ai * j->spec->ports.n + j->port_index[r->port] - 1;
+    /* A pair list's element is the pair's index; else address index × ports + port index. */
+    uint64_t el = j->spec->pairs ? (uint64_t)ai
+                                 : (uint64_t)ai * j->spec->ports.n + j->port_index[r->port] - 1;
     /* Pass p's copy of shard i is shard p × n_shards + i: the same targets. */
     if (j->shards && shardmap_shard_of(j->shards, el) != (int64_t)(shard % j->row.n_shards))
         return "target outside the shard";

@@ -8,6 +8,7 @@
 
 #include "common/err.h"
 #include "common/input.h"
+#include "common/pairs.h"
 #include "common/toml.h"
 #include "common/catalogue.h"
 
@@ -432,7 +433,7 @@ static int check_keys(const ctx_t *c, const toml_value_t *root, const job_spec_t
             return fail(c, toml_line(toml_get(root, "files")), "files", LZR_EINVAL,
                         "holds a list that no %s names", keys[i]);
     }
-    if (!toml_get(root, "ports"))
+    if (!toml_get(root, "ports") && !j->targets_file[0]) /* a pair list may bring its ports */
         return fail(c, 0, "ports", LZR_EINVAL, "required key is missing");
     if (j->timeout_ms && j->retransmit_ms && j->retransmit_ms > j->timeout_ms)
         return fail(c, toml_line(toml_get(root, "retransmit_ms")), "retransmit_ms", LZR_ERANGE,
@@ -449,6 +450,115 @@ static int parse_tree(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
     }
     j->shards_given = toml_get(root, "shards") != NULL;
     return check_keys(c, root, j);
+}
+
+/* The stored targets_file lines: each becomes its address in target_list, and its port, or 0
+ * for a line without one, goes with it into j->pairs (address << 16 | port) for expand_pairs. */
+static int split_target_lines(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+{
+    if (!j->n_target_list)
+        return LZR_OK;
+    j->pairs = malloc(j->n_target_list * sizeof *j->pairs);
+    if (!j->pairs)
+        return fail(c, 0, "targets_file", LZR_ENOMEM, "out of memory");
+    for (size_t i = 0; i < j->n_target_list; i++) {
+        input_format_t f = INPUT_FORMAT_INIT;
+        input_target_t t;
+        char perr[256], ip[16];
+        int rc = input_parse_line(&f, j->target_list[i], &t, perr, sizeof perr);
+        if (rc != 1)
+            return fail(c, toml_line(toml_get(root, "files")), "files.targets", LZR_EPARSE,
+                        "\"%s\": %s", j->target_list[i], rc < 0 ? perr : "not a target");
+        char *addr = strdup(targets_ntoa(t.addr, ip));
+        if (!addr)
+            return fail(c, 0, "targets_file", LZR_ENOMEM, "out of memory");
+        free(j->target_list[i]);
+        j->target_list[i] = addr;
+        j->pairs[i] = pair_key(t.addr, t.has_port ? t.port : 0);
+    }
+    j->n_pairs = j->n_target_list;
+    return LZR_OK;
+}
+
+/* The ports of the sorted pairs, as the job's port list and its text. */
+static int pair_ports(const ctx_t *c, job_spec_t *j)
+{
+    uint8_t seen[65536 / 8] = {0};
+    for (size_t i = 0; i < j->n_pairs; i++)
+        seen[pair_port(j->pairs[i]) / 8] |= (uint8_t)(1u << (pair_port(j->pairs[i]) % 8));
+    size_t cap = 6 * 65536 + 1, used = 0;
+    char *text = malloc(cap), perr[256];
+    if (!text)
+        return fail(c, 0, "targets_file", LZR_ENOMEM, "out of memory");
+    text[0] = '\0';
+    for (uint32_t p = 1; p < 65536; p++)
+        if (seen[p / 8] & (1u << (p % 8)))
+            used += (size_t)snprintf(text + used, cap - used, "%s%u", used ? "," : "", p);
+    ports_free(&j->ports);
+    free(j->ports_text);
+    j->ports_text = text;
+    int rc = ports_parse(text, &j->ports, perr, sizeof perr);
+    return rc ? fail(c, 0, "targets_file", rc, "%s", perr) : LZR_OK;
+}
+
+/* A targets_file that names ports makes the job a pair list: each line without a port stands
+ * for each of the job's ports, pairs whose address the job's set leaves out go, and the rest
+ * are sorted and kept once. A list of addresses only stays addresses × ports (pairs freed). */
+static int expand_pairs(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+{
+    bool any_port = false;
+    for (size_t i = 0; i < j->n_pairs; i++)
+        any_port |= pair_port(j->pairs[i]) != 0;
+    const toml_value_t *key = toml_get(root, "targets_file");
+    if (!any_port) {
+        free(j->pairs);
+        j->pairs = NULL;
+        j->n_pairs = 0;
+        return j->ports.n ? LZR_OK
+                          : fail(c, 0, "ports", LZR_EINVAL,
+                                 "required key is missing (the targets_file names no port)");
+    }
+    if (j->n_targets)
+        return fail(c, toml_line(key), "targets_file", LZR_EINVAL,
+                    "a list of (address, port) pairs cannot be combined with targets");
+    if (j->report_all)
+        return fail(c, toml_line(toml_get(root, "report_all")), "report_all", LZR_EINVAL,
+                    "a list of (address, port) pairs has no silent targets to report");
+    size_t n = 0, cap = j->n_pairs + 16;
+    uint64_t *out = malloc(cap * sizeof *out);
+    for (size_t i = 0; out && i < j->n_pairs && n <= JOB_MAX_PAIRS; i++) {
+        uint32_t addr = pair_addr(j->pairs[i]);
+        uint16_t port = pair_port(j->pairs[i]);
+        if (!targets_contains(j->set, addr))
+            continue; /* excluded, reserved, blocklisted or outside the allowlist */
+        if (!port && !j->ports.n) {
+            free(out);
+            return fail(c, toml_line(key), "targets_file", LZR_EINVAL,
+                        "a line without a port needs the job's ports");
+        }
+        for (size_t k = 0; out && k < (port ? 1 : j->ports.n); k++) {
+            if (n == cap) {
+                uint64_t *g = realloc(out, (cap *= 2) * sizeof *out);
+                if (!g)
+                    free(out);
+                out = g;
+            }
+            if (out)
+                out[n++] = pair_key(addr, port ? port : j->ports.ports[k]);
+        }
+    }
+    free(j->pairs);
+    j->pairs = out;
+    if (!out)
+        return fail(c, 0, "targets_file", LZR_ENOMEM, "out of memory");
+    j->n_pairs = pairs_sort_unique(out, n);
+    if (j->n_pairs > JOB_MAX_PAIRS)
+        return fail(c, toml_line(key), "targets_file", LZR_ERANGE,
+                    "more than %u (address, port) pairs", JOB_MAX_PAIRS);
+    if (!j->n_pairs)
+        return fail(c, toml_line(key), "targets_file", LZR_EINVAL,
+                    "no pair is left once the excluded addresses are taken out");
+    return pair_ports(c, j);
 }
 
 /* Builds the target set the way the worker will: lifts, allows, excludes, finalizes. */
@@ -558,8 +668,14 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
 
     int rc = parse_tree(&c, root, j);
     if (rc == LZR_OK)
+        rc = split_target_lines(&c, root, j);
+    if (rc == LZR_OK)
         rc = build_targets(&c, root, j);
-    if (rc == LZR_OK) {
+    if (rc == LZR_OK && j->targets_file[0])
+        rc = expand_pairs(&c, root, j);
+    if (rc == LZR_OK && j->pairs) {
+        j->size = j->n_pairs;
+    } else if (rc == LZR_OK) {
         uint64_t n = targets_count(j->set);
         j->size = n * j->ports.n;
         if (n && j->size / n != j->ports.n)
@@ -619,8 +735,8 @@ static int add_quoted(void *ctx, const char *entry, int line, char *err, size_t 
     return LZR_OK;
 }
 
-/* targets_file: every line's address, quoted, into b. A line with a port is refused: a job's
- * targets are addresses × its ports (docs/job-file.md). */
+/* targets_file: every line, quoted, into b: "ADDR", or "ADDR:PORT" for a line that names a
+ * port (docs/job-file.md). */
 static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t errlen)
 {
     input_reader_t *r = input_open(file, err, errlen);
@@ -629,17 +745,21 @@ static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t e
     input_target_t t;
     int rc;
     uint64_t n = 0;
-    char ip[16];
+    char ip[16], entry[32];
     while ((rc = input_next(r, -1, &t, err, errlen)) == 1) {
-        if (t.has_port || ++n > JOB_MAX_TARGET_LINES) {
-            snprintf(err, errlen, "%.400s:%d: %s", file, input_line(r),
-                     t.has_port ? "a line with a port: a job's targets_file lists addresses, "
-                                  "and the job's ports apply to each"
-                                : "more targets than a job holds (" JOB_MAX_TARGET_TEXT ")");
+        if (++n > JOB_MAX_TARGET_LINES) {
+            snprintf(err, errlen,
+                     "%.400s:%d: more targets than a job holds (" JOB_MAX_TARGET_TEXT ")", file,
+                     input_line(r));
             rc = LZR_EINVAL;
             break;
         }
-        add_quoted(b, targets_ntoa(t.addr, ip), 0, err, errlen);
+        targets_ntoa(t.addr, ip);
+        if (t.has_port)
+            snprintf(entry, sizeof entry, "%s:%u", ip, t.port);
+        else
+            snprintf(entry, sizeof entry, "%s", ip);
+        add_quoted(b, entry, 0, err, errlen);
     }
     input_close(&r);
     if (rc == LZR_EEMPTY && n == 0)
@@ -793,6 +913,7 @@ void job_destroy(job_spec_t **jp)
         free(j->target_list[i]);
     free(j->target_list);
     free(j->ports_text);
+    free(j->pairs);
     ports_free(&j->ports);
     targets_destroy(&j->set);
     free(j);

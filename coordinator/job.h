@@ -27,6 +27,8 @@
 #define JOB_MAX_RUNTIME_S    (366u * 86400u) /* max_runtime: a year at most */
 #define JOB_MAX_TARGET_LINES 65536 /* addresses in a targets_file: each Assign carries them */
 #define JOB_MAX_TARGET_TEXT  "65536"
+/* Pairs of a targets_file once port-less lines expand: every Assign carries them all. */
+#define JOB_MAX_PAIRS (1u << 18)
 
 typedef struct job_spec {
     char name[64];
@@ -45,11 +47,18 @@ typedef struct job_spec {
     size_t n_blocklist;
     char **allowlist;
     size_t n_allowlist;
-    /* targets_file: a list of addresses (common/input's line forms, no ports), read at
-     * submission like the files above and stored as their addresses; they join targets. */
+    /* targets_file: a list in common/input's line forms, read at submission like the files
+     * above and stored as its lines ("ADDR" or "ADDR:PORT"). Lines without a port are
+     * addresses that join targets (× the job's ports). Once a line names a port the job scans
+     * pairs: target_list then holds the lines' addresses (the set the pairs may use), pairs the
+     * (address, port) keys (common/pairs.h, sorted, each once, those the job's set excludes
+     * left out; a line without a port stands for each of the job's ports), and ports is the
+     * pairs' ports. NULL pairs: addresses × ports. */
     char targets_file[256];
     char **target_list;
     size_t n_target_list;
+    uint64_t *pairs;
+    size_t n_pairs;
     char *ports_text; /* canonical "22,80,8000-8100"; owned */
     port_list_t ports;
     targets_t *set; /* finalized target set; owned */
@@ -68,7 +77,7 @@ typedef struct job_spec {
     uint32_t min_workers; /* [vantage] */
     bool verify;          /* [vantage] */
     uint32_t compare;     /* [vantage]: passes, each target from this many scan IPs; 1 = none */
-    uint64_t size;        /* addresses × ports */
+    uint64_t size;        /* addresses × ports, or the number of pairs */
     /* Bounds (docs/job-file.md): max_targets as written ("" = none); probes, the (address,
      * port) pairs the job scans — size, or the first max_targets of its permutation; span,
      * the cycle positions [0, span) its shards tile, set by job_plan. max_runtime_s: seconds

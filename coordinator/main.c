@@ -301,9 +301,15 @@ static int submit_dry_run(job_spec_t *j)
         return 1;
     }
     uint64_t addrs = targets_count(j->set);
-    printf("job \"%s\": %llu addresses × %zu ports = %llu targets at %u/s (about %.0f s)\n",
-           j->name, (unsigned long long)addrs, j->ports.n, (unsigned long long)j->size, j->rate,
-           (double)j->probes / j->rate);
+    if (j->pairs)
+        printf("job \"%s\": %llu (address, port) pairs of targets_file %s on %llu addresses at "
+               "%u/s (about %.0f s)\n",
+               j->name, (unsigned long long)j->size, j->targets_file, (unsigned long long)addrs,
+               j->rate, (double)j->probes / j->rate);
+    else
+        printf("job \"%s\": %llu addresses × %zu ports = %llu targets at %u/s (about %.0f s)\n",
+               j->name, (unsigned long long)addrs, j->ports.n, (unsigned long long)j->size, j->rate,
+               (double)j->probes / j->rate);
     printf("removed: %llu addresses by exclude and blocklist_file, %llu reserved\n",
            (unsigned long long)targets_excluded(j->set),
            (unsigned long long)targets_reserved_dropped(j->set));

@@ -13,6 +13,7 @@
 #include "common/cookie.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/pairs.h"
 #include "common/permutation.h"
 #include "common/ports.h"
 #include "common/scan_spec.h"
@@ -214,6 +215,21 @@ static int spec_from_assign(const Lzr__Assign *m, scan_spec_t *sp, char *err, si
     sp->acking_firewall_probes = m->acking_firewall_probes;
     sp->cooldown_ms = m->cooldown_ms;
     sp->max_runtime_ms = m->max_runtime_ms; /* the job's deadline, as the coordinator computed it */
+    if (m->n_pairs) { /* a pair list: each pair must be one of the set's addresses */
+        sp->pairs = malloc(m->n_pairs * sizeof *sp->pairs);
+        if (!sp->pairs) {
+            snprintf(err, errlen, "out of memory");
+            return LZR_ENOMEM;
+        }
+        memcpy(sp->pairs, m->pairs, m->n_pairs * sizeof *sp->pairs);
+        sp->n_pairs = m->n_pairs;
+        for (size_t i = 0; i < m->n_pairs; i++)
+            if (!targets_contains(sp->targets, pair_addr(m->pairs[i])) ||
+                (i && m->pairs[i] <= m->pairs[i - 1])) {
+                snprintf(err, errlen, "pair %zu is outside the job's targets or out of order", i);
+                return LZR_EPROTO;
+            }
+    }
     sp->report_all = m->report_all;
     scan_field_t f;
     char sub[256];
@@ -227,7 +243,7 @@ static int spec_from_assign(const Lzr__Assign *m, scan_spec_t *sp, char *err, si
  * target set this worker built. */
 static int place_shard(const Lzr__Assign *m, engine_config_t *c, char *err, size_t errlen)
 {
-    uint64_t size = targets_count(c->targets) * c->ports->n;
+    uint64_t size = c->pairs ? c->n_pairs : targets_count(c->targets) * c->ports->n;
     if (size != m->perm_size) {
         snprintf(err, errlen,
                  "the job's target set has %llu elements here but %llu at the coordinator",

@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/err.h"
+#include "common/pairs.h"
 #include "worker/capture.h"
 #include "worker/firewall.h"
 #include "worker/lzr.h"
@@ -176,8 +177,13 @@ static bool source_pair(source_t *s, uint32_t *addr, uint16_t *port, int wait_ms
         s->more = false;
         return false;
     }
-    *addr = targets_at(s->cfg->targets, el / nports);
-    *port = s->cfg->ports->ports[el % nports];
+    if (s->cfg->pairs) {
+        *addr = pair_addr(s->cfg->pairs[el]);
+        *port = pair_port(s->cfg->pairs[el]);
+    } else {
+        *addr = targets_at(s->cfg->targets, el / nports);
+        *port = s->cfg->ports->ports[el % nports];
+    }
     return true;
 }
 

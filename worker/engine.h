@@ -32,6 +32,10 @@ typedef struct engine_config {
      * listed address must lie in (the reserved ranges unless lifted, excludes), or NULL. */
     const targets_t *targets;
     const port_list_t *ports;
+    /* A job's pair list (common/pairs.h keys, sorted): element i of the walk is pairs[i]
+     * instead of an address × port; NULL: targets × ports. */
+    const uint64_t *pairs;
+    size_t n_pairs;
     /* A target list read as the scan goes, instead of the walk (NULL: the walk). A line without
      * a port is probed on every port of ports; a line's port outside ports gets the handshake
      * list and the fallback tier, not its port's own probes. A pipe is probed as it is written;

@@ -52,5 +52,7 @@ int scan_config_build(const scan_spec_t *spec, const scan_vantage_t *v, scan_nam
     cfg->max_runtime_ms = spec->max_runtime_ms;
     cfg->report_all = spec->report_all;
     cfg->discovery_only = spec->discovery_only;
+    cfg->pairs = spec->pairs;
+    cfg->n_pairs = spec->n_pairs;
     return LZR_OK;
 }

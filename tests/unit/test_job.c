@@ -5,6 +5,7 @@
  */
 #include "common/err.h"
 #include "coordinator/job.h"
+#include "common/pairs.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -434,7 +435,8 @@ static void test_targets_file(void **state)
     assert_non_null(strstr(err, "hosts.csv:1: \"garbage\""));
     put(dir, "hosts.csv", "198.18.5.1\n198.18.5.2:80\n");
     assert_null(job_load(path, &text, err, sizeof err));
-    assert_non_null(strstr(err, "hosts.csv:2: a line with a port"));
+    assert_non_null(strstr(err, "targets_file: a list of (address, port) pairs cannot be "
+                                "combined with targets"));
     put(dir, "hosts.csv", "# nothing\n");
     assert_null(job_load(path, &text, err, sizeof err));
     assert_non_null(strstr(err, "hosts.csv: lists no target"));
@@ -447,6 +449,70 @@ static void test_targets_file(void **state)
     assert_int_equal(targets_count(j->set), 1);
     job_destroy(&j);
     free(text);
+    unlink(list);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A targets_file that names ports is a list of pairs: port-less lines stand for each of the
+ * job's ports, excluded addresses go, repeats count once, the job's size is the pairs and its
+ * ports theirs; the stored text gives the same pairs back, and report_all is refused. */
+static void test_targets_file_pairs(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lzr-job-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], list[300], err[1024] = "";
+    snprintf(path, sizeof path, "%s/scan.toml", dir);
+    snprintf(list, sizeof list, "%s/pairs.txt", dir);
+    put(dir, "pairs.txt",
+        "198.18.5.1:22\n198.18.5.1,8080\n198.18.5.2\n198.18.5.3:443\n198.18.5.1:22\n"
+        "198.18.5.9:80\n");
+    put(dir, "scan.toml",
+        "targets_file = \"pairs.txt\"\nports = \"80,443\"\nexclude = \"198.18.5.9\"\n"
+        "allow_reserved = \"198.18.0.0/15\"\n");
+    char *text = NULL;
+    job_spec_t *j = job_load(path, &text, err, sizeof err);
+    if (!j)
+        fail_msg("%s", err);
+    /* 5.1:22, 5.1:8080, 5.2:80, 5.2:443, 5.3:443; 5.9 is excluded. */
+    uint64_t want[] = {pair_key(0xC6120501, 22), pair_key(0xC6120501, 8080),
+                       pair_key(0xC6120502, 80), pair_key(0xC6120502, 443),
+                       pair_key(0xC6120503, 443)};
+    assert_int_equal(j->n_pairs, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(j->pairs[i], want[i]);
+    assert_int_equal(j->size, 5);
+    assert_int_equal(j->probes, 5);
+    assert_string_equal(j->ports_text, "22,80,443,8080");
+    assert_int_equal(targets_count(j->set), 3);
+    job_destroy(&j);
+    j = job_parse(text, strlen(text), "scan.toml", err, sizeof err); /* after a restart */
+    assert_non_null(j);
+    assert_int_equal(j->n_pairs, 5);
+    assert_int_equal(j->pairs[4], want[4]);
+    perm_params_t perm;
+    assert_int_equal(job_plan(j, 1, 2, &perm, err, sizeof err), LZR_OK);
+    assert_int_equal(perm.size, 5);
+    job_destroy(&j);
+    free(text);
+    text = NULL;
+    /* Without ports, a port-less line has nothing to stand for. */
+    put(dir, "scan.toml", "targets_file = \"pairs.txt\"\nallow_reserved = \"198.18.0.0/15\"\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "targets_file: a line without a port needs the job's ports"));
+    put(dir, "pairs.txt", "198.18.5.1:22\n");
+    j = job_load(path, &text, err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(j->n_pairs, 1);
+    assert_string_equal(j->ports_text, "22");
+    job_destroy(&j);
+    free(text);
+    text = NULL;
+    put(dir, "scan.toml",
+        "targets_file = \"pairs.txt\"\nreport_all = true\nallow_reserved = \"198.18.0.0/15\"\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "report_all: a list of (address, port) pairs has no silent"));
     unlink(list);
     unlink(path);
     rmdir(dir);
@@ -565,11 +631,17 @@ static void test_bounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),  cmocka_unit_test(test_defaults_and_plan),
-        cmocka_unit_test(test_errors),     cmocka_unit_test(test_reserved_lifted),
-        cmocka_unit_test(test_load_file),  cmocka_unit_test(test_fallback_off),
-        cmocka_unit_test(test_list_files), cmocka_unit_test(test_targets_file),
-        cmocka_unit_test(test_cooldown),   cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_full_file),
+        cmocka_unit_test(test_defaults_and_plan),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_reserved_lifted),
+        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_fallback_off),
+        cmocka_unit_test(test_list_files),
+        cmocka_unit_test(test_targets_file),
+        cmocka_unit_test(test_targets_file_pairs),
+        cmocka_unit_test(test_cooldown),
+        cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
