@@ -264,8 +264,11 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
         return;
     }
     if (s->has_lease && s->job_id == hb->lease->job_id && s->shard == hb->lease->shard) {
+        bool walked = hb->walk_done && !s->walk_done;
         s->walk_done = hb->walk_done;
         note_stats(s, hb, now);
+        if (walked)
+            sched_run(c); /* its next shard starts now, not at the next pass */
     }
 }
 

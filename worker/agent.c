@@ -50,6 +50,7 @@ typedef struct agent {
     batchwin_t *window;   /* batches sent and not yet acked */
     shard_run_t *run;     /* the shard being scanned (or the last one), or NULL */
     shard_run_t *drain;   /* an earlier shard whose SYN walk is done: only its tails are left */
+    bool walk_told;       /* a heartbeat said run's walk is done */
     verify_task_t *vtask; /* the verification request being worked on, or NULL */
     char *fatal;          /* where the reason to give up goes (agent_run's err) */
     size_t fatal_len;
@@ -322,15 +323,21 @@ static void run_free(shard_run_t **rp)
     recqueue_destroy(&q);
 }
 
+/* Whether run r has sent every SYN of its shard. */
+static bool walk_done(shard_run_t *r)
+{
+    engine_stats_t st;
+    shard_progress(r, &st);
+    return st.walk_done;
+}
+
 /* Whether a new shard may start now: none runs, or the one running has sent all its SYNs and
  * no other is draining (two engines at most). */
 static bool can_start(agent_t *a)
 {
     if (!a->run)
         return true;
-    engine_stats_t st;
-    shard_progress(a->run, &st);
-    return !a->drain && (st.walk_done || shard_cancelled(a->run));
+    return !a->drain && (walk_done(a->run) || shard_cancelled(a->run));
 }
 
 static void on_assign(agent_t *a, const Lzr__Assign *m)
@@ -366,6 +373,7 @@ static void on_assign(agent_t *a, const Lzr__Assign *m)
         return;
     }
     a->run = r;
+    a->walk_told = false;
 }
 
 static void stop_run(shard_run_t *r, const char *why)
@@ -625,8 +633,12 @@ static int agent_turn(agent_t *a, zpoller_t *poller)
     uint64_t now = clock_mono_ms();
     if (!a->registered && now - a->hello_ms >= HELLO_RETRY_MS)
         send_hello(a);
-    if (a->registered && now - a->last_hb_ms >= a->heartbeat_ms)
+    /* The end of a walk is told at once: the coordinator's next shard waits for it. */
+    bool walked = a->run && !a->walk_told && walk_done(a->run);
+    if (a->registered && (walked || now - a->last_hb_ms >= a->heartbeat_ms)) {
         send_heartbeat(a);
+        a->walk_told |= walked;
+    }
     flush_batch(a, a->drain);
     flush_batch(a, a->run);
     if (a->registered)
