@@ -64,6 +64,7 @@ typedef struct session {
     bool drain_unstored; /* as done_unstored, for the draining lease */
     uint64_t drain_job;
     uint32_t drain_shard;
+    metrics_counters_t drain_seen; /* its counters in tally when it moved here */
     uint64_t lease_start_us;
     uint64_t targets_done, targets_total, sent, hits;
     uint64_t rate_sent, rate_at_us; /* for probes/s */

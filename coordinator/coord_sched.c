@@ -180,6 +180,8 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
             s->drain_unstored = false;
             s->drain_job = s->job_id;
             s->drain_shard = s->shard;
+            bool tallied = s->tally.job == s->job_id && s->tally.shard == s->shard;
+            s->drain_seen = tallied ? s->tally.cur : (metrics_counters_t){0};
             log_info("job %llu shard %u: %s finishes its tails beside the next shard",
                      (unsigned long long)s->job_id, s->shard, s->name);
         }

@@ -436,7 +436,9 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
         return;
     }
     bool drain = session_draining(s, job, shard);
-    if (d->stats && !drain) {
+    if (d->stats && drain) {
+        metrics_tally_late(&s->tally, &s->drain_seen, d->stats);
+    } else if (d->stats) {
         s->sent = d->stats->sent;
         metrics_tally_note(&s->tally, job, shard, d->stats);
     }
