@@ -428,21 +428,6 @@ static void test_names_and_sessions(void **state)
 
 /* Leases are not failures; failures back off; five real failures cancel the job, with the reason
  * shown by status, and every other worker on the job is stopped and stores nothing more. */
-/* A heartbeat for (job, shard) saying the shard's SYN walk is done. */
-static void heartbeat_walked(zsock_t *z, uint64_t job, uint32_t shard)
-{
-    Lzr__Heartbeat hb = LZR__HEARTBEAT__INIT;
-    Lzr__Lease lease = LZR__LEASE__INIT;
-    lease.job_id = job;
-    lease.shard = shard;
-    hb.lease = &lease;
-    hb.walk_done = true;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_HEARTBEAT;
-    env.heartbeat = &hb;
-    send_env(z, &env);
-}
-
 /* The refusals counted against worker name. */
 static uint64_t refused_of(server_t *s, const char *name)
 {
@@ -466,17 +451,15 @@ static void test_two_leases(void **state)
 {
     server_t *s = *state;
     server_start(s);
-    Lzr__Envelope *rep = submit(s, trust_job);
-    uint64_t job = rep->submit_reply->job_id;
-    wire_free(&rep);
+    uint64_t job = submit_job(s, trust_job);
     zsock_t *w1 = connect_to(s->listen);
     assert_int_equal(join(w1, "w1", W1_IP), 0);
     assert_false(arrives(w1, LZR__ENVELOPE__BODY_ASSIGN, 600)); /* walk not done: one lease */
-    heartbeat_walked(w1, job, 0);
+    heartbeat_walk(w1, job, 0, true);
     Lzr__Envelope *env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
     assert_int_equal(env->assign->shard, 1);
     wire_free(&env);
-    heartbeat_walked(w1, job, 1); /* both walks done: still two leases, shard 2 stays */
+    heartbeat_walk(w1, job, 1, true); /* both walks done: still two leases, shard 2 stays */
     assert_false(arrives(w1, LZR__ENVELOPE__BODY_ASSIGN, 600));
     zsock_t *w2 = connect_to(s->listen);
     assert_int_equal(join(w2, "w2", W2_IP), 2);
@@ -508,9 +491,7 @@ static void test_failures(void **state)
     server_t *s = *state;
     s->opt.retry_ms = 100;
     server_start(s);
-    Lzr__Envelope *rep = submit(s, trust_job);
-    uint64_t job = rep->submit_reply->job_id;
-    wire_free(&rep);
+    uint64_t job = submit_job(s, trust_job);
     zsock_t *w1 = connect_to(s->listen);
     assert_int_equal(join(w1, "w1", W1_IP), 0);
     /* Four reconnects: four more leases of shard 0, no failure. */
@@ -583,7 +564,7 @@ static void test_failures(void **state)
     Lzr__Envelope req = LZR__ENVELOPE__INIT;
     req.body_case = LZR__ENVELOPE__BODY_STATUS;
     req.status = &sr;
-    rep = control(s, &req);
+    Lzr__Envelope *rep = control(s, &req);
     char want[64];
     snprintf(want, sizeof want, "shard %u failed 5 times", failed);
     assert_non_null(strstr(rep->status_reply->jobs[0]->reason, want));
