@@ -57,7 +57,16 @@ typedef struct session {
     store_shard_stats_t done_stats; /* the counters its ShardDone gave, stored with the shard */
     uint64_t job_id;
     uint32_t shard;
-    uint32_t rate; /* the SYN rate this worker was last given for its shard */
+    uint32_t rate;  /* the SYN rate this worker was last given for its shard */
+    bool walk_done; /* its heartbeat says every SYN of that shard is out: one more may start */
+    /* Shards are pipelined: once a lease's walk is done and the worker takes another shard,
+     * the earlier lease moves here while its connections finish. Two leases at most. */
+    bool has_drain;
+    bool drain_unstored;             /* as done_unstored, for the draining lease */
+    store_shard_stats_t drain_stats; /* as done_stats, for the draining lease */
+    uint64_t drain_job;
+    uint32_t drain_shard;
+    metrics_counters_t drain_seen; /* its counters in tally when it moved here */
     uint64_t lease_start_us;
     uint64_t targets_done, targets_total, sent, hits;
     uint64_t rate_sent, rate_at_us; /* for probes/s */
@@ -194,6 +203,15 @@ void peer_refuse(coord_t *c, zframe_t *rid, const char *reason, bool fatal);
  * it held it may still come, and are let in (see on_batch). */
 void session_lease_forget(coord_t *c, session_t *s);
 
+/* Notes that s no longer holds its draining lease, as session_lease_forget does. */
+void session_drain_forget(coord_t *c, session_t *s);
+
+/* Whether s holds (job, shard) now: the lease it scans, or the one whose tails it finishes. */
+bool session_holds(const session_t *s, uint64_t job, uint32_t shard);
+
+/* Whether (job, shard) is s's draining lease. */
+bool session_draining(const session_t *s, uint64_t job, uint32_t shard);
+
 /* Whether worker name held (job, shard) before and lost it without finishing it. */
 bool session_held_before(coord_t *c, const char *name, uint64_t job, uint32_t shard);
 
@@ -202,7 +220,11 @@ bool session_held_before(coord_t *c, const char *name, uint64_t job, uint32_t sh
 void session_distrust(coord_t *c, session_t *s, uint64_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Ends a session; its lease, if any, goes back to the pool at once. */
+/* Sends each lease s holds back to the pool, but for (keep_job, keep_shard), and forgets
+ * them. */
+void session_release(coord_t *c, session_t *s, uint64_t keep_job, uint32_t keep_shard);
+
+/* Ends a session; its leases, if any, go back to the pool at once. */
 void session_drop(coord_t *c, session_t *s, const char *why);
 
 /* Cancels a job for reason (kept in the store, shown by status): every worker on it is told to
@@ -222,6 +244,9 @@ void sched_run(coord_t *c);
  * or a back-off after one), s keeps the lease, marked done_unstored, and each scheduling pass
  * tries again: a shard is done once the store says so, and not before. */
 void sched_shard_finished(coord_t *c, session_t *s);
+
+/* The same for s's draining lease (drain_unstored). */
+void sched_drain_finished(coord_t *c, session_t *s);
 
 /* Reads and handles one message from the worker socket. */
 void worker_on_message(coord_t *c);

@@ -23,10 +23,18 @@ static uint32_t rate_share(coord_t *c, job_rt_t *j)
 {
     uint32_t pending, leased, done;
     uint64_t holders = session_count(c);
-    /* Without the counts, every worker is taken for a holder. */
-    if (store_shard_counts(c->store, j->row.id, &pending, &leased, &done) == LZR_OK &&
-        holders > (uint64_t)pending + leased)
-        holders = (uint64_t)pending + leased;
+    /* Without the counts, every worker is taken for a holder. A draining lease sends no SYN:
+     * its worker counts once, for the shard it scans. */
+    uint64_t draining = 0;
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++)
+        draining += c->sessions[i].used && c->sessions[i].has_drain &&
+                    c->sessions[i].drain_job == j->row.id;
+    if (store_shard_counts(c->store, j->row.id, &pending, &leased, &done) == LZR_OK) {
+        uint64_t open = (uint64_t)pending + leased;
+        open = open > draining ? open - draining : 0;
+        if (holders > open)
+            holders = open;
+    }
     if (holders == 0)
         holders = 1;
     uint64_t r = j->row.rate / holders;
@@ -147,13 +155,22 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
              (size_t)a.n_shards, s->name, a.rate);
 }
 
+/* Whether s may take a shard: it holds none, or its lease's SYN walk is done and no other lease
+ * drains (two leases at most). */
+static bool may_lease(const session_t *s)
+{
+    if (!s->used)
+        return false;
+    return !s->has_lease || (s->walk_done && !s->done_unstored && !s->has_drain);
+}
+
 static void lease_to(coord_t *c, session_t *s, uint64_t now)
 {
     uint64_t *ids;
     size_t n;
     if (store_job_ids(c->store, "running", &ids, &n) != LZR_OK)
         return;
-    for (size_t i = 0; i < n && !s->has_lease; i++) {
+    for (size_t i = 0; i < n && may_lease(s); i++) {
         char err[512];
         job_rt_t *j = jobrt_load(c, ids[i], err, sizeof err);
         if (!j) {
@@ -164,7 +181,19 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
         if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip, now,
                                    now + c->lease_timeout_us, &sh) != LZR_OK)
             continue;
+        if (s->has_lease) {
+            /* Its walk is done: that lease drains beside the new one. */
+            s->has_drain = true;
+            s->drain_unstored = false;
+            s->drain_job = s->job_id;
+            s->drain_shard = s->shard;
+            bool tallied = s->tally.job == s->job_id && s->tally.shard == s->shard;
+            s->drain_seen = tallied ? s->tally.cur : (metrics_counters_t){0};
+            log_info("job %llu shard %u: %s finishes its tails beside the next shard",
+                     (unsigned long long)s->job_id, s->shard, s->name);
+        }
         s->has_lease = true;
+        s->walk_done = false;
         s->job_id = j->row.id;
         s->shard = sh.idx;
         s->lease_start_us = now;
@@ -273,31 +302,42 @@ static void finish_jobs(coord_t *c)
     free(ids);
 }
 
+/* Stores that s finished (job, shard); *unstored and *held are the flags of the lease it is. */
+static void shard_finished(coord_t *c, session_t *s, uint64_t job, uint32_t shard,
+                           const store_shard_stats_t *stats, bool *unstored, bool *held)
+{
+    *unstored = true;
+    if (!db_writable(c))
+        return;
+    int rc = db_wrote(c, store_shard_done(c->store, job, shard, s->name),
+                      "job %llu shard %u done by %s", (unsigned long long)job, shard, s->name);
+    if (rc != LZR_OK && rc != LZR_ENOTFOUND)
+        return;
+    *unstored = false;
+    if (rc == LZR_OK) {
+        /* The counters are the job's metadata, not its results: one that is not stored is
+         * logged by db_wrote and the shard stays done. */
+        db_wrote(c, store_shard_stats(c->store, job, shard, stats), "counters of job %llu shard %u",
+                 (unsigned long long)job, shard);
+        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)job, shard);
+    } else
+        log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,
+                 (unsigned long long)job, shard);
+    *held = false;
+}
+
 /* Stores that s finished the shard it holds. Should the store not take it (a database error,
  * or a back-off after one), s keeps the lease, marked done_unstored, and each scheduling pass
  * tries again: a shard is done once the store says so, and not before. */
 void sched_shard_finished(coord_t *c, session_t *s)
 {
-    s->done_unstored = true;
-    if (!db_writable(c))
-        return;
-    int rc =
-        db_wrote(c, store_shard_done(c->store, s->job_id, s->shard, s->name),
-                 "job %llu shard %u done by %s", (unsigned long long)s->job_id, s->shard, s->name);
-    if (rc != LZR_OK && rc != LZR_ENOTFOUND)
-        return;
-    s->done_unstored = false;
-    if (rc == LZR_OK) {
-        /* The counters are the job's metadata, not its results: one that is not stored is
-         * logged by db_wrote and the shard stays done. */
-        db_wrote(c, store_shard_stats(c->store, s->job_id, s->shard, &s->done_stats),
-                 "counters of job %llu shard %u", (unsigned long long)s->job_id, s->shard);
-        log_info("worker %s: job %llu shard %u done", s->name, (unsigned long long)s->job_id,
-                 s->shard);
-    } else
-        log_warn("worker %s: job %llu shard %u: done, but its lease had already ended", s->name,
-                 (unsigned long long)s->job_id, s->shard);
-    s->has_lease = false;
+    shard_finished(c, s, s->job_id, s->shard, &s->done_stats, &s->done_unstored, &s->has_lease);
+}
+
+void sched_drain_finished(coord_t *c, session_t *s)
+{
+    shard_finished(c, s, s->drain_job, s->drain_shard, &s->drain_stats, &s->drain_unstored,
+                   &s->has_drain);
 }
 
 /* A job past its max_runtime gets no new shard: the pending ones are dropped (marked in the
@@ -374,6 +414,8 @@ void sched_run(coord_t *c)
             session_drop(c, s, "no heartbeat");
         else if (s->used && s->done_unstored)
             sched_shard_finished(c, s);
+        if (s->used && s->drain_unstored)
+            sched_drain_finished(c, s);
     }
     int expired = 0;
     if (db_wrote(c, store_shards_expire(c->store, now, &expired), "expired leases") == LZR_OK &&
@@ -383,7 +425,7 @@ void sched_run(coord_t *c)
     enforce_runtime(c, now);
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
         session_t *s = &c->sessions[i];
-        if (s->used && !s->has_lease)
+        if (may_lease(s))
             lease_to(c, s, now);
     }
     resplit_rates(c);

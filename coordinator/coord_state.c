@@ -253,15 +253,52 @@ void peer_refuse(coord_t *c, zframe_t *rid, const char *reason, bool fatal)
 
 /* Notes that s no longer holds its lease (without finishing the shard): batches it sent while
  * it held it may still come, and are let in (see on_batch). */
+static void past_add(coord_t *c, const char *name, uint64_t job, uint32_t shard)
+{
+    past_lease_t *p = &c->past[c->past_next++ % COORD_PAST_LEASES];
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->job_id = job;
+    p->shard = shard;
+}
+
 void session_lease_forget(coord_t *c, session_t *s)
 {
     if (!s->has_lease)
         return;
-    past_lease_t *p = &c->past[c->past_next++ % COORD_PAST_LEASES];
-    snprintf(p->name, sizeof p->name, "%s", s->name);
-    p->job_id = s->job_id;
-    p->shard = s->shard;
+    past_add(c, s->name, s->job_id, s->shard);
     s->has_lease = false;
+}
+
+void session_drain_forget(coord_t *c, session_t *s)
+{
+    if (!s->has_drain)
+        return;
+    past_add(c, s->name, s->drain_job, s->drain_shard);
+    s->has_drain = false;
+}
+
+bool session_draining(const session_t *s, uint64_t job, uint32_t shard)
+{
+    return s->has_drain && s->drain_job == job && s->drain_shard == shard;
+}
+
+bool session_holds(const session_t *s, uint64_t job, uint32_t shard)
+{
+    return (s->has_lease && s->job_id == job && s->shard == shard) ||
+           session_draining(s, job, shard);
+}
+
+void session_release(coord_t *c, session_t *s, uint64_t keep_job, uint32_t keep_shard)
+{
+    uint64_t jobs[2] = {s->has_lease ? s->job_id : 0, s->has_drain ? s->drain_job : 0};
+    uint32_t shards[2] = {s->shard, s->drain_shard};
+    for (size_t i = 0; i < 2; i++)
+        if (jobs[i] && !(jobs[i] == keep_job && shards[i] == keep_shard))
+            db_wrote(c, store_shard_release(c->store, jobs[i], shards[i], s->name),
+                     "job %llu shard %u back to the pool from %s", (unsigned long long)jobs[i],
+                     shards[i], s->name);
+    session_lease_forget(c, s);
+    session_drain_forget(c, s);
 }
 
 bool session_held_before(coord_t *c, const char *name, uint64_t job, uint32_t shard)
@@ -295,11 +332,7 @@ void session_distrust(coord_t *c, session_t *s, uint64_t n, const char *fmt, ...
 void session_drop(coord_t *c, session_t *s, const char *why)
 {
     log_info("worker %s: session ended (%s)", s->name, why);
-    if (s->has_lease)
-        db_wrote(c, store_shard_release(c->store, s->job_id, s->shard, s->name),
-                 "job %llu shard %u back to the pool from %s", (unsigned long long)s->job_id,
-                 s->shard, s->name);
-    session_lease_forget(c, s);
+    session_release(c, s, 0, 0);
     memset(s, 0, sizeof *s);
 }
 
@@ -316,6 +349,10 @@ int jobs_cancel(coord_t *c, uint64_t id, const char *reason)
         if (s->used && s->has_lease && s->job_id == id) {
             session_cancel(c, s, s->job_id, s->shard, "job cancelled");
             s->has_lease = false;
+        }
+        if (s->used && s->has_drain && s->drain_job == id) {
+            session_cancel(c, s, s->drain_job, s->drain_shard, "job cancelled");
+            s->has_drain = false;
         }
     }
     jobrt_unload(c, id);

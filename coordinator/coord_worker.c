@@ -90,13 +90,9 @@ static session_t *hello_session(coord_t *c, zframe_t *rid, const char *pubkey, c
     }
     bool claims = h->lease && h->lease->job_id;
     if (s) {
-        /* The same worker again (restarted, or re-registering after our restart). */
-        if (s->has_lease &&
-            !(claims && h->lease->job_id == s->job_id && h->lease->shard == s->shard))
-            db_wrote(c, store_shard_release(c->store, s->job_id, s->shard, s->name),
-                     "job %llu shard %u back to the pool from %s", (unsigned long long)s->job_id,
-                     s->shard, s->name);
-        session_lease_forget(c, s);
+        /* The same worker again (restarted, or re-registering after our restart): every lease
+         * but the one it claims goes back to the pool. */
+        session_release(c, s, claims ? h->lease->job_id : 0, claims ? h->lease->shard : 0);
         memset(s, 0, sizeof *s);
         return s;
     }
@@ -156,6 +152,7 @@ static bool lease_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_
             s->name) != LZR_OK)
         return false;
     s->has_lease = true;
+    s->walk_done = false;
     s->job_id = l->job_id;
     s->shard = l->shard;
     s->lease_start_us = now;
@@ -229,6 +226,19 @@ static void note_stats(session_t *s, const Lzr__Heartbeat *hb, uint64_t now)
     metrics_tally_note(&s->tally, s->job_id, s->shard, hb);
 }
 
+/* Renews a lease of s; false, after telling the worker to stop, when it is lost. A renewal the
+ * store could not take is tried at the next heartbeat; the lease is lost only when the store
+ * says it is someone else's or done. */
+static bool lease_renew(coord_t *c, session_t *s, uint64_t job, uint32_t shard, uint64_t now)
+{
+    if (db_wrote(c, store_shard_renew(c->store, job, shard, s->name, now + c->lease_timeout_us),
+                 "lease of job %llu shard %u for %s", (unsigned long long)job, shard,
+                 s->name) != LZR_ENOTFOUND)
+        return true;
+    session_cancel(c, s, job, shard, "lease lost");
+    return false;
+}
+
 static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
 {
     uint64_t now = clock_wall_us();
@@ -242,22 +252,25 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
     }
     if (!hb->lease || !hb->lease->job_id)
         return;
-    if (!s->has_lease || s->job_id != hb->lease->job_id || s->shard != hb->lease->shard) {
+    if (!session_holds(s, hb->lease->job_id, hb->lease->shard)) {
         session_cancel(c, s, hb->lease->job_id, hb->lease->shard, "not your lease");
         return;
     }
-    /* A renewal the store could not take is tried at the next heartbeat; the lease is lost
-     * only when the store says it is someone else's or done. */
-    if (write &&
-        db_wrote(
-            c, store_shard_renew(c->store, s->job_id, s->shard, s->name, now + c->lease_timeout_us),
-            "lease of job %llu shard %u for %s", (unsigned long long)s->job_id, s->shard,
-            s->name) == LZR_ENOTFOUND) {
-        session_cancel(c, s, s->job_id, s->shard, "lease lost");
+    /* One heartbeat renews both leases (the worker speaks for the shard it scans); the
+     * draining one's counters come with its ShardDone. */
+    if (write && s->has_drain && !lease_renew(c, s, s->drain_job, s->drain_shard, now))
+        session_drain_forget(c, s);
+    if (write && s->has_lease && !lease_renew(c, s, s->job_id, s->shard, now)) {
         session_lease_forget(c, s);
         return;
     }
-    note_stats(s, hb, now);
+    if (s->has_lease && s->job_id == hb->lease->job_id && s->shard == hb->lease->shard) {
+        bool walked = hb->walk_done && !s->walk_done;
+        s->walk_done = hb->walk_done;
+        note_stats(s, hb, now);
+        if (walked)
+            sched_run(c); /* its next shard starts now, not at the next pass */
+    }
 }
 
 static void send_ack(coord_t *c, session_t *s, uint64_t seq)
@@ -368,7 +381,7 @@ static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
     /* Stored only for a shard the worker holds, or held when it sent the batch (a re-send after
      * lost acks); anything else is acked so an honest worker that lost its lease moves on, and
      * nothing of it is stored. */
-    bool holder = s->has_lease && s->job_id == job && s->shard == shard;
+    bool holder = session_holds(s, job, shard);
     job_rt_t *j = NULL;
     if (!holder && !session_held_before(c, s->name, job, shard))
         session_distrust(c, s, 1, "batch %llu for job %llu shard %u, which it does not hold",
@@ -422,20 +435,28 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
     uint64_t job = d->lease->job_id;
     uint32_t shard = d->lease->shard;
     /* Only the holder of a lease can finish or fail its shard. */
-    if (!s->has_lease || s->job_id != job || s->shard != shard) {
+    if (!session_holds(s, job, shard)) {
         session_distrust(c, s, 1, "ShardDone for job %llu shard %u, which it does not hold",
                          (unsigned long long)job, shard);
         return;
     }
-    memset(&s->done_stats, 0, sizeof s->done_stats);
-    if (d->stats) {
+    bool drain = session_draining(s, job, shard);
+    store_shard_stats_t *kept = drain ? &s->drain_stats : &s->done_stats;
+    memset(kept, 0, sizeof *kept);
+    if (d->stats)
+        *kept = (store_shard_stats_t){d->stats->syns, d->stats->sent, d->stats->replies,
+                                      d->stats->pcap_drops, d->stats->blocked};
+    if (d->stats && drain) {
+        metrics_tally_late(&s->tally, &s->drain_seen, d->stats);
+    } else if (d->stats) {
         s->sent = d->stats->sent;
         metrics_tally_note(&s->tally, job, shard, d->stats);
-        s->done_stats = (store_shard_stats_t){d->stats->syns, d->stats->sent, d->stats->replies,
-                                              d->stats->pcap_drops, d->stats->blocked};
     }
     if (d->error && d->error[0]) {
-        s->has_lease = false;
+        if (drain)
+            s->has_drain = false;
+        else
+            s->has_lease = false;
         uint32_t failures = 0;
         uint64_t now = clock_wall_us(), retry = now;
         uint64_t backoff = (uint64_t)(c->opt->retry_ms ? c->opt->retry_ms : COORD_RETRY_MS) * 1000u;
@@ -453,6 +474,8 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
                      shard, failures, s->name, d->error);
             jobs_cancel(c, job, reason);
         }
+    } else if (drain) {
+        sched_drain_finished(c, s);
     } else {
         sched_shard_finished(c, s);
     }

@@ -30,16 +30,9 @@ static void counters_add(metrics_counters_t *a, const metrics_counters_t *b)
     a->rx_wait_ms += b->rx_wait_ms;
 }
 
-void metrics_tally_note(metrics_tally_t *t, uint64_t job, uint32_t shard, const Lzr__Heartbeat *hb)
+static metrics_counters_t counters_of(const Lzr__Heartbeat *hb)
 {
-    /* Another shard, or the same shard leased again (its counters start over): what the last
-     * one reached is kept in base. */
-    if (t->job != job || t->shard != shard || hb->sent < t->cur.sent) {
-        counters_add(&t->base, &t->cur);
-        t->job = job;
-        t->shard = shard;
-    }
-    t->cur = (metrics_counters_t){
+    return (metrics_counters_t){
         .sent = hb->sent,
         .syns = hb->syns,
         .replies = hb->replies,
@@ -49,6 +42,34 @@ void metrics_tally_note(metrics_tally_t *t, uint64_t job, uint32_t shard, const 
         .hold_wait_ms = hb->hold_wait_ms,
         .rx_wait_ms = hb->rx_wait_ms,
     };
+}
+
+void metrics_tally_note(metrics_tally_t *t, uint64_t job, uint32_t shard, const Lzr__Heartbeat *hb)
+{
+    /* Another shard, or the same shard leased again (its counters start over): what the last
+     * one reached is kept in base. */
+    if (t->job != job || t->shard != shard || hb->sent < t->cur.sent) {
+        counters_add(&t->base, &t->cur);
+        t->job = job;
+        t->shard = shard;
+    }
+    t->cur = counters_of(hb);
+}
+
+void metrics_tally_late(metrics_tally_t *t, const metrics_counters_t *seen,
+                        const Lzr__Heartbeat *hb)
+{
+    metrics_counters_t f = counters_of(hb);
+#define LATE(x) t->base.x += f.x > seen->x ? f.x - seen->x : 0
+    LATE(sent);
+    LATE(syns);
+    LATE(replies);
+    LATE(hits);
+    LATE(pcap_drops);
+    LATE(blocked);
+    LATE(hold_wait_ms);
+    LATE(rx_wait_ms);
+#undef LATE
 }
 
 metrics_counters_t metrics_tally_total(const metrics_tally_t *t)

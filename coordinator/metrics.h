@@ -33,6 +33,12 @@ typedef struct metrics_tally {
 /* Notes the counters of job's shard as a heartbeat (or ShardDone) reported them. */
 void metrics_tally_note(metrics_tally_t *t, uint64_t job, uint32_t shard, const Lzr__Heartbeat *hb);
 
+/* A pipelined worker's earlier shard ended (ShardDone) after the tally moved on to its next
+ * shard: what the final counters hb add to `seen`, the shard's counters when the tally left it,
+ * goes into base. */
+void metrics_tally_late(metrics_tally_t *t, const metrics_counters_t *seen,
+                        const Lzr__Heartbeat *hb);
+
 /* The worker's counters since its session began. */
 metrics_counters_t metrics_tally_total(const metrics_tally_t *t);
 

@@ -5,7 +5,9 @@
  * their own: the record queue between the engine and the session (recqueue), the window of
  * unacked batches (batchwin), the shard's engine thread (shard) and a verification request's
  * thread (verify_task). Here stay the translation of an Assign into an engine configuration
- * and the loop that ties them together.
+ * and the loop that ties them together. Shards are pipelined: once a shard's SYN walk is done
+ * (the heartbeat says walk_done), the coordinator may assign the next one, whose engine runs
+ * beside the draining one; each run has its own record queue, so each batch is one shard's.
  */
 #include "worker/agent.h"
 
@@ -46,9 +48,10 @@ typedef struct agent {
     uint64_t hello_ms;
     uint32_t heartbeat_ms;
     uint64_t last_hb_ms;
-    recqueue_t *queue;    /* the engine thread's records, shared with it */
     batchwin_t *window;   /* batches sent and not yet acked */
-    shard_run_t *run;     /* the shard being scanned, or NULL */
+    shard_run_t *run;     /* the shard being scanned (or the last one), or NULL */
+    shard_run_t *drain;   /* an earlier shard whose SYN walk is done: only its tails are left */
+    bool walk_told;       /* a heartbeat said run's walk is done */
     verify_task_t *vtask; /* the verification request being worked on, or NULL */
     char *fatal;          /* where the reason to give up goes (agent_run's err) */
     size_t fatal_len;
@@ -82,14 +85,33 @@ static void send_raw_cb(void *ctx, const uint8_t *buf, size_t len)
     wire_send_raw(a->sock, NULL, buf, len);
 }
 
-/* The lease of the shard being scanned, or NULL when none (or it was cancelled). */
+/* The run heartbeats and a Hello speak for: the shard being scanned, else the draining one;
+ * NULL when none is left uncancelled. */
+static shard_run_t *current_run(agent_t *a)
+{
+    if (a->run && !shard_cancelled(a->run))
+        return a->run;
+    if (a->drain && !shard_cancelled(a->drain))
+        return a->drain;
+    return NULL;
+}
+
+/* The lease of current_run, or NULL. */
 static Lzr__Lease *current_lease(agent_t *a, Lzr__Lease *lease)
 {
-    if (!a->run || shard_cancelled(a->run))
+    shard_run_t *r = current_run(a);
+    if (!r)
         return NULL;
-    lease->job_id = a->run->job_id;
-    lease->shard = a->run->shard;
+    lease->job_id = r->job_id;
+    lease->shard = r->shard;
     return lease;
+}
+
+/* Records of both runs waiting to be batched. */
+static size_t queued_records(agent_t *a)
+{
+    return (a->run ? recqueue_count(a->run->queue) : 0) +
+           (a->drain ? recqueue_count(a->drain->queue) : 0);
 }
 
 static void send_hello(agent_t *a)
@@ -137,10 +159,11 @@ static void send_heartbeat(agent_t *a)
     hb.lease = current_lease(a, &lease);
     if (hb.lease) {
         engine_stats_t st;
-        shard_progress(a->run, &st);
+        shard_progress(current_run(a), &st);
         stats_to_heartbeat(&st, &hb, true);
+        hb.walk_done = st.walk_done;
     }
-    hb.queued_records = (uint32_t)recqueue_count(a->queue);
+    hb.queued_records = (uint32_t)queued_records(a);
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
@@ -148,18 +171,18 @@ static void send_heartbeat(agent_t *a)
     a->last_hb_ms = clock_mono_ms();
 }
 
-/* Takes up to AGENT_BATCH_RECORDS records off the queue into one batch in the window, once one
- * is due. */
-static void flush_batch(agent_t *a)
+/* Takes up to AGENT_BATCH_RECORDS records off run r's queue into one batch in the window, once
+ * one is due: a batch holds the records of one shard. */
+static void flush_batch(agent_t *a, shard_run_t *r)
 {
-    if (!a->run)
+    if (!r)
         return;
     uint64_t now = clock_mono_ms();
-    if (!batchwin_due(a->window, recqueue_count(a->queue), now))
+    if (!batchwin_due(a->window, recqueue_count(r->queue), now))
         return;
-    size_t n = recqueue_take(a->queue, batchwin_records(a->window), AGENT_BATCH_RECORDS);
+    size_t n = recqueue_take(r->queue, batchwin_records(a->window), AGENT_BATCH_RECORDS);
     if (n)
-        batchwin_add(a->window, a->run->job_id, a->run->shard, n, now, a->registered);
+        batchwin_add(a->window, r->job_id, r->shard, n, now, a->registered);
 }
 
 /* ---- shards ------------------------------------------------------------------------------ */
@@ -309,50 +332,91 @@ static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t
     return LZR_OK;
 }
 
+/* Frees run *rp and its record queue; sets *rp to NULL. */
+static void run_free(shard_run_t **rp)
+{
+    recqueue_t *q = *rp ? (*rp)->queue : NULL;
+    shard_free(rp);
+    recqueue_destroy(&q);
+}
+
+/* Whether run r has sent every SYN of its shard. */
+static bool walk_done(shard_run_t *r)
+{
+    engine_stats_t st;
+    shard_progress(r, &st);
+    return st.walk_done;
+}
+
+/* Whether a new shard may start now: none runs, or the one running has sent all its SYNs and
+ * no other is draining (two engines at most). */
+static bool can_start(agent_t *a)
+{
+    if (!a->run)
+        return true;
+    return !a->drain && (walk_done(a->run) || shard_cancelled(a->run));
+}
+
 static void on_assign(agent_t *a, const Lzr__Assign *m)
 {
-    if (a->run) {
+    if (!can_start(a)) {
         log_warn("assign of job %llu shard %u while busy: ignored", (unsigned long long)m->job_id,
                  m->shard);
         return;
     }
     shard_run_t *r = shard_new();
-    if (!r)
-        return;
-    char err[512];
-    if (build_run(a->opt, m, r, err, sizeof err) != LZR_OK) {
+    recqueue_t *q = recqueue_new(AGENT_QUEUE_RECORDS);
+    char err[512] = "out of memory";
+    if (!r || !q || build_run(a->opt, m, r, err, sizeof err) != LZR_OK) {
         log_error("job %llu shard %u: %s", (unsigned long long)m->job_id, m->shard, err);
         send_shard_done(a, m->job_id, m->shard, err, NULL);
         shard_free(&r);
+        recqueue_destroy(&q);
         return;
     }
+    if (a->run) {
+        a->drain = a->run; /* its tails finish beside the new shard's SYNs */
+        a->run = NULL;
+    }
+    /* Two engines cannot read one capture handle: the second opens its own. */
+    if (a->drain && a->drain->cfg.capture && a->drain->cfg.capture == r->cfg.capture)
+        r->cfg.capture = NULL;
     log_info("job %llu (%s) shard %u/%u: positions [%llu, %llu) at %u/s",
              (unsigned long long)m->job_id, m->job_name, m->shard, m->n_shards,
              (unsigned long long)m->pos_begin, (unsigned long long)m->pos_end, m->rate);
-    if (shard_start(r, a->queue, a->opt->engine) != LZR_OK) {
+    if (shard_start(r, q, a->opt->engine) != LZR_OK) {
         send_shard_done(a, m->job_id, m->shard, "cannot start the engine thread", NULL);
-        shard_free(&r);
+        run_free(&r);
         return;
     }
     a->run = r;
+    a->walk_told = false;
 }
 
-static void stop_run(agent_t *a, const char *why)
+static void stop_run(shard_run_t *r, const char *why)
 {
-    if (!a->run)
+    if (!r || shard_cancelled(r))
         return;
-    log_info("job %llu shard %u: stopping (%s)", (unsigned long long)a->run->job_id, a->run->shard,
-             why);
-    shard_cancel(a->run);
+    log_info("job %llu shard %u: stopping (%s)", (unsigned long long)r->job_id, r->shard, why);
+    shard_cancel(r);
 }
 
-/* When the engine has finished and every record of the shard is acked, report the shard. */
-static void reap_run(agent_t *a)
+/* Stops both runs (a signal, the agent's exit). */
+static void stop_all(agent_t *a, const char *why)
 {
-    shard_run_t *r = a->run;
+    stop_run(a->run, why);
+    stop_run(a->drain, why);
+}
+
+/* When run *rp's engine has finished and every record of its shard is acked, report the
+ * shard and free the run. */
+static void reap_run(agent_t *a, shard_run_t **rp)
+{
+    shard_run_t *r = *rp;
     if (!r)
         return;
-    bool drained = recqueue_count(a->queue) == 0 && batchwin_pending(a->window) == 0;
+    bool drained = recqueue_count(r->queue) == 0 &&
+                   batchwin_pending_shard(a->window, r->job_id, r->shard) == 0;
     shard_state_t st = shard_reap(r, drained);
     if (st == SHARD_RUNNING)
         return;
@@ -367,8 +431,7 @@ static void reap_run(agent_t *a)
         log_error("job %llu shard %u failed: %s", (unsigned long long)r->job_id, r->shard, r->err);
         send_shard_done(a, r->job_id, r->shard, r->err, &r->stats);
     }
-    a->run = NULL;
-    shard_free(&r);
+    run_free(rp);
 }
 
 /* ---- verification ------------------------------------------------------------------------ */
@@ -404,8 +467,12 @@ static void on_welcome(agent_t *a, const Lzr__Welcome *w)
     if (a->heartbeat_ms > 5000)
         a->heartbeat_ms = 5000;
     log_info("registered with %s as %s", a->opt->endpoint, a->opt->name);
-    if (a->run && !shard_cancelled(a->run) && !w->lease_kept)
-        stop_run(a, "the coordinator gave the shard away");
+    /* The Hello claimed current_run's lease; the coordinator let any other one go. */
+    shard_run_t *claimed = current_run(a);
+    if (claimed && !w->lease_kept)
+        stop_run(claimed, "the coordinator gave the shard away");
+    if (a->drain && a->drain != claimed)
+        stop_run(a->drain, "the coordinator gave the shard away");
     batchwin_resend_all(a->window); /* re-send everything unacked now */
 }
 
@@ -426,10 +493,14 @@ static int on_refuse(agent_t *a, const Lzr__Refuse *r)
     return 0;
 }
 
-/* Whether lease names the shard being scanned. */
-static bool is_current(const agent_t *a, const Lzr__Lease *lease)
+/* The run (scanning or draining) of the shard lease names, or NULL. */
+static shard_run_t *run_of(const agent_t *a, const Lzr__Lease *lease)
 {
-    return a->run && lease && lease->job_id == a->run->job_id && lease->shard == a->run->shard;
+    shard_run_t *rs[2] = {a->run, a->drain};
+    for (size_t i = 0; i < 2 && lease; i++)
+        if (rs[i] && lease->job_id == rs[i]->job_id && lease->shard == rs[i]->shard)
+            return rs[i];
+    return NULL;
 }
 
 /* Returns -1 when the agent must give up (fatal refusal). */
@@ -442,6 +513,7 @@ static int on_message(agent_t *a)
         return 0;
     }
     int rc = 0;
+    shard_run_t *r;
     switch (env->body_case) {
     case LZR__ENVELOPE__BODY_WELCOME:
         on_welcome(a, env->welcome);
@@ -459,15 +531,14 @@ static int on_message(agent_t *a)
         on_verify(a, env->verify);
         break;
     case LZR__ENVELOPE__BODY_SET_RATE:
-        if (is_current(a, env->set_rate->lease) && env->set_rate->rate) {
-            atomic_store(&a->run->ctl.rate, env->set_rate->rate);
-            log_info("job %llu shard %u: rate now %u/s", (unsigned long long)a->run->job_id,
-                     a->run->shard, env->set_rate->rate);
+        if ((r = run_of(a, env->set_rate->lease)) && env->set_rate->rate) {
+            atomic_store(&r->ctl.rate, env->set_rate->rate);
+            log_info("job %llu shard %u: rate now %u/s", (unsigned long long)r->job_id, r->shard,
+                     env->set_rate->rate);
         }
         break;
     case LZR__ENVELOPE__BODY_CANCEL:
-        if (is_current(a, env->cancel->lease))
-            stop_run(a, env->cancel->reason);
+        stop_run(run_of(a, env->cancel->lease), env->cancel->reason);
         break;
     default:
         log_warn("unexpected %s message from the coordinator", wire_body_name(env->body_case));
@@ -579,12 +650,18 @@ static int agent_turn(agent_t *a, zpoller_t *poller)
     uint64_t now = clock_mono_ms();
     if (!a->registered && now - a->hello_ms >= HELLO_RETRY_MS)
         send_hello(a);
-    if (a->registered && now - a->last_hb_ms >= a->heartbeat_ms)
+    /* The end of a walk is told at once: the coordinator's next shard waits for it. */
+    bool walked = a->run && !a->walk_told && walk_done(a->run);
+    if (a->registered && (walked || now - a->last_hb_ms >= a->heartbeat_ms)) {
         send_heartbeat(a);
-    flush_batch(a);
+        a->walk_told |= walked;
+    }
+    flush_batch(a, a->drain);
+    flush_batch(a, a->run);
     if (a->registered)
         batchwin_resend_due(a->window, clock_mono_ms());
-    reap_run(a);
+    reap_run(a, &a->drain);
+    reap_run(a, &a->run);
     if (a->registered)
         reap_verify(a);
     return 0;
@@ -603,7 +680,7 @@ static int agent_loop(agent_t *a)
     int rc = LZR_OK;
     for (;;) {
         if (*a->stop && !stop_at) {
-            stop_run(a, "signal");
+            stop_all(a, "signal");
             stop_at = clock_mono_ms();
         }
         /* After a stop: give unacked batches a few seconds, then go. */
@@ -616,10 +693,12 @@ static int agent_loop(agent_t *a)
         }
     }
     zpoller_destroy(&poller);
-    if (a->run) {
-        stop_run(a, "exit");
-        shard_stop_join(a->run);
-        shard_free(&a->run);
+    stop_all(a, "exit");
+    shard_run_t **rs[2] = {&a->run, &a->drain};
+    for (size_t i = 0; i < 2; i++) {
+        if (*rs[i])
+            shard_stop_join(*rs[i]);
+        run_free(rs[i]);
     }
     verify_task_free(&a->vtask); /* waits for its thread, bounded by its timeouts */
     return rc;
@@ -629,15 +708,13 @@ int agent_run(const agent_options_t *opt, volatile sig_atomic_t *stop, char *err
 {
     agent_t a = {.opt = opt, .stop = stop, .heartbeat_ms = 1000, .fatal = err, .fatal_len = errlen};
     int rc = LZR_ENOMEM;
-    a.queue = recqueue_new(AGENT_QUEUE_RECORDS);
     a.window = batchwin_new(AGENT_WINDOW, AGENT_BATCH_RECORDS, send_raw_cb, &a);
-    if (!a.queue || !a.window)
+    if (!a.window)
         snprintf(err, errlen, "out of memory");
     else if ((rc = setup_socket(&a, err, errlen)) == LZR_OK)
         rc = agent_loop(&a);
     batchwin_destroy(&a.window);
     zsock_destroy(&a.monitor);
     zsock_destroy(&a.sock);
-    recqueue_destroy(&a.queue);
     return rc;
 }

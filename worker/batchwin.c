@@ -12,6 +12,8 @@
 
 typedef struct pending_batch {
     uint64_t seq;
+    uint64_t job;
+    uint32_t shard;
     uint8_t *buf;
     size_t len;
     uint64_t sent_ms;
@@ -68,6 +70,14 @@ size_t batchwin_pending(const batchwin_t *w)
     return w->n;
 }
 
+size_t batchwin_pending_shard(const batchwin_t *w, uint64_t job, uint32_t shard)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->n; i++)
+        n += w->win[i].job == job && w->win[i].shard == shard;
+    return n;
+}
+
 bool batchwin_due(const batchwin_t *w, size_t queued, uint64_t now_ms)
 {
     if (w->n == w->cap || queued == 0)
@@ -107,6 +117,8 @@ int batchwin_add(batchwin_t *w, uint64_t job, uint32_t shard, size_t n, uint64_t
         return rc;
     }
     p->seq = b.seq;
+    p->job = job;
+    p->shard = shard;
     p->sent_ms = now_ms;
     w->n++;
     w->last_flush_ms = now_ms;

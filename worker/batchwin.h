@@ -33,6 +33,10 @@ void batchwin_destroy(batchwin_t **wp);
 /* Batches sent and not acked. */
 size_t batchwin_pending(const batchwin_t *w);
 
+/* Batches of shard (job, shard) sent and not acked: an agent running two shards reports one
+ * done once its own batches are all acked. */
+size_t batchwin_pending_shard(const batchwin_t *w, uint64_t job, uint32_t shard);
+
 /* Whether a batch may be made now of `queued` waiting records: the window has room and there
  * is a full batch, or some records and BATCHWIN_FLUSH_MS have passed since the last batch. */
 bool batchwin_due(const batchwin_t *w, size_t queued, uint64_t now_ms);

@@ -448,6 +448,8 @@ int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn
     }
     e.next_tick_ns = clock_mono_ns() + 1000000000u;
     engine_walk(&e, &src, ctl, t0);
+    e.walk.walk_done = true;
+    report(&e, clock_mono_ns(), true); /* tell the caller at once: its next shard may start */
     engine_drain(&e, ctl);
     if (!atomic_load(&ctl->stop) && !cfg->input)
         lzr_report_silent(e.lzr, src.it.pos); /* up to where the walk stopped (bounds) */

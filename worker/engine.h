@@ -107,6 +107,9 @@ typedef struct engine_stats {
     uint64_t pcap_drops;
     uint64_t rx_wait_ms;   /* time the SYN walk paused for a receive side behind the wire */
     uint64_t hold_wait_ms; /* time the SYN walk paused for the record consumer (`hold`) */
+    /* Every SYN of the walk is out: only the connections in flight and the cooldown are left
+     * (an agent may start its next shard beside this one). */
+    bool walk_done;
     uint64_t per_class[CLASS_COUNT];
     engine_startup_t startup;
 } engine_stats_t;

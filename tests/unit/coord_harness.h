@@ -211,7 +211,8 @@ static HARNESS_UNUSED void hello(zsock_t *z, const char *name, uint32_t ip, uint
     send_env(z, &env);
 }
 
-static HARNESS_UNUSED void heartbeat(zsock_t *z, uint64_t job, uint32_t shard)
+/* A heartbeat for (job, shard); walk_done says the shard's SYN walk is done. */
+static HARNESS_UNUSED void heartbeat_walk(zsock_t *z, uint64_t job, uint32_t shard, bool walk_done)
 {
     Lzr__Heartbeat hb = LZR__HEARTBEAT__INIT;
     Lzr__Lease lease = LZR__LEASE__INIT;
@@ -220,10 +221,26 @@ static HARNESS_UNUSED void heartbeat(zsock_t *z, uint64_t job, uint32_t shard)
     hb.lease = &lease;
     hb.targets_done = 5;
     hb.targets_total = 10;
+    hb.walk_done = walk_done;
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
     send_env(z, &env);
+}
+
+static HARNESS_UNUSED void heartbeat(zsock_t *z, uint64_t job, uint32_t shard)
+{
+    heartbeat_walk(z, job, shard, false);
+}
+
+/* Submits the job file toml and returns the new job's id. */
+static HARNESS_UNUSED uint64_t submit_job(server_t *s, const char *toml)
+{
+    Lzr__Envelope *rep = submit(s, toml);
+    assert_int_equal(rep->body_case, LZR__ENVELOPE__BODY_SUBMIT_REPLY);
+    uint64_t job = rep->submit_reply->job_id;
+    wire_free(&rep);
+    return job;
 }
 
 /* The targets of shard `shard` of the job file toml (planned with its own seed) in the order a

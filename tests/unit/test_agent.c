@@ -8,7 +8,9 @@
  * Assign → every record of the shard in acked batches → ShardDone; a batch left unacked is sent
  * again, and ShardDone waits for its Ack; an unacked coordinator holds the engine instead of
  * losing records; Cancel; a Welcome that gives the shard away; an engine failure; a fatal
- * Refuse; an unknown worker key; a verification request with real loopback connections.
+ * Refuse; an unknown worker key; a verification request with real loopback connections; two
+ * shards pipelined (the second assigned once the first's walk is done, both running at once,
+ * each batch holding one shard's records).
  */
 #include "common/err.h"
 #include "common/permutation.h"
@@ -38,6 +40,44 @@
 /* What the stand-in engine does (set before the Assign). */
 static volatile bool fake_fail;
 static volatile uint64_t fake_holds; /* ms the stand-in waited on `hold`, over all runs */
+/* Pipelined runs: the walk emits the even elements and reports walk_done; the odd ones (the
+ * "tails") follow once the test opens the shard's gate (index: the shard starts at 0 or not). */
+static volatile bool fake_pipe;
+static volatile bool fake_gate[2];
+static volatile int fake_running; /* stand-in engines running now */
+
+/* Emits the record of element el of the shard cfg describes. */
+static void fake_emit(const engine_config_t *cfg, uint64_t el, engine_emit_fn emit, void *ctx,
+                      engine_stats_t *st)
+{
+    lzr_record_t r;
+    memset(&r, 0, sizeof r);
+    r.ip = targets_at(cfg->targets, el / cfg->ports->n);
+    r.port = cfg->ports->ports[el % cfg->ports->n];
+    r.source_ip = cfg->source_ip;
+    r.cls = CLASS_SERVICE;
+    snprintf(r.protocol, sizeof r.protocol, "http");
+    r.data_len = (uint16_t)(el % 100);
+    memset(r.data, 'x', r.data_len);
+    st->hits++;
+    emit(ctx, &r);
+}
+
+/* The tails of a pipelined run: waits for the shard's gate, then emits the odd elements. */
+static void fake_tails(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn emit,
+                       engine_tick_fn tick, void *ctx, engine_stats_t *st)
+{
+    st->walk_done = true;
+    tick(ctx, st);
+    while (!fake_gate[cfg->pos_begin != 0] && !atomic_load(&ctl->stop))
+        usleep(1000);
+    perm_iter_t it;
+    perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
+    uint64_t el;
+    while (!atomic_load(&ctl->stop) && perm_next(&it, &el))
+        if (el & 1)
+            fake_emit(cfg, el, emit, ctx, st);
+}
 
 static int fake_engine(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn emit,
                        engine_tick_fn tick, void *ctx, engine_stats_t *st, char *err, size_t errlen)
@@ -48,6 +88,7 @@ static int fake_engine(const engine_config_t *cfg, engine_control_t *ctl, engine
         snprintf(err, errlen, "stand-in engine failure");
         return LZR_EIO;
     }
+    __atomic_add_fetch(&fake_running, 1, __ATOMIC_SEQ_CST);
     perm_iter_t it;
     perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
     uint64_t el;
@@ -57,25 +98,19 @@ static int fake_engine(const engine_config_t *cfg, engine_control_t *ctl, engine
             st->hold_wait_ms++;
             fake_holds++;
         }
-        lzr_record_t r;
-        memset(&r, 0, sizeof r);
-        r.ip = targets_at(cfg->targets, el / cfg->ports->n);
-        r.port = cfg->ports->ports[el % cfg->ports->n];
-        r.source_ip = cfg->source_ip;
-        r.cls = CLASS_SERVICE;
-        snprintf(r.protocol, sizeof r.protocol, "http");
-        r.data_len = (uint16_t)(el % 100);
-        memset(r.data, 'x', r.data_len);
         st->targets_done++;
         st->syns++;
         st->sent++;
-        st->hits++;
-        emit(ctx, &r);
+        if (!fake_pipe || !(el & 1))
+            fake_emit(cfg, el, emit, ctx, st);
         if ((st->targets_done & 63) == 0)
             tick(ctx, st);
         if (cfg->rate)
             usleep(1000000u / cfg->rate);
     }
+    if (fake_pipe)
+        fake_tails(cfg, ctl, emit, tick, ctx, st);
+    __atomic_sub_fetch(&fake_running, 1, __ATOMIC_SEQ_CST);
     return LZR_OK;
 }
 
@@ -181,6 +216,8 @@ static int setup_with(void **state, bool admit)
     make_keys(f, admit);
     bind_router(f);
     fake_fail = false;
+    fake_pipe = false;
+    fake_gate[0] = fake_gate[1] = false;
     start_agent(f);
     *state = f;
     return 0;
@@ -643,6 +680,94 @@ static void test_unknown_key(void **state)
 
 /* A compare request over loopback: a listening port answers SYN-ACK, a closed one RST; a source
  * that is not the worker's is refused. Real kernel connections from 127.0.0.1. */
+/* What the coordinator saw of two pipelined shards: records by the shard their batch named. */
+typedef struct pipe_seen {
+    uint64_t seqs[512];
+    size_t n_seqs;
+    uint64_t got[2][2048];
+    size_t n_got[2];
+    uint64_t batches[2];
+} pipe_seen_t;
+
+/* Acks batches and files their records under their lease's shard until a heartbeat says shard
+ * walk_shard's walk is done (returns NULL) or a ShardDone comes (returned). */
+static Lzr__Envelope *pump(fixture_t *f, pipe_seen_t *p, uint32_t walk_shard)
+{
+    for (;;) {
+        Lzr__Envelope *env = next_msg(f);
+        if (env->body_case == LZR__ENVELOPE__BODY_SHARD_DONE)
+            return env;
+        if (env->body_case == LZR__ENVELOPE__BODY_HEARTBEAT && env->heartbeat->lease &&
+            env->heartbeat->lease->shard == walk_shard && env->heartbeat->walk_done) {
+            wire_free(&env);
+            return NULL;
+        }
+        if (env->body_case == LZR__ENVELOPE__BODY_BATCH) {
+            Lzr__ResultBatch *b = env->batch;
+            assert_int_equal(b->lease->job_id, JOB);
+            assert_true(b->lease->shard < 2);
+            bool dup = false;
+            for (size_t i = 0; i < p->n_seqs; i++)
+                dup |= p->seqs[i] == b->seq;
+            if (!dup) {
+                assert_true(p->n_seqs < 512);
+                p->seqs[p->n_seqs++] = b->seq;
+                uint32_t sh = b->lease->shard;
+                for (size_t i = 0; i < b->n_records; i++) {
+                    assert_true(p->n_got[sh] < 2048);
+                    p->got[sh][p->n_got[sh]++] =
+                        (uint64_t)b->records[i]->ip << 16 | b->records[i]->port;
+                }
+                p->batches[sh]++;
+            }
+            ack(f, b->seq);
+        }
+        wire_free(&env);
+    }
+}
+
+/* Pipelined shards: once shard 0's walk is done (walk_done in its heartbeat) shard 1 starts
+ * beside it, two engines at once; a third Assign is ignored while both run; each shard's
+ * records arrive exactly once in batches naming that shard, and each ShardDone comes when its
+ * own shard is finished, shard 0's first though shard 1 started later. */
+static void test_pipelined_shards(void **state)
+{
+    fixture_t *f = *state;
+    fake_pipe = true;
+    register_agent(f);
+    shard_spec_t sp[2] = {{.targets = "127.1.0.0/23", .shard = 0},
+                          {.targets = "127.1.0.0/23", .shard = 1}};
+    static pipe_seen_t p;
+    memset(&p, 0, sizeof p);
+    assign(f, &sp[0]);
+    assert_null(pump(f, &p, 0));
+    assign(f, &sp[1]);
+    assert_null(pump(f, &p, 1));
+    assert_int_equal(fake_running, 2); /* shard 0 drains its tails while shard 1 walked */
+    assign(f, &sp[0]);                 /* a third lease: refused, two at most */
+    for (uint32_t sh = 0; sh < 2; sh++) {
+        fake_gate[sh] = true;
+        Lzr__Envelope *done = pump(f, &p, UINT32_MAX);
+        assert_non_null(done);
+        assert_int_equal(done->shard_done->lease->shard, sh);
+        assert_string_equal(done->shard_done->error, "");
+        wire_free(&done);
+    }
+    for (uint32_t sh = 0; sh < 2; sh++) {
+        static uint64_t want[2048];
+        size_t n_want = expected_pairs(&sp[sh], want);
+        qsort(p.got[sh], p.n_got[sh], sizeof p.got[sh][0], cmp_u64);
+        assert_int_equal(p.n_got[sh], n_want);
+        assert_memory_equal(p.got[sh], want, n_want * sizeof *want);
+        assert_true(p.batches[sh] >= 2); /* the walk's records, then the tails' */
+    }
+    Lzr__Envelope *hb = expect(f, LZR__ENVELOPE__BODY_HEARTBEAT);
+    assert_null(hb->heartbeat->lease); /* idle: the third Assign started nothing */
+    wire_free(&hb);
+    assert_int_equal(fake_running, 0);
+    assert_int_equal(join_agent(f), LZR_OK);
+}
+
 static void test_verify(void **state)
 {
     fixture_t *f = *state;
@@ -701,6 +826,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fatal_refuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup_stranger, teardown),
         cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_shards, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
  * shards go one per idle worker and the rate is split over the holders; a new worker gets a
  * shard and the others a smaller share; a silent worker's shard goes to another in the same
  * pass; a ShardDone the store did not take is stored by the next pass that can write, and
- * the job closes; during a back-off the pass changes nothing.
+ * the job closes; during a back-off the pass changes nothing; pipelined shards: a second
+ * lease only after the worker's walk is done, never a third, the draining lease not counted in
+ * the rate split, and a silent worker's two leases both back to the pool.
  */
 #include "common/clock.h"
 #include "common/err.h"
@@ -211,12 +213,101 @@ static void test_unstored_done_then_job_done(void **state)
     assert_null(jobrt_find(c, job));
 }
 
+/* Shard of job id in the store is owned by name and leased. */
+static void owned_by(coord_t *c, uint64_t job, uint32_t shard, const char *name)
+{
+    store_shard_t sh;
+    assert_int_equal(store_shard_get(c->store, job, shard, &sh), LZR_OK);
+    assert_string_equal(sh.owner, name);
+    assert_int_equal(sh.state, SHARD_LEASED);
+}
+
+/* A worker whose walk is done takes one more shard beside the draining one, never a third; the
+ * draining lease sends no SYN, so the rate is split over the shards being walked. */
+static void test_second_lease_after_walk_done(void **state)
+{
+    coord_t *c = ((fixture_t *)*state)->c;
+    uint64_t job = add_job(c, 3, 100, 1);
+    session_t *a = add_session(c, "a", 0xC6120101);
+    sched_run(c);
+    assert_true(a->has_lease);
+    uint32_t first = a->shard;
+    sched_run(c);
+    assert_false(a->has_drain); /* its walk is not done: one lease */
+    counts_are(c, job, 2, 1, 0);
+
+    a->walk_done = true;
+    sched_run(c);
+    assert_true(a->has_drain && a->has_lease);
+    assert_int_equal(a->drain_shard, first);
+    assert_int_not_equal(a->shard, first);
+    assert_false(a->walk_done); /* the new lease's walk starts */
+    owned_by(c, job, first, "a");
+    owned_by(c, job, a->shard, "a");
+    counts_are(c, job, 1, 2, 0);
+    assert_int_equal(a->rate, 100);
+
+    /* Its second walk is done too: still two leases, the last shard stays in the pool. */
+    a->walk_done = true;
+    sched_run(c);
+    assert_int_equal(a->drain_shard, first);
+    counts_are(c, job, 1, 2, 0);
+
+    /* Two more workers: one takes the last shard, one idles. Three sessions, but two shards
+     * walked: 50/s each (the draining lease is not a holder). */
+    session_t *b = add_session(c, "b", 0xC6120201);
+    session_t *d = add_session(c, "d", 0xC6120301);
+    sched_run(c);
+    assert_true(b->has_lease != d->has_lease);
+    counts_are(c, job, 0, 3, 0);
+    assert_int_equal(a->rate, 50);
+    assert_int_equal((b->has_lease ? b : d)->rate, 50);
+
+    /* The draining shard is done: a holds its second lease alone. */
+    sched_drain_finished(c, a);
+    assert_false(a->has_drain);
+    assert_true(a->has_lease);
+    counts_are(c, job, 0, 2, 1);
+}
+
+/* A worker that dies holding two leases: both go back to the pool in the pass that ends it,
+ * and its batches for either are still let in as re-sends. */
+static void test_silent_worker_two_leases(void **state)
+{
+    coord_t *c = ((fixture_t *)*state)->c;
+    uint64_t job = add_job(c, 3, 100, 1);
+    session_t *a = add_session(c, "a", 0xC6120101);
+    sched_run(c);
+    a->walk_done = true;
+    sched_run(c);
+    assert_true(a->has_drain && a->has_lease);
+    uint32_t s1 = a->drain_shard, s2 = a->shard;
+    assert_true(session_holds(a, job, s1) && session_holds(a, job, s2));
+    assert_true(session_draining(a, job, s1));
+    assert_false(session_draining(a, job, s2));
+
+    a->last_seen_us = clock_wall_us() - 2000000; /* silent past the lease timeout */
+    sched_run(c);
+    assert_false(a->used);
+    counts_are(c, job, 3, 0, 0);
+    assert_true(session_held_before(c, "a", job, s1));
+    assert_true(session_held_before(c, "a", job, s2));
+
+    session_t *b = add_session(c, "b", 0xC6120201);
+    sched_run(c);
+    assert_true(b->has_lease);
+    assert_false(b->has_drain);
+    counts_are(c, job, 2, 1, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_start_lease_and_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_worker_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unstored_done_then_job_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_second_lease_after_walk_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_silent_worker_two_leases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,8 @@
  * refused and counted, and the stored results, scan sources and shards are byte for byte those
  * of the same run without the attacks. Also: failures counted as failures with back-off, the
  * job cancelled only by real failures (reason in status, every worker told), and a database
- * that is read-only or deleted stops the coordinator without another Ack.
+ * that is read-only or deleted stops the coordinator without another Ack. Pipelined shards:
+ * a worker holding two leases (one draining) stores and finishes either, still not a third.
  */
 #include "tests/unit/coord_harness.h"
 
@@ -427,14 +428,70 @@ static void test_names_and_sessions(void **state)
 
 /* Leases are not failures; failures back off; five real failures cancel the job, with the reason
  * shown by status, and every other worker on the job is stopped and stores nothing more. */
+/* The refusals counted against worker name. */
+static uint64_t refused_of(server_t *s, const char *name)
+{
+    Lzr__WorkersRequest wr = LZR__WORKERS_REQUEST__INIT;
+    Lzr__Envelope req = LZR__ENVELOPE__INIT;
+    req.body_case = LZR__ENVELOPE__BODY_WORKERS;
+    req.workers = &wr;
+    Lzr__Envelope *rep = control(s, &req);
+    uint64_t n = UINT64_MAX;
+    for (size_t i = 0; i < rep->workers_reply->n_workers; i++)
+        if (strcmp(rep->workers_reply->workers[i]->name, name) == 0)
+            n = rep->workers_reply->workers[i]->refused;
+    wire_free(&rep);
+    return n;
+}
+
+/* Pipelined shards: once w1's walk is done it gets a second shard and holds two leases; its
+ * batches and ShardDone for either are taken, its third walk_done brings no third lease, and
+ * the shard another worker holds stays refused to it. */
+static void test_two_leases(void **state)
+{
+    server_t *s = *state;
+    server_start(s);
+    uint64_t job = submit_job(s, trust_job);
+    zsock_t *w1 = connect_to(s->listen);
+    assert_int_equal(join(w1, "w1", W1_IP), 0);
+    assert_false(arrives(w1, LZR__ENVELOPE__BODY_ASSIGN, 600)); /* walk not done: one lease */
+    heartbeat_walk(w1, job, 0, true);
+    Lzr__Envelope *env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, 1);
+    wire_free(&env);
+    heartbeat_walk(w1, job, 1, true); /* both walks done: still two leases, shard 2 stays */
+    assert_false(arrives(w1, LZR__ENVELOPE__BODY_ASSIGN, 600));
+    zsock_t *w2 = connect_to(s->listen);
+    assert_int_equal(join(w2, "w2", W2_IP), 2);
+
+    honest_batch(w1, job, 0, 1, 0, 8, W1_IP, CLASS_SERVICE, "http"); /* the draining shard */
+    honest_batch(w1, job, 1, 2, 0, 8, W1_IP, CLASS_SERVICE, "http");
+    assert_int_equal(refused_of(s, "w1"), 0);
+    honest_batch(w1, job, 2, 3, 0, 8, W1_IP, CLASS_SERVICE, "http"); /* w2's: acked, refused */
+    shard_done(w1, job, 2);
+    for (int i = 0; i < 100 && refused_of(s, "w1") < 2; i++)
+        usleep(20000); /* the ShardDone and the control request race */
+    assert_int_equal(refused_of(s, "w1"), 2);
+    assert_int_equal(results_in_db(s, job), 16);
+
+    shard_done(w1, job, 0); /* the draining lease first, then the other */
+    shard_done(w1, job, 1);
+    honest_batch(w2, job, 2, 1, 0, 8, W2_IP, CLASS_SERVICE, "http");
+    shard_done(w2, job, 2);
+    wait_state(s, job, "done");
+    assert_int_equal(results_in_db(s, job), 24);
+    assert_int_equal(refused_of(s, "w1"), 2);
+    zsock_destroy(&w1);
+    zsock_destroy(&w2);
+    server_stop(s);
+}
+
 static void test_failures(void **state)
 {
     server_t *s = *state;
     s->opt.retry_ms = 100;
     server_start(s);
-    Lzr__Envelope *rep = submit(s, trust_job);
-    uint64_t job = rep->submit_reply->job_id;
-    wire_free(&rep);
+    uint64_t job = submit_job(s, trust_job);
     zsock_t *w1 = connect_to(s->listen);
     assert_int_equal(join(w1, "w1", W1_IP), 0);
     /* Four reconnects: four more leases of shard 0, no failure. */
@@ -507,7 +564,7 @@ static void test_failures(void **state)
     Lzr__Envelope req = LZR__ENVELOPE__INIT;
     req.body_case = LZR__ENVELOPE__BODY_STATUS;
     req.status = &sr;
-    rep = control(s, &req);
+    Lzr__Envelope *rep = control(s, &req);
     char want[64];
     snprintf(want, sizeof want, "shard %u failed 5 times", failed);
     assert_non_null(strstr(rep->status_reply->jobs[0]->reason, want));
@@ -603,6 +660,7 @@ int main(void)
                                         harness_teardown),
         cmocka_unit_test_setup_teardown(test_names_and_sessions, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_failures, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_two_leases, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_db_deleted, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_db_dir_moved, harness_setup, harness_teardown),
     };

@@ -145,6 +145,28 @@ static void test_tally(void **state)
     assert_int_equal(metrics_tally_total(&t).sent, 27);
 }
 
+/* Pipelined shards: shard 0's tails end after the tally moved to shard 1; its ShardDone adds
+ * only what came after its last heartbeat. */
+static void test_tally_late(void **state)
+{
+    (void)state;
+    metrics_tally_t t = {0};
+    Lzr__Heartbeat hb = LZR__HEARTBEAT__INIT;
+    hb.sent = 100;
+    hb.hits = 4;
+    metrics_tally_note(&t, 1, 0, &hb);
+    metrics_counters_t seen = t.cur; /* shard 0 drains from here */
+    hb.sent = 30;
+    hb.hits = 1;
+    metrics_tally_note(&t, 1, 1, &hb);
+    hb.sent = 120; /* shard 0's final counters */
+    hb.hits = 9;
+    metrics_tally_late(&t, &seen, &hb);
+    metrics_counters_t c = metrics_tally_total(&t);
+    assert_int_equal(c.sent, 150);
+    assert_int_equal(c.hits, 10);
+}
+
 /* GET path from 127.0.0.1:port over a plain socket; returns the whole response. */
 static char *http_get(uint16_t port, const char *path)
 {
@@ -230,9 +252,8 @@ static void test_addresses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_render),
-        cmocka_unit_test(test_tally),
-        cmocka_unit_test(test_server),
+        cmocka_unit_test(test_render),     cmocka_unit_test(test_tally),
+        cmocka_unit_test(test_tally_late), cmocka_unit_test(test_server),
         cmocka_unit_test(test_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,8 +24,8 @@ static void test_key(void **state)
 static void test_sort_unique_and_find(void **state)
 {
     (void)state;
-    uint64_t k[] = {pair_key(9, 80), pair_key(1, 22), pair_key(9, 80), pair_key(1, 443),
-                    pair_key(5, 8080), pair_key(1, 22)};
+    uint64_t k[] = {pair_key(9, 80),  pair_key(1, 22),   pair_key(9, 80),
+                    pair_key(1, 443), pair_key(5, 8080), pair_key(1, 22)};
     size_t n = pairs_sort_unique(k, sizeof k / sizeof k[0]);
     assert_int_equal(n, 4);
     uint64_t want[] = {pair_key(1, 22), pair_key(1, 443), pair_key(5, 8080), pair_key(9, 80)};
