@@ -220,9 +220,9 @@ bool session_held_before(coord_t *c, const char *name, uint64_t job, uint32_t sh
 void session_distrust(coord_t *c, session_t *s, uint64_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Sends each lease s holds back to the pool, but for (keep_job, keep_shard), and forgets
- * them. */
-void session_release(coord_t *c, session_t *s, uint64_t keep_job, uint32_t keep_shard);
+/* Sends each lease s holds back to the pool, but for those a Hello claims (h->lease, h->drain;
+ * h may be NULL), and forgets them all. */
+void session_release(coord_t *c, session_t *s, const Lzr__Hello *h);
 
 /* Ends a session; its leases, if any, go back to the pool at once. */
 void session_drop(coord_t *c, session_t *s, const char *why);

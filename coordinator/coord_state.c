@@ -288,12 +288,19 @@ bool session_holds(const session_t *s, uint64_t job, uint32_t shard)
            session_draining(s, job, shard);
 }
 
-void session_release(coord_t *c, session_t *s, uint64_t keep_job, uint32_t keep_shard)
+/* Whether lease l names (job, shard). */
+static bool lease_is(const Lzr__Lease *l, uint64_t job, uint32_t shard)
+{
+    return l && l->job_id == job && l->shard == shard;
+}
+
+void session_release(coord_t *c, session_t *s, const Lzr__Hello *h)
 {
     uint64_t jobs[2] = {s->has_lease ? s->job_id : 0, s->has_drain ? s->drain_job : 0};
     uint32_t shards[2] = {s->shard, s->drain_shard};
     for (size_t i = 0; i < 2; i++)
-        if (jobs[i] && !(jobs[i] == keep_job && shards[i] == keep_shard))
+        if (jobs[i] && !(h && (lease_is(h->lease, jobs[i], shards[i]) ||
+                               lease_is(h->drain, jobs[i], shards[i]))))
             db_wrote(c, store_shard_release(c->store, jobs[i], shards[i], s->name),
                      "job %llu shard %u back to the pool from %s", (unsigned long long)jobs[i],
                      shards[i], s->name);
@@ -332,7 +339,7 @@ void session_distrust(coord_t *c, session_t *s, uint64_t n, const char *fmt, ...
 void session_drop(coord_t *c, session_t *s, const char *why)
 {
     log_info("worker %s: session ended (%s)", s->name, why);
-    session_release(c, s, 0, 0);
+    session_release(c, s, NULL);
     memset(s, 0, sizeof *s);
 }
 

@@ -88,11 +88,10 @@ static session_t *hello_session(coord_t *c, zframe_t *rid, const char *pubkey, c
         refuse_hello(c, rid, h->name, "routing id in use by another key", true);
         return NULL;
     }
-    bool claims = h->lease && h->lease->job_id;
     if (s) {
         /* The same worker again (restarted, or re-registering after our restart): every lease
-         * but the one it claims goes back to the pool. */
-        session_release(c, s, claims ? h->lease->job_id : 0, claims ? h->lease->shard : 0);
+         * but those it claims goes back to the pool. */
+        session_release(c, s, h);
         memset(s, 0, sizeof *s);
         return s;
     }
@@ -159,12 +158,30 @@ static bool lease_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_
     return true;
 }
 
-static void send_welcome(coord_t *c, session_t *s, bool kept)
+/* Whether s keeps the draining lease its Hello claims beside its walking one: the store renews
+ * it in s's name (its job may have moved on; its tails still count). */
+static bool drain_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_t now)
+{
+    if (!s->has_lease ||
+        db_wrote(
+            c, store_shard_renew(c->store, l->job_id, l->shard, s->name, now + c->lease_timeout_us),
+            "lease of job %llu shard %u for %s", (unsigned long long)l->job_id, l->shard,
+            s->name) != LZR_OK)
+        return false;
+    s->has_drain = true;
+    s->drain_job = l->job_id;
+    s->drain_shard = l->shard;
+    s->walk_done = false;
+    return true;
+}
+
+static void send_welcome(coord_t *c, session_t *s, bool kept, bool drain_kept)
 {
     Lzr__Welcome w = LZR__WELCOME__INIT;
     w.heartbeat_ms = c->opt->heartbeat_ms;
     w.lease_timeout_ms = c->opt->lease_timeout_ms;
     w.lease_kept = kept;
+    w.drain_kept = drain_kept;
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
@@ -201,12 +218,17 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
     }
     bool claims = h->lease && h->lease->job_id;
     bool kept = claims && lease_reclaim(c, s, h->lease, now);
+    bool drains = kept && h->drain && h->drain->job_id;
+    bool drain_kept = drains && drain_reclaim(c, s, h->drain, now);
     char ip[16];
-    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
-             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
-    send_welcome(c, s, kept);
+    log_info("worker %s registered: scan ip %s, fresh [%s]%s%s", s->name,
+             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "",
+             drain_kept ? " and its draining one" : "");
+    send_welcome(c, s, kept, drain_kept);
     if (claims && !kept)
         session_cancel(c, s, h->lease->job_id, h->lease->shard, "lease lost");
+    if (drains && !drain_kept)
+        session_cancel(c, s, h->drain->job_id, h->drain->shard, "lease lost");
 }
 
 static void note_stats(session_t *s, const Lzr__Heartbeat *hb, uint64_t now)

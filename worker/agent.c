@@ -126,8 +126,13 @@ static void send_hello(agent_t *a)
     h.iface = (char *)o->iface;
     h.sport_lo = o->sport_lo;
     h.sport_hi = o->sport_hi;
-    Lzr__Lease lease = LZR__LEASE__INIT;
+    Lzr__Lease lease = LZR__LEASE__INIT, drain = LZR__LEASE__INIT;
     h.lease = current_lease(a, &lease);
+    if (h.lease && current_run(a) == a->run && a->drain && !shard_cancelled(a->drain)) {
+        drain.job_id = a->drain->job_id; /* its tails are still ours to finish */
+        drain.shard = a->drain->shard;
+        h.drain = &drain;
+    }
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_HELLO;
     env.hello = &h;
@@ -467,11 +472,12 @@ static void on_welcome(agent_t *a, const Lzr__Welcome *w)
     if (a->heartbeat_ms > 5000)
         a->heartbeat_ms = 5000;
     log_info("registered with %s as %s", a->opt->endpoint, a->opt->name);
-    /* The Hello claimed current_run's lease; the coordinator let any other one go. */
+    /* The Hello claimed current_run's lease, and the draining one beside it; the coordinator
+     * let any other one go. */
     shard_run_t *claimed = current_run(a);
     if (claimed && !w->lease_kept)
         stop_run(claimed, "the coordinator gave the shard away");
-    if (a->drain && a->drain != claimed)
+    if (a->drain && a->drain != claimed && !w->drain_kept)
         stop_run(a->drain, "the coordinator gave the shard away");
     batchwin_resend_all(a->window); /* re-send everything unacked now */
 }
