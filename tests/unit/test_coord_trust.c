@@ -486,6 +486,56 @@ static void test_two_leases(void **state)
     server_stop(s);
 }
 
+/* A Hello that names its walking lease and, beside it, its draining one (as after a
+ * coordinator restart) keeps both: the draining shard's batches are stored, not refused, and
+ * it is not leased again. A Hello that names only the walking lease lets the other go. */
+static void test_hello_keeps_drain(void **state)
+{
+    server_t *s = *state;
+    server_start(s);
+    uint64_t job = submit_job(s, trust_job);
+    zsock_t *w1 = connect_to(s->listen);
+    assert_int_equal(join(w1, "w1", W1_IP), 0);
+    heartbeat_walk(w1, job, 0, true);
+    Lzr__Envelope *env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, 1);
+    wire_free(&env);
+
+    Lzr__Hello h = LZR__HELLO__INIT;
+    Lzr__Lease walking = LZR__LEASE__INIT, draining = LZR__LEASE__INIT;
+    walking.job_id = draining.job_id = job;
+    walking.shard = 1;
+    draining.shard = 0;
+    h.name = "w1";
+    h.scan_ip = W1_IP;
+    h.lease = &walking;
+    h.drain = &draining;
+    Lzr__Envelope hello_env = LZR__ENVELOPE__INIT;
+    hello_env.body_case = LZR__ENVELOPE__BODY_HELLO;
+    hello_env.hello = &h;
+    send_env(w1, &hello_env);
+    env = expect(w1, LZR__ENVELOPE__BODY_WELCOME);
+    assert_true(env->welcome->lease_kept);
+    assert_true(env->welcome->drain_kept);
+    wire_free(&env);
+    honest_batch(w1, job, 0, 1, 0, 8, W1_IP, CLASS_SERVICE, "http");
+    honest_batch(w1, job, 1, 2, 0, 8, W1_IP, CLASS_SERVICE, "http");
+    assert_int_equal(results_in_db(s, job), 16);
+    assert_int_equal(refused_of(s, "w1"), 0);
+
+    h.drain = NULL; /* only the walking lease: shard 0 goes back to the pool */
+    send_env(w1, &hello_env);
+    env = expect(w1, LZR__ENVELOPE__BODY_WELCOME);
+    assert_true(env->welcome->lease_kept);
+    assert_false(env->welcome->drain_kept);
+    wire_free(&env);
+    zsock_t *w2 = connect_to(s->listen);
+    assert_int_equal(join(w2, "w2", W2_IP), 0);
+    zsock_destroy(&w1);
+    zsock_destroy(&w2);
+    server_stop(s);
+}
+
 static void test_failures(void **state)
 {
     server_t *s = *state;
@@ -661,6 +711,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_names_and_sessions, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_failures, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_two_leases, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_hello_keeps_drain, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_db_deleted, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_db_dir_moved, harness_setup, harness_teardown),
     };
