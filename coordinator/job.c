@@ -315,9 +315,10 @@ static const struct u32_key {
     size_t off;
 } u32_keys[] = {
     {"rate", 1, 100000000, offsetof(job_spec_t, rate)},
-    {"timeout_ms", 10, 600000, offsetof(job_spec_t, timeout_ms)},
-    {"retransmit_ms", 10, 600000, offsetof(job_spec_t, retransmit_ms)},
-    {"cooldown_ms", 1, 3600000, offsetof(job_spec_t, cooldown_ms)},
+    {"timeout_ms", SCAN_SPEC_TIMEOUT_MIN, SCAN_SPEC_TIMEOUT_MAX, offsetof(job_spec_t, timeout_ms)},
+    {"retransmit_ms", SCAN_SPEC_RETX_MIN, SCAN_SPEC_TIMEOUT_MAX,
+     offsetof(job_spec_t, retransmit_ms)},
+    {"cooldown_ms", 1, SCAN_SPEC_COOLDOWN_MAX, offsetof(job_spec_t, cooldown_ms)},
     {"acking_firewall_probes", 0, 16, offsetof(job_spec_t, acking_firewall_probes)},
     {"max_runtime", 1, JOB_MAX_RUNTIME_S, offsetof(job_spec_t, max_runtime_s)},
     {"shards", 1, JOB_MAX_SHARDS, offsetof(job_spec_t, shards)},
