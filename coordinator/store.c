@@ -349,6 +349,15 @@ static sqlite3_stmt *prep(store_t *s, const char *sql)
     return st;
 }
 
+/* prep with the job id bound to its first parameter; NULL on error. */
+static sqlite3_stmt *prep_job(store_t *s, const char *sql, uint64_t job_id)
+{
+    sqlite3_stmt *st = prep(s, sql);
+    if (st)
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    return st;
+}
+
 /* Runs a statement without result rows; returns LZR_OK or LZR_EDB, and finalizes it. */
 static int run(sqlite3_stmt *st)
 {
@@ -357,6 +366,15 @@ static int run(sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? LZR_OK : LZR_EDB;
+}
+
+/* run for an UPDATE that must match a row: LZR_ENOTFOUND when it matched none. */
+static int run_matched(store_t *s, sqlite3_stmt *st)
+{
+    int rc = run(st);
+    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
+        return LZR_ENOTFOUND;
+    return rc;
 }
 
 /* Steps a statement that yields one number into *n and finalizes it: LZR_EDB (and *n = 0) when
@@ -669,26 +687,27 @@ int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *own
     sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
     sqlite3_bind_int64(st, 4, idx);
-    int rc = run(st);
-    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
-        return LZR_ENOTFOUND;
-    return rc;
+    return run_matched(s, st);
+}
+
+/* Ends owner's lease of job_id's shard idx with the UPDATE sql (parameters: job, shard,
+ * owner); LZR_ENOTFOUND when the shard is not leased to owner. */
+static int lease_end(store_t *s, const char *sql, uint64_t job_id, uint32_t idx, const char *owner)
+{
+    sqlite3_stmt *st = prep_job(s, sql, job_id);
+    if (!st)
+        return LZR_EDB;
+    sqlite3_bind_int64(st, 2, idx);
+    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+    return run_matched(s, st);
 }
 
 int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx, const char *owner)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'done', lease_owner = '',"
-                               " lease_expiry_us = 0 WHERE job_id = ? AND idx = ? AND"
-                               " state = 'leased' AND lease_owner = ?");
-    if (!st)
-        return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 2, idx);
-    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
-    int rc = run(st);
-    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
-        return LZR_ENOTFOUND;
-    return rc;
+    return lease_end(s,
+                     "UPDATE shards SET state = 'done', lease_owner = '', lease_expiry_us = 0"
+                     " WHERE job_id = ? AND idx = ? AND state = 'leased' AND lease_owner = ?",
+                     job_id, idx, owner);
 }
 
 int store_shard_fail(store_t *s, uint64_t job_id, uint32_t idx, const char *owner, uint64_t now_us,
@@ -724,18 +743,10 @@ int store_shard_fail(store_t *s, uint64_t job_id, uint32_t idx, const char *owne
 
 int store_shard_release(store_t *s, uint64_t job_id, uint32_t idx, const char *owner)
 {
-    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'pending', lease_owner = '',"
-                               " lease_expiry_us = 0 WHERE job_id = ? AND idx = ? AND"
-                               " state = 'leased' AND lease_owner = ?");
-    if (!st)
-        return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 2, idx);
-    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
-    int rc = run(st);
-    if (rc == LZR_OK && sqlite3_changes(s->db) == 0)
-        return LZR_ENOTFOUND;
-    return rc;
+    return lease_end(s,
+                     "UPDATE shards SET state = 'pending', lease_owner = '', lease_expiry_us = 0"
+                     " WHERE job_id = ? AND idx = ? AND state = 'leased' AND lease_owner = ?",
+                     job_id, idx, owner);
 }
 
 int store_shards_expire(store_t *s, uint64_t now_us, int *n)
@@ -767,10 +778,9 @@ int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t 
 {
     *pending = *leased = *done = 0;
     sqlite3_stmt *st =
-        prep(s, "SELECT state, count(*) FROM shards WHERE job_id = ? GROUP BY state");
+        prep_job(s, "SELECT state, count(*) FROM shards WHERE job_id = ? GROUP BY state", job_id);
     if (!st)
         return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *state = (const char *)sqlite3_column_text(st, 0);
@@ -791,10 +801,10 @@ int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t 
 int store_shards_drop(store_t *s, uint64_t job_id, uint32_t *n)
 {
     *n = 0;
-    sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'done', dropped = 1"
-                               " WHERE job_id = ? AND state = 'pending'");
-    if (st)
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_stmt *st = prep_job(s,
+                                "UPDATE shards SET state = 'done', dropped = 1"
+                                " WHERE job_id = ? AND state = 'pending'",
+                                job_id);
     int rc = run(st);
     if (rc == LZR_OK)
         *n = (uint32_t)sqlite3_changes(s->db);
@@ -818,11 +828,12 @@ int store_shard_stats(store_t *s, uint64_t job_id, uint32_t idx, const store_sha
 /* Records per class name and per protocol of a job's results. */
 static int tally_results(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
 {
-    sqlite3_stmt *q = prep(s, "SELECT class, protocol, count(*) FROM results WHERE job_id = ?"
-                              " GROUP BY class, protocol");
+    sqlite3_stmt *q = prep_job(s,
+                               "SELECT class, protocol, count(*) FROM results WHERE job_id = ?"
+                               " GROUP BY class, protocol",
+                               job_id);
     if (!q)
         return LZR_EDB;
-    sqlite3_bind_int64(q, 1, (sqlite3_int64)job_id);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
         const char *cls = (const char *)sqlite3_column_text(q, 0);
@@ -840,12 +851,13 @@ static int tally_results(store_t *s, uint64_t job_id, metajson_counts_t *m, meta
 int store_job_tally(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
 {
     if (s->version >= 7) {
-        sqlite3_stmt *q = prep(s, "SELECT total(syns), total(frames), total(replies),"
-                                  " total(pcap_drops), total(blocked) FROM shards"
-                                  " WHERE job_id = ?");
+        sqlite3_stmt *q = prep_job(s,
+                                   "SELECT total(syns), total(frames), total(replies),"
+                                   " total(pcap_drops), total(blocked) FROM shards"
+                                   " WHERE job_id = ?",
+                                   job_id);
         if (!q)
             return LZR_EDB;
-        sqlite3_bind_int64(q, 1, (sqlite3_int64)job_id);
         if (sqlite3_step(q) == SQLITE_ROW) {
             m->probes = (uint64_t)sqlite3_column_double(q, 0);
             m->frames = (uint64_t)sqlite3_column_double(q, 1);
@@ -864,9 +876,8 @@ int store_shards_dropped(store_t *s, uint64_t job_id, uint32_t *n)
     *n = 0;
     if (s->version < 7)
         return LZR_OK;
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM shards WHERE job_id = ? AND dropped");
-    if (st)
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_stmt *st =
+        prep_job(s, "SELECT count(*) FROM shards WHERE job_id = ? AND dropped", job_id);
     uint64_t v = 0;
     int rc = count_row(st, &v);
     *n = (uint32_t)v;
@@ -1133,9 +1144,7 @@ int store_put_batch(store_t *s, uint64_t job_id, uint32_t shard, const char *wor
 
 int store_result_count(store_t *s, uint64_t job_id, uint64_t *n)
 {
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM results WHERE job_id = ?");
-    if (st)
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_stmt *st = prep_job(s, "SELECT count(*) FROM results WHERE job_id = ?", job_id);
     return count_row(st, n);
 }
 
@@ -1307,9 +1316,7 @@ int store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports, uint64_
 
 int store_verdict_count(store_t *s, uint64_t job_id, uint64_t *n)
 {
-    sqlite3_stmt *st = prep(s, "SELECT count(*) FROM verdicts WHERE job_id = ?");
-    if (st)
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+    sqlite3_stmt *st = prep_job(s, "SELECT count(*) FROM verdicts WHERE job_id = ?", job_id);
     return count_row(st, n);
 }
 
@@ -1388,11 +1395,12 @@ int store_verdicts_put(store_t *s, uint64_t job_id, const store_verdict_t *v, si
 
 int store_verdicts_each(store_t *s, uint64_t job_id, store_verdict_fn fn, void *ctx)
 {
-    sqlite3_stmt *st = prep(s, "SELECT ip, port, verdict, original_ip, fresh_ip, evidence, ts_us"
-                               " FROM verdicts WHERE job_id = ? ORDER BY ip, port");
+    sqlite3_stmt *st = prep_job(s,
+                                "SELECT ip, port, verdict, original_ip, fresh_ip, evidence, ts_us"
+                                " FROM verdicts WHERE job_id = ? ORDER BY ip, port",
+                                job_id);
     if (!st)
         return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
     int rc, ret = LZR_OK;
     store_verdict_t v;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1422,12 +1430,13 @@ int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **ou
     *n = 0;
     if (s->version < 4)
         return LZR_OK;
-    sqlite3_stmt *st = prep(s, "SELECT scan_ip, count(*), total(pos_end - pos_begin) FROM shards"
-                               " WHERE job_id = ? AND state = 'done' AND scan_ip <> 0"
-                               " GROUP BY scan_ip ORDER BY scan_ip");
+    sqlite3_stmt *st = prep_job(s,
+                                "SELECT scan_ip, count(*), total(pos_end - pos_begin) FROM shards"
+                                " WHERE job_id = ? AND state = 'done' AND scan_ip <> 0"
+                                " GROUP BY scan_ip ORDER BY scan_ip",
+                                job_id);
     if (!st)
         return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         store_vantage_share_t *g = realloc(*out, (*n + 1) * sizeof *g);
@@ -1456,13 +1465,14 @@ int store_vantage_each(store_t *s, uint64_t job_id, store_vantage_fn fn, void *c
         return LZR_OK;
     /* A verdict belongs to the host: any verdict row of the host's address counts. */
     sqlite3_stmt *st =
-        prep(s, "SELECT r.ip, r.port, r.source_ip, r.class, r.protocol, r.worker, r.shard,"
-                " (SELECT v.verdict FROM verdicts v WHERE v.job_id = r.job_id AND v.ip = r.ip"
-                " ORDER BY v.port LIMIT 1) FROM vantage_results r WHERE r.job_id = ?"
-                " ORDER BY r.ip, r.port, r.source_ip");
+        prep_job(s,
+                 "SELECT r.ip, r.port, r.source_ip, r.class, r.protocol, r.worker, r.shard,"
+                 " (SELECT v.verdict FROM verdicts v WHERE v.job_id = r.job_id AND v.ip = r.ip"
+                 " ORDER BY v.port LIMIT 1) FROM vantage_results r WHERE r.job_id = ?"
+                 " ORDER BY r.ip, r.port, r.source_ip",
+                 job_id);
     if (!st)
         return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
     int rc, ret = LZR_OK;
     store_vantage_row_t r;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
