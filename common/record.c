@@ -13,6 +13,7 @@
 
 #include "b64.h"
 #include "err.h"
+#include "targets.h"
 
 static const char *const class_names[CLASS_COUNT] = {
 #define LZR_CLASS_NAME(e, name, short, colour) [e] = name,
@@ -111,7 +112,8 @@ static void put_json_string(out_t *o, const char *s, size_t maxlen)
 
 static void put_ip(out_t *o, uint32_t ip)
 {
-    put_fmt(o, "\"%u.%u.%u.%u\"", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+    char text[16];
+    put_fmt(o, "\"%s\"", targets_ntoa(ip, text));
 }
 
 /* RFC 3339 in UTC with microseconds: "2026-11-25T08:30:00.123456Z"; with go_style, as Go writes
@@ -188,8 +190,8 @@ size_t record_to_zgrab2(const lzr_record_t *r, char *buf, size_t cap)
         tag[i] = ok ? c : '_';
     }
     tag[plen] = '\0';
-    int n = snprintf(buf, cap, "%u.%u.%u.%u,,%s,%u", r->ip >> 24, (r->ip >> 16) & 0xff,
-                     (r->ip >> 8) & 0xff, r->ip & 0xff, tag, (unsigned)r->port);
+    char ip[16];
+    int n = snprintf(buf, cap, "%s,,%s,%u", targets_ntoa(r->ip, ip), tag, (unsigned)r->port);
     if (n < 0 || (size_t)n >= cap) {
         buf[0] = '\0';
         return 0;

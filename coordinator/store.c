@@ -6,6 +6,7 @@
 #include "coordinator/store.h"
 
 #include "common/err.h"
+#include "common/targets.h"
 #include "coordinator/checkpoint.h"
 
 #include <sqlite3.h>
@@ -174,6 +175,12 @@ static const char *const schema_v7 = "ALTER TABLE jobs ADD COLUMN span INTEGER N
                                      "ALTER TABLE shards ADD COLUMN blocked INTEGER NOT NULL"
                                      " DEFAULT 0;";
 
+/* The step from version k to k + 1 is schema_steps[k]. */
+static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+                                           schema_v5, schema_v6, schema_v7};
+_Static_assert(sizeof schema_steps / sizeof *schema_steps == STORE_SCHEMA_VERSION,
+               "one schema step per version");
+
 static int exec(store_t *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? LZR_OK : LZR_EDB;
@@ -248,22 +255,12 @@ store_t *store_open(const char *path, char *err, size_t errlen)
         /* One step per version, all in one transaction: a crash leaves the old version. */
         char *msg = NULL;
         int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        if (rc == SQLITE_OK && v < 1)
-            rc = sqlite3_exec(s->db, schema_v1, NULL, NULL, &msg);
-        if (rc == SQLITE_OK && v < 2)
-            rc = sqlite3_exec(s->db, schema_v2, NULL, NULL, &msg);
-        if (rc == SQLITE_OK && v < 3)
-            rc = sqlite3_exec(s->db, schema_v3, NULL, NULL, &msg);
-        if (rc == SQLITE_OK && v < 4)
-            rc = sqlite3_exec(s->db, schema_v4, NULL, NULL, &msg);
-        if (rc == SQLITE_OK && v < 5)
-            rc = sqlite3_exec(s->db, schema_v5, NULL, NULL, &msg);
-        if (rc == SQLITE_OK && v < 6)
-            rc = sqlite3_exec(s->db, schema_v6, NULL, NULL, &msg);
-        if (rc == SQLITE_OK && v < 7)
-            rc = sqlite3_exec(s->db, schema_v7, NULL, NULL, &msg);
+        for (int k = v; rc == SQLITE_OK && k < STORE_SCHEMA_VERSION; k++)
+            rc = sqlite3_exec(s->db, schema_steps[k], NULL, NULL, &msg);
+        char done[64];
+        snprintf(done, sizeof done, "PRAGMA user_version=%d; COMMIT", STORE_SCHEMA_VERSION);
         if (rc == SQLITE_OK)
-            rc = sqlite3_exec(s->db, "PRAGMA user_version=7; COMMIT", NULL, NULL, &msg);
+            rc = sqlite3_exec(s->db, done, NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot %s the schema: %s", path,
                      v == 0 ? "create" : "upgrade", msg ? msg : sqlite3_errmsg(s->db));
@@ -391,6 +388,94 @@ static int count_row(sqlite3_stmt *st, uint64_t *n)
     return rc == SQLITE_ROW ? LZR_OK : LZR_EDB;
 }
 
+/* What each_row calls for one result row: 0 to go on, anything else stops the walk. */
+typedef int (*row_fn)(sqlite3_stmt *st, void *ctx);
+
+/* Steps st through its rows, calling row for each, and finalizes it. Returns the first nonzero
+ * value row gave, LZR_EDB when st is NULL or stepping failed, else LZR_OK. */
+static int each_row(sqlite3_stmt *st, row_fn row, void *ctx)
+{
+    if (!st)
+        return LZR_EDB;
+    int rc, ret = LZR_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (ret = row(st, ctx)) == LZR_OK)
+        ;
+    sqlite3_finalize(st);
+    if (ret)
+        return ret;
+    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+}
+
+struct one_row {
+    row_fn read;
+    void *out;
+    bool found;
+};
+
+static int one_row_read(sqlite3_stmt *st, void *ctx)
+{
+    struct one_row *o = ctx;
+    o->found = true;
+    return o->read(st, o->out);
+}
+
+/* Steps a statement that yields at most one row (a lookup, an UPDATE … RETURNING of one row)
+ * and finalizes it; read takes the row into out. LZR_ENOTFOUND when no row came. */
+static int one_row(sqlite3_stmt *st, row_fn read, void *out)
+{
+    struct one_row o = {read, out, false};
+    int rc = each_row(st, one_row_read, &o);
+    return rc == LZR_OK && !o.found ? LZR_ENOTFOUND : rc;
+}
+
+/* A growing array the row walkers fill: items of size bytes, n of them in cap slots. */
+typedef struct rows {
+    void **items;
+    size_t *n;
+    size_t size, cap;
+} rows_t;
+
+/* The next free slot of a, zeroed, grown as needed; NULL when memory runs out. */
+static void *rows_add(rows_t *a)
+{
+    if (*a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        void *g = realloc(*a->items, cap * a->size);
+        if (!g)
+            return NULL;
+        *a->items = g;
+        a->cap = cap;
+    }
+    void *slot = (char *)*a->items + (*a->n)++ * a->size;
+    memset(slot, 0, a->size);
+    return slot;
+}
+
+/* Ends a walk that filled a: on failure the array is freed and emptied. Returns rc. */
+static int rows_end(rows_t *a, int rc)
+{
+    if (rc != LZR_OK) {
+        free(*a->items);
+        *a->items = NULL;
+        *a->n = 0;
+    }
+    return rc;
+}
+
+/* Column col as an unsigned number (addresses, ports, counters are stored as INTEGER). */
+static uint64_t col_u64(sqlite3_stmt *st, int col)
+{
+    return (uint64_t)sqlite3_column_int64(st, col);
+}
+
+/* Column col as a class name; dflt when it is NULL or no class's name. */
+static lzr_class_t col_class(sqlite3_stmt *st, int col, lzr_class_t dflt)
+{
+    const char *c = (const char *)sqlite3_column_text(st, col);
+    lzr_class_t cls;
+    return c && record_class_parse(c, &cls) == LZR_OK ? cls : dflt;
+}
+
 int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, size_t errlen)
 {
     if (exec(s, "BEGIN IMMEDIATE"))
@@ -513,35 +598,25 @@ void store_job_clear(store_job_t *j)
     j->toml = NULL;
 }
 
+static int job_id_row(sqlite3_stmt *st, void *ctx)
+{
+    uint64_t *id = rows_add(ctx);
+    if (!id)
+        return LZR_ENOMEM;
+    *id = col_u64(st, 0);
+    return LZR_OK;
+}
+
 int store_job_ids(store_t *s, const char *state, uint64_t **ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
     sqlite3_stmt *st = prep(s, state ? "SELECT id FROM jobs WHERE state = ? ORDER BY id"
                                      : "SELECT id FROM jobs ORDER BY id");
-    if (!st)
-        return LZR_EDB;
-    if (state)
+    if (st && state)
         sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            uint64_t *g = realloc(*ids, cap * sizeof **ids);
-            if (!g) {
-                sqlite3_finalize(st);
-                free(*ids);
-                *ids = NULL;
-                *n = 0;
-                return LZR_ENOMEM;
-            }
-            *ids = g;
-        }
-        (*ids)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    rows_t a = {(void **)ids, n, sizeof **ids, 0};
+    return rows_end(&a, each_row(st, job_id_row, &a));
 }
 
 int store_job_set_state(store_t *s, uint64_t id, const char *state)
@@ -605,21 +680,30 @@ void store_job_reason(store_t *s, uint64_t id, char *out, size_t cap)
     sqlite3_finalize(st);
 }
 
-static void read_shard(sqlite3_stmt *st, store_shard_t *out)
+/* A shard's state from its stored word; anything not pending or leased is done. */
+static shard_state_t shard_state_parse(const char *state)
 {
+    return strcmp(state, "pending") == 0  ? SHARD_PENDING
+           : strcmp(state, "leased") == 0 ? SHARD_LEASED
+                                          : SHARD_DONE;
+}
+
+/* One row of SHARD_COLS into the store_shard_t at ctx. */
+static int read_shard(sqlite3_stmt *st, void *ctx)
+{
+    store_shard_t *out = ctx;
     out->job_id = (uint64_t)sqlite3_column_int64(st, 0);
     out->idx = (uint32_t)sqlite3_column_int64(st, 1);
     out->pos_begin = (uint64_t)sqlite3_column_int64(st, 2);
     out->pos_end = (uint64_t)sqlite3_column_int64(st, 3);
     const char *state = (const char *)sqlite3_column_text(st, 4);
-    out->state = !state || strcmp(state, "pending") == 0 ? SHARD_PENDING
-                 : strcmp(state, "leased") == 0          ? SHARD_LEASED
-                                                         : SHARD_DONE;
+    out->state = state ? shard_state_parse(state) : SHARD_PENDING;
     copy_col(out->owner, sizeof out->owner, st, 5);
     out->lease_expiry_us = (uint64_t)sqlite3_column_int64(st, 6);
     out->attempts = (uint32_t)sqlite3_column_int64(st, 7);
     out->pass = (uint32_t)sqlite3_column_int64(st, 8);
     out->scan_ip = (uint32_t)sqlite3_column_int64(st, 9);
+    return LZR_OK;
 }
 
 #define SHARD_COLS                                                                                 \
@@ -628,16 +712,11 @@ static void read_shard(sqlite3_stmt *st, store_shard_t *out)
 
 int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *out)
 {
-    sqlite3_stmt *st = prep(s, "SELECT " SHARD_COLS " FROM shards WHERE job_id = ? AND idx = ?");
-    if (!st)
-        return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 2, idx);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_shard(st, out);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? LZR_OK : rc == SQLITE_DONE ? LZR_ENOTFOUND : LZR_EDB;
+    sqlite3_stmt *st =
+        prep_job(s, "SELECT " SHARD_COLS " FROM shards WHERE job_id = ? AND idx = ?", job_id);
+    if (st)
+        sqlite3_bind_int64(st, 2, idx);
+    return one_row(st, read_shard, out);
 }
 
 int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
@@ -655,23 +734,14 @@ int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint3
                 " shards o WHERE o.job_id = ?3 AND o.scan_ip = ?4 AND o.pass <> p.pass AND"
                 " o.pos_begin = p.pos_begin)) ORDER BY p.idx LIMIT 1)"
                 " RETURNING " SHARD_COLS);
-    if (!st)
-        return LZR_EDB;
-    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 4, scan_ip);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_shard(st, out);
-        rc = sqlite3_step(st);
-    } else if (rc == SQLITE_DONE) {
-        sqlite3_finalize(st);
-        return LZR_ENOTFOUND;
+    if (st) {
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(st, 4, scan_ip);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    return one_row(st, read_shard, out);
 }
 
 int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
@@ -710,6 +780,15 @@ int store_shard_done(store_t *s, uint64_t job_id, uint32_t idx, const char *owne
                      job_id, idx, owner);
 }
 
+/* A row's first two columns into the uint64_t[2] at ctx. */
+static int read_u64_pair(sqlite3_stmt *st, void *ctx)
+{
+    uint64_t *v = ctx;
+    v[0] = col_u64(st, 0);
+    v[1] = col_u64(st, 1);
+    return LZR_OK;
+}
+
 int store_shard_fail(store_t *s, uint64_t job_id, uint32_t idx, const char *owner, uint64_t now_us,
                      uint64_t backoff_us, uint32_t *failures, uint64_t *retry_us)
 {
@@ -721,24 +800,18 @@ int store_shard_fail(store_t *s, uint64_t job_id, uint32_t idx, const char *owne
                                " attempts = attempts + 1 WHERE job_id = ?1 AND idx = ?2 AND"
                                " state = 'leased' AND lease_owner = ?3"
                                " RETURNING attempts, lease_expiry_us");
-    if (!st)
-        return LZR_EDB;
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)backoff_us);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 2, idx);
-    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *failures = (uint32_t)sqlite3_column_int64(st, 0);
-        *retry_us = (uint64_t)sqlite3_column_int64(st, 1);
-        rc = sqlite3_step(st);
-    } else if (rc == SQLITE_DONE) {
-        sqlite3_finalize(st);
-        return LZR_ENOTFOUND;
+    if (st) {
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
+        sqlite3_bind_int64(st, 6, (sqlite3_int64)backoff_us);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
+        sqlite3_bind_int64(st, 2, idx);
+        sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    uint64_t got[2] = {0, now_us};
+    int rc = one_row(st, read_u64_pair, got);
+    *failures = (uint32_t)got[0];
+    *retry_us = got[1];
+    return rc;
 }
 
 int store_shard_release(store_t *s, uint64_t job_id, uint32_t idx, const char *owner)
@@ -773,29 +846,24 @@ int store_leases_extend(store_t *s, uint64_t until_us)
     return run(st);
 }
 
+/* One (state, count) row into counts[] by shard_state_t (pending, leased, done). */
+static int shard_count_row(sqlite3_stmt *st, void *ctx)
+{
+    uint32_t **counts = ctx;
+    const char *state = (const char *)sqlite3_column_text(st, 0);
+    if (state)
+        *counts[shard_state_parse(state)] = (uint32_t)col_u64(st, 1);
+    return LZR_OK;
+}
+
 int store_shard_counts(store_t *s, uint64_t job_id, uint32_t *pending, uint32_t *leased,
                        uint32_t *done)
 {
     *pending = *leased = *done = 0;
+    uint32_t *counts[] = {[SHARD_PENDING] = pending, [SHARD_LEASED] = leased, [SHARD_DONE] = done};
     sqlite3_stmt *st =
         prep_job(s, "SELECT state, count(*) FROM shards WHERE job_id = ? GROUP BY state", job_id);
-    if (!st)
-        return LZR_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *state = (const char *)sqlite3_column_text(st, 0);
-        uint32_t c = (uint32_t)sqlite3_column_int64(st, 1);
-        if (!state)
-            continue;
-        if (strcmp(state, "pending") == 0)
-            *pending = c;
-        else if (strcmp(state, "leased") == 0)
-            *leased = c;
-        else
-            *done = c;
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    return each_row(st, shard_count_row, counts);
 }
 
 int store_shards_drop(store_t *s, uint64_t job_id, uint32_t *n)
@@ -825,6 +893,23 @@ int store_shard_stats(store_t *s, uint64_t job_id, uint32_t idx, const store_sha
     return run(q);
 }
 
+struct tally {
+    metajson_counts_t *m;
+    metajson_protocols_t *p;
+};
+
+/* One (class, protocol, count) row into the tally; a class name no class has is not counted. */
+static int tally_row(sqlite3_stmt *q, void *ctx)
+{
+    struct tally *t = ctx;
+    uint64_t n = col_u64(q, 2);
+    lzr_class_t cls = col_class(q, 0, CLASS_COUNT);
+    if (cls != CLASS_COUNT)
+        t->m->per_class[cls] += n;
+    metajson_add_protocol(t->p, (const char *)sqlite3_column_text(q, 1), n);
+    return LZR_OK;
+}
+
 /* Records per class name and per protocol of a job's results. */
 static int tally_results(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
 {
@@ -832,20 +917,8 @@ static int tally_results(store_t *s, uint64_t job_id, metajson_counts_t *m, meta
                                "SELECT class, protocol, count(*) FROM results WHERE job_id = ?"
                                " GROUP BY class, protocol",
                                job_id);
-    if (!q)
-        return LZR_EDB;
-    int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        const char *cls = (const char *)sqlite3_column_text(q, 0);
-        uint64_t n = (uint64_t)sqlite3_column_int64(q, 2);
-        for (int k = 0; cls && k < CLASS_COUNT; k++) {
-            if (strcmp(cls, record_class_name((lzr_class_t)k)) == 0)
-                m->per_class[k] += n;
-        }
-        metajson_add_protocol(p, (const char *)sqlite3_column_text(q, 1), n);
-    }
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    struct tally t = {m, p};
+    return each_row(q, tally_row, &t);
 }
 
 int store_job_tally(store_t *s, uint64_t job_id, metajson_counts_t *m, metajson_protocols_t *p)
@@ -901,8 +974,7 @@ int store_worker_upsert(store_t *s, const char *name, const char *pubkey, uint32
                         uint64_t now_us)
 {
     char ip[16];
-    snprintf(ip, sizeof ip, "%u.%u.%u.%u", scan_ip >> 24, (scan_ip >> 16) & 255,
-             (scan_ip >> 8) & 255, scan_ip & 255);
+    targets_ntoa(scan_ip, ip);
     sqlite3_stmt *st = prep(s, "INSERT INTO workers (name, pubkey, scan_ip, fresh_ips, iface,"
                                " version, first_seen_us, last_seen_us) VALUES (?,?,?,?,?,?,?,?)"
                                " ON CONFLICT (name) DO UPDATE SET pubkey = excluded.pubkey,"
@@ -985,13 +1057,25 @@ static int job_compared(store_t *s, uint64_t job_id, bool *yes)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
 }
 
+/* Resets st and binds what results and vantage_results rows start with: ?1 job, ?2 address,
+ * ?3 port, ?4 class and ?5 protocol. */
+static void bind_row_head(sqlite3_stmt *st, const store_batch_t *b, const lzr_record_t *r)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)b->job_id);
+    sqlite3_bind_int64(st, 2, r->ip);
+    sqlite3_bind_int64(st, 3, r->port);
+    sqlite3_bind_text(st, 4, record_class_name(r->cls), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->protocol, -1, SQLITE_STATIC);
+}
+
 /* The batch's rows per scan IP (vantage_results), inside the caller's transaction; a service
  * seen from a scan IP is kept as results keeps one. */
 static int put_vantage_rows(store_t *s, const store_batch_t *b)
 {
     if (!s->put_vantage)
         s->put_vantage =
-            prep(s, "INSERT INTO vantage_results (job_id, ip, port, source_ip, class, protocol,"
+            prep(s, "INSERT INTO vantage_results (job_id, ip, port, class, protocol, source_ip,"
                     " worker, shard, ts_us) VALUES (?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT (job_id, ip, port, source_ip) DO UPDATE SET"
                     " class = excluded.class, protocol = excluded.protocol,"
@@ -1004,13 +1088,8 @@ static int put_vantage_rows(store_t *s, const store_batch_t *b)
     int rc = LZR_OK;
     for (size_t i = 0; i < b->n && rc == LZR_OK; i++) {
         const lzr_record_t *r = &b->recs[i];
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)b->job_id);
-        sqlite3_bind_int64(st, 2, r->ip);
-        sqlite3_bind_int64(st, 3, r->port);
-        sqlite3_bind_int64(st, 4, r->source_ip);
-        sqlite3_bind_text(st, 5, record_class_name(r->cls), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, r->protocol, -1, SQLITE_STATIC);
+        bind_row_head(st, b, r);
+        sqlite3_bind_int64(st, 6, r->source_ip);
         sqlite3_bind_text(st, 7, b->worker, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 8, b->shard);
         sqlite3_bind_int64(st, 9, (sqlite3_int64)r->ts_us);
@@ -1057,12 +1136,7 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
     uint32_t noted = 0; /* the last scan IP noted in this batch (a batch has one, in practice) */
     for (size_t i = 0; i < b->n && rc == LZR_OK; i++) {
         const lzr_record_t *r = &b->recs[i];
-        sqlite3_reset(res);
-        sqlite3_bind_int64(res, 1, (sqlite3_int64)b->job_id);
-        sqlite3_bind_int64(res, 2, r->ip);
-        sqlite3_bind_int64(res, 3, r->port);
-        sqlite3_bind_text(res, 4, record_class_name(r->cls), -1, SQLITE_STATIC);
-        sqlite3_bind_text(res, 5, r->protocol, -1, SQLITE_STATIC);
+        bind_row_head(res, b, r);
         sqlite3_bind_text(res, 6, r->handshake, -1, SQLITE_STATIC);
         sqlite3_bind_int64(res, 7, r->handshakes_tried);
         sqlite3_bind_int64(res, 8, r->window);
@@ -1167,6 +1241,53 @@ static const char *const walk_sql[] = {
     WALK_VERDICT_COLS ", r.seq" WALK_VERDICT_FROM " AND r.seq > ?4 ORDER BY r.seq",
 };
 
+/* What a public walker hands each decoded row to: one of its callbacks, and their context. */
+struct walk {
+    union {
+        store_result_fn result;
+        store_result_verdict_fn result_v; /* set instead of result for rows with a verdict */
+        store_verdict_fn verdict;
+        store_vantage_fn vantage;
+    } fn;
+    bool with_verdict;
+    void *ctx;
+    int64_t *after_seq; /* results_walk: follows the seq of the rows handed over */
+};
+
+/* One results row (walk_sql's columns) into a record, handed to fn or fn_v. */
+static int result_row(sqlite3_stmt *st, void *ctx)
+{
+    struct walk *w = ctx;
+    lzr_record_t r = {0};
+    r.ip = (uint32_t)col_u64(st, 0);
+    r.port = (uint16_t)col_u64(st, 1);
+    r.cls = col_class(st, 2, CLASS_SILENT);
+    copy_col(r.protocol, sizeof r.protocol, st, 3);
+    copy_col(r.handshake, sizeof r.handshake, st, 4);
+    r.handshakes_tried = (uint8_t)sqlite3_column_int(st, 5);
+    r.window = (uint16_t)sqlite3_column_int(st, 6);
+    r.ttl_synack = (uint8_t)sqlite3_column_int(st, 7);
+    r.ttl_last = (uint8_t)sqlite3_column_int(st, 8);
+    r.synack_retransmits = (uint8_t)sqlite3_column_int(st, 9);
+    r.acked_data = sqlite3_column_int(st, 10) != 0;
+    r.rtt_us = (uint32_t)col_u64(st, 11);
+    r.ts_us = col_u64(st, 12);
+    int dlen = sqlite3_column_bytes(st, 13);
+    const void *d = sqlite3_column_blob(st, 13);
+    if (d && dlen > 0 && dlen <= LZR_DATA_MAX) {
+        memcpy(r.data, d, (size_t)dlen);
+        r.data_len = (uint16_t)dlen;
+    }
+    r.source_ip = (uint32_t)col_u64(st, 14);
+    const char *wk = (const char *)sqlite3_column_text(st, 15);
+    const char *v = (const char *)sqlite3_column_text(st, 16);
+    int ret = w->with_verdict ? w->fn.result_v(w->ctx, &r, wk ? wk : "", v ? v : "")
+                              : w->fn.result(w->ctx, &r, wk ? wk : "");
+    if (w->after_seq)
+        *w->after_seq = sqlite3_column_int64(st, 17);
+    return ret;
+}
+
 /* Walks results, with the verdict of each row when with_verdict; calls fn or fn_v. With
  * after_seq, only the rows stored after that seq, in the order they were stored, and
  * *after_seq follows the rows handed to fn_v. */
@@ -1174,54 +1295,19 @@ static int results_walk(store_t *s, uint64_t job_id, const char *cls, const char
                         bool with_verdict, int64_t *after_seq, store_result_fn fn,
                         store_result_verdict_fn fn_v, void *ctx)
 {
-    sqlite3_stmt *st = prep(s, walk_sql[after_seq ? 2 : with_verdict ? 1 : 0]);
-    if (!st)
-        return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    if (after_seq)
+    sqlite3_stmt *st = prep_job(s, walk_sql[after_seq ? 2 : with_verdict ? 1 : 0], job_id);
+    if (st && after_seq)
         sqlite3_bind_int64(st, 4, *after_seq);
-    if (cls)
+    if (st && cls)
         sqlite3_bind_text(st, 2, cls, -1, SQLITE_STATIC);
-    if (protocol)
+    if (st && protocol)
         sqlite3_bind_text(st, 3, protocol, -1, SQLITE_STATIC);
-    int rc, ret = LZR_OK;
-    lzr_record_t r;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&r, 0, sizeof r);
-        r.ip = (uint32_t)sqlite3_column_int64(st, 0);
-        r.port = (uint16_t)sqlite3_column_int64(st, 1);
-        const char *c = (const char *)sqlite3_column_text(st, 2);
-        if (!c || record_class_parse(c, &r.cls) != LZR_OK)
-            r.cls = CLASS_SILENT;
-        copy_col(r.protocol, sizeof r.protocol, st, 3);
-        copy_col(r.handshake, sizeof r.handshake, st, 4);
-        r.handshakes_tried = (uint8_t)sqlite3_column_int(st, 5);
-        r.window = (uint16_t)sqlite3_column_int(st, 6);
-        r.ttl_synack = (uint8_t)sqlite3_column_int(st, 7);
-        r.ttl_last = (uint8_t)sqlite3_column_int(st, 8);
-        r.synack_retransmits = (uint8_t)sqlite3_column_int(st, 9);
-        r.acked_data = sqlite3_column_int(st, 10) != 0;
-        r.rtt_us = (uint32_t)sqlite3_column_int64(st, 11);
-        r.ts_us = (uint64_t)sqlite3_column_int64(st, 12);
-        int dlen = sqlite3_column_bytes(st, 13);
-        const void *d = sqlite3_column_blob(st, 13);
-        if (d && dlen > 0 && dlen <= LZR_DATA_MAX) {
-            memcpy(r.data, d, (size_t)dlen);
-            r.data_len = (uint16_t)dlen;
-        }
-        r.source_ip = (uint32_t)sqlite3_column_int64(st, 14);
-        const char *w = (const char *)sqlite3_column_text(st, 15);
-        const char *v = (const char *)sqlite3_column_text(st, 16);
-        ret = fn_v ? fn_v(ctx, &r, w ? w : "", v ? v : "") : fn(ctx, &r, w ? w : "");
-        if (after_seq)
-            *after_seq = sqlite3_column_int64(st, 17);
-        if (ret)
-            break;
-    }
-    sqlite3_finalize(st);
-    if (ret)
-        return ret;
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    struct walk w = {.with_verdict = fn_v != NULL, .ctx = ctx, .after_seq = after_seq};
+    if (fn_v)
+        w.fn.result_v = fn_v;
+    else
+        w.fn.result = fn;
+    return each_row(st, result_row, &w);
 }
 
 int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char *protocol,
@@ -1250,6 +1336,28 @@ int store_results_since(store_t *s, uint64_t job_id, const char *cls, const char
     "SELECT ip, sum(class IN ('lost_after_synack', 'no_ack_data')) AS lost FROM results"           \
     " WHERE job_id = ?1 AND class <> 'silent' GROUP BY ip HAVING lost > 0 OR count(*) < ?2"
 
+/* One candidate row; only the first (preferred) row of each host is kept, since blocking is
+ * per source IP. */
+static int candidate_row(sqlite3_stmt *st, void *ctx)
+{
+    rows_t *a = ctx;
+    uint32_t ip = (uint32_t)col_u64(st, 0);
+    if (*a->n && ((store_candidate_t *)*a->items)[*a->n - 1].ip == ip)
+        return LZR_OK;
+    store_candidate_t *c = rows_add(a);
+    if (!c)
+        return LZR_ENOMEM;
+    c->ip = ip;
+    c->port = (uint16_t)col_u64(st, 1);
+    c->cls = col_class(st, 2, CLASS_LOST_AFTER_SYNACK);
+    c->why = c->cls == CLASS_LOST_AFTER_SYNACK ? CANDIDATE_LOST
+             : c->cls == CLASS_NO_ACK_DATA     ? CANDIDATE_NO_ACK
+                                               : CANDIDATE_PARTIAL;
+    c->source_ip = (uint32_t)col_u64(st, 3);
+    copy_col(c->worker, sizeof c->worker, st, 4);
+    return LZR_OK;
+}
+
 int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candidate_t **out,
                      size_t *n)
 {
@@ -1259,49 +1367,18 @@ int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candid
      * the scan IP lost, then one that never acked data, then any SYN-ACKed port (the trigger
      * test can send data there), then a closed one. */
     sqlite3_stmt *st =
-        prep(s, "SELECT r.ip, r.port, r.class, r.source_ip, r.worker FROM results r"
-                " JOIN (" CANDIDATE_HOSTS ") h ON h.ip = r.ip"
-                " WHERE r.job_id = ?1 AND r.class <> 'silent' AND"
-                " NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = ?1 AND v.ip = r.ip)"
-                " ORDER BY r.ip, CASE r.class WHEN 'lost_after_synack' THEN 0"
-                " WHEN 'no_ack_data' THEN 1 WHEN 'closed' THEN 3 ELSE 2 END, r.port");
-    if (!st)
-        return LZR_EDB;
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)n_ports);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        uint32_t ip = (uint32_t)sqlite3_column_int64(st, 0);
-        if (*n && (*out)[*n - 1].ip == ip)
-            continue; /* one port per host: blocking is per source IP */
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            store_candidate_t *g = realloc(*out, cap * sizeof *g);
-            if (!g) {
-                sqlite3_finalize(st);
-                free(*out);
-                *out = NULL;
-                *n = 0;
-                return LZR_ENOMEM;
-            }
-            *out = g;
-        }
-        store_candidate_t *c = &(*out)[(*n)++];
-        memset(c, 0, sizeof *c);
-        c->ip = ip;
-        c->port = (uint16_t)sqlite3_column_int64(st, 1);
-        const char *cls = (const char *)sqlite3_column_text(st, 2);
-        if (!cls || record_class_parse(cls, &c->cls) != LZR_OK)
-            c->cls = CLASS_LOST_AFTER_SYNACK;
-        c->why = c->cls == CLASS_LOST_AFTER_SYNACK ? CANDIDATE_LOST
-                 : c->cls == CLASS_NO_ACK_DATA     ? CANDIDATE_NO_ACK
-                                                   : CANDIDATE_PARTIAL;
-        c->source_ip = (uint32_t)sqlite3_column_int64(st, 3);
-        copy_col(c->worker, sizeof c->worker, st, 4);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+        prep_job(s,
+                 "SELECT r.ip, r.port, r.class, r.source_ip, r.worker FROM results r"
+                 " JOIN (" CANDIDATE_HOSTS ") h ON h.ip = r.ip"
+                 " WHERE r.job_id = ?1 AND r.class <> 'silent' AND"
+                 " NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = ?1 AND v.ip = r.ip)"
+                 " ORDER BY r.ip, CASE r.class WHEN 'lost_after_synack' THEN 0"
+                 " WHEN 'no_ack_data' THEN 1 WHEN 'closed' THEN 3 ELSE 2 END, r.port",
+                 job_id);
+    if (st)
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)n_ports);
+    rows_t a = {(void **)out, n, sizeof **out, 0};
+    return rows_end(&a, each_row(st, candidate_row, &a));
 }
 
 int store_candidate_count(store_t *s, uint64_t job_id, uint32_t n_ports, uint64_t *n)
@@ -1334,63 +1411,100 @@ bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip)
     return rc != SQLITE_DONE;
 }
 
+/* Sets the parameters of row i of an insert_all. */
+typedef void (*bind_fn)(sqlite3_stmt *st, size_t i, const void *ctx);
+
+/* Runs the INSERT sql once per row i < n in one transaction, bind setting each row's
+ * parameters: all rows are stored or none. On failure says in err (when errlen) that the n
+ * what could not be stored, and why. */
+static int insert_all(store_t *s, const char *sql, size_t n, bind_fn bind, const void *ctx,
+                      const char *what, char *err, size_t errlen)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc == LZR_OK) {
+        sqlite3_stmt *st = prep(s, sql);
+        rc = st ? LZR_OK : LZR_EDB;
+        for (size_t i = 0; i < n && rc == LZR_OK; i++) {
+            sqlite3_reset(st);
+            bind(st, i, ctx);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = LZR_EDB;
+        }
+        sqlite3_finalize(st);
+        if (rc == LZR_OK && exec(s, "COMMIT") == LZR_OK)
+            return LZR_OK;
+    }
+    if (errlen)
+        snprintf(err, errlen, "cannot store %zu %s: %s", n, what, sqlite3_errmsg(s->db));
+    exec(s, "ROLLBACK");
+    return LZR_EDB;
+}
+
+struct contacts {
+    uint64_t job_id, now_us;
+    const uint32_t *src, *dst;
+};
+
+static void bind_contact(sqlite3_stmt *st, size_t i, const void *ctx)
+{
+    const struct contacts *c = ctx;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)c->job_id);
+    sqlite3_bind_int64(st, 2, c->src[i]);
+    sqlite3_bind_int64(st, 3, c->dst[i]);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->now_us);
+}
+
 int store_contacts_add(store_t *s, uint64_t job_id, const uint32_t *src, const uint32_t *dst,
                        size_t n, uint64_t now_us)
 {
-    if (exec(s, "BEGIN IMMEDIATE"))
-        return LZR_EDB;
-    sqlite3_stmt *st = prep(s, "INSERT INTO contacts (job_id, source_ip, ip, first_us)"
-                               " VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
-    int rc = st ? LZR_OK : LZR_EDB;
-    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-        sqlite3_bind_int64(st, 2, src[i]);
-        sqlite3_bind_int64(st, 3, dst[i]);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)now_us);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = LZR_EDB;
-    }
-    sqlite3_finalize(st);
-    if (rc == LZR_OK && exec(s, "COMMIT") == LZR_OK)
-        return LZR_OK;
-    exec(s, "ROLLBACK");
-    return LZR_EDB;
+    struct contacts c = {job_id, now_us, src, dst};
+    return insert_all(s,
+                      "INSERT INTO contacts (job_id, source_ip, ip, first_us)"
+                      " VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                      n, bind_contact, &c, "contacts", NULL, 0);
+}
+
+struct verdicts {
+    uint64_t job_id;
+    const store_verdict_t *v;
+};
+
+static void bind_verdict(sqlite3_stmt *st, size_t i, const void *ctx)
+{
+    const struct verdicts *vs = ctx;
+    const store_verdict_t *v = &vs->v[i];
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)vs->job_id);
+    sqlite3_bind_int64(st, 2, v->ip);
+    sqlite3_bind_int64(st, 3, v->port);
+    sqlite3_bind_text(st, 4, v->verdict, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, v->original_ip);
+    sqlite3_bind_int64(st, 6, v->fresh_ip);
+    sqlite3_bind_text(st, 7, v->evidence, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, (sqlite3_int64)v->ts_us);
 }
 
 int store_verdicts_put(store_t *s, uint64_t job_id, const store_verdict_t *v, size_t n, char *err,
                        size_t errlen)
 {
-    if (exec(s, "BEGIN IMMEDIATE")) {
-        snprintf(err, errlen, "cannot begin a transaction: %s", sqlite3_errmsg(s->db));
-        return LZR_EDB;
-    }
-    sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO verdicts (job_id, ip, port, verdict,"
-                               " original_ip, fresh_ip, evidence, ts_us) VALUES (?,?,?,?,?,?,?,?)");
-    int rc = st ? LZR_OK : LZR_EDB;
-    for (size_t i = 0; i < n && rc == LZR_OK; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)job_id);
-        sqlite3_bind_int64(st, 2, v[i].ip);
-        sqlite3_bind_int64(st, 3, v[i].port);
-        sqlite3_bind_text(st, 4, v[i].verdict, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, v[i].original_ip);
-        sqlite3_bind_int64(st, 6, v[i].fresh_ip);
-        sqlite3_bind_text(st, 7, v[i].evidence, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 8, (sqlite3_int64)v[i].ts_us);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = LZR_EDB;
-    }
-    if (rc != LZR_OK)
-        snprintf(err, errlen, "cannot store %zu verdicts: %s", n, sqlite3_errmsg(s->db));
-    sqlite3_finalize(st);
-    if (rc == LZR_OK && exec(s, "COMMIT") != LZR_OK) {
-        snprintf(err, errlen, "cannot commit %zu verdicts: %s", n, sqlite3_errmsg(s->db));
-        rc = LZR_EDB;
-    }
-    if (rc != LZR_OK)
-        exec(s, "ROLLBACK");
-    return rc;
+    struct verdicts vs = {job_id, v};
+    return insert_all(s,
+                      "INSERT OR REPLACE INTO verdicts (job_id, ip, port, verdict,"
+                      " original_ip, fresh_ip, evidence, ts_us) VALUES (?,?,?,?,?,?,?,?)",
+                      n, bind_verdict, &vs, "verdicts", err, errlen);
+}
+
+static int verdict_row(sqlite3_stmt *st, void *ctx)
+{
+    struct walk *w = ctx;
+    store_verdict_t v = {0};
+    v.ip = (uint32_t)col_u64(st, 0);
+    v.port = (uint16_t)col_u64(st, 1);
+    copy_col(v.verdict, sizeof v.verdict, st, 2);
+    v.original_ip = (uint32_t)col_u64(st, 3);
+    v.fresh_ip = (uint32_t)col_u64(st, 4);
+    copy_col(v.evidence, sizeof v.evidence, st, 5);
+    v.ts_us = col_u64(st, 6);
+    return w->fn.verdict(w->ctx, &v);
 }
 
 int store_verdicts_each(store_t *s, uint64_t job_id, store_verdict_fn fn, void *ctx)
@@ -1399,30 +1513,22 @@ int store_verdicts_each(store_t *s, uint64_t job_id, store_verdict_fn fn, void *
                                 "SELECT ip, port, verdict, original_ip, fresh_ip, evidence, ts_us"
                                 " FROM verdicts WHERE job_id = ? ORDER BY ip, port",
                                 job_id);
-    if (!st)
-        return LZR_EDB;
-    int rc, ret = LZR_OK;
-    store_verdict_t v;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&v, 0, sizeof v);
-        v.ip = (uint32_t)sqlite3_column_int64(st, 0);
-        v.port = (uint16_t)sqlite3_column_int64(st, 1);
-        copy_col(v.verdict, sizeof v.verdict, st, 2);
-        v.original_ip = (uint32_t)sqlite3_column_int64(st, 3);
-        v.fresh_ip = (uint32_t)sqlite3_column_int64(st, 4);
-        copy_col(v.evidence, sizeof v.evidence, st, 5);
-        v.ts_us = (uint64_t)sqlite3_column_int64(st, 6);
-        ret = fn(ctx, &v);
-        if (ret)
-            break;
-    }
-    sqlite3_finalize(st);
-    if (ret)
-        return ret;
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    struct walk w = {.fn.verdict = fn, .ctx = ctx};
+    return each_row(st, verdict_row, &w);
 }
 
 /* ---- comparison across vantage points ---------------------------------------------------- */
+
+static int share_row(sqlite3_stmt *st, void *ctx)
+{
+    store_vantage_share_t *v = rows_add(ctx);
+    if (!v)
+        return LZR_ENOMEM;
+    v->scan_ip = (uint32_t)col_u64(st, 0);
+    v->shards = (uint32_t)col_u64(st, 1);
+    v->positions = (uint64_t)sqlite3_column_double(st, 2);
+    return LZR_OK;
+}
 
 int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **out, size_t *n)
 {
@@ -1435,28 +1541,23 @@ int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **ou
                                 " WHERE job_id = ? AND state = 'done' AND scan_ip <> 0"
                                 " GROUP BY scan_ip ORDER BY scan_ip",
                                 job_id);
-    if (!st)
-        return LZR_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        store_vantage_share_t *g = realloc(*out, (*n + 1) * sizeof *g);
-        if (!g) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        *out = g;
-        store_vantage_share_t *v = &(*out)[(*n)++];
-        v->scan_ip = (uint32_t)sqlite3_column_int64(st, 0);
-        v->shards = (uint32_t)sqlite3_column_int64(st, 1);
-        v->positions = (uint64_t)sqlite3_column_double(st, 2);
-    }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_DONE)
-        return LZR_OK;
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    return rc == SQLITE_NOMEM ? LZR_ENOMEM : LZR_EDB;
+    rows_t a = {(void **)out, n, sizeof **out, 0};
+    return rows_end(&a, each_row(st, share_row, &a));
+}
+
+static int vantage_row(sqlite3_stmt *st, void *ctx)
+{
+    struct walk *w = ctx;
+    store_vantage_row_t r = {0};
+    r.ip = (uint32_t)col_u64(st, 0);
+    r.port = (uint16_t)col_u64(st, 1);
+    r.source_ip = (uint32_t)col_u64(st, 2);
+    r.cls = col_class(st, 3, CLASS_SILENT);
+    copy_col(r.protocol, sizeof r.protocol, st, 4);
+    copy_col(r.worker, sizeof r.worker, st, 5);
+    r.shard = (uint32_t)col_u64(st, 6);
+    copy_col(r.verdict, sizeof r.verdict, st, 7);
+    return w->fn.vantage(w->ctx, &r);
 }
 
 int store_vantage_each(store_t *s, uint64_t job_id, store_vantage_fn fn, void *ctx)
@@ -1471,28 +1572,6 @@ int store_vantage_each(store_t *s, uint64_t job_id, store_vantage_fn fn, void *c
                  " ORDER BY v.port LIMIT 1) FROM vantage_results r WHERE r.job_id = ?"
                  " ORDER BY r.ip, r.port, r.source_ip",
                  job_id);
-    if (!st)
-        return LZR_EDB;
-    int rc, ret = LZR_OK;
-    store_vantage_row_t r;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        memset(&r, 0, sizeof r);
-        r.ip = (uint32_t)sqlite3_column_int64(st, 0);
-        r.port = (uint16_t)sqlite3_column_int64(st, 1);
-        r.source_ip = (uint32_t)sqlite3_column_int64(st, 2);
-        const char *c = (const char *)sqlite3_column_text(st, 3);
-        if (!c || record_class_parse(c, &r.cls) != LZR_OK)
-            r.cls = CLASS_SILENT;
-        copy_col(r.protocol, sizeof r.protocol, st, 4);
-        copy_col(r.worker, sizeof r.worker, st, 5);
-        r.shard = (uint32_t)sqlite3_column_int64(st, 6);
-        copy_col(r.verdict, sizeof r.verdict, st, 7);
-        ret = fn(ctx, &r);
-        if (ret)
-            break;
-    }
-    sqlite3_finalize(st);
-    if (ret)
-        return ret;
-    return rc == SQLITE_DONE ? LZR_OK : LZR_EDB;
+    struct walk w = {.fn.vantage = fn, .ctx = ctx};
+    return each_row(st, vantage_row, &w);
 }

@@ -5,13 +5,14 @@
  * advertised ref).
  */
 #include "worker/handshakes/hs_util.h"
+#include "common/targets.h"
 
 #include <stdio.h>
 
 size_t hs_git_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char ip[16], line[64];
-    hs_ip_str(t->daddr, ip);
+    targets_ntoa(t->daddr, ip);
     int n = snprintf(line, sizeof line, "git-upload-pack /%chost=%s%c", 0, ip, 0);
     if (n < 0 || (size_t)n >= sizeof line)
         return 0;

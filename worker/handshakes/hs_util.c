@@ -4,6 +4,7 @@
  * the network.
  */
 #include "worker/handshakes/hs_util.h"
+#include "common/targets.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -189,11 +190,6 @@ bool hs_json_member(const uint8_t *json, size_t len, const char *key, const char
     return false;
 }
 
-void hs_ip_str(uint32_t ip, char out[16])
-{
-    snprintf(out, 16, "%u.%u.%u.%u", (ip >> 24) & 255, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
 size_t hs_copy(uint8_t *buf, size_t cap, const void *src, size_t n)
 {
     if (n > cap)
@@ -217,7 +213,7 @@ size_t hs_http_request(const hs_target_t *t, const char *method, const char *pat
                        const char *extra, uint8_t *buf, size_t cap)
 {
     char ip[16], host[24];
-    hs_ip_str(t->daddr, ip);
+    targets_ntoa(t->daddr, ip);
     if (t->dport == 80 || t->dport == 0)
         snprintf(host, sizeof host, "%s", ip);
     else

@@ -82,9 +82,6 @@ bool hs_json_member(const uint8_t *json, size_t len, const char *key, const char
 enum { HS_TLS_NONE, HS_TLS_SSL, HS_TLS_TLS };
 int hs_tls_classify(const uint8_t *data, size_t len);
 
-/* Writes ip (host order) as dotted quad into out (≥ 16 bytes). */
-void hs_ip_str(uint32_t ip, char out[16]);
-
 /* Copies n bytes into buf when they fit in cap; returns n, or 0 when they do not. */
 size_t hs_copy(uint8_t *buf, size_t cap, const void *src, size_t n);
 

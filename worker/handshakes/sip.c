@@ -4,12 +4,13 @@
  * "SIP/2.0 200".
  */
 #include "worker/handshakes/hs_util.h"
+#include "common/targets.h"
 
 size_t hs_sip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
     char dst[16], src[16];
-    hs_ip_str(t->daddr, dst);
-    hs_ip_str(t->saddr, src);
+    targets_ntoa(t->daddr, dst);
+    targets_ntoa(t->saddr, src);
     return hs_printf(buf, cap,
                      "OPTIONS sip:%s:%u SIP/2.0\r\n"
                      "Via: SIP/2.0/TCP %s;branch=z9hG4bK-lzr-%08x\r\n"
