@@ -70,6 +70,14 @@ int wire_send_raw(zsock_t *sock, zframe_t *routing_id, const uint8_t *buf, size_
     return LZR_OK;
 }
 
+Lzr__Envelope wire_envelope(Lzr__Envelope__BodyCase body, void *msg)
+{
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = body;
+    env.hello = msg; /* the body's members are one union of pointers: any member sets it */
+    return env;
+}
+
 int wire_send(zsock_t *sock, zframe_t *routing_id, Lzr__Envelope *env, char *err, size_t errlen)
 {
     uint8_t *buf = NULL;

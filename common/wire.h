@@ -34,6 +34,9 @@ void wire_free(Lzr__Envelope **env);
 
 /* Sends env on sock; routing_id (may be NULL) is sent first, for ROUTER sockets. The frame is
  * not consumed. Returns LZR_OK or a negative code with a message in err. */
+/* An envelope whose body is msg, of the message type body names (the caller's to match). */
+Lzr__Envelope wire_envelope(Lzr__Envelope__BodyCase body, void *msg);
+
 int wire_send(zsock_t *sock, zframe_t *routing_id, Lzr__Envelope *env, char *err, size_t errlen);
 
 /* Sends already packed bytes (a batch kept for re-sending), with an optional routing id. */

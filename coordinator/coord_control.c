@@ -17,27 +17,25 @@
 #include <sodium.h>
 /* ---- control messages -------------------------------------------------------------------- */
 
-static void reply_error(coord_t *c, zframe_t *rid, int code, const char *msg)
+/* Sends msg, a reply of type body, to the requester rid. */
+static void reply(coord_t *c, zframe_t *rid, Lzr__Envelope__BodyCase body, void *msg)
 {
-    Lzr__ErrorReply e = LZR__ERROR_REPLY__INIT;
-    e.code = code;
-    e.message = (char *)msg;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_ERROR;
-    env.error = &e;
+    Lzr__Envelope env = wire_envelope(body, msg);
     char err[256];
     wire_send(c->control, rid, &env, err, sizeof err);
 }
 
-static void reply_ok(coord_t *c, zframe_t *rid, const char *msg)
+/* Replies msg: as an OkReply when code is LZR_OK, else as an ErrorReply carrying code. */
+static void reply_text(coord_t *c, zframe_t *rid, int code, const char *msg)
 {
     Lzr__OkReply ok = LZR__OK_REPLY__INIT;
-    ok.message = (char *)msg;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_OK;
-    env.ok = &ok;
-    char err[256];
-    wire_send(c->control, rid, &env, err, sizeof err);
+    Lzr__ErrorReply e = LZR__ERROR_REPLY__INIT;
+    ok.message = e.message = (char *)msg;
+    e.code = code;
+    if (code == LZR_OK)
+        reply(c, rid, LZR__ENVELOPE__BODY_OK, &ok);
+    else
+        reply(c, rid, LZR__ENVELOPE__BODY_ERROR, &e);
 }
 
 static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
@@ -47,12 +45,12 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     size_t len = strlen(r->job_toml);
     if (len > JOB_MAX_FILE_BYTES) {
         snprintf(err, sizeof err, "%s: larger than 1 MiB (%u bytes)", fname, JOB_MAX_FILE_BYTES);
-        reply_error(c, rid, LZR_ERANGE, err);
+        reply_text(c, rid, LZR_ERANGE, err);
         return;
     }
     job_spec_t *j = job_parse(r->job_toml, len, fname, err, sizeof err);
     if (!j) {
-        reply_error(c, rid, LZR_EPARSE, err);
+        reply_text(c, rid, LZR_EPARSE, err);
         return;
     }
     uint64_t seed;
@@ -63,7 +61,7 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     int rc = job_plan(j, seed, (uint32_t)session_count(c), &row.perm, err, sizeof err);
     if (rc) {
         job_destroy(&j);
-        reply_error(c, rid, rc, err);
+        reply_text(c, rid, rc, err);
         return;
     }
     cookie_key_t key;
@@ -85,7 +83,7 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     uint64_t probes = j->probes;
     job_destroy(&j);
     if (rc) {
-        reply_error(c, rid, rc, err);
+        reply_text(c, rid, rc, err);
         return;
     }
     log_info("job %llu (%s) submitted: %llu of %llu targets in %u shards at %u/s, about %.0f s",
@@ -95,10 +93,7 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     Lzr__SubmitReply rep = LZR__SUBMIT_REPLY__INIT;
     rep.job_id = id;
     rep.n_shards = shards;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_SUBMIT_REPLY;
-    env.submit_reply = &rep;
-    wire_send(c->control, rid, &env, err, sizeof err);
+    reply(c, rid, LZR__ENVELOPE__BODY_SUBMIT_REPLY, &rep);
     sched_run(c);
 }
 
@@ -221,7 +216,7 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
         if (store_job_get(c->store, r->job_id, &row) != LZR_OK) {
             char msg[64];
             snprintf(msg, sizeof msg, "no job %llu", (unsigned long long)r->job_id);
-            reply_error(c, rid, LZR_ENOTFOUND, msg);
+            reply_text(c, rid, LZR_ENOTFOUND, msg);
             return;
         }
         store_job_clear(&row);
@@ -231,7 +226,7 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
         ids[0] = r->job_id;
         n = 1;
     } else if (store_job_ids(c->store, NULL, &ids, &n) != LZR_OK) {
-        reply_error(c, rid, LZR_EDB, store_errmsg(c->store));
+        reply_text(c, rid, LZR_EDB, store_errmsg(c->store));
         return;
     }
     Lzr__JobStatus *js = calloc(n ? n : 1, sizeof *js);
@@ -244,16 +239,12 @@ static void on_status(coord_t *c, zframe_t *rid, const Lzr__StatusRequest *r)
         jsp[i] = &js[i];
     }
     if (rc != LZR_OK)
-        reply_error(c, rid, rc, rc == LZR_EDB ? store_errmsg(c->store) : lzr_strerror(rc));
+        reply_text(c, rid, rc, rc == LZR_EDB ? store_errmsg(c->store) : lzr_strerror(rc));
     if (rc == LZR_OK) {
         Lzr__StatusReply rep = LZR__STATUS_REPLY__INIT;
         rep.n_jobs = n;
         rep.jobs = jsp;
-        Lzr__Envelope env = LZR__ENVELOPE__INIT;
-        env.body_case = LZR__ENVELOPE__BODY_STATUS_REPLY;
-        env.status_reply = &rep;
-        char err[256];
-        wire_send(c->control, rid, &env, err, sizeof err);
+        reply(c, rid, LZR__ENVELOPE__BODY_STATUS_REPLY, &rep);
     }
     for (size_t i = 0; js && i < n; i++) {
         free(js[i].name);
@@ -315,11 +306,7 @@ static void on_workers(coord_t *c, zframe_t *rid)
     rep.malformed = c->malformed;
     rep.untrusted = c->untrusted;
     rep.refused_peers = c->refused;
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_WORKERS_REPLY;
-    env.workers_reply = &rep;
-    char err[256];
-    wire_send(c->control, rid, &env, err, sizeof err);
+    reply(c, rid, LZR__ENVELOPE__BODY_WORKERS_REPLY, &rep);
 }
 
 static void on_cancel_job(coord_t *c, zframe_t *rid, const Lzr__CancelRequest *r)
@@ -328,22 +315,22 @@ static void on_cancel_job(coord_t *c, zframe_t *rid, const Lzr__CancelRequest *r
     char msg[128];
     if (store_job_get(c->store, r->job_id, &row) != LZR_OK) {
         snprintf(msg, sizeof msg, "no job %llu", (unsigned long long)r->job_id);
-        reply_error(c, rid, LZR_ENOTFOUND, msg);
+        reply_text(c, rid, LZR_ENOTFOUND, msg);
         return;
     }
     bool final = strcmp(row.state, "done") == 0 || strcmp(row.state, "cancelled") == 0;
     snprintf(msg, sizeof msg, "job %llu is already %s", (unsigned long long)r->job_id, row.state);
     store_job_clear(&row);
     if (final) {
-        reply_error(c, rid, LZR_EINVAL, msg);
+        reply_text(c, rid, LZR_EINVAL, msg);
         return;
     }
     if (jobs_cancel(c, r->job_id, "cancelled by the operator") != LZR_OK) {
-        reply_error(c, rid, LZR_EDB, store_errmsg(c->store));
+        reply_text(c, rid, LZR_EDB, store_errmsg(c->store));
         return;
     }
     snprintf(msg, sizeof msg, "job %llu cancelled", (unsigned long long)r->job_id);
-    reply_ok(c, rid, msg);
+    reply_text(c, rid, LZR_OK, msg);
     sched_run(c);
 }
 
@@ -355,11 +342,11 @@ static void on_revoke(coord_t *c, zframe_t *rid, const Lzr__RevokeRequest *r)
     int rc = r->name ? store_worker_revoke(c->store, r->name) : LZR_ENOTFOUND;
     if (rc == LZR_ENOTFOUND && !s) {
         snprintf(msg, sizeof msg, "no worker named \"%s\"", r->name ? r->name : "");
-        reply_error(c, rid, LZR_ENOTFOUND, msg);
+        reply_text(c, rid, LZR_ENOTFOUND, msg);
         return;
     }
     if (rc == LZR_EDB) {
-        reply_error(c, rid, LZR_EDB, store_errmsg(c->store));
+        reply_text(c, rid, LZR_EDB, store_errmsg(c->store));
         return;
     }
     if (s) {
@@ -381,7 +368,7 @@ static void on_revoke(coord_t *c, zframe_t *rid, const Lzr__RevokeRequest *r)
              "worker %s revoked (remove its public key from the keys' workers/ directory to keep "
              "its key out)",
              r->name);
-    reply_ok(c, rid, msg);
+    reply_text(c, rid, LZR_OK, msg);
     sched_run(c);
 }
 
@@ -393,7 +380,7 @@ void control_on_message(coord_t *c)
     if (wire_recv(c->control, &rid, NULL, &env, err, sizeof err) != LZR_OK) {
         c->malformed++;
         if (rid)
-            reply_error(c, rid, LZR_EPROTO, err);
+            reply_text(c, rid, LZR_EPROTO, err);
         zframe_destroy(&rid);
         return;
     }
@@ -415,7 +402,7 @@ void control_on_message(coord_t *c)
         break;
     default:
         c->malformed++;
-        reply_error(c, rid, LZR_EPROTO, "not a control request");
+        reply_text(c, rid, LZR_EPROTO, "not a control request");
     }
     wire_free(&env);
     zframe_destroy(&rid);

@@ -99,6 +99,37 @@ static void test_record_roundtrip(void **state)
     assert_null(got);
 }
 
+/* wire_envelope sets the body of whichever case it is given, and the envelope encodes as that
+ * case with that message. */
+static void test_envelope_body(void **state)
+{
+    (void)state;
+    Lzr__OkReply ok = LZR__OK_REPLY__INIT;
+    ok.message = "fine";
+    Lzr__Ack ack = LZR__ACK__INIT;
+    ack.seq = 9;
+    struct {
+        Lzr__Envelope__BodyCase body;
+        void *msg;
+    } cases[] = {{LZR__ENVELOPE__BODY_OK, &ok}, {LZR__ENVELOPE__BODY_ACK, &ack}};
+    for (size_t i = 0; i < 2; i++) {
+        Lzr__Envelope env = wire_envelope(cases[i].body, cases[i].msg);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        assert_int_equal(wire_pack(&env, &buf, &len), LZR_OK);
+        char err[128];
+        Lzr__Envelope *back = wire_unpack(buf, len, err, sizeof err);
+        assert_non_null(back);
+        assert_int_equal(back->body_case, cases[i].body);
+        if (cases[i].body == LZR__ENVELOPE__BODY_OK)
+            assert_string_equal(back->ok->message, "fine");
+        else
+            assert_int_equal(back->ack->seq, 9);
+        wire_free(&back);
+        free(buf);
+    }
+}
+
 static void test_record_ranges(void **state)
 {
     (void)state;
@@ -340,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_record_roundtrip), cmocka_unit_test(test_record_ranges),
         cmocka_unit_test(test_unpack_rejects),   cmocka_unit_test(test_pack_oversized),
         cmocka_unit_test(test_router_dealer),    cmocka_unit_test(test_curve_auth),
+        cmocka_unit_test(test_envelope_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
