@@ -7,26 +7,24 @@
 
 #define LZR_PROTO_ENTRY(n, iana, ports, prio, kind)                                                \
     {#n, iana, ports, LZR_PRIO_##prio, PROTO_##kind},
-static const protocol_t table[] = {LZR_PROTOCOLS(LZR_PROTO_ENTRY)};
+static const protocol_t table[LZR_PROTOCOL_COUNT] = {LZR_PROTOCOLS(LZR_PROTO_ENTRY)};
 #undef LZR_PROTO_ENTRY
-
-#define TABLE_LEN (sizeof table / sizeof table[0])
 
 size_t catalogue_count(void)
 {
-    return TABLE_LEN;
+    return LZR_PROTOCOL_COUNT;
 }
 
 const protocol_t *catalogue_at(size_t i)
 {
-    return i < TABLE_LEN ? &table[i] : NULL;
+    return i < LZR_PROTOCOL_COUNT ? &table[i] : NULL;
 }
 
 const protocol_t *catalogue_find(const char *name)
 {
     if (!name)
         return NULL;
-    for (size_t i = 0; i < TABLE_LEN; i++)
+    for (size_t i = 0; i < LZR_PROTOCOL_COUNT; i++)
         if (strcmp(table[i].name, name) == 0)
             return &table[i];
     return NULL;

@@ -112,6 +112,10 @@ typedef struct protocol {
     proto_kind_t kind;
 } protocol_t;
 
+/* How many protocols the list has, as a constant, for the tables built from it. */
+#define LZR_PROTOCOL_ONE(n, iana, ports, prio, kind) +1
+#define LZR_PROTOCOL_COUNT                           (0 LZR_PROTOCOLS(LZR_PROTOCOL_ONE))
+
 /* Every protocol of the list, in list order. */
 size_t catalogue_count(void);
 const protocol_t *catalogue_at(size_t i);

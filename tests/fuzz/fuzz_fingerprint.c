@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/catalogue.h"
 #include "worker/handshakes/handshake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *name = handshake_fingerprint(copy, size);
     if ((size == 0) != (name == NULL))
         abort();
-    for (size_t i = 0; i < handshake_count(); i++) {
+    for (size_t i = 0; i < catalogue_count(); i++) {
         const handshake_t *h = handshake_at(i);
         if (h->match && size > 0 && h->match(copy, size) && h->priority <= 0)
             abort();

@@ -34,8 +34,8 @@ static int lists_port(const char *ports, unsigned port)
 static void test_every_handshake_in_the_catalogue(void **state)
 {
     (void)state;
-    assert_int_equal(handshake_count(), catalogue_count());
-    for (size_t i = 0; i < handshake_count(); i++) {
+    assert_null(handshake_at(catalogue_count()));
+    for (size_t i = 0; i < catalogue_count(); i++) {
         const handshake_t *h = handshake_at(i);
         const protocol_t *p = catalogue_find(h->name);
         if (!p)

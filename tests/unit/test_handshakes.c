@@ -103,7 +103,7 @@ static const handshake_t *must_find(const char *name)
 static void test_registry_entries(void **state)
 {
     (void)state;
-    size_t n = handshake_count();
+    size_t n = catalogue_count();
     assert_true(n >= 50);
     assert_null(handshake_at(n));
     for (size_t i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ static void test_negative_matrix(void **state)
     for (size_t i = 0; i < n_fixtures; i++) {
         const fixture_t *fx = &fixtures[i];
         const handshake_t *own = must_find(fx->proto);
-        for (size_t j = 0; j < handshake_count(); j++) {
+        for (size_t j = 0; j < catalogue_count(); j++) {
             const handshake_t *h = handshake_at(j);
             if (h == own || !h->match || !h->match(fx->data, fx->len))
                 continue;
@@ -242,7 +242,7 @@ static void test_every_matcher_has_fixture(void **state)
 {
     (void)state;
     int bad = 0;
-    for (size_t j = 0; j < handshake_count(); j++) {
+    for (size_t j = 0; j < catalogue_count(); j++) {
         const handshake_t *h = handshake_at(j);
         if (!h->match)
             continue;
@@ -269,7 +269,7 @@ static void test_fixture_prefixes_in_bounds(void **state)
         for (size_t n = 1; n <= top; n++) {
             uint8_t *p = malloc(n);
             memcpy(p, fx->data, n);
-            for (size_t j = 0; j < handshake_count(); j++) {
+            for (size_t j = 0; j < catalogue_count(); j++) {
                 const handshake_t *h = handshake_at(j);
                 if (h->match) {
                     (void)h->match(p, n);
@@ -402,7 +402,7 @@ static void test_payload_sizes_and_bounds(void **state)
     (void)state;
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD + 64], again[HANDSHAKE_MAX_PAYLOAD];
     size_t probes = 0;
-    for (size_t i = 0; i < handshake_count(); i++) {
+    for (size_t i = 0; i < catalogue_count(); i++) {
         const handshake_t *h = handshake_at(i);
         if (!h->payload)
             continue;
@@ -688,7 +688,7 @@ static void test_print_table(void **state)
     size_t lines = 0;
     for (size_t i = 0; i < size; i++)
         lines += text[i] == '\n';
-    assert_int_equal(lines, handshake_count() + 1);
+    assert_int_equal(lines, catalogue_count() + 1);
     assert_non_null(strstr(text, "\npptp "));
     assert_non_null(strstr(text, "156  1723\n"));
     assert_non_null(strstr(text, "\nssl "));

@@ -35,8 +35,8 @@ typedef struct handshake {
     bool (*match)(const uint8_t *data, size_t len);
 } handshake_t;
 
-/* Every registered handshake, in registry order. */
-size_t handshake_count(void);
+/* The handshake of the catalogue's protocol i (the same index: both tables come from one list,
+ * LZR_PROTOCOL_COUNT long), or NULL past the end. */
 const handshake_t *handshake_at(size_t i);
 
 /* The handshake called name, or NULL. */

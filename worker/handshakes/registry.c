@@ -25,19 +25,12 @@
      .priority = LZR_PRIO_##prio,                                                                  \
      .payload = HS_PAYLOAD_##kind(n),                                                              \
      .match = HS_MATCH_##kind(n)},
-static const handshake_t table[] = {LZR_PROTOCOLS(LZR_HS_ENTRY)};
+static const handshake_t table[LZR_PROTOCOL_COUNT] = {LZR_PROTOCOLS(LZR_HS_ENTRY)};
 #undef LZR_HS_ENTRY
-
-#define TABLE_LEN (sizeof table / sizeof table[0])
-
-size_t handshake_count(void)
-{
-    return TABLE_LEN;
-}
 
 const handshake_t *handshake_at(size_t i)
 {
-    return i < TABLE_LEN ? &table[i] : NULL;
+    return i < LZR_PROTOCOL_COUNT ? &table[i] : NULL;
 }
 
 /* The table and the catalogue come from one list, so an entry's index is the same in both. */
@@ -123,7 +116,7 @@ static bool lists_port(const char *ports, uint16_t port)
 size_t handshake_for_port(uint16_t port, const handshake_t **out, size_t max)
 {
     size_t n = 0;
-    for (size_t i = 0; i < TABLE_LEN; i++) {
+    for (size_t i = 0; i < LZR_PROTOCOL_COUNT; i++) {
         const handshake_t *h = &table[i];
         if (!h->payload || !h->match || !lists_port(h->default_ports, port))
             continue;
@@ -139,7 +132,7 @@ const char *handshake_fingerprint(const uint8_t *data, size_t len)
     if (!data || len == 0)
         return NULL;
     const handshake_t *best = NULL;
-    for (size_t i = 0; i < TABLE_LEN; i++) {
+    for (size_t i = 0; i < LZR_PROTOCOL_COUNT; i++) {
         const handshake_t *h = &table[i];
         if (h->match && (!best || h->priority > best->priority) && h->match(data, len))
             best = h;
@@ -154,7 +147,7 @@ void handshake_print_table(FILE *out)
     hs_target_t t = {.saddr = 0xC0000201, .daddr = 0xC6336407, .dport = 8080};
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
     fprintf(out, "%-18s %8s %8s  %s\n", "name", "priority", "payload", "default ports");
-    for (size_t i = 0; i < TABLE_LEN; i++) {
+    for (size_t i = 0; i < LZR_PROTOCOL_COUNT; i++) {
         const handshake_t *h = &table[i];
         char size[16] = "-";
         if (h->payload)

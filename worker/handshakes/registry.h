@@ -2,7 +2,7 @@
  * registry: the handshake table, built from the protocol list of common/catalogue.h. Each entry
  * of the list names a file worker/handshakes/<name>.c that exports hs_<name>_payload (unless the
  * protocol is FINGERPRINT only) and hs_<name>_match (unless it is LISTEN); registry.c pairs them
- * with the entry's name, default ports and priority into the table that handshake_count/at/find/
+ * with the entry's name, default ports and priority into the table that handshake_at/find/
  * list_parse/fingerprint (handshake.h) walk. Adding a protocol is its file plus one line in the
  * catalogue; a missing function is a link error.
  */
