@@ -5,6 +5,7 @@
  * `keygen` makes the CURVE key pairs a cluster needs.
  */
 #include "common/names.h"
+#include "common/stopsig.h"
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/keys.h"
@@ -33,13 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
+/* Set by SIGINT or SIGTERM (stopsig), once main has routed them. */
+static volatile sig_atomic_t *stop_flag;
 
 static void usage(FILE *f)
 {
@@ -509,7 +505,7 @@ static int cmd_status(const cli_t *c)
         if (!c->wait || tty || finished)
             print_status(rep->status_reply, tty);
         wire_free(&rep);
-        if (!c->wait || finished || stop_flag)
+        if (!c->wait || finished || *stop_flag)
             break;
         sleep(1);
     }
@@ -646,7 +642,7 @@ static int follow_results(store_t *s, uint64_t id, const cli_t *c, export_ctx_t 
         int rc = store_results_since(s, id, c->cls, c->protocol, &after, export_one, e);
         if (fflush(stdout) != 0)
             return LZR_EIO;
-        if (rc != LZR_OK || over || stop_flag)
+        if (rc != LZR_OK || over || *stop_flag)
             return rc;
         usleep(200000);
     }
@@ -892,7 +888,7 @@ static int cmd_serve(const cli_t *c)
         .heartbeat_ms = COORD_HEARTBEAT_MS,
     };
     char err[1024];
-    int rc = coord_serve(&o, &stop_flag, err, sizeof err);
+    int rc = coord_serve(&o, stop_flag, err, sizeof err);
     if (rc != LZR_OK) {
         log_error("%s", err);
         return 1;
@@ -911,11 +907,7 @@ int main(int argc, char **argv)
         return 0;
     }
     zsys_handler_set(NULL);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    stop_flag = stopsig_flag();
     signal(SIGPIPE, SIG_IGN);
 
     const char *cmd = argv[1];

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/ports.h"
+#include "common/stopsig.h"
 #include "common/targets.h"
 #include "worker/capture.h"
 #include "worker/engine.h"
@@ -22,14 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t agent_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    agent_stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -263,12 +256,7 @@ int agent_main(int argc, char **argv)
     rc = prepare_host(&opt);
     if (rc == 0) {
         zsys_handler_set(NULL);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        if (agent_run(&opt, &agent_stop, err, sizeof err) != LZR_OK) {
+        if (agent_run(&opt, stopsig_flag(), err, sizeof err) != LZR_OK) {
             log_error("%s", err);
             rc = 1;
         }

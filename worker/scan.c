@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/input.h"
 #include "common/log.h"
+#include "common/stopsig.h"
 #include "worker/engine.h"
 #include "worker/firewall.h"
 #include "worker/lzr.h"
@@ -675,9 +676,7 @@ static int dry_run_main(const scan_opts_t *o, const engine_config_t *cfg)
             "%llu probes (0: no bound); nothing is sent\n",
             what, addr_format(&a, src), (unsigned long long)o->seed,
             o->bl_path ? o->bl_path : "none", o->n_block, (unsigned long long)cfg->max_probes);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    stopsig_route(on_signal);
     engine_stats_t st;
     uint64_t t0 = clock_mono_ns(), start_us = clock_wall_us();
     int rc = engine_dry_run(cfg, out, &scan_ctl, &st, err, sizeof err);
@@ -779,9 +778,7 @@ static void tell_done(double secs, const engine_stats_t *st)
 /* Runs the engine with so's outputs, then the summary and --metadata; the exit code. */
 static int run_scan(const scan_opts_t *o, const engine_config_t *cfg, scan_out_t *so)
 {
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    stopsig_route(on_signal);
     so->start_ns = so->last_ns = so->engine_ns = clock_mono_ns();
     uint64_t start_us = clock_wall_us();
     engine_stats_t st;
