@@ -7,11 +7,7 @@
 
 static const uint8_t probe[] = {0x12, 0x34, 0x00, 0x01, 0x0a};
 
-size_t hs_ajp13_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(ajp13, probe)
 
 bool hs_ajp13_match(const uint8_t *data, size_t len)
 {

@@ -8,11 +8,7 @@
 
 static const uint8_t probe[] = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
 
-size_t hs_amqp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(amqp, probe)
 
 bool hs_amqp_match(const uint8_t *data, size_t len)
 {

@@ -16,11 +16,7 @@ static const uint8_t probe[] = {
     0x00, 0x03,                                                                       /* CHAOS */
 };
 
-size_t hs_dns_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(dns, probe)
 
 bool hs_dns_match(const uint8_t *data, size_t len)
 {

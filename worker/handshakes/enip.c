@@ -8,11 +8,7 @@
 static const uint8_t probe[24] = {0x63, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0,
                                   'l',  'z',  'r',  0,    0, 0, 0, 0, 0, 0, 0, 0};
 
-size_t hs_enip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(enip, probe)
 
 bool hs_enip_match(const uint8_t *data, size_t len)
 {

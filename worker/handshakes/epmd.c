@@ -8,11 +8,7 @@
 
 static const uint8_t probe[] = {0x00, 0x01, 'n'};
 
-size_t hs_epmd_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(epmd, probe)
 
 bool hs_epmd_match(const uint8_t *data, size_t len)
 {

@@ -82,6 +82,15 @@ bool hs_json_member(const uint8_t *json, size_t len, const char *key, const char
 enum { HS_TLS_NONE, HS_TLS_SSL, HS_TLS_TLS };
 int hs_tls_classify(const uint8_t *data, size_t len);
 
+/* Defines hs_<name>_payload for a protocol whose probe is the same bytes for every target: the
+ * array probe. */
+#define HS_FIXED_PAYLOAD(name, probe)                                                              \
+    size_t hs_##name##_payload(const hs_target_t *t, uint8_t *buf, size_t cap)                     \
+    {                                                                                              \
+        (void)t;                                                                                   \
+        return hs_copy(buf, cap, probe, sizeof probe);                                             \
+    }
+
 /* Copies n bytes into buf when they fit in cap; returns n, or 0 when they do not. */
 size_t hs_copy(uint8_t *buf, size_t cap, const void *src, size_t n);
 

@@ -9,11 +9,7 @@
 
 static const uint8_t probe[] = {0x68, 0x04, 0x07, 0x00, 0x00, 0x00};
 
-size_t hs_iec104_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(iec104, probe)
 
 /* ASDU type identifications defined by IEC 60870-5-101/104. */
 static bool known_type(uint8_t t)

@@ -15,11 +15,7 @@ static const uint8_t probe[] = {
     0x8e, 0x04, 0xb5,                               /* channel current (v2), admin, checksum */
 };
 
-size_t hs_ipmi_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(ipmi, probe)
 
 bool hs_ipmi_match(const uint8_t *data, size_t len)
 {

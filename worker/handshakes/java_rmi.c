@@ -8,11 +8,7 @@
 
 static const uint8_t probe[] = {'J', 'R', 'M', 'I', 0x00, 0x02, 0x4b};
 
-size_t hs_java_rmi_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(java_rmi, probe)
 
 static bool host_char(uint8_t c)
 {

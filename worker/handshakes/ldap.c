@@ -9,11 +9,7 @@
 static const uint8_t probe[] = {0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07,
                                 0x02, 0x01, 0x03, 0x04, 0x00, 0x80, 0x00};
 
-size_t hs_ldap_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(ldap, probe)
 
 bool hs_ldap_match(const uint8_t *data, size_t len)
 {

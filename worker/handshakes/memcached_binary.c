@@ -7,11 +7,7 @@
 
 static const uint8_t probe[24] = {0x80, 0x0b};
 
-size_t hs_memcached_binary_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(memcached_binary, probe)
 
 bool hs_memcached_binary_match(const uint8_t *data, size_t len)
 {

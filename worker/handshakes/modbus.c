@@ -8,11 +8,7 @@
 
 static const uint8_t probe[] = {0x4c, 0x5a, 0x00, 0x00, 0x00, 0x05, 0x00, 0x2b, 0x0e, 0x01, 0x00};
 
-size_t hs_modbus_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(modbus, probe)
 
 bool hs_modbus_match(const uint8_t *data, size_t len)
 {

@@ -9,11 +9,7 @@
 static const uint8_t probe[] = {0x10, 0x0f, 0x00, 0x04, 'M',  'Q', 'T', 'T', 0x04,
                                 0x02, 0x00, 0x3c, 0x00, 0x03, 'l', 'z', 'r'};
 
-size_t hs_mqtt_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(mqtt, probe)
 
 bool hs_mqtt_match(const uint8_t *data, size_t len)
 {

@@ -13,11 +13,7 @@ static const uint8_t probe[] = {
     0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00, /* RDP_NEG_REQ: TLS | CredSSP */
 };
 
-size_t hs_rdp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(rdp, probe)
 
 bool hs_rdp_match(const uint8_t *data, size_t len)
 {

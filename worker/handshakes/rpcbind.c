@@ -18,11 +18,7 @@ static const uint8_t probe[] = {
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* verifier AUTH_NONE */
 };
 
-size_t hs_rpcbind_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(rpcbind, probe)
 
 bool hs_rpcbind_match(const uint8_t *data, size_t len)
 {

@@ -15,11 +15,7 @@ static const uint8_t probe[] = {
     0xc0, 0x01, 0x0a,                         /* TPDU size 1024 */
 };
 
-size_t hs_siemens_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(siemens, probe)
 
 bool hs_siemens_match(const uint8_t *data, size_t len)
 {

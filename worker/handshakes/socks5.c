@@ -8,11 +8,7 @@
 
 static const uint8_t probe[] = {0x05, 0x01, 0x00};
 
-size_t hs_socks5_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(socks5, probe)
 
 bool hs_socks5_match(const uint8_t *data, size_t len)
 {

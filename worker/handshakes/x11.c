@@ -8,11 +8,7 @@
 
 static const uint8_t probe[12] = {'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
-size_t hs_x11_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
-{
-    (void)t;
-    return hs_copy(buf, cap, probe, sizeof probe);
-}
+HS_FIXED_PAYLOAD(x11, probe)
 
 bool hs_x11_match(const uint8_t *data, size_t len)
 {
