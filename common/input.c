@@ -106,43 +106,18 @@ static bool csv_header(input_format_t *f, const char *row)
     return true;
 }
 
-/* The value of "key" in a JSON object line, as text without quotes; false when absent. Only the
- * flat objects ZMap writes are read: no nesting, no escapes in the values we take. */
-static bool json_value(const char *line, const char *key, const char **s, size_t *n)
-{
-    char pat[16];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        return false;
-    p += strlen(pat);
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p++ != ':')
-        return false;
-    while (isspace((unsigned char)*p))
-        p++;
-    bool quoted = *p == '"';
-    p += quoted;
-    const char *end = p;
-    while (*end &&
-           (quoted ? *end != '"' : (*end != ',' && *end != '}' && !isspace((unsigned char)*end))))
-        end++;
-    *s = p;
-    *n = (size_t)(end - p);
-    return true;
-}
-
 static int parse_json(const char *line, input_target_t *t, char *err, size_t errlen)
 {
     const char *s;
     size_t n;
-    if (!json_value(line, "saddr", &s, &n)) {
-        snprintf(err, errlen, "a JSON line without \"saddr\"");
+    int rc = text_json_member(line, "saddr", &s, &n);
+    if (rc != LZR_OK) {
+        snprintf(err, errlen, "a JSON line %s \"saddr\"",
+                 rc == LZR_ENOTFOUND ? "without" : "with a malformed");
         return LZR_EPARSE;
     }
-    int rc = parse_addr(s, n, &t->addr, err, errlen);
-    if (rc == LZR_OK && json_value(line, "sport", &s, &n)) {
+    rc = parse_addr(s, n, &t->addr, err, errlen);
+    if (rc == LZR_OK && text_json_member(line, "sport", &s, &n) == LZR_OK) {
         t->has_port = true;
         rc = parse_port(s, n, &t->port, err, errlen);
     }

@@ -3,6 +3,11 @@
  */
 #include "text.h"
 
+#include "err.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 void text_quote(const char *s, size_t n, size_t max, char *out, size_t outlen)
@@ -29,4 +34,31 @@ int text_hex_digit(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+int text_json_member(const char *json, const char *key, const char **val, size_t *n)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\"", key);
+    const char *p = strstr(json, pat);
+    if (!p)
+        return LZR_ENOTFOUND;
+    p += strlen(pat);
+    while (isspace((unsigned char)*p))
+        p++;
+    if (*p++ != ':')
+        return LZR_EPARSE;
+    while (isspace((unsigned char)*p))
+        p++;
+    bool quoted = *p == '"';
+    p += quoted;
+    const char *end = p;
+    while (*end &&
+           (quoted ? *end != '"' : (*end != ',' && *end != '}' && !isspace((unsigned char)*end))))
+        end++;
+    if (quoted && *end != '"')
+        return LZR_EPARSE;
+    *val = p;
+    *n = (size_t)(end - p);
+    return LZR_OK;
 }

@@ -5,6 +5,7 @@
 #include "verdict.h"
 
 #include "err.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -138,23 +139,20 @@ size_t verdict_answers_json(const verify_evidence_t *e, uint16_t random_port, ch
     return (size_t)n;
 }
 
-/* The string value of "key":"..." in json into out (cap bytes): LZR_OK, LZR_ENOTFOUND when the key
- * is absent, LZR_EPARSE when the value does not end within cap. */
+/* The string value of member key of json into out (cap bytes): LZR_OK, LZR_ENOTFOUND when the
+ * key is absent, LZR_EPARSE when the value is malformed or longer than cap allows. */
 static int string_member(const char *json, const char *key, char *out, size_t cap)
 {
-    char pat[40];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    if (!p)
-        return LZR_ENOTFOUND;
-    p += strlen(pat);
-    size_t k = 0;
-    while (p[k] && p[k] != '"' && k + 1 < cap) {
-        out[k] = p[k];
-        k++;
-    }
-    out[k] = '\0';
-    return p[k] == '"' ? LZR_OK : LZR_EPARSE;
+    const char *v;
+    size_t n;
+    int rc = text_json_member(json, key, &v, &n);
+    if (rc != LZR_OK)
+        return rc;
+    if (n >= cap)
+        return LZR_EPARSE;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return LZR_OK;
 }
 
 static int parse_answer(const char *json, const char *key, answer_t *out)

@@ -1,5 +1,6 @@
 /*
- * Unit tests for common/text: quoting untrusted bytes into messages, and hex digits.
+ * Unit tests for common/text: quoting untrusted bytes into messages, hex digits, and members of
+ * flat JSON objects.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "common/err.h"
 #include "common/text.h"
 
 static void test_quote(void **state)
@@ -43,11 +45,31 @@ static void test_hex_digit(void **state)
     assert_int_equal(text_hex_digit('@'), -1);
 }
 
+static void test_json_member(void **state)
+{
+    (void)state;
+    const char *obj = "{\"saddr\": \"198.18.0.1\", \"sport\":80,\"why\":\"\"}";
+    const char *v;
+    size_t n;
+    assert_int_equal(text_json_member(obj, "saddr", &v, &n), LZR_OK);
+    assert_int_equal(n, 10);
+    assert_memory_equal(v, "198.18.0.1", n);
+    assert_int_equal(text_json_member(obj, "sport", &v, &n), LZR_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(v, "80", n);
+    assert_int_equal(text_json_member(obj, "why", &v, &n), LZR_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(text_json_member(obj, "daddr", &v, &n), LZR_ENOTFOUND);
+    assert_int_equal(text_json_member("{\"a\" 1}", "a", &v, &n), LZR_EPARSE);
+    assert_int_equal(text_json_member("{\"a\":\"open", "a", &v, &n), LZR_EPARSE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_hex_digit),
+        cmocka_unit_test(test_json_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
