@@ -106,6 +106,18 @@ static void format_range(range_t r, char *buf, size_t len)
 
 /* Parses a strict dotted quad from s[0..n). Each part is 1-3 decimal digits without a leading
  * zero (so "010" cannot be mistaken for octal) and at most 255. */
+/* Says in err that spec[0..n) is no address, CIDR or range; LZR_EPARSE. */
+static int not_an_entry(const char *spec, size_t n, char *err, size_t errlen)
+{
+    char q[SPEC_QUOTE + 8];
+    text_quote(spec, n, SPEC_QUOTE, q, sizeof(q));
+    snprintf(err, errlen,
+             "\"%s\" is not an IPv4 address, CIDR or range "
+             "(expected a.b.c.d, a.b.c.d/n or a.b.c.d-e.f.g.h)",
+             q);
+    return LZR_EPARSE;
+}
+
 static int parse_addr(const char *s, size_t n, const char *spec, size_t speclen, uint32_t *out,
                       char *err, size_t errlen)
 {
@@ -146,12 +158,7 @@ static int parse_addr(const char *s, size_t n, const char *spec, size_t speclen,
     *out = addr;
     return LZR_OK;
 bad:
-    text_quote(spec, speclen, SPEC_QUOTE, q, sizeof(q));
-    snprintf(err, errlen,
-             "\"%s\" is not an IPv4 address, CIDR or range "
-             "(expected a.b.c.d, a.b.c.d/n or a.b.c.d-e.f.g.h)",
-             q);
-    return LZR_EPARSE;
+    return not_an_entry(spec, speclen, err, errlen);
 }
 
 /* Parses one entry s[0..n) into an inclusive range. A CIDR with host bits set covers its whole
@@ -216,12 +223,7 @@ static int parse_range_n(const char *s, size_t n, range_t *r, char *err, size_t 
         r->hi = r->lo;
         return rc;
     }
-    text_quote(s, n, SPEC_QUOTE, q, sizeof(q));
-    snprintf(err, errlen,
-             "\"%s\" is not an IPv4 address, CIDR or range "
-             "(expected a.b.c.d, a.b.c.d/n or a.b.c.d-e.f.g.h)",
-             q);
-    return LZR_EPARSE;
+    return not_an_entry(s, n, err, errlen);
 }
 
 int targets_parse_range(const char *spec, uint32_t *lo, uint32_t *hi, char *err, size_t errlen)
