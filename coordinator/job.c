@@ -319,7 +319,8 @@ static const struct u32_key {
     {"retransmit_ms", SCAN_SPEC_RETX_MIN, SCAN_SPEC_TIMEOUT_MAX,
      offsetof(job_spec_t, retransmit_ms)},
     {"cooldown_ms", 1, SCAN_SPEC_COOLDOWN_MAX, offsetof(job_spec_t, cooldown_ms)},
-    {"acking_firewall_probes", 0, 16, offsetof(job_spec_t, acking_firewall_probes)},
+    {"acking_firewall_probes", 0, SCAN_SPEC_ACKING_MAX,
+     offsetof(job_spec_t, acking_firewall_probes)},
     {"max_runtime", 1, JOB_MAX_RUNTIME_S, offsetof(job_spec_t, max_runtime_s)},
     {"shards", 1, JOB_MAX_SHARDS, offsetof(job_spec_t, shards)},
 };

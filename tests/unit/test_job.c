@@ -168,6 +168,9 @@ static const struct {
      "job.toml:3: rate: expected type integer, got string"},
     {"targets = \"1.0.0.1\"\nports = \"80\"\nrate = 0\n",
      "job.toml:3: rate: 0 is out of range (1-100000000)"},
+    /* The bound of the scan spec, the same as lzr-worker scan's flag. */
+    {"targets = \"1.0.0.1\"\nports = \"80\"\nacking_firewall_probes = 65\n",
+     "job.toml:3: acking_firewall_probes: 65 is out of range (0-64)"},
     {"targets = \"1.0.0.1\"\nports = \"80,70000\"\n", "job.toml:2: ports: "},
     {"targets = \"1.0.0.1\"\nports = [\n  80,\n  0,\n]\n",
      "job.toml:4: ports: \"0\" is not a port (1-65535)"},
