@@ -1,9 +1,9 @@
 /*
  * fuzz_targets: arbitrary text into the parsers of operator input, targets_parse_range,
- * ports_parse and a whole target set. For the set, the input is split at '|' into allow, exclude
- * and lift lists. Results are checked for internal consistency (ranges ordered, ports unique and
- * non-zero, indexed addresses ascending and members of the set) and refusals must come with a
- * message; ASan and UBSan catch leaks, overreads and overflow.
+ * ports_parse and a whole target set, IPv4 and IPv6. For the set, the input is split at '|' into
+ * allow, exclude and lift lists. Results are checked for internal consistency (ranges ordered,
+ * ports unique and non-zero, indexed addresses ascending and members of the set) and refusals must
+ * come with a message; ASan and UBSan catch leaks, overreads and overflow.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/ports.h"
 #include "common/targets.h"
+#include "common/targets6.h"
 
 static void check_range(const char *text)
 {
@@ -47,9 +48,11 @@ static void check_ports(const char *text)
     ports_free(&l);
 }
 
-static void check_set(char *text)
+/* Splits text at its first two '|' into allow, exclude and lift lists (NULL when absent). */
+static void split_lists(char *text, char *parts[3])
 {
-    char *parts[3] = {text, NULL, NULL};
+    parts[0] = text;
+    parts[1] = parts[2] = NULL;
     for (int i = 1; i < 3; i++) {
         char *bar = parts[i - 1] ? strchr(parts[i - 1], '|') : NULL;
         if (!bar)
@@ -57,6 +60,43 @@ static void check_set(char *text)
         *bar = '\0';
         parts[i] = bar + 1;
     }
+}
+
+/* The IPv6 set: ascending distinct addresses, each found again at its own index. */
+static void check_set6(char *text)
+{
+    char *parts[3];
+    split_lists(text, parts);
+    char err[512] = "";
+    targets6_t *t = targets6_new();
+    if (!t)
+        return;
+    if (parts[2] && targets6_lift_reserved(t, parts[2], err, sizeof(err)) != LZR_OK && !err[0])
+        abort();
+    if (targets6_allow(t, parts[0], err, sizeof(err)) != LZR_OK && !err[0])
+        abort();
+    if (parts[1] && targets6_exclude(t, parts[1], err, sizeof(err)) != LZR_OK && !err[0])
+        abort();
+    err[0] = '\0';
+    if (targets6_finalize(t, err, sizeof(err)) != LZR_OK) {
+        if (!err[0])
+            abort();
+    } else {
+        uint64_t n = targets6_count(t);
+        for (uint64_t i = 0; i < n; i += 1 + n / 64) {
+            if (targets6_index_of(t, targets6_at(t, i)) != (int64_t)i)
+                abort();
+            if (i && memcmp(targets6_at(t, i - 1), targets6_at(t, i), 16) >= 0)
+                abort();
+        }
+    }
+    targets6_destroy(&t);
+}
+
+static void check_set(char *text)
+{
+    char *parts[3];
+    split_lists(text, parts);
     char err[512] = "";
     targets_t *t = targets_new();
     if (!t)
@@ -104,7 +144,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     check_range(text);
     check_ports(text);
+    char *copy = size <= 512 ? strdup(text) : NULL; /* an IPv6 set expands every entry */
     check_set(text);
+    if (copy)
+        check_set6(copy);
+    free(copy);
     free(text);
     return 0;
 }
