@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SPEC_QUOTE 64          /* longest entry text echoed back in a message */
-#define N_RESERVED_MAX 16      /* room for the entries of reserved[] */
-#define TARGETS6_MAX (1u << 24) /* addresses in one set: 256 MiB of them */
+#define SPEC_QUOTE     64         /* longest entry text echoed back in a message */
+#define N_RESERVED_MAX 16         /* room for the entries of reserved[] */
+#define TARGETS6_MAX   (1u << 24) /* addresses in one set: 256 MiB of them */
 
 typedef struct u128 {
     uint64_t hi, lo;
@@ -40,16 +40,16 @@ struct targets6 {
 /* IANA's IPv6 Special-Purpose Address Registry, and multicast: out of every scan unless lifted
  * (2001:2::/48 is the benchmarking range, the twin of 198.18.0.0/15). */
 static const char *const reserved[] = {
-    "::/128",        /* unspecified */
-    "::1/128",       /* loopback */
-    "::ffff:0:0/96", /* IPv4-mapped */
-    "64:ff9b::/96",  /* IPv4/IPv6 translation */
-    "64:ff9b:1::/48", /* local-use IPv4/IPv6 translation */
-    "100::/64",       /* discard-only */
-    "100:0:0:1::/64", /* dummy prefix */
-    "2001::/23",      /* IETF protocol assignments: Teredo, benchmarking, ORCHID, AMT … */
-    "2001:db8::/32",  /* documentation */
-    "2002::/16",      /* 6to4 */
+    "::/128",            /* unspecified */
+    "::1/128",           /* loopback */
+    "::ffff:0:0/96",     /* IPv4-mapped */
+    "64:ff9b::/96",      /* IPv4/IPv6 translation */
+    "64:ff9b:1::/48",    /* local-use IPv4/IPv6 translation */
+    "100::/64",          /* discard-only */
+    "100:0:0:1::/64",    /* dummy prefix */
+    "2001::/23",         /* IETF protocol assignments: Teredo, benchmarking, ORCHID, AMT … */
+    "2001:db8::/32",     /* documentation */
+    "2002::/16",         /* 6to4 */
     "2620:4f:8000::/48", /* AS112 direct delegation */
     "3fff::/20",         /* documentation */
     "5f00::/16",         /* segment routing SIDs */
@@ -120,8 +120,8 @@ static int parse_entry(const char *s, size_t n, range6_t *r, unsigned *len, char
         ok = inet_pton(AF_INET6, text, &a) == 1;
     }
     if (!ok) {
-        snprintf(err, errlen, "\"%s\" is not an IPv6 address or prefix (expected x:x::x or x:x::/n)",
-                 q);
+        snprintf(err, errlen,
+                 "\"%s\" is not an IPv6 address or prefix (expected x:x::x or x:x::/n)", q);
         return LZR_EPARSE;
     }
     *len = 128;

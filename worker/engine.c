@@ -297,8 +297,9 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
     uint64_t t1 = clock_mono_ns();
     e->startup.iface_us = (t1 - t0) / 1000;
     pthread_mutex_init(&e->lock, NULL);
-    e->tx_syn = sender_new(ifindex, err, errlen);
-    e->tx_rx = e->tx_syn ? sender_new(ifindex, err, errlen) : NULL;
+    sender_t *(*open_sender)(int, char *, size_t) = cfg->tx_ring ? sender_new_ring : sender_new;
+    e->tx_syn = open_sender(ifindex, err, errlen);
+    e->tx_rx = e->tx_syn ? open_sender(ifindex, err, errlen) : NULL;
     uint64_t t2 = clock_mono_ns();
     if (cfg->capture && e->tx_rx) {
         e->cap = cfg->capture; /* kept open by the caller: only what waits in it is dropped */

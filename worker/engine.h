@@ -28,6 +28,7 @@ typedef struct engine_config {
     uint32_t source_ip;
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
+    bool tx_ring;          /* both senders write a PACKET_TX_RING (send.h), not sendmmsg */
     /* The permutation walk: targets × ports. With a list (input below), targets is the set a
      * listed address must lie in (the reserved ranges unless lifted, excludes), or NULL. */
     const targets_t *targets;

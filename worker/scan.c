@@ -75,7 +75,7 @@ static void usage(FILE *f)
         "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
         "         [--max-targets N|P%%] [--max-runtime SECS] [--cooldown-ms MS]\n"
         "         [--metadata FILE]\n"
-        "         [--source-ports 40000-65535] [--manage-firewall]\n"
+        "         [--source-ports 40000-65535] [--manage-firewall] [--tx-ring]\n"
         "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
         "         [--progress | -v] [--discovery-only] [--dry-run]\n"
         "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
@@ -195,6 +195,7 @@ static const struct option scan_options[] = {
     {"acking-firewall-probes", required_argument, 0, 'a'},
     {"source-ports", required_argument, 0, 'P'},
     {"manage-firewall", no_argument, 0, 'F'},
+    {"tx-ring", no_argument, 0, 'X'},
     {"output", required_argument, 0, 'o'},
     {"format", required_argument, 0, 'f'},
     {"all", no_argument, 0, 'A'},
@@ -264,6 +265,9 @@ static int opt_vantage(scan_opts_t *o, int c, const char *arg)
                     arg);
             return OPT_BAD;
         }
+        return OPT_DONE;
+    case 'X':
+        v->tx_ring = true;
         return OPT_DONE;
     case 'F':
         o->manage_fw = true;

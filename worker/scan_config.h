@@ -22,6 +22,7 @@ typedef struct scan_vantage {
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
     uint16_t sport_lo, sport_hi;
+    bool tx_ring; /* send through a PACKET_TX_RING (sender_new_ring), not sendmmsg */
 } scan_vantage_t;
 
 /* Clears cfg and fills it from spec and v: interface, addresses, source ports, the target set

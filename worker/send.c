@@ -1,7 +1,8 @@
 /*
- * send: AF_PACKET output in batches of SENDER_BATCH frames per sendmmsg. The socket is bound to
- * the interface, so frames need no per-message address; its own receive path is disabled
- * (protocol 0) because capture is libpcap's job.
+ * send: AF_PACKET output in batches of SENDER_BATCH frames per sendmmsg, or (sender_new_ring)
+ * through a PACKET_TX_RING shared with the kernel and kicked once a batch, bypassing the qdisc.
+ * The socket is bound to the interface, so frames need no per-message address; its own receive
+ * path is disabled (protocol 0) because capture is libpcap's job.
  */
 #include "worker/send.h"
 
@@ -14,13 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* The TX ring: RING_FRAMES slots of RING_FRAME bytes (a TPACKET_V2 header, then the frame). */
+#define RING_FRAME  2048
+#define RING_FRAMES 1024
+#define RING_DATA   (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+_Static_assert(RING_DATA + PACKET_MAX_FRAME <= RING_FRAME, "a frame fits a ring slot");
 
 struct sender {
     int fd;
     size_t pending;
     uint64_t sent, failed;
+    uint8_t *ring; /* the mmap'd TX ring, or NULL for sendmmsg */
+    unsigned cur;  /* the ring slot sender_slot hands out */
     struct mmsghdr msgs[SENDER_BATCH];
     struct iovec iov[SENDER_BATCH];
     uint8_t frames[SENDER_BATCH][PACKET_MAX_FRAME];
@@ -37,6 +47,52 @@ sender_t *sender_new_sink(void)
         s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
         s->msgs[i].msg_hdr.msg_iovlen = 1;
     }
+    return s;
+}
+
+/* Maps a TPACKET_V2 TX ring on s's socket with the qdisc bypassed; LZR_ESYS with a message. */
+static int ring_setup(sender_t *s, char *err, size_t errlen)
+{
+    int v = TPACKET_V2, one = 1;
+    struct tpacket_req req = {.tp_block_size = RING_FRAME * 2,
+                              .tp_block_nr = RING_FRAMES / 2,
+                              .tp_frame_size = RING_FRAME,
+                              .tp_frame_nr = RING_FRAMES};
+    if (setsockopt(s->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0 ||
+        setsockopt(s->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0 ||
+        setsockopt(s->fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req) < 0) {
+        snprintf(err, errlen, "cannot set up a PACKET_TX_RING: %s", strerror(errno));
+        return LZR_ESYS;
+    }
+    void *m =
+        mmap(NULL, (size_t)RING_FRAME * RING_FRAMES, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+    if (m == MAP_FAILED) {
+        snprintf(err, errlen, "cannot map the TX ring: %s", strerror(errno));
+        return LZR_ESYS;
+    }
+    s->ring = m;
+    return LZR_OK;
+}
+
+static struct tpacket2_hdr *ring_slot(const sender_t *s, unsigned i)
+{
+    return (struct tpacket2_hdr *)(s->ring + (size_t)i * RING_FRAME);
+}
+
+/* Asks the kernel to send the ring's queued frames; with wait, until they have left. */
+static void ring_kick(sender_t *s, bool wait)
+{
+    while (send(s->fd, NULL, 0, wait ? 0 : MSG_DONTWAIT) < 0 && errno == EINTR)
+        ;
+    s->sent += s->pending;
+    s->pending = 0;
+}
+
+sender_t *sender_new_ring(int ifindex, char *err, size_t errlen)
+{
+    sender_t *s = sender_new(ifindex, err, errlen);
+    if (s && ring_setup(s, err, errlen) != LZR_OK)
+        sender_destroy(&s);
     return s;
 }
 
@@ -73,6 +129,10 @@ void sender_destroy(sender_t **s)
     if (!*s)
         return;
     sender_flush(*s);
+    if ((*s)->ring) {
+        ring_kick(*s, true);
+        munmap((*s)->ring, (size_t)RING_FRAME * RING_FRAMES);
+    }
     if ((*s)->fd >= 0)
         close((*s)->fd);
     free(*s);
@@ -81,20 +141,45 @@ void sender_destroy(sender_t **s)
 
 uint8_t *sender_slot(sender_t *s)
 {
-    return s->frames[s->pending];
+    if (!s->ring)
+        return s->frames[s->pending];
+    struct tpacket2_hdr *h = ring_slot(s, s->cur);
+    /* The kernel still owns the slot: send what is queued and wait for it to leave. */
+    while (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
+        if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_WRONG_FORMAT) {
+            s->failed++;
+            s->sent--;
+            __atomic_store_n(&h->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+            break;
+        }
+        ring_kick(s, true);
+    }
+    return (uint8_t *)h + RING_DATA;
 }
 
 void sender_commit(sender_t *s, size_t len)
 {
     if (len == 0)
         return;
-    s->iov[s->pending].iov_len = len;
+    if (s->ring) {
+        struct tpacket2_hdr *h = ring_slot(s, s->cur);
+        h->tp_len = (uint32_t)len;
+        __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+        s->cur = (s->cur + 1) % RING_FRAMES;
+    } else {
+        s->iov[s->pending].iov_len = len;
+    }
     if (++s->pending == SENDER_BATCH)
         sender_flush(s);
 }
 
 int sender_flush(sender_t *s)
 {
+    if (s->ring) {
+        if (s->pending)
+            ring_kick(s, false);
+        return 0;
+    }
     size_t done = 0;
     int refused = 0;
     while (s->fd >= 0 && done < s->pending) {

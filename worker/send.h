@@ -1,7 +1,8 @@
 /*
  * send: batched raw frame output on one interface through an AF_PACKET socket. Callers fill
- * frames in place (sender_slot), commit them, and the batch leaves in one sendmmsg call when it
- * is full or flushed. Each thread that sends owns its own sender; nothing here is shared.
+ * frames in place (sender_slot), commit them, and the batch leaves in one sendmmsg call (or one
+ * kick of a TX ring) when it is full or flushed. Each thread that sends owns its own sender;
+ * nothing here is shared.
  */
 #ifndef LZR_SEND_H
 #define LZR_SEND_H
@@ -16,6 +17,12 @@ typedef struct sender sender_t;
 /* A sender on ifindex; NULL with a message in err when the socket cannot be opened (no
  * CAP_NET_RAW, say). */
 sender_t *sender_new(int ifindex, char *err, size_t errlen);
+
+/* A sender on ifindex that writes frames into a PACKET_TX_RING (TPACKET_V2, 1,024 slots) and
+ * kicks the kernel once a batch, bypassing the qdisc (PACKET_QDISC_BYPASS): fewer copies and
+ * system calls than sendmmsg, but frames skip the qdisc, so a local tcpdump on the interface does
+ * not see them. NULL with a message in err when the ring cannot be set up. */
+sender_t *sender_new_ring(int ifindex, char *err, size_t errlen);
 
 /* A sender that builds and counts frames but hands none to the kernel: for fuzzing the state
  * machine and measuring it without a network. */

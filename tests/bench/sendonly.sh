@@ -65,12 +65,20 @@ run_zmap() { # prefix
         -q -o /dev/null >"$1.log" 2>&1
 }
 
-run_lzr() { # prefix
-    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$1.time" \
+run_lzr() { # prefix [extra flags]
+    local p=$1
+    shift
+    timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$p.time" \
         ip netns exec "$SEND_NS" "$ROOT/bin/lzr-worker" scan --iface s0 --source-ip "$SRC" \
         --gateway-mac "$SINK_MAC" --targets "$TARGETS" --ports 80-87 \
         --allow-reserved 198.18.0.0/15 --source-ports 40000-65535 --rate 0 --discovery-only \
-        --timeout-ms 200 --manage-firewall --output /dev/null >"$1.log" 2>&1
+        --timeout-ms 200 --manage-firewall --output /dev/null "$@" >"$p.log" 2>&1
+}
+
+# The A/B of issue #15's first sending lever: the same scan through a PACKET_TX_RING with the
+# qdisc bypassed (--tx-ring) instead of sendmmsg.
+run_lzr-ring() { # prefix
+    run_lzr "$1" --tx-ring
 }
 
 run_masscan() { # prefix
@@ -88,7 +96,7 @@ run_trafgen() { # prefix
         >"$1.log" 2>&1
 }
 
-TOOLS=(zmap lzr masscan)
+TOOLS=(zmap lzr lzr-ring masscan)
 command -v trafgen >/dev/null && TOOLS+=(trafgen)
 for run in $(seq 1 "$RUNS"); do
     s=$((run % ${#TOOLS[@]}))

@@ -121,8 +121,8 @@ static void test_reserved_and_lift(void **state)
     assert_at(t, 0, "2001:2:0:20::b");
     targets6_destroy(&t);
 
-    const char *yes[] = {"::1", "::", "::ffff:198.18.0.1", "fe80::1", "fd00::1", "ff02::1",
-                         "2001:db8::1", "3fff::1", "2002::1", "64:ff9b::1"};
+    const char *yes[] = {"::1",     "::",          "::ffff:198.18.0.1", "fe80::1", "fd00::1",
+                         "ff02::1", "2001:db8::1", "3fff::1",           "2002::1", "64:ff9b::1"};
     const char *no[] = {"2600::1", "2a00::1", "2001:4860::8888", "2400:cb00::1"};
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
         struct in6_addr a = in6(yes[i]);
