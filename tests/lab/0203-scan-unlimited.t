@@ -3,6 +3,8 @@
 # (the kernel answers every SYN, nginx every request): replies come back faster than one
 # receive thread can handle on this machine, and the SYN walk must pause for it rather than let
 # the capture buffer overflow. Every address is named http and the kernel dropped no reply.
+# The same scan again with --tx-ring: SYNs, handshake ACKs with their probes and resets all
+# leave through PACKET_TX_RINGs, and every address is still named.
 . "$(dirname "$0")/lib.sh"
 lab_env
 
@@ -22,4 +24,14 @@ is "$(jq -r 'select(.class == "service" and .protocol == "http") | .ip' "$dir/ou
 is "$(wc -l <"$dir/out.jsonl")" 65536 "one record per address, none doubled"
 like "$done_line" ' 0 pcap drops' "the capture dropped no reply"
 like "$done_line" 'ms paused for the receive side' "the summary says how long the SYNs waited"
+
+timeout 120 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
+    --source-ip "$V1_SCAN_IP" --gateway-mac "$GW_MAC" --targets "$LOAD_CIDR" --ports 80 \
+    --allow-reserved 198.18.0.0/15 --source-ports 40000-65535 --rate 0 --timeout-ms 2000 \
+    --tx-ring --output "$dir/ring.jsonl" 2>"$dir/ring.err"
+is "$?" 0 "the same scan with --tx-ring runs"
+diag "$(grep "done in" "$dir/ring.err")"
+is "$(jq -r 'select(.class == "service" and .protocol == "http") | .ip' "$dir/ring.jsonl" |
+    sort -u | wc -l)" 65536 "through the TX ring too, every address is named http"
+is "$(wc -l <"$dir/ring.jsonl")" 65536 "one record per address through the TX ring"
 done_testing
