@@ -113,17 +113,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint32_t ack = ck.seq + 1 + (mode & 0x80 ? take(&c, 2) : 0);
             size_t paylen = take(&c, 1);
             paylen = paylen < c.n ? paylen : c.n;
-            pkt_out_t p = {.saddr = daddr,
-                           .daddr = SRC_IP,
-                           .sport = dport,
-                           .dport = ck.sport,
-                           .seq = seq,
-                           .ack = ack,
-                           .flags = flags,
-                           .window = window,
-                           .ttl = 60,
-                           .payload = c.p,
-                           .payload_len = paylen};
+            pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV4, .v4 = daddr},
+                                   .dst = {.family = ADDR_IPV4, .v4 = SRC_IP},
+                                   .sport = dport,
+                                   .dport = ck.sport,
+                                   .seq = seq,
+                                   .ack = ack,
+                                   .flags = flags,
+                                   .window = window,
+                                   .ttl = 60,
+                                   .payload = c.p,
+                                   .payload_len = paylen}};
             size_t len = packet_build(frame, sizeof frame, &p);
             c.p += paylen;
             c.n -= paylen;
