@@ -212,7 +212,7 @@ static bool walk_next(source_t *s, engine_stats_t *walk, pkt_out_t *syn, uint64_
             (*skipped)++;
             continue;
         }
-        cookie_t ck = cookie_make(&cfg->key, cfg->source_ip, syn->seg.dst.v4, syn->seg.dport, 0,
+        cookie_t ck = cookie_make(&cfg->key, &syn->seg.src, &syn->seg.dst, syn->seg.dport, 0,
                                   cfg->sport_lo, cfg->sport_hi);
         syn->seg.sport = ck.sport;
         syn->seg.seq = ck.seq;

@@ -285,10 +285,18 @@ static void send_rst(lzr_t *l, const conn_t *c)
     send_tcp(l, c->daddr, c->sport, c->dport, seq, 0, TCP_RST, NULL, 0);
 }
 
+/* The cookie of connection salt to c's target, its source port in [lo, hi]. */
+static cookie_t target_cookie(const lzr_t *l, const conn_t *c, uint32_t salt, uint16_t lo,
+                              uint16_t hi)
+{
+    lzr_addr_t src = {.family = ADDR_IPV4, .v4 = l->cfg->source_ip};
+    lzr_addr_t dst = {.family = ADDR_IPV4, .v4 = c->daddr};
+    return cookie_make(&l->cfg->key, &src, &dst, c->dport, salt, lo, hi);
+}
+
 static void send_syn(lzr_t *l, conn_t *c, uint32_t salt)
 {
-    cookie_t ck = cookie_make(&l->cfg->key, l->cfg->source_ip, c->daddr, c->dport, salt,
-                              l->cfg->sport_lo, l->cfg->sport_hi);
+    cookie_t ck = target_cookie(l, c, salt, l->cfg->sport_lo, l->cfg->sport_hi);
     c->sport = ck.sport;
     c->seq0 = ck.seq;
     send_tcp(l, c->daddr, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
@@ -390,8 +398,7 @@ static void start_afw(lzr_t *l, conn_t *c)
     c->aux = 0;  /* probes out */
     c->aux2 = 0; /* probes answered */
     for (uint32_t i = 0; i < n && i < 64; i++) {
-        cookie_t pick = cookie_make(&l->cfg->key, l->cfg->source_ip, c->daddr, c->dport,
-                                    SALT_AFW_PORT + i, 0, 0);
+        cookie_t pick = target_cookie(l, c, SALT_AFW_PORT + i, 0, 0);
         uint16_t port = (uint16_t)(32768 + (pick.seq % 32768));
         conn_t *child = conntab_insert(l->tab, c->daddr, port);
         if (!child)
@@ -511,7 +518,7 @@ void lzr_report_silent(lzr_t *l, uint64_t pos_end)
 /* A discovery SYN-ACK or RST (salt 0) for a target without state. */
 static void on_new(lzr_t *l, const pkt_in_t *p)
 {
-    if (!cookie_validate(&l->cfg->key, l->cfg->source_ip, p->dport, p->src.v4, p->sport, p->ack, 0,
+    if (!cookie_validate(&l->cfg->key, &p->dst, p->dport, &p->src, p->sport, p->ack, 0,
                          l->cfg->sport_lo, l->cfg->sport_hi)) {
         l->invalid++;
         return;

@@ -94,11 +94,18 @@ static void stop(void)
     targets_destroy(&fx.targets);
 }
 
+/* The cookie of our connection `salt` from SRC to DST:dport. */
+static cookie_t cookie4(uint16_t dport, uint32_t salt, uint16_t lo, uint16_t hi)
+{
+    lzr_addr_t src = {.family = ADDR_IPV4, .v4 = SRC}, dst = {.family = ADDR_IPV4, .v4 = DST};
+    return cookie_make(&fx.cfg.key, &src, &dst, dport, salt, lo, hi);
+}
+
 /* A packet from the target to connection `salt` (0 discovery, k the k-th next handshake). */
 static void from_target_n(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
                           uint32_t ack_extra, const char *data, size_t datalen)
 {
-    cookie_t ck = cookie_make(&fx.cfg.key, SRC, DST, dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    cookie_t ck = cookie4(dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
     pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV4, .v4 = DST},
                            .dst = {.family = ADDR_IPV4, .v4 = SRC},
                            .sport = dport,
@@ -265,7 +272,7 @@ static void test_acking_firewall(void **state)
     from_target(4433, 0, SYNACK, 64240, 0, NULL);
     from_target(4433, 0, TCP_RST, 0, 0, NULL); /* handshake 0 drew nothing: probe 4 ports */
     for (uint32_t i = 0; i < 4; i++) {
-        cookie_t pick = cookie_make(&fx.cfg.key, SRC, DST, 4433, 0x200 + i, 0, 0);
+        cookie_t pick = cookie4(4433, 0x200 + i, 0, 0);
         from_target((uint16_t)(32768 + pick.seq % 32768), 0x100 + i, SYNACK, 64240, 0, NULL);
     }
     advance(1100);
@@ -538,7 +545,7 @@ static void test_ipv6_frame_ignored(void **state)
 {
     (void)state;
     start("http", 80, 0);
-    cookie_t ck = cookie_make(&fx.cfg.key, SRC, DST, 80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    cookie_t ck = cookie4(80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi);
     pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV6},
                            .dst = {.family = ADDR_IPV6},
                            .sport = 80,
