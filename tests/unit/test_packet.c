@@ -180,41 +180,62 @@ static void test_known_ip_checksum(void **state)
     assert_int_equal(f[25], 0xcd);
 }
 
-static void test_roundtrip_syn_synack_rst(void **state)
+static void assert_checksum6_ok(const uint8_t *f, size_t len);
+
+/* Builds p, expects a frame of want bytes whose checksums verify (IPv4's or IPv6's, as the
+ * EtherType says), and parses it back to p's fields. */
+static void roundtrip(const pkt_out_t *p, size_t want)
 {
-    (void)state;
-    static const uint8_t data[] = "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nodd"; /* odd length */
     uint8_t f[PACKET_MAX_FRAME];
     pkt_in_t in;
-
-    pkt_out_t syn = base_pkt();
-    syn.mss_option = true;
-    size_t n = packet_build(f, sizeof(f), &syn);
+    size_t n = packet_build(f, sizeof(f), p);
+    assert_int_equal(n, want);
+    if (f[12] == 0x86)
+        assert_checksum6_ok(f, n);
+    else
+        assert_checksums_ok(f, n);
     assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
-    assert_matches(&in, &syn);
+    assert_matches(&in, p);
+}
 
-    pkt_out_t sa = base_pkt();
-    sa.seg.flags = TCP_SYN | TCP_ACK | TCP_PSH;
+/* Round trips over one family (base gives its packet, hdr its header bytes without options): a
+ * SYN with the MSS option, a SYN-ACK the other way with a zero window and TTL (or hop limit) 1,
+ * data of odd length with 255, and an RST acknowledging 0xffffffff. */
+static void roundtrips(pkt_out_t (*base)(void), size_t hdr)
+{
+    static const uint8_t data[] = "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nodd"; /* odd length */
+    pkt_out_t syn = base();
+    syn.mss_option = true;
+    roundtrip(&syn, hdr + 4);
+
+    pkt_out_t sa = base();
+    sa.seg.src = syn.seg.dst;
+    sa.seg.dst = syn.seg.src;
+    sa.seg.flags = TCP_SYN | TCP_ACK;
     sa.seg.ack = 0xdeadbef0;
     sa.seg.window = 0;
-    sa.seg.ttl = 53;
-    sa.seg.payload = data;
-    sa.seg.payload_len = sizeof(data) - 1;
-    assert_int_equal(sa.seg.payload_len % 2, 1);
-    n = packet_build(f, sizeof(f), &sa);
-    assert_int_equal(n, 54 + sa.seg.payload_len);
-    assert_checksums_ok(f, n);
-    assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
-    assert_matches(&in, &sa);
+    sa.seg.ttl = 1;
+    roundtrip(&sa, hdr);
 
-    pkt_out_t rst = base_pkt();
+    pkt_out_t d = sa;
+    d.seg.flags = TCP_ACK | TCP_PSH;
+    d.seg.ttl = 255;
+    d.seg.payload = data;
+    d.seg.payload_len = sizeof(data) - 1;
+    assert_int_equal(d.seg.payload_len % 2, 1);
+    roundtrip(&d, hdr + d.seg.payload_len);
+
+    pkt_out_t rst = base();
     rst.seg.flags = TCP_RST | TCP_ACK;
     rst.seg.seq = 7;
     rst.seg.ack = 0xffffffff;
-    n = packet_build(f, sizeof(f), &rst);
-    assert_checksums_ok(f, n);
-    assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
-    assert_matches(&in, &rst);
+    roundtrip(&rst, hdr);
+}
+
+static void test_roundtrip_syn_synack_rst(void **state)
+{
+    (void)state;
+    roundtrips(base_pkt, 54);
 }
 
 static void test_build_capacity(void **state)
@@ -315,58 +336,82 @@ static void test_vlan_tagged(void **state)
         assert_int_equal(parse_exact(f, k, DLT_EN10MB, &in), LZR_EPARSE);
 }
 
-static void test_raw_and_sll(void **state)
+/* Writes a Linux cooked header (SLL) for protocol at g: packet type, ARPHRD, address length, 8
+ * address bytes, protocol; 16 bytes. */
+static void sll_header(uint8_t *g, uint16_t protocol)
 {
-    (void)state;
-    uint8_t f[PACKET_MAX_FRAME], g[PACKET_MAX_FRAME + 16];
-    pkt_out_t p = base_pkt();
-    p.seg.flags = TCP_SYN | TCP_ACK;
-    p.seg.payload = (const uint8_t *)"+OK\r\n";
-    p.seg.payload_len = 5;
-    size_t n = packet_build(f, sizeof(f), &p);
-    pkt_in_t in;
-
-    /* Bare IPv4 under both values pcap uses for DLT_RAW, and the IPv4-only type. */
-    const int raw_types[] = {DLT_RAW, 12, 14, DLT_IPV4};
-    for (size_t i = 0; i < sizeof(raw_types) / sizeof(raw_types[0]); i++) {
-        memset(&in, 0, sizeof(in));
-        assert_int_equal(parse_exact(f + 14, n - 14, raw_types[i], &in), LZR_OK);
-        assert_matches(&in, &p);
-    }
-
-    /* Linux cooked header: packet type, ARPHRD, address length, 8 address bytes, protocol. */
     memset(g, 0, 16);
     g[1] = 0; /* to us */
     g[3] = 1; /* ARPHRD_ETHER */
     g[5] = 6; /* address length */
     memcpy(g + 6, mac_b, 6);
-    g[14] = 0x08;
-    g[15] = 0x00;
-    memcpy(g + 16, f + 14, n - 14);
-    size_t m = n - 14 + 16;
-    assert_int_equal(parse_exact(g, m, DLT_LINUX_SLL, &in), LZR_OK);
+    g[14] = (uint8_t)(protocol >> 8);
+    g[15] = (uint8_t)protocol;
+}
+
+/* One family (base's packet, whose EtherType is ethertype) under raw IP (both DLT_RAW values
+ * and LINKTYPE_RAW), DLT_IPV4 (IPv4 only), SLL and SLL2, with every truncation of the raw and
+ * SLL2 forms refused. */
+static void link_types(pkt_out_t (*base)(void), uint16_t ethertype)
+{
+    uint8_t f[PACKET_MAX_FRAME], g[PACKET_MAX_FRAME + 16];
+    pkt_out_t p = base();
+    p.seg.flags = TCP_SYN | TCP_ACK;
+    p.seg.payload = (const uint8_t *)"+OK\r\n";
+    p.seg.payload_len = 5;
+    size_t n = packet_build(f, sizeof(f), &p);
+    const uint8_t *ip = f + 14;
+    size_t iplen = n - 14;
+    pkt_in_t in;
+
+    const int raw_types[] = {DLT_RAW, 12, 14, 101};
+    for (size_t i = 0; i < sizeof(raw_types) / sizeof(raw_types[0]); i++) {
+        memset(&in, 0, sizeof(in));
+        assert_int_equal(parse_exact(ip, iplen, raw_types[i], &in), LZR_OK);
+        assert_matches(&in, &p);
+        for (size_t k = 0; k < iplen; k++)
+            assert_int_equal(parse_exact(ip, k, raw_types[i], &in), LZR_EPARSE);
+    }
+    bool v4 = ethertype == 0x0800;
+    assert_int_equal(parse_exact(ip, iplen, DLT_IPV4, &in), v4 ? LZR_OK : LZR_EPARSE);
+    if (v4)
+        assert_matches(&in, &p);
+
+    sll_header(g, ethertype);
+    memcpy(g + 16, ip, iplen);
+    assert_int_equal(parse_exact(g, iplen + 16, DLT_LINUX_SLL, &in), LZR_OK);
     assert_matches(&in, &p);
-    /* Parsed as Ethernet, the same bytes have ethertype 0x0600 at offset 12: not IPv4. */
-    assert_int_equal(parse_exact(g, m, DLT_EN10MB, &in), LZR_EPARSE);
-    g[14] = 0x86; /* IPv6 said, IPv4 inside */
-    g[15] = 0xdd;
-    assert_int_equal(parse_exact(g, m, DLT_LINUX_SLL, &in), LZR_EPARSE);
+    /* Parsed as Ethernet, the same bytes have 0x0000 at offset 12: no IP EtherType. */
+    assert_int_equal(parse_exact(g, iplen + 16, DLT_EN10MB, &in), LZR_EPARSE);
+    sll_header(g, v4 ? 0x86dd : 0x0800); /* the other family said, this one inside */
+    assert_int_equal(parse_exact(g, iplen + 16, DLT_LINUX_SLL, &in), LZR_EPARSE);
 
     /* SLL2: protocol first, then reserved, interface index, ARPHRD, type, address length and 8
      * address bytes: 20 bytes in all. */
     memset(g, 0, 20);
-    g[0] = 0x08;
+    g[0] = (uint8_t)(ethertype >> 8);
+    g[1] = (uint8_t)ethertype;
     g[7] = 3; /* interface 3 */
     g[9] = 1; /* ARPHRD_ETHER */
     g[11] = 6;
     memcpy(g + 12, mac_b, 6);
-    memcpy(g + 20, f + 14, n - 14);
-    assert_int_equal(parse_exact(g, n - 14 + 20, DLT_LINUX_SLL2, &in), LZR_OK);
+    memcpy(g + 20, ip, iplen);
+    assert_int_equal(parse_exact(g, iplen + 20, DLT_LINUX_SLL2, &in), LZR_OK);
     assert_matches(&in, &p);
-    for (size_t k = 0; k < n - 14 + 20; k++)
+    for (size_t k = 0; k < iplen + 20; k++)
         assert_int_equal(parse_exact(g, k, DLT_LINUX_SLL2, &in), LZR_EPARSE);
+}
+
+static void test_raw_and_sll(void **state)
+{
+    (void)state;
+    link_types(base_pkt, 0x0800);
 
     /* An Ethernet frame read as raw IP starts with a MAC, not version 4. */
+    uint8_t f[PACKET_MAX_FRAME];
+    pkt_out_t p = base_pkt();
+    size_t n = packet_build(f, sizeof(f), &p);
+    pkt_in_t in;
     assert_int_equal(parse_exact(f, n, DLT_RAW, &in), LZR_EPARSE);
     /* Link types we do not speak. */
     assert_int_equal(parse_exact(f, n, DLT_NULL, &in), LZR_EPARSE);
@@ -639,48 +684,7 @@ static void test_ipv6_syn_layout_and_checksum(void **state)
 static void test_ipv6_roundtrip(void **state)
 {
     (void)state;
-    static const uint8_t data[] = "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nodd"; /* odd length */
-    uint8_t f[PACKET_MAX_FRAME];
-    pkt_in_t in;
-
-    pkt_out_t syn = base_pkt6();
-    syn.mss_option = true;
-    size_t n = packet_build(f, sizeof(f), &syn);
-    assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
-    assert_matches(&in, &syn);
-    assert_int_equal(in.dst.family, ADDR_IPV6);
-
-    pkt_out_t sa = base_pkt6();
-    sa.seg.src = syn.seg.dst;
-    sa.seg.dst = syn.seg.src;
-    sa.seg.flags = TCP_SYN | TCP_ACK;
-    sa.seg.ack = 0xdeadbef0;
-    sa.seg.ttl = 1;
-    n = packet_build(f, sizeof(f), &sa);
-    assert_int_equal(n, 74);
-    assert_checksum6_ok(f, n);
-    assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
-    assert_matches(&in, &sa);
-    assert_int_equal(in.ttl, 1); /* the hop limit */
-
-    pkt_out_t d = sa;
-    d.seg.flags = TCP_ACK | TCP_PSH;
-    d.seg.ttl = 255;
-    d.seg.payload = data;
-    d.seg.payload_len = sizeof(data) - 1;
-    n = packet_build(f, sizeof(f), &d);
-    assert_int_equal(n, 74 + d.seg.payload_len);
-    assert_checksum6_ok(f, n);
-    assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
-    assert_matches(&in, &d);
-
-    pkt_out_t rst = base_pkt6();
-    rst.seg.flags = TCP_RST | TCP_ACK;
-    rst.seg.ack = 0xffffffff;
-    n = packet_build(f, sizeof(f), &rst);
-    assert_checksum6_ok(f, n);
-    assert_int_equal(parse_exact(f, n, DLT_EN10MB, &in), LZR_OK);
-    assert_matches(&in, &rst);
+    roundtrips(base_pkt6, 74);
 }
 
 static void test_ipv6_build_limits(void **state)
@@ -718,50 +722,18 @@ static void test_ipv6_build_limits(void **state)
     assert_int_equal(packet_build(f, sizeof f, &p), 0);
 }
 
-/* IPv6 under every link type that can carry it; DLT_IPV4 cannot. */
+/* IPv6 under every link type that can carry it (DLT_IPV4 cannot), and behind a VLAN tag. */
 static void test_ipv6_link_types(void **state)
 {
     (void)state;
-    uint8_t f[PACKET_MAX_FRAME], g[PACKET_MAX_FRAME + 20];
+    link_types(base_pkt6, 0x86dd);
+
+    uint8_t g[PACKET_MAX_FRAME + 4];
     pkt_out_t p = base_pkt6();
-    p.seg.flags = TCP_SYN | TCP_ACK;
-    p.seg.payload = (const uint8_t *)"+OK\r\n";
-    p.seg.payload_len = 5;
-    size_t n = packet_build(f, sizeof(f), &p);
-    pkt_in_t in;
-
-    const int raw_types[] = {DLT_RAW, 12, 14, 101};
-    for (size_t i = 0; i < sizeof(raw_types) / sizeof(raw_types[0]); i++) {
-        memset(&in, 0, sizeof(in));
-        assert_int_equal(parse_exact(f + 14, n - 14, raw_types[i], &in), LZR_OK);
-        assert_matches(&in, &p);
-        for (size_t k = 0; k < n - 14; k++)
-            assert_int_equal(parse_exact(f + 14, k, raw_types[i], &in), LZR_EPARSE);
-    }
-    assert_int_equal(parse_exact(f + 14, n - 14, DLT_IPV4, &in), LZR_EPARSE);
-
-    memset(g, 0, 16); /* Linux cooked header, protocol 0x86dd */
-    g[3] = 1;
-    g[5] = 6;
-    g[14] = 0x86;
-    g[15] = 0xdd;
-    memcpy(g + 16, f + 14, n - 14);
-    assert_int_equal(parse_exact(g, n + 2, DLT_LINUX_SLL, &in), LZR_OK);
-    assert_matches(&in, &p);
-    g[15] = 0x00; /* says IPv4 (0x8600 is nothing), the version says 6 */
-    g[14] = 0x08;
-    assert_int_equal(parse_exact(g, n + 2, DLT_LINUX_SLL, &in), LZR_EPARSE);
-
-    memset(g, 0, 20); /* SLL2: the protocol comes first */
-    g[0] = 0x86;
-    g[1] = 0xdd;
-    g[9] = 1;
-    g[11] = 6;
-    memcpy(g + 20, f + 14, n - 14);
-    assert_int_equal(parse_exact(g, n + 6, DLT_LINUX_SLL2, &in), LZR_OK);
-    assert_matches(&in, &p);
-
+    p.seg.payload = (const uint8_t *)"SSH-2.0-x\r\n";
+    p.seg.payload_len = 11;
     size_t m = build_vlan(g, &p, 0x8100);
+    pkt_in_t in;
     assert_int_equal(parse_exact(g, m, DLT_EN10MB, &in), LZR_OK);
     assert_matches(&in, &p);
     for (size_t k = 0; k < m; k++)
