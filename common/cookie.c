@@ -3,14 +3,19 @@
  * crypto_shorthash, 16-byte key, 8-byte tag) per connection gives the SYN's sequence number and
  * its source port, so a reply can be matched to a probe without any per-probe state.
  *
- * The hashed message is 16 bytes, every field big-endian:
- *   bytes 0-3 saddr, 4-7 daddr, 8-9 dport, 10-11 zero, 12-15 salt.
+ * The hashed message is the two addresses as they go on the wire, then the port and salt, every
+ * field big-endian:
+ *   IPv4, 16 bytes: 0-3 saddr, 4-7 daddr, 8-9 dport, 10-11 zero, 12-15 salt;
+ *   IPv6, 40 bytes: 0-15 saddr, 16-31 daddr, 32-33 dport, 34-35 zero, 36-39 salt.
+ * The lengths differ, and SipHash mixes the length in, so the two families never share a
+ * message.
  * The tag's first four bytes, read little-endian, are the sequence number; its last four, read
  * little-endian, pick the source port: sport_lo + (value mod (sport_hi - sport_lo + 1)).
  */
 #include "cookie.h"
 #include "text.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -103,21 +108,35 @@ void cookie_key_to_hex(const cookie_key_t *key, char *hex)
     hex[2 * LZR_COOKIE_KEY_BYTES] = '\0';
 }
 
-/* SipHash of the connection's addresses, port and salt. */
-static void cookie_tag(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
-                       uint32_t salt, uint8_t tag[crypto_shorthash_BYTES])
+/* Writes a's bytes as they go on the wire (4 or 16) at p; returns how many. */
+static size_t put_addr(uint8_t *p, const lzr_addr_t *a)
 {
-    uint8_t msg[16] = {0};
-    put_be32(msg, saddr);
-    put_be32(msg + 4, daddr);
-    msg[8] = (uint8_t)(dport >> 8);
-    msg[9] = (uint8_t)dport;
-    put_be32(msg + 12, salt);
-    crypto_shorthash(tag, msg, sizeof(msg), key->bytes);
+    if (a->family == ADDR_IPV6) {
+        memcpy(p, a->v6, sizeof a->v6);
+        return sizeof a->v6;
+    }
+    put_be32(p, a->v4);
+    return 4;
 }
 
-cookie_t cookie_make(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
-                     uint32_t salt, uint16_t sport_lo, uint16_t sport_hi)
+/* SipHash of the connection's addresses, port and salt, one message layout for both families. */
+static void cookie_tag(const cookie_key_t *key, const lzr_addr_t *saddr, const lzr_addr_t *daddr,
+                       uint16_t dport, uint32_t salt, uint8_t tag[crypto_shorthash_BYTES])
+{
+    assert(saddr->family == daddr->family &&
+           (saddr->family == ADDR_IPV4 || saddr->family == ADDR_IPV6));
+    uint8_t msg[2 * 16 + 8];
+    size_t n = put_addr(msg, saddr);
+    n += put_addr(msg + n, daddr);
+    msg[n] = (uint8_t)(dport >> 8);
+    msg[n + 1] = (uint8_t)dport;
+    msg[n + 2] = msg[n + 3] = 0;
+    put_be32(msg + n + 4, salt);
+    crypto_shorthash(tag, msg, n + 8, key->bytes);
+}
+
+cookie_t cookie_make(const cookie_key_t *key, const lzr_addr_t *saddr, const lzr_addr_t *daddr,
+                     uint16_t dport, uint32_t salt, uint16_t sport_lo, uint16_t sport_hi)
 {
     uint8_t tag[crypto_shorthash_BYTES];
     cookie_t c;
@@ -136,9 +155,9 @@ cookie_t cookie_make(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, ui
     return c;
 }
 
-bool cookie_validate(const cookie_key_t *key, uint32_t saddr, uint16_t sport, uint32_t daddr,
-                     uint16_t dport, uint32_t ack, uint32_t salt, uint16_t sport_lo,
-                     uint16_t sport_hi)
+bool cookie_validate(const cookie_key_t *key, const lzr_addr_t *saddr, uint16_t sport,
+                     const lzr_addr_t *daddr, uint16_t dport, uint32_t ack, uint32_t salt,
+                     uint16_t sport_lo, uint16_t sport_hi)
 {
     cookie_t c = cookie_make(key, saddr, daddr, dport, salt, sport_lo, sport_hi);
     return ack == c.seq + 1u && sport == c.sport;

@@ -1,6 +1,7 @@
 /*
  * cookie: stateless validation of replies. A keyed SipHash-2-4 (libsodium's crypto_shorthash)
- * over (scanner address, target address, target port, salt) gives both the SYN's sequence number
+ * over (scanner address, target address, target port, salt), IPv4 or IPv6, gives both the SYN's
+ * sequence number
  * and its source port inside the scanner's port range; a SYN-ACK or RST is ours when its
  * destination port and acknowledgement number match. The salt tells apart several connections
  * to the same (address, port) — one per handshake attempt. The key is per job and shared by all
@@ -12,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/addr.h"
 
 #define LZR_COOKIE_KEY_BYTES 16
 
@@ -41,14 +44,14 @@ void cookie_key_to_hex(const cookie_key_t *key, char *hex);
 
 /* The cookie for a connection from saddr to (daddr, dport) with this salt; the source port lies
  * in [sport_lo, sport_hi] and is salt 0's port plus the salt (wrapping in the range), so salts
- * 0, 1, 2 … of one target get distinct ports. Addresses in host byte order. */
-cookie_t cookie_make(const cookie_key_t *key, uint32_t saddr, uint32_t daddr, uint16_t dport,
-                     uint32_t salt, uint16_t sport_lo, uint16_t sport_hi);
+ * 0, 1, 2 … of one target get distinct ports. Both addresses are of one family, IPv4 or IPv6. */
+cookie_t cookie_make(const cookie_key_t *key, const lzr_addr_t *saddr, const lzr_addr_t *daddr,
+                     uint16_t dport, uint32_t salt, uint16_t sport_lo, uint16_t sport_hi);
 
 /* True when a reply from (daddr, dport) to (saddr, sport) acknowledging ack answers the SYN
  * that cookie_make would have built with this salt (ack == seq + 1 and sport matches). */
-bool cookie_validate(const cookie_key_t *key, uint32_t saddr, uint16_t sport, uint32_t daddr,
-                     uint16_t dport, uint32_t ack, uint32_t salt, uint16_t sport_lo,
-                     uint16_t sport_hi);
+bool cookie_validate(const cookie_key_t *key, const lzr_addr_t *saddr, uint16_t sport,
+                     const lzr_addr_t *daddr, uint16_t dport, uint32_t ack, uint32_t salt,
+                     uint16_t sport_lo, uint16_t sport_hi);
 
 #endif

@@ -204,18 +204,18 @@ static bool walk_next(source_t *s, engine_stats_t *walk, pkt_out_t *syn, uint64_
 {
     const engine_config_t *cfg = s->cfg;
     while (*skipped < limit) {
-        if (!source_pair(s, &syn->daddr, &syn->dport, wait_ms))
+        if (!source_pair(s, &syn->seg.dst.v4, &syn->seg.dport, wait_ms))
             return false;
         walk->targets_done++;
-        if (blocked(cfg, syn->daddr)) {
+        if (blocked(cfg, syn->seg.dst.v4)) {
             walk->blocked++; /* skipped elements take no share of the rate */
             (*skipped)++;
             continue;
         }
-        cookie_t ck = cookie_make(&cfg->key, cfg->source_ip, syn->daddr, syn->dport, 0,
+        cookie_t ck = cookie_make(&cfg->key, &syn->seg.src, &syn->seg.dst, syn->seg.dport, 0,
                                   cfg->sport_lo, cfg->sport_hi);
-        syn->sport = ck.sport;
-        syn->seq = ck.seq;
+        syn->seg.sport = ck.sport;
+        syn->seg.seq = ck.seq;
         return true;
     }
     return false;
@@ -227,7 +227,8 @@ int engine_dry_run(const engine_config_t *cfg, FILE *out, engine_control_t *ctl,
     memset(stats, 0, sizeof *stats);
     source_t src;
     source_init(&src, cfg);
-    pkt_out_t syn = {.saddr = cfg->source_ip};
+    pkt_out_t syn = {
+        .seg = {.src = {.family = ADDR_IPV4, .v4 = cfg->source_ip}, .dst = {.family = ADDR_IPV4}}};
     char sa[16], da[16];
     targets_ntoa(cfg->source_ip, sa);
     while (src.more && !atomic_load(&ctl->stop) &&
@@ -235,8 +236,8 @@ int engine_dry_run(const engine_config_t *cfg, FILE *out, engine_control_t *ctl,
         uint64_t skipped = 0;
         if (!walk_next(&src, stats, &syn, &skipped, UINT64_MAX, 100))
             continue; /* a pipe with no line yet, or the end */
-        fprintf(out, "%s:%u > %s:%u seq %u\n", sa, syn.sport, targets_ntoa(syn.daddr, da),
-                syn.dport, syn.seq);
+        fprintf(out, "%s:%u > %s:%u seq %u\n", sa, syn.seg.sport, targets_ntoa(syn.seg.dst.v4, da),
+                syn.seg.dport, syn.seg.seq);
         stats->syns++;
     }
     if (src.rc != LZR_OK)
@@ -372,8 +373,12 @@ static void engine_walk(engine_t *e, source_t *src, engine_control_t *ctl, uint6
     pacer_t pacer;
     uint32_t rate = cfg->rate;
     pacer_init(&pacer, rate, rate ? (rate / 100 + 1) : ENGINE_BURST, clock_mono_ns());
-    pkt_out_t syn = {
-        .saddr = cfg->source_ip, .flags = TCP_SYN, .window = 65535, .ttl = 64, .mss_option = true};
+    pkt_out_t syn = {.seg = {.src = {.family = ADDR_IPV4, .v4 = cfg->source_ip},
+                             .dst = {.family = ADDR_IPV4},
+                             .flags = TCP_SYN,
+                             .window = 65535,
+                             .ttl = 64},
+                     .mss_option = true};
     memcpy(syn.src_mac, e->src_mac, 6);
     memcpy(syn.dst_mac, e->dst_mac, 6);
     uint64_t walk_start = clock_mono_ns();

@@ -174,17 +174,17 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t 
         return LZR_EPERM;
     }
     uint8_t probe[128], control[128];
-    pkt_out_t synack = {.saddr = addr,
-                        .daddr = addr,
-                        .sport = SELFTEST_PEER_PORT,
-                        .dport = port,
-                        .seq = 0x5e1f7e57,
-                        .ack = 0x1234,
-                        .flags = TCP_SYN | TCP_ACK,
-                        .window = 1024,
-                        .ttl = 64};
+    pkt_out_t synack = {.seg = {.src = {.family = ADDR_IPV4, .v4 = addr},
+                                .dst = {.family = ADDR_IPV4, .v4 = addr},
+                                .sport = SELFTEST_PEER_PORT,
+                                .dport = port,
+                                .seq = 0x5e1f7e57,
+                                .ack = 0x1234,
+                                .flags = TCP_SYN | TCP_ACK,
+                                .window = 1024,
+                                .ttl = 64}};
     size_t len = packet_build(probe, sizeof probe, &synack);
-    synack.dport = cport;
+    synack.seg.dport = cport;
     size_t clen = packet_build(control, sizeof control, &synack);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(addr)};
     cpu_set_t saved;

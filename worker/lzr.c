@@ -245,19 +245,19 @@ static bool has_next_handshake(const lzr_t *l, const conn_t *c)
 static void send_tcp(lzr_t *l, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t seq,
                      uint32_t ack, uint8_t flags, const uint8_t *payload, size_t paylen)
 {
-    pkt_out_t p = {.saddr = l->cfg->source_ip,
-                   .daddr = daddr,
-                   .sport = sport,
-                   .dport = dport,
-                   .seq = seq,
-                   .ack = ack,
-                   .flags = flags,
-                   .window = OUR_WINDOW,
-                   .ttl = OUR_TTL,
+    pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV4, .v4 = l->cfg->source_ip},
+                           .dst = {.family = ADDR_IPV4, .v4 = daddr},
+                           .sport = sport,
+                           .dport = dport,
+                           .seq = seq,
+                           .ack = ack,
+                           .flags = flags,
+                           .window = OUR_WINDOW,
+                           .ttl = OUR_TTL,
+                           .payload = payload,
+                           .payload_len = paylen},
                    .ip_id = l->ip_id++,
-                   .mss_option = (flags & TCP_SYN) != 0,
-                   .payload = payload,
-                   .payload_len = paylen};
+                   .mss_option = (flags & TCP_SYN) != 0};
     memcpy(p.src_mac, l->src_mac, 6);
     memcpy(p.dst_mac, l->dst_mac, 6);
     sender_commit(l->tx, packet_build(sender_slot(l->tx), PACKET_MAX_FRAME, &p));
@@ -285,10 +285,18 @@ static void send_rst(lzr_t *l, const conn_t *c)
     send_tcp(l, c->daddr, c->sport, c->dport, seq, 0, TCP_RST, NULL, 0);
 }
 
+/* The cookie of connection salt to c's target, its source port in [lo, hi]. */
+static cookie_t target_cookie(const lzr_t *l, const conn_t *c, uint32_t salt, uint16_t lo,
+                              uint16_t hi)
+{
+    lzr_addr_t src = {.family = ADDR_IPV4, .v4 = l->cfg->source_ip};
+    lzr_addr_t dst = {.family = ADDR_IPV4, .v4 = c->daddr};
+    return cookie_make(&l->cfg->key, &src, &dst, c->dport, salt, lo, hi);
+}
+
 static void send_syn(lzr_t *l, conn_t *c, uint32_t salt)
 {
-    cookie_t ck = cookie_make(&l->cfg->key, l->cfg->source_ip, c->daddr, c->dport, salt,
-                              l->cfg->sport_lo, l->cfg->sport_hi);
+    cookie_t ck = target_cookie(l, c, salt, l->cfg->sport_lo, l->cfg->sport_hi);
     c->sport = ck.sport;
     c->seq0 = ck.seq;
     send_tcp(l, c->daddr, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
@@ -390,8 +398,7 @@ static void start_afw(lzr_t *l, conn_t *c)
     c->aux = 0;  /* probes out */
     c->aux2 = 0; /* probes answered */
     for (uint32_t i = 0; i < n && i < 64; i++) {
-        cookie_t pick = cookie_make(&l->cfg->key, l->cfg->source_ip, c->daddr, c->dport,
-                                    SALT_AFW_PORT + i, 0, 0);
+        cookie_t pick = target_cookie(l, c, SALT_AFW_PORT + i, 0, 0);
         uint16_t port = (uint16_t)(32768 + (pick.seq % 32768));
         conn_t *child = conntab_insert(l->tab, c->daddr, port);
         if (!child)
@@ -511,38 +518,38 @@ void lzr_report_silent(lzr_t *l, uint64_t pos_end)
 /* A discovery SYN-ACK or RST (salt 0) for a target without state. */
 static void on_new(lzr_t *l, const pkt_in_t *p)
 {
-    if (!cookie_validate(&l->cfg->key, l->cfg->source_ip, p->dport, p->saddr, p->sport, p->ack, 0,
+    if (!cookie_validate(&l->cfg->key, &p->dst, p->dport, &p->src, p->sport, p->ack, 0,
                          l->cfg->sport_lo, l->cfg->sport_hi)) {
         l->invalid++;
         return;
     }
-    uint64_t key = done_key(p->saddr, p->sport);
+    uint64_t key = done_key(p->src.v4, p->sport);
     if (l->done[done_slot(key)] == key) {
         l->dups++;
         return;
     }
     l->replies++;
-    mark_answered(l, p->saddr, p->sport);
+    mark_answered(l, p->src.v4, p->sport);
     if (p->flags & TCP_RST) {
         l->done[done_slot(key)] = key;
-        conn_t closed = {.daddr = p->saddr, .dport = p->sport, .ttl_last = p->ttl};
+        conn_t closed = {.daddr = p->src.v4, .dport = p->sport, .ttl_last = p->ttl};
         emit_record(l, &closed, CLASS_CLOSED, NULL, 0);
         return;
     }
     if ((p->flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
         return;
     if (l->cfg->discovery_only) {
-        conn_t open = {.daddr = p->saddr,
+        conn_t open = {.daddr = p->src.v4,
                        .dport = p->sport,
                        .window = p->window,
                        .ttl_synack = p->ttl,
                        .ttl_last = p->ttl};
         l->done[done_slot(key)] = key;
-        send_tcp(l, p->saddr, p->dport, p->sport, p->ack, 0, TCP_RST, NULL, 0);
+        send_tcp(l, p->src.v4, p->dport, p->sport, p->ack, 0, TCP_RST, NULL, 0);
         emit_record(l, &open, CLASS_OPEN, NULL, 0);
         return;
     }
-    conn_t *c = conntab_insert(l->tab, p->saddr, p->sport);
+    conn_t *c = conntab_insert(l->tab, p->src.v4, p->sport);
     if (!c) {
         l->table_full++;
         return;
@@ -664,11 +671,13 @@ void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint
 {
     pkt_in_t p;
     l->now_us = now_us;
-    if (packet_parse(frame, len, linktype, &p) != LZR_OK || p.daddr != l->cfg->source_ip) {
+    /* IPv4 only for now: an IPv6 frame is not for our address. */
+    if (packet_parse(frame, len, linktype, &p) != LZR_OK || p.dst.family != ADDR_IPV4 ||
+        p.dst.v4 != l->cfg->source_ip) {
         l->invalid++;
         return;
     }
-    conn_t *c = conntab_lookup(l->tab, p.saddr, p.sport);
+    conn_t *c = conntab_lookup(l->tab, p.src.v4, p.sport);
     if (c) {
         on_known(l, c, &p);
         return;
@@ -677,7 +686,7 @@ void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint
         on_new(l, &p);
         return;
     }
-    uint64_t key = done_key(p.saddr, p.sport);
+    uint64_t key = done_key(p.src.v4, p.sport);
     if (l->done[done_slot(key)] == key)
         l->late++; /* the server's last segments after we reset a finished target */
     else

@@ -95,35 +95,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         case 1: { /* a frame from a target, valid for one of its connections */
-            uint32_t daddr = NET_IP + (take(&c, 1) % 16);
+            lzr_addr_t us = {.family = ADDR_IPV4, .v4 = SRC_IP};
+            lzr_addr_t them = {.family = ADDR_IPV4, .v4 = NET_IP + (take(&c, 1) % 16)};
             uint16_t dport = ports.ports[take(&c, 1) % ports.n];
             uint8_t flags = (uint8_t)take(&c, 1);
             uint16_t window = (uint16_t)take(&c, 2);
             uint8_t mode = (uint8_t)take(&c, 1);
             uint32_t salt = mode & 7; /* discovery 0, later handshakes 1..n */
             if (mode & 8) {           /* an acking-firewall probe */
-                cookie_t pick =
-                    cookie_make(&cfg.key, SRC_IP, daddr, dport, 0x200 + (mode >> 4), 0, 0);
+                cookie_t pick = cookie_make(&cfg.key, &us, &them, dport, 0x200 + (mode >> 4), 0, 0);
                 salt = 0x100 + (mode >> 4);
                 dport = (uint16_t)(32768 + (pick.seq % 32768));
             }
             cookie_t ck =
-                cookie_make(&cfg.key, SRC_IP, daddr, dport, salt, cfg.sport_lo, cfg.sport_hi);
+                cookie_make(&cfg.key, &us, &them, dport, salt, cfg.sport_lo, cfg.sport_hi);
             uint32_t seq = take(&c, 4);
             uint32_t ack = ck.seq + 1 + (mode & 0x80 ? take(&c, 2) : 0);
             size_t paylen = take(&c, 1);
             paylen = paylen < c.n ? paylen : c.n;
-            pkt_out_t p = {.saddr = daddr,
-                           .daddr = SRC_IP,
-                           .sport = dport,
-                           .dport = ck.sport,
-                           .seq = seq,
-                           .ack = ack,
-                           .flags = flags,
-                           .window = window,
-                           .ttl = 60,
-                           .payload = c.p,
-                           .payload_len = paylen};
+            pkt_out_t p = {.seg = {.src = them,
+                                   .dst = us,
+                                   .sport = dport,
+                                   .dport = ck.sport,
+                                   .seq = seq,
+                                   .ack = ack,
+                                   .flags = flags,
+                                   .window = window,
+                                   .ttl = 60,
+                                   .payload = c.p,
+                                   .payload_len = paylen}};
             size_t len = packet_build(frame, sizeof frame, &p);
             c.p += paylen;
             c.n -= paylen;

@@ -1,8 +1,9 @@
 /*
  * Fuzz harness for worker/packet: every input is parsed as a captured frame under each link type
- * the parser knows (and one it does not). ASan catches any read past the input; the harness
- * itself checks that an accepted frame's payload lies inside it and within the IP total length,
- * and that rebuilding the parsed fields and parsing the result gives the same fields back.
+ * the parser knows (and one it does not), IPv4 and IPv6 alike. ASan catches any read past the
+ * input; the harness itself checks that an accepted frame's payload lies inside it and ends where
+ * the IP header's length says, and that rebuilding the parsed fields (in the parsed family) and
+ * parsing the result gives the same fields back.
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
@@ -12,7 +13,10 @@
 #include "common/err.h"
 #include "worker/packet.h"
 
-static const int linktypes[] = {DLT_EN10MB, DLT_RAW, 12, 14, DLT_LINUX_SLL, 101, 228, 276, 0};
+#define DLT_IPV4_TYPE 228
+
+static const int linktypes[] = {DLT_EN10MB, DLT_RAW,       12,  14, DLT_LINUX_SLL,
+                                101,        DLT_IPV4_TYPE, 276, 0};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,25 +35,21 @@ static size_t ip_offset(int linktype, const uint8_t *f)
     }
 }
 
+/* The frame length packet_build gives for a segment of this family without options. */
+static size_t built_len(const pkt_in_t *in)
+{
+    return (in->dst.family == ADDR_IPV6 ? 74 : 54) + in->payload_len;
+}
+
 static void roundtrip(const pkt_in_t *in)
 {
     static uint8_t frame[PACKET_MAX_FRAME];
     pkt_out_t o;
     memset(&o, 0, sizeof(o));
-    o.saddr = in->saddr;
-    o.daddr = in->daddr;
-    o.sport = in->sport;
-    o.dport = in->dport;
-    o.seq = in->seq;
-    o.ack = in->ack;
-    o.flags = in->flags;
-    o.window = in->window;
-    o.ttl = in->ttl;
-    o.payload = in->payload;
-    o.payload_len = in->payload_len;
+    o.seg = *in;
     size_t n = packet_build(frame, sizeof(frame), &o);
-    if (in->payload_len <= PACKET_MAX_FRAME - 54) {
-        if (n != 54 + in->payload_len)
+    if (built_len(in) <= PACKET_MAX_FRAME) {
+        if (n != built_len(in))
             abort();
     } else if (n != 0) {
         abort();
@@ -59,10 +59,10 @@ static void roundtrip(const pkt_in_t *in)
     pkt_in_t back;
     if (packet_parse(frame, n, DLT_EN10MB, &back) != LZR_OK)
         abort();
-    if (back.saddr != in->saddr || back.daddr != in->daddr || back.sport != in->sport ||
-        back.dport != in->dport || back.seq != in->seq || back.ack != in->ack ||
-        back.flags != in->flags || back.window != in->window || back.ttl != in->ttl ||
-        back.payload_len != in->payload_len ||
+    if (!addr_equal(&back.src, &in->src) || !addr_equal(&back.dst, &in->dst) ||
+        back.sport != in->sport || back.dport != in->dport || back.seq != in->seq ||
+        back.ack != in->ack || back.flags != in->flags || back.window != in->window ||
+        back.ttl != in->ttl || back.payload_len != in->payload_len ||
         memcmp(back.payload, in->payload, in->payload_len) != 0)
         abort();
 }
@@ -75,13 +75,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         if (linktypes[i] == 0)
             abort(); /* DLT_NULL is not a link type we accept */
+        if (in.src.family != in.dst.family ||
+            (in.dst.family == ADDR_IPV6 && linktypes[i] == DLT_IPV4_TYPE))
+            abort(); /* one family per packet, and the IPv4-only type never gives IPv6 */
         if (in.payload < data || in.payload > data + size ||
             in.payload_len > (size_t)(data + size - in.payload))
             abort();
-        /* The payload ends exactly where the IP total length says, whatever follows it. */
+        /* The payload ends exactly where IPv4's total length or IPv6's payload length says,
+         * whatever follows it. */
         const uint8_t *ip = data + ip_offset(linktypes[i], data);
-        size_t total = (size_t)ip[2] << 8 | ip[3];
-        if (in.payload + in.payload_len != ip + total)
+        const uint8_t *end = in.dst.family == ADDR_IPV6 ? ip + 40 + ((size_t)ip[4] << 8 | ip[5])
+                                                        : ip + ((size_t)ip[2] << 8 | ip[3]);
+        if (in.payload + in.payload_len != end)
             abort();
         roundtrip(&in);
     }

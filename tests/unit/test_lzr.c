@@ -94,22 +94,29 @@ static void stop(void)
     targets_destroy(&fx.targets);
 }
 
+/* The cookie of our connection `salt` from SRC to DST:dport. */
+static cookie_t cookie4(uint16_t dport, uint32_t salt, uint16_t lo, uint16_t hi)
+{
+    lzr_addr_t src = {.family = ADDR_IPV4, .v4 = SRC}, dst = {.family = ADDR_IPV4, .v4 = DST};
+    return cookie_make(&fx.cfg.key, &src, &dst, dport, salt, lo, hi);
+}
+
 /* A packet from the target to connection `salt` (0 discovery, k the k-th next handshake). */
 static void from_target_n(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
                           uint32_t ack_extra, const char *data, size_t datalen)
 {
-    cookie_t ck = cookie_make(&fx.cfg.key, SRC, DST, dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
-    pkt_out_t p = {.saddr = DST,
-                   .daddr = SRC,
-                   .sport = dport,
-                   .dport = ck.sport,
-                   .seq = 777,
-                   .ack = ck.seq + 1 + ack_extra,
-                   .flags = flags,
-                   .window = window,
-                   .ttl = 57,
-                   .payload = (const uint8_t *)data,
-                   .payload_len = datalen};
+    cookie_t ck = cookie4(dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV4, .v4 = DST},
+                           .dst = {.family = ADDR_IPV4, .v4 = SRC},
+                           .sport = dport,
+                           .dport = ck.sport,
+                           .seq = 777,
+                           .ack = ck.seq + 1 + ack_extra,
+                           .flags = flags,
+                           .window = window,
+                           .ttl = 57,
+                           .payload = (const uint8_t *)data,
+                           .payload_len = datalen}};
     uint8_t frame[PACKET_MAX_FRAME];
     size_t len = packet_build(frame, sizeof frame, &p);
     lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
@@ -265,7 +272,7 @@ static void test_acking_firewall(void **state)
     from_target(4433, 0, SYNACK, 64240, 0, NULL);
     from_target(4433, 0, TCP_RST, 0, 0, NULL); /* handshake 0 drew nothing: probe 4 ports */
     for (uint32_t i = 0; i < 4; i++) {
-        cookie_t pick = cookie_make(&fx.cfg.key, SRC, DST, 4433, 0x200 + i, 0, 0);
+        cookie_t pick = cookie4(4433, 0x200 + i, 0, 0);
         from_target((uint16_t)(32768 + pick.seq % 32768), 0x100 + i, SYNACK, 64240, 0, NULL);
     }
     advance(1100);
@@ -531,6 +538,46 @@ static void test_bad_cookie_ignored(void **state)
     stop();
 }
 
+/* An IPv6 frame is not for the IPv4 state machine, not even one whose addresses' first four
+ * bytes (where lzr_addr_t keeps v4) are the target's and ours and whose acknowledgement is the
+ * cookie: it is invalid. The same frame over IPv4 is a reply. */
+static void test_ipv6_frame_ignored(void **state)
+{
+    (void)state;
+    start("http", 80, 0);
+    cookie_t ck = cookie4(80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV6},
+                           .dst = {.family = ADDR_IPV6},
+                           .sport = 80,
+                           .dport = ck.sport,
+                           .seq = 777,
+                           .ack = ck.seq + 1,
+                           .flags = SYNACK,
+                           .window = 64240,
+                           .ttl = 57}};
+    p.seg.src.v4 = DST;
+    p.seg.dst.v4 = SRC;
+    uint8_t frame[PACKET_MAX_FRAME];
+    size_t len = packet_build(frame, sizeof frame, &p);
+    assert_true(len > 0);
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+    engine_stats_t s = {0};
+    lzr_add_stats(fx.l, &s);
+    assert_int_equal(s.invalid, 1);
+    assert_int_equal(s.replies, 0);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+
+    p.seg.src.family = p.seg.dst.family = ADDR_IPV4;
+    len = packet_build(frame, sizeof frame, &p);
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+    memset(&s, 0, sizeof s);
+    lzr_add_stats(fx.l, &s);
+    assert_int_equal(s.invalid, 1);
+    assert_int_equal(s.replies, 1);
+    assert_int_equal(lzr_in_flight(fx.l), 1);
+    stop();
+}
+
 /* Segments that follow a named target's record (the server's FIN after its banner) are
  * stragglers, counted as late; the same segment for a target never probed is invalid. */
 static void test_late_segments(void **state)
@@ -569,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_port_own_handshake),
         cmocka_unit_test(test_bad_cookie_ignored),
         cmocka_unit_test(test_late_segments),
+        cmocka_unit_test(test_ipv6_frame_ignored),
         cmocka_unit_test(test_fallback_names_quiet_service),
         cmocka_unit_test(test_fallback_walks_the_tier),
         cmocka_unit_test(test_fallback_exhausted),
