@@ -5,6 +5,7 @@
  * job's author decides which ports a worker reaches first; repeats are dropped with a bitmap.
  */
 #include "ports.h"
+#include "common/grow.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -136,17 +137,13 @@ int ports_parse(const char *spec, port_list_t *out, char *err, size_t errlen)
             if (seen[port / 64] & bit)
                 continue;
             seen[port / 64] |= bit;
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 16;
-                uint16_t *np = realloc(ports, ncap * sizeof(*np));
-                if (!np) {
-                    snprintf(err, errlen, "out of memory parsing ports");
-                    rc = LZR_ENOMEM;
-                    goto fail;
-                }
-                ports = np;
-                cap = ncap;
+            uint16_t *np = grow(ports, n, &cap, sizeof *np, 16);
+            if (!np) {
+                snprintf(err, errlen, "out of memory parsing ports");
+                rc = LZR_ENOMEM;
+                goto fail;
             }
+            ports = np;
             ports[n++] = (uint16_t)port;
         }
         if (!comma)

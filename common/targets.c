@@ -6,6 +6,7 @@
  * index → address step and membership tests are binary searches.
  */
 #include "targets.h"
+#include "common/grow.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -241,14 +242,10 @@ int targets_parse_range(const char *spec, uint32_t *lo, uint32_t *hi, char *err,
 
 static int vec_push(range_vec_t *v, range_t r)
 {
-    if (v->n == v->cap) {
-        size_t ncap = v->cap ? v->cap * 2 : 16;
-        range_t *nv = realloc(v->v, ncap * sizeof(*nv));
-        if (!nv)
-            return LZR_ENOMEM;
-        v->v = nv;
-        v->cap = ncap;
-    }
+    range_t *g = grow(v->v, v->n, &v->cap, sizeof *g, 16);
+    if (!g)
+        return LZR_ENOMEM;
+    v->v = g;
     v->v[v->n++] = r;
     return LZR_OK;
 }

@@ -3,6 +3,7 @@
  * compare and subtract like IPv4's; the finalized set is an array of addresses.
  */
 #include "common/targets6.h"
+#include "common/grow.h"
 
 #include "common/err.h"
 #include "common/text.h"
@@ -154,14 +155,10 @@ static range6_t reserved_range(size_t k)
 
 static int vec_push(range6_vec_t *v, range6_t r)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 16;
-        range6_t *g = realloc(v->v, cap * sizeof *g);
-        if (!g)
-            return LZR_ENOMEM;
-        v->v = g;
-        v->cap = cap;
-    }
+    range6_t *g = grow(v->v, v->n, &v->cap, sizeof *g, 16);
+    if (!g)
+        return LZR_ENOMEM;
+    v->v = g;
     v->v[v->n++] = r;
     return LZR_OK;
 }

@@ -8,6 +8,7 @@
  * whatever the input.
  */
 #include "toml.h"
+#include "common/grow.h"
 #include "text.h"
 
 #include <stdarg.h>
@@ -299,17 +300,13 @@ static bool table_add(parser_t *ps, toml_value_t *t, char *key, toml_value_t *v)
 
 static bool array_add(parser_t *ps, toml_value_t *a, toml_value_t *v)
 {
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 8;
-        toml_value_t **items = realloc(a->u.items, cap * sizeof(*items));
-        if (items == NULL) {
-            fail_at(ps, v->line, v->col, "out of memory");
-            free_value(v);
-            return false;
-        }
-        a->u.items = items;
-        a->cap = cap;
+    toml_value_t **items = grow(a->u.items, a->n, &a->cap, sizeof *items, 8);
+    if (items == NULL) {
+        fail_at(ps, v->line, v->col, "out of memory");
+        free_value(v);
+        return false;
     }
+    a->u.items = items;
     a->u.items[a->n++] = v;
     return true;
 }

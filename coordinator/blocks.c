@@ -2,6 +2,7 @@
  * blocks: a run-length pass over hosts in address order, and a small table built from it.
  */
 #include "coordinator/blocks.h"
+#include "common/grow.h"
 
 #include "common/err.h"
 #include "common/verdict.h"
@@ -72,14 +73,10 @@ int blocks_add(blocks_t *b, uint32_t ip, const char *behaviour)
             return LZR_OK;
         }
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        block_t *g = realloc(b->v, cap * sizeof *g);
-        if (!g)
-            return LZR_ENOMEM;
-        b->v = g;
-        b->cap = cap;
-    }
+    block_t *g = grow(b->v, b->n, &b->cap, sizeof *g, 64);
+    if (!g)
+        return LZR_ENOMEM;
+    b->v = g;
     block_t *nb = &b->v[b->n++];
     nb->first = nb->last = ip;
     snprintf(nb->behaviour, sizeof nb->behaviour, "%s", behaviour);
@@ -112,17 +109,14 @@ int blocks_table(const blocks_t *b, blocks_row_t **rows, size_t *n)
             if (strcmp((*rows)[k].behaviour, bl->behaviour) == 0)
                 r = &(*rows)[k];
         if (!r) {
-            if (*n == cap) {
-                cap = cap ? cap * 2 : 16;
-                blocks_row_t *g = realloc(*rows, cap * sizeof *g);
-                if (!g) {
-                    free(*rows);
-                    *rows = NULL;
-                    *n = 0;
-                    return LZR_ENOMEM;
-                }
-                *rows = g;
+            blocks_row_t *g = grow(*rows, *n, &cap, sizeof *g, 16);
+            if (!g) {
+                free(*rows);
+                *rows = NULL;
+                *n = 0;
+                return LZR_ENOMEM;
             }
+            *rows = g;
             r = &(*rows)[(*n)++];
             memset(r, 0, sizeof *r);
             snprintf(r->behaviour, sizeof r->behaviour, "%s", bl->behaviour);

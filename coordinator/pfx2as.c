@@ -4,6 +4,7 @@
  * slice, so it costs at most 33 searches and allocates nothing.
  */
 #include "coordinator/pfx2as.h"
+#include "common/grow.h"
 
 #include "common/addr.h"
 #include "common/err.h"
@@ -217,17 +218,13 @@ pfx2as_t *pfx2as_parse(const char *text, size_t len, const char *name, char *err
             pfx2as_free(&t);
             return NULL;
         }
-        if (t->n == cap) {
-            size_t nc = cap ? cap * 2 : 256;
-            entry_t *g = realloc(t->v, nc * sizeof *g);
-            if (!g) {
-                snprintf(err, errlen, "%s: out of memory", name);
-                pfx2as_free(&t);
-                return NULL;
-            }
-            t->v = g;
-            cap = nc;
+        entry_t *g = grow(t->v, t->n, &cap, sizeof *g, 256);
+        if (!g) {
+            snprintf(err, errlen, "%s: out of memory", name);
+            pfx2as_free(&t);
+            return NULL;
         }
+        t->v = g;
         t->v[t->n++] = e;
     }
     if (index_table(t, name, err, errlen) != LZR_OK) {

@@ -4,6 +4,7 @@
  * the verdicts counts them. Text and SVG are both written from those counters.
  */
 #include "coordinator/report.h"
+#include "common/grow.h"
 
 #include "common/catalogue.h"
 #include "common/err.h"
@@ -371,14 +372,10 @@ static int as_total_cmp(const void *x, const void *y)
 static int as_append(as_count_t **v, size_t *n, size_t *cap, const char *origin,
                      const char *behaviour, uint64_t by)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        as_count_t *g = realloc(*v, nc * sizeof *g);
-        if (!g)
-            return LZR_ENOMEM;
-        *v = g;
-        *cap = nc;
-    }
+    as_count_t *g = grow(*v, *n, cap, sizeof *g, 64);
+    if (!g)
+        return LZR_ENOMEM;
+    *v = g;
     as_count_t *c = &(*v)[(*n)++];
     snprintf(c->origin, sizeof c->origin, "%s", origin);
     snprintf(c->behaviour, sizeof c->behaviour, "%s", behaviour);

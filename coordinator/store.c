@@ -4,6 +4,7 @@
  * leaves half a batch or half a job behind.
  */
 #include "coordinator/store.h"
+#include "common/grow.h"
 
 #include "common/err.h"
 #include "common/targets.h"
@@ -438,14 +439,10 @@ typedef struct rows {
 /* The next free slot of a, zeroed, grown as needed; NULL when memory runs out. */
 static void *rows_add(rows_t *a)
 {
-    if (*a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        void *g = realloc(*a->items, cap * a->size);
-        if (!g)
-            return NULL;
-        *a->items = g;
-        a->cap = cap;
-    }
+    void *g = grow(*a->items, *a->n, &a->cap, a->size, 16);
+    if (!g)
+        return NULL;
+    *a->items = g;
     void *slot = (char *)*a->items + (*a->n)++ * a->size;
     memset(slot, 0, a->size);
     return slot;
