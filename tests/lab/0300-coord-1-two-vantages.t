@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
-coord_setup
-coord_start
-worker_start v1
-worker_start v2
-wait_registered v1 v2
+cluster_up v1 v2
 ok "both workers registered"
 workers=$(coordctl workers)
 like "$workers" "v1 +$V1_SCAN_IP +${V1_FRESH_IPS// /,}" "workers lists v1 with its scan and fresh IPs"

@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
-coord_setup
-coord_start
-worker_start v1
-worker_start v2
-wait_registered v1 v2
+cluster_up v1 v2
 write_job "$CW/job.toml" 1500 8
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 check "results are arriving" wait_until 30 \

@@ -7,10 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
-coord_setup
-coord_start
-worker_start v1
-wait_registered v1
+cluster_up v1
 write_load_job "$CW/job.toml" stall 20000 1
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
 check "v1 sends results" wait_results v1

@@ -9,11 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
-coord_setup
-coord_start
-worker_start v1
-worker_start v2
-wait_registered v1 v2
+cluster_up v1 v2
 
 mhd=$(truth_rows mid_handshake_drop | cut -f1 | sort -u)
 [ -n "$mhd" ] || bail_out "the truth lists no mid-handshake-drop host"

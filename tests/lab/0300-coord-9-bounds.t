@@ -8,13 +8,9 @@
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
-coord_setup
+cluster_up v1 v2
 dir=$CW
 trap 'kill $_capture_pid 2>/dev/null; coord_cleanup' EXIT
-coord_start
-worker_start v1
-worker_start v2
-wait_registered v1 v2
 
 # The job's port only: LZR's acking-firewall probes go to random ports of hosts that answered.
 capture_both() {

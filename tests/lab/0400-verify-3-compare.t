@@ -9,10 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
-coord_setup
-coord_start
-worker_start v1
-wait_registered v1
+cluster_up v1
 
 write_job "$CW/job.toml" 6000 2
 printf '[vantage]\nverify = true\ncompare = 2\n' >>"$CW/job.toml"

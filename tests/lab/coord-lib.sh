@@ -6,6 +6,8 @@
 #
 #   coord_setup                  scratch dir $CW, keys, cleanup trap
 #   coord_start                  start `lzr-coord serve` (PID in $COORD_PID)
+#   cluster_up NAME...           coord_setup, coord_start, and the named workers started and
+#                                registered (the usual opening of a cluster test)
 #   worker_start v1|v2 [ARGS]    start a worker in that vantage (PID in $V1_PID / $V2_PID)
 #   write_job FILE RATE SHARDS   the lab's targets and ports as a job file (report_all = true)
 #   write_load_job FILE NAME RATE SHARDS   the load range (every address answers) on port 80
@@ -73,6 +75,14 @@ worker_start() {
     v1) V1_PID=$pid ;;
     v2) V2_PID=$pid ;;
     esac
+}
+
+cluster_up() {
+    local w
+    coord_setup
+    coord_start
+    for w in "$@"; do worker_start "$w"; done
+    wait_registered "$@"
 }
 
 write_job() {
