@@ -7,6 +7,7 @@
  */
 #include "targets.h"
 #include "common/grow.h"
+#include "common/targets6.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -717,7 +718,13 @@ int targets_read_file(const char *path, targets_entry_fn fn, void *ctx, char *er
         for (char *p = line, *save = NULL, *w; rc == LZR_OK && (w = strtok_r(p, " \t\r\n,", &save));
              p = NULL) {
             range_t r;
-            rc = parse_range_n(w, strlen(w), &r, sub, sizeof sub);
+            if (targets6_is_entry(w)) { /* checked; no IPv4 set holds it (targets.h) */
+                rc = targets6_check_entry(w, strlen(w), sub, sizeof sub);
+                if (rc == LZR_OK)
+                    continue;
+            } else {
+                rc = parse_range_n(w, strlen(w), &r, sub, sizeof sub);
+            }
             if (rc == LZR_OK)
                 rc = fn(ctx, w, lineno, sub, sizeof sub);
             if (rc != LZR_OK)

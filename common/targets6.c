@@ -198,6 +198,13 @@ static int add_list(targets6_t *t, range6_vec_t *v, const char *spec, unsigned m
     return rc;
 }
 
+int targets6_check_entry(const char *s, size_t n, char *err, size_t errlen)
+{
+    range6_t r;
+    unsigned len;
+    return parse_entry(s, n, &r, &len, err, errlen);
+}
+
 targets6_t *targets6_new(void)
 {
     targets6_t *t = calloc(1, sizeof *t);

@@ -30,6 +30,10 @@ void targets6_destroy(targets6_t **t);
  * send each entry to the right parser. */
 bool targets6_is_entry(const char *s);
 
+/* LZR_OK when the n bytes at s are one IPv6 address or prefix (any length, as an exclude or a
+ * blocklist line may be); LZR_EPARSE with a message naming it otherwise. */
+int targets6_check_entry(const char *s, size_t n, char *err, size_t errlen);
+
 /* Adds spec (an address or a prefix of at least /112; one entry, or several separated by
  * commas or whitespace) to the allow list, to the exclude list (any prefix length), or lifts
  * it from the default blocklist. LZR_EPARSE with a message naming the entry otherwise. */

@@ -515,6 +515,20 @@ static void test_read_file(void **state)
     assert_non_null(strstr(err, want));
     targets_destroy(&l);
 
+    /* IPv6 lines are checked and leave an IPv4 set alone; a bad one is named like any other. */
+    write_file(path, "2001:db8::/32 # documentation\n1.2.3.4 fe80::1\n");
+    l = targets_new_list();
+    assert_int_equal(targets_allow_file(l, path, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_finalize(l, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_count(l), 1);
+    targets_destroy(&l);
+    write_file(path, "1.2.3.4\n2001:db8::/129\n");
+    l = targets_new_list();
+    assert_int_equal(targets_allow_file(l, path, err, sizeof err), LZR_EPARSE);
+    snprintf(want, sizeof want, "%s:2: \"2001:db8::/129\"", path);
+    assert_non_null(strstr(err, want));
+    targets_destroy(&l);
+
     assert_int_equal(targets_read_file("/nonexistent/bl.conf", NULL, NULL, err, sizeof err),
                      LZR_EIO);
     assert_non_null(strstr(err, "/nonexistent/bl.conf: No such file"));
