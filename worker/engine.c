@@ -3,9 +3,11 @@
  * permutation and sends paced, stateless discovery SYNs; the receive thread owns the capture
  * handle, the state machine, its timers and its own sender. The walk's targets come from the
  * permutation or from a list (common/input), read a line at a time between batches so a pipe is
- * probed as it is written. The only things the threads share are the stop flag, the in-flight count
- * that slows the SYNs when the table fills, the receive side's lag that pauses them when it falls
- * behind the wire, and counters.
+ * probed as it is written. With send_threads > 1 the walk is split: each SYN walker takes a
+ * contiguous slice of the shard on a thread of its own, with its own sender and a share of the
+ * rate. The only things the threads share are the stop flag, the in-flight count that slows the
+ * SYNs when the table fills, the receive side's lag that pauses them when it falls behind the
+ * wire, and counters.
  */
 #include "worker/engine.h"
 
@@ -24,6 +26,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +47,8 @@
  * blocklist covers still sees the stop flag and reports progress. */
 #define ENGINE_SKIP_TURN 65536
 
+typedef struct walker walker_t;
+
 typedef struct engine {
     const engine_config_t *cfg;
     engine_emit_fn emit;
@@ -55,7 +60,10 @@ typedef struct engine {
     sender_t *tx_syn, *tx_rx;
     uint8_t src_mac[6], dst_mac[6];
     engine_startup_t startup;
-    uint16_t ip_id;
+    int ifindex;
+    walker_t *walkers; /* the SYN walkers; walkers[0] runs on the calling thread */
+    uint32_t n_walkers;
+    atomic_uint walkers_done;
     pthread_t rx;
     lzr_t *lzr;
     capture_t *cap;
@@ -131,13 +139,14 @@ typedef struct source {
     char err[512];
 } source_t;
 
-static void source_init(source_t *s, const engine_config_t *cfg)
+/* A source over the cycle positions [begin, end) of the shard, or over the list. */
+static void source_init(source_t *s, const engine_config_t *cfg, uint64_t begin, uint64_t end)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     s->more = true;
     if (!cfg->input)
-        perm_iter_init(&s->it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
+        perm_iter_init(&s->it, &cfg->perm, begin, end);
 }
 
 /* The next listed (address, port), waiting up to wait_ms for a line; false when none came or
@@ -226,7 +235,7 @@ int engine_dry_run(const engine_config_t *cfg, FILE *out, engine_control_t *ctl,
 {
     memset(stats, 0, sizeof *stats);
     source_t src;
-    source_init(&src, cfg);
+    source_init(&src, cfg, cfg->pos_begin, cfg->pos_end);
     pkt_out_t syn = {
         .seg = {.src = {.family = ADDR_IPV4, .v4 = cfg->source_ip}, .dst = {.family = ADDR_IPV4}}};
     char sa[16], da[16];
@@ -247,6 +256,36 @@ int engine_dry_run(const engine_config_t *cfg, FILE *out, engine_control_t *ctl,
     return src.rc != LZR_OK ? src.rc : ferror(out) ? LZR_EIO : LZR_OK;
 }
 
+/* One SYN walker: its slice of the shard's positions, its sender, its share of the rate and its
+ * counters. With --send-threads N the slices are N contiguous parts of the shard; the first
+ * walker runs on the calling thread and uses the engine's own sender and counters. */
+struct walker {
+    engine_t *e;
+    engine_control_t *ctl;
+    source_t src;
+    uint64_t begin;        /* the slice's first position (for the silent report) */
+    sender_t *tx;          /* engine's tx_syn for walker 0, its own otherwise */
+    engine_stats_t *stats; /* engine's walk for walker 0, own otherwise */
+    engine_stats_t own;
+    uint16_t ip_id;
+    uint64_t t0; /* the run's start, for the first SYN's time (walker 0) */
+    pthread_t th;
+};
+
+/* Adds the other walkers' counters to s (read while they run: progress, not exact figures). */
+static void add_walkers(const engine_t *e, engine_stats_t *s)
+{
+    for (uint32_t k = 1; k < e->n_walkers; k++) {
+        const walker_t *w = &e->walkers[k];
+        s->syns += __atomic_load_n(&w->own.syns, __ATOMIC_RELAXED);
+        s->targets_done += __atomic_load_n(&w->own.targets_done, __ATOMIC_RELAXED);
+        s->blocked += __atomic_load_n(&w->own.blocked, __ATOMIC_RELAXED);
+        s->rx_wait_ms += __atomic_load_n(&w->own.rx_wait_ms, __ATOMIC_RELAXED);
+        s->hold_wait_ms += __atomic_load_n(&w->own.hold_wait_ms, __ATOMIC_RELAXED);
+        s->sent += sender_sent(w->tx);
+    }
+}
+
 /* Refreshes the caller's counters and calls its tick function, once a second or when forced. */
 static void report(engine_t *e, uint64_t now_ns, bool force)
 {
@@ -255,6 +294,7 @@ static void report(engine_t *e, uint64_t now_ns, bool force)
     e->next_tick_ns = now_ns + 1000000000u;
     e->walk.sent = sender_sent(e->tx_syn);
     *e->stats = e->walk;
+    add_walkers(e, e->stats);
     pthread_mutex_lock(&e->lock);
     lzr_add_stats(e->lzr, e->stats);
     pthread_mutex_unlock(&e->lock);
@@ -298,6 +338,7 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
     uint64_t t1 = clock_mono_ns();
     e->startup.iface_us = (t1 - t0) / 1000;
     pthread_mutex_init(&e->lock, NULL);
+    e->ifindex = ifindex;
     sender_t *(*open_sender)(int, char *, size_t) = cfg->tx_ring ? sender_new_ring : sender_new;
     e->tx_syn = open_sender(ifindex, err, errlen);
     e->tx_rx = e->tx_syn ? open_sender(ifindex, err, errlen) : NULL;
@@ -329,14 +370,14 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
 
 /* True when the walk must wait this turn (it slept 1 ms): the connection table is nearly full,
  * the record consumer holds, or the receive side is behind the wire. */
-static bool walk_paused(engine_t *e, engine_control_t *ctl, uint64_t now)
+static bool walk_paused(engine_t *e, engine_stats_t *walk, engine_control_t *ctl, uint64_t now)
 {
     if (atomic_load(&e->in_flight) >= ENGINE_HIGH_WATER) {
         usleep(1000); /* the table is nearly full: let connections finish first */
         return true;
     }
     if (atomic_load(&ctl->hold)) {
-        e->walk.hold_wait_ms++;
+        walk->hold_wait_ms++;
         usleep(1000);
         return true;
     }
@@ -344,34 +385,46 @@ static bool walk_paused(engine_t *e, engine_control_t *ctl, uint64_t now)
     if (atomic_load(&e->rx_lag_us) > ENGINE_LAG_MAX_US ||
         (now > turn && now - turn > ENGINE_LAG_MAX_US * 1000u)) {
         /* Replies wait unread: more SYNs would only bring more than the kernel can hold. */
-        e->walk.rx_wait_ms++;
+        walk->rx_wait_ms++;
         usleep(1000);
         return true;
     }
     return false;
 }
 
-/* Sends up to n SYNs of the walk as one batch. */
-static void send_batch(engine_t *e, source_t *src, pkt_out_t *syn, uint64_t n)
+/* Sends up to n SYNs of w's walk as one batch. */
+static void send_batch(walker_t *w, pkt_out_t *syn, uint64_t n)
 {
     uint64_t skipped = 0;
     for (uint64_t i = 0; i < n; i++) {
-        if (!walk_next(src, &e->walk, syn, &skipped, ENGINE_SKIP_TURN, i == 0 ? 1 : 0))
+        if (!walk_next(&w->src, w->stats, syn, &skipped, ENGINE_SKIP_TURN, i == 0 ? 1 : 0))
             break; /* a list waits at most 1 ms per turn for its next line */
-        syn->ip_id = e->ip_id++;
-        sender_commit(e->tx_syn, packet_build(sender_slot(e->tx_syn), PACKET_MAX_FRAME, syn));
-        e->walk.syns++;
+        syn->ip_id = w->ip_id++;
+        sender_commit(w->tx, packet_build(sender_slot(w->tx), PACKET_MAX_FRAME, syn));
+        __atomic_store_n(&w->stats->syns, w->stats->syns + 1, __ATOMIC_RELAXED);
     }
-    sender_flush(e->tx_syn);
+    sender_flush(w->tx);
 }
 
-/* The SYN walk: paced, bounded, paused when the far side cannot keep up. */
-static void engine_walk(engine_t *e, source_t *src, engine_control_t *ctl, uint64_t t0)
+/* w's share of a total rate over every walker (0: unlimited stays unlimited). */
+static uint32_t walker_rate(const walker_t *w, uint32_t rate)
 {
+    uint32_t n = w->e->n_walkers;
+    return rate ? (rate / n ? rate / n : 1) : 0;
+}
+
+/* A walker's SYN walk: paced, bounded, paused when the far side cannot keep up. Walker 0 also
+ * reports. */
+static void engine_walk(walker_t *w)
+{
+    engine_t *e = w->e;
+    engine_control_t *ctl = w->ctl;
+    source_t *src = &w->src;
     const engine_config_t *cfg = e->cfg;
-    engine_stats_t *walk = &e->walk;
+    engine_stats_t *walk = w->stats;
+    bool first = w == &e->walkers[0];
     pacer_t pacer;
-    uint32_t rate = cfg->rate;
+    uint32_t total = cfg->rate, rate = walker_rate(w, total);
     pacer_init(&pacer, rate, rate ? (rate / 100 + 1) : ENGINE_BURST, clock_mono_ns());
     pkt_out_t syn = {.seg = {.src = {.family = ADDR_IPV4, .v4 = cfg->source_ip},
                              .dst = {.family = ADDR_IPV4},
@@ -384,15 +437,17 @@ static void engine_walk(engine_t *e, source_t *src, engine_control_t *ctl, uint6
     uint64_t walk_start = clock_mono_ns();
     while (src->more && !atomic_load(&ctl->stop)) {
         uint64_t now = clock_mono_ns();
-        report(e, now, false);
+        if (first)
+            report(e, now, false);
         if (cfg->max_runtime_ms && now - walk_start >= cfg->max_runtime_ms * 1000000u)
             break;
         uint32_t update = atomic_load(&ctl->rate);
-        if (update && update != rate) {
-            rate = update;
+        if (update && update != total) {
+            total = update;
+            rate = walker_rate(w, total);
             pacer_init(&pacer, rate, rate / 100 + 1, now);
         }
-        if (walk_paused(e, ctl, now))
+        if (walk_paused(e, walk, ctl, now))
             continue;
         uint64_t n = pacer_take(&pacer, now, SENDER_BATCH);
         if (cfg->max_probes && n > cfg->max_probes - walk->syns)
@@ -403,12 +458,78 @@ static void engine_walk(engine_t *e, source_t *src, engine_control_t *ctl, uint6
             nanosleep(&ts, NULL);
             continue;
         }
-        send_batch(e, src, &syn, n);
-        if (!walk->startup.first_syn_us && walk->syns)
-            walk->startup.first_syn_us = (clock_mono_ns() - t0) / 1000;
+        send_batch(w, &syn, n);
+        if (first && !walk->startup.first_syn_us && walk->syns)
+            walk->startup.first_syn_us = (clock_mono_ns() - w->t0) / 1000;
         if (cfg->max_probes && walk->syns >= cfg->max_probes)
             break;
     }
+}
+
+static void *walker_main(void *arg)
+{
+    walker_t *w = arg;
+    engine_walk(w);
+    atomic_fetch_add(&w->e->walkers_done, 1);
+    return NULL;
+}
+
+/* Sets up the walkers of a run: one, or cfg->send_threads over contiguous slices of the shard
+ * (a list, or a bound on probes, which must take the permutation's first elements in order,
+ * keeps one). The others get their own senders. LZR_ESYS with a message in err. */
+static int walkers_open(engine_t *e, engine_control_t *ctl, uint64_t t0, char *err, size_t errlen)
+{
+    const engine_config_t *cfg = e->cfg;
+    uint32_t n = cfg->send_threads > 1 && !cfg->input && !cfg->max_probes ? cfg->send_threads : 1;
+    e->walkers = calloc(n, sizeof *e->walkers);
+    if (!e->walkers) {
+        snprintf(err, errlen, "out of memory for %u send threads", n);
+        return LZR_ESYS;
+    }
+    e->n_walkers = n;
+    uint64_t span = cfg->pos_end - cfg->pos_begin;
+    for (uint32_t k = 0; k < n; k++) {
+        walker_t *w = &e->walkers[k];
+        *w = (walker_t){.e = e, .ctl = ctl, .ip_id = 1, .t0 = t0};
+        w->begin = cfg->pos_begin + span * k / n;
+        source_init(&w->src, cfg, w->begin, cfg->pos_begin + span * (k + 1) / n);
+        w->stats = k ? &w->own : &e->walk;
+        w->tx =
+            k ? (cfg->tx_ring ? sender_new_ring : sender_new)(e->ifindex, err, errlen) : e->tx_syn;
+        if (!w->tx)
+            return LZR_ESYS;
+    }
+    return LZR_OK;
+}
+
+/* Frees the walkers' own senders (after the last report that reads them). */
+static void walkers_close(engine_t *e)
+{
+    for (uint32_t k = 1; e->walkers && k < e->n_walkers; k++)
+        sender_destroy(&e->walkers[k].tx);
+    free(e->walkers);
+    e->walkers = NULL;
+    e->n_walkers = 0;
+}
+
+/* Runs every walker to the end of its slice: the others on threads of their own, the first
+ * here, which then reports until they are done. */
+static void walkers_run(engine_t *e)
+{
+    uint32_t started = 1;
+    for (uint32_t k = 1; k < e->n_walkers; k++, started++)
+        if (pthread_create(&e->walkers[k].th, NULL, walker_main, &e->walkers[k]) != 0)
+            break;
+    engine_walk(&e->walkers[0]);
+    while (atomic_load(&e->walkers_done) < started - 1) {
+        report(e, clock_mono_ns(), false);
+        usleep(10000);
+    }
+    for (uint32_t k = 1; k < started; k++)
+        pthread_join(e->walkers[k].th, NULL);
+    /* A walker whose thread did not start leaves its slice unsent: walk it here. */
+    for (uint32_t k = started; k < e->n_walkers; k++)
+        engine_walk(&e->walkers[k]);
 }
 
 /* Waits for late SYN-ACKs, then for every connection to reach its verdict. */
@@ -439,12 +560,16 @@ int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn
         return LZR_EINVAL;
     }
     uint64_t t0 = clock_mono_ns();
-    engine_t e = {.cfg = cfg, .emit = emit, .tick = tick, .ctx = ctx, .stats = stats, .ip_id = 1};
+    engine_t e = {.cfg = cfg, .emit = emit, .tick = tick, .ctx = ctx, .stats = stats};
     int rc = engine_open(&e, err, errlen);
+    if (rc == LZR_OK && (rc = walkers_open(&e, ctl, t0, err, errlen)) != LZR_OK) {
+        atomic_store(&e.rx_stop, 1);
+        pthread_join(e.rx, NULL);
+        walkers_close(&e);
+        engine_close(&e);
+    }
     if (rc != LZR_OK)
         return rc;
-    source_t src;
-    source_init(&src, cfg);
     e.walk.startup = e.startup;
     if (!cfg->input) {
         /* The shard's share of the elements, for the ETA: positions above size are skipped. */
@@ -453,16 +578,20 @@ int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn
             (uint64_t)((double)span * (double)cfg->perm.size / (double)(cfg->perm.prime - 1));
     }
     e.next_tick_ns = clock_mono_ns() + 1000000000u;
-    engine_walk(&e, &src, ctl, t0);
+    walkers_run(&e);
     e.walk.walk_done = true;
     report(&e, clock_mono_ns(), true); /* tell the caller at once: its next shard may start */
     engine_drain(&e, ctl);
-    if (!atomic_load(&ctl->stop) && !cfg->input)
-        lzr_report_silent(e.lzr, src.it.pos); /* up to where the walk stopped (bounds) */
+    /* Each slice up to where its walk stopped (bounds). */
+    for (uint32_t k = 0; k < e.n_walkers && !atomic_load(&ctl->stop) && !cfg->input; k++)
+        lzr_report_silent(e.lzr, e.walkers[k].begin, e.walkers[k].src.it.pos);
     sender_flush(e.tx_syn);
     report(&e, clock_mono_ns(), true);
+    source_t *src = &e.walkers[0].src;
+    rc = src->rc;
+    if (rc != LZR_OK)
+        snprintf(err, errlen, "%s", src->err);
+    walkers_close(&e);
     engine_close(&e);
-    if (src.rc != LZR_OK)
-        snprintf(err, errlen, "%s", src.err);
-    return src.rc;
+    return rc;
 }

@@ -28,7 +28,11 @@ typedef struct engine_config {
     uint32_t source_ip;
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
-    bool tx_ring;          /* both senders write a PACKET_TX_RING (send.h), not sendmmsg */
+    bool tx_ring;          /* the senders write a PACKET_TX_RING (send.h), not sendmmsg */
+    /* SYN walkers, each on its own thread with its own sender and a contiguous slice of the
+     * shard, pacing rate / send_threads; 0 or 1: one, on the calling thread. A list or a bound
+     * on probes keeps one (the bound takes the permutation's first elements in order). */
+    uint32_t send_threads;
     /* The permutation walk: targets × ports. With a list (input below), targets is the set a
      * listed address must lie in (the reserved ranges unless lifted, excludes), or NULL. */
     const targets_t *targets;

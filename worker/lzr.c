@@ -497,13 +497,13 @@ static void mark_answered(lzr_t *l, uint32_t addr, uint16_t port)
     l->answered[el / 8] |= (uint8_t)(1u << (el % 8));
 }
 
-void lzr_report_silent(lzr_t *l, uint64_t pos_end)
+void lzr_report_silent(lzr_t *l, uint64_t pos_begin, uint64_t pos_end)
 {
     if (!l->answered)
         return;
     perm_iter_t it;
     uint64_t el, nports = l->cfg->ports->n;
-    perm_iter_init(&it, &l->cfg->perm, l->cfg->pos_begin, pos_end);
+    perm_iter_init(&it, &l->cfg->perm, pos_begin, pos_end);
     while (perm_next(&it, &el)) {
         if (l->answered[el / 8] & (1u << (el % 8)))
             continue;

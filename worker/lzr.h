@@ -40,9 +40,9 @@ void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint
 void lzr_on_time(lzr_t *l, uint64_t now_us);
 
 /* With report_all, emits a silent record for every target at cycle positions [pos_begin,
- * pos_end) — the part of the shard the walk covered — that never answered and was probed.
- * Call once, after the last frame. */
-void lzr_report_silent(lzr_t *l, uint64_t pos_end);
+ * pos_end) — a part of the shard the walk covered — that never answered and was probed.
+ * Call after the last frame, once for each slice a walker covered. */
+void lzr_report_silent(lzr_t *l, uint64_t pos_begin, uint64_t pos_end);
 
 /* Connections in flight now. */
 uint32_t lzr_in_flight(const lzr_t *l);

@@ -76,6 +76,7 @@ static void usage(FILE *f)
         "         [--max-targets N|P%%] [--max-runtime SECS] [--cooldown-ms MS]\n"
         "         [--metadata FILE]\n"
         "         [--source-ports 40000-65535] [--manage-firewall] [--tx-ring]\n"
+        "         [--send-threads N]\n"
         "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
         "         [--progress | -v] [--discovery-only] [--dry-run]\n"
         "Scans targets × ports from one source IP and prints one JSON line per (ip, port)\n"
@@ -173,6 +174,9 @@ typedef struct scan_opts {
     char **argv;
 } scan_opts_t;
 
+/* --send-threads at most: one per core of a large scan host. */
+#define SCAN_MAX_SEND_THREADS 16
+
 /* An option's result: handled, not this handler's letter, or a bad value (exit 2). */
 enum { OPT_DONE = 0, OPT_OTHER = 1, OPT_BAD = 2 };
 
@@ -196,6 +200,7 @@ static const struct option scan_options[] = {
     {"source-ports", required_argument, 0, 'P'},
     {"manage-firewall", no_argument, 0, 'F'},
     {"tx-ring", no_argument, 0, 'X'},
+    {"send-threads", required_argument, 0, 'T' + 256},
     {"output", required_argument, 0, 'o'},
     {"format", required_argument, 0, 'f'},
     {"all", no_argument, 0, 'A'},
@@ -268,6 +273,15 @@ static int opt_vantage(scan_opts_t *o, int c, const char *arg)
         return OPT_DONE;
     case 'X':
         v->tx_ring = true;
+        return OPT_DONE;
+    case 'T' + 256:
+        if (parse_u32("--send-threads", arg, &v->send_threads) != LZR_OK)
+            return OPT_BAD;
+        if (v->send_threads < 1 || v->send_threads > SCAN_MAX_SEND_THREADS) {
+            fprintf(stderr, "lzr-worker scan: --send-threads: %u is out of range (1-%d)\n",
+                    v->send_threads, SCAN_MAX_SEND_THREADS);
+            return OPT_BAD;
+        }
         return OPT_DONE;
     case 'F':
         o->manage_fw = true;
@@ -454,6 +468,11 @@ static int parse_options(scan_opts_t *o, int argc, char **argv)
         fprintf(stderr, "lzr-worker scan: --ports and --targets (or --targets-file, "
                         "--allowlist-file or --input-file) are required\n");
         usage(stderr);
+        return 2;
+    }
+    if (o->vantage.send_threads > 1 && (o->input_file || o->max_targets)) {
+        fprintf(stderr, "lzr-worker scan: --send-threads: a list (--input-file) or a bound "
+                        "(--max-targets) is walked in order by one thread\n");
         return 2;
     }
     if (o->input_file && (o->spec.report_all || (o->max_targets && strchr(o->max_targets, '%')))) {

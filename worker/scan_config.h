@@ -22,7 +22,8 @@ typedef struct scan_vantage {
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
     uint16_t sport_lo, sport_hi;
-    bool tx_ring; /* send through a PACKET_TX_RING (sender_new_ring), not sendmmsg */
+    bool tx_ring;          /* send through a PACKET_TX_RING (sender_new_ring), not sendmmsg */
+    uint32_t send_threads; /* SYN walkers on threads of their own (engine.h); 0 or 1: one */
 } scan_vantage_t;
 
 /* Clears cfg and fills it from spec and v: interface, addresses, source ports, the target set
