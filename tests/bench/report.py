@@ -98,7 +98,7 @@ def sendonly_section(w, rows):
         w("")
     w("| tool | probes/s | CPU s / M probes | wall s |")
     w("|---|---|---|---|")
-    for tool in ("zmap", "lzr", "lzr-ring", "masscan") + (("trafgen",) if have_tg else ()):
+    for tool in ("zmap", "lzr", "lzr-ring", "lzr-2t", "masscan") + (("trafgen",) if have_tg else ()):
         kvs = [so[r][tool] for r in sorted(so) if tool in so[r]]
         w("| %s | %s | %s | %s |" % (
             tool, mmm([k.get("wire") for k in kvs]),
@@ -106,7 +106,7 @@ def sendonly_section(w, rows):
             mmm([k.get("wall") for k in kvs], "{:.2f}")))
     w("")
     if have_tg:
-        for tool in ("zmap", "lzr", "lzr-ring", "masscan"):
+        for tool in ("zmap", "lzr", "lzr-ring", "lzr-2t", "masscan"):
             lim = [so[r][tool]["wire"] / so[r]["trafgen"]["wire"] for r in so
                    if tool in so[r] and "trafgen" in so[r] and so[r]["trafgen"].get("wire")]
             w("%s ÷ trafgen, run by run: probes/s %s." % (tool, mmm(lim, "{:.2f}×")))
@@ -121,19 +121,23 @@ def sendonly_section(w, rows):
         w("lzr ÷ %s, run by run: probes/s %s; CPU per probe %s." % (
             peer, mmm(rr, "{:.2f}×"), mmm(cr, "{:.2f}×")))
         w("")
-    ring = [so[r]["lzr-ring"]["wire"] / so[r]["lzr"]["wire"] for r in so
-            if "lzr-ring" in so[r] and "lzr" in so[r] and so[r]["lzr"].get("wire")]
-    ring_cpu = [(so[r]["lzr-ring"]["cpu"] / so[r]["lzr-ring"]["syns"]) /
-                (so[r]["lzr"]["cpu"] / so[r]["lzr"]["syns"])
-                for r in so if "lzr-ring" in so[r] and "lzr" in so[r]
-                and so[r]["lzr-ring"].get("syns") and so[r]["lzr"].get("syns")
-                and so[r]["lzr"].get("cpu")]
-    if ring:
-        w("**The TX-ring lever (A/B).** *lzr-ring* is the same command with `--tx-ring`: frames")
-        w("are written into a PACKET_TX_RING (TPACKET_V2) with PACKET_QDISC_BYPASS and the kernel")
-        w("is kicked once per 64 frames, instead of one `sendmmsg` per 64. lzr-ring ÷ lzr, run by")
-        w("run: probes/s %s; CPU per probe %s." % (mmm(ring, "{:.2f}×"), mmm(ring_cpu, "{:.2f}×")))
-        w("")
+    levers = (("lzr-ring", "**The TX-ring lever (A/B).** *lzr-ring* is the same command with "
+               "`--tx-ring`: frames are written into a PACKET_TX_RING (TPACKET_V2) with "
+               "PACKET_QDISC_BYPASS and the kernel is kicked once per 64 frames, instead of one "
+               "`sendmmsg` per 64."),
+              ("lzr-2t", "**The send-threads lever (A/B).** *lzr-2t* is the same command with "
+               "`--send-threads 2`: two SYN walkers, each with its own socket and half of the "
+               "permutation."))
+    for tool, text in levers:
+        pr = [so[r][tool]["wire"] / so[r]["lzr"]["wire"] for r in so
+              if tool in so[r] and "lzr" in so[r] and so[r]["lzr"].get("wire")]
+        pc = [(so[r][tool]["cpu"] / so[r][tool]["syns"]) / (so[r]["lzr"]["cpu"] / so[r]["lzr"]["syns"])
+              for r in so if tool in so[r] and "lzr" in so[r] and so[r][tool].get("syns")
+              and so[r]["lzr"].get("syns") and so[r]["lzr"].get("cpu")]
+        if pr:
+            w(text + " %s ÷ lzr, run by run: probes/s %s; CPU per probe %s."
+              % (tool, mmm(pr, "{:.2f}×"), mmm(pc, "{:.2f}×")))
+            w("")
     w("lzr hands the kernel 64 frames per `sendmmsg` call; zmap 2.1.1 makes one `sendto` per")
     w("frame (counted with `strace -c`); masscan 1.3.2 sends through libpcap, one frame per call.")
     w("The wall times carry each tool's own fixed costs: lzr checks that the kernel will not")

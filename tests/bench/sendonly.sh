@@ -81,6 +81,11 @@ run_lzr-ring() { # prefix
     run_lzr "$1" --tx-ring
 }
 
+# The second lever: two SYN walkers, each with its own socket and half of the permutation.
+run_lzr-2t() { # prefix
+    run_lzr "$1" --send-threads 2
+}
+
 run_masscan() { # prefix
     masscan_bounded "$1.log" 120 /usr/bin/time -f '%e %U %S' -o "$1.time" \
         ip netns exec "$SEND_NS" masscan "$TARGETS" -p80-87 --rate 100000000 --adapter s0 \
@@ -96,7 +101,7 @@ run_trafgen() { # prefix
         >"$1.log" 2>&1
 }
 
-TOOLS=(zmap lzr lzr-ring masscan)
+TOOLS=(zmap lzr lzr-ring lzr-2t masscan)
 command -v trafgen >/dev/null && TOOLS+=(trafgen)
 for run in $(seq 1 "$RUNS"); do
     s=$((run % ${#TOOLS[@]}))
