@@ -350,10 +350,7 @@ static void on_revoke(coord_t *c, zframe_t *rid, const Lzr__RevokeRequest *r)
         return;
     }
     if (s) {
-        if (s->has_lease)
-            session_cancel(c, s, s->job_id, s->shard, "worker revoked");
-        if (s->has_drain)
-            session_cancel(c, s, s->drain_job, s->drain_shard, "worker revoked");
+        session_cancel_leases(c, s, 0, "worker revoked");
         zframe_t *to = zframe_new(s->rid, s->rid_len);
         peer_refuse(c, to, "this worker name was revoked by the operator", true);
         zframe_destroy(&to);
