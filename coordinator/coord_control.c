@@ -291,6 +291,7 @@ static void on_workers(coord_t *c, zframe_t *rid)
         info[n].last_heartbeat_us = s->last_seen_us;
         info[n].probes_per_s = s->pps;
         info[n].refused = s->refused;
+        info[n].draining = (uint32_t)session_drain_count(s);
         if (s->has_lease) {
             lzr__lease__init(&leases[n]);
             leases[n].job_id = s->job_id;

@@ -433,8 +433,9 @@ static void test_names_and_sessions(void **state)
 
 /* Leases are not failures; failures back off; five real failures cancel the job, with the reason
  * shown by status, and every other worker on the job is stopped and stores nothing more. */
-/* The refusals counted against worker name. */
-static uint64_t refused_of(server_t *s, const char *name)
+/* What `lzr-coord workers` says of worker name: the refusals counted against it, or with
+ * draining set, how many draining leases it holds (UINT64_MAX when not listed). */
+static uint64_t worker_field(server_t *s, const char *name, bool draining)
 {
     Lzr__WorkersRequest wr = LZR__WORKERS_REQUEST__INIT;
     Lzr__Envelope req = LZR__ENVELOPE__INIT;
@@ -442,11 +443,19 @@ static uint64_t refused_of(server_t *s, const char *name)
     req.workers = &wr;
     Lzr__Envelope *rep = control(s, &req);
     uint64_t n = UINT64_MAX;
-    for (size_t i = 0; i < rep->workers_reply->n_workers; i++)
-        if (strcmp(rep->workers_reply->workers[i]->name, name) == 0)
-            n = rep->workers_reply->workers[i]->refused;
+    for (size_t i = 0; i < rep->workers_reply->n_workers; i++) {
+        const Lzr__WorkerInfo *w = rep->workers_reply->workers[i];
+        if (strcmp(w->name, name) == 0)
+            n = draining ? w->draining : w->refused;
+    }
     wire_free(&rep);
     return n;
+}
+
+/* The refusals counted against worker name. */
+static uint64_t refused_of(server_t *s, const char *name)
+{
+    return worker_field(s, name, false);
 }
 
 /* Pipelined shards: once w1's walk is done it gets a second shard and holds two leases; its
@@ -572,12 +581,14 @@ static void test_hello_keeps_drains(void **state)
     }
     assert_int_equal(results_in_db(s, job), 32);
     assert_int_equal(refused_of(s, "w1"), 0);
+    assert_int_equal(worker_field(s, "w1", true), 3); /* `workers` shows them */
 
     env = hello_drains(w1, job, 3, some, 2, LZR_MAX_DRAINS); /* shard 1 back to the pool */
     assert_true(env->welcome->lease_kept);
     assert_int_equal(env->welcome->n_drain_kept, 2);
     assert_true(env->welcome->drain_kept[0] && env->welcome->drain_kept[1]);
     wire_free(&env);
+    assert_int_equal(worker_field(s, "w1", true), 2);
     zsock_t *w2 = connect_to(s->listen);
     assert_int_equal(join(w2, "w2", W2_IP), 1);
     shard_done(w1, job, 0);
