@@ -387,6 +387,15 @@ static void assign(fixture_t *f, shard_spec_t *s)
     to_agent(f, &env);
 }
 
+/* A Refuse, not fatal, as a restarted coordinator answers a worker it does not know. */
+static void register_again(fixture_t *f)
+{
+    Lzr__Refuse r = LZR__REFUSE__INIT;
+    r.reason = "unknown session: send Hello";
+    Lzr__Envelope env = wire_envelope(LZR__ENVELOPE__BODY_REFUSE, &r);
+    to_agent(f, &env);
+}
+
 static void ack(fixture_t *f, uint64_t seq)
 {
     Lzr__Ack a = LZR__ACK__INIT;
@@ -626,12 +635,7 @@ static void test_lease_given_away(void **state)
     assign(f, &s);
     Lzr__Envelope *b = expect(f, LZR__ENVELOPE__BODY_BATCH);
     wire_free(&b);
-    Lzr__Refuse r = LZR__REFUSE__INIT;
-    r.reason = "unknown worker";
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_REFUSE;
-    env.refuse = &r;
-    to_agent(f, &env);
+    register_again(f);
     Lzr__Envelope *h = expect(f, LZR__ENVELOPE__BODY_HELLO);
     assert_non_null(h->hello->lease);
     assert_int_equal(h->hello->lease->job_id, JOB);
@@ -830,12 +834,7 @@ static void test_hello_names_drains(void **state)
     static pipe_seen_t p;
     const uint32_t n = 4, lost = 1;
     pipeline_start(f, sp, n, &p);
-    Lzr__Refuse r = LZR__REFUSE__INIT;
-    r.reason = "unknown session: send Hello";
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_REFUSE;
-    env.refuse = &r;
-    to_agent(f, &env);
+    register_again(f);
     Lzr__Envelope *h = pump_until(f, &p, UINT32_MAX, true);
     assert_int_equal(h->body_case, LZR__ENVELOPE__BODY_HELLO);
     assert_int_equal(h->hello->max_drains, LZR_MAX_DRAINS);
@@ -852,8 +851,7 @@ static void test_hello_names_drains(void **state)
     w.lease_kept = true;
     w.drain_kept = kept;
     w.n_drain_kept = n - 1;
-    env.body_case = LZR__ENVELOPE__BODY_WELCOME;
-    env.welcome = &w;
+    Lzr__Envelope env = wire_envelope(LZR__ENVELOPE__BODY_WELCOME, &w);
     to_agent(f, &env);
     for (int i = 0; i < 200 && fake_running != (int)n - 1; i++)
         usleep(10000);
