@@ -240,9 +240,11 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
     size_t n_kept = 0;
     bool kept = hello_reclaim(c, s, h, now, drain_kept, &n_kept);
     char ip[16];
-    log_info("worker %s registered: scan ip %s, fresh [%s]%s, %zu of %zu draining kept", s->name,
-             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "",
-             session_drain_count(s), h->n_drain);
+    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
+             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
+    if (h->n_drain)
+        log_info("worker %s: kept %zu of the %zu draining leases its Hello named", s->name,
+                 session_drain_count(s), h->n_drain);
     send_welcome(c, s, kept, drain_kept, n_kept);
     if (h->lease && h->lease->job_id && !kept)
         session_cancel(c, s, h->lease->job_id, h->lease->shard, "lease lost");
