@@ -19,6 +19,11 @@
 #define LZR_WIRE_MAX_BYTES (4u << 20)
 /* Most records one ResultBatch may carry (keeps a batch far below LZR_WIRE_MAX_BYTES). */
 #define LZR_WIRE_MAX_BATCH 1024
+/* Draining leases a worker holds at most beside the shard it walks (pipelined shards): a
+ * shard's tails (timeout and cooldown, ~4.4 s at the default timeout) last about five of its
+ * walks when a shard is ~9k targets at 10k/s, so seven keep the walk busy with room to spare.
+ * A worker holds only as many as its tails need: it takes a shard only when its walk is done. */
+#define LZR_MAX_DRAINS 7
 
 /* Encodes env (its version is set to the current one) into a new buffer the caller frees with
  * free(). Returns LZR_OK, LZR_ERANGE when the encoding exceeds LZR_WIRE_MAX_BYTES, or

@@ -291,6 +291,7 @@ static void on_workers(coord_t *c, zframe_t *rid)
         info[n].last_heartbeat_us = s->last_seen_us;
         info[n].probes_per_s = s->pps;
         info[n].refused = s->refused;
+        info[n].draining = (uint32_t)session_drain_count(s);
         if (s->has_lease) {
             lzr__lease__init(&leases[n]);
             leases[n].job_id = s->job_id;
@@ -350,10 +351,7 @@ static void on_revoke(coord_t *c, zframe_t *rid, const Lzr__RevokeRequest *r)
         return;
     }
     if (s) {
-        if (s->has_lease)
-            session_cancel(c, s, s->job_id, s->shard, "worker revoked");
-        if (s->has_drain)
-            session_cancel(c, s, s->drain_job, s->drain_shard, "worker revoked");
+        session_cancel_leases(c, s, 0, "worker revoked");
         zframe_t *to = zframe_new(s->rid, s->rid_len);
         peer_refuse(c, to, "this worker name was revoked by the operator", true);
         zframe_destroy(&to);

@@ -38,6 +38,19 @@ typedef struct ratelimit {
 
 #define RATELIMIT_US 60000000u
 
+#define COORD_MAX_DRAINS LZR_MAX_DRAINS
+
+/* A lease whose SYN walk is done, held while the worker walks a newer shard: only its
+ * connections' tails are left. */
+typedef struct drain_lease {
+    bool held;
+    bool unstored;             /* as session_t's done_unstored, for this lease */
+    store_shard_stats_t stats; /* as session_t's done_stats, for this lease */
+    uint64_t job_id;
+    uint32_t shard;
+    metrics_counters_t seen; /* its counters in the session's tally when it moved here */
+} drain_lease_t;
+
 typedef struct session {
     bool used;
     uint8_t rid[256];
@@ -60,13 +73,10 @@ typedef struct session {
     uint32_t rate;  /* the SYN rate this worker was last given for its shard */
     bool walk_done; /* its heartbeat says every SYN of that shard is out: one more may start */
     /* Shards are pipelined: once a lease's walk is done and the worker takes another shard,
-     * the earlier lease moves here while its connections finish. Two leases at most. */
-    bool has_drain;
-    bool drain_unstored;             /* as done_unstored, for the draining lease */
-    store_shard_stats_t drain_stats; /* as done_stats, for the draining lease */
-    uint64_t drain_job;
-    uint32_t drain_shard;
-    metrics_counters_t drain_seen; /* its counters in tally when it moved here */
+     * the earlier lease moves to a free drain while its connections finish; at most
+     * max_drains of them (what the worker's Hello said it can hold, at most COORD_MAX_DRAINS). */
+    drain_lease_t drains[COORD_MAX_DRAINS];
+    uint32_t max_drains;
     uint64_t lease_start_us;
     uint64_t targets_done, targets_total, sent, hits;
     uint64_t rate_sent, rate_at_us; /* for probes/s */
@@ -203,14 +213,25 @@ void peer_refuse(coord_t *c, zframe_t *rid, const char *reason, bool fatal);
  * it held it may still come, and are let in (see on_batch). */
 void session_lease_forget(coord_t *c, session_t *s);
 
-/* Notes that s no longer holds its draining lease, as session_lease_forget does. */
-void session_drain_forget(coord_t *c, session_t *s);
+/* Notes that s no longer holds its draining lease d, as session_lease_forget does. */
+void session_drain_forget(coord_t *c, session_t *s, drain_lease_t *d);
 
-/* Whether s holds (job, shard) now: the lease it scans, or the one whose tails it finishes. */
-bool session_holds(const session_t *s, uint64_t job, uint32_t shard);
+/* Whether s holds (job, shard) now: the lease it scans, or one whose tails it finishes. */
+bool session_holds(session_t *s, uint64_t job, uint32_t shard);
 
-/* Whether (job, shard) is s's draining lease. */
-bool session_draining(const session_t *s, uint64_t job, uint32_t shard);
+/* s's draining lease of (job, shard), or NULL when that is not one. */
+drain_lease_t *session_draining(session_t *s, uint64_t job, uint32_t shard);
+
+/* How many draining leases s holds. */
+size_t session_drain_count(const session_t *s);
+
+/* How many draining leases s may hold: its Hello's max_drains (0, from an older worker, is one),
+ * at most COORD_MAX_DRAINS. */
+uint32_t session_drain_max(const session_t *s);
+
+/* Tells worker s to stop every shard it holds (reason), and forgets them without returning them
+ * to the pool (the job is over, or the worker revoked): only those of job, or all when job is 0. */
+void session_cancel_leases(coord_t *c, session_t *s, uint64_t job, const char *reason);
 
 /* Whether worker name held (job, shard) before and lost it without finishing it. */
 bool session_held_before(coord_t *c, const char *name, uint64_t job, uint32_t shard);
@@ -220,7 +241,7 @@ bool session_held_before(coord_t *c, const char *name, uint64_t job, uint32_t sh
 void session_distrust(coord_t *c, session_t *s, uint64_t n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Sends each lease s holds back to the pool, but for those a Hello claims (h->lease, h->drain;
+/* Sends each lease s holds back to the pool, but for those a Hello claims (h->lease, h->drain[];
  * h may be NULL), and forgets them all. */
 void session_release(coord_t *c, session_t *s, const Lzr__Hello *h);
 
@@ -245,8 +266,8 @@ void sched_run(coord_t *c);
  * tries again: a shard is done once the store says so, and not before. */
 void sched_shard_finished(coord_t *c, session_t *s);
 
-/* The same for s's draining lease (drain_unstored). */
-void sched_drain_finished(coord_t *c, session_t *s);
+/* The same for s's draining lease d (d->unstored). */
+void sched_drain_finished(coord_t *c, session_t *s, drain_lease_t *d);
 
 /* Reads and handles one message from the worker socket. */
 void worker_on_message(coord_t *c);

@@ -27,8 +27,9 @@ static uint32_t rate_share(coord_t *c, job_rt_t *j)
      * its worker counts once, for the shard it scans. */
     uint64_t draining = 0;
     for (size_t i = 0; i < COORD_MAX_SESSIONS; i++)
-        draining += c->sessions[i].used && c->sessions[i].has_drain &&
-                    c->sessions[i].drain_job == j->row.id;
+        for (size_t k = 0; k < COORD_MAX_DRAINS && c->sessions[i].used; k++)
+            draining +=
+                c->sessions[i].drains[k].held && c->sessions[i].drains[k].job_id == j->row.id;
     if (store_shard_counts(c->store, j->row.id, &pending, &leased, &done) == LZR_OK) {
         uint64_t open = (uint64_t)pending + leased;
         open = open > draining ? open - draining : 0;
@@ -155,13 +156,30 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
              (size_t)a.n_shards, s->name, a.rate);
 }
 
-/* Whether s may take a shard: it holds none, or its lease's SYN walk is done and no other lease
- * drains (two leases at most). */
+/* Whether s may take a shard: it holds none, or its lease's SYN walk is done and it has room for
+ * one more draining lease. */
 static bool may_lease(const session_t *s)
 {
     if (!s->used)
         return false;
-    return !s->has_lease || (s->walk_done && !s->done_unstored && !s->has_drain);
+    return !s->has_lease ||
+           (s->walk_done && !s->done_unstored && session_drain_count(s) < session_drain_max(s));
+}
+
+/* Moves s's lease, whose walk is done, to a free draining lease: its tails finish beside the
+ * next shard's SYNs. may_lease saw that one is free. */
+static void lease_to_drain(session_t *s)
+{
+    drain_lease_t *d = s->drains;
+    while (d->held)
+        d++;
+    bool tallied = s->tally.job == s->job_id && s->tally.shard == s->shard;
+    *d = (drain_lease_t){.held = true,
+                         .job_id = s->job_id,
+                         .shard = s->shard,
+                         .seen = tallied ? s->tally.cur : (metrics_counters_t){0}};
+    log_info("job %llu shard %u: %s finishes its tails beside the next shard (%zu draining)",
+             (unsigned long long)s->job_id, s->shard, s->name, session_drain_count(s));
 }
 
 static void lease_to(coord_t *c, session_t *s, uint64_t now)
@@ -181,17 +199,8 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
         if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip, now,
                                    now + c->lease_timeout_us, &sh) != LZR_OK)
             continue;
-        if (s->has_lease) {
-            /* Its walk is done: that lease drains beside the new one. */
-            s->has_drain = true;
-            s->drain_unstored = false;
-            s->drain_job = s->job_id;
-            s->drain_shard = s->shard;
-            bool tallied = s->tally.job == s->job_id && s->tally.shard == s->shard;
-            s->drain_seen = tallied ? s->tally.cur : (metrics_counters_t){0};
-            log_info("job %llu shard %u: %s finishes its tails beside the next shard",
-                     (unsigned long long)s->job_id, s->shard, s->name);
-        }
+        if (s->has_lease)
+            lease_to_drain(s);
         s->has_lease = true;
         s->walk_done = false;
         s->job_id = j->row.id;
@@ -334,10 +343,9 @@ void sched_shard_finished(coord_t *c, session_t *s)
     shard_finished(c, s, s->job_id, s->shard, &s->done_stats, &s->done_unstored, &s->has_lease);
 }
 
-void sched_drain_finished(coord_t *c, session_t *s)
+void sched_drain_finished(coord_t *c, session_t *s, drain_lease_t *d)
 {
-    shard_finished(c, s, s->drain_job, s->drain_shard, &s->drain_stats, &s->drain_unstored,
-                   &s->has_drain);
+    shard_finished(c, s, d->job_id, d->shard, &d->stats, &d->unstored, &d->held);
 }
 
 /* A job past its max_runtime gets no new shard: the pending ones are dropped (marked in the
@@ -414,8 +422,9 @@ void sched_run(coord_t *c)
             session_drop(c, s, "no heartbeat");
         else if (s->used && s->done_unstored)
             sched_shard_finished(c, s);
-        if (s->used && s->drain_unstored)
-            sched_drain_finished(c, s);
+        for (size_t k = 0; k < COORD_MAX_DRAINS && s->used; k++)
+            if (s->drains[k].held && s->drains[k].unstored)
+                sched_drain_finished(c, s, &s->drains[k]);
     }
     int expired = 0;
     if (db_wrote(c, store_shards_expire(c->store, now, &expired), "expired leases") == LZR_OK &&

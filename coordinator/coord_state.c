@@ -269,43 +269,92 @@ void session_lease_forget(coord_t *c, session_t *s)
     s->has_lease = false;
 }
 
-void session_drain_forget(coord_t *c, session_t *s)
+void session_drain_forget(coord_t *c, session_t *s, drain_lease_t *d)
 {
-    if (!s->has_drain)
+    if (!d->held)
         return;
-    past_add(c, s->name, s->drain_job, s->drain_shard);
-    s->has_drain = false;
+    past_add(c, s->name, d->job_id, d->shard);
+    d->held = false;
 }
 
-bool session_draining(const session_t *s, uint64_t job, uint32_t shard)
+drain_lease_t *session_draining(session_t *s, uint64_t job, uint32_t shard)
 {
-    return s->has_drain && s->drain_job == job && s->drain_shard == shard;
+    for (size_t i = 0; i < COORD_MAX_DRAINS; i++) {
+        drain_lease_t *d = &s->drains[i];
+        if (d->held && d->job_id == job && d->shard == shard)
+            return d;
+    }
+    return NULL;
 }
 
-bool session_holds(const session_t *s, uint64_t job, uint32_t shard)
+size_t session_drain_count(const session_t *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < COORD_MAX_DRAINS; i++)
+        n += s->drains[i].held;
+    return n;
+}
+
+uint32_t session_drain_max(const session_t *s)
+{
+    if (s->max_drains == 0)
+        return 1;
+    return s->max_drains < COORD_MAX_DRAINS ? s->max_drains : COORD_MAX_DRAINS;
+}
+
+bool session_holds(session_t *s, uint64_t job, uint32_t shard)
 {
     return (s->has_lease && s->job_id == job && s->shard == shard) ||
            session_draining(s, job, shard);
 }
 
-/* Whether lease l names (job, shard). */
-static bool lease_is(const Lzr__Lease *l, uint64_t job, uint32_t shard)
+/* Whether a Hello claims (job, shard): as its walking lease or one of its draining ones. */
+static bool hello_claims(const Lzr__Hello *h, uint64_t job, uint32_t shard)
 {
-    return l && l->job_id == job && l->shard == shard;
+    if (!h)
+        return false;
+    bool claimed = h->lease && h->lease->job_id == job && h->lease->shard == shard;
+    for (size_t i = 0; i < h->n_drain && !claimed; i++)
+        claimed = h->drain[i] && h->drain[i]->job_id == job && h->drain[i]->shard == shard;
+    return claimed;
+}
+
+/* Sends (job, shard), a lease of s, back to the pool unless the Hello h claims it. */
+static void release_unclaimed(coord_t *c, session_t *s, uint64_t job, uint32_t shard,
+                              const Lzr__Hello *h)
+{
+    if (!hello_claims(h, job, shard))
+        db_wrote(c, store_shard_release(c->store, job, shard, s->name),
+                 "job %llu shard %u back to the pool from %s", (unsigned long long)job, shard,
+                 s->name);
 }
 
 void session_release(coord_t *c, session_t *s, const Lzr__Hello *h)
 {
-    uint64_t jobs[2] = {s->has_lease ? s->job_id : 0, s->has_drain ? s->drain_job : 0};
-    uint32_t shards[2] = {s->shard, s->drain_shard};
-    for (size_t i = 0; i < 2; i++)
-        if (jobs[i] && !(h && (lease_is(h->lease, jobs[i], shards[i]) ||
-                               lease_is(h->drain, jobs[i], shards[i]))))
-            db_wrote(c, store_shard_release(c->store, jobs[i], shards[i], s->name),
-                     "job %llu shard %u back to the pool from %s", (unsigned long long)jobs[i],
-                     shards[i], s->name);
+    if (s->has_lease)
+        release_unclaimed(c, s, s->job_id, s->shard, h);
+    for (size_t i = 0; i < COORD_MAX_DRAINS; i++) {
+        drain_lease_t *d = &s->drains[i];
+        if (d->held)
+            release_unclaimed(c, s, d->job_id, d->shard, h);
+        session_drain_forget(c, s, d);
+    }
     session_lease_forget(c, s);
-    session_drain_forget(c, s);
+}
+
+void session_cancel_leases(coord_t *c, session_t *s, uint64_t job, const char *reason)
+{
+    if (s->has_lease && (!job || s->job_id == job)) {
+        session_cancel(c, s, s->job_id, s->shard, reason);
+        s->has_lease = false;
+    }
+    for (size_t i = 0; i < COORD_MAX_DRAINS; i++) {
+        drain_lease_t *d = &s->drains[i];
+        if (d->held && (!job || d->job_id == job)) {
+            session_cancel(c, s, d->job_id, d->shard, reason);
+            d->held = false;
+        }
+    }
 }
 
 bool session_held_before(coord_t *c, const char *name, uint64_t job, uint32_t shard)
@@ -351,17 +400,9 @@ int jobs_cancel(coord_t *c, uint64_t id, const char *reason)
                       (unsigned long long)id);
     if (rc != LZR_OK)
         return rc;
-    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++) {
-        session_t *s = &c->sessions[i];
-        if (s->used && s->has_lease && s->job_id == id) {
-            session_cancel(c, s, s->job_id, s->shard, "job cancelled");
-            s->has_lease = false;
-        }
-        if (s->used && s->has_drain && s->drain_job == id) {
-            session_cancel(c, s, s->drain_job, s->drain_shard, "job cancelled");
-            s->has_drain = false;
-        }
-    }
+    for (size_t i = 0; i < COORD_MAX_SESSIONS; i++)
+        if (c->sessions[i].used)
+            session_cancel_leases(c, &c->sessions[i], id, "job cancelled");
     jobrt_unload(c, id);
     if (c->verify && verify_job_id(c->verify) == id)
         verify_job_free(&c->verify);

@@ -127,6 +127,7 @@ static void session_fill(session_t *s, zframe_t *rid, const char *pubkey, const 
     }
     snprintf(s->iface, sizeof s->iface, "%s", h->iface);
     snprintf(s->version, sizeof s->version, "%s", h->version);
+    s->max_drains = h->max_drains;
     s->last_seen_us = now;
     s->rate_at_us = now;
 }
@@ -158,34 +159,53 @@ static bool lease_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_
     return true;
 }
 
-/* Whether s keeps the draining lease its Hello claims beside its walking one: the store renews
- * it in s's name (its job may have moved on; its tails still count). */
+/* Whether s keeps a draining lease its Hello claims beside its walking one: it has room for
+ * it, and the store renews it in s's name (its job may have moved on; its tails still count). */
 static bool drain_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_t now)
 {
-    if (!s->has_lease ||
+    if (!s->has_lease || !l || !l->job_id || session_holds(s, l->job_id, l->shard) ||
+        session_drain_count(s) >= session_drain_max(s) ||
         db_wrote(
             c, store_shard_renew(c->store, l->job_id, l->shard, s->name, now + c->lease_timeout_us),
             "lease of job %llu shard %u for %s", (unsigned long long)l->job_id, l->shard,
             s->name) != LZR_OK)
         return false;
-    s->has_drain = true;
-    s->drain_job = l->job_id;
-    s->drain_shard = l->shard;
+    drain_lease_t *d = s->drains;
+    while (d->held)
+        d++;
+    *d = (drain_lease_t){.held = true, .job_id = l->job_id, .shard = l->shard};
     s->walk_done = false;
     return true;
 }
 
-static void send_welcome(coord_t *c, session_t *s, bool kept, bool drain_kept)
+/* Welcomes s: kept says whether it keeps its Hello's walking lease, drain_kept[i] whether it
+ * keeps the Hello's drain[i] (n_drain of them). */
+static void send_welcome(coord_t *c, session_t *s, bool kept, protobuf_c_boolean *drain_kept,
+                         size_t n_drain)
 {
     Lzr__Welcome w = LZR__WELCOME__INIT;
     w.heartbeat_ms = c->opt->heartbeat_ms;
     w.lease_timeout_ms = c->opt->lease_timeout_ms;
     w.lease_kept = kept;
     w.drain_kept = drain_kept;
+    w.n_drain_kept = n_drain;
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_WELCOME;
     env.welcome = &w;
     session_send(c, s, &env);
+}
+
+/* Which leases a Hello claims s keeps: its walking lease (the return value) and each draining
+ * one (drain_kept[i] for h->drain[i], *n_kept entries; a Hello naming more than s may hold has
+ * the rest refused). */
+static bool hello_reclaim(coord_t *c, session_t *s, const Lzr__Hello *h, uint64_t now,
+                          protobuf_c_boolean drain_kept[COORD_MAX_DRAINS], size_t *n_kept)
+{
+    bool kept = h->lease && h->lease->job_id && lease_reclaim(c, s, h->lease, now);
+    *n_kept = h->n_drain < COORD_MAX_DRAINS ? h->n_drain : COORD_MAX_DRAINS;
+    for (size_t i = 0; i < *n_kept; i++)
+        drain_kept[i] = kept && drain_reclaim(c, s, h->drain[i], now);
+    return kept;
 }
 
 static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__Hello *h)
@@ -216,19 +236,22 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
         memset(s, 0, sizeof *s);
         return;
     }
-    bool claims = h->lease && h->lease->job_id;
-    bool kept = claims && lease_reclaim(c, s, h->lease, now);
-    bool drains = kept && h->drain && h->drain->job_id;
-    bool drain_kept = drains && drain_reclaim(c, s, h->drain, now);
+    protobuf_c_boolean drain_kept[COORD_MAX_DRAINS];
+    size_t n_kept = 0;
+    bool kept = hello_reclaim(c, s, h, now, drain_kept, &n_kept);
     char ip[16];
-    log_info("worker %s registered: scan ip %s, fresh [%s]%s%s", s->name,
-             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "",
-             drain_kept ? " and its draining one" : "");
-    send_welcome(c, s, kept, drain_kept);
-    if (claims && !kept)
+    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
+             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
+    if (h->n_drain)
+        log_info("worker %s: kept %zu of the %zu draining leases its Hello named", s->name,
+                 session_drain_count(s), h->n_drain);
+    send_welcome(c, s, kept, drain_kept, n_kept);
+    if (h->lease && h->lease->job_id && !kept)
         session_cancel(c, s, h->lease->job_id, h->lease->shard, "lease lost");
-    if (drains && !drain_kept)
-        session_cancel(c, s, h->drain->job_id, h->drain->shard, "lease lost");
+    for (size_t i = 0; i < h->n_drain; i++) /* one named twice is cancelled only when not held */
+        if (h->drain[i] && h->drain[i]->job_id &&
+            !session_holds(s, h->drain[i]->job_id, h->drain[i]->shard))
+            session_cancel(c, s, h->drain[i]->job_id, h->drain[i]->shard, "lease lost");
 }
 
 static void note_stats(session_t *s, const Lzr__Heartbeat *hb, uint64_t now)
@@ -278,10 +301,13 @@ static void on_heartbeat(coord_t *c, session_t *s, const Lzr__Heartbeat *hb)
         session_cancel(c, s, hb->lease->job_id, hb->lease->shard, "not your lease");
         return;
     }
-    /* One heartbeat renews both leases (the worker speaks for the shard it scans); the
+    /* One heartbeat renews all its leases (the worker speaks for the shard it scans); a
      * draining one's counters come with its ShardDone. */
-    if (write && s->has_drain && !lease_renew(c, s, s->drain_job, s->drain_shard, now))
-        session_drain_forget(c, s);
+    for (size_t i = 0; i < COORD_MAX_DRAINS && write; i++) {
+        drain_lease_t *d = &s->drains[i];
+        if (d->held && !lease_renew(c, s, d->job_id, d->shard, now))
+            session_drain_forget(c, s, d);
+    }
     if (write && s->has_lease && !lease_renew(c, s, s->job_id, s->shard, now)) {
         session_lease_forget(c, s);
         return;
@@ -462,21 +488,21 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
                          (unsigned long long)job, shard);
         return;
     }
-    bool drain = session_draining(s, job, shard);
-    store_shard_stats_t *kept = drain ? &s->drain_stats : &s->done_stats;
+    drain_lease_t *drain = session_draining(s, job, shard);
+    store_shard_stats_t *kept = drain ? &drain->stats : &s->done_stats;
     memset(kept, 0, sizeof *kept);
     if (d->stats)
         *kept = (store_shard_stats_t){d->stats->syns, d->stats->sent, d->stats->replies,
                                       d->stats->pcap_drops, d->stats->blocked};
     if (d->stats && drain) {
-        metrics_tally_late(&s->tally, &s->drain_seen, d->stats);
+        metrics_tally_late(&s->tally, &drain->seen, d->stats);
     } else if (d->stats) {
         s->sent = d->stats->sent;
         metrics_tally_note(&s->tally, job, shard, d->stats);
     }
     if (d->error && d->error[0]) {
         if (drain)
-            s->has_drain = false;
+            drain->held = false;
         else
             s->has_lease = false;
         uint32_t failures = 0;
@@ -497,7 +523,7 @@ static void on_shard_done(coord_t *c, session_t *s, const Lzr__ShardDone *d)
             jobs_cancel(c, job, reason);
         }
     } else if (drain) {
-        sched_drain_finished(c, s);
+        sched_drain_finished(c, s, drain);
     } else {
         sched_shard_finished(c, s);
     }

@@ -537,7 +537,10 @@ static int cmd_workers(const cli_t *c)
             snprintf(fresh + used, sizeof fresh - used, "%s%s", f ? "," : "",
                      targets_ntoa(w->fresh_ips[f], ip));
         }
-        if (w->lease)
+        if (w->lease && w->draining) /* +N: the shards whose tails it still finishes */
+            snprintf(shard, sizeof shard, "%llu/%u +%u", (unsigned long long)w->lease->job_id,
+                     w->lease->shard, w->draining);
+        else if (w->lease)
             snprintf(shard, sizeof shard, "%llu/%u", (unsigned long long)w->lease->job_id,
                      w->lease->shard);
         snprintf(hb, sizeof hb, "%.1fs ago",

@@ -7,7 +7,8 @@
  * thread (verify_task). Here stay the translation of an Assign into an engine configuration
  * and the loop that ties them together. Shards are pipelined: once a shard's SYN walk is done
  * (the heartbeat says walk_done), the coordinator may assign the next one, whose engine runs
- * beside the draining one; each run has its own record queue, so each batch is one shard's.
+ * beside the draining ones (LZR_MAX_DRAINS at most); each run has its own record queue, so each
+ * batch is one shard's.
  */
 #include "worker/agent.h"
 
@@ -38,6 +39,9 @@
 #define AGENT_VERSION  LZR_WORKER_VERSION
 #define HELLO_RETRY_MS 3000
 #define STOP_GRACE_MS  5000 /* after a stop: how long unacked batches may still take */
+/* Draining runs held at once: LZR_MAX_DRAINS live ones, and room for cancelled ones whose
+ * engine has not returned yet (they are reaped within a turn or two). */
+#define AGENT_DRAIN_SLOTS (2 * LZR_MAX_DRAINS)
 
 typedef struct agent {
     const agent_options_t *opt;
@@ -48,10 +52,16 @@ typedef struct agent {
     uint64_t hello_ms;
     uint32_t heartbeat_ms;
     uint64_t last_hb_ms;
-    batchwin_t *window;   /* batches sent and not yet acked */
-    shard_run_t *run;     /* the shard being scanned (or the last one), or NULL */
-    shard_run_t *drain;   /* an earlier shard whose SYN walk is done: only its tails are left */
-    bool walk_told;       /* a heartbeat said run's walk is done */
+    batchwin_t *window; /* batches sent and not yet acked */
+    shard_run_t *run;   /* the shard being scanned (or the last one), or NULL */
+    /* Earlier shards whose SYN walks are done, oldest first: only their tails are left. */
+    shard_run_t *drain[AGENT_DRAIN_SLOTS];
+    size_t n_drain;
+    bool walk_told; /* a heartbeat said run's walk is done */
+    /* The leases the last Hello named, which its Welcome answers for. */
+    Lzr__Lease hello_lease;
+    Lzr__Lease hello_drain[AGENT_DRAIN_SLOTS];
+    size_t n_hello_drain;
     verify_task_t *vtask; /* the verification request being worked on, or NULL */
     char *fatal;          /* where the reason to give up goes (agent_run's err) */
     size_t fatal_len;
@@ -85,15 +95,25 @@ static void send_raw_cb(void *ctx, const uint8_t *buf, size_t len)
     wire_send_raw(a->sock, NULL, buf, len);
 }
 
-/* The run heartbeats and a Hello speak for: the shard being scanned, else the draining one;
- * NULL when none is left uncancelled. */
+/* The run heartbeats and a Hello speak for: the shard being scanned, else the oldest draining
+ * one; NULL when none is left uncancelled. */
 static shard_run_t *current_run(agent_t *a)
 {
     if (a->run && !shard_cancelled(a->run))
         return a->run;
-    if (a->drain && !shard_cancelled(a->drain))
-        return a->drain;
+    for (size_t i = 0; i < a->n_drain; i++)
+        if (!shard_cancelled(a->drain[i]))
+            return a->drain[i];
     return NULL;
+}
+
+/* Draining runs not cancelled: the leases the coordinator counts. */
+static size_t live_drains(agent_t *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_drain; i++)
+        n += !shard_cancelled(a->drain[i]);
+    return n;
 }
 
 /* The lease of current_run, or NULL. */
@@ -107,11 +127,13 @@ static Lzr__Lease *current_lease(agent_t *a, Lzr__Lease *lease)
     return lease;
 }
 
-/* Records of both runs waiting to be batched. */
+/* Records of every run waiting to be batched. */
 static size_t queued_records(agent_t *a)
 {
-    return (a->run ? recqueue_count(a->run->queue) : 0) +
-           (a->drain ? recqueue_count(a->drain->queue) : 0);
+    size_t n = a->run ? recqueue_count(a->run->queue) : 0;
+    for (size_t i = 0; i < a->n_drain; i++)
+        n += recqueue_count(a->drain[i]->queue);
+    return n;
 }
 
 static void send_hello(agent_t *a)
@@ -126,13 +148,25 @@ static void send_hello(agent_t *a)
     h.iface = (char *)o->iface;
     h.sport_lo = o->sport_lo;
     h.sport_hi = o->sport_hi;
-    Lzr__Lease lease = LZR__LEASE__INIT, drain = LZR__LEASE__INIT;
+    h.max_drains = LZR_MAX_DRAINS;
+    Lzr__Lease lease = LZR__LEASE__INIT;
     h.lease = current_lease(a, &lease);
-    if (h.lease && current_run(a) == a->run && a->drain && !shard_cancelled(a->drain)) {
-        drain.job_id = a->drain->job_id; /* its tails are still ours to finish */
-        drain.shard = a->drain->shard;
-        h.drain = &drain;
+    a->hello_lease = lease;
+    /* Beside it, every draining lease not cancelled: their tails are still ours to finish. */
+    Lzr__Lease *named[AGENT_DRAIN_SLOTS];
+    a->n_hello_drain = 0;
+    for (size_t i = 0; i < a->n_drain && h.lease; i++) {
+        shard_run_t *r = a->drain[i];
+        if (shard_cancelled(r) || r == current_run(a))
+            continue;
+        Lzr__Lease *l = &a->hello_drain[a->n_hello_drain];
+        lzr__lease__init(l);
+        l->job_id = r->job_id;
+        l->shard = r->shard;
+        named[a->n_hello_drain++] = l;
     }
+    h.drain = named;
+    h.n_drain = a->n_hello_drain;
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_HELLO;
     env.hello = &h;
@@ -353,13 +387,23 @@ static bool walk_done(shard_run_t *r)
     return st.walk_done;
 }
 
-/* Whether a new shard may start now: none runs, or the one running has sent all its SYNs and
- * no other is draining (two engines at most). */
+/* Whether a new shard may start now: none runs, or the one running has sent all its SYNs (or
+ * was cancelled) and fewer than LZR_MAX_DRAINS others are draining. */
 static bool can_start(agent_t *a)
 {
     if (!a->run)
         return true;
-    return !a->drain && (walk_done(a->run) || shard_cancelled(a->run));
+    return a->n_drain < AGENT_DRAIN_SLOTS && live_drains(a) < LZR_MAX_DRAINS &&
+           (walk_done(a->run) || shard_cancelled(a->run));
+}
+
+/* Whether a draining run reads the agent's capture: one handle serves one engine. */
+static bool capture_lent(const agent_t *a, const struct capture *cap)
+{
+    for (size_t i = 0; i < a->n_drain && cap; i++)
+        if (a->drain[i]->cfg.capture == cap)
+            return true;
+    return false;
 }
 
 static void on_assign(agent_t *a, const Lzr__Assign *m)
@@ -380,11 +424,12 @@ static void on_assign(agent_t *a, const Lzr__Assign *m)
         return;
     }
     if (a->run) {
-        a->drain = a->run; /* its tails finish beside the new shard's SYNs */
+        a->drain[a->n_drain++] = a->run; /* its tails finish beside the new shard's SYNs */
         a->run = NULL;
     }
-    /* Two engines cannot read one capture handle: the second opens its own. */
-    if (a->drain && a->drain->cfg.capture && a->drain->cfg.capture == r->cfg.capture)
+    /* Two engines cannot read one capture handle: while a draining one has it, the new one
+     * opens its own. */
+    if (capture_lent(a, r->cfg.capture))
         r->cfg.capture = NULL;
     log_info("job %llu (%s) shard %u/%u: positions [%llu, %llu) at %u/s",
              (unsigned long long)m->job_id, m->job_name, m->shard, m->n_shards,
@@ -406,11 +451,12 @@ static void stop_run(shard_run_t *r, const char *why)
     shard_cancel(r);
 }
 
-/* Stops both runs (a signal, the agent's exit). */
+/* Stops every run (a signal, the agent's exit). */
 static void stop_all(agent_t *a, const char *why)
 {
     stop_run(a->run, why);
-    stop_run(a->drain, why);
+    for (size_t i = 0; i < a->n_drain; i++)
+        stop_run(a->drain[i], why);
 }
 
 /* When run *rp's engine has finished and every record of its shard is acked, report the
@@ -439,6 +485,20 @@ static void reap_run(agent_t *a, shard_run_t **rp)
     run_free(rp);
 }
 
+/* Reaps the draining runs, keeping those left in order at the front of the array. */
+static void reap_drains(agent_t *a)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < a->n_drain; i++) {
+        reap_run(a, &a->drain[i]);
+        if (a->drain[i])
+            a->drain[kept++] = a->drain[i];
+    }
+    for (size_t i = kept; i < a->n_drain; i++)
+        a->drain[i] = NULL;
+    a->n_drain = kept;
+}
+
 /* ---- verification ------------------------------------------------------------------------ */
 
 static void on_verify(agent_t *a, const Lzr__VerifyRequest *m)
@@ -465,6 +525,19 @@ static void reap_verify(agent_t *a)
 
 /* ---- messages ---------------------------------------------------------------------------- */
 
+/* The run (scanning or draining) of the shard lease names, or NULL. */
+static shard_run_t *run_of(const agent_t *a, const Lzr__Lease *lease)
+{
+    if (!lease)
+        return NULL;
+    if (a->run && lease->job_id == a->run->job_id && lease->shard == a->run->shard)
+        return a->run;
+    for (size_t i = 0; i < a->n_drain; i++)
+        if (lease->job_id == a->drain[i]->job_id && lease->shard == a->drain[i]->shard)
+            return a->drain[i];
+    return NULL;
+}
+
 static void on_welcome(agent_t *a, const Lzr__Welcome *w)
 {
     a->registered = true;
@@ -472,13 +545,13 @@ static void on_welcome(agent_t *a, const Lzr__Welcome *w)
     if (a->heartbeat_ms > 5000)
         a->heartbeat_ms = 5000;
     log_info("registered with %s as %s", a->opt->endpoint, a->opt->name);
-    /* The Hello claimed current_run's lease, and the draining one beside it; the coordinator
-     * let any other one go. */
-    shard_run_t *claimed = current_run(a);
-    if (claimed && !w->lease_kept)
-        stop_run(claimed, "the coordinator gave the shard away");
-    if (a->drain && a->drain != claimed && !w->drain_kept)
-        stop_run(a->drain, "the coordinator gave the shard away");
+    /* The Hello claimed current_run's lease and the draining ones beside it; the coordinator
+     * let go of any it did not keep (a missing drain_kept entry is one it did not). */
+    if (a->hello_lease.job_id && !w->lease_kept)
+        stop_run(run_of(a, &a->hello_lease), "the coordinator gave the shard away");
+    for (size_t i = 0; i < a->n_hello_drain; i++)
+        if (!(i < w->n_drain_kept && w->drain_kept[i]))
+            stop_run(run_of(a, &a->hello_drain[i]), "the coordinator gave the shard away");
     batchwin_resend_all(a->window); /* re-send everything unacked now */
 }
 
@@ -497,16 +570,6 @@ static int on_refuse(agent_t *a, const Lzr__Refuse *r)
         send_hello(a);
     }
     return 0;
-}
-
-/* The run (scanning or draining) of the shard lease names, or NULL. */
-static shard_run_t *run_of(const agent_t *a, const Lzr__Lease *lease)
-{
-    shard_run_t *rs[2] = {a->run, a->drain};
-    for (size_t i = 0; i < 2 && lease; i++)
-        if (rs[i] && lease->job_id == rs[i]->job_id && lease->shard == rs[i]->shard)
-            return rs[i];
-    return NULL;
 }
 
 /* Returns -1 when the agent must give up (fatal refusal). */
@@ -662,11 +725,12 @@ static int agent_turn(agent_t *a, zpoller_t *poller)
         send_heartbeat(a);
         a->walk_told |= walked;
     }
-    flush_batch(a, a->drain);
+    for (size_t i = 0; i < a->n_drain; i++)
+        flush_batch(a, a->drain[i]);
     flush_batch(a, a->run);
     if (a->registered)
         batchwin_resend_due(a->window, clock_mono_ms());
-    reap_run(a, &a->drain);
+    reap_drains(a);
     reap_run(a, &a->run);
     if (a->registered)
         reap_verify(a);
@@ -700,12 +764,13 @@ static int agent_loop(agent_t *a)
     }
     zpoller_destroy(&poller);
     stop_all(a, "exit");
-    shard_run_t **rs[2] = {&a->run, &a->drain};
-    for (size_t i = 0; i < 2; i++) {
-        if (*rs[i])
-            shard_stop_join(*rs[i]);
-        run_free(rs[i]);
+    for (size_t i = 0; i <= a->n_drain; i++) {
+        shard_run_t **rp = i < a->n_drain ? &a->drain[i] : &a->run;
+        if (*rp)
+            shard_stop_join(*rp);
+        run_free(rp);
     }
+    a->n_drain = 0;
     verify_task_free(&a->vtask); /* waits for its thread, bounded by its timeouts */
     return rc;
 }

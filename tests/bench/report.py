@@ -493,13 +493,15 @@ def pipe_section(w, rows):
             name, mmm([k.get("wall") for k in kvs], "{:.2f}"), mmm([k.get("results") for k in kvs]),
             "—" if n == 0 else mmm(ratio, "{:.2f}×")))
     w("")
-    w("Shards are pipelined: a worker takes its next shard as soon as its SYN walk is done and")
-    w("finishes the earlier shard's tails beside it (two leases at most, `Heartbeat.walk_done`).")
-    w("Before that (commit 0af4d93) the job took 3.52× the standalone wall with one worker and")
-    w("2.09× with two. With one worker the job still idles: a shard here walks for about 0.9 s")
-    w("and then waits about 4.4 s for its tails, so two shards in flight cover less than half of")
-    w("each tail; sending without a pause would need about six, or one engine fed shard after")
-    w("shard.")
+    w("Shards are pipelined: a worker takes its next shard as soon as its SYN walk is done")
+    w("(`Heartbeat.walk_done`) and finishes the earlier shards' tails beside it, up to seven")
+    w("draining at once (`Hello.max_drains`). A shard here walks for about 0.9 s with one worker")
+    w("(1.8 s with two, each at half the rate) and then waits about 4.4 s for its tails, so a")
+    w("worker holds about five draining leases and its SYN walk never pauses: the job's wall is")
+    w("its SYN time plus one tail, like the standalone scan's. Before pipelining (commit 0af4d93)")
+    w("the job took 3.52× the standalone wall with one worker and 2.09× with two; with one")
+    w("draining lease at most (commit b59df61) 1.86× and 1.21×, since two shards in flight")
+    w("covered less than half of each tail.")
     w("")
 
 

@@ -8,9 +8,10 @@
  * Assign → every record of the shard in acked batches → ShardDone; a batch left unacked is sent
  * again, and ShardDone waits for its Ack; an unacked coordinator holds the engine instead of
  * losing records; Cancel; a Welcome that gives the shard away; an engine failure; a fatal
- * Refuse; an unknown worker key; a verification request with real loopback connections; two
- * shards pipelined (the second assigned once the first's walk is done, both running at once,
- * each batch holding one shard's records).
+ * Refuse; an unknown worker key; a verification request with real loopback connections;
+ * pipelined shards (each assigned once the one before has walked, LZR_MAX_DRAINS draining beside
+ * the walking one and no more, each batch holding one shard's records; after a coordinator
+ * restart the Hello names every draining lease, and the one its Welcome does not keep stops).
  */
 #include "common/err.h"
 #include "common/permutation.h"
@@ -41,10 +42,20 @@
 static volatile bool fake_fail;
 static volatile uint64_t fake_holds; /* ms the stand-in waited on `hold`, over all runs */
 /* Pipelined runs: the walk emits the even elements and reports walk_done; the odd ones (the
- * "tails") follow once the test opens the shard's gate (index: the shard starts at 0 or not). */
+ * "tails") follow once the test opens the shard's gate (fake_gate[shard] = its pos_begin + 1). */
+#define PIPE_SHARDS (LZR_MAX_DRAINS + 2)
 static volatile bool fake_pipe;
-static volatile bool fake_gate[2];
+static volatile uint64_t fake_gate[PIPE_SHARDS];
 static volatile int fake_running; /* stand-in engines running now */
+
+/* Whether the gate of the shard starting at pos_begin is open. */
+static bool fake_gate_open(uint64_t pos_begin)
+{
+    for (size_t i = 0; i < PIPE_SHARDS; i++)
+        if (fake_gate[i] == pos_begin + 1)
+            return true;
+    return false;
+}
 
 /* Emits the record of element el of the shard cfg describes. */
 static void fake_emit(const engine_config_t *cfg, uint64_t el, engine_emit_fn emit, void *ctx,
@@ -69,7 +80,7 @@ static void fake_tails(const engine_config_t *cfg, engine_control_t *ctl, engine
 {
     st->walk_done = true;
     tick(ctx, st);
-    while (!fake_gate[cfg->pos_begin != 0] && !atomic_load(&ctl->stop))
+    while (!fake_gate_open(cfg->pos_begin) && !atomic_load(&ctl->stop))
         usleep(1000);
     perm_iter_t it;
     perm_iter_init(&it, &cfg->perm, cfg->pos_begin, cfg->pos_end);
@@ -217,7 +228,7 @@ static int setup_with(void **state, bool admit)
     bind_router(f);
     fake_fail = false;
     fake_pipe = false;
-    fake_gate[0] = fake_gate[1] = false;
+    memset((void *)fake_gate, 0, sizeof fake_gate);
     start_agent(f);
     *state = f;
     return 0;
@@ -310,10 +321,12 @@ static void register_agent(fixture_t *f)
     welcome(f, false);
 }
 
-/* The shard of the test's job: `targets` × ports 80,443, seed 11, shard `shard` of 2. */
+/* The shard of the test's job: `targets` × ports 80,443, seed 11, shard `shard` of n_shards (2
+ * when 0). */
 typedef struct shard_spec {
     const char *targets;
     uint32_t shard;
+    uint32_t n_shards;
     uint32_t rate;
     perm_params_t perm;
     uint64_t begin, end;
@@ -334,7 +347,9 @@ static void plan(shard_spec_t *s)
 {
     targets_t *t = shard_target_set(s);
     assert_int_equal(perm_init(&s->perm, targets_count(t) * 2, 11), LZR_OK);
-    perm_shard_range(&s->perm, s->shard, 2, &s->begin, &s->end);
+    if (!s->n_shards)
+        s->n_shards = 2;
+    perm_shard_range(&s->perm, s->shard, s->n_shards, &s->begin, &s->end);
     targets_destroy(&t);
 }
 
@@ -349,7 +364,7 @@ static void assign(fixture_t *f, shard_spec_t *s)
     a.job_id = JOB;
     a.job_name = "agent-test";
     a.shard = s->shard;
-    a.n_shards = 2;
+    a.n_shards = s->n_shards;
     a.perm_size = s->perm.size;
     a.perm_prime = s->perm.prime;
     a.perm_generator = s->perm.generator;
@@ -369,6 +384,15 @@ static void assign(fixture_t *f, shard_spec_t *s)
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
     env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
     env.assign = &a;
+    to_agent(f, &env);
+}
+
+/* A Refuse, not fatal, as a restarted coordinator answers a worker it does not know. */
+static void register_again(fixture_t *f)
+{
+    Lzr__Refuse r = LZR__REFUSE__INIT;
+    r.reason = "unknown session: send Hello";
+    Lzr__Envelope env = wire_envelope(LZR__ENVELOPE__BODY_REFUSE, &r);
     to_agent(f, &env);
 }
 
@@ -611,12 +635,7 @@ static void test_lease_given_away(void **state)
     assign(f, &s);
     Lzr__Envelope *b = expect(f, LZR__ENVELOPE__BODY_BATCH);
     wire_free(&b);
-    Lzr__Refuse r = LZR__REFUSE__INIT;
-    r.reason = "unknown worker";
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_REFUSE;
-    env.refuse = &r;
-    to_agent(f, &env);
+    register_again(f);
     Lzr__Envelope *h = expect(f, LZR__ENVELOPE__BODY_HELLO);
     assert_non_null(h->hello->lease);
     assert_int_equal(h->hello->lease->job_id, JOB);
@@ -678,96 +697,174 @@ static void test_unknown_key(void **state)
     assert_non_null(strstr(f->err, "workers/w1.key"));
 }
 
-/* A compare request over loopback: a listening port answers SYN-ACK, a closed one RST; a source
- * that is not the worker's is refused. Real kernel connections from 127.0.0.1. */
-/* What the coordinator saw of two pipelined shards: records by the shard their batch named. */
+/* What the coordinator saw of pipelined shards: records by the shard their batch named. */
 typedef struct pipe_seen {
-    uint64_t seqs[512];
+    uint64_t seqs[1024];
     size_t n_seqs;
-    uint64_t got[2][2048];
-    size_t n_got[2];
-    uint64_t batches[2];
+    uint64_t got[PIPE_SHARDS][512];
+    size_t n_got[PIPE_SHARDS];
+    uint64_t batches[PIPE_SHARDS];
 } pipe_seen_t;
 
+/* Files a batch's records under its lease's shard (once per seq) and acks it. */
+static void pipe_batch(fixture_t *f, pipe_seen_t *p, const Lzr__ResultBatch *b)
+{
+    assert_int_equal(b->lease->job_id, JOB);
+    assert_true(b->lease->shard < PIPE_SHARDS);
+    bool dup = false;
+    for (size_t i = 0; i < p->n_seqs; i++)
+        dup |= p->seqs[i] == b->seq;
+    if (!dup) {
+        assert_true(p->n_seqs < 1024);
+        p->seqs[p->n_seqs++] = b->seq;
+        uint32_t sh = b->lease->shard;
+        for (size_t i = 0; i < b->n_records; i++) {
+            assert_true(p->n_got[sh] < 512);
+            p->got[sh][p->n_got[sh]++] = (uint64_t)b->records[i]->ip << 16 | b->records[i]->port;
+        }
+        p->batches[sh]++;
+    }
+    ack(f, b->seq);
+}
+
 /* Acks batches and files their records under their lease's shard until a heartbeat says shard
- * walk_shard's walk is done (returns NULL) or a ShardDone comes (returned). */
-static Lzr__Envelope *pump(fixture_t *f, pipe_seen_t *p, uint32_t walk_shard)
+ * walk_shard's walk is done (returns NULL), a ShardDone comes (returned) or, with hello, a
+ * Hello (returned). */
+static Lzr__Envelope *pump_until(fixture_t *f, pipe_seen_t *p, uint32_t walk_shard, bool hello)
 {
     for (;;) {
         Lzr__Envelope *env = next_msg(f);
-        if (env->body_case == LZR__ENVELOPE__BODY_SHARD_DONE)
+        if (env->body_case == LZR__ENVELOPE__BODY_SHARD_DONE ||
+            (hello && env->body_case == LZR__ENVELOPE__BODY_HELLO))
             return env;
         if (env->body_case == LZR__ENVELOPE__BODY_HEARTBEAT && env->heartbeat->lease &&
             env->heartbeat->lease->shard == walk_shard && env->heartbeat->walk_done) {
             wire_free(&env);
             return NULL;
         }
-        if (env->body_case == LZR__ENVELOPE__BODY_BATCH) {
-            Lzr__ResultBatch *b = env->batch;
-            assert_int_equal(b->lease->job_id, JOB);
-            assert_true(b->lease->shard < 2);
-            bool dup = false;
-            for (size_t i = 0; i < p->n_seqs; i++)
-                dup |= p->seqs[i] == b->seq;
-            if (!dup) {
-                assert_true(p->n_seqs < 512);
-                p->seqs[p->n_seqs++] = b->seq;
-                uint32_t sh = b->lease->shard;
-                for (size_t i = 0; i < b->n_records; i++) {
-                    assert_true(p->n_got[sh] < 2048);
-                    p->got[sh][p->n_got[sh]++] =
-                        (uint64_t)b->records[i]->ip << 16 | b->records[i]->port;
-                }
-                p->batches[sh]++;
-            }
-            ack(f, b->seq);
-        }
+        if (env->body_case == LZR__ENVELOPE__BODY_BATCH)
+            pipe_batch(f, p, env->batch);
         wire_free(&env);
     }
 }
 
-/* Pipelined shards: once shard 0's walk is done (walk_done in its heartbeat) shard 1 starts
- * beside it, two engines at once; a third Assign is ignored while both run; each shard's
- * records arrive exactly once in batches naming that shard, and each ShardDone comes when its
- * own shard is finished, shard 0's first though shard 1 started later. */
+static Lzr__Envelope *pump(fixture_t *f, pipe_seen_t *p, uint32_t walk_shard)
+{
+    return pump_until(f, p, walk_shard, false);
+}
+
+/* Starts n shards of a job of PIPE_SHARDS, each assigned once the one before has walked: all n
+ * run at once, the earlier ones draining. */
+static void pipeline_start(fixture_t *f, shard_spec_t *sp, size_t n, pipe_seen_t *p)
+{
+    fake_pipe = true;
+    register_agent(f);
+    memset(p, 0, sizeof *p);
+    for (uint32_t sh = 0; sh < PIPE_SHARDS; sh++)
+        sp[sh] = (shard_spec_t){.targets = "127.1.0.0/23", .shard = sh, .n_shards = PIPE_SHARDS};
+    for (uint32_t sh = 0; sh < n; sh++) {
+        assign(f, &sp[sh]);
+        assert_null(pump(f, p, sh));
+    }
+    assert_int_equal(fake_running, n); /* the earlier ones drain while the last one walked */
+}
+
+/* Once the batch of shard sh's walk is in, opens its gate and checks that its ShardDone,
+ * error-free, is the next one. */
+static void pipeline_finish(fixture_t *f, shard_spec_t *sp, uint32_t sh, pipe_seen_t *p)
+{
+    while (p->batches[sh] == 0) {
+        Lzr__Envelope *env = next_msg(f);
+        assert_int_not_equal(env->body_case, LZR__ENVELOPE__BODY_SHARD_DONE);
+        if (env->body_case == LZR__ENVELOPE__BODY_BATCH)
+            pipe_batch(f, p, env->batch);
+        wire_free(&env);
+    }
+    fake_gate[sh] = sp[sh].begin + 1;
+    Lzr__Envelope *done = pump(f, p, UINT32_MAX);
+    assert_non_null(done);
+    assert_int_equal(done->shard_done->lease->shard, sh);
+    assert_string_equal(done->shard_done->error, "");
+    wire_free(&done);
+}
+
+/* Checks that shard sh's records all arrived, once each, in batches naming it. */
+static void pipeline_check(shard_spec_t *sp, uint32_t sh, pipe_seen_t *p)
+{
+    static uint64_t want[512];
+    size_t n_want = expected_pairs(&sp[sh], want);
+    qsort(p->got[sh], p->n_got[sh], sizeof p->got[sh][0], cmp_u64);
+    assert_int_equal(p->n_got[sh], n_want);
+    assert_memory_equal(p->got[sh], want, n_want * sizeof *want);
+    assert_true(p->batches[sh] >= 2); /* the walk's records, then the tails' */
+}
+
+/* Pipelined shards: each shard starts once the one before has walked (walk_done in its
+ * heartbeat), until LZR_MAX_DRAINS drain beside the walking one; one more Assign is ignored;
+ * each shard's records arrive exactly once in batches naming that shard, and each ShardDone
+ * comes when its own shard is finished, in whatever order the tails end. */
 static void test_pipelined_shards(void **state)
 {
     fixture_t *f = *state;
-    fake_pipe = true;
-    register_agent(f);
-    shard_spec_t sp[2] = {{.targets = "127.1.0.0/23", .shard = 0},
-                          {.targets = "127.1.0.0/23", .shard = 1}};
+    static shard_spec_t sp[PIPE_SHARDS];
     static pipe_seen_t p;
-    memset(&p, 0, sizeof p);
-    assign(f, &sp[0]);
-    assert_null(pump(f, &p, 0));
-    assign(f, &sp[1]);
-    assert_null(pump(f, &p, 1));
-    assert_int_equal(fake_running, 2); /* shard 0 drains its tails while shard 1 walked */
-    assign(f, &sp[0]);                 /* a third lease: refused, two at most */
-    for (uint32_t sh = 0; sh < 2; sh++) {
-        fake_gate[sh] = true;
-        Lzr__Envelope *done = pump(f, &p, UINT32_MAX);
-        assert_non_null(done);
-        assert_int_equal(done->shard_done->lease->shard, sh);
-        assert_string_equal(done->shard_done->error, "");
-        wire_free(&done);
-    }
-    for (uint32_t sh = 0; sh < 2; sh++) {
-        static uint64_t want[2048];
-        size_t n_want = expected_pairs(&sp[sh], want);
-        qsort(p.got[sh], p.n_got[sh], sizeof p.got[sh][0], cmp_u64);
-        assert_int_equal(p.n_got[sh], n_want);
-        assert_memory_equal(p.got[sh], want, n_want * sizeof *want);
-        assert_true(p.batches[sh] >= 2); /* the walk's records, then the tails' */
-    }
+    const uint32_t n = LZR_MAX_DRAINS + 1;
+    pipeline_start(f, sp, n, &p);
+    assign(f, &sp[n]);                 /* one more: refused, LZR_MAX_DRAINS draining at most */
+    pipeline_finish(f, sp, n - 1, &p); /* the walking one first, then the oldest onwards */
+    for (uint32_t sh = 0; sh + 1 < n; sh++)
+        pipeline_finish(f, sp, sh, &p);
+    for (uint32_t sh = 0; sh < n; sh++)
+        pipeline_check(sp, sh, &p);
+    assert_int_equal(p.n_got[n], 0);
     Lzr__Envelope *hb = expect(f, LZR__ENVELOPE__BODY_HEARTBEAT);
-    assert_null(hb->heartbeat->lease); /* idle: the third Assign started nothing */
+    assert_null(hb->heartbeat->lease); /* idle: the extra Assign started nothing */
     wire_free(&hb);
     assert_int_equal(fake_running, 0);
     assert_int_equal(join_agent(f), LZR_OK);
 }
 
+/* After a coordinator restart (a Refuse), the Hello names the walking lease and, beside it,
+ * every draining one, oldest first, and says how many it can hold; the Welcome keeps all but
+ * one, whose run stops without a ShardDone while the others finish. */
+static void test_hello_names_drains(void **state)
+{
+    fixture_t *f = *state;
+    static shard_spec_t sp[PIPE_SHARDS];
+    static pipe_seen_t p;
+    const uint32_t n = 4, lost = 1;
+    pipeline_start(f, sp, n, &p);
+    register_again(f);
+    Lzr__Envelope *h = pump_until(f, &p, UINT32_MAX, true);
+    assert_int_equal(h->body_case, LZR__ENVELOPE__BODY_HELLO);
+    assert_int_equal(h->hello->max_drains, LZR_MAX_DRAINS);
+    assert_non_null(h->hello->lease);
+    assert_int_equal(h->hello->lease->shard, n - 1);
+    assert_int_equal(h->hello->n_drain, n - 1);
+    for (uint32_t i = 0; i + 1 < n; i++)
+        assert_int_equal(h->hello->drain[i]->shard, i);
+    wire_free(&h);
+    protobuf_c_boolean kept[3] = {true, true, true};
+    kept[lost] = false;
+    Lzr__Welcome w = LZR__WELCOME__INIT;
+    w.heartbeat_ms = 100;
+    w.lease_kept = true;
+    w.drain_kept = kept;
+    w.n_drain_kept = n - 1;
+    Lzr__Envelope env = wire_envelope(LZR__ENVELOPE__BODY_WELCOME, &w);
+    to_agent(f, &env);
+    for (int i = 0; i < 200 && fake_running != (int)n - 1; i++)
+        usleep(10000);
+    assert_int_equal(fake_running, n - 1); /* the lost one stopped */
+    for (uint32_t sh = 0; sh < n; sh++)
+        if (sh != lost)
+            pipeline_finish(f, sp, sh, &p);
+    assert_int_equal(fake_running, 0);
+    assert_int_equal(join_agent(f), LZR_OK);
+}
+
+/* A compare request over loopback: a listening port answers SYN-ACK, a closed one RST; a source
+ * that is not the worker's is refused. Real kernel connections from 127.0.0.1. */
 static void test_verify(void **state)
 {
     fixture_t *f = *state;
@@ -827,6 +924,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_key, setup_stranger, teardown),
         cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_names_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

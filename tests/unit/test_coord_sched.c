@@ -6,9 +6,10 @@
  * shards go one per idle worker and the rate is split over the holders; a new worker gets a
  * shard and the others a smaller share; a silent worker's shard goes to another in the same
  * pass; a ShardDone the store did not take is stored by the next pass that can write, and
- * the job closes; during a back-off the pass changes nothing; pipelined shards: a second
- * lease only after the worker's walk is done, never a third, the draining lease not counted in
- * the rate split, and a silent worker's two leases both back to the pool.
+ * the job closes; during a back-off the pass changes nothing; pipelined shards: one more lease
+ * only after the worker's walk is done, up to the draining leases its Hello allows (one for a
+ * worker that did not say), the draining leases not counted in the rate split, each finished
+ * on its own, and a silent worker's leases all back to the pool.
  */
 #include "common/clock.h"
 #include "common/err.h"
@@ -222,57 +223,68 @@ static void owned_by(coord_t *c, uint64_t job, uint32_t shard, const char *name)
     assert_int_equal(sh.state, SHARD_LEASED);
 }
 
-/* A worker whose walk is done takes one more shard beside the draining one, never a third; the
- * draining lease sends no SYN, so the rate is split over the shards being walked. */
-static void test_second_lease_after_walk_done(void **state)
+/* A worker whose walk is done takes one more shard, its earlier lease draining beside it, until
+ * it holds as many draining leases as its Hello said it can (COORD_MAX_DRAINS here), never
+ * more; the draining leases send no SYN, so the rate is split over the shards being walked. */
+static void test_drains_after_walk_done(void **state)
 {
     coord_t *c = ((fixture_t *)*state)->c;
-    uint64_t job = add_job(c, 3, 100, 1);
+    const uint32_t k = COORD_MAX_DRAINS;
+    uint64_t job = add_job(c, k + 2, 100, 1);
     session_t *a = add_session(c, "a", 0xC6120101);
+    a->max_drains = k;
     sched_run(c);
     assert_true(a->has_lease);
-    uint32_t first = a->shard;
     sched_run(c);
-    assert_false(a->has_drain); /* its walk is not done: one lease */
-    counts_are(c, job, 2, 1, 0);
+    assert_int_equal(session_drain_count(a), 0); /* its walk is not done: one lease */
+    counts_are(c, job, k + 1, 1, 0);
 
+    for (uint32_t n = 1; n <= k; n++) {
+        uint32_t walked = a->shard;
+        a->walk_done = true;
+        sched_run(c);
+        assert_int_equal(session_drain_count(a), n);
+        assert_non_null(session_draining(a, job, walked));
+        assert_null(session_draining(a, job, a->shard));
+        assert_int_not_equal(a->shard, walked);
+        assert_false(a->walk_done); /* the new lease's walk starts */
+        owned_by(c, job, walked, "a");
+        owned_by(c, job, a->shard, "a");
+        counts_are(c, job, k + 1 - n, n + 1, 0);
+        assert_int_equal(a->rate, 100);
+    }
+
+    /* Its last walk is done too: still k draining leases, the last shard stays in the pool. */
     a->walk_done = true;
     sched_run(c);
-    assert_true(a->has_drain && a->has_lease);
-    assert_int_equal(a->drain_shard, first);
-    assert_int_not_equal(a->shard, first);
-    assert_false(a->walk_done); /* the new lease's walk starts */
-    owned_by(c, job, first, "a");
-    owned_by(c, job, a->shard, "a");
-    counts_are(c, job, 1, 2, 0);
-    assert_int_equal(a->rate, 100);
-
-    /* Its second walk is done too: still two leases, the last shard stays in the pool. */
-    a->walk_done = true;
-    sched_run(c);
-    assert_int_equal(a->drain_shard, first);
-    counts_are(c, job, 1, 2, 0);
+    assert_int_equal(session_drain_count(a), k);
+    counts_are(c, job, 1, k + 1, 0);
 
     /* Two more workers: one takes the last shard, one idles. Three sessions, but two shards
-     * walked: 50/s each (the draining lease is not a holder). */
+     * walked: 50/s each (the draining leases are not holders). */
     session_t *b = add_session(c, "b", 0xC6120201);
     session_t *d = add_session(c, "d", 0xC6120301);
     sched_run(c);
     assert_true(b->has_lease != d->has_lease);
-    counts_are(c, job, 0, 3, 0);
+    counts_are(c, job, 0, k + 2, 0);
     assert_int_equal(a->rate, 50);
     assert_int_equal((b->has_lease ? b : d)->rate, 50);
 
-    /* The draining shard is done: a holds its second lease alone. */
-    sched_drain_finished(c, a);
-    assert_false(a->has_drain);
+    /* Each draining shard is done in turn: a holds its walking lease alone. */
+    for (uint32_t n = 0; n < k; n++) {
+        drain_lease_t *dl = &a->drains[n];
+        assert_true(dl->held);
+        sched_drain_finished(c, a, dl);
+        assert_false(dl->held);
+        counts_are(c, job, 0, k + 1 - n, n + 1);
+    }
+    assert_int_equal(session_drain_count(a), 0);
     assert_true(a->has_lease);
-    counts_are(c, job, 0, 2, 1);
 }
 
-/* A worker that dies holding two leases: both go back to the pool in the pass that ends it,
- * and its batches for either are still let in as re-sends. */
-static void test_silent_worker_two_leases(void **state)
+/* A worker whose Hello did not say how many draining leases it can hold (max_drains 0: one from
+ * before the field) keeps one at most, as it did. */
+static void test_older_worker_one_drain(void **state)
 {
     coord_t *c = ((fixture_t *)*state)->c;
     uint64_t job = add_job(c, 3, 100, 1);
@@ -280,24 +292,46 @@ static void test_silent_worker_two_leases(void **state)
     sched_run(c);
     a->walk_done = true;
     sched_run(c);
-    assert_true(a->has_drain && a->has_lease);
-    uint32_t s1 = a->drain_shard, s2 = a->shard;
-    assert_true(session_holds(a, job, s1) && session_holds(a, job, s2));
-    assert_true(session_draining(a, job, s1));
-    assert_false(session_draining(a, job, s2));
+    assert_int_equal(session_drain_count(a), 1);
+    a->walk_done = true;
+    sched_run(c);
+    assert_int_equal(session_drain_count(a), 1);
+    counts_are(c, job, 1, 2, 0);
+}
+
+/* A worker that dies holding several leases: all go back to the pool in the pass that ends it,
+ * and its batches for any of them are still let in as re-sends. */
+static void test_silent_worker_many_leases(void **state)
+{
+    coord_t *c = ((fixture_t *)*state)->c;
+    uint64_t job = add_job(c, 5, 100, 1);
+    session_t *a = add_session(c, "a", 0xC6120101);
+    a->max_drains = COORD_MAX_DRAINS;
+    sched_run(c);
+    uint32_t held[4];
+    for (size_t i = 0; i < 4; i++) {
+        held[i] = a->shard;
+        a->walk_done = i < 3;
+        sched_run(c);
+    }
+    assert_int_equal(session_drain_count(a), 3);
+    for (size_t i = 0; i < 4; i++)
+        assert_true(session_holds(a, job, held[i]));
+    assert_null(session_draining(a, job, held[3])); /* the one it walks */
+    counts_are(c, job, 1, 4, 0);
 
     a->last_seen_us = clock_wall_us() - 2000000; /* silent past the lease timeout */
     sched_run(c);
     assert_false(a->used);
-    counts_are(c, job, 3, 0, 0);
-    assert_true(session_held_before(c, "a", job, s1));
-    assert_true(session_held_before(c, "a", job, s2));
+    counts_are(c, job, 5, 0, 0);
+    for (size_t i = 0; i < 4; i++)
+        assert_true(session_held_before(c, "a", job, held[i]));
 
     session_t *b = add_session(c, "b", 0xC6120201);
     sched_run(c);
     assert_true(b->has_lease);
-    assert_false(b->has_drain);
-    counts_are(c, job, 2, 1, 0);
+    assert_int_equal(session_drain_count(b), 0);
+    counts_are(c, job, 4, 1, 0);
 }
 
 int main(void)
@@ -306,8 +340,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_lease_and_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_worker_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unstored_done_then_job_done, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_second_lease_after_walk_done, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_silent_worker_two_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drains_after_walk_done, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_older_worker_one_drain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_silent_worker_many_leases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,9 @@
  * of the same run without the attacks. Also: failures counted as failures with back-off, the
  * job cancelled only by real failures (reason in status, every worker told), and a database
  * that is read-only or deleted stops the coordinator without another Ack. Pipelined shards:
- * a worker holding two leases (one draining) stores and finishes either, still not a third.
+ * a worker that did not say how many draining leases it can hold holds one beside its walking
+ * lease, stores and finishes either, still not a third; a Hello naming three draining leases
+ * keeps them all, their batches stored and each ShardDone taken.
  */
 #include "tests/unit/coord_harness.h"
 
@@ -431,8 +433,9 @@ static void test_names_and_sessions(void **state)
 
 /* Leases are not failures; failures back off; five real failures cancel the job, with the reason
  * shown by status, and every other worker on the job is stopped and stores nothing more. */
-/* The refusals counted against worker name. */
-static uint64_t refused_of(server_t *s, const char *name)
+/* What `lzr-coord workers` says of worker name: the refusals counted against it, or with
+ * draining set, how many draining leases it holds (UINT64_MAX when not listed). */
+static uint64_t worker_field(server_t *s, const char *name, bool draining)
 {
     Lzr__WorkersRequest wr = LZR__WORKERS_REQUEST__INIT;
     Lzr__Envelope req = LZR__ENVELOPE__INIT;
@@ -440,16 +443,25 @@ static uint64_t refused_of(server_t *s, const char *name)
     req.workers = &wr;
     Lzr__Envelope *rep = control(s, &req);
     uint64_t n = UINT64_MAX;
-    for (size_t i = 0; i < rep->workers_reply->n_workers; i++)
-        if (strcmp(rep->workers_reply->workers[i]->name, name) == 0)
-            n = rep->workers_reply->workers[i]->refused;
+    for (size_t i = 0; i < rep->workers_reply->n_workers; i++) {
+        const Lzr__WorkerInfo *w = rep->workers_reply->workers[i];
+        if (strcmp(w->name, name) == 0)
+            n = draining ? w->draining : w->refused;
+    }
     wire_free(&rep);
     return n;
 }
 
+/* The refusals counted against worker name. */
+static uint64_t refused_of(server_t *s, const char *name)
+{
+    return worker_field(s, name, false);
+}
+
 /* Pipelined shards: once w1's walk is done it gets a second shard and holds two leases; its
- * batches and ShardDone for either are taken, its third walk_done brings no third lease, and
- * the shard another worker holds stays refused to it. */
+ * batches and ShardDone for either are taken, its third walk_done brings no third lease (its
+ * Hello did not say max_drains: one draining lease, as before the field), and the shard another
+ * worker holds stays refused to it. */
 static void test_two_leases(void **state)
 {
     server_t *s = *state;
@@ -489,51 +501,104 @@ static void test_two_leases(void **state)
     server_stop(s);
 }
 
-/* A Hello that names its walking lease and, beside it, its draining one (as after a
- * coordinator restart) keeps both: the draining shard's batches are stored, not refused, and
- * it is not leased again. A Hello that names only the walking lease lets the other go. */
-static void test_hello_keeps_drain(void **state)
+/* The trust job in five shards: room for a walking lease and three draining ones. */
+static const char *pipe_job = "name = \"pipe\"\n"
+                              "targets = \"198.18.4.0/24\"\n"
+                              "allow_reserved = \"198.18.0.0/15\"\n"
+                              "ports = \"80,8080\"\n"
+                              "rate = 100\n"
+                              "shards = 5\n"
+                              "seed = 7\n"
+                              "handshakes = \"wait,http\"\n";
+
+/* Sends w1's Hello naming walking shard `walking` of job (none when job is 0), draining shards
+ * drains[0..n), and max_drains; returns the Welcome. */
+static Lzr__Envelope *hello_drains(zsock_t *z, uint64_t job, uint32_t walking,
+                                   const uint32_t *drains, size_t n, uint32_t max_drains)
+{
+    Lzr__Hello h = LZR__HELLO__INIT;
+    h.name = "w1";
+    h.scan_ip = W1_IP;
+    h.max_drains = max_drains;
+    Lzr__Lease lease = LZR__LEASE__INIT, d[8], *dp[8];
+    assert_true(n <= 8);
+    if (job) {
+        lease.job_id = job;
+        lease.shard = walking;
+        h.lease = &lease;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lzr__lease__init(&d[i]);
+        d[i].job_id = job;
+        d[i].shard = drains[i];
+        dp[i] = &d[i];
+    }
+    h.drain = dp;
+    h.n_drain = n;
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    send_env(z, &env);
+    return expect(z, LZR__ENVELOPE__BODY_WELCOME);
+}
+
+/* The next Assign to z is of shard want. */
+static void expect_assign(zsock_t *z, uint32_t want)
+{
+    Lzr__Envelope *env = expect(z, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, want);
+    wire_free(&env);
+}
+
+/* A Hello that names its walking lease and, beside it, three draining ones (as after a
+ * coordinator restart) keeps all four: every shard's batches are stored, not refused, and none
+ * is leased again. A Hello that names fewer lets the others go back to the pool, and every
+ * shard the worker still holds finishes with its own ShardDone. */
+static void test_hello_keeps_drains(void **state)
 {
     server_t *s = *state;
     server_start(s);
-    uint64_t job = submit_job(s, trust_job);
+    uint64_t job = submit_job(s, pipe_job);
     zsock_t *w1 = connect_to(s->listen);
-    assert_int_equal(join(w1, "w1", W1_IP), 0);
-    heartbeat_walk(w1, job, 0, true);
-    Lzr__Envelope *env = expect(w1, LZR__ENVELOPE__BODY_ASSIGN);
-    assert_int_equal(env->assign->shard, 1);
+    Lzr__Envelope *env = hello_drains(w1, 0, 0, NULL, 0, LZR_MAX_DRAINS);
     wire_free(&env);
+    expect_assign(w1, 0);
+    for (uint32_t sh = 0; sh < 3; sh++) { /* each walk done: the next shard, the earlier drains */
+        heartbeat_walk(w1, job, sh, true);
+        expect_assign(w1, sh + 1);
+    }
 
-    Lzr__Hello h = LZR__HELLO__INIT;
-    Lzr__Lease walking = LZR__LEASE__INIT, draining = LZR__LEASE__INIT;
-    walking.job_id = draining.job_id = job;
-    walking.shard = 1;
-    draining.shard = 0;
-    h.name = "w1";
-    h.scan_ip = W1_IP;
-    h.lease = &walking;
-    h.drain = &draining;
-    Lzr__Envelope hello_env = LZR__ENVELOPE__INIT;
-    hello_env.body_case = LZR__ENVELOPE__BODY_HELLO;
-    hello_env.hello = &h;
-    send_env(w1, &hello_env);
-    env = expect(w1, LZR__ENVELOPE__BODY_WELCOME);
+    const uint32_t all[3] = {0, 1, 2}, some[2] = {0, 2};
+    env = hello_drains(w1, job, 3, all, 3, LZR_MAX_DRAINS);
     assert_true(env->welcome->lease_kept);
-    assert_true(env->welcome->drain_kept);
+    assert_int_equal(env->welcome->n_drain_kept, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(env->welcome->drain_kept[i]);
     wire_free(&env);
-    honest_batch(w1, job, 0, 1, 0, 8, W1_IP, CLASS_SERVICE, "http");
-    honest_batch(w1, job, 1, 2, 0, 8, W1_IP, CLASS_SERVICE, "http");
-    assert_int_equal(results_in_db(s, job), 16);
+    for (uint32_t sh = 0; sh < 4; sh++) {
+        send_batch(w1, pipe_job, job, sh, sh + 1, 0, 8, W1_IP);
+        expect_ack(w1, sh + 1);
+    }
+    assert_int_equal(results_in_db(s, job), 32);
     assert_int_equal(refused_of(s, "w1"), 0);
+    assert_int_equal(worker_field(s, "w1", true), 3); /* `workers` shows them */
 
-    h.drain = NULL; /* only the walking lease: shard 0 goes back to the pool */
-    send_env(w1, &hello_env);
-    env = expect(w1, LZR__ENVELOPE__BODY_WELCOME);
+    env = hello_drains(w1, job, 3, some, 2, LZR_MAX_DRAINS); /* shard 1 back to the pool */
     assert_true(env->welcome->lease_kept);
-    assert_false(env->welcome->drain_kept);
+    assert_int_equal(env->welcome->n_drain_kept, 2);
+    assert_true(env->welcome->drain_kept[0] && env->welcome->drain_kept[1]);
     wire_free(&env);
+    assert_int_equal(worker_field(s, "w1", true), 2);
     zsock_t *w2 = connect_to(s->listen);
-    assert_int_equal(join(w2, "w2", W2_IP), 0);
+    assert_int_equal(join(w2, "w2", W2_IP), 1);
+    shard_done(w1, job, 0);
+    shard_done(w1, job, 2);
+    shard_done(w1, job, 3); /* w1 walks nothing now: it takes the last shard */
+    expect_assign(w1, 4);
+    shard_done(w2, job, 1);
+    shard_done(w1, job, 4);
+    wait_state(s, job, "done");
+    assert_int_equal(refused_of(s, "w1"), 0);
     zsock_destroy(&w1);
     zsock_destroy(&w2);
     server_stop(s);
@@ -714,7 +779,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_names_and_sessions, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_failures, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_two_leases, harness_setup, harness_teardown),
-        cmocka_unit_test_setup_teardown(test_hello_keeps_drain, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_hello_keeps_drains, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_db_deleted, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_db_dir_moved, harness_setup, harness_teardown),
     };
