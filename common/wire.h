@@ -37,10 +37,11 @@ Lzr__Envelope *wire_unpack(const uint8_t *buf, size_t len, char *err, size_t err
 /* Frees an envelope from wire_unpack and sets *env to NULL. */
 void wire_free(Lzr__Envelope **env);
 
-/* Sends env on sock; routing_id (may be NULL) is sent first, for ROUTER sockets. The frame is
- * not consumed. Returns LZR_OK or a negative code with a message in err. */
 /* An envelope whose body is msg, of the message type body names (the caller's to match). */
 Lzr__Envelope wire_envelope(Lzr__Envelope__BodyCase body, void *msg);
+
+/* Sends env on sock; routing_id (may be NULL) is sent first, for ROUTER sockets. The frame is
+ * not consumed. Returns LZR_OK or a negative code with a message in err. */
 
 int wire_send(zsock_t *sock, zframe_t *routing_id, Lzr__Envelope *env, char *err, size_t errlen);
 

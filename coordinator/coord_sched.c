@@ -71,6 +71,18 @@ static void resplit_rates(coord_t *c)
     }
 }
 
+/* A new array of a's na entries followed by b's nb (the strings are borrowed); NULL when out
+ * of memory. */
+static char **join_lists(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    char **v = malloc((na + nb ? na + nb : 1) * sizeof *v);
+    if (v && na)
+        memcpy(v, a, na * sizeof *v);
+    if (v && nb)
+        memcpy(v + na, b, nb * sizeof *v);
+    return v;
+}
+
 static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard_t *sh)
 {
     job_spec_t *sp = j->spec;
@@ -99,29 +111,18 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
     a.fallback = fb_names;
     a.n_fallback = sp->fallback.n;
     /* The list files' entries travel with the job's own: an allowlist without targets is the
-     * target list, a blocklist joins the excludes. */
-    size_t n_excl = sp->n_exclude + sp->n_blocklist;
-    char **excl = malloc((n_excl ? n_excl : 1) * sizeof *excl);
-    if (!excl) {
-        log_error("job %llu shard %u: out of memory", (unsigned long long)j->row.id, sh->idx);
-        return;
-    }
-    memcpy(excl, sp->exclude, sp->n_exclude * sizeof *excl);
-    if (sp->n_blocklist)
-        memcpy(excl + sp->n_exclude, sp->blocklist, sp->n_blocklist * sizeof *excl);
-    a.n_exclude = n_excl;
-    a.exclude = excl;
-    /* A targets_file's addresses join the job's targets entries. */
-    size_t n_tgt = sp->n_targets + sp->n_target_list;
-    char **tgt = malloc((n_tgt ? n_tgt : 1) * sizeof *tgt);
-    if (!tgt) {
+     * target list, a blocklist joins the excludes, a targets_file's addresses the targets. */
+    char **excl = join_lists(sp->exclude, sp->n_exclude, sp->blocklist, sp->n_blocklist);
+    char **tgt = join_lists(sp->targets, sp->n_targets, sp->target_list, sp->n_target_list);
+    if (!excl || !tgt) {
         free(excl);
+        free(tgt);
         log_error("job %llu shard %u: out of memory", (unsigned long long)j->row.id, sh->idx);
         return;
     }
-    memcpy(tgt, sp->targets, sp->n_targets * sizeof *tgt);
-    if (sp->n_target_list)
-        memcpy(tgt + sp->n_targets, sp->target_list, sp->n_target_list * sizeof *tgt);
+    a.n_exclude = sp->n_exclude + sp->n_blocklist;
+    a.exclude = excl;
+    size_t n_tgt = sp->n_targets + sp->n_target_list;
     if (n_tgt) {
         a.n_targets = n_tgt;
         a.targets = tgt;
@@ -146,9 +147,7 @@ static void send_assign(coord_t *c, session_t *s, job_rt_t *j, const store_shard
         uint64_t now = clock_wall_us();
         a.max_runtime_ms = end > now + 1000 ? (end - now) / 1000 : 1;
     }
-    Lzr__Envelope env = LZR__ENVELOPE__INIT;
-    env.body_case = LZR__ENVELOPE__BODY_ASSIGN;
-    env.assign = &a;
+    Lzr__Envelope env = wire_envelope(LZR__ENVELOPE__BODY_ASSIGN, &a);
     session_send(c, s, &env);
     free(excl);
     free(tgt);

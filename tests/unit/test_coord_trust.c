@@ -431,8 +431,6 @@ static void test_names_and_sessions(void **state)
     keys_free(&k);
 }
 
-/* Leases are not failures; failures back off; five real failures cancel the job, with the reason
- * shown by status, and every other worker on the job is stopped and stores nothing more. */
 /* What `lzr-coord workers` says of worker name: the refusals counted against it, or with
  * draining set, how many draining leases it holds (UINT64_MAX when not listed). */
 static uint64_t worker_field(server_t *s, const char *name, bool draining)
@@ -604,6 +602,8 @@ static void test_hello_keeps_drains(void **state)
     server_stop(s);
 }
 
+/* Leases are not failures; failures back off; five real failures cancel the job, with the reason
+ * shown by status, and every other worker on the job is stopped and stores nothing more. */
 static void test_failures(void **state)
 {
     server_t *s = *state;
