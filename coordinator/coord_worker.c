@@ -132,8 +132,8 @@ static void session_fill(session_t *s, zframe_t *rid, const char *pubkey, const 
     s->rate_at_us = now;
 }
 
-/* Whether s keeps the lease its Hello claims: the job still runs and the store renews the
- * lease in s's name. */
+/* Whether s keeps the lease its Hello claims: the job still runs and the store still has the
+ * lease in s's name (a pending shard is not taken by claiming it). */
 static bool lease_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_t now)
 {
     job_rt_t *j = NULL;
@@ -145,11 +145,11 @@ static bool lease_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_
         }
         store_job_clear(&row);
     }
-    if (!j ||
-        db_wrote(
-            c, store_shard_renew(c->store, l->job_id, l->shard, s->name, now + c->lease_timeout_us),
-            "lease of job %llu shard %u for %s", (unsigned long long)l->job_id, l->shard,
-            s->name) != LZR_OK)
+    if (!j || db_wrote(c,
+                       store_shard_reclaim(c->store, l->job_id, l->shard, s->name,
+                                           now + c->lease_timeout_us),
+                       "lease of job %llu shard %u for %s", (unsigned long long)l->job_id, l->shard,
+                       s->name) != LZR_OK)
         return false;
     s->has_lease = true;
     s->walk_done = false;
@@ -166,7 +166,8 @@ static bool drain_reclaim(coord_t *c, session_t *s, const Lzr__Lease *l, uint64_
     if (!s->has_lease || !l || !l->job_id || session_holds(s, l->job_id, l->shard) ||
         session_drain_count(s) >= session_drain_max(s) ||
         db_wrote(
-            c, store_shard_renew(c->store, l->job_id, l->shard, s->name, now + c->lease_timeout_us),
+            c,
+            store_shard_reclaim(c->store, l->job_id, l->shard, s->name, now + c->lease_timeout_us),
             "lease of job %llu shard %u for %s", (unsigned long long)l->job_id, l->shard,
             s->name) != LZR_OK)
         return false;

@@ -741,12 +741,15 @@ int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint3
     return one_row(st, read_shard, out);
 }
 
-int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
-                      uint64_t expiry_us)
+/* Renews owner's lease of job_id's shard idx until expiry_us while its job runs; with
+ * pending_too, a pending shard is taken as well. */
+static int lease_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
+                       uint64_t expiry_us, bool pending_too)
 {
     sqlite3_stmt *st = prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?1,"
                                " lease_expiry_us = ?2 WHERE job_id = ?3 AND idx = ?4 AND"
-                               " (state = 'pending' OR (state = 'leased' AND lease_owner = ?1))"
+                               " ((?5 AND state = 'pending') OR"
+                               " (state = 'leased' AND lease_owner = ?1))"
                                " AND (SELECT state FROM jobs WHERE id = ?3) = 'running'");
     if (!st)
         return LZR_EDB;
@@ -754,7 +757,20 @@ int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *own
     sqlite3_bind_int64(st, 2, (sqlite3_int64)expiry_us);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
     sqlite3_bind_int64(st, 4, idx);
+    sqlite3_bind_int(st, 5, pending_too);
     return run_matched(s, st);
+}
+
+int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
+                      uint64_t expiry_us)
+{
+    return lease_renew(s, job_id, idx, owner, expiry_us, true);
+}
+
+int store_shard_reclaim(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
+                        uint64_t expiry_us)
+{
+    return lease_renew(s, job_id, idx, owner, expiry_us, false);
 }
 
 /* Ends owner's lease of job_id's shard idx with the UPDATE sql (parameters: job, shard,

@@ -98,11 +98,17 @@ int store_job_set_state(store_t *s, uint64_t id, const char *state);
 int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
                            uint64_t now_us, uint64_t expiry_us, store_shard_t *out);
 
-/* Extends owner's lease of a shard, or takes a pending one back (a worker that kept scanning
- * through a coordinator restart). LZR_ENOTFOUND when the shard is done or someone else's, or
- * its job is not running. */
+/* Extends owner's lease of a shard, or takes a pending one back (a heartbeat for a lease the
+ * worker holds, which expired while its heartbeats were late). LZR_ENOTFOUND when the shard
+ * is done or someone else's, or its job is not running. */
 int store_shard_renew(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
                       uint64_t expiry_us);
+
+/* As store_shard_renew, for a lease a worker claims in its Hello: only a shard still leased to
+ * owner is renewed, never a pending one (a claim must not take a shard nobody assigned it, nor
+ * skip the rule that a compare pass needs another scan IP). LZR_ENOTFOUND otherwise. */
+int store_shard_reclaim(store_t *s, uint64_t job_id, uint32_t idx, const char *owner,
+                        uint64_t expiry_us);
 
 /* Marks a shard done if owner holds its lease. Returns LZR_OK, or LZR_ENOTFOUND when owner does
  * not hold it. */

@@ -602,6 +602,47 @@ static void test_hello_keeps_drains(void **state)
     server_stop(s);
 }
 
+/* A Hello claims only what is its own: a shard still pending, which nobody assigned the worker,
+ * is not kept (the worker is told to drop it), and the shard stays in the pool for the
+ * scheduler, which hands out shard 1 first. */
+static void test_hello_claims_only_its_own(void **state)
+{
+    server_t *s = *state;
+    keys_t k;
+    keys_make(s, &k);
+    server_start(s);
+    Lzr__Envelope *rep = submit(s, trust_job);
+    uint64_t job = rep->submit_reply->job_id;
+    wire_free(&rep);
+    zsock_t *w1 = worker(s, &k, 0);
+    assert_int_equal(join(w1, "w1", W1_IP), 0);
+
+    zsock_t *w2 = worker(s, &k, 1);
+    hello(w2, "w2", W2_IP, job, 2);
+    Lzr__Envelope *env = expect(w2, LZR__ENVELOPE__BODY_WELCOME);
+    assert_false(env->welcome->lease_kept);
+    wire_free(&env);
+    env = expect(w2, LZR__ENVELOPE__BODY_CANCEL);
+    assert_int_equal(env->cancel->lease->shard, 2);
+    wire_free(&env);
+    env = expect(w2, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->shard, 1);
+    wire_free(&env);
+
+    char err[256];
+    store_t *ro = store_open_readonly(s->db, err, sizeof err);
+    store_shard_t sh;
+    assert_int_equal(store_shard_get(ro, job, 2, &sh), LZR_OK);
+    assert_int_equal(sh.state, SHARD_PENDING);
+    assert_int_equal(store_shard_get(ro, job, 1, &sh), LZR_OK);
+    assert_string_equal(sh.owner, "w2");
+    store_close(&ro);
+    zsock_destroy(&w1);
+    zsock_destroy(&w2);
+    server_stop(s);
+    keys_free(&k);
+}
+
 /* Leases are not failures; failures back off; five real failures cancel the job, with the reason
  * shown by status, and every other worker on the job is stopped and stores nothing more. */
 static void test_failures(void **state)
@@ -778,6 +819,8 @@ int main(void)
                                         harness_teardown),
         cmocka_unit_test_setup_teardown(test_names_and_sessions, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_failures, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_hello_claims_only_its_own, harness_setup,
+                                        harness_teardown),
         cmocka_unit_test_setup_teardown(test_two_leases, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_hello_keeps_drains, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_db_deleted, harness_setup, harness_teardown),
