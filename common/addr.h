@@ -22,6 +22,12 @@ typedef struct lzr_addr {
 
 #define ADDR_TEXT_MAX 46 /* room for any address's text, IPv6 included, and its NUL */
 
+/* The IPv4 address ip (host byte order) as an lzr_addr_t. */
+static inline lzr_addr_t addr_ipv4(uint32_t ip)
+{
+    return (lzr_addr_t){.family = ADDR_IPV4, .v4 = ip};
+}
+
 /* Parses an address's text into out: dotted-quad IPv4 ("198.18.0.1") or IPv6 in any form
  * inet_pton reads ("2001:2::b", "::ffff:198.18.0.1"; no zone, no prefix, nothing before or
  * after). LZR_OK, or LZR_EPARSE with out untouched. */

@@ -13,7 +13,6 @@
 
 #include "b64.h"
 #include "err.h"
-#include "targets.h"
 
 static const char *const class_names[CLASS_COUNT] = {
 #define LZR_CLASS_NAME(e, name, short, colour) [e] = name,
@@ -110,10 +109,10 @@ static void put_json_string(out_t *o, const char *s, size_t maxlen)
     put_raw(o, "\"", 1);
 }
 
-static void put_ip(out_t *o, uint32_t ip)
+static void put_ip(out_t *o, lzr_addr_t ip)
 {
-    char text[16];
-    put_fmt(o, "\"%s\"", targets_ntoa(ip, text));
+    char text[ADDR_TEXT_MAX];
+    put_fmt(o, "\"%s\"", addr_format(&ip, text));
 }
 
 /* RFC 3339 in UTC with microseconds: "2026-11-25T08:30:00.123456Z"; with go_style, as Go writes
@@ -190,8 +189,8 @@ size_t record_to_zgrab2(const lzr_record_t *r, char *buf, size_t cap)
         tag[i] = ok ? c : '_';
     }
     tag[plen] = '\0';
-    char ip[16];
-    int n = snprintf(buf, cap, "%s,,%s,%u", targets_ntoa(r->ip, ip), tag, (unsigned)r->port);
+    char ip[ADDR_TEXT_MAX];
+    int n = snprintf(buf, cap, "%s,,%s,%u", addr_format(&r->ip, ip), tag, (unsigned)r->port);
     if (n < 0 || (size_t)n >= cap) {
         buf[0] = '\0';
         return 0;

@@ -7,6 +7,8 @@
 #ifndef LZR_RECORD_H
 #define LZR_RECORD_H
 
+#include "common/addr.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,9 +44,9 @@ typedef enum {
 } lzr_class_t;
 
 typedef struct lzr_record {
-    uint32_t ip; /* host byte order */
+    lzr_addr_t ip; /* the target */
     uint16_t port;
-    uint32_t source_ip;
+    lzr_addr_t source_ip; /* the scan IP that probed it, of the target's family */
     lzr_class_t cls;
     char protocol[24];  /* fingerprint name, "unknown", or "" */
     char handshake[24]; /* handshake that drew the data, or "" */

@@ -143,9 +143,14 @@ int wire_recv(zsock_t *sock, zframe_t **routing_id, char *user_id, Lzr__Envelope
 void wire_record_from(Lzr__Record *m, const lzr_record_t *r)
 {
     lzr__record__init(m);
-    m->ip = r->ip;
+    if (r->ip.family == ADDR_IPV6) {
+        m->ip6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)r->ip.v6};
+        m->source_ip6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)r->source_ip.v6};
+    } else {
+        m->ip = r->ip.v4;
+        m->source_ip = r->source_ip.v4;
+    }
     m->port = r->port;
-    m->source_ip = r->source_ip;
     m->cls = (uint32_t)r->cls;
     m->protocol = (char *)r->protocol;
     m->handshake = (char *)r->handshake;
@@ -170,6 +175,25 @@ static int copy_label(char *dst, size_t cap, const char *src, const char *what, 
         return LZR_ERANGE;
     }
     memcpy(dst, src ? src : "", n + 1);
+    return LZR_OK;
+}
+
+/* A record's two addresses: both IPv4 (ip6 empty) or both IPv6 (16 bytes each). */
+static int record_addrs_from(const Lzr__Record *m, lzr_record_t *r, char *err, size_t errlen)
+{
+    if (m->ip6.len == 0 && m->source_ip6.len == 0) {
+        r->ip = addr_ipv4(m->ip);
+        r->source_ip = addr_ipv4(m->source_ip);
+        return LZR_OK;
+    }
+    if (m->ip6.len != 16 || m->source_ip6.len != 16 || m->ip || m->source_ip) {
+        snprintf(err, errlen, "record addresses mix families (ip6 %zu bytes, source_ip6 %zu bytes)",
+                 m->ip6.len, m->source_ip6.len);
+        return LZR_EPROTO;
+    }
+    r->ip.family = r->source_ip.family = ADDR_IPV6;
+    memcpy(r->ip.v6, m->ip6.data, 16);
+    memcpy(r->source_ip.v6, m->source_ip6.data, 16);
     return LZR_OK;
 }
 
@@ -199,9 +223,10 @@ int wire_record_to(const Lzr__Record *m, lzr_record_t *r, char *err, size_t errl
         rc = copy_label(r->handshake, sizeof r->handshake, m->handshake, "handshake", err, errlen);
     if (rc != LZR_OK)
         return rc;
-    r->ip = m->ip;
+    rc = record_addrs_from(m, r, err, errlen);
+    if (rc != LZR_OK)
+        return rc;
     r->port = (uint16_t)m->port;
-    r->source_ip = m->source_ip;
     r->cls = (lzr_class_t)m->cls;
     r->handshakes_tried = (uint8_t)m->handshakes_tried;
     r->window = (uint16_t)m->window;

@@ -395,11 +395,13 @@ static job_rt_t *running_job(coord_t *c, uint64_t id)
 static const char *record_denied(const job_rt_t *j, const session_t *s, uint32_t shard,
                                  const lzr_record_t *r)
 {
-    if (r->source_ip != s->scan_ip)
+    if (r->ip.family != ADDR_IPV4)
+        return "target is not an IPv4 address";
+    if (r->source_ip.family != ADDR_IPV4 || r->source_ip.v4 != s->scan_ip)
         return "source IP is not the worker's scan IP";
     int64_t ai = j->spec->pairs ? pairs_index_of(j->spec->pairs, j->spec->n_pairs,
-                                                 pair_key(r->ip, (uint16_t)r->port))
-                                : targets_index_of(j->spec->set, r->ip);
+                                                 pair_key(r->ip.v4, (uint16_t)r->port))
+                                : targets_index_of(j->spec->set, r->ip.v4);
     if (ai < 0 || !j->port_index[r->port])
         return "target outside the job";
     /* A pair list's element is the pair's index; else address index × ports + port index. */

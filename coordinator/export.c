@@ -47,7 +47,7 @@ void export_safe_name(const char *in, char *out, size_t cap)
 int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r, const char *worker,
                           const char *verdict)
 {
-    char ip[16], src[16], w[64];
+    char ip[ADDR_TEXT_MAX], src[ADDR_TEXT_MAX], w[64];
     export_safe_name(worker ? worker : "", w, sizeof w);
     if (fmt == EXPORT_JSONL) {
         char buf[4096];
@@ -85,11 +85,11 @@ int export_record_verdict(FILE *out, export_format_t fmt, const lzr_record_t *r,
     export_safe_name(r->protocol, proto, sizeof proto);
     export_safe_name(r->handshake, hs, sizeof hs);
     export_safe_name(verdict ? verdict : "", v, sizeof v);
-    fprintf(out, "%s,%u,%s,%s,%s,%u,%u,%u,%u,%u,%d,%u,%llu,%s,%s,%s,%s\n", targets_ntoa(r->ip, ip),
+    fprintf(out, "%s,%u,%s,%s,%s,%u,%u,%u,%u,%u,%d,%u,%llu,%s,%s,%s,%s\n", addr_format(&r->ip, ip),
             (unsigned)r->port, record_class_name(r->cls), proto, hs, (unsigned)r->handshakes_tried,
             (unsigned)r->window, (unsigned)r->ttl_synack, (unsigned)r->ttl_last,
             (unsigned)r->synack_retransmits, r->acked_data ? 1 : 0, (unsigned)r->rtt_us,
-            (unsigned long long)r->ts_us, targets_ntoa(r->source_ip, src), w, data, v);
+            (unsigned long long)r->ts_us, addr_format(&r->source_ip, src), w, data, v);
     return 1;
 }
 

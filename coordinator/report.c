@@ -64,7 +64,7 @@ struct report {
     blocks_row_t *rows;
     size_t n_rows;
     /* host being accumulated */
-    uint32_t host_ip;
+    lzr_addr_t host_ip;
     bool have_host;
     lzr_class_t host_cls[MAX_HOST_ROWS];
     size_t host_n;
@@ -157,7 +157,7 @@ static void host_flush(report_t *r)
     if (!r->have_host)
         return;
     const char *b = blocks_behaviour(r->host_cls, r->host_n, r->host_verdict);
-    if (b && blocks_add(&r->blocks, r->host_ip, b) != LZR_OK)
+    if (b && r->host_ip.family == ADDR_IPV4 && blocks_add(&r->blocks, r->host_ip.v4, b) != LZR_OK)
         r->err = LZR_ENOMEM;
     r->have_host = false;
     r->host_n = 0;
@@ -169,7 +169,7 @@ static int on_row(void *ctx, const lzr_record_t *rec, const char *worker, const 
     (void)worker;
     report_t *r = ctx;
     r->results++;
-    if (!r->have_host || rec->ip != r->host_ip) {
+    if (!r->have_host || !addr_equal(&rec->ip, &r->host_ip)) {
         host_flush(r);
         r->have_host = true;
         r->host_ip = rec->ip;

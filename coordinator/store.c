@@ -176,9 +176,14 @@ static const char *const schema_v7 = "ALTER TABLE jobs ADD COLUMN span INTEGER N
                                      "ALTER TABLE shards ADD COLUMN blocked INTEGER NOT NULL"
                                      " DEFAULT 0;";
 
+/* Version 8: an address column (ip, source_ip, scan IPs) may hold an IPv6 address, as a 16-byte
+ * BLOB beside the INTEGERs of IPv4 (bind_addr). No table changes; the version keeps a
+ * coordinator that would read such a BLOB as the number 0 away from the file. */
+static const char *const schema_v8 = "SELECT 1;";
+
 /* The step from version k to k + 1 is schema_steps[k]. */
 static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                           schema_v5, schema_v6, schema_v7};
+                                           schema_v5, schema_v6, schema_v7, schema_v8};
 _Static_assert(sizeof schema_steps / sizeof *schema_steps == STORE_SCHEMA_VERSION,
                "one schema step per version");
 
@@ -463,6 +468,29 @@ static int rows_end(rows_t *a, int rc)
 static uint64_t col_u64(sqlite3_stmt *st, int col)
 {
     return (uint64_t)sqlite3_column_int64(st, col);
+}
+
+/* An address column: an IPv4 address is an INTEGER (host byte order), as every row before IPv6
+ * was; an IPv6 address a 16-byte BLOB (network order). SQLite sorts every INTEGER before every
+ * BLOB and BLOBs bytewise, so ORDER BY ip lists IPv4 in numeric order, then IPv6. */
+static void bind_addr(sqlite3_stmt *st, int i, const lzr_addr_t *a)
+{
+    if (a->family == ADDR_IPV6)
+        sqlite3_bind_blob(st, i, a->v6, 16, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_int64(st, i, a->v4);
+}
+
+static lzr_addr_t col_addr(sqlite3_stmt *st, int col)
+{
+    lzr_addr_t a = {.family = ADDR_IPV4};
+    if (sqlite3_column_type(st, col) == SQLITE_BLOB && sqlite3_column_bytes(st, col) == 16) {
+        a.family = ADDR_IPV6;
+        memcpy(a.v6, sqlite3_column_blob(st, col), 16);
+    } else {
+        a.v4 = (uint32_t)sqlite3_column_int64(st, col);
+    }
+    return a;
 }
 
 /* Column col as a class name; dflt when it is NULL or no class's name. */
@@ -1076,7 +1104,7 @@ static void bind_row_head(sqlite3_stmt *st, const store_batch_t *b, const lzr_re
 {
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)b->job_id);
-    sqlite3_bind_int64(st, 2, r->ip);
+    bind_addr(st, 2, &r->ip);
     sqlite3_bind_int64(st, 3, r->port);
     sqlite3_bind_text(st, 4, record_class_name(r->cls), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, r->protocol, -1, SQLITE_STATIC);
@@ -1102,7 +1130,7 @@ static int put_vantage_rows(store_t *s, const store_batch_t *b)
     for (size_t i = 0; i < b->n && rc == LZR_OK; i++) {
         const lzr_record_t *r = &b->recs[i];
         bind_row_head(st, b, r);
-        sqlite3_bind_int64(st, 6, r->source_ip);
+        bind_addr(st, 6, &r->source_ip);
         sqlite3_bind_text(st, 7, b->worker, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 8, b->shard);
         sqlite3_bind_int64(st, 9, (sqlite3_int64)r->ts_us);
@@ -1146,7 +1174,8 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
     bool per_vantage = false;
     if (rc == LZR_OK && (rc = job_compared(s, b->job_id, &per_vantage)) == LZR_OK && per_vantage)
         rc = put_vantage_rows(s, b);
-    uint32_t noted = 0; /* the last scan IP noted in this batch (a batch has one, in practice) */
+    lzr_addr_t noted = {
+        0}; /* the last scan IP noted in this batch (a batch has one, in practice) */
     for (size_t i = 0; i < b->n && rc == LZR_OK; i++) {
         const lzr_record_t *r = &b->recs[i];
         bind_row_head(res, b, r);
@@ -1161,7 +1190,7 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
         sqlite3_bind_int64(res, 14, (sqlite3_int64)r->ts_us);
         sqlite3_bind_blob(res, 15, r->data, r->data_len <= LZR_DATA_MAX ? r->data_len : 0,
                           SQLITE_STATIC);
-        sqlite3_bind_int64(res, 16, r->source_ip);
+        bind_addr(res, 16, &r->source_ip);
         sqlite3_bind_text(res, 17, b->worker, -1, SQLITE_STATIC);
         sqlite3_bind_int64(res, 18, b->shard);
         sqlite3_bind_int(res, 19, b->holder);
@@ -1169,11 +1198,11 @@ static int put_rows(store_t *s, const store_batch_t *b, char *err, size_t errlen
             rc = LZR_EDB;
             break;
         }
-        if (r->source_ip == noted && i > 0)
+        if (i > 0 && addr_equal(&r->source_ip, &noted))
             continue;
         noted = r->source_ip;
         sqlite3_reset(src);
-        sqlite3_bind_int64(src, 1, r->source_ip);
+        bind_addr(src, 1, &r->source_ip);
         sqlite3_bind_int64(src, 2, (sqlite3_int64)b->job_id);
         sqlite3_bind_int64(src, 3, (sqlite3_int64)r->ts_us);
         if (sqlite3_step(src) != SQLITE_DONE)
@@ -1272,7 +1301,7 @@ static int result_row(sqlite3_stmt *st, void *ctx)
 {
     struct walk *w = ctx;
     lzr_record_t r = {0};
-    r.ip = (uint32_t)col_u64(st, 0);
+    r.ip = col_addr(st, 0);
     r.port = (uint16_t)col_u64(st, 1);
     r.cls = col_class(st, 2, CLASS_SILENT);
     copy_col(r.protocol, sizeof r.protocol, st, 3);
@@ -1291,7 +1320,7 @@ static int result_row(sqlite3_stmt *st, void *ctx)
         memcpy(r.data, d, (size_t)dlen);
         r.data_len = (uint16_t)dlen;
     }
-    r.source_ip = (uint32_t)col_u64(st, 14);
+    r.source_ip = col_addr(st, 14);
     const char *wk = (const char *)sqlite3_column_text(st, 15);
     const char *v = (const char *)sqlite3_column_text(st, 16);
     int ret = w->with_verdict ? w->fn.result_v(w->ctx, &r, wk ? wk : "", v ? v : "")

@@ -315,9 +315,9 @@ static void emit_record(lzr_t *l, const conn_t *c, lzr_class_t cls, const uint8_
         return;
     lzr_record_t r;
     memset(&r, 0, offsetof(lzr_record_t, data));
-    r.ip = c->daddr;
+    r.ip = addr_ipv4(c->daddr);
     r.port = c->dport;
-    r.source_ip = l->cfg->source_ip;
+    r.source_ip = addr_ipv4(l->cfg->source_ip);
     r.cls = cls;
     if (cls == CLASS_SERVICE) {
         const char *proto = handshake_fingerprint(data, len);

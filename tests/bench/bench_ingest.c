@@ -222,9 +222,9 @@ static void make_record(lzr_record_t *r, uint64_t k, uint64_t el, uint32_t sourc
     static const char head[] = "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\n"
                                "Content-Length: 3\r\nConnection: close\r\n\r\nok\n";
     memset(r, 0, offsetof(lzr_record_t, data));
-    r->ip = BENCH_BASE_IP + (uint32_t)(el / BENCH_MAX_PORTS);
+    r->ip = addr_ipv4(BENCH_BASE_IP + (uint32_t)(el / BENCH_MAX_PORTS));
     r->port = (uint16_t)(80 + el % BENCH_MAX_PORTS);
-    r->source_ip = source_ip;
+    r->source_ip = addr_ipv4(source_ip);
     r->cls = CLASS_SERVICE;
     snprintf(r->protocol, sizeof r->protocol, "http");
     snprintf(r->handshake, sizeof r->handshake, "http");

@@ -48,7 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static lzr_record_t r;
     static char line[LZR_LZRGO_MAX];
     memset(&r, 0, sizeof r);
-    r.ip = 0xc6120001;
+    r.ip = addr_ipv4(0xc6120001);
+    r.source_ip = addr_ipv4(0xc6130001);
+    if (size > 3 && (data[3] & 1)) { /* an IPv6 record: its text is the longest an address gets */
+        r.ip.family = r.source_ip.family = ADDR_IPV6;
+        for (int i = 0; i < 16; i++)
+            r.ip.v6[i] = r.source_ip.v6[i] = data[(size_t)i % size];
+    }
     r.port = size ? data[0] : 0;
     r.cls = size ? (lzr_class_t)(data[0] % CLASS_COUNT) : CLASS_SERVICE;
     r.handshakes_tried = size > 1 ? data[1] : 0;

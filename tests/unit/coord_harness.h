@@ -275,9 +275,9 @@ static HARNESS_UNUSED lzr_record_t make_record(uint32_t ip, uint16_t port, uint3
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = ip;
+    r.ip = addr_ipv4(ip);
     r.port = port;
-    r.source_ip = src;
+    r.source_ip = addr_ipv4(src);
     r.cls = cls;
     snprintf(r.protocol, sizeof r.protocol, "%s", protocol);
     r.ttl_synack = 64;

@@ -51,9 +51,9 @@ static inline lzr_record_t fixture_rec(uint32_t ip, uint16_t port, lzr_class_t c
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = ip;
+    r.ip = addr_ipv4(ip);
     r.port = port;
-    r.source_ip = 0xC6120101;
+    r.source_ip = addr_ipv4(0xC6120101);
     r.cls = cls;
     snprintf(r.protocol, sizeof r.protocol, "%s", proto);
     r.ttl_synack = 64;

@@ -63,9 +63,9 @@ static void fake_emit(const engine_config_t *cfg, uint64_t el, engine_emit_fn em
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = targets_at(cfg->targets, el / cfg->ports->n);
+    r.ip = addr_ipv4(targets_at(cfg->targets, el / cfg->ports->n));
     r.port = cfg->ports->ports[el % cfg->ports->n];
-    r.source_ip = cfg->source_ip;
+    r.source_ip = addr_ipv4(cfg->source_ip);
     r.cls = CLASS_SERVICE;
     snprintf(r.protocol, sizeof r.protocol, "http");
     r.data_len = (uint16_t)(el % 100);

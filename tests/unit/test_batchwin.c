@@ -47,7 +47,7 @@ static void fill(batchwin_t *w, size_t n)
     lzr_record_t *r = batchwin_records(w);
     for (size_t i = 0; i < n; i++) {
         memset(&r[i], 0, sizeof r[i]);
-        r[i].ip = 0x0a000000u + (uint32_t)i;
+        r[i].ip = addr_ipv4(0x0a000000u + (uint32_t)i);
         r[i].port = 80;
         r[i].cls = CLASS_SERVICE;
     }

@@ -57,11 +57,11 @@ static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char 
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = ip;
+    r.ip = addr_ipv4(ip);
     r.port = port;
     r.cls = cls;
     snprintf(r.protocol, sizeof r.protocol, "%s", proto);
-    r.source_ip = src;
+    r.source_ip = addr_ipv4(src);
     r.ts_us = 7;
     return r;
 }

@@ -127,7 +127,7 @@ static int stored_of(server_t *s, uint64_t job, uint64_t seq)
     int n = 0;
     for (size_t i = 0; i < PER; i++) {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)job);
-        sqlite3_bind_int64(st, 2, recs[i].ip);
+        sqlite3_bind_int64(st, 2, recs[i].ip.v4);
         sqlite3_bind_int64(st, 3, recs[i].port);
         assert_int_equal(sqlite3_step(st), SQLITE_ROW);
         n += sqlite3_column_int(st, 0);

@@ -19,9 +19,9 @@ static lzr_record_t rec(void)
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = 0xC6121010; /* 198.18.16.16 */
+    r.ip = addr_ipv4(0xC6121010); /* 198.18.16.16 */
     r.port = 8080;
-    r.source_ip = 0xC612000B;
+    r.source_ip = addr_ipv4(0xC612000B);
     r.cls = CLASS_SERVICE;
     strcpy(r.protocol, "http");
     strcpy(r.handshake, "http");

@@ -112,10 +112,10 @@ static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, uint32_t sr
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = ip;
+    r.ip = addr_ipv4(ip);
     r.port = port;
     r.cls = cls;
-    r.source_ip = src;
+    r.source_ip = addr_ipv4(src);
     r.ts_us = 1000;
     if (cls == CLASS_SERVICE)
         snprintf(r.protocol, sizeof r.protocol, "http");

@@ -42,9 +42,9 @@ static void ssh_record(lzr_record_t *rp)
 {
     lzr_record_t r;
     memset(&r, 0, sizeof(r));
-    r.ip = 0xc6120a05; /* 198.18.10.5 */
+    r.ip = addr_ipv4(0xc6120a05); /* 198.18.10.5 */
     r.port = 2222;
-    r.source_ip = 0xc6130001; /* 198.19.0.1 */
+    r.source_ip = addr_ipv4(0xc6130001); /* 198.19.0.1 */
     r.cls = CLASS_SERVICE;
     strcpy(r.protocol, "ssh");
     strcpy(r.handshake, "wait");
@@ -96,7 +96,8 @@ static void test_empty_record(void **state)
     memset(&r, 0, sizeof(r));
     r.cls = CLASS_SILENT;
     r.ts_us = 951868799000007ULL; /* leap day, 7 µs: checks zero padding */
-    r.ip = 0xffffffff;
+    r.ip = addr_ipv4(0xffffffff);
+    r.source_ip = addr_ipv4(0);
     char buf[4096];
     record_to_json(&r, buf, sizeof(buf));
     assert_string_equal(
@@ -152,7 +153,7 @@ static void test_zgrab2_line(void **state)
     (void)state;
     lzr_record_t r;
     memset(&r, 0, sizeof(r));
-    r.ip = 0xc6120a05;
+    r.ip = addr_ipv4(0xc6120a05);
     r.port = 2222;
     r.cls = CLASS_SERVICE;
     strcpy(r.protocol, "memcached_ascii");
@@ -176,6 +177,24 @@ static void test_zgrab2_line(void **state)
 }
 
 /* A golden LZR-Go record: the field names, order and values LZR-Go writes for a service. */
+/* An IPv6 record's addresses are written in RFC 5952 text in every layout. */
+static void test_ipv6_text(void **state)
+{
+    (void)state;
+    lzr_record_t r;
+    ssh_record(&r);
+    assert_int_equal(addr_parse("2001:2:0:0:0:0:1:b", &r.ip), LZR_OK);
+    assert_int_equal(addr_parse("2001:2::1", &r.source_ip), LZR_OK);
+    char buf[LZR_LZRGO_MAX];
+    assert_true(record_to_json(&r, buf, sizeof buf) > 0);
+    assert_non_null(
+        strstr(buf, "{\"ip\":\"2001:2::1:b\",\"port\":2222,\"source_ip\":\"2001:2::1\","));
+    assert_true(record_to_zgrab2(&r, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "2001:2::1:b,,ssh,2222");
+    assert_true(record_to_lzrgo(&r, buf, sizeof buf) > 0);
+    assert_non_null(strstr(buf, "{\"saddr\":\"2001:2::1:b\",\"daddr\":\"2001:2::1\","));
+}
+
 static void test_lzrgo_golden(void **state)
 {
     (void)state;
@@ -210,8 +229,8 @@ static void test_lzrgo_golden(void **state)
 
     /* A middlebox: no data, fingerprint unknown, the SYN-ACK the last packet seen. */
     memset(&r, 0, sizeof(r));
-    r.ip = 0xc6120a06;
-    r.source_ip = 0xc6130001;
+    r.ip = addr_ipv4(0xc6120a06);
+    r.source_ip = addr_ipv4(0xc6130001);
     r.port = 443;
     r.cls = CLASS_ZERO_WINDOW;
     r.ttl_synack = 61;
@@ -243,7 +262,7 @@ int main(void)
         cmocka_unit_test(test_class_names),        cmocka_unit_test(test_full_record),
         cmocka_unit_test(test_empty_record),       cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_worst_case_fits_4k), cmocka_unit_test(test_zgrab2_line),
-        cmocka_unit_test(test_lzrgo_golden),
+        cmocka_unit_test(test_lzrgo_golden),       cmocka_unit_test(test_ipv6_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@ static lzr_record_t rec(uint32_t i)
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = i;
+    r.ip = addr_ipv4(i);
     r.port = (uint16_t)(i % 65535 + 1);
     r.data_len = (uint16_t)(i % 40);
     memset(r.data, (int)(i & 0xff), r.data_len);
@@ -32,7 +32,7 @@ static lzr_record_t rec(uint32_t i)
 static void check_rec(const lzr_record_t *r, uint32_t i)
 {
     lzr_record_t want = rec(i);
-    assert_int_equal(r->ip, i);
+    assert_int_equal(r->ip.v4, i);
     assert_int_equal(r->port, want.port);
     assert_int_equal(r->data_len, want.data_len);
     assert_memory_equal(r->data, want.data, want.data_len);

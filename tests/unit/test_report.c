@@ -27,10 +27,10 @@ static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, const char 
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = ip;
+    r.ip = addr_ipv4(ip);
     r.port = port;
     r.cls = cls;
-    r.source_ip = IP(198, 18, 0, 11);
+    r.source_ip = addr_ipv4(IP(198, 18, 0, 11));
     snprintf(r.protocol, sizeof r.protocol, "%s", proto ? proto : "");
     return r;
 }

@@ -249,8 +249,8 @@ static void test_results_since(void **state)
     collected_t c = {0};
     assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
     assert_int_equal(c.n, 2);
-    assert_int_equal(c.r[0].ip, 0x01020309); /* stored order, not address order */
-    assert_int_equal(c.r[1].ip, 0x01020301);
+    assert_int_equal(c.r[0].ip.v4, 0x01020309); /* stored order, not address order */
+    assert_int_equal(c.r[1].ip.v4, 0x01020301);
     memset(&c, 0, sizeof c);
     assert_int_equal(store_results_since(r, id, NULL, NULL, &after, collect_v, &c), LZR_OK);
     assert_int_equal(c.n, 0);
@@ -264,6 +264,35 @@ static void test_results_since(void **state)
     assert_int_equal(store_result_count(f->s, id, &n), LZR_OK);
     assert_int_equal(n, 3);
     store_close(&r);
+}
+
+/* An IPv6 row is stored as its 16 bytes and read back as IPv6; the same (address, port) stored
+ * again replaces it; IPv4 rows sort before IPv6 rows, and IPv6 rows bytewise. */
+static void test_ipv6_rows(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t id = add_job(f->s, 1000, 2);
+    char err[256];
+    lzr_record_t b[3] = {fixture_rec(0, 80, CLASS_SERVICE, "http"),
+                         fixture_rec(0, 80, CLASS_ZERO_WINDOW, ""),
+                         fixture_rec(0xC6120005, 80, CLASS_SERVICE, "http")};
+    assert_int_equal(addr_parse("2001:2::1:b", &b[0].ip), LZR_OK);
+    assert_int_equal(addr_parse("2001:2::a", &b[1].ip), LZR_OK);
+    assert_int_equal(addr_parse("2001:2::1", &b[0].source_ip), LZR_OK);
+    b[1].source_ip = b[0].source_ip;
+    assert_int_equal(store_put_batch(f->s, id, 0, "w1", b, 3, err, sizeof err), LZR_OK);
+    b[1].cls = CLASS_SERVICE; /* a later service replaces the zero-window row */
+    snprintf(b[1].protocol, sizeof b[1].protocol, "ssh");
+    assert_int_equal(store_put_batch(f->s, id, 0, "w1", &b[1], 1, err, sizeof err), LZR_OK);
+    collected_t c = {0};
+    assert_int_equal(store_results_each_verdict(f->s, id, NULL, NULL, collect_v, &c), LZR_OK);
+    assert_int_equal(c.n, 3);
+    char t[ADDR_TEXT_MAX];
+    assert_int_equal(c.r[0].ip.family, ADDR_IPV4);
+    assert_string_equal(addr_format(&c.r[1].ip, t), "2001:2::a");
+    assert_string_equal(c.r[1].protocol, "ssh");
+    assert_string_equal(addr_format(&c.r[1].source_ip, t), "2001:2::1");
+    assert_string_equal(addr_format(&c.r[2].ip, t), "2001:2::1:b");
 }
 
 static void test_batches(void **state)
@@ -286,7 +315,7 @@ static void test_batches(void **state)
      * later service replaces a non-service. */
     lzr_record_t b2[2] = {fixture_rec(0x01020304, 22, CLASS_LOST_AFTER_SYNACK, ""),
                           fixture_rec(0x01020304, 80, CLASS_SERVICE, "http")};
-    b2[0].source_ip = b2[1].source_ip = 0xC6120201;
+    b2[0].source_ip = b2[1].source_ip = addr_ipv4(0xC6120201);
     assert_int_equal(store_put_batch(f->s, id, 0, "w2", b2, 2, err, sizeof err), LZR_OK);
     {
         uint64_t cnt;
@@ -307,12 +336,12 @@ static void test_batches(void **state)
     assert_int_equal(c.r[1].cls, CLASS_SERVICE);
     assert_string_equal(c.r[1].protocol, "http");
     assert_string_equal(c.worker[1], "w2");
-    assert_int_equal(c.r[1].source_ip, 0xC6120201);
+    assert_int_equal(c.r[1].source_ip.v4, 0xC6120201);
 
     memset(&c, 0, sizeof c);
     assert_int_equal(store_results_each(f->s, id, "service", "unknown", collect, &c), LZR_OK);
     assert_int_equal(c.n, 1);
-    assert_int_equal(c.r[0].ip, 0x01020305);
+    assert_int_equal(c.r[0].ip.v4, 0x01020305);
 
     /* The two scan IPs are noted once each for the job, not once per result, and each is
      * burned for every host (a scan probes all its targets); other addresses stay fresh. */
@@ -355,7 +384,7 @@ static void test_upgrade_from_v2(void **state)
     fixture_t *f = *state;
     uint64_t id = add_job(f->s, 1000, 2);
     lzr_record_t r = fixture_rec(0x01020304, 22, CLASS_SERVICE, "ssh");
-    r.source_ip = 0xC6120401;
+    r.source_ip = addr_ipv4(0xC6120401);
     char err[256];
     assert_int_equal(store_put_batch(f->s, id, 0, "w1", &r, 1, err, sizeof err), LZR_OK);
     store_close(&f->s);
@@ -546,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_and_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_job_and_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_results_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v2, setup, teardown),

@@ -19,9 +19,9 @@ static lzr_record_t sample_record(uint32_t ip, uint16_t port)
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = ip;
+    r.ip = addr_ipv4(ip);
     r.port = port;
-    r.source_ip = 0xC6120101;
+    r.source_ip = addr_ipv4(0xC6120101);
     r.cls = CLASS_SERVICE;
     strcpy(r.protocol, "http");
     strcpy(r.handshake, "http");
@@ -78,9 +78,9 @@ static void test_record_roundtrip(void **state)
     for (int i = 0; i < 3; i++) {
         lzr_record_t r;
         assert_int_equal(wire_record_to(got->batch->records[i], &r, err, sizeof err), LZR_OK);
-        assert_int_equal(r.ip, recs[i].ip);
+        assert_int_equal(r.ip.v4, recs[i].ip.v4);
         assert_int_equal(r.port, recs[i].port);
-        assert_int_equal(r.source_ip, recs[i].source_ip);
+        assert_int_equal(r.source_ip.v4, recs[i].source_ip.v4);
         assert_int_equal(r.cls, recs[i].cls);
         assert_string_equal(r.protocol, recs[i].protocol);
         assert_string_equal(r.handshake, recs[i].handshake);
@@ -163,6 +163,35 @@ static void test_record_ranges(void **state)
     m.data.data = big;
     m.data.len = sizeof big;
     assert_int_equal(wire_record_to(&m, &out, err, sizeof err), LZR_ERANGE);
+}
+
+/* An IPv6 record travels in ip6 and source_ip6; a record that mixes the families, or whose
+ * IPv6 fields are not 16 bytes, is refused. */
+static void test_record_ipv6(void **state)
+{
+    (void)state;
+    lzr_record_t src = sample_record(1, 80), out;
+    assert_int_equal(addr_parse("2001:2::1:b", &src.ip), LZR_OK);
+    assert_int_equal(addr_parse("2001:2::1", &src.source_ip), LZR_OK);
+    Lzr__Record m;
+    char err[256];
+    wire_record_from(&m, &src);
+    assert_int_equal(m.ip, 0);
+    assert_int_equal(m.ip6.len, 16);
+    assert_int_equal(wire_record_to(&m, &out, err, sizeof err), LZR_OK);
+    assert_true(addr_equal(&out.ip, &src.ip));
+    assert_true(addr_equal(&out.source_ip, &src.source_ip));
+    assert_int_equal(out.port, 80);
+
+    m.source_ip6.len = 0; /* an IPv6 target probed from an IPv4 scan IP */
+    assert_int_equal(wire_record_to(&m, &out, err, sizeof err), LZR_EPROTO);
+    assert_non_null(strstr(err, "mix families"));
+    wire_record_from(&m, &src);
+    m.ip6.len = 4;
+    assert_int_equal(wire_record_to(&m, &out, err, sizeof err), LZR_EPROTO);
+    wire_record_from(&m, &src);
+    m.ip = 5; /* both families at once */
+    assert_int_equal(wire_record_to(&m, &out, err, sizeof err), LZR_EPROTO);
 }
 
 static void test_unpack_rejects(void **state)
@@ -369,9 +398,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_record_roundtrip), cmocka_unit_test(test_record_ranges),
-        cmocka_unit_test(test_unpack_rejects),   cmocka_unit_test(test_pack_oversized),
-        cmocka_unit_test(test_router_dealer),    cmocka_unit_test(test_curve_auth),
-        cmocka_unit_test(test_envelope_body),
+        cmocka_unit_test(test_record_ipv6),      cmocka_unit_test(test_unpack_rejects),
+        cmocka_unit_test(test_pack_oversized),   cmocka_unit_test(test_router_dealer),
+        cmocka_unit_test(test_curve_auth),       cmocka_unit_test(test_envelope_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

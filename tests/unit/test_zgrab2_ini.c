@@ -139,7 +139,7 @@ static int check_ini(FILE *f, size_t *n_out)
         /* The tag lzr exports for a service of this protocol is the trigger. */
         lzr_record_t r;
         memset(&r, 0, sizeof r);
-        r.ip = 0xC6120001;
+        r.ip = addr_ipv4(0xC6120001);
         r.port = 1;
         r.cls = CLASS_SERVICE;
         snprintf(r.protocol, sizeof r.protocol, "%s", s[i].trigger);
