@@ -33,12 +33,14 @@ int scan_spec_init(scan_spec_t *spec)
 {
     memset(spec, 0, sizeof *spec);
     spec->targets = targets_new();
-    return spec->targets ? LZR_OK : LZR_ENOMEM;
+    spec->targets6 = targets6_new();
+    return spec->targets && spec->targets6 ? LZR_OK : LZR_ENOMEM;
 }
 
 void scan_spec_free(scan_spec_t *spec)
 {
     targets_destroy(&spec->targets);
+    targets6_destroy(&spec->targets6);
     ports_free(&spec->ports);
     free(spec->pairs);
     memset(spec, 0, sizeof *spec);
@@ -77,6 +79,69 @@ int scan_names_parse(const char *csv, bool allow_empty, scan_names_t *out, char 
     }
 }
 
+/* One entry (NUL-terminated, no separators) to its family's set. */
+static int add_one(scan_spec_t *spec, scan_entry_kind_t kind, const char *e, char *err,
+                   size_t errlen)
+{
+    if (targets6_is_entry(e)) {
+        spec->n_allow6 += kind == SCAN_ALLOW;
+        return kind == SCAN_ALLOW     ? targets6_allow(spec->targets6, e, err, errlen)
+               : kind == SCAN_EXCLUDE ? targets6_exclude(spec->targets6, e, err, errlen)
+                                      : targets6_lift_reserved(spec->targets6, e, err, errlen);
+    }
+    spec->n_allow4 += kind == SCAN_ALLOW;
+    return kind == SCAN_ALLOW     ? targets_allow(spec->targets, e, err, errlen)
+           : kind == SCAN_EXCLUDE ? targets_exclude(spec->targets, e, err, errlen)
+                                  : targets_lift_reserved(spec->targets, e, err, errlen);
+}
+
+int scan_spec_add(scan_spec_t *spec, scan_entry_kind_t kind, const char *entries, char *err,
+                  size_t errlen)
+{
+    static const char sep[] = ", \t\r\n";
+    char one[128];
+    for (const char *p = entries + strspn(entries, sep); *p; p += strspn(p, sep)) {
+        size_t n = strcspn(p, sep);
+        if (n >= sizeof one) {
+            snprintf(err, errlen, "\"%.40s...\" is not an address, CIDR, range or prefix", p);
+            return LZR_EPARSE;
+        }
+        memcpy(one, p, n);
+        one[n] = '\0';
+        int rc = add_one(spec, kind, one, err, errlen);
+        if (rc != LZR_OK)
+            return rc;
+        p += n;
+    }
+    return LZR_OK;
+}
+
+static int allow_entry(void *ctx, const char *entry, int line, char *err, size_t errlen)
+{
+    (void)line; /* targets_read_file puts the file and line before the message */
+    return scan_spec_add(ctx, SCAN_ALLOW, entry, err, errlen);
+}
+
+int scan_spec_allow_file(scan_spec_t *spec, const char *path, char *err, size_t errlen)
+{
+    return targets_read_file(path, allow_entry, spec, err, errlen);
+}
+
+int scan_spec_finalize(scan_spec_t *spec, char *err, size_t errlen)
+{
+    int rc = LZR_OK;
+    if (spec->n_allow4 || !spec->n_allow6)
+        rc = targets_finalize(spec->targets, err, errlen);
+    if (rc == LZR_OK && spec->n_allow6)
+        rc = targets6_finalize(spec->targets6, err, errlen);
+    return rc;
+}
+
+uint64_t scan_spec_addresses(const scan_spec_t *spec)
+{
+    return targets_count(spec->targets) + targets6_count(spec->targets6);
+}
+
 int scan_spec_targets_from_lists(scan_spec_t *spec, char *const *allow, size_t n_allow,
                                  char *const *exclude, size_t n_exclude, char *const *lift,
                                  size_t n_lift, char *const *allowlist, size_t n_allowlist,
@@ -84,15 +149,15 @@ int scan_spec_targets_from_lists(scan_spec_t *spec, char *const *allow, size_t n
 {
     int rc = LZR_OK;
     for (size_t i = 0; i < n_lift && rc == LZR_OK; i++)
-        rc = targets_lift_reserved(spec->targets, lift[i], err, errlen);
+        rc = scan_spec_add(spec, SCAN_LIFT, lift[i], err, errlen);
     for (size_t i = 0; i < n_allow && rc == LZR_OK; i++)
-        rc = targets_allow(spec->targets, allow[i], err, errlen);
+        rc = scan_spec_add(spec, SCAN_ALLOW, allow[i], err, errlen);
     for (size_t i = 0; i < n_exclude && rc == LZR_OK; i++)
-        rc = targets_exclude(spec->targets, exclude[i], err, errlen);
+        rc = scan_spec_add(spec, SCAN_EXCLUDE, exclude[i], err, errlen);
     if (rc == LZR_OK && n_allowlist) /* the job's allowlist narrows its targets */
         rc = targets_restrict_entries(spec->targets, allowlist, n_allowlist, err, errlen);
     if (rc == LZR_OK)
-        rc = targets_finalize(spec->targets, err, errlen);
+        rc = scan_spec_finalize(spec, err, errlen);
     return rc;
 }
 
@@ -106,7 +171,7 @@ static int bad(scan_field_t f, scan_field_t *field, int rc)
 int scan_spec_validate(const scan_spec_t *s, scan_naming_t naming, scan_field_t *field, char *err,
                        size_t errlen)
 {
-    if (!s->targets || targets_count(s->targets) == 0) {
+    if (!s->targets || scan_spec_addresses(s) == 0) {
         snprintf(err, errlen, "no targets");
         return bad(SCAN_FIELD_TARGETS, field, LZR_EINVAL);
     }

@@ -11,6 +11,7 @@
 
 #include "common/ports.h"
 #include "common/targets.h"
+#include "common/targets6.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -32,9 +33,14 @@ typedef struct scan_names {
     size_t n;
 } scan_names_t;
 
+/* The address space a scan walks is targets (IPv4), indices 0 .. n4 - 1, followed by targets6
+ * (IPv6), indices n4 .. n4 + n6 - 1; the permutation is over (n4 + n6) × ports. A family
+ * without allow entries is left empty (and not finalized). */
 typedef struct scan_spec {
-    targets_t *targets; /* owned; finalized before the spec is validated */
-    port_list_t ports;  /* owned */
+    targets_t *targets;        /* owned; finalized before the spec is validated */
+    targets6_t *targets6;      /* owned; the IPv6 hitlist and prefixes */
+    size_t n_allow4, n_allow6; /* allow entries given per family (scan_spec_add) */
+    port_list_t ports;         /* owned */
     scan_names_t handshakes;
     scan_names_t fallback; /* n = 0: no fallback tier */
     uint32_t rate;         /* SYNs per second; 0 = as fast as possible */
@@ -75,8 +81,29 @@ typedef enum { SCAN_NAMES_FLAG, SCAN_NAMES_KEY } scan_naming_t;
 /* The name of field f in the naming. */
 const char *scan_field_name(scan_field_t f, scan_naming_t naming);
 
-/* Empties spec and gives it a new, empty target set; LZR_OK or LZR_ENOMEM. */
+/* Empties spec and gives it new, empty target sets; LZR_OK or LZR_ENOMEM. */
 int scan_spec_init(scan_spec_t *spec);
+
+/* What an entry does to the target sets. */
+typedef enum { SCAN_ALLOW, SCAN_EXCLUDE, SCAN_LIFT } scan_entry_kind_t;
+
+/* Adds entries (one, or several separated by commas or whitespace; IPv4 addresses, CIDRs and
+ * ranges, IPv6 addresses and prefixes, mixed freely) to the allow list, the exclude list, or
+ * lifts them from the reserved ranges; each entry goes to its family's set. LZR_OK, or the
+ * set's error with a message naming the entry. */
+int scan_spec_add(scan_spec_t *spec, scan_entry_kind_t kind, const char *entries, char *err,
+                  size_t errlen);
+
+/* scan_spec_add(SCAN_ALLOW) for every entry of a file (one or more per line, '#' comments);
+ * a bad entry's message names the file and line. */
+int scan_spec_allow_file(scan_spec_t *spec, const char *path, char *err, size_t errlen);
+
+/* Finalizes the target set of each family that was given allow entries; LZR_EEMPTY with
+ * targets_finalize's message when neither was. */
+int scan_spec_finalize(scan_spec_t *spec, char *err, size_t errlen);
+
+/* Addresses in the finalized spec: n4 + n6. */
+uint64_t scan_spec_addresses(const scan_spec_t *spec);
 
 /* Frees the target set and port list and zeroes spec; safe on a zeroed spec. */
 void scan_spec_free(scan_spec_t *spec);
@@ -87,8 +114,8 @@ void scan_spec_free(scan_spec_t *spec);
 int scan_names_parse(const char *csv, bool allow_empty, scan_names_t *out, char *err,
                      size_t errlen);
 
-/* Fills the target set from a job's lists as the coordinator's job parser does — lifts first,
- * then allows, excludes, the allowlist narrowing them — and finalizes it. */
+/* Fills the target sets from a job's lists as the coordinator's job parser does — lifts first,
+ * then allows, excludes, the allowlist narrowing the IPv4 set — and finalizes them. */
 int scan_spec_targets_from_lists(scan_spec_t *spec, char *const *allow, size_t n_allow,
                                  char *const *exclude, size_t n_exclude, char *const *lift,
                                  size_t n_lift, char *const *allowlist, size_t n_allowlist,

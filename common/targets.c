@@ -718,13 +718,10 @@ int targets_read_file(const char *path, targets_entry_fn fn, void *ctx, char *er
         for (char *p = line, *save = NULL, *w; rc == LZR_OK && (w = strtok_r(p, " \t\r\n,", &save));
              p = NULL) {
             range_t r;
-            if (targets6_is_entry(w)) { /* checked; no IPv4 set holds it (targets.h) */
+            if (targets6_is_entry(w))
                 rc = targets6_check_entry(w, strlen(w), sub, sizeof sub);
-                if (rc == LZR_OK)
-                    continue;
-            } else {
+            else
                 rc = parse_range_n(w, strlen(w), &r, sub, sizeof sub);
-            }
             if (rc == LZR_OK)
                 rc = fn(ctx, w, lineno, sub, sizeof sub);
             if (rc != LZR_OK)
@@ -739,16 +736,17 @@ int targets_read_file(const char *path, targets_entry_fn fn, void *ctx, char *er
     return rc;
 }
 
+/* An IPv4 set's file readers leave IPv6 entries out: no IPv4 set holds them. */
 static int add_allow_entry(void *ctx, const char *entry, int line, char *err, size_t errlen)
 {
     (void)line;
-    return targets_allow(ctx, entry, err, errlen);
+    return targets6_is_entry(entry) ? LZR_OK : targets_allow(ctx, entry, err, errlen);
 }
 
 static int add_exclude_entry(void *ctx, const char *entry, int line, char *err, size_t errlen)
 {
     (void)line;
-    return targets_exclude(ctx, entry, err, errlen);
+    return targets6_is_entry(entry) ? LZR_OK : targets_exclude(ctx, entry, err, errlen);
 }
 
 int targets_allow_file(targets_t *t, const char *path, char *err, size_t errlen)

@@ -48,14 +48,15 @@ int targets_restrict_entries(targets_t *t, char *const *entries, size_t n, char 
 typedef int (*targets_entry_fn)(void *ctx, const char *entry, int line, char *err, size_t errlen);
 
 /* Reads a file of entries in ZMap's blocklist format: one address, CIDR or range per line,
- * '#' starts a comment, blank lines are skipped. Each entry is checked, then handed to fn. An
- * IPv6 address or prefix is checked too (common/targets6) and skipped: it cannot touch an IPv4
- * set, and scans do not take IPv6 targets yet (issue #17). On
+ * '#' starts a comment, blank lines are skipped. Each entry is checked, then handed to fn; an
+ * IPv6 address or prefix is checked by common/targets6 and handed on too (fn sends it to an
+ * IPv6 set or leaves it out). On
  * error returns a negative code with "PATH:LINE: message" (or "PATH: reason") in err, and no
  * entry after the bad one is handed on. */
 int targets_read_file(const char *path, targets_entry_fn fn, void *ctx, char *err, size_t errlen);
 
-/* Adds every entry of the file at path to t's allow list or (exclude) its exclude list. */
+/* Adds every IPv4 entry of the file at path to t's allow list or (exclude) its exclude list;
+ * IPv6 entries are checked and left out. */
 int targets_allow_file(targets_t *t, const char *path, char *err, size_t errlen);
 int targets_exclude_file(targets_t *t, const char *path, char *err, size_t errlen);
 

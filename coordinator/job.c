@@ -11,6 +11,7 @@
 #include "common/pairs.h"
 #include "common/toml.h"
 #include "common/catalogue.h"
+#include "common/targets6.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -737,6 +738,13 @@ static int add_quoted(void *ctx, const char *entry, int line, char *err, size_t 
     return LZR_OK;
 }
 
+/* A blocklist or allowlist file's entry: IPv6 entries are checked and left out, as jobs take
+ * IPv4 targets only so far. */
+static int add_listed(void *ctx, const char *entry, int line, char *err, size_t errlen)
+{
+    return targets6_is_entry(entry) ? LZR_OK : add_quoted(ctx, entry, line, err, errlen);
+}
+
 /* targets_file: every line, quoted, into b: "ADDR", or "ADDR:PORT" for a line that names a
  * port (docs/job-file.md). */
 static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t errlen)
@@ -805,7 +813,7 @@ static int resolve_files(char **text, size_t *len, const char *path, const char 
         tb_add(&b, " = [");
         char ferr[600];
         rc = i == 2 ? read_target_lines(file, &b, ferr, sizeof ferr)
-                    : targets_read_file(file, add_quoted, &b, ferr, sizeof ferr);
+                    : targets_read_file(file, add_listed, &b, ferr, sizeof ferr);
         tb_add(&b, "\n]\n");
         if (rc)
             rc = fail(&c, toml_line(v), keys[i], rc, "%s", ferr);

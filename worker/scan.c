@@ -299,16 +299,16 @@ static int opt_targets(scan_opts_t *o, int c, const char *arg)
     switch (c) {
     case 't':
         flag = "--targets";
-        rc = targets_allow(o->spec.targets, arg, sub, sizeof sub);
+        rc = scan_spec_add(&o->spec, SCAN_ALLOW, arg, sub, sizeof sub);
         o->have_targets = true;
         break;
     case 'x':
         flag = "--exclude";
-        rc = targets_exclude(o->spec.targets, arg, sub, sizeof sub);
+        rc = scan_spec_add(&o->spec, SCAN_EXCLUDE, arg, sub, sizeof sub);
         break;
     case 'R':
         flag = "--allow-reserved";
-        rc = targets_lift_reserved(o->spec.targets, arg, sub, sizeof sub);
+        rc = scan_spec_add(&o->spec, SCAN_LIFT, arg, sub, sizeof sub);
         break;
     case 'T':
         o->targets_file = arg;
@@ -519,7 +519,7 @@ static int input_setup(scan_opts_t *o)
         rc = LZR_EINVAL;
     }
     if (rc == LZR_OK && !o->have_targets && !o->targets_file && !o->allowlist_file)
-        rc = targets_allow(o->spec.targets, "0.0.0.0/0", err, sizeof err);
+        rc = scan_spec_add(&o->spec, SCAN_ALLOW, "0.0.0.0/0", err, sizeof err);
     if (rc == LZR_OK && !(o->input = input_open(path, err, sizeof err)))
         rc = LZR_EIO;
     input_target_t first;
@@ -539,10 +539,10 @@ static int input_setup(scan_opts_t *o)
 static int load_targets(scan_opts_t *o)
 {
     char err[1024];
-    targets_t *t = o->spec.targets;
     if (o->input_file && input_setup(o) != -1)
         return 2;
-    if (o->targets_file && targets_allow_file(t, o->targets_file, err, sizeof err) != LZR_OK) {
+    if (o->targets_file &&
+        scan_spec_allow_file(&o->spec, o->targets_file, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --targets-file: %s\n", err);
         return 2;
     }
@@ -555,8 +555,12 @@ static int load_targets(scan_opts_t *o)
         fprintf(stderr, "lzr-worker scan: blocklist: %s\n", err);
         return 2;
     }
-    if (targets_finalize(t, err, sizeof err) != LZR_OK) {
+    if (scan_spec_finalize(&o->spec, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: %s\n", err);
+        return 2;
+    }
+    if (o->spec.n_allow6) { /* until the engine's IPv6 path lands (issue #17) */
+        fprintf(stderr, "lzr-worker scan: IPv6 targets are parsed but not scanned yet\n");
         return 2;
     }
     return -1;

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -200,6 +203,62 @@ static void test_targets_from_lists(void **state)
     scan_spec_free(&s);
 }
 
+/* Entries of both families, mixed in one string or one file, each reach their own set; the
+ * address space counts both; a family without allow entries stays empty. */
+static void test_mixed_families(void **state)
+{
+    (void)state;
+    scan_spec_t s;
+    char err[512];
+    assert_int_equal(scan_spec_init(&s), LZR_OK);
+    assert_int_equal(scan_spec_add(&s, SCAN_LIFT, "198.18.0.0/15, 2001:2::/48", err, sizeof err),
+                     LZR_OK);
+    assert_int_equal(
+        scan_spec_add(&s, SCAN_ALLOW, "198.18.4.0/30,2001:2::1:0/126 2001:2::9", err, sizeof err),
+        LZR_OK);
+    assert_int_equal(scan_spec_add(&s, SCAN_EXCLUDE, "2001:2::1:3,198.18.4.3", err, sizeof err),
+                     LZR_OK);
+    char path[] = "/tmp/test_scan_spec_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char body[] = "# hitlist\n2001:2::20\n198.18.4.9 2001:2::21\n";
+    assert_int_equal(write(fd, body, sizeof body - 1), (ssize_t)(sizeof body - 1));
+    close(fd);
+    assert_int_equal(scan_spec_allow_file(&s, path, err, sizeof err), LZR_OK);
+    assert_int_equal(s.n_allow4, 2);
+    assert_int_equal(s.n_allow6, 4);
+    assert_int_equal(scan_spec_finalize(&s, err, sizeof err), LZR_OK);
+    assert_int_equal(targets_count(s.targets), 4);   /* .0-.2 and .9 */
+    assert_int_equal(targets6_count(s.targets6), 6); /* ::1:0-::1:2, ::9, ::20, ::21 */
+    assert_int_equal(scan_spec_addresses(&s), 10);
+    scan_spec_free(&s);
+
+    /* IPv6 only: the IPv4 set stays empty and is not an error. */
+    assert_int_equal(scan_spec_init(&s), LZR_OK);
+    assert_int_equal(scan_spec_add(&s, SCAN_LIFT, "2001:2::/48", err, sizeof err), LZR_OK);
+    assert_int_equal(scan_spec_add(&s, SCAN_ALLOW, "2001:2::5", err, sizeof err), LZR_OK);
+    assert_int_equal(scan_spec_finalize(&s, err, sizeof err), LZR_OK);
+    assert_int_equal(scan_spec_addresses(&s), 1);
+    scan_spec_free(&s);
+
+    /* A bad entry of either family, in a file, names the file and line. */
+    assert_int_equal(scan_spec_init(&s), LZR_OK);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    const char bad[] = "198.18.4.1\n2001:2::/64\n";
+    assert_int_equal(write(fd, bad, sizeof bad - 1), (ssize_t)(sizeof bad - 1));
+    close(fd);
+    assert_int_not_equal(scan_spec_allow_file(&s, path, err, sizeof err), LZR_OK);
+    assert_non_null(strstr(err, ":2: "));
+    assert_non_null(strstr(err, "/112"));
+    /* Nothing allowed at all: the IPv4 set's "allow list is empty". */
+    scan_spec_free(&s);
+    assert_int_equal(scan_spec_init(&s), LZR_OK);
+    assert_int_equal(scan_spec_finalize(&s, err, sizeof err), LZR_EEMPTY);
+    scan_spec_free(&s);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_validate_table),
         cmocka_unit_test(test_validate_targets_and_naming),
         cmocka_unit_test(test_targets_from_lists),
+        cmocka_unit_test(test_mixed_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
