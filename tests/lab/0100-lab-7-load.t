@@ -31,4 +31,24 @@ like "$(in_ns "$V2_NS" curl -s --max-time 5 --interface "$V2_FRESH_IP" "http://$
     "http to load address $3 from a fresh IP"
 like "$(in_ns "$V1_NS" curl -s --max-time 5 "http://$2:$port/")" "lzr lab load" "http to the last load address $2"
 
+# The IPv6 twin: a /112 inside 2001:2::/48, answered the same way; its first, last and a middle
+# address get nginx, another port is refused.
+n6=$(python3 -c "import ipaddress,sys; n=ipaddress.ip_network(sys.argv[1]); print(n.num_addresses if n.subnet_of(ipaddress.ip_network('2001:2::/48')) else 0)" "$LOAD_CIDR6")
+is "$n6" 65536 "the IPv6 load range $LOAD_CIDR6 holds 65536 addresses of 2001:2::/48"
+set -- $(python3 -c "import ipaddress,sys; n=ipaddress.ip_network(sys.argv[1]); print(n[0], n[-1], n[4242])" "$LOAD_CIDR6")
+for a in "$1" "$2" "$3"; do
+    like "$(in_ns "$V1_NS" curl -s --max-time 5 "http://[$a]:$port/")" "lzr lab load" "http to IPv6 load address $a"
+done
+is "$(in_ns "$V2_NS" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.settimeout(2)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print("open")
+except ConnectionRefusedError:
+    print("refused")
+except OSError:
+    print("silent")' "$3" $((port + 1)))" refused "another port of IPv6 load address $3 is refused"
+
 done_testing
