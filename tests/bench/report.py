@@ -148,6 +148,65 @@ def sendonly_section(w, rows):
     w("")
 
 
+def ipv6_section(w, rows):
+    """Figure 6: IPv6 beside IPv4, sending alone and in full mode, from the same run."""
+    so = defaultdict(dict)  # run -> tool -> kv
+    v6 = defaultdict(dict)  # run -> family -> kv
+    for fig, tool, mode, run, kv in rows:
+        if fig == "sendonly" and tool in ("lzr", "lzr6"):
+            so[run][tool] = kv
+        elif fig == "v6":
+            v6[run][mode] = kv
+    w("## 6. IPv6 beside IPv4")
+    w("")
+    if not any("lzr6" in so[r] for r in so) and not v6:
+        w("Not measured in this run (BENCH_IPV6=0 and no send-only figure).")
+        w("")
+        return
+    w("The same scans of as many IPv6 targets as IPv4 ones, in the same run. *Sending alone*: figure")
+    w("1b's sink, `lzr6` sending 524,288 IPv6 SYNs (74-byte frames against IPv4's 54) from")
+    w("`2001:2:0:250::1` to `2001:2:0:1900::/112` × ports 80-87. *Full mode*: figure 1's")
+    w("`lzrfull` run, unlimited, on the load range (65,536 IPv4 addresses, nginx on port 80)")
+    w("against its IPv6 twin (`2001:2:0:1900::/112` in the same namespace, the same nginx), from")
+    w("the vantage's IPv4 and IPv6 scan IPs, alternating which family goes first:")
+    w("")
+    w("```")
+    w("ip netns exec lzr-bsend bin/lzr-worker scan --iface s0 --source-ip6 2001:2:0:250::1 \\")
+    w("    --gateway-mac $SINK_MAC --targets 2001:2:0:1900::/112 --allow-reserved 2001:2::/48 \\")
+    w("    --ports 80-87 --source-ports 40000-65535 --rate 0 --discovery-only --timeout-ms 200 \\")
+    w("    --manage-firewall --output /dev/null")
+    w("ip netns exec lzr-v1 bin/lzr-worker scan --iface eth0 --source-ip6 2001:2::11 \\")
+    w("    --targets 2001:2:0:1900::/112 --allow-reserved 2001:2::/48 --gateway-mac $GW_MAC \\")
+    w("    --ports 80 --source-ports 40000-65535 --rate 0 --handshakes http --timeout-ms 1000 \\")
+    w("    --progress --output OUT")
+    w("```")
+    w("")
+    w("| measure | IPv4 | IPv6 | IPv6 ÷ IPv4, run by run |")
+    w("|---|---|---|---|")
+
+    def row(name, data, a, b, key, fmt, per_probe=False):
+        def val(kv):
+            if per_probe:
+                return kv["cpu"] / kv["syns"] * 1e6 if kv.get("syns") and kv.get("cpu") else None
+            return kv.get(key)
+        va = [val(data[r][a]) for r in sorted(data) if a in data[r]]
+        vb = [val(data[r][b]) for r in sorted(data) if b in data[r]]
+        rr = [val(data[r][b]) / val(data[r][a]) for r in data if a in data[r] and b in data[r]
+              and val(data[r][a]) and val(data[r][b]) is not None]
+        w("| %s | %s | %s | %s |" % (name, mmm(va, fmt), mmm(vb, fmt), mmm(rr, "{:.2f}×")))
+
+    if any("lzr6" in so[r] for r in so):
+        row("sending alone: probes/s", so, "lzr", "lzr6", "wire", "{:,.0f}")
+        row("sending alone: CPU s / M probes", so, "lzr", "lzr6", None, "{:.2f}", True)
+    if v6:
+        row("full mode: probes/s at the target", v6, "ipv4", "ipv6", "wire", "{:,.0f}")
+        row("full mode: services named (of 65,536)", v6, "ipv4", "ipv6", "unique", "{:,.0f}")
+        row("full mode: wall s", v6, "ipv4", "ipv6", "wall", "{:.2f}")
+        row("full mode: CPU s / M probes", v6, "ipv4", "ipv6", None, "{:.2f}", True)
+        row("full mode: first SYN ms after exec", v6, "ipv4", "ipv6", "first_ms", "{:.1f}")
+    w("")
+
+
 def startup_section(w, rows):
     """Figure 1c: time from exec to the first SYN on the wire, from the runs of figure 1."""
     disc = [(tool, mode, run, kv) for fig, tool, mode, run, kv in rows if fig == "disc"]
@@ -884,6 +943,7 @@ def main():
     ingest_section(w, rows)
     scaling_section(w, rows)
     pipe_section(w, rows)
+    ipv6_section(w, rows)
     if not any(r[0] == "twophase" for r in rows):
         w("## Not measured yet")
         w("")

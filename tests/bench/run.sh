@@ -31,6 +31,9 @@
 #   BENCH_PIPE=1      a cluster job against one standalone scan of the same 71,680 targets
 #                     (2,560 addresses × 28 ports, 8 shards, 10,000/s in all, default timeout):
 #                     the cost of the shards' tails (tests/bench/scaling.sh, figure 5b)
+#   BENCH_IPV6=1      figure 6: lzr in full mode on the load range's IPv6 twin (65,536 addresses
+#                     of 2001:2:0:1900::/112) against the IPv4 range, unlimited, interleaved;
+#                     the sending-alone half is sendonly.sh's lzr6
 #   BENCH_REV         the commit named in the doc (default: git HEAD of this tree)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,6 +51,7 @@ INGEST_RECORDS=${BENCH_INGEST_RECORDS:-500000}
 SCALING=${BENCH_SCALING:-1}
 SCALE_SHARDS=${BENCH_SCALE_SHARDS:-4}
 PIPE=${BENCH_PIPE:-1}
+IPV6=${BENCH_IPV6:-1}
 # Figure 5b's 28 ports: 80 is nginx in the load namespace, the kernel resets the others.
 PIPE_PORTS=21,22,23,25,53,80,110,111,135,139,143,443,445,993,995,1433,1723,3306,3389,5432,5900,6379,8000,8080,8443,9000,9200,27017
 LAB=deploy/lab/lab
@@ -117,8 +121,12 @@ clock_stop() {
 # (first_start/first_stop around the run). Both clocks are the kernel's CLOCK_REALTIME.
 STAMP=(bash -c 'printf "%s\n" "$EPOCHREALTIME" >"$0"; exec "$@"')
 first_start() { # prefix
+    local f="tcp[tcpflags] == tcp-syn and dst net $LOAD_CIDR"
+    # IPv6 (V6=1): libpcap reads no tcp[] behind an IPv6 header; the flags are byte 53 of a
+    # frame without extension headers, as the scanners send them.
+    [ "${V6:-0}" = 1 ] && f="ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x02 and dst net $LOAD_CIDR6"
     ip netns exec "$LOAD_NS" tcpdump -i eth0 -n -tt -l -c 1 --immediate-mode \
-        "tcp[tcpflags] == tcp-syn and dst net $LOAD_CIDR" >"$1.first" 2>"$1.firstlog" &
+        "$f" >"$1.first" 2>"$1.firstlog" &
     FIRST_PID=$!
     local i
     for i in $(seq 100); do
@@ -166,19 +174,22 @@ run_masscan() {
 }
 
 # One lzr-worker SYN scan of the load range (--discovery-only, like zmap: SYN-ACKs are reported
-# as open and reset, no handshake); $1 rate, $2 file prefix, then any more scan options.
+# as open and reset, no handshake); $1 rate, $2 file prefix, then any more scan options. With
+# V6=1, of the range's IPv6 twin from the vantage's IPv6 scan IP.
 run_lzr() {
     local rate=$1 p=$2
     shift 2
     [ $# -gt 0 ] || set -- --discovery-only
     lab_env
+    local fam=(--source-ip "$V1_SCAN_IP" --targets "$LOAD_CIDR" --allow-reserved 198.18.0.0/15)
+    [ "${V6:-0}" = 1 ] &&
+        fam=(--source-ip6 "$V1_SCAN_IP6" --targets "$LOAD_CIDR6" --allow-reserved 2001:2::/48)
     clock_start "$p"
     first_start "$p"
     timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$p.time" \
         ip netns exec "$V1_NS" "${STAMP[@]}" "$p.exec" \
-        "$WORKER" scan --iface "$V1_IF" --source-ip "$V1_SCAN_IP" \
-        --gateway-mac "$GW_MAC" --targets "$LOAD_CIDR" --ports 80 \
-        --allow-reserved 198.18.0.0/15 --source-ports "$SRC_PORTS" --rate "$rate" \
+        "$WORKER" scan --iface "$V1_IF" "${fam[@]}" \
+        --gateway-mac "$GW_MAC" --ports 80 --source-ports "$SRC_PORTS" --rate "$rate" \
         "$@" --timeout-ms 1000 --progress --output "$p.out" 2>"$p.log" ||
         echo "lzr failed" >>"$p.log"
     first_stop
@@ -195,7 +206,7 @@ run_lzrfull() {
 # Reduces one discovery run to a results line: SYNs, unique IPs, reply span, CPU, wall.
 summarize() { # tool mode run prefix (the bench directory goes along, for synclock.py)
     "$PY" - "$@" "$ROOT/tests/bench" >>"$RES" <<'EOF'
-import json, re, sys
+import json, os, re, sys
 tool, mode, run, p = sys.argv[1:5]
 ts, ips = [], set()
 if tool == "zmap":
@@ -262,7 +273,7 @@ if m:
         if k:
             extra += "\t%s=%s" % (k, v)
     extra += "\tsu_control=%d" % (1 if m.group(5).startswith("control RST") else 0)
-print("disc\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tuser=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d%s"
+print(os.environ.get("FIG", "disc") + "\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tuser=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d%s"
       % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, user, selfrate, wire,
          wsyns, pcap, extra))
 EOF
@@ -332,6 +343,22 @@ if [ "$PIPE" = 1 ]; then
         V2_NS=$V2_NS V2_IF=$V2_IF V2_SCAN_IP=$V2_SCAN_IP V2_FRESH_IPS=$V2_FRESH_IPS \
         bash "$ROOT/tests/bench/scaling.sh" "$TMP" "$RUNS" "0 1 2" 8 >>"$RES" ||
         echo "bench: cluster vs standalone failed" >&2
+fi
+
+if [ "$IPV6" = 1 ]; then
+    echo "bench: IPv6 beside IPv4, $RUNS runs of lzr in full mode on each load range, unlimited" >&2
+    for run in $(seq 1 "$RUNS"); do
+        order="ipv4 ipv6"
+        [ $((run % 2)) = 0 ] && order="ipv6 ipv4"
+        for fam in $order; do
+            p=$TMP/v6-$fam-$run
+            v6=0
+            [ "$fam" = ipv6 ] && v6=1
+            V6=$v6 run_lzrfull 0 "$p"
+            FIG=v6 summarize lzr "$fam" "$run" "$p" || echo "bench: $fam run $run: no result" >&2
+            rm -f "$p.out"
+        done
+    done
 fi
 
 "$PY" "$ROOT/tests/bench/report.py" "$TMP/machine.tsv" "$RES" "$RUNS" "$RATES" >"$OUT.tmp"

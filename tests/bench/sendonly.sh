@@ -14,6 +14,8 @@
 # software limit of this path: one process sending 524,288 prebuilt SYNs (the destination's
 # last byte and the port counting up) through its mmap'd TX ring, by the qdisc like the others
 # (--qdisc-path), touching neither the host's socket-memory sysctls nor IRQ affinities.
+# lzr6 is lzr sending IPv6 SYNs (74-byte frames) from 2001:2:0:250::1 to the same count of
+# targets, 2001:2:0:1900::/112 × 8 ports, for figure 6 (IPv6 beside IPv4).
 # Prints one results line per run and tool:
 #   sendonly  TOOL  0  RUN  syns=… wire=… wall=… cpu=…
 # Both namespaces are created here and deleted on exit; every process is stopped by PID.
@@ -28,6 +30,8 @@ SEND_NS=lzr-bsend
 SINK_NS=lzr-bsink
 SRC=198.18.250.1
 TARGETS=198.19.0.0/16
+SRC6=2001:2:0:250::1
+TARGETS6=2001:2:0:1900::/112
 
 CLOCK_PID=
 cleanup() {
@@ -42,6 +46,11 @@ ip netns add "$SEND_NS"
 ip netns add "$SINK_NS"
 ip -n "$SEND_NS" link add s0 type veth peer name k0 netns "$SINK_NS"
 ip -n "$SEND_NS" addr add "$SRC/24" dev s0
+# IPv6 with a static address only: no duplicate-address probe, no router solicitation.
+ip netns exec "$SEND_NS" sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+    net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0 \
+    net.ipv6.conf.all.autoconf=0 net.ipv6.conf.default.autoconf=0
+ip -n "$SEND_NS" addr add "$SRC6/64" dev s0 nodad
 ip -n "$SEND_NS" link set lo up
 ip -n "$SEND_NS" link set s0 up
 ip -n "$SINK_NS" link set k0 up
@@ -68,22 +77,29 @@ run_zmap() { # prefix
 run_lzr() { # prefix [extra flags]
     local p=$1
     shift
+    [ $# -gt 0 ] || set -- --source-ip "$SRC" --targets "$TARGETS" --allow-reserved 198.18.0.0/15
     timeout -k 5 120 /usr/bin/time -f '%e %U %S' -o "$p.time" \
-        ip netns exec "$SEND_NS" "$ROOT/bin/lzr-worker" scan --iface s0 --source-ip "$SRC" \
-        --gateway-mac "$SINK_MAC" --targets "$TARGETS" --ports 80-87 \
-        --allow-reserved 198.18.0.0/15 --source-ports 40000-65535 --rate 0 --discovery-only \
+        ip netns exec "$SEND_NS" "$ROOT/bin/lzr-worker" scan --iface s0 \
+        --gateway-mac "$SINK_MAC" --ports 80-87 \
+        --source-ports 40000-65535 --rate 0 --discovery-only \
         --timeout-ms 200 --manage-firewall --output /dev/null "$@" >"$p.log" 2>&1
+}
+
+# Figure 6: the same scan of as many IPv6 targets.
+run_lzr6() { # prefix
+    run_lzr "$1" --source-ip6 "$SRC6" --targets "$TARGETS6" --allow-reserved 2001:2::/48
 }
 
 # The A/B of issue #15's first sending lever: the same scan through a PACKET_TX_RING with the
 # qdisc bypassed (--tx-ring) instead of sendmmsg.
 run_lzr-ring() { # prefix
-    run_lzr "$1" --tx-ring
+    run_lzr "$1" --source-ip "$SRC" --targets "$TARGETS" --allow-reserved 198.18.0.0/15 --tx-ring
 }
 
 # The second lever: two SYN walkers, each with its own socket and half of the permutation.
 run_lzr-2t() { # prefix
-    run_lzr "$1" --send-threads 2
+    run_lzr "$1" --source-ip "$SRC" --targets "$TARGETS" --allow-reserved 198.18.0.0/15 \
+        --send-threads 2
 }
 
 run_masscan() { # prefix
@@ -101,7 +117,7 @@ run_trafgen() { # prefix
         >"$1.log" 2>&1
 }
 
-TOOLS=(zmap lzr lzr-ring lzr-2t masscan)
+TOOLS=(zmap lzr lzr-ring lzr-2t masscan lzr6)
 command -v trafgen >/dev/null && TOOLS+=(trafgen)
 for run in $(seq 1 "$RUNS"); do
     s=$((run % ${#TOOLS[@]}))
