@@ -31,6 +31,8 @@
 #   BENCH_PIPE=1      a cluster job against one standalone scan of the same 71,680 targets
 #                     (2,560 addresses × 28 ports, 8 shards, 10,000/s in all, default timeout):
 #                     the cost of the shards' tails (tests/bench/scaling.sh, figure 5b)
+#   BENCH_THREADS=1   figure 1e: rate accuracy with --send-threads 1, 2 and 3 at 20,000/s and
+#                     50,000/s (lzr --discovery-only on the load range, clocked at the target)
 #   BENCH_IPV6=1      figure 6: lzr in full mode on the load range's IPv6 twin (65,536 addresses
 #                     of 2001:2:0:1900::/112) against the IPv4 range, unlimited, interleaved;
 #                     the sending-alone half is sendonly.sh's lzr6
@@ -52,6 +54,7 @@ SCALING=${BENCH_SCALING:-1}
 SCALE_SHARDS=${BENCH_SCALE_SHARDS:-4}
 PIPE=${BENCH_PIPE:-1}
 IPV6=${BENCH_IPV6:-1}
+THREADS=${BENCH_THREADS:-1}
 # Figure 5b's 28 ports: 80 is nginx in the load namespace, the kernel resets the others.
 PIPE_PORTS=21,22,23,25,53,80,110,111,135,139,143,443,445,993,995,1433,1723,3306,3389,5432,5900,6379,8000,8080,8443,9000,9200,27017
 LAB=deploy/lab/lab
@@ -297,6 +300,21 @@ for run in $(seq 1 "$RUNS"); do
         echo "bench:   run $run rate $rate done" >&2
     done
 done
+
+if [ "$THREADS" = 1 ]; then
+    echo "bench: rate accuracy, $RUNS runs × send threads {1, 2, 3} × {20000, 50000}/s" >&2
+    for run in $(seq 1 "$RUNS"); do
+        for t in 1 2 3; do
+            for rate in 20000 50000; do
+                p=$TMP/thr-$t-$rate-$run
+                run_lzr "$rate" "$p" --discovery-only --send-threads "$t"
+                FIG=threads summarize lzr "$t-$rate" "$run" "$p" ||
+                    echo "bench: $t threads at $rate run $run: no result" >&2
+                rm -f "$p.out"
+            done
+        done
+    done
+fi
 
 if [ "$SENDONLY" = 1 ]; then
     echo "bench: sending alone into a sink, $RUNS runs of zmap and lzr" >&2
