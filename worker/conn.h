@@ -11,11 +11,11 @@
 #include <stdint.h>
 
 typedef struct conn {
-    uint32_t daddr;   /* target address, host order (key) */
-    uint16_t dport;   /* target port (key) */
-    uint16_t sport;   /* our source port on the current connection */
-    uint32_t seq0;    /* our ISN on the current connection */
-    uint32_t rseq0;   /* the target's ISN on the current connection */
+    uint32_t daddr; /* IPv4: the target's address, host order; IPv6: its index in targets6 (key) */
+    uint16_t dport; /* target port (key) */
+    uint16_t sport; /* our source port on the current connection */
+    uint32_t seq0;  /* our ISN on the current connection */
+    uint32_t rseq0; /* the target's ISN on the current connection */
     uint32_t sent_us; /* engine clock (µs, wrapping) of our last probe, for the RTT */
     uint32_t rtt_us;  /* our first stateful packet → the target's next one */
     uint16_t window;  /* window of the first SYN-ACK */
@@ -27,7 +27,8 @@ typedef struct conn {
     uint8_t ttl_last;
     uint8_t synack_retx; /* SYN-ACK retransmissions seen after our ACK */
     uint8_t flags;       /* CONN_F_* evidence bits (worker/lzr.c) */
-    uint8_t retries;     /* our retransmissions on this connection */
+    uint8_t retries : 7; /* our retransmissions on this connection */
+    uint8_t v6 : 1;      /* an IPv6 target: daddr is an index into targets6 (key) */
     uint16_t aux;        /* per-state scratch: acking-firewall probes sent/answered */
     uint16_t aux2;
 } conn_t;

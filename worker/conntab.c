@@ -1,6 +1,7 @@
 /*
  * conntab: the worker's table of in-flight connections, one entry per (address, port) between
- * its first SYN-ACK and its classification. Everything is allocated by conntab_new: a pool of
+ * its first SYN-ACK and its classification, keyed by family, address (an IPv6 target's index in
+ * targets6) and port. Everything is allocated by conntab_new: a pool of
  * conn_t whose position is the entry's stable id, a bitmap of live ids, and an open-addressing
  * index of uint32 slots (id + 1, 0 = empty) at least twice the capacity, probed linearly and
  * cleaned by backward shifting on removal, so there are no tombstones and a probe run never
@@ -29,11 +30,12 @@ struct conntab {
     uint32_t free_head; /* stack of released ids, NO_ID when empty */
 };
 
-/* Mixes the 48-bit key so nearby addresses and ports spread over the whole index
- * (the 64-bit finaliser of MurmurHash3: xorshifts around two odd multipliers). */
-static uint32_t hash_key(uint32_t daddr, uint16_t dport)
+/* Mixes the 49-bit key (family bit, address or index, port) so nearby addresses and ports spread
+ * over the whole index (the 64-bit finaliser of MurmurHash3: xorshifts around two odd
+ * multipliers). */
+static uint32_t hash_key(uint32_t daddr, uint16_t dport, bool v6)
 {
-    uint64_t k = ((uint64_t)daddr << 16) | dport;
+    uint64_t k = ((uint64_t)v6 << 48) | ((uint64_t)daddr << 16) | dport;
     k ^= k >> 33;
     k *= 0xff51afd7ed558ccdULL;
     k ^= k >> 33;
@@ -105,26 +107,26 @@ void conntab_destroy(conntab_t **t)
     *t = NULL;
 }
 
-/* The index slot holding key (daddr, dport), or the empty slot that ends its probe run. */
-static uint32_t find_slot(const conntab_t *t, uint32_t daddr, uint16_t dport)
+/* The index slot holding key (daddr, dport, v6), or the empty slot that ends its probe run. */
+static uint32_t find_slot(const conntab_t *t, uint32_t daddr, uint16_t dport, bool v6)
 {
-    uint32_t i = hash_key(daddr, dport) & t->index_mask;
+    uint32_t i = hash_key(daddr, dport, v6) & t->index_mask;
     for (;;) {
         uint32_t e = t->index[i];
         if (e == 0)
             return i;
         const conn_t *c = &t->pool[e - 1];
-        if (c->daddr == daddr && c->dport == dport)
+        if (c->daddr == daddr && c->dport == dport && c->v6 == v6)
             return i;
         i = (i + 1) & t->index_mask;
     }
 }
 
-conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport)
+conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport, bool v6)
 {
     if (t->count == t->capacity)
         return NULL;
-    uint32_t slot = find_slot(t, daddr, dport);
+    uint32_t slot = find_slot(t, daddr, dport, v6);
     if (t->index[slot] != 0)
         return NULL; /* key already present */
 
@@ -139,15 +141,16 @@ conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport)
     memset(c, 0, sizeof(*c));
     c->daddr = daddr;
     c->dport = dport;
+    c->v6 = v6;
     set_live(t, id, 1);
     t->index[slot] = id + 1;
     t->count++;
     return c;
 }
 
-conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport)
+conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport, bool v6)
 {
-    uint32_t e = t->index[find_slot(t, daddr, dport)];
+    uint32_t e = t->index[find_slot(t, daddr, dport, v6)];
     return e ? &t->pool[e - 1] : NULL;
 }
 
@@ -161,7 +164,7 @@ void conntab_remove(conntab_t *t, conn_t *c)
         return;
 
     uint32_t mask = t->index_mask;
-    uint32_t hole = find_slot(t, c->daddr, c->dport);
+    uint32_t hole = find_slot(t, c->daddr, c->dport, c->v6);
     assert(t->index[hole] == id + 1);
 
     /* Backward-shift deletion: walk the run after the hole and pull back every entry whose home
@@ -174,7 +177,7 @@ void conntab_remove(conntab_t *t, conn_t *c)
         if (e == 0)
             break;
         const conn_t *o = &t->pool[e - 1];
-        uint32_t home = hash_key(o->daddr, o->dport) & mask;
+        uint32_t home = hash_key(o->daddr, o->dport, o->v6) & mask;
         int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
         if (stays)
             continue;

@@ -1,14 +1,15 @@
 /*
  * conntab: the worker's connection table. A fixed pool of conn_t (allocated once at start, never
- * per packet) with a stable id per slot, found by (address, port) through an open-addressing
- * index with linear probing and backward-shift deletion. Ids stay valid while the entry lives,
- * so the timer wheel can refer to connections by id.
+ * per packet) with a stable id per slot, found by (family, address, port) through an
+ * open-addressing index with linear probing and backward-shift deletion. Ids stay valid while the
+ * entry lives, so the timer wheel can refer to connections by id.
  */
 #ifndef LZR_CONNTAB_H
 #define LZR_CONNTAB_H
 
 #include "worker/conn.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,11 +21,13 @@ conntab_t *conntab_new(uint32_t capacity);
 /* Frees the table and sets *t to NULL. */
 void conntab_destroy(conntab_t **t);
 
-/* A zeroed entry keyed (daddr, dport), or NULL when the pool is full or the key exists. */
-conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport);
+/* A zeroed entry keyed (daddr, dport, v6), or NULL when the pool is full or the key exists. An
+ * IPv4 target's daddr is its address; an IPv6 target's (v6 true) is its index in the scan's
+ * targets6, so the two families never share a key. */
+conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport, bool v6);
 
-/* The entry keyed (daddr, dport), or NULL. */
-conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport);
+/* The entry keyed (daddr, dport, v6), or NULL. */
+conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport, bool v6);
 
 /* Removes c (returned by insert or lookup) and returns its slot to the pool. */
 void conntab_remove(conntab_t *t, conn_t *c);

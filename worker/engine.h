@@ -14,6 +14,7 @@
 #include "common/ports.h"
 #include "common/record.h"
 #include "common/targets.h"
+#include "common/targets6.h"
 #include "worker/firewall.h"
 #include "worker/handshakes/handshake.h"
 
@@ -26,6 +27,9 @@
 typedef struct engine_config {
     char iface[IF_NAMESIZE];
     uint32_t source_ip;
+    /* The scan IP for IPv6 targets (family ADDR_IPV6), or ADDR_NONE: a scan with no IPv6
+     * targets needs none. */
+    lzr_addr_t source_ip6;
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
     bool tx_ring;          /* the senders write a PACKET_TX_RING (send.h), not sendmmsg */
@@ -36,6 +40,9 @@ typedef struct engine_config {
     /* The permutation walk: targets × ports. With a list (input below), targets is the set a
      * listed address must lie in (the reserved ranges unless lifted, excludes), or NULL. */
     const targets_t *targets;
+    /* The IPv6 targets (or NULL: none). The walk's addresses are targets' indices 0..n4-1,
+     * then targets6's as n4..n4+n6-1, so the permutation is over (n4 + n6) × ports. */
+    const targets6_t *targets6;
     const port_list_t *ports;
     /* A job's pair list (common/pairs.h keys, sorted): element i of the walk is pairs[i]
      * instead of an address × port; NULL: targets × ports. */
@@ -47,6 +54,7 @@ typedef struct engine_config {
      * the reader is paused with the walk (in-flight table high, hold, receive side behind). */
     input_reader_t *input;
     uint32_t first_target;       /* with input: the address whose route finds the next hop */
+    lzr_addr_t first_target6;    /* with input: the same for IPv6 (ADDR_NONE: no IPv6 line) */
     perm_params_t perm;          /* over targets_count × ports.n */
     uint64_t pos_begin, pos_end; /* the shard: cycle positions */
     cookie_key_t key;

@@ -61,6 +61,7 @@ struct lzr {
     const engine_config_t *cfg;
     sender_t *tx;
     uint8_t src_mac[6], dst_mac[6];
+    uint8_t dst_mac6[6]; /* the next hop towards the IPv6 targets */
     engine_emit_fn emit;
     void *ctx;
     conntab_t *tab;
@@ -84,6 +85,7 @@ struct lzr {
     /* With --all: one bit per permutation element that answered, so the targets that never
      * answered can be reported as silent at the end. */
     uint8_t *answered;
+    uint64_t n4; /* IPv4 targets: an IPv6 target's walk index is n4 + its index in targets6 */
     uint64_t replies, invalid, late, hits, dups, table_full;
     uint64_t per_class[CLASS_COUNT];
 };
@@ -104,6 +106,8 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
     l->tx = tx;
     memcpy(l->src_mac, src_mac, 6);
     memcpy(l->dst_mac, dst_mac, 6);
+    memcpy(l->dst_mac6, dst_mac, 6);
+    l->n4 = cfg->targets ? targets_count(cfg->targets) : 0;
     l->emit = emit;
     l->ctx = ctx;
     l->now_us = now_us;
@@ -149,6 +153,11 @@ lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6
     return l;
 }
 
+void lzr_set_next_hop6(lzr_t *l, const uint8_t mac[6])
+{
+    memcpy(l->dst_mac6, mac, 6);
+}
+
 int lzr_fallback_parse(const char *csv, const handshake_t *out[HANDSHAKE_MAX_FALLBACK], char *err,
                        size_t errlen)
 {
@@ -189,9 +198,9 @@ void lzr_add_stats(const lzr_t *l, engine_stats_t *s)
         s->per_class[i] += l->per_class[i];
 }
 
-static uint64_t done_key(uint32_t daddr, uint16_t dport)
+static uint64_t done_key(uint32_t daddr, uint16_t dport, bool v6)
 {
-    return ((uint64_t)daddr << 16 | dport) + 1;
+    return ((uint64_t)v6 << 48 | (uint64_t)daddr << 16 | dport) + 1;
 }
 
 static uint32_t done_slot(uint64_t key)
@@ -240,13 +249,35 @@ static bool has_next_handshake(const lzr_t *l, const conn_t *c)
     return next > own || fallback_eligible(c); /* the tier is entered once, then walked */
 }
 
+/* ---- addresses: an IPv4 target's key is its address, an IPv6 target's its index ---- */
+
+/* The address of the target keyed daddr (an IPv6 target: its index in targets6). */
+static lzr_addr_t target_addr(const lzr_t *l, uint32_t daddr, bool v6)
+{
+    lzr_addr_t a = {.family = ADDR_IPV4, .v4 = daddr};
+    if (v6) {
+        a.family = ADDR_IPV6;
+        memcpy(a.v6, targets6_at(l->cfg->targets6, daddr), 16);
+    }
+    return a;
+}
+
+/* Our scan IP for a target of that family. */
+static lzr_addr_t source_addr(const lzr_t *l, bool v6)
+{
+    if (v6)
+        return l->cfg->source_ip6;
+    return (lzr_addr_t){.family = ADDR_IPV4, .v4 = l->cfg->source_ip};
+}
+
 /* ---- sending ---- */
 
-static void send_tcp(lzr_t *l, uint32_t daddr, uint16_t sport, uint16_t dport, uint32_t seq,
-                     uint32_t ack, uint8_t flags, const uint8_t *payload, size_t paylen)
+static void send_tcp(lzr_t *l, uint32_t daddr, bool v6, uint16_t sport, uint16_t dport,
+                     uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *payload,
+                     size_t paylen)
 {
-    pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV4, .v4 = l->cfg->source_ip},
-                           .dst = {.family = ADDR_IPV4, .v4 = daddr},
+    pkt_out_t p = {.seg = {.src = source_addr(l, v6),
+                           .dst = target_addr(l, daddr, v6),
                            .sport = sport,
                            .dport = dport,
                            .seq = seq,
@@ -259,7 +290,7 @@ static void send_tcp(lzr_t *l, uint32_t daddr, uint16_t sport, uint16_t dport, u
                    .ip_id = l->ip_id++,
                    .mss_option = (flags & TCP_SYN) != 0};
     memcpy(p.src_mac, l->src_mac, 6);
-    memcpy(p.dst_mac, l->dst_mac, 6);
+    memcpy(p.dst_mac, v6 ? l->dst_mac6 : l->dst_mac, 6);
     sender_commit(l->tx, packet_build(sender_slot(l->tx), PACKET_MAX_FRAME, &p));
 }
 
@@ -271,26 +302,29 @@ static void send_probe(lzr_t *l, conn_t *c, bool with_payload)
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
     size_t n = 0;
     if (with_payload && hs->payload) {
-        hs_target_t t = {.saddr = l->cfg->source_ip, .daddr = c->daddr, .dport = c->dport};
+        /* The probes' texts name IPv4 addresses only: an IPv6 target's are left 0 for now. */
+        hs_target_t t = {.saddr = c->v6 ? 0 : l->cfg->source_ip,
+                         .daddr = c->v6 ? 0 : c->daddr,
+                         .dport = c->dport};
         n = hs->payload(&t, buf, sizeof buf);
     }
     c->paylen = (uint16_t)n;
-    send_tcp(l, c->daddr, c->sport, c->dport, c->seq0 + 1, c->rseq0 + 1,
+    send_tcp(l, c->daddr, c->v6, c->sport, c->dport, c->seq0 + 1, c->rseq0 + 1,
              TCP_ACK | (n ? TCP_PSH : 0), buf, n);
 }
 
 static void send_rst(lzr_t *l, const conn_t *c)
 {
     uint32_t seq = c->seq0 + 1 + ((c->flags & F_CUR_ACKED) ? c->paylen : 0);
-    send_tcp(l, c->daddr, c->sport, c->dport, seq, 0, TCP_RST, NULL, 0);
+    send_tcp(l, c->daddr, c->v6, c->sport, c->dport, seq, 0, TCP_RST, NULL, 0);
 }
 
 /* The cookie of connection salt to c's target, its source port in [lo, hi]. */
 static cookie_t target_cookie(const lzr_t *l, const conn_t *c, uint32_t salt, uint16_t lo,
                               uint16_t hi)
 {
-    lzr_addr_t src = {.family = ADDR_IPV4, .v4 = l->cfg->source_ip};
-    lzr_addr_t dst = {.family = ADDR_IPV4, .v4 = c->daddr};
+    lzr_addr_t src = source_addr(l, c->v6);
+    lzr_addr_t dst = target_addr(l, c->daddr, c->v6);
     return cookie_make(&l->cfg->key, &src, &dst, c->dport, salt, lo, hi);
 }
 
@@ -299,7 +333,7 @@ static void send_syn(lzr_t *l, conn_t *c, uint32_t salt)
     cookie_t ck = target_cookie(l, c, salt, l->cfg->sport_lo, l->cfg->sport_hi);
     c->sport = ck.sport;
     c->seq0 = ck.seq;
-    send_tcp(l, c->daddr, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
+    send_tcp(l, c->daddr, c->v6, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
 }
 
 /* ---- records ---- */
@@ -342,7 +376,7 @@ static void emit_record(lzr_t *l, const conn_t *c, lzr_class_t cls, const uint8_
 static void finish(lzr_t *l, conn_t *c, lzr_class_t cls, const uint8_t *data, size_t len)
 {
     emit_record(l, c, cls, data, len);
-    uint64_t key = done_key(c->daddr, c->dport);
+    uint64_t key = done_key(c->daddr, c->dport, c->v6);
     l->done[done_slot(key)] = key;
     timerwheel_cancel(l->wheel, conntab_id(l->tab, c));
     conntab_remove(l->tab, c);
@@ -400,7 +434,7 @@ static void start_afw(lzr_t *l, conn_t *c)
     for (uint32_t i = 0; i < n && i < 64; i++) {
         cookie_t pick = target_cookie(l, c, SALT_AFW_PORT + i, 0, 0);
         uint16_t port = (uint16_t)(32768 + (pick.seq % 32768));
-        conn_t *child = conntab_insert(l->tab, c->daddr, port);
+        conn_t *child = conntab_insert(l->tab, c->daddr, port, c->v6);
         if (!child)
             continue; /* the port is being scanned or probed already */
         child->state = ST_AFW_CHILD;
@@ -462,7 +496,7 @@ static void on_timer(void *ctx, uint32_t id)
     case ST_SYN:
         if (c->retries == 0 && l->cfg->retransmit_ms < l->cfg->timeout_ms) {
             c->retries = 1;
-            send_tcp(l, c->daddr, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
+            send_tcp(l, c->daddr, c->v6, c->sport, c->dport, c->seq0, 0, TCP_SYN, NULL, 0);
             arm(l, c, rest);
             return;
         }
@@ -486,11 +520,11 @@ static void on_timer(void *ctx, uint32_t id)
     }
 }
 
-static void mark_answered(lzr_t *l, uint32_t addr, uint16_t port)
+static void mark_answered(lzr_t *l, uint32_t addr, bool v6, uint16_t port)
 {
     if (!l->answered || !l->port_index[port])
         return;
-    int64_t ai = targets_index_of(l->cfg->targets, addr);
+    int64_t ai = v6 ? (int64_t)(l->n4 + addr) : targets_index_of(l->cfg->targets, addr);
     if (ai < 0)
         return;
     uint64_t el = (uint64_t)ai * l->cfg->ports->n + l->port_index[port] - 1;
@@ -507,49 +541,52 @@ void lzr_report_silent(lzr_t *l, uint64_t pos_begin, uint64_t pos_end)
     while (perm_next(&it, &el)) {
         if (l->answered[el / 8] & (1u << (el % 8)))
             continue;
-        conn_t c = {.daddr = targets_at(l->cfg->targets, el / nports),
-                    .dport = l->cfg->ports->ports[el % nports]};
-        if (l->cfg->blocklist && targets_contains(l->cfg->blocklist, c.daddr))
+        uint64_t ai = el / nports;
+        conn_t c = {.dport = l->cfg->ports->ports[el % nports], .v6 = ai >= l->n4};
+        c.daddr = c.v6 ? (uint32_t)(ai - l->n4) : targets_at(l->cfg->targets, ai);
+        if (!c.v6 && l->cfg->blocklist && targets_contains(l->cfg->blocklist, c.daddr))
             continue; /* never probed, so not silent either */
         emit_record(l, &c, CLASS_SILENT, NULL, 0);
     }
 }
 
-/* A discovery SYN-ACK or RST (salt 0) for a target without state. */
-static void on_new(lzr_t *l, const pkt_in_t *p)
+/* A discovery SYN-ACK or RST (salt 0) for a target without state, keyed daddr (v6: its index
+ * in targets6). */
+static void on_new(lzr_t *l, const pkt_in_t *p, uint32_t daddr, bool v6)
 {
     if (!cookie_validate(&l->cfg->key, &p->dst, p->dport, &p->src, p->sport, p->ack, 0,
                          l->cfg->sport_lo, l->cfg->sport_hi)) {
         l->invalid++;
         return;
     }
-    uint64_t key = done_key(p->src.v4, p->sport);
+    uint64_t key = done_key(daddr, p->sport, v6);
     if (l->done[done_slot(key)] == key) {
         l->dups++;
         return;
     }
     l->replies++;
-    mark_answered(l, p->src.v4, p->sport);
+    mark_answered(l, daddr, v6, p->sport);
     if (p->flags & TCP_RST) {
         l->done[done_slot(key)] = key;
-        conn_t closed = {.daddr = p->src.v4, .dport = p->sport, .ttl_last = p->ttl};
+        conn_t closed = {.daddr = daddr, .dport = p->sport, .ttl_last = p->ttl, .v6 = v6};
         emit_record(l, &closed, CLASS_CLOSED, NULL, 0);
         return;
     }
     if ((p->flags & (TCP_SYN | TCP_ACK)) != (TCP_SYN | TCP_ACK))
         return;
     if (l->cfg->discovery_only) {
-        conn_t open = {.daddr = p->src.v4,
+        conn_t open = {.daddr = daddr,
                        .dport = p->sport,
                        .window = p->window,
                        .ttl_synack = p->ttl,
-                       .ttl_last = p->ttl};
+                       .ttl_last = p->ttl,
+                       .v6 = v6};
         l->done[done_slot(key)] = key;
-        send_tcp(l, p->src.v4, p->dport, p->sport, p->ack, 0, TCP_RST, NULL, 0);
+        send_tcp(l, daddr, v6, p->dport, p->sport, p->ack, 0, TCP_RST, NULL, 0);
         emit_record(l, &open, CLASS_OPEN, NULL, 0);
         return;
     }
-    conn_t *c = conntab_insert(l->tab, p->src.v4, p->sport);
+    conn_t *c = conntab_insert(l->tab, daddr, p->sport, v6);
     if (!c) {
         l->table_full++;
         return;
@@ -573,7 +610,7 @@ static void on_new(lzr_t *l, const pkt_in_t *p)
 
 static void on_data(lzr_t *l, conn_t *c, const pkt_in_t *p)
 {
-    send_tcp(l, c->daddr, c->sport, c->dport, c->seq0 + 1 + c->paylen, 0, TCP_RST, NULL, 0);
+    send_tcp(l, c->daddr, c->v6, c->sport, c->dport, c->seq0 + 1 + c->paylen, 0, TCP_RST, NULL, 0);
     finish(l, c, CLASS_SERVICE, p->payload, p->payload_len);
 }
 
@@ -581,9 +618,9 @@ static void on_afw_child(lzr_t *l, conn_t *c, const pkt_in_t *p)
 {
     if ((p->flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && p->ack == c->seq0 + 1) {
         conn_t *parent = conntab_get(l->tab, c->rseq0);
-        if (parent && parent->daddr == c->daddr && parent->state == ST_AFW)
+        if (parent && parent->daddr == c->daddr && parent->v6 == c->v6 && parent->state == ST_AFW)
             parent->aux2++;
-        send_tcp(l, c->daddr, c->sport, c->dport, c->seq0 + 1, 0, TCP_RST, NULL, 0);
+        send_tcp(l, c->daddr, c->v6, c->sport, c->dport, c->seq0 + 1, 0, TCP_RST, NULL, 0);
     } else if (!(p->flags & TCP_RST)) {
         return;
     }
@@ -667,26 +704,41 @@ static void on_known(lzr_t *l, conn_t *c, const pkt_in_t *p)
     }
 }
 
+/* The key of a frame's sender (an IPv6 target: its index in targets6) into *daddr; false when
+ * the frame is not to our scan IP of its family or comes from no IPv6 target of ours. */
+static bool frame_key(const lzr_t *l, const pkt_in_t *p, uint32_t *daddr)
+{
+    if (p->dst.family == ADDR_IPV4) {
+        *daddr = p->src.v4;
+        return p->dst.v4 == l->cfg->source_ip;
+    }
+    if (!l->cfg->targets6 || !addr_equal(&p->dst, &l->cfg->source_ip6))
+        return false;
+    int64_t i = targets6_index_of(l->cfg->targets6, (const struct in6_addr *)p->src.v6);
+    *daddr = (uint32_t)i;
+    return i >= 0 && i <= UINT32_MAX;
+}
+
 void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint64_t now_us)
 {
     pkt_in_t p;
+    uint32_t daddr;
     l->now_us = now_us;
-    /* IPv4 only for now: an IPv6 frame is not for our address. */
-    if (packet_parse(frame, len, linktype, &p) != LZR_OK || p.dst.family != ADDR_IPV4 ||
-        p.dst.v4 != l->cfg->source_ip) {
+    if (packet_parse(frame, len, linktype, &p) != LZR_OK || !frame_key(l, &p, &daddr)) {
         l->invalid++;
         return;
     }
-    conn_t *c = conntab_lookup(l->tab, p.src.v4, p.sport);
+    bool v6 = p.dst.family == ADDR_IPV6;
+    conn_t *c = conntab_lookup(l->tab, daddr, p.sport, v6);
     if (c) {
         on_known(l, c, &p);
         return;
     }
     if (p.flags & (TCP_SYN | TCP_RST)) {
-        on_new(l, &p);
+        on_new(l, &p, daddr, v6);
         return;
     }
-    uint64_t key = done_key(p.src.v4, p.sport);
+    uint64_t key = done_key(daddr, p.sport, v6);
     if (l->done[done_slot(key)] == key)
         l->late++; /* the server's last segments after we reset a finished target */
     else

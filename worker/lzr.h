@@ -3,7 +3,8 @@
  * validated SYN-ACK, answers with an ACK that carries the first handshake's payload, watches
  * whether the target accepts data, acknowledges it, answers, resets, closes or keeps
  * retransmitting its SYN-ACK, opens the next handshake on a new connection when nothing came
- * back, and classifies the target. All of it runs on the engine's receive thread: frames and
+ * back, and classifies the target, IPv4 or IPv6 alike (an IPv6 target is known by its index in
+ * the scan's targets6). All of it runs on the engine's receive thread: frames and
  * clock ticks in, frames and records out. Nothing is allocated after lzr_new.
  */
 #ifndef LZR_LZR_H
@@ -23,6 +24,9 @@ typedef struct lzr lzr_t;
 lzr_t *lzr_new(const engine_config_t *cfg, sender_t *tx, const uint8_t src_mac[6],
                const uint8_t dst_mac[6], engine_emit_fn emit, void *ctx, uint32_t capacity,
                uint64_t now_us);
+
+/* Sets the next hop's MAC for frames to IPv6 targets (by default the one lzr_new was given). */
+void lzr_set_next_hop6(lzr_t *l, const uint8_t mac[6]);
 
 /* Parses a fallback list ("mqtt,redis,postgres") into out: names with a probe, no repeats, at
  * most HANDSHAKE_MAX_FALLBACK. An empty or blank csv means no fallback tier and returns 0; else

@@ -7,6 +7,7 @@
  * connection, measured on a table of 10^6.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,7 @@ static uint64_t rnd(void)
 typedef struct ref_key {
     uint32_t daddr;
     uint16_t dport;
+    bool v6;
     int present;
     uint32_t id;
     conn_t *c;
@@ -39,6 +41,8 @@ typedef struct ref_key {
 static int cmp_key(const void *a, const void *b)
 {
     const ref_key_t *x = a, *y = b;
+    if (x->v6 != y->v6)
+        return x->v6 ? 1 : -1;
     if (x->daddr != y->daddr)
         return x->daddr < y->daddr ? -1 : 1;
     return (x->dport > y->dport) - (x->dport < y->dport);
@@ -64,6 +68,9 @@ static ref_key_t *make_keys(size_t n)
             k[i].daddr = (uint32_t)rnd() & 0xffffff00u;
             k[i].dport = (uint16_t)(rnd() & 0xff);
         }
+        /* Every other key of the clustered shapes is an IPv6 target's index: the same numbers
+         * as IPv4 keys, which must stay distinct keys. */
+        k[i].v6 = (i / 4) % 2 == 1 && i % 4 != 0;
     }
     /* Drop duplicates by sorting, then shuffle so insertion order is random. */
     qsort(k, n, sizeof(*k), cmp_key);
@@ -91,7 +98,7 @@ static void check_against_ref(conntab_t *t, ref_key_t *k, size_t n)
 {
     uint32_t present = 0;
     for (size_t i = 0; i < n; i++) {
-        conn_t *c = conntab_lookup(t, k[i].daddr, k[i].dport);
+        conn_t *c = conntab_lookup(t, k[i].daddr, k[i].dport, k[i].v6);
         if (k[i].present) {
             present++;
             assert_ptr_equal(c, k[i].c);
@@ -117,9 +124,10 @@ static void run_random_ops(uint32_t capacity, size_t nkeys, size_t ops, int chec
     for (size_t op = 0; op < ops; op++) {
         size_t i = rnd() % nkeys;
         if (k[i].present) {
-            conn_t *c = conntab_lookup(t, k[i].daddr, k[i].dport);
+            conn_t *c = conntab_lookup(t, k[i].daddr, k[i].dport, k[i].v6);
             assert_ptr_equal(c, k[i].c);
             assert_int_equal(c->daddr, k[i].daddr);
+            assert_int_equal(c->v6, k[i].v6);
             assert_int_equal(c->dport, k[i].dport);
             /* The engine's own fields survive until removal. */
             assert_int_equal(c->seq0, (uint32_t)i);
@@ -128,18 +136,19 @@ static void run_random_ops(uint32_t capacity, size_t nkeys, size_t ops, int chec
                 conntab_remove(t, c);
                 k[i].present = 0;
                 present--;
-                assert_null(conntab_lookup(t, k[i].daddr, k[i].dport));
+                assert_null(conntab_lookup(t, k[i].daddr, k[i].dport, k[i].v6));
                 assert_null(conntab_get(t, k[i].id));
             }
         } else {
-            assert_null(conntab_lookup(t, k[i].daddr, k[i].dport));
-            conn_t *c = conntab_insert(t, k[i].daddr, k[i].dport);
+            assert_null(conntab_lookup(t, k[i].daddr, k[i].dport, k[i].v6));
+            conn_t *c = conntab_insert(t, k[i].daddr, k[i].dport, k[i].v6);
             if (present == capacity) {
                 assert_null(c);
                 continue;
             }
             assert_non_null(c);
             assert_int_equal(c->daddr, k[i].daddr);
+            assert_int_equal(c->v6, k[i].v6);
             assert_int_equal(c->dport, k[i].dport);
             assert_int_equal(c->state, 0);
             assert_int_equal(c->seq0, 0);
@@ -190,23 +199,48 @@ static void test_full_and_duplicate(void **state)
     conntab_t *t = conntab_new(3);
     assert_non_null(t);
     assert_int_equal(conntab_capacity(t), 3);
-    conn_t *a = conntab_insert(t, 1, 80);
+    conn_t *a = conntab_insert(t, 1, 80, false);
     assert_non_null(a);
-    assert_null(conntab_insert(t, 1, 80)); /* duplicate */
+    assert_null(conntab_insert(t, 1, 80, false)); /* duplicate */
     assert_int_equal(conntab_count(t), 1);
-    assert_non_null(conntab_insert(t, 1, 81)); /* same address, other port */
-    assert_non_null(conntab_insert(t, 2, 80)); /* same port, other address */
-    assert_null(conntab_insert(t, 3, 80));     /* full */
+    assert_non_null(conntab_insert(t, 1, 81, false)); /* same address, other port */
+    assert_non_null(conntab_insert(t, 2, 80, false)); /* same port, other address */
+    assert_null(conntab_insert(t, 3, 80, false));     /* full */
     assert_int_equal(conntab_count(t), 3);
     conntab_remove(t, a);
-    assert_null(conntab_lookup(t, 1, 80));
-    conn_t *d = conntab_insert(t, 3, 80);
+    assert_null(conntab_lookup(t, 1, 80, false));
+    conn_t *d = conntab_insert(t, 3, 80, false);
     assert_non_null(d);
     assert_ptr_equal(d, a); /* the freed slot is reused */
-    assert_null(conntab_insert(t, 4, 80));
+    assert_null(conntab_insert(t, 4, 80, false));
     conntab_destroy(&t);
 
     assert_null(conntab_new(0));
+}
+
+/* An IPv6 target's key (its index in targets6) and an IPv4 address of the same number are two
+ * keys: both live side by side, each is found, removed and refused as a duplicate on its own. */
+static void test_families_apart(void **state)
+{
+    (void)state;
+    conntab_t *t = conntab_new(4);
+    conn_t *v4 = conntab_insert(t, 7, 443, false);
+    conn_t *v6 = conntab_insert(t, 7, 443, true);
+    assert_non_null(v4);
+    assert_non_null(v6);
+    assert_ptr_not_equal(v4, v6);
+    assert_false(v4->v6);
+    assert_true(v6->v6);
+    assert_null(conntab_insert(t, 7, 443, true));
+    assert_ptr_equal(conntab_lookup(t, 7, 443, false), v4);
+    assert_ptr_equal(conntab_lookup(t, 7, 443, true), v6);
+    assert_null(conntab_lookup(t, 7, 80, true));
+    conntab_remove(t, v4);
+    assert_null(conntab_lookup(t, 7, 443, false));
+    assert_ptr_equal(conntab_lookup(t, 7, 443, true), v6);
+    v6->retries = 1; /* the family bit shares a byte with the retry count */
+    assert_true(v6->v6);
+    conntab_destroy(&t);
 }
 
 static void test_ids_stable(void **state)
@@ -216,7 +250,7 @@ static void test_ids_stable(void **state)
     conn_t *c[1000];
     uint32_t id[1000];
     for (uint32_t i = 0; i < 1000; i++) {
-        c[i] = conntab_insert(t, 0x0a000000 + i / 10, (uint16_t)(i % 10));
+        c[i] = conntab_insert(t, 0x0a000000 + i / 10, (uint16_t)(i % 10), false);
         assert_non_null(c[i]);
         id[i] = conntab_id(t, c[i]);
         c[i]->rtt_us = i;
@@ -232,7 +266,7 @@ static void test_ids_stable(void **state)
     for (uint32_t i = 0; i < 1000; i += 3)
         conntab_remove(t, c[i]);
     for (uint32_t i = 0; i < 1000; i++) {
-        conn_t *l = conntab_lookup(t, 0x0a000000 + i / 10, (uint16_t)(i % 10));
+        conn_t *l = conntab_lookup(t, 0x0a000000 + i / 10, (uint16_t)(i % 10), false);
         if (i % 3 == 0) {
             assert_null(l);
             assert_null(conntab_get(t, id[i]));
@@ -255,21 +289,22 @@ static void test_million_capacity(void **state)
     conntab_t *t = conntab_new(cap);
     assert_non_null(t);
     for (uint32_t i = 0; i < cap; i++) {
-        conn_t *c = conntab_insert(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16));
+        conn_t *c = conntab_insert(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16), false);
         assert_non_null(c);
     }
     assert_int_equal(conntab_count(t), cap);
-    assert_null(conntab_insert(t, 1, 1));
+    assert_null(conntab_insert(t, 1, 1, false));
     for (uint32_t i = 0; i < cap; i += 7) {
-        conn_t *c = conntab_lookup(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16));
+        conn_t *c = conntab_lookup(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16), false);
         assert_non_null(c);
         assert_int_equal(c->dport, 1000 + i % 16);
     }
     for (uint32_t i = 0; i < cap; i += 2)
-        conntab_remove(t, conntab_lookup(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16)));
+        conntab_remove(t,
+                       conntab_lookup(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16), false));
     assert_int_equal(conntab_count(t), cap / 2);
     for (uint32_t i = 0; i < cap; i++) {
-        conn_t *c = conntab_lookup(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16));
+        conn_t *c = conntab_lookup(t, 0xc6120000u + i / 16, (uint16_t)(1000 + i % 16), false);
         if (i % 2)
             assert_non_null(c);
         else
@@ -310,9 +345,10 @@ static void test_bytes_per_connection(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_100k_random_keys),   cmocka_unit_test(test_tiny_table_churn),
-        cmocka_unit_test(test_full_and_duplicate), cmocka_unit_test(test_ids_stable),
-        cmocka_unit_test(test_million_capacity),   cmocka_unit_test(test_bytes_per_connection),
+        cmocka_unit_test(test_100k_random_keys),     cmocka_unit_test(test_tiny_table_churn),
+        cmocka_unit_test(test_full_and_duplicate),   cmocka_unit_test(test_ids_stable),
+        cmocka_unit_test(test_families_apart),       cmocka_unit_test(test_million_capacity),
+        cmocka_unit_test(test_bytes_per_connection),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
