@@ -225,7 +225,8 @@ static int prepare_host(agent_options_t *o)
              proof.control_answered ? "the control port's RST came, the probe's did not"
                                     : "no RST at all, judged by silence");
     /* The capture ring is the costly part of an engine's start: open it once for all shards. */
-    o->capture = capture_open(o->iface, o->scan_ip, o->sport_lo, o->sport_hi, err, sizeof err);
+    o->capture =
+        capture_open(o->iface, o->scan_ip, NULL, o->sport_lo, o->sport_hi, err, sizeof err);
     if (!o->capture) {
         log_error("refusing to start: %s", err);
         return 1;
@@ -248,8 +249,8 @@ int agent_main(int argc, char **argv)
     }
     log_init("lzr-worker", lvl, false);
     char err[512] = "";
-    if (opt.manage_fw &&
-        firewall_install(opt.scan_ip, opt.sport_lo, opt.sport_hi, err, sizeof err) != LZR_OK) {
+    if (opt.manage_fw && firewall_install(opt.scan_ip, NULL, opt.sport_lo, opt.sport_hi, err,
+                                          sizeof err) != LZR_OK) {
         log_error("--manage-firewall: %s", err);
         return 1;
     }

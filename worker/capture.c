@@ -1,7 +1,8 @@
 /*
  * capture: libpcap set up for a scanner — immediate delivery, a large kernel buffer, a snap
- * length that keeps the first kilobyte of payload, and a compiled filter on our address and
- * port range so the kernel discards everything else before it is copied.
+ * length that keeps the first kilobyte of payload, and a compiled filter on our addresses (IPv4
+ * and, when the scan has one, IPv6) and port range so the kernel discards everything else before
+ * it is copied.
  */
 #include "worker/capture.h"
 
@@ -38,8 +39,20 @@ static void discard_frame(u_char *user, const struct pcap_pkthdr *h, const u_cha
     (void)bytes;
 }
 
-capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t hi, char *err,
-                        size_t errlen)
+void capture_filter(char *buf, size_t len, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,
+                    uint16_t hi)
+{
+    char ip[16], ip6[ADDR_TEXT_MAX];
+    if (addr6 && addr6->family == ADDR_IPV6)
+        snprintf(buf, len, "tcp and (dst host %s or dst host %s) and dst portrange %u-%u",
+                 targets_ntoa(addr, ip), addr_format(addr6, ip6), lo, hi);
+    else
+        snprintf(buf, len, "tcp and dst host %s and dst portrange %u-%u", targets_ntoa(addr, ip),
+                 lo, hi);
+}
+
+capture_t *capture_open(const char *iface, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,
+                        uint16_t hi, char *err, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(iface, perr);
@@ -56,9 +69,8 @@ capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t 
         pcap_close(p);
         return NULL;
     }
-    char ip[16], filter[160];
-    snprintf(filter, sizeof filter, "tcp and dst host %s and dst portrange %u-%u",
-             targets_ntoa(addr, ip), lo, hi);
+    char filter[CAPTURE_FILTER_MAX];
+    capture_filter(filter, sizeof filter, addr, addr6, lo, hi);
     if (pcap_setnonblock(p, 1, perr) < 0 || pcap_get_selectable_fd(p) < 0) {
         snprintf(err, errlen, "pcap on %s cannot be polled", iface);
         pcap_close(p);

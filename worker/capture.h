@@ -1,7 +1,7 @@
 /*
  * capture: the worker's receive side, a libpcap handle in immediate mode with a kernel BPF filter
- * that passes only TCP to the scanner's IP and source-port range. The engine's receive thread
- * polls its descriptor and dispatches frames to the LZR state machine.
+ * that passes only TCP to the scanner's IPs (IPv4, and IPv6 when set) and source-port range. The
+ * engine's receive thread polls its descriptor and dispatches frames to the LZR state machine.
  */
 #ifndef LZR_CAPTURE_H
 #define LZR_CAPTURE_H
@@ -10,14 +10,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/addr.h"
+
 typedef struct capture capture_t;
 
 /* Called for each captured frame (caplen bytes of a frame of the handle's link type). */
 typedef void (*capture_fn)(void *ctx, const uint8_t *frame, size_t caplen);
 
-/* Opens iface for TCP to addr (host order) on ports [lo, hi]; NULL and a message in err. */
-capture_t *capture_open(const char *iface, uint32_t addr, uint16_t lo, uint16_t hi, char *err,
-                        size_t errlen);
+#define CAPTURE_FILTER_MAX 200
+
+/* Writes the pcap filter for TCP to addr (IPv4, host order) or to addr6 (when it is an IPv6
+ * address; NULL or ADDR_NONE: IPv4 only) on ports [lo, hi] into buf (CAPTURE_FILTER_MAX bytes
+ * hold any). libpcap's "tcp" matches IPv6 TCP without extension headers (a fragment header
+ * aside), which is how every reply to our SYNs arrives. */
+void capture_filter(char *buf, size_t len, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,
+                    uint16_t hi);
+
+/* Opens iface for TCP to addr or addr6 on ports [lo, hi] (capture_filter); NULL and a message in
+ * err. */
+capture_t *capture_open(const char *iface, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,
+                        uint16_t hi, char *err, size_t errlen);
 
 /* Closes the handle and sets *c to NULL. */
 void capture_close(capture_t **c);

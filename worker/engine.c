@@ -58,7 +58,7 @@ typedef struct engine {
     engine_stats_t walk;   /* the SYN walk's own counters (main thread only) */
     uint64_t next_tick_ns;
     sender_t *tx_syn, *tx_rx;
-    uint8_t src_mac[6], dst_mac[6];
+    uint8_t src_mac[6], dst_mac[6], dst_mac6[6];
     engine_startup_t startup;
     int ifindex;
     walker_t *walkers; /* the SYN walkers; walkers[0] runs on the calling thread */
@@ -110,10 +110,13 @@ int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *
         }
         close(fd);
     }
+    lzr_addr_t src4 = {.family = ADDR_IPV4, .v4 = cfg->source_ip};
+    bool v6 = cfg->source_ip6.family == ADDR_IPV6;
     int rc = netif_index(cfg->iface, err, errlen);
-    if (rc < 0)
-        return rc;
-    rc = netif_has_ip(cfg->iface, cfg->source_ip, err, errlen);
+    if (rc >= 0)
+        rc = netif_has_ip(cfg->iface, &src4, err, errlen);
+    if (rc >= 0 && v6)
+        rc = netif_has_ip(cfg->iface, &cfg->source_ip6, err, errlen);
     if (rc < 0)
         return rc;
     if (cfg->sport_lo > cfg->sport_hi || cfg->sport_lo < 1024) {
@@ -124,7 +127,21 @@ int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *
     rc = firewall_check_ephemeral(cfg->sport_lo, cfg->sport_hi, err, errlen);
     if (rc < 0)
         return rc;
-    return firewall_selftest(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, proof, err, errlen);
+    rc = firewall_selftest(&src4, cfg->sport_lo, cfg->sport_hi, proof, err, errlen);
+    if (rc == LZR_OK && v6) /* the IPv6 path has rules of its own (nft's ip6) */
+        rc = firewall_selftest(&cfg->source_ip6, cfg->sport_lo, cfg->sport_hi, NULL, err, errlen);
+    return rc;
+}
+
+/* The IPv4 targets of the walk: an IPv6 target's walk index is this plus its targets6 index. */
+static uint64_t count4(const engine_config_t *cfg)
+{
+    return cfg->targets ? targets_count(cfg->targets) : 0;
+}
+
+static uint64_t count6(const engine_config_t *cfg)
+{
+    return cfg->targets6 ? targets6_count(cfg->targets6) : 0;
 }
 
 /* Where the probes come from: the shard of the permutation, or a list being read. */
@@ -134,8 +151,9 @@ typedef struct source {
     input_target_t cur; /* a listed address being taken over the scan's ports */
     size_t port_i;
     bool have_cur;
-    bool more; /* false at the end of the shard or the list */
-    int rc;    /* a list's read error, with its message in err */
+    uint64_t n4; /* count4: walk indices from here on are IPv6 targets */
+    bool more;   /* false at the end of the shard or the list */
+    int rc;      /* a list's read error, with its message in err */
     char err[512];
 } source_t;
 
@@ -144,6 +162,7 @@ static void source_init(source_t *s, const engine_config_t *cfg, uint64_t begin,
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
+    s->n4 = count4(cfg);
     s->more = true;
     if (!cfg->input)
         perm_iter_init(&s->it, &cfg->perm, begin, end);
@@ -151,7 +170,7 @@ static void source_init(source_t *s, const engine_config_t *cfg, uint64_t begin,
 
 /* The next listed (address, port), waiting up to wait_ms for a line; false when none came or
  * at the end (more false). */
-static bool list_pair(source_t *s, uint32_t *addr, uint16_t *port, int wait_ms)
+static bool list_pair(source_t *s, lzr_addr_t *addr, uint16_t *port, int wait_ms)
 {
     const port_list_t *ports = s->cfg->ports;
     while (!s->have_cur) {
@@ -166,7 +185,8 @@ static bool list_pair(source_t *s, uint32_t *addr, uint16_t *port, int wait_ms)
         s->have_cur = s->cur.has_port || ports->n > 0; /* no ports: scan.c refuses such lines */
         s->port_i = 0;
     }
-    *addr = s->cur.addr;
+    addr->family = ADDR_IPV4;
+    addr->v4 = s->cur.addr;
     if (s->cur.has_port) {
         *port = s->cur.port;
         s->have_cur = false;
@@ -177,7 +197,8 @@ static bool list_pair(source_t *s, uint32_t *addr, uint16_t *port, int wait_ms)
     return true;
 }
 
-static bool source_pair(source_t *s, uint32_t *addr, uint16_t *port, int wait_ms)
+/* The next (address, port) of the walk or the list; walk indices from count4 on are IPv6. */
+static bool source_pair(source_t *s, lzr_addr_t *addr, uint16_t *port, int wait_ms)
 {
     if (s->cfg->input)
         return list_pair(s, addr, port, wait_ms);
@@ -187,22 +208,35 @@ static bool source_pair(source_t *s, uint32_t *addr, uint16_t *port, int wait_ms
         return false;
     }
     if (s->cfg->pairs) {
-        *addr = pair_addr(s->cfg->pairs[el]);
+        addr->family = ADDR_IPV4;
+        addr->v4 = pair_addr(s->cfg->pairs[el]);
         *port = pair_port(s->cfg->pairs[el]);
+        return true;
+    }
+    uint64_t ai = el / nports, n4 = s->n4;
+    *port = s->cfg->ports->ports[el % nports];
+    if (ai < n4) {
+        addr->family = ADDR_IPV4;
+        addr->v4 = targets_at(s->cfg->targets, ai);
     } else {
-        *addr = targets_at(s->cfg->targets, el / nports);
-        *port = s->cfg->ports->ports[el % nports];
+        addr->family = ADDR_IPV6;
+        memcpy(addr->v6, targets6_at(s->cfg->targets6, ai - n4), 16);
     }
     return true;
 }
 
 /* True when addr must not be probed: the host's blocklist holds it, or it is a listed address
- * outside the scan's set (a reserved range not lifted, an exclude). */
-static bool blocked(const engine_config_t *cfg, uint32_t addr)
+ * outside the scan's set (a reserved range not lifted, an exclude). The host's blocklist is
+ * IPv4 only. */
+static bool blocked(const engine_config_t *cfg, const lzr_addr_t *addr)
 {
-    if (cfg->blocklist && targets_contains(cfg->blocklist, addr))
+    if (addr->family == ADDR_IPV6)
+        return cfg->input &&
+               (!cfg->targets6 ||
+                targets6_index_of(cfg->targets6, (const struct in6_addr *)addr->v6) < 0);
+    if (cfg->blocklist && targets_contains(cfg->blocklist, addr->v4))
         return true;
-    return cfg->input && cfg->targets && !targets_contains(cfg->targets, addr);
+    return cfg->input && cfg->targets && !targets_contains(cfg->targets, addr->v4);
 }
 
 /* The next probe into syn (destination, source port, sequence number), skipping blocked
@@ -213,14 +247,18 @@ static bool walk_next(source_t *s, engine_stats_t *walk, pkt_out_t *syn, uint64_
 {
     const engine_config_t *cfg = s->cfg;
     while (*skipped < limit) {
-        if (!source_pair(s, &syn->seg.dst.v4, &syn->seg.dport, wait_ms))
+        if (!source_pair(s, &syn->seg.dst, &syn->seg.dport, wait_ms))
             return false;
         walk->targets_done++;
-        if (blocked(cfg, syn->seg.dst.v4)) {
+        if (blocked(cfg, &syn->seg.dst)) {
             walk->blocked++; /* skipped elements take no share of the rate */
             (*skipped)++;
             continue;
         }
+        if (syn->seg.src.family != syn->seg.dst.family) /* our scan IP of the target's family */
+            syn->seg.src = syn->seg.dst.family == ADDR_IPV6
+                               ? cfg->source_ip6
+                               : (lzr_addr_t){.family = ADDR_IPV4, .v4 = cfg->source_ip};
         cookie_t ck = cookie_make(&cfg->key, &syn->seg.src, &syn->seg.dst, syn->seg.dport, 0,
                                   cfg->sport_lo, cfg->sport_hi);
         syn->seg.sport = ck.sport;
@@ -238,15 +276,16 @@ int engine_dry_run(const engine_config_t *cfg, FILE *out, engine_control_t *ctl,
     source_init(&src, cfg, cfg->pos_begin, cfg->pos_end);
     pkt_out_t syn = {
         .seg = {.src = {.family = ADDR_IPV4, .v4 = cfg->source_ip}, .dst = {.family = ADDR_IPV4}}};
-    char sa[16], da[16];
-    targets_ntoa(cfg->source_ip, sa);
+    char sa[ADDR_TEXT_MAX], da[ADDR_TEXT_MAX];
     while (src.more && !atomic_load(&ctl->stop) &&
            !(cfg->max_probes && stats->syns >= cfg->max_probes)) {
         uint64_t skipped = 0;
         if (!walk_next(&src, stats, &syn, &skipped, UINT64_MAX, 100))
             continue; /* a pipe with no line yet, or the end */
-        fprintf(out, "%s:%u > %s:%u seq %u\n", sa, syn.seg.sport, targets_ntoa(syn.seg.dst.v4, da),
-                syn.seg.dport, syn.seg.seq);
+        const char *fmt = syn.seg.dst.family == ADDR_IPV6 ? "[%s]:%u > [%s]:%u seq %u\n"
+                                                          : "%s:%u > %s:%u seq %u\n";
+        fprintf(out, fmt, addr_format(&syn.seg.src, sa), syn.seg.sport,
+                addr_format(&syn.seg.dst, da), syn.seg.dport, syn.seg.seq);
         stats->syns++;
     }
     if (src.rc != LZR_OK)
@@ -315,6 +354,36 @@ static void engine_close(engine_t *e)
     pthread_mutex_destroy(&e->lock);
 }
 
+/* The next hops' MACs of each family the scan has targets of: --gateway-mac for both, or the
+ * kernel's neighbour tables (the route towards the first target of each family). */
+static int next_hops(engine_t *e, char *err, size_t errlen)
+{
+    const engine_config_t *cfg = e->cfg;
+    if (cfg->have_gateway_mac) {
+        memcpy(e->dst_mac, cfg->gateway_mac, 6);
+        memcpy(e->dst_mac6, cfg->gateway_mac, 6);
+        return LZR_OK;
+    }
+    lzr_addr_t first4 = {.family = ADDR_IPV4}, first6 = {.family = ADDR_NONE};
+    if (cfg->input) {
+        first4.v4 = cfg->first_target;
+        first6 = cfg->first_target6;
+    } else {
+        if (count4(cfg))
+            first4.v4 = targets_at(cfg->targets, 0);
+        if (count6(cfg)) {
+            first6.family = ADDR_IPV6;
+            memcpy(first6.v6, targets6_at(cfg->targets6, 0), 16);
+        }
+    }
+    int rc = LZR_OK;
+    if (first4.v4 || first6.family == ADDR_NONE) /* an IPv4 scan, or a list with IPv4 lines */
+        rc = netif_gateway_mac(cfg->iface, &first4, e->dst_mac, err, errlen);
+    if (rc == LZR_OK && first6.family == ADDR_IPV6)
+        rc = netif_gateway_mac(cfg->iface, &first6, e->dst_mac6, err, errlen);
+    return rc;
+}
+
 /* Resolves the interface and the next hop, opens the senders and the capture, builds the state
  * machine and starts the receive thread; on failure frees what it made. */
 static int engine_open(engine_t *e, char *err, size_t errlen)
@@ -327,14 +396,9 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
     int rc = netif_mac(cfg->iface, e->src_mac, err, errlen);
     if (rc < 0)
         return rc;
-    if (cfg->have_gateway_mac) {
-        memcpy(e->dst_mac, cfg->gateway_mac, 6);
-    } else {
-        uint32_t first = cfg->input ? cfg->first_target : targets_at(cfg->targets, 0);
-        rc = netif_gateway_mac(cfg->iface, first, e->dst_mac, err, errlen);
-        if (rc < 0)
-            return rc;
-    }
+    rc = next_hops(e, err, errlen);
+    if (rc < 0)
+        return rc;
     uint64_t t1 = clock_mono_ns();
     e->startup.iface_us = (t1 - t0) / 1000;
     pthread_mutex_init(&e->lock, NULL);
@@ -348,14 +412,16 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
         capture_discard(e->cap);
         e->pcap_drops0 = capture_drops(e->cap);
     } else if (e->tx_rx) {
-        e->cap =
-            capture_open(cfg->iface, cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, errlen);
+        e->cap = capture_open(cfg->iface, cfg->source_ip, &cfg->source_ip6, cfg->sport_lo,
+                              cfg->sport_hi, err, errlen);
     }
     uint64_t t3 = clock_mono_ns();
     e->startup.capture_us = (t3 - t2) / 1000;
     e->lzr = e->cap ? lzr_new(cfg, e->tx_rx, e->src_mac, e->dst_mac, e->emit, e->ctx,
                               ENGINE_CAPACITY, clock_mono_ns() / 1000)
                     : NULL;
+    if (e->lzr)
+        lzr_set_next_hop6(e->lzr, e->dst_mac6);
     atomic_store(&e->rx_turn_ns, clock_mono_ns());
     if (!e->lzr || pthread_create(&e->rx, NULL, rx_main, e) != 0) {
         if (e->cap && !e->lzr)
@@ -400,6 +466,7 @@ static void send_batch(walker_t *w, pkt_out_t *syn, uint64_t n)
         if (!walk_next(&w->src, w->stats, syn, &skipped, ENGINE_SKIP_TURN, i == 0 ? 1 : 0))
             break; /* a list waits at most 1 ms per turn for its next line */
         syn->ip_id = w->ip_id++;
+        memcpy(syn->dst_mac, syn->seg.dst.family == ADDR_IPV6 ? w->e->dst_mac6 : w->e->dst_mac, 6);
         sender_commit(w->tx, packet_build(sender_slot(w->tx), PACKET_MAX_FRAME, syn));
         __atomic_store_n(&w->stats->syns, w->stats->syns + 1, __ATOMIC_RELAXED);
     }
@@ -557,6 +624,10 @@ int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn
     memset(stats, 0, sizeof *stats);
     if (cfg->input && cfg->report_all) {
         snprintf(err, errlen, "a target list cannot report silent targets (--all)");
+        return LZR_EINVAL;
+    }
+    if (count6(cfg) && cfg->source_ip6.family != ADDR_IPV6) {
+        snprintf(err, errlen, "IPv6 targets need an IPv6 scan IP (--source-ip6)");
         return LZR_EINVAL;
     }
     uint64_t t0 = clock_mono_ns();

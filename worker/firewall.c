@@ -1,7 +1,8 @@
 /*
  * firewall: the ephemeral-range check reads /proc; the self-test builds two SYN-ACKs with
  * packet.c — the probe, to a port of the scanner's range, and the positive control, to a port
- * just outside it — sends them with a raw IPv4 socket to our own address (they cross the
+ * just outside it — sends them with a raw socket of the scan IP's family (IPv4, or IPv6 with
+ * IPPROTO_RAW, whose header is ours too) to our own address (they cross the
  * kernel's input path as real replies would) and listens on the loopback device with libpcap
  * for the kernel's RSTs. The control's RST is the proof that the kernel has handled the probe
  * too, so a healthy host passes in about a millisecond instead of a fixed wait.
@@ -11,7 +12,6 @@
 
 #include "common/clock.h"
 #include "common/err.h"
-#include "common/targets.h"
 #include "worker/packet.h"
 
 #include <arpa/inet.h>
@@ -55,14 +55,42 @@ int firewall_check_ephemeral(uint16_t lo, uint16_t hi, char *err, size_t errlen)
     return LZR_EFIREWALL;
 }
 
-void firewall_hint(uint32_t addr, uint16_t lo, uint16_t hi, char *buf, size_t len)
+/* nft's match on our destination address: "ip daddr A" or "ip6 daddr B". */
+static const char *daddr_match(const lzr_addr_t *addr, char *buf)
 {
-    char ip[16];
+    char text[ADDR_TEXT_MAX];
+    snprintf(buf, ADDR_TEXT_MAX + 16, "%s daddr %s", addr->family == ADDR_IPV6 ? "ip6" : "ip",
+             addr_format(addr, text));
+    return buf;
+}
+
+void firewall_hint(const lzr_addr_t *addr, uint16_t lo, uint16_t hi, char *buf, size_t len)
+{
+    char match[ADDR_TEXT_MAX + 16];
     snprintf(buf, len,
              "nft add table inet lzr_worker; nft add chain inet lzr_worker input '{ type filter "
-             "hook input priority -10; }'; nft add rule inet lzr_worker input ip daddr %s tcp "
+             "hook input priority -10; }'; nft add rule inet lzr_worker input %s tcp "
              "dport %u-%u drop",
-             targets_ntoa(addr, ip), lo, hi);
+             daddr_match(addr, match), lo, hi);
+}
+
+void firewall_script(char *buf, size_t len, const char *table, uint32_t addr,
+                     const lzr_addr_t *addr6, uint16_t lo, uint16_t hi)
+{
+    lzr_addr_t a4 = {.family = ADDR_IPV4, .v4 = addr};
+    char m4[ADDR_TEXT_MAX + 16], m6[ADDR_TEXT_MAX + 16], rule6[ADDR_TEXT_MAX + 64] = "";
+    if (addr6 && addr6->family == ADDR_IPV6)
+        snprintf(rule6, sizeof rule6, "    %s tcp dport %u-%u drop\n", daddr_match(addr6, m6), lo,
+                 hi);
+    snprintf(buf, len,
+             "table inet %s {\n"
+             "  chain input {\n"
+             "    type filter hook input priority -10; policy accept;\n"
+             "    %s tcp dport %u-%u drop\n"
+             "%s"
+             "  }\n"
+             "}\n",
+             table, daddr_match(&a4, m4), lo, hi, rule6);
 }
 
 /* The positive control's port: just below the range (lo is at least 1024 for the worker), else
@@ -91,7 +119,7 @@ static bool pin_to_cpu(cpu_set_t *saved)
 
 /* A capture on lo of what the kernel sends from addr to the self-test's peer port, from port or
  * cport; NULL with the reason in err. */
-static pcap_t *selftest_capture(uint32_t addr, uint16_t port, uint16_t cport, char *err,
+static pcap_t *selftest_capture(const lzr_addr_t *addr, uint16_t port, uint16_t cport, char *err,
                                 size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
@@ -108,10 +136,10 @@ static pcap_t *selftest_capture(uint32_t addr, uint16_t port, uint16_t cport, ch
         pcap_close(p);
         return NULL;
     }
-    char ip[16], filter[200];
+    char ip[ADDR_TEXT_MAX], filter[200];
     snprintf(filter, sizeof filter,
              "tcp and src host %s and dst port %u and (src port %u or src port %u)",
-             targets_ntoa(addr, ip), SELFTEST_PEER_PORT, port, cport ? cport : port);
+             addr_format(addr, ip), SELFTEST_PEER_PORT, port, cport ? cport : port);
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0 ||
         pcap_setfilter(p, &prog) < 0) {
@@ -157,25 +185,35 @@ static void selftest_listen(pcap_t *p, uint16_t port, uint16_t cport, int *rsts,
     }
 }
 
-int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t *proof, char *err,
-                      size_t errlen)
+/* A raw socket that sends whole IP packets of addr's family, and addr as its destination in
+ * *to (*tolen bytes); -1 with errno set otherwise. */
+static int raw_socket(const lzr_addr_t *addr, struct sockaddr_storage *to, socklen_t *tolen)
 {
-    uint64_t t0 = clock_mono_ns();
-    uint16_t port = (uint16_t)(hi - (uint16_t)((hi - lo) / 2));
-    uint16_t cport = control_port(lo, hi);
-    pcap_t *p = selftest_capture(addr, port, cport, err, errlen);
-    if (!p)
-        return LZR_ESYS;
-    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-    if (fd < 0) {
-        snprintf(err, errlen, "self-test: raw socket: %s%s", strerror(errno),
-                 errno == EPERM ? " (run as root or with CAP_NET_RAW)" : "");
-        pcap_close(p);
-        return LZR_EPERM;
+    memset(to, 0, sizeof *to);
+    if (addr->family == ADDR_IPV6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)to;
+        s6->sin6_family = AF_INET6;
+        memcpy(&s6->sin6_addr, addr->v6, 16);
+        *tolen = sizeof *s6;
+        return socket(AF_INET6, SOCK_RAW, IPPROTO_RAW); /* IPPROTO_RAW: the header is ours */
     }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)to;
+    s4->sin_family = AF_INET;
+    s4->sin_addr.s_addr = htonl(addr->v4);
+    *tolen = sizeof *s4;
+    return socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+}
+
+/* The rounds of the self-test: the probe and the control SYN-ACKs to addr out through the raw
+ * socket fd (destination to), then listening on p, until an RST or the control's answer.
+ * LZR_OK or LZR_ESYS with err set. */
+static int selftest_rounds(int fd, const struct sockaddr_storage *to, socklen_t tolen, pcap_t *p,
+                           const lzr_addr_t *addr, uint16_t port, uint16_t cport, int *rsts,
+                           bool *answered, char *err, size_t errlen)
+{
     uint8_t probe[128], control[128];
-    pkt_out_t synack = {.seg = {.src = {.family = ADDR_IPV4, .v4 = addr},
-                                .dst = {.family = ADDR_IPV4, .v4 = addr},
+    pkt_out_t synack = {.seg = {.src = *addr,
+                                .dst = *addr,
                                 .sport = SELFTEST_PEER_PORT,
                                 .dport = port,
                                 .seq = 0x5e1f7e57,
@@ -186,22 +224,42 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t 
     size_t len = packet_build(probe, sizeof probe, &synack);
     synack.seg.dport = cport;
     size_t clen = packet_build(control, sizeof control, &synack);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(addr)};
+    const struct sockaddr *dst = (const struct sockaddr *)to;
+    for (int round = 0; round < SELFTEST_ROUNDS && *rsts == 0 && !*answered; round++) {
+        /* The probe first, then the control: the kernel answers them in that order. */
+        if (sendto(fd, probe + 14, len - 14, 0, dst, tolen) < 0 ||
+            (cport && sendto(fd, control + 14, clen - 14, 0, dst, tolen) < 0)) {
+            snprintf(err, errlen, "self-test: send: %s", strerror(errno));
+            return LZR_ESYS;
+        }
+        selftest_listen(p, port, cport, rsts, answered);
+    }
+    return LZR_OK;
+}
+
+int firewall_selftest(const lzr_addr_t *addr, uint16_t lo, uint16_t hi, firewall_proof_t *proof,
+                      char *err, size_t errlen)
+{
+    uint64_t t0 = clock_mono_ns();
+    uint16_t port = (uint16_t)(hi - (uint16_t)((hi - lo) / 2));
+    uint16_t cport = control_port(lo, hi);
+    pcap_t *p = selftest_capture(addr, port, cport, err, errlen);
+    if (!p)
+        return LZR_ESYS;
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    int fd = raw_socket(addr, &to, &tolen);
+    if (fd < 0) {
+        snprintf(err, errlen, "self-test: raw socket: %s%s", strerror(errno),
+                 errno == EPERM ? " (run as root or with CAP_NET_RAW)" : "");
+        pcap_close(p);
+        return LZR_EPERM;
+    }
     cpu_set_t saved;
     bool pinned = pin_to_cpu(&saved);
-    int rsts = 0, rc = LZR_OK;
+    int rsts = 0;
     bool answered = false;
-    for (int round = 0; round < SELFTEST_ROUNDS && rsts == 0 && !answered; round++) {
-        /* The probe first, then the control: the kernel answers them in that order. */
-        if (sendto(fd, probe + 14, len - 14, 0, (struct sockaddr *)&to, sizeof to) < 0 ||
-            (cport &&
-             sendto(fd, control + 14, clen - 14, 0, (struct sockaddr *)&to, sizeof to) < 0)) {
-            snprintf(err, errlen, "self-test: send: %s", strerror(errno));
-            rc = LZR_ESYS;
-            break;
-        }
-        selftest_listen(p, port, cport, &rsts, &answered);
-    }
+    int rc = selftest_rounds(fd, &to, tolen, p, addr, port, cport, &rsts, &answered, err, errlen);
     if (pinned)
         sched_setaffinity(0, sizeof saved, &saved);
     close(fd);
@@ -216,13 +274,13 @@ int firewall_selftest(uint32_t addr, uint16_t lo, uint16_t hi, firewall_proof_t 
         return rc;
     if (rsts == 0)
         return LZR_OK;
-    char hint[400];
+    char hint[400], text[ADDR_TEXT_MAX];
     firewall_hint(addr, lo, hi, hint, sizeof hint);
     snprintf(err, errlen,
-             "the kernel answers SYN-ACKs on the scanner's ports %u-%u with RST, which would "
-             "kill every handshake; run lzr-worker with --manage-firewall, or install the rule "
-             "in deploy/nftables/lzr-worker.nft, e.g.: %s",
-             lo, hi, hint);
+             "the kernel answers SYN-ACKs to %s on the scanner's ports %u-%u with RST, which "
+             "would kill every handshake; run lzr-worker with --manage-firewall, or install the "
+             "rule in deploy/nftables/lzr-worker.nft, e.g.: %s",
+             addr_format(addr, text), lo, hi, hint);
     return LZR_EFIREWALL;
 }
 
@@ -242,18 +300,12 @@ static int run_nft(const char *script, char *err, size_t errlen)
     return LZR_OK;
 }
 
-int firewall_install(uint32_t addr, uint16_t lo, uint16_t hi, char *err, size_t errlen)
+int firewall_install(uint32_t addr, const lzr_addr_t *addr6, uint16_t lo, uint16_t hi, char *err,
+                     size_t errlen)
 {
-    char ip[16], script[512];
+    char script[768];
     snprintf(installed_table, sizeof installed_table, "lzr_worker_%d", (int)getpid());
-    snprintf(script, sizeof script,
-             "table inet %s {\n"
-             "  chain input {\n"
-             "    type filter hook input priority -10; policy accept;\n"
-             "    ip daddr %s tcp dport %u-%u drop\n"
-             "  }\n"
-             "}\n",
-             installed_table, targets_ntoa(addr, ip), lo, hi);
+    firewall_script(script, sizeof script, installed_table, addr, addr6, lo, hi);
     int rc = run_nft(script, err, errlen);
     if (rc != LZR_OK)
         installed_table[0] = '\0';

@@ -1,7 +1,7 @@
 /*
  * netif: what the worker needs to know about its interface before it sends a frame — its index
- * and MAC, whether the source IP is really assigned to it, and the MAC of the next hop towards
- * the targets, read from the kernel's routing and neighbour tables.
+ * and MAC, whether the source IP (IPv4 or IPv6) is really assigned to it, and the MAC of the next
+ * hop towards the targets of either family, read from the kernel's routing and neighbour tables.
  */
 #ifndef LZR_NETIF_H
 #define LZR_NETIF_H
@@ -10,21 +10,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/addr.h"
+
 /* The index of iface, or a negative code with a message in err. */
 int netif_index(const char *iface, char *err, size_t errlen);
 
 /* Reads iface's MAC into mac; a negative code and a message otherwise. */
 int netif_mac(const char *iface, uint8_t mac[6], char *err, size_t errlen);
 
-/* LZR_OK when addr (host order) is assigned to iface; LZR_ENOTFOUND and a message listing what
- * is assigned otherwise. */
-int netif_has_ip(const char *iface, uint32_t addr, char *err, size_t errlen);
+/* LZR_OK when addr (IPv4 or IPv6) is assigned to iface; LZR_ENOTFOUND and a message listing
+ * what of its family is assigned otherwise. */
+int netif_has_ip(const char *iface, const lzr_addr_t *addr, char *err, size_t errlen);
 
-/* The MAC to send frames for target through: the gateway of the best route on iface towards
- * target, or target itself when it is on-link. When the neighbour table has no entry yet, one
- * UDP datagram to the discard port of the next hop makes the kernel resolve it (the next hop is
- * on iface's own network). */
-int netif_gateway_mac(const char *iface, uint32_t target, uint8_t mac[6], char *err, size_t errlen);
+/* The MAC to send frames for target (IPv4 or IPv6) through: the gateway of the best route on
+ * iface towards target, or target itself when it is on-link, looked up in the kernel's ARP or
+ * IPv6 neighbour (NDP) table. When the table has no entry yet, one UDP datagram to the discard
+ * port of the next hop makes the kernel resolve it (the next hop is on iface's own network). */
+int netif_gateway_mac(const char *iface, const lzr_addr_t *target, uint8_t mac[6], char *err,
+                      size_t errlen);
 
 /* Fills what the caller left out (iface[0] == 0, *src == 0) as ZMap does: with neither, the
  * kernel's route to target picks the source address (a connected UDP socket; nothing is sent)

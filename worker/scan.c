@@ -65,7 +65,8 @@ static void usage(FILE *f)
 {
     fprintf(
         f,
-        "usage: lzr-worker scan [--iface IF] [--source-ip IP] [--gateway-mac MAC]\n"
+        "usage: lzr-worker scan [--iface IF] [--source-ip IP] [--source-ip6 IP6]\n"
+        "         [--gateway-mac MAC]\n"
         "         (--targets CIDR[,CIDR...] | --targets-file F | --allowlist-file F\n"
         "          | --input-file FILE|-) --ports LIST\n"
         "         [--handshakes " HANDSHAKE_DEFAULT_LIST "] [--rate PPS] [--seed N]\n"
@@ -183,6 +184,7 @@ enum { OPT_DONE = 0, OPT_OTHER = 1, OPT_BAD = 2 };
 static const struct option scan_options[] = {
     {"iface", required_argument, 0, 'i'},
     {"source-ip", required_argument, 0, 's'},
+    {"source-ip6", required_argument, 0, 's' + 256},
     {"gateway-mac", required_argument, 0, 'g'},
     {"targets", required_argument, 0, 't'},
     {"targets-file", required_argument, 0, 'T'},
@@ -254,6 +256,13 @@ static int opt_vantage(scan_opts_t *o, int c, const char *arg)
             return OPT_BAD;
         }
         o->have_ip = true;
+        return OPT_DONE;
+    case 's' + 256:
+        if (addr_parse(arg, &v->source_ip6) != LZR_OK || v->source_ip6.family != ADDR_IPV6) {
+            v->source_ip6.family = ADDR_NONE;
+            fprintf(stderr, "lzr-worker scan: --source-ip6: \"%s\" is not an IPv6 address\n", arg);
+            return OPT_BAD;
+        }
         return OPT_DONE;
     case 'g':
         if (netif_parse_mac(arg, v->gateway_mac) != LZR_OK) {
@@ -729,8 +738,8 @@ static int prepare_run(const scan_opts_t *o, const engine_config_t *cfg, scan_ou
 {
     char err[1024];
     uint64_t t = clock_mono_ns();
-    if (o->manage_fw &&
-        firewall_install(cfg->source_ip, cfg->sport_lo, cfg->sport_hi, err, sizeof err) != LZR_OK) {
+    if (o->manage_fw && firewall_install(cfg->source_ip, &cfg->source_ip6, cfg->sport_lo,
+                                         cfg->sport_hi, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --manage-firewall: %s\n", err);
         return 2;
     }

@@ -30,6 +30,7 @@ int scan_config_build(const scan_spec_t *spec, const scan_vantage_t *v, scan_nam
     memset(cfg, 0, sizeof *cfg);
     memcpy(cfg->iface, v->iface, sizeof cfg->iface);
     cfg->source_ip = v->source_ip;
+    cfg->source_ip6 = v->source_ip6;
     memcpy(cfg->gateway_mac, v->gateway_mac, sizeof cfg->gateway_mac);
     cfg->have_gateway_mac = v->have_gateway_mac;
     cfg->tx_ring = v->tx_ring;

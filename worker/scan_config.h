@@ -19,6 +19,7 @@
 typedef struct scan_vantage {
     char iface[IF_NAMESIZE];
     uint32_t source_ip;
+    lzr_addr_t source_ip6; /* the scan IP for IPv6 targets; ADDR_NONE: none */
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
     uint16_t sport_lo, sport_hi;
