@@ -29,8 +29,9 @@ struct sender {
     int fd;
     size_t pending;
     uint64_t sent, failed;
-    uint8_t *ring; /* the mmap'd TX ring, or NULL for sendmmsg */
-    unsigned cur;  /* the ring slot sender_slot hands out */
+    uint8_t *ring;           /* the mmap'd TX ring, or NULL for sendmmsg */
+    unsigned cur;            /* the ring slot sender_slot hands out */
+    size_t last_i, last_len; /* the frame committed last (sendmmsg and sink only) */
     struct mmsghdr msgs[SENDER_BATCH];
     struct iovec iov[SENDER_BATCH];
     uint8_t frames[SENDER_BATCH][PACKET_MAX_FRAME];
@@ -168,9 +169,17 @@ void sender_commit(sender_t *s, size_t len)
         s->cur = (s->cur + 1) % RING_FRAMES;
     } else {
         s->iov[s->pending].iov_len = len;
+        s->last_i = s->pending;
+        s->last_len = len;
     }
     if (++s->pending == SENDER_BATCH)
         sender_flush(s);
+}
+
+const uint8_t *sender_last(const sender_t *s, size_t *len)
+{
+    *len = s->ring ? 0 : s->last_len;
+    return *len ? s->frames[s->last_i] : NULL;
 }
 
 int sender_flush(sender_t *s)

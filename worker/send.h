@@ -37,6 +37,10 @@ uint8_t *sender_slot(sender_t *s);
 /* Queues the frame just written to sender_slot (len bytes); flushes a full batch. */
 void sender_commit(sender_t *s, size_t len);
 
+/* The frame committed last and its length in *len, until the next sender_slot is written (the
+ * sink's frames are what a test reads back); NULL for a TX-ring sender or before any. */
+const uint8_t *sender_last(const sender_t *s, size_t *len);
+
 /* Sends every queued frame. Returns how many the kernel refused (they are counted too). */
 int sender_flush(sender_t *s);
 

@@ -18,12 +18,15 @@
 
 #include <pcap/dlt.h>
 
-#define SRC 0xc6120064u /* 198.18.0.100 */
-#define DST 0xc6121001u /* 198.18.16.1 */
-#define MS  1000u       /* µs */
+#define SRC  0xc6120064u       /* 198.18.0.100 */
+#define DST  0xc6121001u       /* 198.18.16.1 */
+#define MS   1000u             /* µs */
+#define SRC6 "2001:2::100"     /* our IPv6 scan IP */
+#define DST6 "2001:2:0:16::10" /* an IPv6 target: index 1 of the fixture's targets6 */
 
 typedef struct fixture {
     targets_t *targets;
+    targets6_t *targets6;
     port_list_t ports;
     engine_config_t cfg;
     sender_t *tx;
@@ -53,6 +56,12 @@ static void start_fb(const char *handshakes, const char *fallback, uint16_t port
     targets_lift_reserved(fx.targets, "198.18.0.0/15", err, sizeof err);
     targets_allow(fx.targets, "198.18.16.1", err, sizeof err);
     assert_int_equal(targets_finalize(fx.targets, err, sizeof err), 0);
+    fx.targets6 = targets6_new();
+    assert_int_equal(targets6_allow(fx.targets6, "2001:2:0:16::1," DST6, err, sizeof err), 0);
+    assert_int_equal(targets6_lift_reserved(fx.targets6, "2001:2::/48", err, sizeof err), 0);
+    assert_int_equal(targets6_finalize(fx.targets6, err, sizeof err), 0);
+    fx.cfg.targets6 = fx.targets6;
+    assert_int_equal(addr_parse(SRC6, &fx.cfg.source_ip6), 0);
     snprintf(portspec, sizeof portspec, "%u", port);
     assert_int_equal(ports_parse(portspec, &fx.ports, err, sizeof err), 0);
     fx.cfg.source_ip = SRC;
@@ -92,6 +101,7 @@ static void stop(void)
     sender_destroy(&fx.tx);
     ports_free(&fx.ports);
     targets_destroy(&fx.targets);
+    targets6_destroy(&fx.targets6);
 }
 
 /* The cookie of our connection `salt` from SRC to DST:dport. */
@@ -127,6 +137,42 @@ static void from_target(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t w
                         uint32_t ack_extra, const char *data)
 {
     from_target_n(dport, salt, flags, window, ack_extra, data, data ? strlen(data) : 0);
+}
+
+/* The same from DST6 to our IPv6 scan IP, with its hop limit 57. */
+static void from_target6(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
+                         uint32_t ack_extra, const char *data)
+{
+    lzr_addr_t dst;
+    assert_int_equal(addr_parse(DST6, &dst), 0);
+    cookie_t ck = cookie_make(&fx.cfg.key, &fx.cfg.source_ip6, &dst, dport, salt, fx.cfg.sport_lo,
+                              fx.cfg.sport_hi);
+    pkt_out_t p = {.seg = {.src = dst,
+                           .dst = fx.cfg.source_ip6,
+                           .sport = dport,
+                           .dport = ck.sport,
+                           .seq = 777,
+                           .ack = ck.seq + 1 + ack_extra,
+                           .flags = flags,
+                           .window = window,
+                           .ttl = 57,
+                           .payload = (const uint8_t *)data,
+                           .payload_len = data ? strlen(data) : 0}};
+    uint8_t frame[PACKET_MAX_FRAME];
+    size_t len = packet_build(frame, sizeof frame, &p);
+    assert_true(len > 0);
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+}
+
+/* The frame the state machine sent last, parsed. */
+static pkt_in_t last_sent(void)
+{
+    size_t len;
+    const uint8_t *f = sender_last(fx.tx, &len);
+    assert_non_null(f);
+    pkt_in_t p;
+    assert_int_equal(packet_parse(f, len, DLT_EN10MB, &p), 0);
+    return p;
 }
 
 static void advance(uint32_t ms)
@@ -538,9 +584,10 @@ static void test_bad_cookie_ignored(void **state)
     stop();
 }
 
-/* An IPv6 frame is not for the IPv4 state machine, not even one whose addresses' first four
- * bytes (where lzr_addr_t keeps v4) are the target's and ours and whose acknowledgement is the
- * cookie: it is invalid. The same frame over IPv4 is a reply. */
+/* An IPv6 frame is not an IPv4 reply, not even one whose addresses' first four bytes (where
+ * lzr_addr_t keeps v4) are the target's and ours and whose acknowledgement is the IPv4 cookie:
+ * it is invalid (to none of our scan IPs, from no IPv6 target). The same frame over IPv4 is a
+ * reply. */
 static void test_ipv6_frame_ignored(void **state)
 {
     (void)state;
@@ -575,6 +622,107 @@ static void test_ipv6_frame_ignored(void **state)
     assert_int_equal(s.invalid, 1);
     assert_int_equal(s.replies, 1);
     assert_int_equal(lzr_in_flight(fx.l), 1);
+    stop();
+}
+
+/* An IPv6 target runs the same machine: its SYN-ACK is answered with an IPv6 ACK carrying the
+ * probe from our IPv6 scan IP, its banner names it, its hop limit is the record's TTL. */
+static void test_ipv6_service(void **state)
+{
+    (void)state;
+    start("wait,tls,http", 22, 0);
+    from_target6(22, 0, SYNACK, 64240, 0, NULL);
+    assert_int_equal(lzr_in_flight(fx.l), 1);
+    pkt_in_t ack = last_sent();
+    lzr_addr_t dst;
+    assert_int_equal(addr_parse(DST6, &dst), 0);
+    assert_int_equal(ack.dst.family, ADDR_IPV6);
+    assert_true(addr_equal(&ack.dst, &dst));
+    assert_true(addr_equal(&ack.src, &fx.cfg.source_ip6));
+    assert_int_equal(ack.dport, 22);
+    assert_int_equal(ack.flags, TCP_ACK);
+    cookie_t ck =
+        cookie_make(&fx.cfg.key, &fx.cfg.source_ip6, &dst, 22, 0, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    assert_int_equal(ack.sport, ck.sport);
+    assert_int_equal(ack.seq, ck.seq + 1);
+    assert_int_equal(ack.ack, 778);
+    advance(20);
+    from_target6(22, 0, TCP_ACK | TCP_PSH, 64240, 0, "SSH-2.0-OpenSSH_9.2p1\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    assert_string_equal(fx.last.protocol, "ssh");
+    assert_int_equal(fx.last.ttl_synack, 57);
+    assert_int_equal(fx.last.rtt_us, 20 * MS);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    pkt_in_t rst = last_sent();
+    assert_int_equal(rst.flags, TCP_RST);
+    assert_true(addr_equal(&rst.dst, &dst));
+    /* The server's FIN after the verdict is a straggler of a finished IPv6 target. */
+    from_target6(22, 0, TCP_ACK | TCP_FIN, 64240, 0, NULL);
+    engine_stats_t s = {0};
+    lzr_add_stats(fx.l, &s);
+    assert_int_equal(s.late, 1);
+    assert_int_equal(s.invalid, 0);
+    stop();
+}
+
+/* An IPv4 and an IPv6 target on one port are two connections, each classified on its own:
+ * the IPv4 one answers, the IPv6 one resets every connection after the handshake. */
+static void test_ipv6_beside_ipv4(void **state)
+{
+    (void)state;
+    start("tls,http", 4433, 0);
+    from_target6(4433, 0, SYNACK, 64240, 0, NULL);
+    from_target(4433, 0, SYNACK, 64240, 0, NULL);
+    assert_int_equal(lzr_in_flight(fx.l), 2);
+    from_target(4433, 0, TCP_ACK | TCP_PSH, 64240, 0, "HTTP/1.1 400 Bad Request\r\n\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    assert_int_equal(lzr_in_flight(fx.l), 1);
+    from_target6(4433, 0, TCP_RST, 0, 0, NULL);
+    pkt_in_t syn = last_sent(); /* the next handshake's SYN, over IPv6 */
+    assert_int_equal(syn.dst.family, ADDR_IPV6);
+    assert_int_equal(syn.flags, TCP_SYN);
+    from_target6(4433, 1, SYNACK, 64240, 0, NULL);
+    from_target6(4433, 1, TCP_RST, 0, 0, NULL);
+    assert_int_equal(fx.records, 2);
+    assert_int_equal(fx.last.cls, CLASS_RST_AFTER_HANDSHAKE);
+    assert_int_equal(fx.last.handshakes_tried, 2);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+}
+
+/* IPv6 replies we cannot own are invalid: from an address outside targets6 (with a good
+ * cookie for it), or to another IPv6 address than our scan IP. */
+static void test_ipv6_foreign_replies(void **state)
+{
+    (void)state;
+    start("http", 80, 0);
+    lzr_addr_t other, dst;
+    assert_int_equal(addr_parse("2001:2:0:16::99", &other), 0);
+    assert_int_equal(addr_parse(DST6, &dst), 0);
+    cookie_t ck = cookie_make(&fx.cfg.key, &fx.cfg.source_ip6, &other, 80, 0, fx.cfg.sport_lo,
+                              fx.cfg.sport_hi);
+    pkt_out_t p = {.seg = {.src = other,
+                           .dst = fx.cfg.source_ip6,
+                           .sport = 80,
+                           .dport = ck.sport,
+                           .ack = ck.seq + 1,
+                           .flags = SYNACK,
+                           .window = 64240}};
+    uint8_t frame[PACKET_MAX_FRAME];
+    lzr_on_frame(fx.l, frame, packet_build(frame, sizeof frame, &p), DLT_EN10MB, fx.now);
+    ck = cookie_make(&fx.cfg.key, &other, &dst, 80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    p.seg.src = dst;
+    p.seg.dst = other; /* not our scan IP */
+    p.seg.dport = ck.sport;
+    p.seg.ack = ck.seq + 1;
+    lzr_on_frame(fx.l, frame, packet_build(frame, sizeof frame, &p), DLT_EN10MB, fx.now);
+    engine_stats_t s = {0};
+    lzr_add_stats(fx.l, &s);
+    assert_int_equal(s.invalid, 2);
+    assert_int_equal(s.replies, 0);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
     stop();
 }
 
@@ -617,6 +765,9 @@ int main(void)
         cmocka_unit_test(test_bad_cookie_ignored),
         cmocka_unit_test(test_late_segments),
         cmocka_unit_test(test_ipv6_frame_ignored),
+        cmocka_unit_test(test_ipv6_service),
+        cmocka_unit_test(test_ipv6_beside_ipv4),
+        cmocka_unit_test(test_ipv6_foreign_replies),
         cmocka_unit_test(test_fallback_names_quiet_service),
         cmocka_unit_test(test_fallback_walks_the_tier),
         cmocka_unit_test(test_fallback_exhausted),
