@@ -267,7 +267,7 @@ static lzr_addr_t source_addr(const lzr_t *l, bool v6)
 {
     if (v6)
         return l->cfg->source_ip6;
-    return (lzr_addr_t){.family = ADDR_IPV4, .v4 = l->cfg->source_ip};
+    return addr_ipv4(l->cfg->source_ip);
 }
 
 /* ---- sending ---- */
@@ -349,9 +349,9 @@ static void emit_record(lzr_t *l, const conn_t *c, lzr_class_t cls, const uint8_
         return;
     lzr_record_t r;
     memset(&r, 0, offsetof(lzr_record_t, data));
-    r.ip = addr_ipv4(c->daddr);
+    r.ip = target_addr(l, c->daddr, c->v6);
     r.port = c->dport;
-    r.source_ip = addr_ipv4(l->cfg->source_ip);
+    r.source_ip = source_addr(l, c->v6);
     r.cls = cls;
     if (cls == CLASS_SERVICE) {
         const char *proto = handshake_fingerprint(data, len);

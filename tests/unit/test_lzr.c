@@ -653,6 +653,8 @@ static void test_ipv6_service(void **state)
     assert_string_equal(fx.last.protocol, "ssh");
     assert_int_equal(fx.last.ttl_synack, 57);
     assert_int_equal(fx.last.rtt_us, 20 * MS);
+    assert_true(addr_equal(&fx.last.ip, &dst));
+    assert_true(addr_equal(&fx.last.source_ip, &fx.cfg.source_ip6));
     assert_int_equal(lzr_in_flight(fx.l), 0);
     pkt_in_t rst = last_sent();
     assert_int_equal(rst.flags, TCP_RST);
@@ -678,6 +680,8 @@ static void test_ipv6_beside_ipv4(void **state)
     from_target(4433, 0, TCP_ACK | TCP_PSH, 64240, 0, "HTTP/1.1 400 Bad Request\r\n\r\n");
     assert_int_equal(fx.records, 1);
     assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    assert_int_equal(fx.last.ip.family, ADDR_IPV4);
+    assert_int_equal(fx.last.ip.v4, DST);
     assert_int_equal(lzr_in_flight(fx.l), 1);
     from_target6(4433, 0, TCP_RST, 0, 0, NULL);
     pkt_in_t syn = last_sent(); /* the next handshake's SYN, over IPv6 */
@@ -688,6 +692,8 @@ static void test_ipv6_beside_ipv4(void **state)
     assert_int_equal(fx.records, 2);
     assert_int_equal(fx.last.cls, CLASS_RST_AFTER_HANDSHAKE);
     assert_int_equal(fx.last.handshakes_tried, 2);
+    char text[ADDR_TEXT_MAX];
+    assert_string_equal(addr_format(&fx.last.ip, text), DST6);
     assert_int_equal(lzr_in_flight(fx.l), 0);
     stop();
 }
