@@ -2,8 +2,10 @@
  * libFuzzer harness for the LZR state machine's input. The input is a script of steps: raw
  * frames, frames built from fuzzed fields whose acknowledgement number is made valid for one of
  * the cookie's connections (so the fuzzer reaches every state past cookie validation), and clock
- * advances. Frames go to a sink sender, never to a network. Invariants: every record is well
- * formed, and once the clock has run far past every timeout no connection is left in flight.
+ * advances. Targets of both families: IPv4 in 198.18.16.0/28, IPv6 in 2001:2:0:16::/124, the
+ * family picked by a bit of each built frame. Frames go to a sink sender, never to a network.
+ * Invariants: every record is well formed, and once the clock has run far past every timeout no
+ * connection is left in flight.
  */
 #include "common/cookie.h"
 #include "common/record.h"
@@ -18,6 +20,7 @@
 #define NET_IP 0xc6121000u /* 198.18.16.0 */
 
 static targets_t *targets;
+static targets6_t *targets6;
 static port_list_t ports;
 static engine_config_t cfg;
 
@@ -28,11 +31,17 @@ static void setup(void)
     targets_lift_reserved(targets, "198.18.0.0/15", err, sizeof err);
     targets_allow(targets, "198.18.16.0/28", err, sizeof err);
     targets_finalize(targets, err, sizeof err);
+    targets6 = targets6_new();
+    targets6_lift_reserved(targets6, "2001:2::/48", err, sizeof err);
+    targets6_allow(targets6, "2001:2:0:16::/124", err, sizeof err);
+    targets6_finalize(targets6, err, sizeof err);
+    addr_parse("2001:2::100", &cfg.source_ip6);
+    cfg.targets6 = targets6;
     ports_parse("80,443,7000", &ports, err, sizeof err);
     cfg.source_ip = SRC_IP;
     cfg.targets = targets;
     cfg.ports = &ports;
-    perm_init(&cfg.perm, targets_count(targets) * ports.n, 7);
+    perm_init(&cfg.perm, (targets_count(targets) + targets6_count(targets6)) * ports.n, 7);
     cfg.pos_end = perm_cycle_len(&cfg.perm);
     cfg.sport_lo = 40000;
     cfg.sport_hi = 65535;
@@ -96,7 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 1: { /* a frame from a target, valid for one of its connections */
             lzr_addr_t us = {.family = ADDR_IPV4, .v4 = SRC_IP};
-            lzr_addr_t them = {.family = ADDR_IPV4, .v4 = NET_IP + (take(&c, 1) % 16)};
+            uint8_t who = (uint8_t)take(&c, 1);
+            lzr_addr_t them = {.family = ADDR_IPV4, .v4 = NET_IP + (who % 16)};
+            if (who & 0x80) { /* an IPv6 target, to our IPv6 scan IP */
+                us = cfg.source_ip6;
+                them.family = ADDR_IPV6;
+                memcpy(them.v6, targets6_at(targets6, who % 16), 16);
+            }
             uint16_t dport = ports.ports[take(&c, 1) % ports.n];
             uint8_t flags = (uint8_t)take(&c, 1);
             uint16_t window = (uint16_t)take(&c, 2);
