@@ -1,8 +1,10 @@
 /*
  * input: target lines from a file or a pipe. A line is cut at '#', trimmed, and read as a CSV
  * data row when a header named its columns, as a JSON object when it starts with '{', and
- * otherwise as "ip", "ip:port" or "ip,port". The reader keeps one buffer of INPUT_LINE_MAX bytes
- * and polls its descriptor, so a caller walking a pipe can go on with other work between lines.
+ * otherwise as "ip", "ip:port" or "ip,port"; an IPv6 address stands alone, in brackets before
+ * ":port" ("[2001:2::1]:80"), or before ",port". The reader keeps one buffer of INPUT_LINE_MAX
+ * bytes and polls its descriptor, so a caller walking a pipe can go on with other work between
+ * lines.
  */
 #include "common/input.h"
 
@@ -23,8 +25,9 @@
 
 #define QUOTE_MAX 64
 
-/* One address: a single address, not a CIDR or range, through targets' parser. */
-static int parse_addr(const char *s, size_t n, uint32_t *addr, char *err, size_t errlen)
+/* One address: a single address, not a CIDR or range, through targets' parser (IPv4) or
+ * addr_parse (IPv6, text with a ':'). */
+static int parse_addr(const char *s, size_t n, lzr_addr_t *addr, char *err, size_t errlen)
 {
     char buf[64], q[QUOTE_MAX + 8];
     uint32_t hi;
@@ -35,8 +38,18 @@ static int parse_addr(const char *s, size_t n, uint32_t *addr, char *err, size_t
     }
     memcpy(buf, s, n);
     buf[n] = '\0';
-    int rc = targets_parse_range(buf, addr, &hi, err, errlen);
-    if (rc == LZR_OK && (*addr != hi || strpbrk(buf, "/-"))) {
+    if (memchr(buf, ':', n)) {
+        if (strchr(buf, '/'))
+            snprintf(err, errlen, "\"%s\" is a prefix; list one address per line", buf);
+        else if (addr_parse(buf, addr) != LZR_OK || addr->family != ADDR_IPV6)
+            snprintf(err, errlen, "\"%s\" is not an IPv6 address", buf);
+        else
+            return LZR_OK;
+        return LZR_EPARSE;
+    }
+    addr->family = ADDR_IPV4;
+    int rc = targets_parse_range(buf, &addr->v4, &hi, err, errlen);
+    if (rc == LZR_OK && (addr->v4 != hi || strpbrk(buf, "/-"))) {
         snprintf(err, errlen, "\"%s\" is a range; list one address per line", buf);
         return LZR_EPARSE;
     }
@@ -124,11 +137,32 @@ static int parse_json(const char *line, input_target_t *t, char *err, size_t err
     return rc;
 }
 
-/* "ip", "ip:port" or "ip,port" (a CSV row without a header). */
+/* Where the address of a plain line starts (*start) and ends: at its separator (*sep, or NULL
+ * for an address alone). IPv6 takes "[ip6]:port" or "ip6,port": a line with two colons before
+ * any comma is an IPv6 address. */
+static size_t plain_addr(const char *line, const char **start, const char **sep)
+{
+    *start = line;
+    if (line[0] == '[') {
+        const char *close = strchr(line, ']');
+        if (close && (close[1] == ':' || close[1] == '\0')) {
+            *start = line + 1;
+            *sep = close[1] ? close + 1 : NULL;
+            return (size_t)(close - *start);
+        }
+    }
+    size_t head = strcspn(line, ",");
+    const char *colon = memchr(line, ':', head);
+    bool v6 = colon && memchr(colon + 1, ':', head - (size_t)(colon - line) - 1);
+    *sep = v6 ? (line[head] ? line + head : NULL) : strpbrk(line, ":,");
+    return *sep ? (size_t)(*sep - line) : strlen(line);
+}
+
+/* "ip", "ip:port" or "ip,port" (a CSV row without a header); IPv6 as plain_addr says. */
 static int parse_plain(const char *line, input_target_t *t, char *err, size_t errlen)
 {
-    const char *sep = strpbrk(line, ":,");
-    size_t n = sep ? (size_t)(sep - line) : strlen(line);
+    const char *sep;
+    size_t n = plain_addr(line, &line, &sep);
     while (n && isspace((unsigned char)line[n - 1]))
         n--;
     int rc = parse_addr(line, n, &t->addr, err, errlen);

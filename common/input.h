@@ -1,9 +1,10 @@
 /*
  * input: target lists for `lzr-worker scan --input-file` and the job key targets_file. One target
- * per line: "ip", "ip:port", "ip,port", ZMap's CSV output (a header line naming a saddr column,
- * other columns ignored) or ZMap's JSON lines ({"saddr": "...", "sport": N, ...}); '#' comments
- * and blank lines are skipped. A reader hands targets on as their lines arrive, so a pipe from
- * zmap is probed while zmap still runs. Addresses are parsed by common/targets.
+ * per line: "ip", "ip:port", "ip,port" (IPv6: "ip6", "[ip6]:port", "ip6,port"), ZMap's CSV
+ * output (a header line naming a saddr column, other columns ignored) or ZMap's JSON lines
+ * ({"saddr": "...", "sport": N, ...}); '#' comments and blank lines are skipped. A reader hands
+ * targets on as their lines arrive, so a pipe from zmap is probed while zmap still runs. IPv4
+ * addresses are parsed by common/targets, IPv6 ones by common/addr.
  */
 #ifndef LZR_INPUT_H
 #define LZR_INPUT_H
@@ -12,9 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/addr.h"
+
 /* One listed target; has_port false: the line named an address only (the scan's ports apply). */
 typedef struct input_target {
-    uint32_t addr; /* host byte order */
+    lzr_addr_t addr; /* IPv4 (host byte order) or IPv6 */
     uint16_t port;
     bool has_port;
 } input_target_t;

@@ -469,15 +469,17 @@ static int split_target_lines(const ctx_t *c, const toml_value_t *root, job_spec
         input_target_t t;
         char perr[256], ip[16];
         int rc = input_parse_line(&f, j->target_list[i], &t, perr, sizeof perr);
-        if (rc != 1)
+        if (rc == 1 && t.addr.family != ADDR_IPV4)
+            snprintf(perr, sizeof perr, "a job's target list takes IPv4 addresses only");
+        if (rc != 1 || t.addr.family != ADDR_IPV4)
             return fail(c, toml_line(toml_get(root, "files")), "files.targets", LZR_EPARSE,
-                        "\"%s\": %s", j->target_list[i], rc < 0 ? perr : "not a target");
-        char *addr = strdup(targets_ntoa(t.addr, ip));
+                        "\"%s\": %s", j->target_list[i], rc != 0 ? perr : "not a target");
+        char *addr = strdup(targets_ntoa(t.addr.v4, ip));
         if (!addr)
             return fail(c, 0, "targets_file", LZR_ENOMEM, "out of memory");
         free(j->target_list[i]);
         j->target_list[i] = addr;
-        j->pairs[i] = pair_key(t.addr, t.has_port ? t.port : 0);
+        j->pairs[i] = pair_key(t.addr.v4, t.has_port ? t.port : 0);
     }
     j->n_pairs = j->n_target_list;
     return LZR_OK;
@@ -764,7 +766,13 @@ static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t e
             rc = LZR_EINVAL;
             break;
         }
-        targets_ntoa(t.addr, ip);
+        if (t.addr.family != ADDR_IPV4) {
+            snprintf(err, errlen, "%.400s:%d: a job's target list takes IPv4 addresses only", file,
+                     input_line(r));
+            rc = LZR_EINVAL;
+            break;
+        }
+        targets_ntoa(t.addr.v4, ip);
         if (t.has_port)
             snprintf(entry, sizeof entry, "%s:%u", ip, t.port);
         else

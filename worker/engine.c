@@ -185,8 +185,7 @@ static bool list_pair(source_t *s, lzr_addr_t *addr, uint16_t *port, int wait_ms
         s->have_cur = s->cur.has_port || ports->n > 0; /* no ports: scan.c refuses such lines */
         s->port_i = 0;
     }
-    addr->family = ADDR_IPV4;
-    addr->v4 = s->cur.addr;
+    *addr = s->cur.addr;
     if (s->cur.has_port) {
         *port = s->cur.port;
         s->have_cur = false;

@@ -161,9 +161,10 @@ typedef struct scan_opts {
     scan_vantage_t vantage;
     const char *ports_spec, *handshakes, *fallback, *output, *metadata, *max_targets;
     const char *targets_file, *blocklist_file, *allowlist_file, *input_file;
-    input_reader_t *input; /* --input-file's reader; NULL: the target set is walked */
-    uint32_t first_target; /* the list's first address, for the route */
-    const char *bl_path;   /* the blocklist in force, or NULL */
+    input_reader_t *input;    /* --input-file's reader; NULL: the target set is walked */
+    uint32_t first_target;    /* the list's first address, for the route */
+    lzr_addr_t first_target6; /* the same when it is an IPv6 address */
+    const char *bl_path;      /* the blocklist in force, or NULL */
     size_t n_block;
     targets_t *blocklist, *allowlist;
     bool have_ip, have_targets, have_seed, manage_fw, default_blocklist, dry_run, progress;
@@ -539,7 +540,10 @@ static int input_setup(scan_opts_t *o)
         return 2;
     }
     o->spec.from_list = true;
-    o->first_target = first.addr;
+    if (first.addr.family == ADDR_IPV6)
+        o->first_target6 = first.addr;
+    else
+        o->first_target = first.addr.v4;
     return -1;
 }
 
@@ -642,6 +646,7 @@ static int plan_scan(scan_opts_t *o, engine_config_t *cfg)
     cfg->blocklist = o->blocklist;
     cfg->input = o->input;
     cfg->first_target = o->first_target;
+    cfg->first_target6 = o->first_target6;
     if (!o->have_seed)
         randombytes_buf(&o->seed, sizeof o->seed);
     if (!o->input && perm_init(&cfg->perm, size, o->seed) != LZR_OK) {

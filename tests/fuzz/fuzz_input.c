@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rrc = input_next(r, 0, &rt, rerr, sizeof rerr);
         if (rrc != rc)
             abort();
-        if (rc == 1 && rrc == 1 && (rt.addr != t.addr || rt.port != t.port))
+        if (rc == 1 && rrc == 1 && (!addr_equal(&rt.addr, &t.addr) || rt.port != t.port))
             abort();
     }
     input_close(&r);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for common/input: every line form a target list may use (plain, ip:port, ip,port,
- * ZMap's CSV with a header and its JSON lines), the lines that name no target, the errors that
- * quote the value, and a reader over a real pipe that hands lines on before the writer closes.
+ * ZMap's CSV with a header and its JSON lines, IPv6 alone, bracketed or before a comma), the lines
+ * that name no target, the errors that quote the value, and a reader over a real pipe that hands
+ * lines on before the writer closes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,9 +23,9 @@
 typedef struct {
     const char *line;
     int rc;           /* 1 target, 0 none, or the error code */
-    uint32_t addr;    /* when rc is 1 */
+    uint32_t addr;    /* when rc is 1: the IPv4 address, or 0 for IPv6 (then text holds it) */
     int port;         /* -1: no port */
-    const char *what; /* rc < 0: a piece of the message */
+    const char *what; /* rc < 0: a piece of the message; rc 1 and addr 0: the IPv6 address */
 } line_case_t;
 
 /* Lines read one after another with one format state, so a header affects the rows below it. */
@@ -48,6 +49,16 @@ static const line_case_t plain_cases[] = {
     {"{\"saddr\":\"198.18.1.2\",\"classification\":\"synack\"}", 1, A(198, 18, 1, 2), -1, NULL},
     {"{\"daddr\":\"198.18.1.2\"}", LZR_EPARSE, 0, -1, "saddr"},
     {"{\"saddr\":\"nope\"}", LZR_EPARSE, 0, -1, "nope"},
+    /* IPv6: alone, [addr]:port, addr,port, in JSON; a prefix or junk is refused. */
+    {"2001:2:0:16::10", 1, 0, -1, "2001:2:0:16::10"},
+    {"2001:2:0:16::10:80", 1, 0, -1, "2001:2:0:16::10:80"}, /* no brackets: all address */
+    {"[2001:2:0:16::10]:8080", 1, 0, 8080, "2001:2:0:16::10"},
+    {"[2001:2:0:16::11]", 1, 0, -1, "2001:2:0:16::11"},
+    {"2001:2:0:16::12, 443", 1, 0, 443, "2001:2:0:16::12"},
+    {"{\"saddr\": \"2001:2::1\", \"sport\": 22}", 1, 0, 22, "2001:2::1"},
+    {"2001:2::/64", LZR_EPARSE, 0, -1, "prefix"},
+    {"2001:2::g", LZR_EPARSE, 0, -1, "not an IPv6"},
+    {"[2001:2::1]:0", LZR_ERANGE, 0, -1, "port"},
 };
 
 static const line_case_t csv_cases[] = {
@@ -60,6 +71,7 @@ static const line_case_t csv_cases[] = {
     {"classification,saddr", 0, 0, -1, NULL},
     {"synack,198.18.2.5", 1, A(198, 18, 2, 5), -1, NULL},
     {"synack", LZR_EPARSE, 0, -1, "not an IPv4"},
+    {"synack,2001:2:0:16::5", 1, 0, -1, "2001:2:0:16::5"},
 };
 
 static void run_cases(const line_case_t *cases, size_t n)
@@ -73,7 +85,14 @@ static void run_cases(const line_case_t *cases, size_t n)
         print_message("%s\n", c->line);
         assert_int_equal(rc, c->rc);
         if (rc == 1) {
-            assert_int_equal(t.addr, c->addr);
+            if (c->addr) {
+                assert_int_equal(t.addr.family, ADDR_IPV4);
+                assert_int_equal(t.addr.v4, c->addr);
+            } else {
+                char text[ADDR_TEXT_MAX];
+                assert_int_equal(t.addr.family, ADDR_IPV6);
+                assert_string_equal(addr_format(&t.addr, text), c->what);
+            }
             assert_int_equal(t.has_port, c->port >= 0);
             if (c->port >= 0)
                 assert_int_equal(t.port, c->port);
@@ -126,9 +145,9 @@ static void test_check_file(void **state)
     input_reader_t *r = input_open(path, err, sizeof err);
     input_target_t first, t;
     assert_int_equal(input_peek(r, &first, err, sizeof err), 1); /* kept for input_next */
-    assert_int_equal(first.addr, A(198, 18, 0, 1));
+    assert_int_equal(first.addr.v4, A(198, 18, 0, 1));
     assert_int_equal(input_next(r, 0, &t, err, sizeof err), 1);
-    assert_int_equal(t.addr, first.addr);
+    assert_true(addr_equal(&t.addr, &first.addr));
     assert_int_equal(input_next(r, 0, &t, err, sizeof err), 1);
     assert_int_equal(t.port, 80);
     input_close(&r);
@@ -164,11 +183,11 @@ static void test_pipe_stream(void **state)
     assert_int_equal(input_next(r, 10, &t, err, sizeof err), 0); /* nothing yet */
     assert_int_equal(write(p[1], "198.18.0.7\n198.18", 17), 17);
     assert_int_equal(input_next(r, 100, &t, err, sizeof err), 1);
-    assert_int_equal(t.addr, A(198, 18, 0, 7));
+    assert_int_equal(t.addr.v4, A(198, 18, 0, 7));
     assert_int_equal(input_next(r, 10, &t, err, sizeof err), 0); /* half a line waits */
     assert_int_equal(write(p[1], ".0.8:443\nbad\n", 13), 13);
     assert_int_equal(input_next(r, 100, &t, err, sizeof err), 1);
-    assert_int_equal(t.addr, A(198, 18, 0, 8));
+    assert_int_equal(t.addr.v4, A(198, 18, 0, 8));
     assert_int_equal(t.port, 443);
     assert_int_equal(input_next(r, 100, &t, err, sizeof err), LZR_EPARSE);
     assert_non_null(strstr(err, "stdin:3: \"bad\""));
