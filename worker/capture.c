@@ -43,7 +43,10 @@ void capture_filter(char *buf, size_t len, uint32_t addr, const lzr_addr_t *addr
                     uint16_t hi)
 {
     char ip[16], ip6[ADDR_TEXT_MAX];
-    if (addr6 && addr6->family == ADDR_IPV6)
+    if (addr6 && addr6->family == ADDR_IPV6 && addr == 0) /* IPv6 targets only */
+        snprintf(buf, len, "tcp and dst host %s and dst portrange %u-%u", addr_format(addr6, ip6),
+                 lo, hi);
+    else if (addr6 && addr6->family == ADDR_IPV6)
         snprintf(buf, len, "tcp and (dst host %s or dst host %s) and dst portrange %u-%u",
                  targets_ntoa(addr, ip), addr_format(addr6, ip6), lo, hi);
     else

@@ -111,9 +111,9 @@ int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *
         close(fd);
     }
     lzr_addr_t src4 = {.family = ADDR_IPV4, .v4 = cfg->source_ip};
-    bool v6 = cfg->source_ip6.family == ADDR_IPV6;
+    bool v6 = cfg->source_ip6.family == ADDR_IPV6, v4 = cfg->source_ip || !v6;
     int rc = netif_index(cfg->iface, err, errlen);
-    if (rc >= 0)
+    if (rc >= 0 && v4)
         rc = netif_has_ip(cfg->iface, &src4, err, errlen);
     if (rc >= 0 && v6)
         rc = netif_has_ip(cfg->iface, &cfg->source_ip6, err, errlen);
@@ -127,9 +127,11 @@ int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *
     rc = firewall_check_ephemeral(cfg->sport_lo, cfg->sport_hi, err, errlen);
     if (rc < 0)
         return rc;
-    rc = firewall_selftest(&src4, cfg->sport_lo, cfg->sport_hi, proof, err, errlen);
+    if (v4)
+        rc = firewall_selftest(&src4, cfg->sport_lo, cfg->sport_hi, proof, err, errlen);
     if (rc == LZR_OK && v6) /* the IPv6 path has rules of its own (nft's ip6) */
-        rc = firewall_selftest(&cfg->source_ip6, cfg->sport_lo, cfg->sport_hi, NULL, err, errlen);
+        rc = firewall_selftest(&cfg->source_ip6, cfg->sport_lo, cfg->sport_hi, v4 ? NULL : proof,
+                               err, errlen);
     return rc;
 }
 
@@ -267,10 +269,23 @@ static bool walk_next(source_t *s, engine_stats_t *walk, pkt_out_t *syn, uint64_
     return false;
 }
 
+/* LZR_EINVAL with a message when the scan has IPv6 targets but no IPv6 scan IP. */
+static int check_scan_ips(const engine_config_t *cfg, char *err, size_t errlen)
+{
+    if (count6(cfg) && cfg->source_ip6.family != ADDR_IPV6) {
+        snprintf(err, errlen, "IPv6 targets need an IPv6 scan IP (--source-ip6)");
+        return LZR_EINVAL;
+    }
+    return LZR_OK;
+}
+
 int engine_dry_run(const engine_config_t *cfg, FILE *out, engine_control_t *ctl,
                    engine_stats_t *stats, char *err, size_t errlen)
 {
     memset(stats, 0, sizeof *stats);
+    int rc = check_scan_ips(cfg, err, errlen);
+    if (rc != LZR_OK)
+        return rc;
     source_t src;
     source_init(&src, cfg, cfg->pos_begin, cfg->pos_end);
     pkt_out_t syn = {
@@ -376,7 +391,7 @@ static int next_hops(engine_t *e, char *err, size_t errlen)
         }
     }
     int rc = LZR_OK;
-    if (first4.v4 || first6.family == ADDR_NONE) /* an IPv4 scan, or a list with IPv4 lines */
+    if (first4.v4 || first6.family == ADDR_NONE) /* IPv4 targets, or a list's IPv4 first line */
         rc = netif_gateway_mac(cfg->iface, &first4, e->dst_mac, err, errlen);
     if (rc == LZR_OK && first6.family == ADDR_IPV6)
         rc = netif_gateway_mac(cfg->iface, &first6, e->dst_mac6, err, errlen);
@@ -625,13 +640,12 @@ int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn
         snprintf(err, errlen, "a target list cannot report silent targets (--all)");
         return LZR_EINVAL;
     }
-    if (count6(cfg) && cfg->source_ip6.family != ADDR_IPV6) {
-        snprintf(err, errlen, "IPv6 targets need an IPv6 scan IP (--source-ip6)");
-        return LZR_EINVAL;
-    }
+    int rc = check_scan_ips(cfg, err, errlen);
+    if (rc != LZR_OK)
+        return rc;
     uint64_t t0 = clock_mono_ns();
     engine_t e = {.cfg = cfg, .emit = emit, .tick = tick, .ctx = ctx, .stats = stats};
-    int rc = engine_open(&e, err, errlen);
+    rc = engine_open(&e, err, errlen);
     if (rc == LZR_OK && (rc = walkers_open(&e, ctl, t0, err, errlen)) != LZR_OK) {
         atomic_store(&e.rx_stop, 1);
         pthread_join(e.rx, NULL);

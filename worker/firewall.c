@@ -78,19 +78,21 @@ void firewall_script(char *buf, size_t len, const char *table, uint32_t addr,
                      const lzr_addr_t *addr6, uint16_t lo, uint16_t hi)
 {
     lzr_addr_t a4 = {.family = ADDR_IPV4, .v4 = addr};
-    char m4[ADDR_TEXT_MAX + 16], m6[ADDR_TEXT_MAX + 16], rule6[ADDR_TEXT_MAX + 64] = "";
-    if (addr6 && addr6->family == ADDR_IPV6)
-        snprintf(rule6, sizeof rule6, "    %s tcp dport %u-%u drop\n", daddr_match(addr6, m6), lo,
+    char m[ADDR_TEXT_MAX + 16], rule4[ADDR_TEXT_MAX + 64] = "", rule6[ADDR_TEXT_MAX + 64] = "";
+    bool v6 = addr6 && addr6->family == ADDR_IPV6;
+    if (addr || !v6) /* 0 beside an IPv6 address: IPv6 targets only */
+        snprintf(rule4, sizeof rule4, "    %s tcp dport %u-%u drop\n", daddr_match(&a4, m), lo, hi);
+    if (v6)
+        snprintf(rule6, sizeof rule6, "    %s tcp dport %u-%u drop\n", daddr_match(addr6, m), lo,
                  hi);
     snprintf(buf, len,
              "table inet %s {\n"
              "  chain input {\n"
              "    type filter hook input priority -10; policy accept;\n"
-             "    %s tcp dport %u-%u drop\n"
-             "%s"
+             "%s%s"
              "  }\n"
              "}\n",
-             table, daddr_match(&a4, m4), lo, hi, rule6);
+             table, rule4, rule6);
 }
 
 /* The positive control's port: just below the range (lo is at least 1024 for the worker), else

@@ -40,9 +40,9 @@ typedef struct firewall_proof {
 int firewall_selftest(const lzr_addr_t *addr, uint16_t lo, uint16_t hi, firewall_proof_t *proof,
                       char *err, size_t errlen);
 
-/* Installs the nftables table that drops inbound TCP to addr (IPv4, host order) and, when
- * addr6 is an IPv6 address (else NULL), to addr6 on [lo, hi] (deploy/nftables/lzr-worker.nft is
- * the same rule for operators); firewall_remove deletes it. */
+/* Installs the nftables table that drops inbound TCP to addr (IPv4, host order; 0 beside an
+ * IPv6 addr6: no IPv4 rule) and, when addr6 is an IPv6 address (else NULL), to addr6 on [lo, hi]
+ * (deploy/nftables/lzr-worker.nft is the same rule for operators); firewall_remove deletes it. */
 int firewall_install(uint32_t addr, const lzr_addr_t *addr6, uint16_t lo, uint16_t hi, char *err,
                      size_t errlen);
 void firewall_remove(void);

@@ -572,8 +572,9 @@ static int load_targets(scan_opts_t *o)
         fprintf(stderr, "lzr-worker scan: %s\n", err);
         return 2;
     }
-    if (o->spec.n_allow6) { /* until the engine's IPv6 path lands (issue #17) */
-        fprintf(stderr, "lzr-worker scan: IPv6 targets are parsed but not scanned yet\n");
+    if (o->spec.n_allow6 && o->vantage.source_ip6.family != ADDR_IPV6) {
+        fprintf(stderr, "lzr-worker scan: IPv6 targets need the scan's IPv6 address: give "
+                        "--source-ip6\n");
         return 2;
     }
     return -1;
@@ -586,6 +587,12 @@ static int complete_vantage(scan_opts_t *o)
     scan_vantage_t *v = &o->vantage;
     if (o->have_ip && (v->iface[0] || o->dry_run))
         return -1;
+    if (!o->input && targets_count(o->spec.targets) == 0) { /* IPv6 targets only */
+        if (v->iface[0] || o->dry_run)
+            return -1;
+        fprintf(stderr, "lzr-worker scan: a scan of IPv6 targets only needs --iface\n");
+        return 2;
+    }
     bool had_iface = v->iface[0] != 0;
     char err[1024], ip[ADDR_TEXT_MAX];
     uint32_t first = o->input ? o->first_target : targets_at(o->spec.targets, 0);
@@ -633,7 +640,7 @@ static int plan_scan(scan_opts_t *o, engine_config_t *cfg)
     char err[1024];
     scan_spec_t *sp = &o->spec;
     /* A list is not walked: --max-targets is a count of its probes. */
-    uint64_t size = o->input ? UINT64_MAX : targets_count(sp->targets) * sp->ports.n;
+    uint64_t size = o->input ? UINT64_MAX : scan_spec_addresses(sp) * sp->ports.n;
     if (o->max_targets &&
         perm_parse_limit(o->max_targets, size, &sp->max_probes, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker scan: --max-targets: %s\n", err);
@@ -694,6 +701,18 @@ static int write_metadata(const scan_opts_t *o, const engine_config_t *cfg, uint
     return rc;
 }
 
+/* The scan IPs for messages into buf (2 * ADDR_TEXT_MAX + 8 bytes): "IPv4", "IPv4 and IPv6",
+ * or "IPv6" for a scan of IPv6 targets only. */
+static const char *scan_ips(const engine_config_t *cfg, char *buf)
+{
+    char a[ADDR_TEXT_MAX], b[ADDR_TEXT_MAX];
+    lzr_addr_t v4 = addr_ipv4(cfg->source_ip);
+    bool has4 = cfg->source_ip != 0, has6 = cfg->source_ip6.family == ADDR_IPV6;
+    snprintf(buf, 2 * ADDR_TEXT_MAX + 8, "%s%s%s", has4 || !has6 ? addr_format(&v4, a) : "",
+             has4 && has6 ? " and " : "", has6 ? addr_format(&cfg->source_ip6, b) : "");
+    return buf;
+}
+
 /* --dry-run: what the scan would send, one line per probe, and nothing sent; no raw socket is
  * opened, so it runs without privileges. */
 static int dry_run_main(const scan_opts_t *o, const engine_config_t *cfg)
@@ -704,19 +723,18 @@ static int dry_run_main(const scan_opts_t *o, const engine_config_t *cfg)
         fprintf(stderr, "lzr-worker scan: --output %s: %s\n", output, strerror(errno));
         return 2;
     }
-    char src[ADDR_TEXT_MAX], what[300], err[600];
-    lzr_addr_t a = {.family = ADDR_IPV4, .v4 = cfg->source_ip};
+    char src[2 * ADDR_TEXT_MAX + 8], what[300], err[600];
     if (o->input)
         snprintf(what, sizeof what, "the list %s (%zu ports for addresses alone)", o->input_file,
                  cfg->ports->n);
     else
         snprintf(what, sizeof what, "%llu addresses × %zu ports",
-                 (unsigned long long)targets_count(cfg->targets), cfg->ports->n);
+                 (unsigned long long)scan_spec_addresses(&o->spec), cfg->ports->n);
     fprintf(stderr,
             "lzr-worker: dry run: %s from %s, seed %llu, blocklist %s (%zu entries), at most "
             "%llu probes (0: no bound); nothing is sent\n",
-            what, addr_format(&a, src), (unsigned long long)o->seed,
-            o->bl_path ? o->bl_path : "none", o->n_block, (unsigned long long)cfg->max_probes);
+            what, scan_ips(cfg, src), (unsigned long long)o->seed, o->bl_path ? o->bl_path : "none",
+            o->n_block, (unsigned long long)cfg->max_probes);
     stopsig_route(on_signal);
     engine_stats_t st;
     uint64_t t0 = clock_mono_ns(), start_us = clock_wall_us();
@@ -774,19 +792,18 @@ static int prepare_run(const scan_opts_t *o, const engine_config_t *cfg, scan_ou
 /* The scan's opening log lines: what, from where, how fast, within which bounds. */
 static void log_start(const scan_opts_t *o, const engine_config_t *cfg)
 {
-    char rate[32], ip[ADDR_TEXT_MAX];
-    lzr_addr_t a = {.family = ADDR_IPV4, .v4 = cfg->source_ip};
+    char rate[32], ip[2 * ADDR_TEXT_MAX + 8];
     if (cfg->rate)
         snprintf(rate, sizeof rate, "%u probes/s", cfg->rate);
     else
         snprintf(rate, sizeof rate, "unlimited rate");
     if (o->input)
         log_info("scanning the list %s (%zu ports for addresses alone) from %s on %s, %s",
-                 o->input_file, cfg->ports->n, addr_format(&a, ip), cfg->iface, rate);
+                 o->input_file, cfg->ports->n, scan_ips(cfg, ip), cfg->iface, rate);
     else
         log_info("scanning %llu addresses × %zu ports from %s on %s, %s, seed %llu",
-                 (unsigned long long)targets_count(cfg->targets), cfg->ports->n,
-                 addr_format(&a, ip), cfg->iface, rate, (unsigned long long)o->seed);
+                 (unsigned long long)scan_spec_addresses(&o->spec), cfg->ports->n,
+                 scan_ips(cfg, ip), cfg->iface, rate, (unsigned long long)o->seed);
     if (cfg->max_probes || cfg->max_runtime_ms)
         log_info("bounds: at most %llu probes, %llu s of sending (0: no bound)",
                  (unsigned long long)cfg->max_probes,

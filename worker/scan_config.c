@@ -45,6 +45,7 @@ int scan_config_build(const scan_spec_t *spec, const scan_vantage_t *v, scan_nam
     if (rc != LZR_OK)
         return rc;
     cfg->targets = spec->targets;
+    cfg->targets6 = spec->n_allow6 ? spec->targets6 : NULL;
     cfg->ports = &spec->ports;
     cfg->rate = spec->rate;
     cfg->timeout_ms = spec->timeout_ms;
