@@ -59,15 +59,5 @@ done
 # The services sit one router hop away: the SYN-ACK's hop limit is 64 less that hop.
 is "$(jq -r 'select(.class == "service") | .ttl_synack' "$out" | sort -u)" "63" \
     "service records carry the SYN-ACK's hop limit (63)"
-is "$(jq -r 'select(.class == "no_ack_data") | .acked_data' "$out" | sort -u)" "false" \
-    "no_ack_data records never saw their data acknowledged"
-ssh=$(jq -r 'select(.protocol == "ssh") | .data' "$out" | head -1 | base64 -d 2>/dev/null | head -c 4)
-is "$ssh" "SSH-" "the ssh record's data is the server's banner, over IPv6"
-is "$(jq -r 'select(.class == "service") | (.handshake != "" and .data_len > 0)' "$out" | sort -u)" \
-    "true" "every service names the handshake that drew data and keeps the data"
-ip_of() { awk -F'\t' -v p="$1" -v proto="$2" '$2 == p && $4 == proto {print $1}' "$LAB_TRUTH6"; }
-rec() { jq -r --arg ip "$1" --argjson port "$2" \
-    'select(.ip == $ip and .port == $port) | [.class, .protocol, .handshake, .handshakes_tried] | @tsv' "$out"; }
-is "$(rec "$(ip_of 7000 redis)" 7000)" "$(printf 'service\tredis\tredis\t7')" \
-    "redis on 7000 is named by the fallback redis handshake over IPv6, the 7th tried"
+scan_evidence "$out" "$LAB_TRUTH6"
 done_testing

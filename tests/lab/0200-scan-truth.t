@@ -42,23 +42,7 @@ is "$(jq -r 'select(.class == "mid_handshake_drop") | (.synack_retransmits > 0)'
     "true" "mid_handshake_drop records saw the SYN-ACK retransmitted"
 is "$(jq -r 'select(.class == "acks_no_data") | .acked_data' "$out" | sort -u)" "true" \
     "acks_no_data records saw their data acknowledged"
-is "$(jq -r 'select(.class == "no_ack_data") | .acked_data' "$out" | sort -u)" "false" \
-    "no_ack_data records never saw their data acknowledged"
-ssh=$(jq -r 'select(.protocol == "ssh") | .data' "$out" | head -1 | base64 -d 2>/dev/null | head -c 4)
-is "$ssh" "SSH-" "the ssh record's data is the server's banner"
-is "$(jq -r 'select(.class == "service") | (.handshake != "" and .data_len > 0)' "$out" | sort -u)" \
-    "true" "every service names the handshake that drew data and keeps the data"
-
-# The two quiet services on odd ports, named by the fallback tier: after the paper's five and
-# (for 2000 and 7000, which no protocol claims) no port-own probe, the fallback list
-# mqtt,redis,postgres is tried in order, so mqtt is the 6th handshake and redis the 7th.
-ip_of() { awk -F'\t' -v p="$1" -v proto="$2" '$2 == p && $4 == proto {print $1}' "$LAB_TRUTH"; }
-rec() { jq -r --arg ip "$1" --argjson port "$2" \
-    'select(.ip == $ip and .port == $port) | [.class, .protocol, .handshake, .handshakes_tried] | @tsv' "$out"; }
-is "$(rec "$(ip_of 7000 redis)" 7000)" "$(printf 'service\tredis\tredis\t7')" \
-    "redis on 7000 is named redis by the fallback redis handshake, the 7th tried"
-is "$(rec "$(ip_of 2000 mqtt)" 2000)" "$(printf 'service\tmqtt\tmqtt\t6')" \
-    "mosquitto on 2000 is named mqtt by the fallback mqtt handshake, the 6th tried"
+scan_evidence "$out" "$LAB_TRUTH"
 # No middlebox is worth a fallback probe: each stops after the paper's five and the port's own
 # (443 adds kubernetes: 6), where a fallback tier would add three more: every middlebox class
 # that runs the whole list (rst/fin_after_handshake, acks_no_data, no_ack_data,

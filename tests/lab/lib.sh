@@ -15,6 +15,9 @@
 #   probe NS SRC MODE [OPTS] T.. run deploy/lab/probe.py (raw SYN / handshake probes) in NS
 #   wait_until SECS CMD...       poll CMD every 0.2 s until it succeeds or SECS pass
 #   truth_rows [CLASS]           the truth rows (tab separated), optionally of one class only
+#   scan_evidence OUT TRUTH      the checks every full truth scan's records (OUT) share: the
+#                                evidence behind no_ack_data and services, and the quiet
+#                                services the fallback tier names (TRUTH: truth.tsv or truth6.tsv)
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAB="$LAB_ROOT/deploy/lab/lab"
@@ -179,5 +182,27 @@ capture_syns() {
     for f in "$@"; do
         tcpdump -n -r "$f" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
             sed 's/:$//; s/\.\([0-9]*\)$/:\1/'
+    done
+}
+
+scan_evidence() {
+    local out=$1 truth=$2 ssh ip
+    is "$(jq -r 'select(.class == "no_ack_data") | .acked_data' "$out" | sort -u)" "false" \
+        "no_ack_data records never saw their data acknowledged"
+    ssh=$(jq -r 'select(.protocol == "ssh") | .data' "$out" | head -1 | base64 -d 2>/dev/null | head -c 4)
+    is "$ssh" "SSH-" "the ssh record's data is the server's banner"
+    is "$(jq -r 'select(.class == "service") | (.handshake != "" and .data_len > 0)' "$out" | sort -u)" \
+        "true" "every service names the handshake that drew data and keeps the data"
+    # The two quiet services on odd ports, named by the fallback tier: after the paper's five
+    # and (for 2000 and 7000, which no protocol claims) no port-own probe, the fallback list
+    # mqtt,redis,postgres is tried in order, so mqtt is the 6th handshake and redis the 7th.
+    local row port proto nth
+    for row in "7000 redis 7" "2000 mqtt 6"; do
+        read -r port proto nth <<<"$row"
+        ip=$(awk -F'\t' -v p="$port" -v pr="$proto" '$2 == p && $4 == pr {print $1}' "$truth")
+        is "$(jq -r --arg ip "$ip" --argjson port "$port" 'select(.ip == $ip and .port == $port) |
+            [.class, .protocol, .handshake, .handshakes_tried] | @tsv' "$out")" \
+            "$(printf 'service\t%s\t%s\t%s' "$proto" "$proto" "$nth")" \
+            "$proto on $port is named by the fallback $proto handshake, handshake number $nth"
     done
 }

@@ -111,13 +111,15 @@ static cookie_t cookie4(uint16_t dport, uint32_t salt, uint16_t lo, uint16_t hi)
     return cookie_make(&fx.cfg.key, &src, &dst, dport, salt, lo, hi);
 }
 
-/* A packet from the target to connection `salt` (0 discovery, k the k-th next handshake). */
-static void from_target_n(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
-                          uint32_t ack_extra, const char *data, size_t datalen)
+/* A packet from them:dport to our connection `salt` (0 discovery, k the k-th next handshake)
+ * from us, with the hop count 57. */
+static void from_addr(const lzr_addr_t *them, const lzr_addr_t *us, uint16_t dport, uint32_t salt,
+                      uint8_t flags, uint16_t window, uint32_t ack_extra, const char *data,
+                      size_t datalen)
 {
-    cookie_t ck = cookie4(dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
-    pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV4, .v4 = DST},
-                           .dst = {.family = ADDR_IPV4, .v4 = SRC},
+    cookie_t ck = cookie_make(&fx.cfg.key, us, them, dport, salt, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    pkt_out_t p = {.seg = {.src = *them,
+                           .dst = *us,
                            .sport = dport,
                            .dport = ck.sport,
                            .seq = 777,
@@ -129,7 +131,16 @@ static void from_target_n(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t
                            .payload_len = datalen}};
     uint8_t frame[PACKET_MAX_FRAME];
     size_t len = packet_build(frame, sizeof frame, &p);
+    assert_true(len > 0);
     lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+}
+
+/* A packet from the IPv4 target DST to connection `salt`. */
+static void from_target_n(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
+                          uint32_t ack_extra, const char *data, size_t datalen)
+{
+    lzr_addr_t them = addr_ipv4(DST), us = addr_ipv4(SRC);
+    from_addr(&them, &us, dport, salt, flags, window, ack_extra, data, datalen);
 }
 
 /* The same with a NUL-terminated payload (or none). */
@@ -139,29 +150,22 @@ static void from_target(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t w
     from_target_n(dport, salt, flags, window, ack_extra, data, data ? strlen(data) : 0);
 }
 
-/* The same from DST6 to our IPv6 scan IP, with its hop limit 57. */
+/* The same from the IPv6 target DST6 to our IPv6 scan IP. */
 static void from_target6(uint16_t dport, uint32_t salt, uint8_t flags, uint16_t window,
                          uint32_t ack_extra, const char *data)
 {
     lzr_addr_t dst;
     assert_int_equal(addr_parse(DST6, &dst), 0);
-    cookie_t ck = cookie_make(&fx.cfg.key, &fx.cfg.source_ip6, &dst, dport, salt, fx.cfg.sport_lo,
-                              fx.cfg.sport_hi);
-    pkt_out_t p = {.seg = {.src = dst,
-                           .dst = fx.cfg.source_ip6,
-                           .sport = dport,
-                           .dport = ck.sport,
-                           .seq = 777,
-                           .ack = ck.seq + 1 + ack_extra,
-                           .flags = flags,
-                           .window = window,
-                           .ttl = 57,
-                           .payload = (const uint8_t *)data,
-                           .payload_len = data ? strlen(data) : 0}};
-    uint8_t frame[PACKET_MAX_FRAME];
-    size_t len = packet_build(frame, sizeof frame, &p);
-    assert_true(len > 0);
-    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+    from_addr(&dst, &fx.cfg.source_ip6, dport, salt, flags, window, ack_extra, data,
+              data ? strlen(data) : 0);
+}
+
+/* The state machine's counters so far. */
+static engine_stats_t counters(void)
+{
+    engine_stats_t s = {0};
+    lzr_add_stats(fx.l, &s);
+    return s;
 }
 
 /* The frame the state machine sent last, parsed. */
@@ -347,9 +351,7 @@ static void test_port_own_handshake(void **state)
 /* Frames the state machine has sent so far (after a tick flushed them). */
 static uint64_t frames_sent(void)
 {
-    engine_stats_t s = {0};
-    lzr_add_stats(fx.l, &s);
-    return s.sent;
+    return counters().sent;
 }
 
 /* The payload length of the k-th handshake of the list, for an exact acknowledgement. */
@@ -577,8 +579,7 @@ static void test_bad_cookie_ignored(void **state)
     start("http", 80, 0);
     from_target(80, 0, SYNACK, 64240, 5, NULL);
     assert_int_equal(lzr_in_flight(fx.l), 0);
-    engine_stats_t s = {0};
-    lzr_add_stats(fx.l, &s);
+    engine_stats_t s = counters();
     assert_int_equal(s.invalid, 1);
     assert_int_equal(s.replies, 0);
     stop();
@@ -608,8 +609,7 @@ static void test_ipv6_frame_ignored(void **state)
     size_t len = packet_build(frame, sizeof frame, &p);
     assert_true(len > 0);
     lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
-    engine_stats_t s = {0};
-    lzr_add_stats(fx.l, &s);
+    engine_stats_t s = counters();
     assert_int_equal(s.invalid, 1);
     assert_int_equal(s.replies, 0);
     assert_int_equal(lzr_in_flight(fx.l), 0);
@@ -617,8 +617,7 @@ static void test_ipv6_frame_ignored(void **state)
     p.seg.src.family = p.seg.dst.family = ADDR_IPV4;
     len = packet_build(frame, sizeof frame, &p);
     lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
-    memset(&s, 0, sizeof s);
-    lzr_add_stats(fx.l, &s);
+    s = counters();
     assert_int_equal(s.invalid, 1);
     assert_int_equal(s.replies, 1);
     assert_int_equal(lzr_in_flight(fx.l), 1);
@@ -661,8 +660,7 @@ static void test_ipv6_service(void **state)
     assert_true(addr_equal(&rst.dst, &dst));
     /* The server's FIN after the verdict is a straggler of a finished IPv6 target. */
     from_target6(22, 0, TCP_ACK | TCP_FIN, 64240, 0, NULL);
-    engine_stats_t s = {0};
-    lzr_add_stats(fx.l, &s);
+    engine_stats_t s = counters();
     assert_int_equal(s.late, 1);
     assert_int_equal(s.invalid, 0);
     stop();
@@ -724,8 +722,7 @@ static void test_ipv6_foreign_replies(void **state)
     p.seg.dport = ck.sport;
     p.seg.ack = ck.seq + 1;
     lzr_on_frame(fx.l, frame, packet_build(frame, sizeof frame, &p), DLT_EN10MB, fx.now);
-    engine_stats_t s = {0};
-    lzr_add_stats(fx.l, &s);
+    engine_stats_t s = counters();
     assert_int_equal(s.invalid, 2);
     assert_int_equal(s.replies, 0);
     assert_int_equal(lzr_in_flight(fx.l), 0);
@@ -743,13 +740,11 @@ static void test_late_segments(void **state)
     assert_int_equal(fx.records, 1);
     assert_int_equal(lzr_in_flight(fx.l), 0);
     from_target(22, 0, TCP_ACK | TCP_FIN, 64240, 0, NULL);
-    engine_stats_t s = {0};
-    lzr_add_stats(fx.l, &s);
+    engine_stats_t s = counters();
     assert_int_equal(s.late, 1);
     assert_int_equal(s.invalid, 0);
     from_target(2222, 0, TCP_ACK | TCP_FIN, 64240, 0, NULL);
-    memset(&s, 0, sizeof s);
-    lzr_add_stats(fx.l, &s);
+    s = counters();
     assert_int_equal(s.late, 1);
     assert_int_equal(s.invalid, 1);
     stop();
