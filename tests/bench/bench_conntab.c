@@ -88,7 +88,7 @@ int main(int argc, char **argv)
         uint32_t addr;
         uint16_t port;
         key_of(i, &addr, &port);
-        conn_t *c = conntab_insert(tab, addr, port);
+        conn_t *c = conntab_insert(tab, addr, port, false);
         if (!c) {
             fprintf(stderr, "bench_conntab: insert %" PRIu32 " of %" PRIu32 " failed\n", i, n);
             return 1;
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         uint32_t addr;
         uint16_t port;
         key_of(i, &addr, &port);
-        const conn_t *c = conntab_lookup(tab, addr, port);
+        const conn_t *c = conntab_lookup(tab, addr, port, false);
         found += c && c->seq0 == i;
     }
     uint64_t t2 = now_ns();
