@@ -4,15 +4,17 @@
 # /112 a prefix may have), every port of the truth, --all. Every truth6 row gets the class a
 # single vantage can see (the shunning and dynamic-blocking twins as in 0200-scan-truth.t),
 # every service its protocol, and the records carry IPv6 text, the IPv6 scan IP and the hop
-# limit. Only addresses inside 2001:2::/48 are ever a destination.
+# limit. 2: one scan of both families (an IPv4 host and its IPv6 twin): pcap sees each family's
+# SYNs leave from its own scan IP, and both are named. 3: an --input-file of IPv6 lines with
+# --discovery-only: only listed pairs inside the IPv6 targets are probed. Only addresses inside
+# 2001:2::/48 and 198.18.0.0/15 are ever a destination.
 . "$(dirname "$0")/lib.sh"
 lab_env
 "$LAB" reset >/dev/null
 
-out=$(mktemp /tmp/lzr-0200v6.XXXXXX)
-err=$(mktemp /tmp/lzr-0200v6-err.XXXXXX)
-hitlist=$(mktemp /tmp/lzr-0200v6-hit.XXXXXX)
-trap 'rm -f "$out" "$err" "$hitlist"' EXIT
+dir=$(mktemp -d /tmp/lzr-0200v6.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+out=$dir/out.jsonl err=$dir/err hitlist=$dir/hitlist
 
 grep -v '^#' "$LAB_TRUTH6" | cut -f1 | sort -u >"$hitlist"
 outside=$(python3 -c '
@@ -60,4 +62,39 @@ done
 is "$(jq -r 'select(.class == "service") | .ttl_synack' "$out" | sort -u)" "63" \
     "service records carry the SYN-ACK's hop limit (63)"
 scan_evidence "$out" "$LAB_TRUTH6"
+
+# 2. Both families in one scan: the ssh host and its IPv6 twin, on 22 and 8080 (ssh on both).
+ssh4=$(awk -F'\t' '$2 == 22 && $4 == "ssh" {print $1; exit}' "$LAB_TRUTH")
+ssh6=$(awk -F'\t' '$2 == 22 && $4 == "ssh" {print $1; exit}' "$LAB_TRUTH6")
+capture_start mixed "tcp[tcpflags] == tcp-syn or (ip6 and ip6[53] == 2)"
+timeout 120 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
+    --source-ip "$V1_SCAN_IP" --source-ip6 "$V1_SCAN_IP6" --targets "$ssh4,$ssh6" \
+    --ports 22,8080 --allow-reserved 198.18.0.0/15,"$NET6" --timeout-ms 1500 \
+    --retransmit-ms 500 --acking-firewall-probes 0 --output "$dir/mixed.jsonl" 2>"$dir/mixed.err"
+is "$?" 0 "a scan of both families runs"
+capture_stop
+is "$(jq -r '"\(.ip) \(.port) \(.source_ip) \(.protocol)"' "$dir/mixed.jsonl" | sort | paste -sd' ')" \
+    "$(printf '%s\n' "$ssh4 22 $V1_SCAN_IP ssh" "$ssh4 8080 $V1_SCAN_IP ssh" \
+        "$ssh6 22 $V1_SCAN_IP6 ssh" "$ssh6 8080 $V1_SCAN_IP6 ssh" | sort | paste -sd' ')" \
+    "both families' services are named, each record with its family's scan IP"
+syns=$(tcpdump -n -r "$dir/mixed.pcap" 2>/dev/null | awk '{print $3, $5}' | sed 's/:$//' | sort -u)
+is "$(awk '{sub(/[.][0-9]+$/, "", $1); sub(/[.][0-9]+$/, "", $2); print $1, $2}' <<<"$syns" |
+    sort -u | paste -sd' ')" "$(printf '%s\n' "$V1_SCAN_IP $ssh4" "$V1_SCAN_IP6 $ssh6" | sort |
+    paste -sd' ')" "pcap: each family's SYNs leave from its own scan IP to its own target"
+
+# 3. An IPv6 list: bracketed and comma lines, one address outside the scan's IPv6 targets
+# (inside the lab, never probed), --discovery-only: SYN-ACKs are reported open.
+web6=$(awk -F'\t' '$2 == 80 && $4 == "http" {print $1; exit}' "$LAB_TRUTH6")
+printf '[%s]:22\n%s,8080\n[%s]:80\n' "$ssh6" "$ssh6" "$web6" >"$dir/list6.txt"
+capture_start list6 "ip6 and ip6[53] == 2"
+timeout 120 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
+    --source-ip6 "$V1_SCAN_IP6" --targets "$ssh6" --allow-reserved "$NET6" --discovery-only \
+    --input-file "$dir/list6.txt" --timeout-ms 1500 --output "$dir/list6.jsonl" 2>"$dir/list6.err"
+is "$?" 0 "a discovery scan of an IPv6 list runs"
+capture_stop
+is "$(jq -r '"\(.ip) \(.port) \(.class)"' "$dir/list6.jsonl" | sort | paste -sd' ')" \
+    "$ssh6 22 open $ssh6 8080 open" "the listed IPv6 pairs inside the targets are open"
+like "$(cat "$dir/list6.err")" "1 blocklisted" "the line outside the IPv6 targets is counted"
+is "$(tcpdump -n -r "$dir/list6.pcap" 2>/dev/null | grep -c "> $web6[.]")" 0 \
+    "pcap: nothing was sent to the address outside the IPv6 targets"
 done_testing
