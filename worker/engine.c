@@ -257,9 +257,8 @@ static bool walk_next(source_t *s, engine_stats_t *walk, pkt_out_t *syn, uint64_
             continue;
         }
         if (syn->seg.src.family != syn->seg.dst.family) /* our scan IP of the target's family */
-            syn->seg.src = syn->seg.dst.family == ADDR_IPV6
-                               ? cfg->source_ip6
-                               : (lzr_addr_t){.family = ADDR_IPV4, .v4 = cfg->source_ip};
+            syn->seg.src =
+                syn->seg.dst.family == ADDR_IPV6 ? cfg->source_ip6 : addr_ipv4(cfg->source_ip);
         cookie_t ck = cookie_make(&cfg->key, &syn->seg.src, &syn->seg.dst, syn->seg.dport, 0,
                                   cfg->sport_lo, cfg->sport_hi);
         syn->seg.sport = ck.sport;

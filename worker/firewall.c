@@ -279,10 +279,10 @@ int firewall_selftest(const lzr_addr_t *addr, uint16_t lo, uint16_t hi, firewall
     char hint[400], text[ADDR_TEXT_MAX];
     firewall_hint(addr, lo, hi, hint, sizeof hint);
     snprintf(err, errlen,
-             "the kernel answers SYN-ACKs to %s on the scanner's ports %u-%u with RST, which "
-             "would kill every handshake; run lzr-worker with --manage-firewall, or install the "
-             "rule in deploy/nftables/lzr-worker.nft, e.g.: %s",
-             addr_format(addr, text), lo, hi, hint);
+             "the kernel answers SYN-ACKs on the scanner's ports %u-%u with RST (scan IP %s), "
+             "which would kill every handshake; run lzr-worker with --manage-firewall, or "
+             "install the rule in deploy/nftables/lzr-worker.nft, e.g.: %s",
+             lo, hi, addr_format(addr, text), hint);
     return LZR_EFIREWALL;
 }
 
