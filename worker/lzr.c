@@ -276,8 +276,8 @@ static void send_tcp(lzr_t *l, uint32_t daddr, bool v6, uint16_t sport, uint16_t
                      uint32_t seq, uint32_t ack, uint8_t flags, const uint8_t *payload,
                      size_t paylen)
 {
-    pkt_out_t p = {.seg = {.src = source_addr(l, v6),
-                           .dst = target_addr(l, daddr, v6),
+    pkt_out_t p = {.seg = {.src = {.family = ADDR_IPV4, .v4 = l->cfg->source_ip},
+                           .dst = {.family = ADDR_IPV4, .v4 = daddr},
                            .sport = sport,
                            .dport = dport,
                            .seq = seq,
@@ -290,7 +290,12 @@ static void send_tcp(lzr_t *l, uint32_t daddr, bool v6, uint16_t sport, uint16_t
                    .ip_id = l->ip_id++,
                    .mss_option = (flags & TCP_SYN) != 0};
     memcpy(p.src_mac, l->src_mac, 6);
-    memcpy(p.dst_mac, v6 ? l->dst_mac6 : l->dst_mac, 6);
+    memcpy(p.dst_mac, l->dst_mac, 6);
+    if (v6) { /* IPv4 is built in place above: its frames pay for no family switch */
+        p.seg.src = l->cfg->source_ip6;
+        p.seg.dst = target_addr(l, daddr, true);
+        memcpy(p.dst_mac, l->dst_mac6, 6);
+    }
     sender_commit(l->tx, packet_build(sender_slot(l->tx), PACKET_MAX_FRAME, &p));
 }
 
