@@ -696,6 +696,41 @@ static void test_ipv6_beside_ipv4(void **state)
     stop();
 }
 
+/* The classes that need more than one connection or a timer hold over IPv6 too: the
+ * acking-firewall probes go to random ports of the IPv6 target and their SYN-ACKs are matched
+ * to it; a zero window is waited out and named. */
+static void test_ipv6_acking_firewall_and_zero_window(void **state)
+{
+    (void)state;
+    start("tls,http", 4433, 4);
+    lzr_addr_t dst;
+    assert_int_equal(addr_parse(DST6, &dst), 0);
+    from_target6(4433, 0, SYNACK, 64240, 0, NULL);
+    from_target6(4433, 0, TCP_RST, 0, 0, NULL); /* handshake 0 drew nothing: probe 4 ports */
+    pkt_in_t syn = last_sent();
+    assert_true(addr_equal(&syn.dst, &dst));
+    assert_int_equal(syn.flags, TCP_SYN);
+    assert_true(syn.dport >= 32768);
+    for (uint32_t i = 0; i < 4; i++) {
+        cookie_t pick = cookie_make(&fx.cfg.key, &fx.cfg.source_ip6, &dst, 4433, 0x200 + i, 0, 0);
+        from_target6((uint16_t)(32768 + pick.seq % 32768), 0x100 + i, SYNACK, 64240, 0, NULL);
+    }
+    advance(1100);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ACKING_FIREWALL);
+    assert_true(addr_equal(&fx.last.ip, &dst));
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    stop();
+
+    start("http", 80, 0);
+    from_target6(80, 0, SYNACK, 0, 0, NULL);
+    advance(1500);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ZERO_WINDOW);
+    assert_int_equal(fx.last.window, 0);
+    stop();
+}
+
 /* IPv6 replies we cannot own are invalid: from an address outside targets6 (with a good
  * cookie for it), or to another IPv6 address than our scan IP. */
 static void test_ipv6_foreign_replies(void **state)
@@ -769,6 +804,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_service),
         cmocka_unit_test(test_ipv6_beside_ipv4),
         cmocka_unit_test(test_ipv6_foreign_replies),
+        cmocka_unit_test(test_ipv6_acking_firewall_and_zero_window),
         cmocka_unit_test(test_fallback_names_quiet_service),
         cmocka_unit_test(test_fallback_walks_the_tier),
         cmocka_unit_test(test_fallback_exhausted),
