@@ -15,6 +15,9 @@
 #   probe NS SRC MODE [OPTS] T.. run deploy/lab/probe.py (raw SYN / handshake probes) in NS
 #   wait_until SECS CMD...       poll CMD every 0.2 s until it succeeds or SECS pass
 #   truth_rows [CLASS]           the truth rows (tab separated), optionally of one class only
+#   truth_scan OUT TRUTH CMD...  run the scan CMD (stderr kept for the diagnostic), then check
+#                                its records (OUT) against TRUTH as one vantage sees it: every
+#                                row's class and protocol, and answered records covering the rows
 #   scan_evidence OUT TRUTH      the checks every full truth scan's records (OUT) share: the
 #                                evidence behind no_ack_data and services, and the quiet
 #                                services the fallback tier names (TRUTH: truth.tsv or truth6.tsv)
@@ -183,6 +186,33 @@ capture_syns() {
         tcpdump -n -r "$f" 'tcp[tcpflags] == tcp-syn' 2>/dev/null | awk '{print $5}' |
             sed 's/:$//; s/\.\([0-9]*\)$/:\1/'
     done
+}
+
+truth_scan() {
+    local out=$1 truth=$2 err diff_out rows got want
+    shift 2
+    err=$(mktemp /tmp/lzr-truth-scan.XXXXXX)
+    if timeout 300 "$@" 2>"$err"; then
+        ok "the scan of $(basename "$truth")'s targets ran to the end"
+    else
+        not_ok "the scan of $(basename "$truth")'s targets ran to the end"
+        diag "$(tail -20 "$err")"
+    fi
+    rm -f "$err"
+    if diff_out=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$truth" "$out" --single-vantage); then
+        ok "every row of $(basename "$truth") has its single-vantage class and protocol"
+    else
+        not_ok "every row of $(basename "$truth") has its single-vantage class and protocol"
+        diag "$diff_out"
+    fi
+    rows=$(grep -vc '^#' "$truth")
+    got=$(jq -r 'select(.class != "silent") | .ip + ":" + (.port|tostring)' "$out" | sort -u | wc -l)
+    want=$(grep -v '^#' "$truth" | awk -F'\t' '$3 != "shunning" && $3 != "dynamic_blocking"' | wc -l)
+    if [ "$got" -ge "$want" ]; then
+        ok "answered records ($got) cover the $want rows a vantage sees of $rows"
+    else
+        not_ok "answered records ($got) cover the $want rows a vantage sees of $rows"
+    fi
 }
 
 scan_evidence() {
