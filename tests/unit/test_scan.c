@@ -108,6 +108,8 @@ static void test_option_refusals(void **state)
         const char *flag, *value, *msg;
     } rows[] = {
         {"--source-ip", "198.18.1", "--source-ip: \"198.18.1\" is not an IPv4 address"},
+        {"--source-ip6", "198.18.1.3", "--source-ip6: \"198.18.1.3\" is not an IPv6 address"},
+        {"--source-ip6", "2001:2::/64", "--source-ip6: \"2001:2::/64\" is not an IPv6 address"},
         {"--source-ports", "1000-2000", "--source-ports: \"1000-2000\" is not LO-HI"},
         {"--source-ports", "40000", "--source-ports: \"40000\" is not LO-HI"},
         {"--acking-firewall-probes", "65", "--acking-firewall-probes: at most 64"},
@@ -160,13 +162,52 @@ static void test_dry_run(void **state)
     assert_int_equal(n, 4);
 }
 
+/* Both families in one dry run: the walk covers the IPv4 and the IPv6 targets, each probe from
+ * its family's scan IP, IPv6 in brackets; IPv6 targets without --source-ip6 are refused. */
+static void test_dry_run_ipv6(void **state)
+{
+    (void)state;
+    char msg[2048], path[] = "/tmp/lzr-test-scan6.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(run_scan(msg, sizeof msg, BASE, "--targets", "2001:2:0:4::/126,198.18.4.1",
+                              "--allow-reserved", "198.18.0.0/15,2001:2::/48", "--seed", "7",
+                              "--dry-run", "--output", "/dev/null", NULL),
+                     2);
+    assert_non_null(strstr(msg, "IPv6 targets need the scan's IPv6 address: give --source-ip6"));
+    assert_int_equal(run_scan(msg, sizeof msg, BASE, "--source-ip6", "2001:2::12", "--targets",
+                              "2001:2:0:4::/126,198.18.4.1", "--allow-reserved",
+                              "198.18.0.0/15,2001:2::/48", "--no-default-blocklist", "--seed", "7",
+                              "--dry-run", "--output", path, NULL),
+                     0);
+    assert_non_null(strstr(msg, "5 addresses × 1 ports from 198.18.1.2 and 2001:2::12, seed 7"));
+    assert_non_null(strstr(msg, "5 probes listed, 0 blocklisted"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256];
+    int n4 = 0, n6 = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "[2001:2::12]:", 13) == 0 && strstr(line, "> [2001:2:0:4::") &&
+            strstr(line, "]:80 seq "))
+            n6++;
+        else if (strncmp(line, "198.18.1.2:", 11) == 0 && strstr(line, "> 198.18.4.1:80 seq "))
+            n4++;
+        else
+            fail_msg("unexpected probe line: %s", line);
+    }
+    fclose(f);
+    unlink(path);
+    assert_int_equal(n4, 1);
+    assert_int_equal(n6, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_input_refusals),
-        cmocka_unit_test(test_option_refusals),
-        cmocka_unit_test(test_dry_run),
+        cmocka_unit_test(test_refusals),        cmocka_unit_test(test_input_refusals),
+        cmocka_unit_test(test_option_refusals), cmocka_unit_test(test_dry_run),
+        cmocka_unit_test(test_dry_run_ipv6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
