@@ -368,7 +368,9 @@ static void engine_close(engine_t *e)
 }
 
 /* The next hops' MACs of each family the scan has targets of: --gateway-mac for both, or the
- * kernel's neighbour tables (the route towards the first target of each family). */
+ * kernel's neighbour tables (the route towards the first target of each family). A list's
+ * first line has one family; the other family's next hop, when the scan has its scan IP, is
+ * the default route's, or the first family's when it has none. */
 static int next_hops(engine_t *e, char *err, size_t errlen)
 {
     const engine_config_t *cfg = e->cfg;
@@ -377,24 +379,40 @@ static int next_hops(engine_t *e, char *err, size_t errlen)
         memcpy(e->dst_mac6, cfg->gateway_mac, 6);
         return LZR_OK;
     }
-    lzr_addr_t first4 = {.family = ADDR_IPV4}, first6 = {.family = ADDR_NONE};
+    lzr_addr_t first4 = {.family = ADDR_IPV4}, first6 = {.family = ADDR_IPV6};
+    bool want4 = count4(cfg) || !count6(cfg), want6 = count6(cfg) > 0;
     if (cfg->input) {
         first4.v4 = cfg->first_target;
-        first6 = cfg->first_target6;
+        if (cfg->first_target6.family == ADDR_IPV6)
+            first6 = cfg->first_target6; /* else ::, the default route */
+        want4 = cfg->source_ip != 0 || cfg->source_ip6.family != ADDR_IPV6;
+        want6 = cfg->source_ip6.family == ADDR_IPV6;
     } else {
         if (count4(cfg))
             first4.v4 = targets_at(cfg->targets, 0);
-        if (count6(cfg)) {
-            first6.family = ADDR_IPV6;
+        if (want6)
             memcpy(first6.v6, targets6_at(cfg->targets6, 0), 16);
-        }
     }
-    int rc = LZR_OK;
-    if (first4.v4 || first6.family == ADDR_NONE) /* IPv4 targets, or a list's IPv4 first line */
-        rc = netif_gateway_mac(cfg->iface, &first4, e->dst_mac, err, errlen);
-    if (rc == LZR_OK && first6.family == ADDR_IPV6)
-        rc = netif_gateway_mac(cfg->iface, &first6, e->dst_mac6, err, errlen);
-    return rc;
+    /* A list's other family may fall back on its first family's next hop: its error is
+     * kept aside. */
+    bool spare4 = cfg->input && cfg->first_target6.family == ADDR_IPV6,
+         spare6 = cfg->input && !spare4;
+    char sub[256];
+    int rc4 = want4 ? netif_gateway_mac(cfg->iface, &first4, e->dst_mac, spare4 ? sub : err,
+                                        spare4 ? sizeof sub : errlen)
+                    : LZR_OK;
+    int rc6 = want6 ? netif_gateway_mac(cfg->iface, &first6, e->dst_mac6, spare6 ? sub : err,
+                                        spare6 ? sizeof sub : errlen)
+                    : LZR_OK;
+    if (spare4 && rc4 != LZR_OK && rc6 == LZR_OK) {
+        memcpy(e->dst_mac, e->dst_mac6, 6);
+        rc4 = LZR_OK;
+    }
+    if (spare6 && rc6 != LZR_OK && rc4 == LZR_OK) {
+        memcpy(e->dst_mac6, e->dst_mac, 6);
+        rc6 = LZR_OK;
+    }
+    return rc4 != LZR_OK ? rc4 : rc6;
 }
 
 /* Resolves the interface and the next hop, opens the senders and the capture, builds the state

@@ -63,18 +63,21 @@ is "$(awk '{sub(/[.][0-9]+$/, "", $1); sub(/[.][0-9]+$/, "", $2); print $1, $2}'
     sort -u | paste -sd' ')" "$(printf '%s\n' "$V1_SCAN_IP $ssh4" "$V1_SCAN_IP6 $ssh6" | sort |
     paste -sd' ')" "pcap: each family's SYNs leave from its own scan IP to its own target"
 
-# 3. An IPv6 list: bracketed and comma lines, one address outside the scan's IPv6 targets
-# (inside the lab, never probed), --discovery-only: SYN-ACKs are reported open.
+# 3. A list led by IPv6 lines (bracketed, comma), one address outside the scan's targets
+# (inside the lab, never probed), and an IPv4 line whose next hop the engine found without a
+# first IPv4 line; --discovery-only: SYN-ACKs are reported open.
 web6=$(awk -F'\t' '$2 == 80 && $4 == "http" {print $1; exit}' "$LAB_TRUTH6")
-printf '[%s]:22\n%s,8080\n[%s]:80\n' "$ssh6" "$ssh6" "$web6" >"$dir/list6.txt"
+printf '[%s]:22\n%s,8080\n[%s]:80\n%s:22\n' "$ssh6" "$ssh6" "$web6" "$ssh4" >"$dir/list6.txt"
 capture_start list6 "ip6 and ip6[53] == 2"
 timeout 120 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
-    --source-ip6 "$V1_SCAN_IP6" --targets "$ssh6" --allow-reserved "$NET6" --discovery-only \
+    --source-ip "$V1_SCAN_IP" --source-ip6 "$V1_SCAN_IP6" --targets "$ssh6,$ssh4" \
+    --allow-reserved "$NET6",198.18.0.0/15 --discovery-only \
     --input-file "$dir/list6.txt" --timeout-ms 1500 --output "$dir/list6.jsonl" 2>"$dir/list6.err"
-is "$?" 0 "a discovery scan of an IPv6 list runs"
+is "$?" 0 "a discovery scan of a list led by IPv6 lines runs"
 capture_stop
 is "$(jq -r '"\(.ip) \(.port) \(.class)"' "$dir/list6.jsonl" | sort | paste -sd' ')" \
-    "$ssh6 22 open $ssh6 8080 open" "the listed IPv6 pairs inside the targets are open"
+    "$(printf '%s\n' "$ssh6 22 open" "$ssh6 8080 open" "$ssh4 22 open" | sort | paste -sd' ')" \
+    "the listed pairs inside the targets, of both families, are open"
 like "$(cat "$dir/list6.err")" "1 blocklisted" "the line outside the IPv6 targets is counted"
 is "$(tcpdump -n -r "$dir/list6.pcap" 2>/dev/null | grep -c "> $web6[.]")" 0 \
     "pcap: nothing was sent to the address outside the IPv6 targets"
