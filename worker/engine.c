@@ -320,7 +320,8 @@ struct walker {
     engine_stats_t *stats; /* engine's walk for walker 0, own otherwise */
     engine_stats_t own;
     uint16_t ip_id;
-    uint64_t t0; /* the run's start, for the first SYN's time (walker 0) */
+    addr_family_t mac_family; /* whose next hop syn's destination MAC is (engine_walk's syn) */
+    uint64_t t0;              /* the run's start, for the first SYN's time (walker 0) */
     pthread_t th;
 };
 
@@ -497,7 +498,10 @@ static void send_batch(walker_t *w, pkt_out_t *syn, uint64_t n)
         if (!walk_next(&w->src, w->stats, syn, &skipped, ENGINE_SKIP_TURN, i == 0 ? 1 : 0))
             break; /* a list waits at most 1 ms per turn for its next line */
         syn->ip_id = w->ip_id++;
-        memcpy(syn->dst_mac, syn->seg.dst.family == ADDR_IPV6 ? w->e->dst_mac6 : w->e->dst_mac, 6);
+        if (syn->seg.dst.family != w->mac_family) { /* the next hop of the other family */
+            w->mac_family = syn->seg.dst.family;
+            memcpy(syn->dst_mac, w->mac_family == ADDR_IPV6 ? w->e->dst_mac6 : w->e->dst_mac, 6);
+        }
         sender_commit(w->tx, packet_build(sender_slot(w->tx), PACKET_MAX_FRAME, syn));
         __atomic_store_n(&w->stats->syns, w->stats->syns + 1, __ATOMIC_RELAXED);
     }
@@ -532,6 +536,7 @@ static void engine_walk(walker_t *w)
                      .mss_option = true};
     memcpy(syn.src_mac, e->src_mac, 6);
     memcpy(syn.dst_mac, e->dst_mac, 6);
+    w->mac_family = ADDR_IPV4;
     uint64_t walk_start = clock_mono_ns();
     while (src->more && !atomic_load(&ctl->stop)) {
         uint64_t now = clock_mono_ns();
