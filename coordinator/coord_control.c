@@ -274,6 +274,8 @@ static void on_workers(coord_t *c, zframe_t *rid)
         lzr__worker_info__init(&info[n]);
         info[n].name = s->name;
         info[n].scan_ip = s->scan_ip;
+        if (s->scan_ip6.family == ADDR_IPV6)
+            info[n].scan_ip6 = (ProtobufCBinaryData){.len = 16, .data = s->scan_ip6.v6};
         size_t nf = 0;
         char tmp[sizeof s->fresh];
         snprintf(tmp, sizeof tmp, "%s", s->fresh);

@@ -61,6 +61,9 @@ typedef struct session {
     char fresh[512];
     uint32_t fresh_ips[VERIFY_MAX_FRESH];
     size_t n_fresh;
+    lzr_addr_t scan_ip6; /* ADDR_NONE: the worker scans no IPv6 target */
+    lzr_addr_t fresh_ips6[VERIFY_MAX_FRESH];
+    size_t n_fresh6;
     char iface[32];
     char version[32];
     uint64_t last_seen_us;

@@ -194,6 +194,10 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
             log_error("%s", err);
             continue;
         }
+        /* A job with IPv6 targets goes only to workers that scan IPv6: its shards mix both
+         * families. */
+        if (targets6_count(j->spec->set6) && s->scan_ip6.family != ADDR_IPV6)
+            continue;
         store_shard_t sh;
         if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip, now,
                                    now + c->lease_timeout_us, &sh) != LZR_OK)

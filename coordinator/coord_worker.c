@@ -36,6 +36,28 @@ static void refuse_hello(coord_t *c, zframe_t *rid, const char *name, const char
  * it can. A name belongs to the first key that registered it until `lzr-coord revoke`; one key
  * has at most COORD_MAX_SESSIONS_PER_KEY sessions; a scan IP is one live worker's. Without
  * CURVE every key is "", so none of these rules tells workers apart. */
+/* A Hello's IPv6 fields: each address 16 bytes. */
+static bool hello_ipv6_valid(const Lzr__Hello *h)
+{
+    bool ok = h->scan_ip6.len == 0 || h->scan_ip6.len == 16;
+    for (size_t i = 0; i < h->n_fresh_ips6; i++)
+        ok &= h->fresh_ips6[i].len == 16;
+    return ok;
+}
+
+/* True when h's IPv6 scan IP is o's IPv6 scan IP or one of o's IPv6 fresh IPs. */
+static bool scan_ip6_taken(const session_t *o, const Lzr__Hello *h)
+{
+    if (h->scan_ip6.len != 16)
+        return false;
+    lzr_addr_t a = {.family = ADDR_IPV6};
+    memcpy(a.v6, h->scan_ip6.data, 16);
+    bool taken = addr_equal(&o->scan_ip6, &a);
+    for (size_t f = 0; f < o->n_fresh6; f++)
+        taken |= addr_equal(&o->fresh_ips6[f], &a);
+    return taken;
+}
+
 static const char *hello_denied(coord_t *c, const char *pubkey, const Lzr__Hello *h, char *why,
                                 size_t cap)
 {
@@ -62,6 +84,10 @@ static const char *hello_denied(coord_t *c, const char *pubkey, const Lzr__Hello
             char ip[16];
             snprintf(why, cap, "scan IP %s belongs to worker %s", targets_ntoa(h->scan_ip, ip),
                      o->name);
+            return why;
+        }
+        if (scan_ip6_taken(o, h) && strcmp(o->pubkey, pubkey) != 0) {
+            snprintf(why, cap, "IPv6 scan IP belongs to worker %s", o->name);
             return why;
         }
     }
@@ -124,6 +150,14 @@ static void session_fill(session_t *s, zframe_t *rid, const char *pubkey, const 
         size_t used = strlen(s->fresh);
         snprintf(s->fresh + used, sizeof s->fresh - used, "%s%s", used ? "," : "",
                  targets_ntoa(h->fresh_ips[i], ip));
+    }
+    s->scan_ip6.family = h->scan_ip6.len == 16 ? ADDR_IPV6 : ADDR_NONE;
+    if (h->scan_ip6.len == 16)
+        memcpy(s->scan_ip6.v6, h->scan_ip6.data, 16);
+    s->n_fresh6 = 0;
+    for (size_t i = 0; i < h->n_fresh_ips6 && i < VERIFY_MAX_FRESH; i++) {
+        s->fresh_ips6[s->n_fresh6].family = ADDR_IPV6;
+        memcpy(s->fresh_ips6[s->n_fresh6++].v6, h->fresh_ips6[i].data, 16);
     }
     snprintf(s->iface, sizeof s->iface, "%s", h->iface);
     snprintf(s->version, sizeof s->version, "%s", h->version);
@@ -217,6 +251,11 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
         peer_refuse(c, rid, "worker name must be 1-63 characters of [A-Za-z0-9._-]", true);
         return;
     }
+    if (!hello_ipv6_valid(h)) {
+        c->malformed++;
+        peer_refuse(c, rid, "an IPv6 address in Hello is not 16 bytes", true);
+        return;
+    }
     char why[256];
     if (hello_denied(c, pubkey, h, why, sizeof why)) {
         refuse_hello(c, rid, h->name, why, true);
@@ -240,9 +279,10 @@ static void on_hello(coord_t *c, zframe_t *rid, const char *pubkey, const Lzr__H
     protobuf_c_boolean drain_kept[COORD_MAX_DRAINS];
     size_t n_kept = 0;
     bool kept = hello_reclaim(c, s, h, now, drain_kept, &n_kept);
-    char ip[16];
-    log_info("worker %s registered: scan ip %s, fresh [%s]%s", s->name,
-             targets_ntoa(s->scan_ip, ip), s->fresh, kept ? ", kept its lease" : "");
+    char ip[16], ip6[ADDR_TEXT_MAX];
+    log_info("worker %s registered: scan ip %s, IPv6 scan ip %s, fresh [%s]%s", s->name,
+             targets_ntoa(s->scan_ip, ip), addr_format(&s->scan_ip6, ip6), s->fresh,
+             kept ? ", kept its lease" : "");
     if (h->n_drain)
         log_info("worker %s: kept %zu of the %zu draining leases its Hello named", s->name,
                  session_drain_count(s), h->n_drain);
@@ -395,13 +435,17 @@ static job_rt_t *running_job(coord_t *c, uint64_t id)
 static const char *record_denied(const job_rt_t *j, const session_t *s, uint32_t shard,
                                  const lzr_record_t *r)
 {
-    if (r->ip.family != ADDR_IPV4)
-        return "target is not an IPv4 address";
-    if (r->source_ip.family != ADDR_IPV4 || r->source_ip.v4 != s->scan_ip)
+    bool v6 = r->ip.family == ADDR_IPV6;
+    if (v6 ? !addr_equal(&r->source_ip, &s->scan_ip6)
+           : r->source_ip.family != ADDR_IPV4 || r->source_ip.v4 != s->scan_ip)
         return "source IP is not the worker's scan IP";
-    int64_t ai = j->spec->pairs ? pairs_index_of(j->spec->pairs, j->spec->n_pairs,
-                                                 pair_key(r->ip.v4, (uint16_t)r->port))
-                                : targets_index_of(j->spec->set, r->ip.v4);
+    /* The address space is the IPv4 set, then the IPv6 set (common/scan_spec.h). */
+    int64_t ai = v6 ? targets6_index_of(j->spec->set6, (const struct in6_addr *)r->ip.v6)
+                 : j->spec->pairs ? pairs_index_of(j->spec->pairs, j->spec->n_pairs,
+                                                   pair_key(r->ip.v4, (uint16_t)r->port))
+                                  : targets_index_of(j->spec->set, r->ip.v4);
+    if (v6 && ai >= 0)
+        ai += (int64_t)targets_count(j->spec->set);
     if (ai < 0 || !j->port_index[r->port])
         return "target outside the job";
     /* A pair list's element is the pair's index; else address index × ports + port index. */

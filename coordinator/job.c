@@ -566,66 +566,71 @@ static int expand_pairs(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
     return pair_ports(c, j);
 }
 
-/* Builds the target set the way the worker will: lifts, allows, excludes, finalizes. */
-static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+/* build_targets' steps into ts: the targets_file's addresses, the allowlist (the target list
+ * when the job has no targets, else a narrowing of the IPv4 targets), the blocklist, then
+ * allow_reserved, targets and exclude; finalized. */
+static int fill_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j, scan_spec_t *ts)
 {
     char terr[512];
-    int rc;
-    j->set = targets_new();
-    if (!j->set)
-        return fail(c, 0, "targets", LZR_ENOMEM, "out of memory");
+    int rc = LZR_OK;
+    bool listed = j->n_targets || j->target_list;
     struct {
-        const char *key;
+        const char *key, *file;
         char **list;
         size_t n;
-        int (*add)(targets_t *, const char *, char *, size_t);
+        scan_entry_kind_t kind;
     } steps[] = {
-        {"allow_reserved", j->allow_reserved, j->n_allow_reserved, targets_lift_reserved},
-        {"targets", j->targets, j->n_targets, targets_allow},
-        {"exclude", j->exclude, j->n_exclude, targets_exclude},
+        {"targets_file", j->targets_file, j->target_list, j->n_target_list, SCAN_ALLOW},
+        /* Without targets, the allowlist is the target list (ZMap's -w alone). */
+        {"allowlist_file", j->allowlist_file, j->allowlist, listed ? 0 : j->n_allowlist,
+         SCAN_ALLOW},
+        {"blocklist_file", j->blocklist_file, j->blocklist, j->n_blocklist, SCAN_EXCLUDE},
+        {"allow_reserved", NULL, j->allow_reserved, j->n_allow_reserved, SCAN_LIFT},
+        {"targets", NULL, j->targets, j->n_targets, SCAN_ALLOW},
+        {"exclude", NULL, j->exclude, j->n_exclude, SCAN_EXCLUDE},
     };
-    bool listed = j->n_targets || j->target_list;
-    for (size_t i = 0; i < j->n_target_list; i++) { /* checked addresses: no error possible */
-        rc = targets_allow(j->set, j->target_list[i], terr, sizeof terr);
-        if (rc)
-            return fail(c, toml_line(toml_get(root, "targets_file")), "targets_file", rc, "%s: %s",
-                        j->targets_file, terr);
-    }
-    /* Without targets, the allowlist is the target list (ZMap's -w alone). */
-    for (size_t i = 0; i < (listed ? 0 : j->n_allowlist); i++) {
-        rc = targets_allow(j->set, j->allowlist[i], terr, sizeof terr);
-        if (rc)
-            return fail(c, toml_line(toml_get(root, "allowlist_file")), "allowlist_file", rc,
-                        "%s: %s", j->allowlist_file, terr);
-    }
-    for (size_t i = 0; i < j->n_blocklist; i++) {
-        rc = targets_exclude(j->set, j->blocklist[i], terr, sizeof terr);
-        if (rc)
-            return fail(c, toml_line(toml_get(root, "blocklist_file")), "blocklist_file", rc,
-                        "%s: %s", j->blocklist_file, terr);
-    }
-    if (listed && j->allowlist) {
-        /* With targets, the allowlist narrows them to the addresses it holds. */
-        rc = targets_restrict_entries(j->set, j->allowlist, j->n_allowlist, terr, sizeof terr);
-        if (rc)
-            return fail(c, toml_line(toml_get(root, "allowlist_file")), "allowlist_file", rc,
-                        "%s: %s", j->allowlist_file, terr);
-    }
     for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
         const toml_value_t *v = toml_get(root, steps[s].key);
-        for (size_t i = 0; i < steps[s].n; i++) {
-            rc = steps[s].add(j->set, steps[s].list[i], terr, sizeof terr);
-            if (rc) {
-                const toml_value_t *e = toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v;
-                return fail(c, toml_line(e), steps[s].key, rc, "%s", terr);
-            }
+        for (size_t i = 0; i < steps[s].n && rc == LZR_OK; i++) {
+            rc = scan_spec_add(ts, steps[s].kind, steps[s].list[i], terr, sizeof terr);
+            if (rc && steps[s].file)
+                return fail(c, toml_line(v), steps[s].key, rc, "%s: %s", steps[s].file, terr);
+            if (rc)
+                return fail(c, toml_line(toml_type(v) == TOML_ARRAY ? toml_at(v, i) : v),
+                            steps[s].key, rc, "%s", terr);
+        }
+        if (s == 2 && listed && j->allowlist) { /* with targets, the allowlist narrows them */
+            rc = targets_restrict_entries(ts->targets, j->allowlist, j->n_allowlist, terr,
+                                          sizeof terr);
+            if (rc)
+                return fail(c, toml_line(toml_get(root, "allowlist_file")), "allowlist_file", rc,
+                            "%s: %s", j->allowlist_file, terr);
         }
     }
-    rc = targets_finalize(j->set, terr, sizeof terr);
+    rc = scan_spec_finalize(ts, terr, sizeof terr);
     const char *key = j->n_targets ? "targets" : j->target_list ? "targets_file" : "allowlist_file";
     if (rc)
         return fail(c, toml_line(toml_get(root, key)), key, rc, "%s", terr);
     return LZR_OK;
+}
+
+/* Builds the target sets the way the worker will (common/scan_spec: each entry goes to its
+ * family's set). */
+static int build_targets(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
+{
+    scan_spec_t ts;
+    if (scan_spec_init(&ts) != LZR_OK) {
+        scan_spec_free(&ts);
+        return fail(c, 0, "targets", LZR_ENOMEM, "out of memory");
+    }
+    int rc = fill_targets(c, root, j, &ts);
+    /* The job keeps both sets, finalized or not (job_destroy frees them). */
+    j->set = ts.targets;
+    j->set6 = ts.targets6;
+    ts.targets = NULL;
+    ts.targets6 = NULL;
+    scan_spec_free(&ts);
+    return rc;
 }
 
 /* The pairs the job scans: all of them, or max_targets of them (a count above the job's size
@@ -643,6 +648,11 @@ static int bound_probes(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
     if (n < j->probes)
         j->probes = n;
     return LZR_OK;
+}
+
+uint64_t job_addresses(const job_spec_t *j)
+{
+    return targets_count(j->set) + targets6_count(j->set6);
 }
 
 job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *err, size_t errlen)
@@ -681,7 +691,7 @@ job_spec_t *job_parse(const char *text, size_t len, const char *filename, char *
     if (rc == LZR_OK && j->pairs) {
         j->size = j->n_pairs;
     } else if (rc == LZR_OK) {
-        uint64_t n = targets_count(j->set);
+        uint64_t n = job_addresses(j);
         j->size = n * j->ports.n;
         if (n && j->size / n != j->ports.n)
             rc = fail(&c, 0, "ports", LZR_ERANGE, "addresses × ports overflows");
@@ -740,8 +750,8 @@ static int add_quoted(void *ctx, const char *entry, int line, char *err, size_t 
     return LZR_OK;
 }
 
-/* A blocklist or allowlist file's entry: IPv6 entries are checked and left out, as jobs take
- * IPv4 targets only so far. */
+/* An allowlist file's entry: IPv6 entries are checked and left out, as an allowlist narrows a
+ * job's IPv4 targets only (docs/job-file.md). */
 static int add_listed(void *ctx, const char *entry, int line, char *err, size_t errlen)
 {
     return targets6_is_entry(entry) ? LZR_OK : add_quoted(ctx, entry, line, err, errlen);
@@ -820,8 +830,9 @@ static int resolve_files(char **text, size_t *len, const char *path, const char 
         tb_add(&b, names[i]);
         tb_add(&b, " = [");
         char ferr[600];
-        rc = i == 2 ? read_target_lines(file, &b, ferr, sizeof ferr)
-                    : targets_read_file(file, add_listed, &b, ferr, sizeof ferr);
+        rc = i == 2
+                 ? read_target_lines(file, &b, ferr, sizeof ferr)
+                 : targets_read_file(file, i == 1 ? add_listed : add_quoted, &b, ferr, sizeof ferr);
         tb_add(&b, "\n]\n");
         if (rc)
             rc = fail(&c, toml_line(v), keys[i], rc, "%s", ferr);
@@ -934,6 +945,7 @@ void job_destroy(job_spec_t **jp)
     free(j->pairs);
     ports_free(&j->ports);
     targets_destroy(&j->set);
+    targets6_destroy(&j->set6);
     free(j);
     *jp = NULL;
 }

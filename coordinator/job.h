@@ -13,6 +13,7 @@
 #include "common/ports.h"
 #include "common/scan_spec.h"
 #include "common/targets.h"
+#include "common/targets6.h"
 #include "common/defaults.h" /* the defaults, shared with lzr-worker scan */
 
 #include <stdbool.h>
@@ -61,8 +62,10 @@ typedef struct job_spec {
     size_t n_pairs;
     char *ports_text; /* canonical "22,80,8000-8100"; owned */
     port_list_t ports;
-    targets_t *set; /* finalized target set; owned */
-    uint32_t rate;  /* total SYNs/s over all workers */
+    targets_t *set;   /* finalized IPv4 target set; owned */
+    targets6_t *set6; /* the IPv6 targets (empty when none); owned. The address space is set's
+                         addresses, then set6's (common/scan_spec.h) */
+    uint32_t rate;    /* total SYNs/s over all workers */
     bool have_seed;
     uint64_t seed;
     scan_names_t handshakes; /* as they go into the Assign message */
@@ -87,6 +90,9 @@ typedef struct job_spec {
     uint64_t span;
     uint32_t max_runtime_s;
 } job_spec_t;
+
+/* The job's addresses: its IPv4 set's, then its IPv6 set's. */
+uint64_t job_addresses(const job_spec_t *j);
 
 /* Parses and validates a job file's text; filename is used in messages only. Returns a new
  * spec (free with job_destroy) or NULL with "FILE:LINE: key: what is wrong" in err. */

@@ -45,7 +45,7 @@ static void put_config(FILE *f, const store_job_t *row, const job_spec_t *j)
     metajson_string(f, j->blocklist_file[0] ? j->blocklist_file : NULL);
     fputs(",\"allowlist_file\":", f);
     metajson_string(f, j->allowlist_file[0] ? j->allowlist_file : NULL);
-    fprintf(f, ",\"addresses\":%llu,\"ports\":", (unsigned long long)targets_count(j->set));
+    fprintf(f, ",\"addresses\":%llu,\"ports\":", (unsigned long long)job_addresses(j));
     metajson_string(f, j->ports_text);
     put_names(f, "handshakes", &j->handshakes);
     put_names(f, "fallback", &j->fallback);

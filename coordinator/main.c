@@ -296,7 +296,7 @@ static int submit_dry_run(job_spec_t *j)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    uint64_t addrs = targets_count(j->set);
+    uint64_t addrs = job_addresses(j);
     if (j->pairs)
         printf("job \"%s\": %llu (address, port) pairs of targets_file %s on %llu addresses at "
                "%u/s (about %.0f s)\n",
@@ -307,8 +307,11 @@ static int submit_dry_run(job_spec_t *j)
                j->name, (unsigned long long)addrs, j->ports.n, (unsigned long long)j->size, j->rate,
                (double)j->probes / j->rate);
     printf("removed: %llu addresses by exclude and blocklist_file, %llu reserved\n",
-           (unsigned long long)targets_excluded(j->set),
-           (unsigned long long)targets_reserved_dropped(j->set));
+           (unsigned long long)(targets_excluded(j->set) + targets6_excluded(j->set6)),
+           (unsigned long long)(targets_reserved_dropped(j->set) +
+                                targets6_reserved_dropped(j->set6)));
+    if (targets6_count(j->set6))
+        printf("of which IPv6: %llu addresses\n", (unsigned long long)targets6_count(j->set6));
     if (j->blocklist_file[0])
         printf("blocklist_file %s: %zu entries (stored with the job)\n", j->blocklist_file,
                j->n_blocklist);
@@ -377,7 +380,7 @@ static int cmd_submit(const cli_t *c)
     double eta = (double)j->probes / (j->rate ? j->rate : 1);
     char when[48];
     fprintf(stderr, "%s: %llu targets (%llu addresses × %zu ports); at %u SYNs/s about %s\n",
-            c->args[0], (unsigned long long)j->size, (unsigned long long)targets_count(j->set),
+            c->args[0], (unsigned long long)j->size, (unsigned long long)job_addresses(j),
             j->ports.n, j->rate, human_duration(eta, when, sizeof when));
     job_destroy(&j);
     if (eta > 86400 && !c->yes) {
@@ -547,6 +550,15 @@ static int cmd_workers(const cli_t *c)
                  now > w->last_heartbeat_us ? (double)(now - w->last_heartbeat_us) / 1e6 : 0.0);
         printf("%-16s %-15s %-24s %-10s %-14s %.0f\n", w->name, targets_ntoa(w->scan_ip, ip),
                fresh[0] ? fresh : "-", hb, shard, w->probes_per_s);
+    }
+    for (size_t i = 0; i < rep->workers_reply->n_workers; i++) {
+        const Lzr__WorkerInfo *w = rep->workers_reply->workers[i];
+        if (w->scan_ip6.len != 16)
+            continue;
+        lzr_addr_t a = {.family = ADDR_IPV6};
+        char t[ADDR_TEXT_MAX];
+        memcpy(a.v6, w->scan_ip6.data, 16);
+        printf("%s: IPv6 scan IP %s\n", w->name, addr_format(&a, t));
     }
     for (size_t i = 0; i < rep->workers_reply->n_workers; i++)
         if (rep->workers_reply->workers[i]->refused)

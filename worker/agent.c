@@ -145,6 +145,13 @@ static void send_hello(agent_t *a)
     h.scan_ip = o->scan_ip;
     h.n_fresh_ips = o->n_fresh;
     h.fresh_ips = (uint32_t *)o->fresh;
+    ProtobufCBinaryData fresh6[AGENT_MAX_FRESH];
+    if (o->scan_ip6.family == ADDR_IPV6)
+        h.scan_ip6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)o->scan_ip6.v6};
+    for (size_t i = 0; i < o->n_fresh6; i++)
+        fresh6[i] = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)o->fresh6[i].v6};
+    h.n_fresh_ips6 = o->n_fresh6;
+    h.fresh_ips6 = fresh6;
     h.iface = (char *)o->iface;
     h.sport_lo = o->sport_lo;
     h.sport_hi = o->sport_hi;
@@ -305,7 +312,8 @@ static int spec_from_assign(const Lzr__Assign *m, scan_spec_t *sp, char *err, si
  * target set this worker built. */
 static int place_shard(const Lzr__Assign *m, engine_config_t *c, char *err, size_t errlen)
 {
-    uint64_t size = c->pairs ? c->n_pairs : targets_count(c->targets) * c->ports->n;
+    uint64_t n = targets_count(c->targets) + (c->targets6 ? targets6_count(c->targets6) : 0);
+    uint64_t size = c->pairs ? c->n_pairs : n * c->ports->n;
     if (size != m->perm_size) {
         snprintf(err, errlen,
                  "the job's target set has %llu elements here but %llu at the coordinator",
@@ -347,6 +355,7 @@ static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t
     r->job_id = m->job_id;
     r->shard = m->shard;
     scan_vantage_t v = {.source_ip = a->scan_ip,
+                        .source_ip6 = a->scan_ip6,
                         .have_gateway_mac = a->have_gateway_mac,
                         .sport_lo = a->sport_lo,
                         .sport_hi = a->sport_hi};

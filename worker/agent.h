@@ -37,6 +37,9 @@ typedef struct agent_options {
     uint32_t scan_ip;
     uint32_t fresh[AGENT_MAX_FRESH];
     size_t n_fresh;
+    lzr_addr_t scan_ip6; /* the IPv6 scan IP (--scan-ip6); ADDR_NONE: no IPv6 targets */
+    lzr_addr_t fresh6[AGENT_MAX_FRESH];
+    size_t n_fresh6;
     uint16_t sport_lo, sport_hi;
     uint8_t gateway_mac[6];
     bool have_gateway_mac;

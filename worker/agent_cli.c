@@ -27,7 +27,8 @@
 static void usage(FILE *f)
 {
     fputs("usage: lzr-worker --coordinator tcp://HOST:7411 --iface IF --scan-ip IP\n"
-          "         [--fresh-ip IP ...] [--keys DIR | --insecure] [--name NAME]\n"
+          "         [--fresh-ip IP ...] [--scan-ip6 IP6 [--fresh-ip6 IP6 ...]]\n"
+          "         [--keys DIR | --insecure] [--name NAME]\n"
           "         [--source-ports 40000-65535] [--gateway-mac MAC] [--manage-firewall]\n"
           "         [--blocklist-file F | --no-default-blocklist] [--log-level info]\n"
           "The host's blocklist (" OPTOUT_DEFAULT_PATH " unless --blocklist-file names another)\n"
@@ -44,6 +45,32 @@ static int parse_ip(const char *flag, const char *s, uint32_t *out)
         fprintf(stderr, "lzr-worker: %s: \"%s\" is not an IPv4 address\n", flag, s);
         return -1;
     }
+    return 0;
+}
+
+/* Parses an IPv6 address for flag, saying what is wrong on stderr. */
+static int parse_ip6(const char *flag, const char *s, lzr_addr_t *out)
+{
+    if (addr_parse(s, out) != LZR_OK || out->family != ADDR_IPV6) {
+        out->family = ADDR_NONE;
+        fprintf(stderr, "lzr-worker: %s: \"%s\" is not an IPv6 address\n", flag, s);
+        return -1;
+    }
+    return 0;
+}
+
+/* --scan-ip6 and --fresh-ip6; 0 or 2 (said on stderr). */
+static int parse_value6(agent_options_t *o, int opt, const char *arg)
+{
+    if (opt == 's' + 256)
+        return parse_ip6("--scan-ip6", arg, &o->scan_ip6) ? 2 : 0;
+    if (o->n_fresh6 == AGENT_MAX_FRESH) {
+        fprintf(stderr, "lzr-worker: at most %d --fresh-ip6\n", AGENT_MAX_FRESH);
+        return 2;
+    }
+    if (parse_ip6("--fresh-ip6", arg, &o->fresh6[o->n_fresh6]))
+        return 2;
+    o->n_fresh6++;
     return 0;
 }
 
@@ -103,6 +130,9 @@ static int apply_option(agent_options_t *o, int opt, char *arg, bool *have_ip)
     case 'P':
     case 'g':
         return parse_value(o, opt, arg);
+    case 's' + 256:
+    case 'f' + 256:
+        return parse_value6(o, opt, arg);
     case 'k':
         o->keys_dir = arg;
         return 0;
@@ -171,6 +201,8 @@ int agent_parse_args(int argc, char **argv, agent_options_t *opt)
         {"iface", required_argument, NULL, 'i'},
         {"scan-ip", required_argument, NULL, 's'},
         {"fresh-ip", required_argument, NULL, 'f'},
+        {"scan-ip6", required_argument, NULL, 's' + 256},
+        {"fresh-ip6", required_argument, NULL, 'f' + 256},
         {"keys", required_argument, NULL, 'k'},
         {"insecure", no_argument, NULL, 'I'},
         {"name", required_argument, NULL, 'n'},
@@ -213,6 +245,7 @@ static int prepare_host(agent_options_t *o)
     memset(&pre, 0, sizeof pre);
     snprintf(pre.iface, sizeof pre.iface, "%s", o->iface);
     pre.source_ip = o->scan_ip;
+    pre.source_ip6 = o->scan_ip6;
     pre.sport_lo = o->sport_lo;
     pre.sport_hi = o->sport_hi;
     firewall_proof_t proof;
@@ -226,7 +259,8 @@ static int prepare_host(agent_options_t *o)
                                     : "no RST at all, judged by silence");
     /* The capture ring is the costly part of an engine's start: open it once for all shards. */
     o->capture =
-        capture_open(o->iface, o->scan_ip, NULL, o->sport_lo, o->sport_hi, err, sizeof err);
+        capture_open(o->iface, o->scan_ip, o->scan_ip6.family == ADDR_IPV6 ? &o->scan_ip6 : NULL,
+                     o->sport_lo, o->sport_hi, err, sizeof err);
     if (!o->capture) {
         log_error("refusing to start: %s", err);
         return 1;
@@ -249,8 +283,9 @@ int agent_main(int argc, char **argv)
     }
     log_init("lzr-worker", lvl, false);
     char err[512] = "";
-    if (opt.manage_fw && firewall_install(opt.scan_ip, NULL, opt.sport_lo, opt.sport_hi, err,
-                                          sizeof err) != LZR_OK) {
+    if (opt.manage_fw &&
+        firewall_install(opt.scan_ip, opt.scan_ip6.family == ADDR_IPV6 ? &opt.scan_ip6 : NULL,
+                         opt.sport_lo, opt.sport_hi, err, sizeof err) != LZR_OK) {
         log_error("--manage-firewall: %s", err);
         return 1;
     }

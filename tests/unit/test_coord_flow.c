@@ -60,6 +60,97 @@ static void test_submit_errors(void **state)
     server_stop(s);
 }
 
+/* A Hello with an IPv6 scan IP (text) beside the IPv4 one. */
+static void hello6(zsock_t *z, const char *name, uint32_t ip, const char *ip6)
+{
+    Lzr__Hello h = LZR__HELLO__INIT;
+    h.name = (char *)name;
+    h.scan_ip = ip;
+    lzr_addr_t a;
+    assert_int_equal(addr_parse(ip6, &a), LZR_OK);
+    h.scan_ip6 = (ProtobufCBinaryData){.len = 16, .data = a.v6};
+    Lzr__Envelope env = LZR__ENVELOPE__INIT;
+    env.body_case = LZR__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    send_env(z, &env);
+}
+
+static lzr_record_t record6(const char *ip, const char *src)
+{
+    lzr_record_t r = make_record(0, 80, 0, CLASS_SERVICE, "http");
+    assert_int_equal(addr_parse(ip, &r.ip), LZR_OK);
+    assert_int_equal(addr_parse(src, &r.source_ip), LZR_OK);
+    return r;
+}
+
+/* A job of both families: its size counts both; it is leased only to a worker with an IPv6
+ * scan IP; an IPv6 record is stored when its target is in the job and its source is that
+ * worker's IPv6 scan IP, and dropped and counted otherwise. */
+static void test_ipv6_job(void **state)
+{
+    server_t *s = *state;
+    server_start(s);
+    const char *toml = "targets = [\"198.18.4.0/30\", \"2001:2::1:0/126\"]\n"
+                       "allow_reserved = [\"198.18.0.0/15\", \"2001:2::/48\"]\n"
+                       "ports = \"80\"\nrate = 100\nshards = 1\nseed = 5\n";
+    uint64_t job = submit_job(s, toml);
+    zsock_t *w4 = connect_to(s->listen);
+    hello(w4, "w4", W1_IP, 0, 0);
+    Lzr__Envelope *env = expect(w4, LZR__ENVELOPE__BODY_WELCOME);
+    wire_free(&env);
+    assert_false(arrives(w4, LZR__ENVELOPE__BODY_ASSIGN, 600)); /* no IPv6 scan IP */
+
+    zsock_t *w6 = connect_to(s->listen);
+    hello6(w6, "w6", W2_IP, "2001:2::21");
+    env = expect(w6, LZR__ENVELOPE__BODY_WELCOME);
+    wire_free(&env);
+    env = expect(w6, LZR__ENVELOPE__BODY_ASSIGN);
+    assert_int_equal(env->assign->perm_size, 8); /* 4 IPv4 + 4 IPv6 addresses × 1 port */
+    assert_string_equal(env->assign->targets[1], "2001:2::1:0/126");
+    wire_free(&env);
+
+    lzr_record_t recs[4] = {
+        record6("2001:2::1:1", "2001:2::21"),                      /* stored */
+        record6("2001:2::1:9", "2001:2::21"),                      /* outside the job */
+        record6("2001:2::1:2", "2001:2::99"),                      /* not w6's scan IP */
+        make_record(0xC6120402, 80, W2_IP, CLASS_SERVICE, "http"), /* IPv4, stored */
+    };
+    send_records(w6, job, 0, 1, recs, 4);
+    env = expect(w6, LZR__ENVELOPE__BODY_ACK);
+    wire_free(&env);
+    assert_int_equal(results_in_db(s, job), 2);
+    Lzr__WorkersRequest wr = LZR__WORKERS_REQUEST__INIT;
+    Lzr__Envelope req = LZR__ENVELOPE__INIT;
+    req.body_case = LZR__ENVELOPE__BODY_WORKERS;
+    req.workers = &wr;
+    Lzr__Envelope *rep = control(s, &req);
+    assert_int_equal(rep->workers_reply->untrusted, 2);
+    size_t with6 = 0;
+    for (size_t i = 0; i < rep->workers_reply->n_workers; i++)
+        with6 += rep->workers_reply->workers[i]->scan_ip6.len == 16;
+    assert_int_equal(with6, 1);
+    wire_free(&rep);
+
+    /* A Hello whose IPv6 scan IP is not 16 bytes is malformed and refused. */
+    zsock_t *bad = connect_to(s->listen);
+    Lzr__Hello h = LZR__HELLO__INIT;
+    h.name = "bad";
+    h.scan_ip = 0xC6120909;
+    uint8_t four[4] = {1, 2, 3, 4};
+    h.scan_ip6 = (ProtobufCBinaryData){.len = 4, .data = four};
+    Lzr__Envelope he = LZR__ENVELOPE__INIT;
+    he.body_case = LZR__ENVELOPE__BODY_HELLO;
+    he.hello = &h;
+    send_env(bad, &he);
+    env = expect(bad, LZR__ENVELOPE__BODY_REFUSE);
+    assert_non_null(strstr(env->refuse->reason, "16 bytes"));
+    wire_free(&env);
+    zsock_destroy(&bad);
+    zsock_destroy(&w4);
+    zsock_destroy(&w6);
+    server_stop(s);
+}
+
 static void test_full_flow(void **state)
 {
     server_t *s = *state;
@@ -344,6 +435,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_submit_errors, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_full_flow, harness_setup, harness_teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_job, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_restart_and_cancel, harness_setup, harness_teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, harness_setup, harness_teardown),
     };

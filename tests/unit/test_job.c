@@ -101,6 +101,42 @@ static void test_full_file(void **state)
     assert_null(j);
 }
 
+/* IPv6 entries join the job's IPv6 set: the size counts both families; a prefix larger than
+ * /112 names its line, key and the limit; an IPv6-only job needs no IPv4 target. */
+static void test_ipv6_targets(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    job_spec_t *j = parse("targets = [\"198.18.4.0/30\",\n"
+                          "  \"2001:2::1:0/126, 2001:2::9\"]\n"
+                          "exclude = \"2001:2::1:3\"\n"
+                          "allow_reserved = [\"198.18.0.0/15\", \"2001:2::/48\"]\n"
+                          "ports = \"80,443\"\n",
+                          err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(targets_count(j->set), 4);
+    assert_int_equal(targets6_count(j->set6), 4); /* ::1:0-::1:2 and ::9 */
+    assert_int_equal(job_addresses(j), 8);
+    assert_int_equal(j->size, 16);
+    job_destroy(&j);
+
+    j = parse("targets = \"2001:2::5\"\nallow_reserved = \"2001:2::/48\"\nports = \"80\"\n", err,
+              sizeof err);
+    assert_non_null(j);
+    assert_int_equal(j->size, 1);
+    job_destroy(&j);
+
+    assert_null(parse("ports = \"80\"\nallow_reserved = \"2001:2::/48\"\n"
+                      "targets = [\"198.18.4.1\",\n  \"2001:2::/64\"]\n",
+                      err, sizeof err));
+    assert_non_null(strstr(err, "job.toml:4: targets: "));
+    assert_non_null(strstr(err, "/112"));
+    /* Reserved without the lift, named. */
+    assert_null(parse("ports = \"80\"\ntargets = \"2001:2::5\"\n", err, sizeof err));
+    assert_non_null(strstr(err, "targets"));
+    assert_non_null(strstr(err, "2001:2::5"));
+}
+
 static void test_defaults_and_plan(void **state)
 {
     (void)state;
@@ -634,17 +670,12 @@ static void test_bounds(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),
-        cmocka_unit_test(test_defaults_and_plan),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_reserved_lifted),
-        cmocka_unit_test(test_load_file),
-        cmocka_unit_test(test_fallback_off),
-        cmocka_unit_test(test_list_files),
-        cmocka_unit_test(test_targets_file),
-        cmocka_unit_test(test_targets_file_pairs),
-        cmocka_unit_test(test_cooldown),
-        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_full_file),       cmocka_unit_test(test_defaults_and_plan),
+        cmocka_unit_test(test_ipv6_targets),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_reserved_lifted), cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_fallback_off),    cmocka_unit_test(test_list_files),
+        cmocka_unit_test(test_targets_file),    cmocka_unit_test(test_targets_file_pairs),
+        cmocka_unit_test(test_cooldown),        cmocka_unit_test(test_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
