@@ -18,6 +18,10 @@
 #   wait_job_done ID SECS        wait until the job is done
 #   check_results ID             export the job's results to $CW/results.jsonl and check them:
 #                                one record per (address, port), none doubled, the truth
+#   worker_start6 v1|v2 [ARGS]   worker_start with the vantage's IPv6 scan and fresh IPs too
+#   write_job6 FILE RATE SHARDS  both families: every truth6 host (IPv6 hitlist) and its IPv4
+#                                twin, the truth's ports; $CW/truth-both.tsv is their truth
+#   check_results6 ID            check_results for a write_job6 job
 
 COORD_BIN="$LAB_ROOT/bin/lzr-coord"
 WORKER_BIN=${LZR_WORKER_BIN:-$LAB_ROOT/bin/lzr-worker}
@@ -165,6 +169,63 @@ check_results() {
         ok "results match the single-vantage truth"
     else
         not_ok "results match the single-vantage truth"
+        diag "$d"
+    fi
+}
+
+worker_start6() {
+    local v=$1 ip6 fresh6 args=() f
+    shift
+    case $v in
+    v1) ip6=$V1_SCAN_IP6 fresh6=$V1_FRESH_IPS6 ;;
+    v2) ip6=$V2_SCAN_IP6 fresh6=$V2_FRESH_IPS6 ;;
+    esac
+    for f in $fresh6; do args+=(--fresh-ip6 "$f"); done
+    worker_start "$v" --scan-ip6 "$ip6" "${args[@]}" "$@"
+}
+
+write_job6() {
+    local hosts6 hosts4
+    hosts6=$(grep -v '^#' "$LAB_TRUTH6" | cut -f1 | sort -u)
+    # The twin of 2001:2:0:X::Y is 198.18.X.Y (deploy/lab/lab, v6of).
+    hosts4=$(python3 -c '
+import ipaddress, sys
+for l in sys.stdin:
+    a = ipaddress.ip_address(l.strip()).compressed
+    left, right = a.split("::")
+    g = left.split(":")
+    print("198.18.%s.%s" % (g[3] if len(g) > 3 else "0", right))' <<<"$hosts6")
+    {
+        grep -v '^#' "$LAB_TRUTH6"
+        grep -v '^#' "$LAB_TRUTH" | grep -F -f <(sed 's/$/	/' <<<"$hosts4")
+    } >"$CW/truth-both.tsv"
+    {
+        echo "name = \"lab-both\""
+        printf 'targets = ['
+        for t in $hosts6 $hosts4; do printf '"%s", ' "$t"; done
+        echo ']'
+        echo 'allow_reserved = ["198.18.0.0/15", "2001:2::/48"]'
+        echo "ports = \"$PORTS_CSV\""
+        echo "rate = $2"
+        echo "shards = $3"
+        echo "timeout_ms = 1500"
+        echo "retransmit_ms = 500"
+        echo "report_all = true"
+    } >"$1"
+    JOB6_SIZE=$(($(wc -w <<<"$hosts6 $hosts4") * $(wc -w <<<"$PORTS")))
+}
+
+check_results6() {
+    local d
+    coordctl results "$1" >"$CW/results.jsonl"
+    is "$(wc -l <"$CW/results.jsonl")" "$JOB6_SIZE" "one record per (address, port): none missing"
+    is "$(jq -r '.ip + "/" + (.port|tostring)' "$CW/results.jsonl" | sort -u | wc -l)" "$JOB6_SIZE" \
+        "no (ip, port) doubled"
+    if d=$("$LAB_ROOT/tests/lab/tools/compare-truth" "$CW/truth-both.tsv" "$CW/results.jsonl" \
+        --single-vantage); then
+        ok "results of both families match the single-vantage truth"
+    else
+        not_ok "results of both families match the single-vantage truth"
         diag "$d"
     fi
 }
