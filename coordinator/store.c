@@ -1407,12 +1407,13 @@ int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candid
     *n = 0;
     /* Rows of candidate hosts in order of preference, the preferred one first per host: a port
      * the scan IP lost, then one that never acked data, then any SYN-ACKed port (the trigger
-     * test can send data there), then a closed one. */
+     * test can send data there), then a closed one. IPv4 hosts only: verification has no IPv6
+     * path yet, and an IPv6 address (a BLOB) must never be read as an IPv4 one. */
     sqlite3_stmt *st =
         prep_job(s,
                  "SELECT r.ip, r.port, r.class, r.source_ip, r.worker FROM results r"
                  " JOIN (" CANDIDATE_HOSTS ") h ON h.ip = r.ip"
-                 " WHERE r.job_id = ?1 AND r.class <> 'silent' AND"
+                 " WHERE r.job_id = ?1 AND r.class <> 'silent' AND typeof(r.ip) = 'integer' AND"
                  " NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = ?1 AND v.ip = r.ip)"
                  " ORDER BY r.ip, CASE r.class WHEN 'lost_after_synack' THEN 0"
                  " WHEN 'no_ack_data' THEN 1 WHEN 'closed' THEN 3 ELSE 2 END, r.port",

@@ -3,8 +3,10 @@
 # workers (one per vantage namespace, each with its scan IP and fresh IPs), submits
 # examples/lab.toml, shows its progress, prints the results per class and per protocol, checks
 # them against the lab's ground truth, compares the two vantage points (the job scans every
-# target from both scan IPs), and tears everything down. Nothing leaves the lab's
-# namespaces (198.18.0.0/15 only); every process started here is stopped by PID.
+# target from both scan IPs), and tears everything down. The job holds both families: the lab's
+# IPv4 networks and the hosts of its IPv6 side, which each worker probes from its IPv6 scan IP.
+# Nothing leaves the lab's namespaces (198.18.0.0/15 and 2001:2::/48 only); every process
+# started here is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "make demo needs root (network namespaces, raw sockets)" >&2; exit 1; }
@@ -35,11 +37,13 @@ pids+=($!)
 for i in $(seq 50); do [ -S "$dir/lzr-coord.ctl" ] && break; sleep 0.2; done
 for v in v1 v2; do
     ns_var=${v^^}_NS if_var=${v^^}_IF ip_var=${v^^}_SCAN_IP fresh_var=${v^^}_FRESH_IPS
+    ip6_var=${v^^}_SCAN_IP6 fresh6_var=${v^^}_FRESH_IPS6
     fresh=()
     for f in ${!fresh_var}; do fresh+=(--fresh-ip "$f"); done
+    for f in ${!fresh6_var}; do fresh+=(--fresh-ip6 "$f"); done
     ip netns exec "${!ns_var}" bin/lzr-worker --coordinator "ipc://$dir/workers.sock" \
-        --iface "${!if_var}" --scan-ip "${!ip_var}" "${fresh[@]}" --keys "$dir/keys/$v" \
-        --name "$v" >"$dir/$v.log" 2>&1 &
+        --iface "${!if_var}" --scan-ip "${!ip_var}" --scan-ip6 "${!ip6_var}" "${fresh[@]}" \
+        --keys "$dir/keys/$v" --name "$v" >"$dir/$v.log" 2>&1 &
     pids+=($!)
 done
 sleep 1
@@ -62,9 +66,14 @@ echo "== services, per protocol and port"
 jq -r 'select(.class == "service") | "\(.protocol)\t\(.port)"' "$results" | sort | uniq -c |
     awk '{printf "%6d  %-16s port %s\n", $1, $2, $3}'
 echo
-echo "== compared with the lab's ground truth (single vantage)"
-tests/lab/tools/compare-truth "$LAB_TRUTH" "$results" --single-vantage &&
-    echo "every truth row matches"
+echo "== targets per family"
+jq -r 'if (.ip | contains(":")) then "IPv6" else "IPv4" end' "$results" | sort | uniq -c |
+    awk '{printf "%6d  %s (address, port) pairs\n", $1, $2}'
+echo
+echo "== compared with the lab's ground truth, both families (single vantage)"
+cat "$LAB_TRUTH" "$LAB_TRUTH6" >"$dir/truth-both.tsv"
+tests/lab/tools/compare-truth "$dir/truth-both.tsv" "$results" --single-vantage &&
+    echo "every truth row matches, IPv4 and IPv6"
 echo
 echo "== multi-vantage verdicts (lzr-coord results $job --verdicts)"
 bin/lzr-coord results "$job" --verdicts --db "$dir/lzr.db" >"$dir/verdicts.jsonl"
