@@ -7,11 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
-coord_setup
-coord_start
-worker_start6 v1
-worker_start6 v2
-wait_registered v1 v2
+cluster_up6 v1 v2
 workers=$(coordctl workers)
 like "$workers" "v1: IPv6 scan IP $V1_SCAN_IP6" "workers lists v1's IPv6 scan IP"
 
@@ -22,7 +18,7 @@ is "$job" "1" "submit prints the job id"
 if wait_job_done "$job" 240; then ok "the job is done"; else not_ok "the job is done"; fi
 like "$(coordctl status "$job")" "done; shards 4 done, 0 leased, 0 pending of 4" "every shard done"
 
-check_results6 "$job"
+check_results "$job" "$CW/truth-both.tsv" "$JOB6_SIZE"
 for v in v1 v2; do
     ip4_var=${v^^}_SCAN_IP ip6_var=${v^^}_SCAN_IP6
     is "$(jq -r --arg w "$v" 'select(.worker == $w and (.ip | contains(":"))) | .source_ip' "$CW/results.jsonl" | sort -u)" \

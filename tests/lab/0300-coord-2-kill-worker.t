@@ -7,15 +7,7 @@ lab_env
 cluster_up v1 v2
 write_job "$CW/job.toml" 1200 8
 job=$(coordctl submit "$CW/job.toml" 2>>"$CW/cli.log")
-held() { sqlite3 -readonly "$CW/lzr.db" "SELECT idx FROM shards WHERE state='leased' AND lease_owner='v1'"; }
-check "v1 holds a shard and has sent results" wait_until 30 \
-    sh -c "[ -n \"\$(sqlite3 -readonly '$CW/lzr.db' \"SELECT 1 FROM results WHERE worker='v1' LIMIT 1\")\" ] && [ -n \"\$(sqlite3 -readonly '$CW/lzr.db' \"SELECT idx FROM shards WHERE state='leased' AND lease_owner='v1'\")\" ]"
-shard=$(held | head -1)
-kill -9 "$V1_PID"
-diag "killed v1 (pid $V1_PID) while it held shard $shard"
-if wait_job_done "$job" 300; then ok "the job is done without v1"; else not_ok "the job is done without v1"; fi
-like "$(grep "shard $shard done" "$CW/coord.log")" "worker v2: job $job shard $shard done" \
-    "v1's shard $shard was finished by v2"
+kill_v1_mid_job "$job"
 like "$(cat "$CW/coord.log")" "lease\(s\) expired|session ended \(no heartbeat\)" \
     "the coordinator noticed v1's silence"
 is "$(grep -c 'dropped (' "$CW/coord.log")" "0" \
