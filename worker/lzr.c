@@ -307,10 +307,13 @@ static void send_probe(lzr_t *l, conn_t *c, bool with_payload)
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
     size_t n = 0;
     if (with_payload && hs->payload) {
-        /* The probes' texts name IPv4 addresses only: an IPv6 target's are left 0 for now. */
-        hs_target_t t = {.saddr = c->v6 ? 0 : l->cfg->source_ip,
-                         .daddr = c->v6 ? 0 : c->daddr,
-                         .dport = c->dport};
+        hs_target_t t = {
+            .saddr = addr_ipv4(l->cfg->source_ip), .daddr = addr_ipv4(c->daddr), .dport = c->dport};
+        if (c->v6) { /* daddr is the target's index in targets6 */
+            t.saddr = l->cfg->source_ip6;
+            t.daddr.family = ADDR_IPV6;
+            memcpy(t.daddr.v6, targets6_at(l->cfg->targets6, c->daddr), 16);
+        }
         n = hs->payload(&t, buf, sizeof buf);
     }
     c->paylen = (uint16_t)n;

@@ -23,7 +23,8 @@
 #                                results; the job must end without it, v2 finishing that shard
 #   worker_start6 v1|v2 [ARGS]   worker_start with the vantage's IPv6 scan and fresh IPs too
 #   write_job6 FILE RATE SHARDS  both families: every truth6 host (IPv6 hitlist) and its IPv4
-#                                twin, the truth's ports; $CW/truth-both.tsv is their truth
+#                                twin, the truth's ports; $CW/truth-both.tsv is their truth,
+#                                JOB6_SIZE their (address, port) count
 #   cluster_up6 NAME...          cluster_up with worker_start6
 
 COORD_BIN="$LAB_ROOT/bin/lzr-coord"

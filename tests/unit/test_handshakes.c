@@ -388,13 +388,41 @@ static void test_decoys_random(void **state)
 
 /* --- payloads -------------------------------------------------------------------------------- */
 
-static const hs_target_t target = {.saddr = 0xC6120001, .daddr = 0xC6121005, .dport = 8443};
+static const hs_target_t target = {.saddr = {.family = ADDR_IPV4, .v4 = 0xC6120001},
+                                   .daddr = {.family = ADDR_IPV4, .v4 = 0xC6121005},
+                                   .dport = 8443};
 
 static size_t build(const char *name, const hs_target_t *t, uint8_t *buf)
 {
     const handshake_t *h = must_find(name);
     assert_non_null(h->payload);
     return h->payload(t, buf, HANDSHAKE_MAX_PAYLOAD);
+}
+
+/* An IPv6 target: probes that name the host name it as a URL does ("[2001:2::5]"), an Oracle
+ * connect descriptor bare; every probe that sends bytes to an IPv4 target still builds. */
+static void test_ipv6_payloads(void **state)
+{
+    (void)state;
+    hs_target_t t = {.dport = 8443};
+    assert_int_equal(addr_parse("2001:2::1", &t.saddr), LZR_OK);
+    assert_int_equal(addr_parse("2001:2:0:16::5", &t.daddr), LZR_OK);
+    uint8_t buf[HANDSHAKE_MAX_PAYLOAD + 1];
+    size_t n = build("http", &t, buf);
+    buf[n] = 0;
+    assert_non_null(strstr((char *)buf, "\r\nHost: [2001:2:0:16::5]:8443\r\n"));
+    n = build("sip", &t, buf);
+    buf[n] = 0;
+    assert_non_null(strstr((char *)buf, "OPTIONS sip:[2001:2:0:16::5]:8443 SIP/2.0"));
+    assert_non_null(strstr((char *)buf, "Via: SIP/2.0/TCP [2001:2::1];"));
+    n = build("rtsp", &t, buf);
+    buf[n] = 0;
+    assert_non_null(strstr((char *)buf, "rtsp://[2001:2:0:16::5]:8443/"));
+    n = build("oracle", &t, buf);
+    assert_non_null(memmem(buf, n, "(HOST=2001:2:0:16::5)(PORT=8443)", 32));
+    for (size_t i = 0; handshake_at(i); i++)
+        if (handshake_at(i)->payload && build(handshake_at(i)->name, &target, buf) > 0)
+            assert_true(build(handshake_at(i)->name, &t, buf) > 0);
 }
 
 static void test_payload_sizes_and_bounds(void **state)
@@ -717,6 +745,7 @@ int main(void)
         cmocka_unit_test(test_list_parse),
         cmocka_unit_test(test_for_port),
         cmocka_unit_test(test_print_table),
+        cmocka_unit_test(test_ipv6_payloads),
     };
     return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
 }

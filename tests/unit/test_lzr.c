@@ -278,7 +278,7 @@ static void test_acks_no_data(void **state)
     advance(50);
     /* Acknowledge exactly what the HTTP probe sent: find its length from the ack we need. */
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
-    hs_target_t t = {.saddr = SRC, .daddr = DST, .dport = 80};
+    hs_target_t t = {.saddr = addr_ipv4(SRC), .daddr = addr_ipv4(DST), .dport = 80};
     size_t n = fx.cfg.handshakes[0]->payload(&t, buf, sizeof buf);
     from_target(80, 0, TCP_ACK, 64240, (uint32_t)n, NULL);
     advance(1100);
@@ -358,7 +358,7 @@ static uint64_t frames_sent(void)
 static uint32_t probe_len(size_t k, uint16_t port)
 {
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
-    hs_target_t t = {.saddr = SRC, .daddr = DST, .dport = port};
+    hs_target_t t = {.saddr = addr_ipv4(SRC), .daddr = addr_ipv4(DST), .dport = port};
     return (uint32_t)fx.cfg.handshakes[k]->payload(&t, buf, sizeof buf);
 }
 

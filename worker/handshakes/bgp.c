@@ -16,7 +16,7 @@ size_t hs_bgp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     hs_put8(&b, 4);      /* version */
     hs_put16(&b, 64512); /* my AS */
     hs_put16(&b, 90);    /* hold time */
-    hs_put32(&b, t->saddr);
+    hs_put32(&b, hs_addr32(&t->saddr));
     hs_put8(&b, 0); /* no optional parameters */
     return hs_done(&b);
 }

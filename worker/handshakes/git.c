@@ -5,14 +5,13 @@
  * advertised ref).
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 #include <stdio.h>
 
 size_t hs_git_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char ip[16], line[64];
-    targets_ntoa(t->daddr, ip);
+    char ip[HS_HOST_MAX], line[96];
+    hs_host(&t->daddr, ip);
     int n = snprintf(line, sizeof line, "git-upload-pack /%chost=%s%c", 0, ip, 0);
     if (n < 0 || (size_t)n >= sizeof line)
         return 0;

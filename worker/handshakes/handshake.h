@@ -12,14 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/addr.h"
 #include "common/defaults.h" /* the default lists and their limits */
 
 #define HANDSHAKE_MAX_PAYLOAD 1024
 
-/* The connection a payload is built for (host byte order). */
+/* The connection a payload is built for: our scan IP, the target, its port. */
 typedef struct hs_target {
-    uint32_t saddr;
-    uint32_t daddr;
+    lzr_addr_t saddr;
+    lzr_addr_t daddr;
     uint16_t dport;
 } hs_target_t;
 

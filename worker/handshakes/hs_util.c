@@ -4,7 +4,6 @@
  * the network.
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,11 +208,27 @@ size_t hs_printf(uint8_t *buf, size_t cap, const char *fmt, ...)
     return (size_t)n;
 }
 
+char *hs_host(const lzr_addr_t *a, char buf[HS_HOST_MAX])
+{
+    char text[ADDR_TEXT_MAX];
+    addr_format(a, text);
+    snprintf(buf, HS_HOST_MAX, a->family == ADDR_IPV6 ? "[%s]" : "%s", text);
+    return buf;
+}
+
+uint32_t hs_addr32(const lzr_addr_t *a)
+{
+    if (a->family != ADDR_IPV6)
+        return a->v4;
+    return (uint32_t)a->v6[12] << 24 | (uint32_t)a->v6[13] << 16 | (uint32_t)a->v6[14] << 8 |
+           a->v6[15];
+}
+
 size_t hs_http_request(const hs_target_t *t, const char *method, const char *path,
                        const char *extra, uint8_t *buf, size_t cap)
 {
-    char ip[16], host[24];
-    targets_ntoa(t->daddr, ip);
+    char ip[HS_HOST_MAX], host[HS_HOST_MAX + 8];
+    hs_host(&t->daddr, ip);
     if (t->dport == 80 || t->dport == 0)
         snprintf(host, sizeof host, "%s", ip);
     else

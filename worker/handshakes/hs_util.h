@@ -98,6 +98,16 @@ size_t hs_copy(uint8_t *buf, size_t cap, const void *src, size_t n);
 size_t hs_printf(uint8_t *buf, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Room for hs_host's text. */
+#define HS_HOST_MAX (ADDR_TEXT_MAX + 2)
+
+/* a as a URL or a Host header names a host: "198.18.0.5", or "[2001:2::5]"; returns buf. */
+char *hs_host(const lzr_addr_t *a, char buf[HS_HOST_MAX]);
+
+/* a as one 32-bit number, for probes that put an address into a number field or vary their
+ * bytes by it: an IPv4 address itself, an IPv6 address its last four bytes. */
+uint32_t hs_addr32(const lzr_addr_t *a);
+
 /* An HTTP/1.1 request "METHOD path" with Host (the target's address, with :port unless it is
  * 80), User-Agent, Accept and any extra header lines (each ending CR LF), ending CR LF CR LF. */
 size_t hs_http_request(const hs_target_t *t, const char *method, const char *path,

@@ -4,15 +4,14 @@
  * or a Server header that names IPP ("CUPS/2.4 IPP/2.1").
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 #include <stdio.h>
 
 size_t hs_ipp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char ip[16], uri[48], extra[96];
+    char ip[HS_HOST_MAX], uri[96], extra[128];
     uint8_t body[160];
-    targets_ntoa(t->daddr, ip);
+    hs_host(&t->daddr, ip);
     int un = snprintf(uri, sizeof uri, "ipp://%s:%u/ipp/print", ip, t->dport);
     hs_buf_t b = {.p = body, .cap = sizeof body};
     hs_put16(&b, 0x0101); /* IPP 1.1 */

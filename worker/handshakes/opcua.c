@@ -4,14 +4,13 @@
  * least 16) message header.
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 #include <stdio.h>
 
 size_t hs_opcua_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char ip[16], url[48];
-    targets_ntoa(t->daddr, ip);
+    char ip[HS_HOST_MAX], url[96];
+    hs_host(&t->daddr, ip);
     int n = snprintf(url, sizeof url, "opc.tcp://%s:%u", ip, t->dport);
     hs_buf_t b = {.p = buf, .cap = cap};
     hs_putstr(&b, "HELF");

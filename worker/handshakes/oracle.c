@@ -5,14 +5,13 @@
  * 11 resend, 12 marker), a zero reserved byte and zero header checksum.
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 #include <stdio.h>
 
 size_t hs_oracle_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char ip[16], desc[256];
-    targets_ntoa(t->daddr, ip);
+    char ip[ADDR_TEXT_MAX], desc[288];
+    addr_format(&t->daddr, ip); /* a connect descriptor names an IPv6 host bare */
     int n = snprintf(desc, sizeof desc,
                      "(DESCRIPTION=(CONNECT_DATA=(SID=lzr)(CID=(PROGRAM=lzr)(HOST=lzr)(USER=lzr)))"
                      "(ADDRESS=(PROTOCOL=TCP)(HOST=%s)(PORT=%u)))",

@@ -144,7 +144,7 @@ void handshake_print_table(FILE *out)
 {
     /* A documentation address (RFC 5737) stands in for a target so per-target probes have a
      * representative size. */
-    hs_target_t t = {.saddr = 0xC0000201, .daddr = 0xC6336407, .dport = 8080};
+    hs_target_t t = {.saddr = addr_ipv4(0xC0000201), .daddr = addr_ipv4(0xC6336407), .dport = 8080};
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
     fprintf(out, "%-18s %8s %8s  %s\n", "name", "priority", "payload", "default ports");
     for (size_t i = 0; i < LZR_PROTOCOL_COUNT; i++) {

@@ -3,12 +3,11 @@
  * an RTSP status line at the start of the reply, "RTSP/1.0 200".
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 size_t hs_rtsp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char ip[16];
-    targets_ntoa(t->daddr, ip);
+    char ip[HS_HOST_MAX];
+    hs_host(&t->daddr, ip);
     return hs_printf(buf, cap,
                      "OPTIONS rtsp://%s:%u/ RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: lzr\r\n\r\n", ip,
                      t->dport);

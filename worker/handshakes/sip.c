@@ -4,13 +4,12 @@
  * "SIP/2.0 200".
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 size_t hs_sip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char dst[16], src[16];
-    targets_ntoa(t->daddr, dst);
-    targets_ntoa(t->saddr, src);
+    char dst[HS_HOST_MAX], src[HS_HOST_MAX];
+    hs_host(&t->daddr, dst);
+    hs_host(&t->saddr, src);
     return hs_printf(buf, cap,
                      "OPTIONS sip:%s:%u SIP/2.0\r\n"
                      "Via: SIP/2.0/TCP %s;branch=z9hG4bK-lzr-%08x\r\n"
@@ -22,7 +21,8 @@ size_t hs_sip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
                      "Contact: <sip:lzr@%s>\r\n"
                      "Accept: application/sdp\r\n"
                      "Content-Length: 0\r\n\r\n",
-                     dst, t->dport, src, t->daddr, src, dst, t->dport, t->daddr, src, src);
+                     dst, t->dport, src, hs_addr32(&t->daddr), src, dst, t->dport,
+                     hs_addr32(&t->daddr), src, src);
 }
 
 bool hs_sip_match(const uint8_t *data, size_t len)

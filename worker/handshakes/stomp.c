@@ -4,12 +4,11 @@
  * — which also tells STOMP's "ERROR\n" apart from memcached's bare "ERROR\r\n".
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 size_t hs_stomp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char ip[16];
-    targets_ntoa(t->daddr, ip);
+    char ip[HS_HOST_MAX];
+    hs_host(&t->daddr, ip);
     size_t n = hs_printf(buf, cap, "CONNECT\naccept-version:1.0,1.1,1.2\nhost:%s\n\n", ip);
     if (n == 0 || n + 1 > cap)
         return 0;

@@ -28,7 +28,7 @@ size_t hs_tls_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     size_t hello = hs_open24(&b);
     hs_put16(&b, 0x0303);
     for (int i = 0; i < 32; i++) /* client random: fixed, varied by target */
-        hs_put8(&b, (uint8_t)(i * 37 + 11 + (t->daddr >> (8 * (i % 4))) + t->dport));
+        hs_put8(&b, (uint8_t)(i * 37 + 11 + (hs_addr32(&t->daddr) >> (8 * (i % 4))) + t->dport));
     hs_put8(&b, 32); /* legacy session id, as TLS 1.3 middlebox compatibility mode sends */
     for (int i = 0; i < 32; i++)
         hs_put8(&b, (uint8_t)(0xa0 + i));

@@ -5,14 +5,13 @@
  * namespace — an HTML page that mentions it is not XMPP.
  */
 #include "worker/handshakes/hs_util.h"
-#include "common/targets.h"
 
 #include <string.h>
 
 size_t hs_xmpp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
 {
-    char ip[16];
-    targets_ntoa(t->daddr, ip);
+    char ip[HS_HOST_MAX];
+    hs_host(&t->daddr, ip);
     return hs_printf(buf, cap,
                      "<?xml version='1.0'?><stream:stream to='%s' version='1.0' "
                      "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>",
