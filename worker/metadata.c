@@ -26,14 +26,18 @@ static void put_names(FILE *f, const handshake_t *const *h, size_t n)
 static void put_config(FILE *f, const scan_meta_t *m)
 {
     const engine_config_t *c = m->cfg;
-    char ip[16];
+    char ip[16], ip6[ADDR_TEXT_MAX];
     fputs("{\"iface\":", f);
     metajson_string(f, c->iface);
-    fprintf(f, ",\"source_ip\":\"%s\",\"addresses\":", targets_ntoa(c->source_ip, ip));
+    fprintf(f, ",\"source_ip\":\"%s\",\"source_ip6\":", targets_ntoa(c->source_ip, ip));
+    metajson_string(f, c->source_ip6.family == ADDR_IPV6 ? addr_format(&c->source_ip6, ip6) : NULL);
+    fputs(",\"addresses\":", f);
     if (c->input) /* a list: how many it held is in the counters (targets_done) */
         fputs("null", f);
-    else
-        fprintf(f, "%llu", (unsigned long long)targets_count(c->targets));
+    else /* both families: the walk's address space */
+        fprintf(f, "%llu",
+                (unsigned long long)(targets_count(c->targets) +
+                                     (c->targets6 ? targets6_count(c->targets6) : 0)));
     fputs(",\"ports\":", f);
     metajson_string(f, m->ports);
     fputs(",\"handshakes\":", f);

@@ -59,7 +59,7 @@ static void test_write(void **state)
         "\"command\": [\"lzr-worker\",\"scan\",\"--targets\",\"a\\\"b\\\\c\"]",
         "\"seed\": \"18446744073709551615\"",
         "\"start\": \"1970-01-01T00:00:01.000000Z\"",
-        "\"source_ip\":\"1.2.3.4\",\"addresses\":4,\"ports\":\"80,443\"",
+        "\"source_ip\":\"1.2.3.4\",\"source_ip6\":null,\"addresses\":4,\"ports\":\"80,443\"",
         "\"max_targets\":3",
         "\"rate_achieved\": 5.0",
         "\"blocklisted\": 2",
