@@ -272,6 +272,11 @@ static bool in_sorted(const range6_vec_t *v, u128_t x)
     return lo < v->n && in_range(v->v[lo], x);
 }
 
+bool targets6_excludes(const targets6_t *t, const struct in6_addr *a)
+{
+    return in_any(&t->exclude, from_in6(a));
+}
+
 static int cmp_range_lo(const void *a, const void *b)
 {
     return cmp128(((const range6_t *)a)->lo, ((const range6_t *)b)->lo);

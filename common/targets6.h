@@ -60,6 +60,10 @@ int64_t targets6_index_of(const targets6_t *t, const struct in6_addr *a);
 uint64_t targets6_reserved_dropped(const targets6_t *t);
 uint64_t targets6_excluded(const targets6_t *t);
 
+/* True when an exclude entry of t covers a (finalized or not): a set of excludes alone is a
+ * list of IPv6 opt-outs (worker/optout). O(entries). */
+bool targets6_excludes(const targets6_t *t, const struct in6_addr *a);
+
 /* True when a lies in the default blocklist (regardless of any set). */
 bool targets6_is_reserved(const struct in6_addr *a);
 

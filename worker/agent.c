@@ -373,10 +373,11 @@ static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t
      * and nothing the coordinator sends can lift it. */
     size_t entries = 0;
     rc = optout_load(optout_path(a->blocklist_file, !a->no_default_blocklist), &r->blocklist,
-                     &entries, err, errlen);
+                     &r->blocklist6, &entries, err, errlen);
     if (rc)
         return rc;
     r->cfg.blocklist = r->blocklist;
+    r->cfg.blocklist6 = r->blocklist6;
     return LZR_OK;
 }
 

@@ -181,13 +181,15 @@ static int check_options(agent_options_t *o, bool have_ip)
         snprintf(o->name, sizeof o->name, "worker");
     const char *bl = optout_path(o->blocklist_file, !o->no_default_blocklist);
     targets_t *set = NULL;
+    targets6_t *set6 = NULL;
     size_t entries = 0;
     char err[512];
-    if (optout_load(bl, &set, &entries, err, sizeof err) != LZR_OK) {
+    if (optout_load(bl, &set, &set6, &entries, err, sizeof err) != LZR_OK) {
         fprintf(stderr, "lzr-worker: blocklist: %s\n", err);
         return 2;
     }
     targets_destroy(&set);
+    targets6_destroy(&set6);
     if (bl)
         fprintf(stderr, "lzr-worker: blocklist %s: %zu entries, applied to every shard\n", bl,
                 entries);

@@ -227,14 +227,15 @@ static bool source_pair(source_t *s, lzr_addr_t *addr, uint16_t *port, int wait_
 }
 
 /* True when addr must not be probed: the host's blocklist holds it, or it is a listed address
- * outside the scan's set (a reserved range not lifted, an exclude). The host's blocklist is
- * IPv4 only. */
+ * outside the scan's set (a reserved range not lifted, an exclude). */
 static bool blocked(const engine_config_t *cfg, const lzr_addr_t *addr)
 {
-    if (addr->family == ADDR_IPV6)
-        return cfg->input &&
-               (!cfg->targets6 ||
-                targets6_index_of(cfg->targets6, (const struct in6_addr *)addr->v6) < 0);
+    if (addr->family == ADDR_IPV6) {
+        const struct in6_addr *a6 = (const struct in6_addr *)addr->v6;
+        if (cfg->blocklist6 && targets6_excludes(cfg->blocklist6, a6))
+            return true;
+        return cfg->input && (!cfg->targets6 || targets6_index_of(cfg->targets6, a6) < 0);
+    }
     if (cfg->blocklist && targets_contains(cfg->blocklist, addr->v4))
         return true;
     return cfg->input && cfg->targets && !targets_contains(cfg->targets, addr->v4);

@@ -81,8 +81,9 @@ typedef struct engine_config {
      * it holds are skipped in the SYN walk and counted, never probed. The permutation stays
      * over the whole target set, so shards mean the same on every worker. */
     const targets_t *blocklist;
-    bool report_all;     /* also emit closed and silent targets */
-    bool discovery_only; /* a SYN scan: report SYN-ACKs as "open", try no handshake */
+    const targets6_t *blocklist6; /* its IPv6 entries (targets6_excludes), or NULL */
+    bool report_all;              /* also emit closed and silent targets */
+    bool discovery_only;          /* a SYN scan: report SYN-ACKs as "open", try no handshake */
 } engine_config_t;
 
 /* What other threads change while the engine runs; the caller owns it and zeroes it before. */

@@ -554,6 +554,9 @@ void lzr_report_silent(lzr_t *l, uint64_t pos_begin, uint64_t pos_end)
         c.daddr = c.v6 ? (uint32_t)(ai - l->n4) : targets_at(l->cfg->targets, ai);
         if (!c.v6 && l->cfg->blocklist && targets_contains(l->cfg->blocklist, c.daddr))
             continue; /* never probed, so not silent either */
+        if (c.v6 && l->cfg->blocklist6 &&
+            targets6_excludes(l->cfg->blocklist6, targets6_at(l->cfg->targets6, c.daddr)))
+            continue;
         emit_record(l, &c, CLASS_SILENT, NULL, 0);
     }
 }

@@ -21,27 +21,35 @@ const char *optout_path(const char *path, bool use_default)
 
 typedef struct load_ctx {
     targets_t *set;
-    size_t n;
+    targets6_t *set6; /* NULL: IPv6 entries are left out */
+    size_t n, n6;
 } load_ctx_t;
 
 static int add_entry(void *ctx, const char *entry, int line, char *err, size_t errlen)
 {
     (void)line;
     load_ctx_t *c = ctx;
-    if (targets6_is_entry(entry)) /* checked; the host's IPv6 opt-outs are not kept yet */
-        return LZR_OK;
+    if (targets6_is_entry(entry)) {
+        c->n6 += c->set6 != NULL;
+        return c->set6 ? targets6_exclude(c->set6, entry, err, errlen) : LZR_OK;
+    }
     c->n++;
     return targets_allow(c->set, entry, err, errlen);
 }
 
-int optout_load(const char *path, targets_t **out, size_t *entries, char *err, size_t errlen)
+int optout_load(const char *path, targets_t **out, targets6_t **out6, size_t *entries, char *err,
+                size_t errlen)
 {
     *out = NULL;
+    if (out6)
+        *out6 = NULL;
     *entries = 0;
     if (!path)
         return LZR_OK;
-    load_ctx_t c = {.set = targets_new_list()};
-    if (!c.set) {
+    load_ctx_t c = {.set = targets_new_list(), .set6 = out6 ? targets6_new() : NULL};
+    if (!c.set || (out6 && !c.set6)) {
+        targets_destroy(&c.set);
+        targets6_destroy(&c.set6);
         snprintf(err, errlen, "%s: out of memory", path);
         return LZR_ENOMEM;
     }
@@ -52,11 +60,15 @@ int optout_load(const char *path, targets_t **out, size_t *entries, char *err, s
         if (rc != LZR_OK)
             snprintf(err, errlen, "%s: %s", path, sub);
     }
-    if (rc != LZR_OK || c.n == 0) {
+    if (rc != LZR_OK || c.n == 0)
         targets_destroy(&c.set);
+    if (rc != LZR_OK || c.n6 == 0)
+        targets6_destroy(&c.set6);
+    if (rc != LZR_OK)
         return rc;
-    }
     *out = c.set;
-    *entries = c.n;
+    if (out6)
+        *out6 = c.set6;
+    *entries = c.n + c.n6;
     return LZR_OK;
 }

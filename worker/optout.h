@@ -8,6 +8,7 @@
 #define LZR_OPTOUT_H
 
 #include "common/targets.h"
+#include "common/targets6.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,9 +19,12 @@
  * use_default and that file exists, else NULL (no list). */
 const char *optout_path(const char *path, bool use_default);
 
-/* Reads the list at path (NULL: none) into *out, a finalized plain set the caller destroys, or
- * NULL when the file lists nothing; *entries gets the number of entries. On error returns a
- * negative code with "PATH:LINE: message" in err. */
-int optout_load(const char *path, targets_t **out, size_t *entries, char *err, size_t errlen);
+/* Reads the list at path (NULL: none) into *out, a finalized plain set of its IPv4 entries the
+ * caller destroys, or NULL when the file lists none; with out6, its IPv6 entries into *out6, a
+ * set of excludes to ask targets6_excludes (NULL when none; without out6 they are checked and
+ * left out). *entries gets the number of entries of both families. On error returns a negative
+ * code with "PATH:LINE: message" in err. */
+int optout_load(const char *path, targets_t **out, targets6_t **out6, size_t *entries, char *err,
+                size_t errlen);
 
 #endif

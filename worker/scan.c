@@ -167,6 +167,7 @@ typedef struct scan_opts {
     const char *bl_path;      /* the blocklist in force, or NULL */
     size_t n_block;
     targets_t *blocklist, *allowlist;
+    targets6_t *blocklist6; /* the host's IPv6 opt-outs, or NULL */
     bool have_ip, have_targets, have_seed, manage_fw, default_blocklist, dry_run, progress;
     uint32_t max_runtime;
     uint64_t seed;
@@ -499,7 +500,7 @@ static int parse_options(scan_opts_t *o, int argc, char **argv)
 static int apply_allowlist(scan_opts_t *o, char *err, size_t errlen)
 {
     size_t n_allow = 0;
-    int rc = optout_load(o->allowlist_file, &o->allowlist, &n_allow, err, errlen);
+    int rc = optout_load(o->allowlist_file, &o->allowlist, NULL, &n_allow, err, errlen);
     if (rc == LZR_OK && !o->allowlist) {
         snprintf(err, errlen, "%s: lists no address", o->allowlist_file);
         rc = LZR_EEMPTY;
@@ -564,7 +565,8 @@ static int load_targets(scan_opts_t *o)
         return 2;
     }
     o->bl_path = optout_path(o->blocklist_file, o->default_blocklist);
-    if (optout_load(o->bl_path, &o->blocklist, &o->n_block, err, sizeof err) != LZR_OK) {
+    if (optout_load(o->bl_path, &o->blocklist, &o->blocklist6, &o->n_block, err, sizeof err) !=
+        LZR_OK) {
         fprintf(stderr, "lzr-worker scan: blocklist: %s\n", err);
         return 2;
     }
@@ -651,6 +653,7 @@ static int plan_scan(scan_opts_t *o, engine_config_t *cfg)
         return 2;
     }
     cfg->blocklist = o->blocklist;
+    cfg->blocklist6 = o->blocklist6;
     cfg->input = o->input;
     cfg->first_target = o->first_target;
     cfg->first_target6 = o->first_target6;
@@ -900,6 +903,7 @@ int scan_main(int argc, char **argv)
     input_close(&o.input);
     scan_spec_free(&o.spec);
     targets_destroy(&o.blocklist);
+    targets6_destroy(&o.blocklist6);
     targets_destroy(&o.allowlist);
     return rc;
 }

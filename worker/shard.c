@@ -26,6 +26,7 @@ void shard_free(shard_run_t **rp)
         return;
     scan_spec_free(&r->spec);
     targets_destroy(&r->blocklist);
+    targets6_destroy(&r->blocklist6);
     pthread_mutex_destroy(&r->lock);
     free(r);
     *rp = NULL;

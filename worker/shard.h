@@ -26,8 +26,9 @@ typedef int (*shard_engine_fn)(const engine_config_t *cfg, engine_control_t *ctl
 typedef struct shard_run {
     /* filled in before shard_start */
     engine_config_t cfg;
-    scan_spec_t spec;     /* the Assign's scan: targets and ports the engine borrows */
-    targets_t *blocklist; /* the host's own, or NULL */
+    scan_spec_t spec;       /* the Assign's scan: targets and ports the engine borrows */
+    targets_t *blocklist;   /* the host's own, or NULL */
+    targets6_t *blocklist6; /* its IPv6 entries, or NULL */
     uint64_t job_id;
     uint32_t shard;
     /* the run's own */

@@ -101,4 +101,25 @@ skipped=$(grep -o '[0-9]* skipped by the host' "$CW/v1.log" | awk '{s += $1} END
 is "$skipped" 64 "the worker counted the 64 targets its host's blocklist skipped"
 coordctl results "$id" >"$dir/results.jsonl"
 is "$(jq -r .ip "$dir/results.jsonl" | sort -u | wc -l)" 128 "128 addresses have results"
+
+# 6. The host's IPv6 opt-outs: a blocklist file of both families keeps a /121 of the IPv6 load
+# range from a scan of its /120 — pcap sees SYNs to the other half only, and the worker counts
+# the 128 it skipped.
+printf '198.19.4.0/26\n2001:2:0:1900::/121\n' >"$dir/both.conf"
+capture_start v6 "src host $V1_SCAN_IP6 and dst net 2001:2:0:1900::/112 and tcp"
+timeout 60 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
+    --source-ip6 "$V1_SCAN_IP6" --allow-reserved 2001:2::/48 --timeout-ms 1000 --rate 5000 \
+    --targets 2001:2:0:1900::/120 --ports 80 --discovery-only --blocklist-file "$dir/both.conf" \
+    --output "$dir/v6.jsonl" 2>"$dir/v6.err"
+capture_stop
+is "$(jq -r .ip "$dir/v6.jsonl" | sort -u | wc -l)" 128 "the 128 addresses outside the IPv6 opt-out answered"
+is "$(jq -r .ip "$dir/v6.jsonl" | python3 -c '
+import ipaddress, sys
+n = ipaddress.ip_network("2001:2:0:1900::/121")
+print(sum(ipaddress.ip_address(l.strip()) in n for l in sys.stdin))')" 0 "no address of the IPv6 opt-out has a record"
+is "$(tcpdump -n -r "$dir/v6.pcap" 'ip6[53] & 0x12 == 0x02' 2>/dev/null | awk '{print $5}' | sed 's/\.[0-9]*:$//' | python3 -c '
+import ipaddress, sys
+n = ipaddress.ip_network("2001:2:0:1900::/121")
+print(sum(ipaddress.ip_address(l.strip()) in n for l in sys.stdin if l.strip()))')" 0 "pcap: no SYN went to the IPv6 opt-out"
+like "$(cat "$dir/v6.err")" "128 blocklisted" "the worker counted the 128 IPv6 targets its blocklist skipped"
 done_testing
