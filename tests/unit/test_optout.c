@@ -51,7 +51,8 @@ static void test_both_families(void **state)
     assert_non_null(set6);
     assert_true(targets_contains(set, 0xC6120402));
     assert_true(targets_contains(set, 0xC6120909));
-    struct in6_addr a = in6("2001:2:0:16::10"), b = in6("2001:2:0:32::ab"), c = in6("2001:2:0:16::11");
+    struct in6_addr a = in6("2001:2:0:16::10"), b = in6("2001:2:0:32::ab"),
+                    c = in6("2001:2:0:16::11");
     assert_true(targets6_excludes(set6, &a));
     assert_true(targets6_excludes(set6, &b)); /* inside the /64 */
     assert_false(targets6_excludes(set6, &c));
