@@ -307,13 +307,9 @@ static void send_probe(lzr_t *l, conn_t *c, bool with_payload)
     uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
     size_t n = 0;
     if (with_payload && hs->payload) {
-        hs_target_t t = {
-            .saddr = addr_ipv4(l->cfg->source_ip), .daddr = addr_ipv4(c->daddr), .dport = c->dport};
-        if (c->v6) { /* daddr is the target's index in targets6 */
-            t.saddr = l->cfg->source_ip6;
-            t.daddr.family = ADDR_IPV6;
-            memcpy(t.daddr.v6, targets6_at(l->cfg->targets6, c->daddr), 16);
-        }
+        hs_target_t t = {.saddr = source_addr(l, c->v6),
+                         .daddr = target_addr(l, c->daddr, c->v6),
+                         .dport = c->dport};
         n = hs->payload(&t, buf, sizeof buf);
     }
     c->paylen = (uint16_t)n;
