@@ -204,6 +204,23 @@ conn_t *conntab_get(const conntab_t *t, uint32_t id)
     return &t->pool[id];
 }
 
+conn_t *conntab_next(const conntab_t *t, uint32_t *id)
+{
+    /* Only ids below the high-water mark were ever handed out. */
+    for (uint32_t i = *id; i < t->fresh;) {
+        uint64_t word = t->live[i / 64] >> (i % 64);
+        if (word) {
+            i += (uint32_t)__builtin_ctzll(word);
+            if (i >= t->fresh)
+                break;
+            *id = i;
+            return &t->pool[i];
+        }
+        i = (i / 64 + 1) * 64;
+    }
+    return NULL;
+}
+
 uint32_t conntab_count(const conntab_t *t)
 {
     return t->count;

@@ -37,6 +37,10 @@ void conntab_remove(conntab_t *t, conn_t *c);
 uint32_t conntab_id(const conntab_t *t, const conn_t *c);
 conn_t *conntab_get(const conntab_t *t, uint32_t id);
 
+/* The live entry with the lowest id at or after *id, which is set to that id; NULL when there is
+ * none. Removing the entry returned does not disturb a walk that goes on from *id + 1. */
+conn_t *conntab_next(const conntab_t *t, uint32_t *id);
+
 uint32_t conntab_count(const conntab_t *t);
 uint32_t conntab_capacity(const conntab_t *t);
 

@@ -636,7 +636,8 @@ static void walkers_run(engine_t *e)
         engine_walk(&e->walkers[k]);
 }
 
-/* Waits for late SYN-ACKs, then for every connection to reach its verdict. */
+/* Waits for late SYN-ACKs, then for every connection to reach its verdict; when told to stop,
+ * resets the connections still open instead. */
 static void engine_drain(engine_t *e, engine_control_t *ctl)
 {
     const engine_config_t *cfg = e->cfg;
@@ -653,6 +654,8 @@ static void engine_drain(engine_t *e, engine_control_t *ctl)
     }
     atomic_store(&e->rx_stop, 1);
     pthread_join(e->rx, NULL);
+    if (atomic_load(&ctl->stop))
+        lzr_abort(e->lzr); /* stopped: leave no connection open at a target */
 }
 
 int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn emit,

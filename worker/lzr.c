@@ -524,6 +524,22 @@ static void on_timer(void *ctx, uint32_t id)
     }
 }
 
+void lzr_abort(lzr_t *l)
+{
+    uint32_t id = 0;
+    for (conn_t *c; (c = conntab_next(l->tab, &id)); id++) {
+        if (c->state != ST_AFW) { /* its connection was reset when its probes went out */
+            send_rst(l, c);
+            if (c->paylen && !(c->flags & F_CUR_ACKED)) /* the payload may have arrived */
+                send_tcp(l, c->daddr, c->v6, c->sport, c->dport, c->seq0 + 1 + c->paylen, 0,
+                         TCP_RST, NULL, 0);
+        }
+        timerwheel_cancel(l->wheel, id);
+        conntab_remove(l->tab, c);
+    }
+    sender_flush(l->tx);
+}
+
 static void mark_answered(lzr_t *l, uint32_t addr, bool v6, uint16_t port)
 {
     if (!l->answered || !l->port_index[port])

@@ -48,6 +48,12 @@ void lzr_on_time(lzr_t *l, uint64_t now_us);
  * Call after the last frame, once for each slice a walker covered. */
 void lzr_report_silent(lzr_t *l, uint64_t pos_begin, uint64_t pos_end);
 
+/* The scan was stopped (a cancelled shard, a worker told to quit): resets every connection
+ * still open at its target and forgets it, without a verdict, so the targets keep no
+ * half-open or idle connection of ours that a later scan from this source IP could run into.
+ * Call after the last frame. */
+void lzr_abort(lzr_t *l);
+
 /* Connections in flight now. */
 uint32_t lzr_in_flight(const lzr_t *l);
 

@@ -33,4 +33,12 @@ in_range "$shared" 850 1150 "beside v2, v1 slows to its share (1,000/s) mid-shar
 in_range "$v2rate" 850 1150 "v2 scans at the other half"
 
 coordctl cancel "$job" >/dev/null 2>&1
+# Cancelled mid-shard, the workers reset what they had open: the load range keeps no connection
+# of theirs (the "wait" probe's idle ones would otherwise stay until nginx times them out).
+ours() {
+    [ "$(ip netns exec "$LOAD_NS" ss -tnH state connected \
+        "( dst $V1_SCAN_IP or dst $V2_SCAN_IP )" | wc -l)" -eq 0 ]
+}
+check "after the cancel, no connection of the workers is left open at the targets" \
+    wait_until 10 ours
 done_testing

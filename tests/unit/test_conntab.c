@@ -282,6 +282,39 @@ static void test_ids_stable(void **state)
     conntab_destroy(&t);
 }
 
+/* conntab_next visits every live entry once, in id order, and a walk that removes what it
+ * visits still visits the rest. */
+static void test_walk(void **state)
+{
+    (void)state;
+    conntab_t *t = conntab_new(300);
+    uint32_t id = 0;
+    assert_null(conntab_next(t, &id));
+    conn_t *c[300];
+    for (uint32_t i = 0; i < 300; i++)
+        c[i] = conntab_insert(t, 0xc6120000 + i, 80, i % 2);
+    for (uint32_t i = 0; i < 300; i += 7)
+        conntab_remove(t, c[i]); /* holes inside words and across word boundaries */
+    uint32_t seen = 0, last = 0;
+    id = 0;
+    for (conn_t *e; (e = conntab_next(t, &id)); id++) {
+        assert_ptr_equal(e, conntab_get(t, id));
+        assert_true(seen == 0 || id > last);
+        assert_int_not_equal((e->daddr - 0xc6120000) % 7, 0);
+        last = id;
+        seen++;
+    }
+    assert_int_equal(seen, conntab_count(t));
+    assert_int_equal(seen, 300 - 43);
+    id = 0;
+    for (conn_t *e; (e = conntab_next(t, &id)); id++)
+        conntab_remove(t, e);
+    assert_int_equal(conntab_count(t), 0);
+    id = 0;
+    assert_null(conntab_next(t, &id));
+    conntab_destroy(&t);
+}
+
 static void test_million_capacity(void **state)
 {
     (void)state;
@@ -348,7 +381,7 @@ int main(void)
         cmocka_unit_test(test_100k_random_keys),     cmocka_unit_test(test_tiny_table_churn),
         cmocka_unit_test(test_full_and_duplicate),   cmocka_unit_test(test_ids_stable),
         cmocka_unit_test(test_families_apart),       cmocka_unit_test(test_million_capacity),
-        cmocka_unit_test(test_bytes_per_connection),
+        cmocka_unit_test(test_bytes_per_connection), cmocka_unit_test(test_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

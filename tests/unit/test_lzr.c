@@ -764,6 +764,35 @@ static void test_ipv6_foreign_replies(void **state)
     stop();
 }
 
+/* A stopped scan resets what is open: the connection whose probe is out unacknowledged gets
+ * a RST at both sequence numbers the target may expect, no verdict is reported, and no timer
+ * of it fires afterwards. */
+static void test_abort_resets_open_connections(void **state)
+{
+    (void)state;
+    start("http", 80, 0);
+    from_target6(80, 0, SYNACK, 64240, 0, NULL);
+    from_target(80, 0, SYNACK, 64240, 0, NULL);
+    advance(10);
+    assert_int_equal(lzr_in_flight(fx.l), 2);
+    uint64_t before = frames_sent();
+    lzr_abort(fx.l);
+    assert_int_equal(frames_sent() - before, 4);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
+    /* The last one: the IPv4 connection's (the later id), past the payload. */
+    cookie_t ck = cookie4(80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    pkt_in_t rst = last_sent();
+    assert_int_equal(rst.flags, TCP_RST);
+    assert_int_equal(rst.dst.v4, DST);
+    assert_int_equal(rst.dport, 80);
+    assert_int_equal(rst.sport, ck.sport);
+    assert_int_equal(rst.seq, ck.seq + 1 + probe_len(0, 80));
+    advance(3000);
+    assert_int_equal(fx.records, 0);
+    assert_int_equal(frames_sent() - before, 4);
+    stop();
+}
+
 /* Segments that follow a named target's record (the server's FIN after its banner) are
  * stragglers, counted as late; the same segment for a target never probed is invalid. */
 static void test_late_segments(void **state)
@@ -800,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_port_own_handshake),
         cmocka_unit_test(test_bad_cookie_ignored),
         cmocka_unit_test(test_late_segments),
+        cmocka_unit_test(test_abort_resets_open_connections),
         cmocka_unit_test(test_ipv6_frame_ignored),
         cmocka_unit_test(test_ipv6_service),
         cmocka_unit_test(test_ipv6_beside_ipv4),
