@@ -61,3 +61,14 @@ bool addr_equal(const lzr_addr_t *a, const lzr_addr_t *b)
         return memcmp(a->v6, b->v6, sizeof a->v6) == 0;
     return true;
 }
+
+int addr_compare(const lzr_addr_t *a, const lzr_addr_t *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    if (a->family == ADDR_IPV4)
+        return a->v4 < b->v4 ? -1 : a->v4 > b->v4;
+    if (a->family == ADDR_IPV6)
+        return memcmp(a->v6, b->v6, sizeof a->v6);
+    return 0;
+}

@@ -44,4 +44,8 @@ char *addr_format(const lzr_addr_t *a, char *buf);
 /* True when a and b are the same family and the same address. */
 bool addr_equal(const lzr_addr_t *a, const lzr_addr_t *b);
 
+/* Orders addresses as the store lists them: IPv4 before IPv6, each family numerically (no
+ * address first). Negative, zero or positive, as for qsort. */
+int addr_compare(const lzr_addr_t *a, const lzr_addr_t *b);
+
 #endif

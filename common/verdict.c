@@ -114,9 +114,12 @@ int answer_parse(const char *name, answer_t *out)
     return LZR_EINVAL;
 }
 
-uint16_t verdict_random_port(uint64_t salt, uint32_t ip, uint16_t port)
+uint16_t verdict_random_port(uint64_t salt, const lzr_addr_t *ip, uint16_t port)
 {
-    uint64_t h = (salt * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)ip << 16) ^ port;
+    uint64_t a = ip->family == ADDR_IPV4 ? ip->v4 : 0;
+    for (int i = 0; ip->family == ADDR_IPV6 && i < 16; i++) /* folded to 64 bits */
+        a = (a << 8 | a >> 56) ^ ip->v6[i];
+    uint64_t h = (salt * 0x9E3779B97F4A7C15ull) ^ (a << 16) ^ port;
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
     h ^= h >> 32;

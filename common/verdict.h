@@ -8,6 +8,8 @@
 #ifndef LZR_VERDICT_H
 #define LZR_VERDICT_H
 
+#include "common/addr.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,8 +100,8 @@ int answer_parse(const char *name, answer_t *out);
 
 /* The ephemeral port (32768-60999, never port itself) the original IP is asked on besides
  * port: shunning is per IP, so a shunned scanner is ignored there too. A hash of salt (the job
- * id; 0 for a standalone run), ip and port, so every side picks the same one. */
-uint16_t verdict_random_port(uint64_t salt, uint32_t ip, uint16_t port);
+ * id; 0 for a standalone run), ip (either family) and port, so every side picks the same one. */
+uint16_t verdict_random_port(uint64_t salt, const lzr_addr_t *ip, uint16_t port);
 
 /* Writes the answers of e as JSON members, without braces, into buf:
  * "orig":"rst","fresh":"synack","orig_random":"silent","random_port":40123,"after_bare":"-",

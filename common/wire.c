@@ -143,13 +143,7 @@ int wire_recv(zsock_t *sock, zframe_t **routing_id, char *user_id, Lzr__Envelope
 void wire_record_from(Lzr__Record *m, const lzr_record_t *r)
 {
     lzr__record__init(m);
-    if (r->ip.family == ADDR_IPV6) {
-        m->ip6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)r->ip.v6};
-        m->source_ip6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)r->source_ip.v6};
-    } else {
-        m->ip = r->ip.v4;
-        m->source_ip = r->source_ip.v4;
-    }
+    wire_addrs_to(&r->ip, &r->source_ip, &m->ip, &m->ip6, &m->source_ip, &m->source_ip6);
     m->port = r->port;
     m->cls = (uint32_t)r->cls;
     m->protocol = (char *)r->protocol;
@@ -178,23 +172,35 @@ static int copy_label(char *dst, size_t cap, const char *src, const char *what, 
     return LZR_OK;
 }
 
-/* A record's two addresses: both IPv4 (ip6 empty) or both IPv6 (16 bytes each). */
-static int record_addrs_from(const Lzr__Record *m, lzr_record_t *r, char *err, size_t errlen)
+int wire_addrs_from(uint32_t a4, ProtobufCBinaryData a6, uint32_t b4, ProtobufCBinaryData b6,
+                    lzr_addr_t *a, lzr_addr_t *b, char *err, size_t errlen)
 {
-    if (m->ip6.len == 0 && m->source_ip6.len == 0) {
-        r->ip = addr_ipv4(m->ip);
-        r->source_ip = addr_ipv4(m->source_ip);
+    if (a6.len == 0 && b6.len == 0) {
+        *a = addr_ipv4(a4);
+        *b = addr_ipv4(b4);
         return LZR_OK;
     }
-    if (m->ip6.len != 16 || m->source_ip6.len != 16 || m->ip || m->source_ip) {
-        snprintf(err, errlen, "record addresses mix families (ip6 %zu bytes, source_ip6 %zu bytes)",
-                 m->ip6.len, m->source_ip6.len);
+    if (a6.len != 16 || b6.len != 16 || a4 || b4) {
+        snprintf(err, errlen, "addresses mix families (IPv6 fields of %zu and %zu bytes)", a6.len,
+                 b6.len);
         return LZR_EPROTO;
     }
-    r->ip.family = r->source_ip.family = ADDR_IPV6;
-    memcpy(r->ip.v6, m->ip6.data, 16);
-    memcpy(r->source_ip.v6, m->source_ip6.data, 16);
+    a->family = b->family = ADDR_IPV6;
+    memcpy(a->v6, a6.data, 16);
+    memcpy(b->v6, b6.data, 16);
     return LZR_OK;
+}
+
+void wire_addrs_to(const lzr_addr_t *a, const lzr_addr_t *b, uint32_t *a4, ProtobufCBinaryData *a6,
+                   uint32_t *b4, ProtobufCBinaryData *b6)
+{
+    if (a->family == ADDR_IPV6) {
+        *a6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)a->v6};
+        *b6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)b->v6};
+    } else {
+        *a4 = a->v4;
+        *b4 = b->v4;
+    }
 }
 
 int wire_record_to(const Lzr__Record *m, lzr_record_t *r, char *err, size_t errlen)
@@ -223,7 +229,8 @@ int wire_record_to(const Lzr__Record *m, lzr_record_t *r, char *err, size_t errl
         rc = copy_label(r->handshake, sizeof r->handshake, m->handshake, "handshake", err, errlen);
     if (rc != LZR_OK)
         return rc;
-    rc = record_addrs_from(m, r, err, errlen);
+    rc = wire_addrs_from(m->ip, m->ip6, m->source_ip, m->source_ip6, &r->ip, &r->source_ip, err,
+                         errlen);
     if (rc != LZR_OK)
         return rc;
     r->port = (uint16_t)m->port;

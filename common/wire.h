@@ -65,6 +65,16 @@ void wire_record_from(Lzr__Record *m, const lzr_record_t *r);
  * with LZR_ERANGE and a message. */
 int wire_record_to(const Lzr__Record *m, lzr_record_t *r, char *err, size_t errlen);
 
+/* The two addresses of a message that carries each as an IPv4 field (host byte order) and an
+ * IPv6 one (16 bytes): both IPv4 (IPv6 fields empty) or both IPv6 (IPv4 fields 0). Any other
+ * mix is LZR_EPROTO with a message. */
+int wire_addrs_from(uint32_t a4, ProtobufCBinaryData a6, uint32_t b4, ProtobufCBinaryData b6,
+                    lzr_addr_t *a, lzr_addr_t *b, char *err, size_t errlen);
+
+/* Sets those fields from a and b (of one family); the IPv6 fields point into a and b. */
+void wire_addrs_to(const lzr_addr_t *a, const lzr_addr_t *b, uint32_t *a4, ProtobufCBinaryData *a6,
+                   uint32_t *b4, ProtobufCBinaryData *b6);
+
 /* The name of a body case ("hello", "batch"), for logs and counters. */
 const char *wire_body_name(Lzr__Envelope__BodyCase c);
 

@@ -20,14 +20,14 @@ typedef struct walk {
     uint32_t n_shards;
     int err;
     bool have_target;
-    uint32_t ip;
+    lzr_addr_t ip;
     uint16_t port;
     uint32_t t_pass_service, t_pass_answer; /* masks of passes */
     uint32_t t_services, t_answers;         /* its rows that were a service; that answered */
     bool t_classes_differ;                  /* two answering rows of different classes */
     compare_item_t t_item;                  /* its rows, as a service item */
     bool have_host;
-    uint32_t host_ip;
+    lzr_addr_t host_ip;
     uint32_t h_pass_answer;
     uint32_t *h_ports; /* answered ports per vantage (index as c->vantages) */
     compare_item_t h_item;
@@ -36,15 +36,15 @@ typedef struct walk {
 static int vantage_cmp(const void *x, const void *y)
 {
     const compare_vantage_t *a = x, *b = y;
-    return a->ip < b->ip ? -1 : a->ip > b->ip;
+    return addr_compare(&a->ip, &b->ip);
 }
 
 /* The index of the vantage of ip, added (with no shard) when it has none yet. */
-static int vantage_index(walk_t *w, uint32_t ip, size_t *idx)
+static int vantage_index(walk_t *w, const lzr_addr_t *ip, size_t *idx)
 {
     compare_t *c = w->c;
     for (size_t i = 0; i < c->n_vantages; i++)
-        if (c->vantages[i].ip == ip) {
+        if (addr_equal(&c->vantages[i].ip, ip)) {
             *idx = i;
             return LZR_OK;
         }
@@ -58,7 +58,7 @@ static int vantage_index(walk_t *w, uint32_t ip, size_t *idx)
     w->h_ports = p;
     w->h_ports[c->n_vantages] = 0;
     memset(&c->vantages[c->n_vantages], 0, sizeof c->vantages[0]);
-    c->vantages[c->n_vantages].ip = ip;
+    c->vantages[c->n_vantages].ip = *ip;
     *idx = c->n_vantages++;
     return LZR_OK;
 }
@@ -142,14 +142,14 @@ static int on_row(void *ctx, const store_vantage_row_t *r)
     walk_ctx_t *x = ctx;
     walk_t *w = x->w;
     compare_t *c = w->c;
-    if (w->have_target && (r->ip != w->ip || r->port != w->port))
+    if (w->have_target && (!addr_equal(&r->ip, &w->ip) || r->port != w->port))
         target_flush(w);
-    if (w->have_host && r->ip != w->host_ip)
+    if (w->have_host && !addr_equal(&r->ip, &w->host_ip))
         host_flush(w, x->hosts);
     if (w->err)
         return w->err;
     size_t v;
-    int rc = vantage_index(w, r->source_ip, &v);
+    int rc = vantage_index(w, &r->source_ip, &v);
     if (rc)
         return rc;
     if (!w->have_host) {
@@ -230,7 +230,7 @@ compare_t *compare_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
     double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
     for (size_t i = 0; i < n_shares && rc == LZR_OK; i++) {
         size_t v;
-        rc = vantage_index(&w, shares[i].scan_ip, &v);
+        rc = vantage_index(&w, &shares[i].scan_ip, &v);
         if (rc == LZR_OK) {
             c->vantages[v].shards = shares[i].shards;
             c->vantages[v].targets =
@@ -313,18 +313,19 @@ static void list_passes(const uint64_t *v, uint32_t n, FILE *out)
 
 static void text_item(const compare_item_t *it, uint32_t passes, FILE *out)
 {
-    char ip[16], src[16], where[32];
+    char ip[ADDR_TEXT_MAX], src[ADDR_TEXT_MAX], where[ADDR_TEXT_MAX + 8];
     if (it->port) {
-        snprintf(where, sizeof where, "%s:%u", targets_ntoa(it->ip, ip), (unsigned)it->port);
+        snprintf(where, sizeof where, it->ip.family == ADDR_IPV6 ? "[%s]:%u" : "%s:%u",
+                 addr_format(&it->ip, ip), (unsigned)it->port);
         fprintf(out, "  %-21s service from %u of %u scan IPs:", where, it->vantages_seen, passes);
     } else {
-        fprintf(out, "  %-21s answered %u scan IP%s; %u %s:", targets_ntoa(it->ip, ip),
+        fprintf(out, "  %-21s answered %u scan IP%s; %u %s:", addr_format(&it->ip, ip),
                 it->vantages_seen, it->vantages_seen == 1 ? "" : "s", it->targets_differ,
                 it->targets_differ == 1 ? "target differs" : "targets differ");
     }
     for (size_t i = 0; i < it->n_seen; i++) {
         const compare_seen_t *s = &it->seen[i];
-        targets_ntoa(s->source_ip, src);
+        addr_format(&s->source_ip, src);
         fputs(i ? "; " : " ", out);
         if (!it->port)
             fprintf(out, ":%u ", (unsigned)s->port);
@@ -361,8 +362,8 @@ static int write_text(const compare_t *c, FILE *out)
             "answered", "hosts", "services");
     for (size_t i = 0; i < c->n_vantages; i++) {
         const compare_vantage_t *v = &c->vantages[i];
-        char ip[16];
-        fprintf(out, "%-15s %-12s %6u %9llu %8llu %6llu %8llu\n", targets_ntoa(v->ip, ip),
+        char ip[ADDR_TEXT_MAX];
+        fprintf(out, "%-15s %-12s %6u %9llu %8llu %6llu %8llu\n", addr_format(&v->ip, ip),
                 v->worker[0] ? v->worker : "-", v->shards, (unsigned long long)v->targets,
                 (unsigned long long)v->answered, (unsigned long long)v->hosts,
                 (unsigned long long)v->cls[CLASS_SERVICE]);
@@ -370,8 +371,8 @@ static int write_text(const compare_t *c, FILE *out)
     /* Targets per class: one row per class any vantage saw, one column per vantage. */
     fprintf(out, "%-20s", "targets per class");
     for (size_t i = 0; i < c->n_vantages; i++) {
-        char ip[16];
-        fprintf(out, " %15s", targets_ntoa(c->vantages[i].ip, ip));
+        char ip[ADDR_TEXT_MAX];
+        fprintf(out, " %15s", addr_format(&c->vantages[i].ip, ip));
     }
     fputc('\n', out);
     for (int k = 0; k < CLASS_COUNT; k++) {
@@ -405,14 +406,14 @@ static int write_text(const compare_t *c, FILE *out)
 
 static int write_jsonl(const compare_t *c, FILE *out)
 {
-    char ip[16], w[64], proto[24], v[24];
+    char ip[ADDR_TEXT_MAX], w[64], proto[24], v[24];
     for (size_t i = 0; i < c->n_vantages; i++) {
         const compare_vantage_t *cv = &c->vantages[i];
         export_safe_name(cv->worker, w, sizeof w);
         fprintf(out,
                 "{\"kind\":\"vantage\",\"job\":%llu,\"vantage\":\"%s\",\"worker\":\"%s\","
                 "\"shards\":%u,\"targets\":%llu,\"answered\":%llu,\"hosts\":%llu,\"classes\":{",
-                (unsigned long long)c->job_id, targets_ntoa(cv->ip, ip), w, cv->shards,
+                (unsigned long long)c->job_id, addr_format(&cv->ip, ip), w, cv->shards,
                 (unsigned long long)cv->targets, (unsigned long long)cv->answered,
                 (unsigned long long)cv->hosts);
         bool first = true;
@@ -443,7 +444,7 @@ static int write_jsonl(const compare_t *c, FILE *out)
         export_safe_name(it->verdict, v, sizeof v);
         fprintf(out, "{\"kind\":\"only_some\",\"job\":%llu,\"what\":\"%s\",\"ip\":\"%s\",",
                 (unsigned long long)c->job_id, it->port ? "service" : "host",
-                targets_ntoa(it->ip, ip));
+                addr_format(&it->ip, ip));
         if (it->port)
             fprintf(out, "\"port\":%u,", (unsigned)it->port);
         fprintf(out, "\"vantages_seen\":%u,\"passes\":%u,", it->vantages_seen, c->passes);
@@ -456,7 +457,7 @@ static int write_jsonl(const compare_t *c, FILE *out)
             const compare_seen_t *s = &it->seen[k];
             export_safe_name(s->protocol, proto, sizeof proto);
             fprintf(out, "%s{\"vantage\":\"%s\",\"port\":%u,\"class\":\"%s\",\"protocol\":\"%s\"}",
-                    k ? "," : "", targets_ntoa(s->source_ip, ip), (unsigned)s->port,
+                    k ? "," : "", addr_format(&s->source_ip, ip), (unsigned)s->port,
                     record_class_name(s->cls), proto);
         }
         fputs("]}\n", out);
@@ -466,14 +467,14 @@ static int write_jsonl(const compare_t *c, FILE *out)
 
 static int write_csv(const compare_t *c, FILE *out)
 {
-    char ip[16], src[16], w[64], proto[24], v[24];
+    char ip[ADDR_TEXT_MAX], src[ADDR_TEXT_MAX], w[64], proto[24], v[24];
     fputs("kind,pass,vantage,worker,ip,port,shards,targets,answered,hosts,services,class,protocol,"
           "vantages_seen,verdict\n",
           out);
     for (size_t i = 0; i < c->n_vantages; i++) {
         const compare_vantage_t *cv = &c->vantages[i];
         export_safe_name(cv->worker, w, sizeof w);
-        targets_ntoa(cv->ip, src);
+        addr_format(&cv->ip, src);
         fprintf(out, "vantage,,%s,%s,,,%u,%llu,%llu,%llu,%llu,,,,\n", src, w, cv->shards,
                 (unsigned long long)cv->targets, (unsigned long long)cv->answered,
                 (unsigned long long)cv->hosts, (unsigned long long)cv->cls[CLASS_SERVICE]);
@@ -490,10 +491,10 @@ static int write_csv(const compare_t *c, FILE *out)
     for (size_t i = 0; i < c->n_items; i++) {
         const compare_item_t *it = &c->items[i];
         export_safe_name(it->verdict, v, sizeof v);
-        targets_ntoa(it->ip, ip);
+        addr_format(&it->ip, ip);
         for (size_t k = 0; k < it->n_seen; k++) {
             const compare_seen_t *s = &it->seen[k];
-            targets_ntoa(s->source_ip, src);
+            addr_format(&s->source_ip, src);
             export_safe_name(s->protocol, proto, sizeof proto);
             fprintf(out, "%s,,%s,,%s,%u,,,,,,%s,%s,%u,%s\n",
                     it->port ? "only_some_service" : "only_some_host", src, ip, (unsigned)s->port,
@@ -554,10 +555,10 @@ void compare_svg(const compare_t *c, FILE *out, int y)
     int by = y + 40;
     for (size_t i = 0; i < c->n_vantages; i++) {
         const compare_vantage_t *v = &c->vantages[i];
-        char ip[16], label[96], note[64];
+        char ip[ADDR_TEXT_MAX], label[128], note[64];
         char w[64];
         export_safe_name(v->worker, w, sizeof w);
-        snprintf(label, sizeof label, "%s %s", targets_ntoa(v->ip, ip), w);
+        snprintf(label, sizeof label, "%s %s", addr_format(&v->ip, ip), w);
         snprintf(note, sizeof note, " (%u shards)", v->shards);
         svg_bar(out, by, label, v->cls[CLASS_SERVICE], max, "#42a5f5", note);
         by += SVG_BAR + SVG_GAP;

@@ -26,7 +26,7 @@
 
 /* One scan IP's view of the job. */
 typedef struct compare_vantage {
-    uint32_t ip;
+    lzr_addr_t ip;
     char worker[64];           /* the worker that scanned from it (the last seen) */
     uint32_t shards;           /* shards it finished */
     uint64_t targets;          /* targets in those shards (their share of the permutation) */
@@ -37,7 +37,7 @@ typedef struct compare_vantage {
 
 /* One scan IP's row of an item's target. */
 typedef struct compare_seen {
-    uint32_t source_ip;
+    lzr_addr_t source_ip;
     uint16_t port;
     lzr_class_t cls;
     char protocol[24];
@@ -46,7 +46,7 @@ typedef struct compare_seen {
 /* A service (port != 0) that fewer scan IPs saw as a service than scanned it, or a host
  * (port 0) with targets that fewer scan IPs got an answer from, or whose answers differ. */
 typedef struct compare_item {
-    uint32_t ip;
+    lzr_addr_t ip;
     uint16_t port;
     uint32_t vantages_seen;  /* scan IPs that saw the service; that the host answered */
     uint32_t targets_differ; /* a host's targets seen differently */

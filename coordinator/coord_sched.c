@@ -278,9 +278,12 @@ static bool verify_step(coord_t *c, uint64_t id, uint64_t now)
             continue;
         memset(&w[nw], 0, sizeof w[nw]);
         snprintf(w[nw].name, sizeof w[nw].name, "%s", s->name);
-        w[nw].scan_ip = s->scan_ip;
-        w[nw].n_fresh = s->n_fresh;
-        memcpy(w[nw].fresh, s->fresh_ips, s->n_fresh * sizeof s->fresh_ips[0]);
+        w[nw].scan_ip = addr_ipv4(s->scan_ip);
+        w[nw].scan_ip6 = s->scan_ip6;
+        for (size_t f = 0; f < s->n_fresh; f++)
+            w[nw].fresh[w[nw].n_fresh++] = addr_ipv4(s->fresh_ips[f]);
+        for (size_t f = 0; f < s->n_fresh6; f++)
+            w[nw].fresh[w[nw].n_fresh++] = s->fresh_ips6[f];
         nw++;
     }
     if (!verify_job_step(c->verify, c->store, w, nw, verify_send, c, now))

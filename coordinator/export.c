@@ -99,25 +99,28 @@ void export_verdict_header(FILE *out, export_format_t fmt)
         fputs("ip,port,verdict,original_ip,fresh_ip,evidence\n", out);
 }
 
-int export_verdict(FILE *out, export_format_t fmt, uint32_t ip, uint16_t port, const char *verdict,
-                   uint32_t original_ip, uint32_t fresh_ip, const char *evidence)
+int export_verdict(FILE *out, export_format_t fmt, const lzr_addr_t *ip, uint16_t port,
+                   const char *verdict, const lzr_addr_t *original_ip, const lzr_addr_t *fresh_ip,
+                   const char *evidence)
 {
-    char a[16], o[16], f[16], v[32];
+    char a[ADDR_TEXT_MAX], o[ADDR_TEXT_MAX], f[ADDR_TEXT_MAX] = "", v[32];
     export_safe_name(verdict, v, sizeof v);
+    addr_format(ip, a);
+    addr_format(original_ip, o);
+    if (fresh_ip->family)
+        addr_format(fresh_ip, f);
     const char *ev = evidence && evidence[0] == '{' ? evidence : "{}";
     if (fmt == EXPORT_JSONL) {
         fprintf(out,
                 "{\"ip\":\"%s\",\"port\":%u,\"verdict\":\"%s\",\"original_ip\":\"%s\","
                 "\"fresh_ip\":\"%s\",\"evidence\":%s}\n",
-                targets_ntoa(ip, a), (unsigned)port, v, targets_ntoa(original_ip, o),
-                fresh_ip ? targets_ntoa(fresh_ip, f) : "", ev);
+                a, (unsigned)port, v, o, f, ev);
         return 1;
     }
     if (fmt != EXPORT_CSV)
         return LZR_EINVAL;
     /* CSV quoting: the evidence in double quotes, its own quotes doubled. */
-    fprintf(out, "%s,%u,%s,%s,%s,\"", targets_ntoa(ip, a), (unsigned)port, v,
-            targets_ntoa(original_ip, o), fresh_ip ? targets_ntoa(fresh_ip, f) : "");
+    fprintf(out, "%s,%u,%s,%s,%s,\"", a, (unsigned)port, v, o, f);
     for (const char *p = ev; *p; p++) {
         if (*p == '"')
             fputc('"', out);

@@ -41,7 +41,8 @@ void export_verdict_header(FILE *out, export_format_t fmt);
 
 /* Writes one verdict as a line of fmt (JSON lines or CSV; its evidence is a JSON object, quoted
  * in CSV). Returns 1, or LZR_EINVAL for the zgrab2 and lzr-go formats. */
-int export_verdict(FILE *out, export_format_t fmt, uint32_t ip, uint16_t port, const char *verdict,
-                   uint32_t original_ip, uint32_t fresh_ip, const char *evidence);
+int export_verdict(FILE *out, export_format_t fmt, const lzr_addr_t *ip, uint16_t port,
+                   const char *verdict, const lzr_addr_t *original_ip, const lzr_addr_t *fresh_ip,
+                   const char *evidence);
 
 #endif

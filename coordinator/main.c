@@ -635,7 +635,7 @@ static int export_one(void *ctx, const lzr_record_t *r, const char *worker, cons
 static int export_verdict_one(void *ctx, const store_verdict_t *v)
 {
     export_ctx_t *e = ctx;
-    if (export_verdict(stdout, e->fmt, v->ip, v->port, v->verdict, v->original_ip, v->fresh_ip,
+    if (export_verdict(stdout, e->fmt, &v->ip, v->port, v->verdict, &v->original_ip, &v->fresh_ip,
                        v->evidence) > 0)
         e->written++;
     return ferror(stdout) ? LZR_EIO : 0;

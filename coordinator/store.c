@@ -1383,8 +1383,8 @@ int store_results_since(store_t *s, uint64_t job_id, const char *cls, const char
 static int candidate_row(sqlite3_stmt *st, void *ctx)
 {
     rows_t *a = ctx;
-    uint32_t ip = (uint32_t)col_u64(st, 0);
-    if (*a->n && ((store_candidate_t *)*a->items)[*a->n - 1].ip == ip)
+    lzr_addr_t ip = col_addr(st, 0);
+    if (*a->n && addr_equal(&((store_candidate_t *)*a->items)[*a->n - 1].ip, &ip))
         return LZR_OK;
     store_candidate_t *c = rows_add(a);
     if (!c)
@@ -1395,7 +1395,7 @@ static int candidate_row(sqlite3_stmt *st, void *ctx)
     c->why = c->cls == CLASS_LOST_AFTER_SYNACK ? CANDIDATE_LOST
              : c->cls == CLASS_NO_ACK_DATA     ? CANDIDATE_NO_ACK
                                                : CANDIDATE_PARTIAL;
-    c->source_ip = (uint32_t)col_u64(st, 3);
+    c->source_ip = col_addr(st, 3);
     copy_col(c->worker, sizeof c->worker, st, 4);
     return LZR_OK;
 }
@@ -1407,13 +1407,12 @@ int store_candidates(store_t *s, uint64_t job_id, uint32_t n_ports, store_candid
     *n = 0;
     /* Rows of candidate hosts in order of preference, the preferred one first per host: a port
      * the scan IP lost, then one that never acked data, then any SYN-ACKed port (the trigger
-     * test can send data there), then a closed one. IPv4 hosts only: verification has no IPv6
-     * path yet, and an IPv6 address (a BLOB) must never be read as an IPv4 one. */
+     * test can send data there), then a closed one. Hosts of both families. */
     sqlite3_stmt *st =
         prep_job(s,
                  "SELECT r.ip, r.port, r.class, r.source_ip, r.worker FROM results r"
                  " JOIN (" CANDIDATE_HOSTS ") h ON h.ip = r.ip"
-                 " WHERE r.job_id = ?1 AND r.class <> 'silent' AND typeof(r.ip) = 'integer' AND"
+                 " WHERE r.job_id = ?1 AND r.class <> 'silent' AND"
                  " NOT EXISTS (SELECT 1 FROM verdicts v WHERE v.job_id = ?1 AND v.ip = r.ip)"
                  " ORDER BY r.ip, CASE r.class WHEN 'lost_after_synack' THEN 0"
                  " WHEN 'no_ack_data' THEN 1 WHEN 'closed' THEN 3 ELSE 2 END, r.port",
@@ -1440,15 +1439,15 @@ int store_verdict_count(store_t *s, uint64_t job_id, uint64_t *n)
     return count_row(st, n);
 }
 
-bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip)
+bool store_contacted(store_t *s, const lzr_addr_t *source_ip, const lzr_addr_t *ip)
 {
     sqlite3_stmt *st =
         prep(s, "SELECT 1 FROM contacts WHERE source_ip = ?1 AND ip = ?2"
                 " UNION ALL SELECT 1 FROM scan_sources WHERE source_ip = ?1 LIMIT 1");
     if (!st)
         return true; /* when in doubt, the address is not fresh */
-    sqlite3_bind_int64(st, 1, source_ip);
-    sqlite3_bind_int64(st, 2, ip);
+    bind_addr(st, 1, source_ip);
+    bind_addr(st, 2, ip);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc != SQLITE_DONE;
@@ -1485,19 +1484,19 @@ static int insert_all(store_t *s, const char *sql, size_t n, bind_fn bind, const
 
 struct contacts {
     uint64_t job_id, now_us;
-    const uint32_t *src, *dst;
+    const lzr_addr_t *src, *dst;
 };
 
 static void bind_contact(sqlite3_stmt *st, size_t i, const void *ctx)
 {
     const struct contacts *c = ctx;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)c->job_id);
-    sqlite3_bind_int64(st, 2, c->src[i]);
-    sqlite3_bind_int64(st, 3, c->dst[i]);
+    bind_addr(st, 2, &c->src[i]);
+    bind_addr(st, 3, &c->dst[i]);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)c->now_us);
 }
 
-int store_contacts_add(store_t *s, uint64_t job_id, const uint32_t *src, const uint32_t *dst,
+int store_contacts_add(store_t *s, uint64_t job_id, const lzr_addr_t *src, const lzr_addr_t *dst,
                        size_t n, uint64_t now_us)
 {
     struct contacts c = {job_id, now_us, src, dst};
@@ -1517,11 +1516,11 @@ static void bind_verdict(sqlite3_stmt *st, size_t i, const void *ctx)
     const struct verdicts *vs = ctx;
     const store_verdict_t *v = &vs->v[i];
     sqlite3_bind_int64(st, 1, (sqlite3_int64)vs->job_id);
-    sqlite3_bind_int64(st, 2, v->ip);
+    bind_addr(st, 2, &v->ip);
     sqlite3_bind_int64(st, 3, v->port);
     sqlite3_bind_text(st, 4, v->verdict, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, v->original_ip);
-    sqlite3_bind_int64(st, 6, v->fresh_ip);
+    bind_addr(st, 5, &v->original_ip);
+    bind_addr(st, 6, &v->fresh_ip);
     sqlite3_bind_text(st, 7, v->evidence, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, (sqlite3_int64)v->ts_us);
 }
@@ -1540,11 +1539,13 @@ static int verdict_row(sqlite3_stmt *st, void *ctx)
 {
     struct walk *w = ctx;
     store_verdict_t v = {0};
-    v.ip = (uint32_t)col_u64(st, 0);
+    v.ip = col_addr(st, 0);
     v.port = (uint16_t)col_u64(st, 1);
     copy_col(v.verdict, sizeof v.verdict, st, 2);
-    v.original_ip = (uint32_t)col_u64(st, 3);
-    v.fresh_ip = (uint32_t)col_u64(st, 4);
+    v.original_ip = col_addr(st, 3);
+    v.fresh_ip = col_addr(st, 4);
+    if (v.fresh_ip.family == ADDR_IPV4 && v.fresh_ip.v4 == 0)
+        v.fresh_ip.family = ADDR_NONE;
     copy_col(v.evidence, sizeof v.evidence, st, 5);
     v.ts_us = col_u64(st, 6);
     return w->fn.verdict(w->ctx, &v);
@@ -1567,7 +1568,7 @@ static int share_row(sqlite3_stmt *st, void *ctx)
     store_vantage_share_t *v = rows_add(ctx);
     if (!v)
         return LZR_ENOMEM;
-    v->scan_ip = (uint32_t)col_u64(st, 0);
+    v->scan_ip = col_addr(st, 0);
     v->shards = (uint32_t)col_u64(st, 1);
     v->positions = (uint64_t)sqlite3_column_double(st, 2);
     return LZR_OK;
@@ -1592,9 +1593,9 @@ static int vantage_row(sqlite3_stmt *st, void *ctx)
 {
     struct walk *w = ctx;
     store_vantage_row_t r = {0};
-    r.ip = (uint32_t)col_u64(st, 0);
+    r.ip = col_addr(st, 0);
     r.port = (uint16_t)col_u64(st, 1);
-    r.source_ip = (uint32_t)col_u64(st, 2);
+    r.source_ip = col_addr(st, 2);
     r.cls = col_class(st, 3, CLASS_SILENT);
     copy_col(r.protocol, sizeof r.protocol, st, 4);
     copy_col(r.worker, sizeof r.worker, st, 5);

@@ -229,21 +229,21 @@ int store_results_each(store_t *s, uint64_t job_id, const char *cls, const char 
 /* A host picked for verification, with the one result of it that verification re-probes
  * (docs/verification.md, "Candidates"). */
 typedef struct store_candidate {
-    uint32_t ip;
+    lzr_addr_t ip;
     uint16_t port;
     lzr_class_t cls;
     candidate_t why;
-    uint32_t source_ip; /* the scan IP whose scan produced the result */
-    char worker[64];    /* the worker that holds that scan IP */
+    lzr_addr_t source_ip; /* the scan IP whose scan produced the result (the host's family) */
+    char worker[64];      /* the worker that holds that scan IP */
 } store_candidate_t;
 
 /* One verdict row. */
 typedef struct store_verdict {
-    uint32_t ip;
+    lzr_addr_t ip;
     uint16_t port;
-    char verdict[24]; /* "shunning", …, or "unverified" */
-    uint32_t original_ip, fresh_ip;
-    char evidence[768]; /* JSON object */
+    char verdict[24];                 /* "shunning", …, or "unverified" */
+    lzr_addr_t original_ip, fresh_ip; /* the host's family; fresh_ip ADDR_NONE when none was */
+    char evidence[768];               /* JSON object */
     uint64_t ts_us;
 } store_verdict_t;
 
@@ -266,10 +266,10 @@ int store_verdict_count(store_t *s, uint64_t job_id, uint64_t *n);
 /* Whether source_ip has ever contacted ip, in any job: noted in contacts for that host, or a
  * scan IP of any job (a scan probes every target of its shards). Such an address is burned for
  * that host and can never serve as its fresh IP. */
-bool store_contacted(store_t *s, uint32_t source_ip, uint32_t ip);
+bool store_contacted(store_t *s, const lzr_addr_t *source_ip, const lzr_addr_t *ip);
 
 /* Notes in one transaction that src[i] contacted dst[i] in job (for i < n). */
-int store_contacts_add(store_t *s, uint64_t job_id, const uint32_t *src, const uint32_t *dst,
+int store_contacts_add(store_t *s, uint64_t job_id, const lzr_addr_t *src, const lzr_addr_t *dst,
                        size_t n, uint64_t now_us);
 
 /* Stores n verdicts of job in one transaction (replacing an earlier verdict of the same
@@ -298,7 +298,7 @@ int store_results_since(store_t *s, uint64_t job_id, const char *cls, const char
 
 /* What one scan IP scanned of a job: its done shards and their cycle positions. */
 typedef struct store_vantage_share {
-    uint32_t scan_ip;
+    lzr_addr_t scan_ip;
     uint32_t shards;
     uint64_t positions;
 } store_vantage_share_t;
@@ -309,9 +309,9 @@ int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **ou
 
 /* One vantage_results row: what one scan IP saw of one (ip, port), and the host's verdict. */
 typedef struct store_vantage_row {
-    uint32_t ip;
+    lzr_addr_t ip;
     uint16_t port;
-    uint32_t source_ip;
+    lzr_addr_t source_ip;
     lzr_class_t cls;
     char protocol[24];
     char worker[64];

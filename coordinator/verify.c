@@ -10,7 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "common/targets.h"
+#include "common/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +21,10 @@ enum { SLOT_ORIG, SLOT_RANDOM, SLOT_FRESH, SLOT_TRIGGER };
 
 typedef struct item {
     store_candidate_t c;
-    uint32_t fresh_ip;
+    lzr_addr_t fresh_ip; /* the host's family; ADDR_NONE until one is picked */
     char fresh_worker[64];
     uint16_t random_port;
-    uint32_t trigger_ip;
+    lzr_addr_t trigger_ip;
     char trigger_worker[64];
     verify_evidence_t ev;
     unsigned answered; /* bit per SLOT_* */
@@ -103,10 +103,11 @@ uint64_t verify_job_id(const verify_job_t *v)
 /* ---- evidence as JSON -------------------------------------------------------------------- */
 
 size_t verify_evidence_json(const verify_evidence_t *e, uint16_t random_port,
-                            const char *orig_worker, const char *fresh_worker, uint32_t trigger_ip,
-                            const char *trigger_worker, const char *note, char *buf, size_t cap)
+                            const char *orig_worker, const char *fresh_worker,
+                            const lzr_addr_t *trigger_ip, const char *trigger_worker,
+                            const char *note, char *buf, size_t cap)
 {
-    char tip[16], answers[256];
+    char tip[ADDR_TEXT_MAX], answers[256];
     char safe_note[192] = "";
     /* Notes are ours, but keep the JSON valid whatever they hold. */
     size_t k = 0;
@@ -114,13 +115,13 @@ size_t verify_evidence_json(const verify_evidence_t *e, uint16_t random_port,
         safe_note[k++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
     safe_note[k] = '\0';
     verdict_answers_json(e, random_port, answers, sizeof answers);
-    int n =
-        snprintf(buf, cap,
-                 "{\"candidate\":\"%s\",%s,\"original_worker\":\"%s\",\"fresh_worker\":\"%s\","
-                 "\"trigger_ip\":\"%s\",\"trigger_worker\":\"%s\",\"note\":\"%s\"}",
-                 candidate_name(e->why), answers, orig_worker ? orig_worker : "",
-                 fresh_worker ? fresh_worker : "", trigger_ip ? targets_ntoa(trigger_ip, tip) : "",
-                 trigger_worker ? trigger_worker : "", safe_note);
+    int n = snprintf(buf, cap,
+                     "{\"candidate\":\"%s\",%s,\"original_worker\":\"%s\",\"fresh_worker\":\"%s\","
+                     "\"trigger_ip\":\"%s\",\"trigger_worker\":\"%s\",\"note\":\"%s\"}",
+                     candidate_name(e->why), answers, orig_worker ? orig_worker : "",
+                     fresh_worker ? fresh_worker : "",
+                     trigger_ip && trigger_ip->family ? addr_format(trigger_ip, tip) : "",
+                     trigger_worker ? trigger_worker : "", safe_note);
     if (n < 0 || (size_t)n >= cap) {
         if (cap)
             buf[0] = '\0';
@@ -139,31 +140,41 @@ static const verify_worker_t *worker_named(const verify_worker_t *w, size_t nw, 
     return NULL;
 }
 
-static bool is_scan_ip(const verify_worker_t *w, size_t nw, uint32_t ip)
+static bool is_scan_ip(const verify_worker_t *w, size_t nw, const lzr_addr_t *ip)
 {
     for (size_t i = 0; i < nw; i++)
-        if (w[i].scan_ip == ip)
+        if (addr_equal(&w[i].scan_ip, ip) || addr_equal(&w[i].scan_ip6, ip))
             return true;
     return false;
 }
 
-/* A fresh IP for host: one that no worker scans from, that has never contacted the host, and
- * is not `except`; from a worker other than `not_worker` (NULL: any). 0 when none is left. */
-static uint32_t pick_fresh(store_t *s, const verify_worker_t *w, size_t nw, uint32_t host,
-                           const char *not_worker, uint32_t except, const char **owner)
+/* The scan IP of worker o that scans hosts of host's family. */
+static const lzr_addr_t *scan_ip_for(const verify_worker_t *o, const lzr_addr_t *host)
+{
+    return host->family == ADDR_IPV6 ? &o->scan_ip6 : &o->scan_ip;
+}
+
+/* A fresh IP for host, of its family: one that no worker scans from, that has never contacted
+ * the host, and is not `except`; from a worker other than `not_worker` (NULL: any). ADDR_NONE
+ * when none is left. */
+static lzr_addr_t pick_fresh(store_t *s, const verify_worker_t *w, size_t nw,
+                             const lzr_addr_t *host, const char *not_worker,
+                             const lzr_addr_t *except, const char **owner)
 {
     for (size_t i = 0; i < nw; i++) {
         if (not_worker && strcmp(w[i].name, not_worker) == 0)
             continue;
         for (size_t f = 0; f < w[i].n_fresh; f++) {
-            uint32_t ip = w[i].fresh[f];
-            if (ip == 0 || ip == except || is_scan_ip(w, nw, ip) || store_contacted(s, ip, host))
+            const lzr_addr_t *ip = &w[i].fresh[f];
+            if (ip->family != host->family || (ip->family == ADDR_IPV4 && ip->v4 == 0) ||
+                (except && addr_equal(ip, except)) || is_scan_ip(w, nw, ip) ||
+                store_contacted(s, ip, host))
                 continue;
             *owner = w[i].name;
-            return ip;
+            return *ip;
         }
     }
-    return 0;
+    return (lzr_addr_t){.family = ADDR_NONE};
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
@@ -199,7 +210,7 @@ static int task_add(verify_job_t *v, const char *worker, size_t item, int kind)
 }
 
 /* The (source, port) an item's slot is about. */
-static void slot_target(const item_t *it, int kind, uint32_t *src, uint16_t *port)
+static void slot_target(const item_t *it, int kind, lzr_addr_t *src, uint16_t *port)
 {
     switch (kind) {
     case SLOT_ORIG:
@@ -228,16 +239,15 @@ static void send_tasks(verify_job_t *v, int phase, uint64_t start_us, verify_sen
         task_t *t = &v->tasks[i];
         Lzr__VerifyAttempt *a = calloc(t->n ? t->n : 1, sizeof *a);
         Lzr__VerifyAttempt **ap = calloc(t->n ? t->n : 1, sizeof *ap);
-        int rc = a && ap ? LZR_OK : LZR_ENOMEM;
+        lzr_addr_t *src = calloc(t->n ? t->n : 1, sizeof *src); /* what a[k].src6 points to */
+        int rc = a && ap && src ? LZR_OK : LZR_ENOMEM;
         if (rc == LZR_OK) {
             for (size_t k = 0; k < t->n; k++) {
                 const item_t *it = &v->items[t->slots[k].item];
-                uint32_t src;
                 uint16_t port;
-                slot_target(it, t->slots[k].kind, &src, &port);
                 lzr__verify_attempt__init(&a[k]);
-                a[k].src = src;
-                a[k].ip = it->c.ip;
+                slot_target(it, t->slots[k].kind, &src[k], &port);
+                wire_addrs_to(&src[k], &it->c.ip, &a[k].src, &a[k].src6, &a[k].ip, &a[k].ip6);
                 a[k].port = port;
                 ap[k] = &a[k];
             }
@@ -258,6 +268,7 @@ static void send_tasks(verify_job_t *v, int phase, uint64_t start_us, verify_sen
         }
         free(a);
         free(ap);
+        free(src);
     }
 }
 
@@ -283,11 +294,13 @@ void verify_job_result(verify_job_t *v, const char *worker, const Lzr__VerifyRes
             item_t *it = &v->items[t->slots[k].item];
             const Lzr__VerifyAttempt *a = r->attempts[k];
             int kind = t->slots[k].kind;
-            uint32_t src;
+            lzr_addr_t src, asrc, aip;
             uint16_t port;
             slot_target(it, kind, &src, &port);
+            char why[96];
             /* Answers must be about what was asked, with values of answer_t. */
-            if (a->ip != it->c.ip || a->src != src || a->port != port ||
+            if (wire_addrs_from(a->src, a->src6, a->ip, a->ip6, &asrc, &aip, why, sizeof why) ||
+                !addr_equal(&aip, &it->c.ip) || !addr_equal(&asrc, &src) || a->port != port ||
                 a->answer > ANSWER_SILENT || a->after_bare > ANSWER_SILENT ||
                 a->after_data > ANSWER_SILENT)
                 continue;
@@ -349,7 +362,7 @@ static void item_setup(verify_job_t *v, store_t *s, const verify_worker_t *w, si
 {
     it->c = *c;
     it->ev.why = c->why;
-    it->random_port = verdict_random_port(v->job_id, it->c.ip, it->c.port);
+    it->random_port = verdict_random_port(v->job_id, &it->c.ip, it->c.port);
     const verify_worker_t *o = worker_named(w, nw, it->c.worker);
     if (!o) {
         it->unverified = true;
@@ -358,15 +371,15 @@ static void item_setup(verify_job_t *v, store_t *s, const verify_worker_t *w, si
                  it->c.worker);
         return;
     }
-    if (o->scan_ip != it->c.source_ip) {
+    if (!addr_equal(scan_ip_for(o, &it->c.ip), &it->c.source_ip)) {
         it->unverified = true;
         snprintf(it->note, sizeof it->note, "worker %s no longer scans from the original IP",
                  it->c.worker);
         return;
     }
     const char *owner = NULL;
-    it->fresh_ip = pick_fresh(s, w, nw, it->c.ip, it->c.worker, 0, &owner);
-    if (it->fresh_ip)
+    it->fresh_ip = pick_fresh(s, w, nw, &it->c.ip, it->c.worker, NULL, &owner);
+    if (it->fresh_ip.family)
         snprintf(it->fresh_worker, sizeof it->fresh_worker, "%s", owner);
     else
         snprintf(it->note, sizeof it->note,
@@ -385,7 +398,7 @@ static int compare_tasks_add(verify_job_t *v)
         rc = task_add(v, it->c.worker, i, SLOT_ORIG);
         if (rc == LZR_OK)
             rc = task_add(v, it->c.worker, i, SLOT_RANDOM);
-        if (rc == LZR_OK && it->fresh_ip)
+        if (rc == LZR_OK && it->fresh_ip.family)
             rc = task_add(v, it->fresh_worker, i, SLOT_FRESH);
     }
     return rc;
@@ -424,13 +437,13 @@ static int start_round(verify_job_t *v, store_t *s, const verify_worker_t *w, si
     }
     v->n_items = n;
     tasks_clear(v);
-    uint32_t *bsrc = calloc(n, sizeof *bsrc), *bdst = calloc(n, sizeof *bdst);
+    lzr_addr_t *bsrc = calloc(n, sizeof *bsrc), *bdst = calloc(n, sizeof *bdst);
     size_t nb = 0;
     int rc = bsrc && bdst ? LZR_OK : LZR_ENOMEM;
     for (size_t i = 0; i < n && rc == LZR_OK; i++) {
         item_t *it = &v->items[i];
         item_setup(v, s, w, nw, it, &c[i]);
-        if (it->fresh_ip) {
+        if (it->fresh_ip.family) {
             bsrc[nb] = it->fresh_ip;
             bdst[nb++] = it->c.ip;
         }
@@ -458,8 +471,8 @@ static int start_trigger(verify_job_t *v, store_t *s, const verify_worker_t *w, 
 {
     note_missing(v);
     tasks_clear(v);
-    uint32_t *bsrc = calloc(v->n_items + 1, sizeof *bsrc),
-             *bdst = calloc(v->n_items + 1, sizeof *bdst);
+    lzr_addr_t *bsrc = calloc(v->n_items + 1, sizeof *bsrc),
+               *bdst = calloc(v->n_items + 1, sizeof *bdst);
     if (!bsrc || !bdst) {
         free(bsrc);
         free(bdst);
@@ -471,8 +484,8 @@ static int start_trigger(verify_job_t *v, store_t *s, const verify_worker_t *w, 
         if (it->unverified || !verdict_blocked(&it->ev))
             continue;
         const char *owner = NULL;
-        it->trigger_ip = pick_fresh(s, w, nw, it->c.ip, NULL, it->fresh_ip, &owner);
-        if (!it->trigger_ip) {
+        it->trigger_ip = pick_fresh(s, w, nw, &it->c.ip, NULL, &it->fresh_ip, &owner);
+        if (!it->trigger_ip.family) {
             snprintf(it->note, sizeof it->note,
                      "no further fresh IP for the trigger test: blocking, kind unknown");
             continue;
@@ -486,7 +499,7 @@ static int start_trigger(verify_job_t *v, store_t *s, const verify_worker_t *w, 
     free(bdst);
     size_t groups = 0;
     for (size_t i = 0; i < v->n_items && rc == LZR_OK; i++) {
-        if (v->items[i].trigger_ip) {
+        if (v->items[i].trigger_ip.family) {
             rc = task_add(v, v->items[i].trigger_worker, i, SLOT_TRIGGER);
             groups++;
         }
@@ -534,17 +547,17 @@ static int finish_round(verify_job_t *v, store_t *s, uint64_t now_us)
         const char *verdict;
         if (it->unverified)
             verdict = verdict_name(VERDICT_UNVERIFIED);
-        else if (!it->fresh_ip && !answered_as_in_scan(it))
+        else if (!it->fresh_ip.family && !answered_as_in_scan(it))
             verdict = verdict_name(VERDICT_UNVERIFIED); /* gone or blocking: no fresh IP to tell */
         else
             verdict = verdict_name(verdict_decide(&it->ev));
         snprintf(o->verdict, sizeof o->verdict, "%s", verdict);
         verify_evidence_json(&it->ev, it->random_port, it->c.worker, it->fresh_worker,
-                             it->trigger_ip, it->trigger_worker, it->note, o->evidence,
+                             &it->trigger_ip, it->trigger_worker, it->note, o->evidence,
                              sizeof o->evidence);
-        char ip[16];
-        log_info("job %llu: %s:%u is %s %s", (unsigned long long)v->job_id, targets_ntoa(o->ip, ip),
-                 (unsigned)o->port, o->verdict, o->evidence);
+        char ip[ADDR_TEXT_MAX];
+        log_info("job %llu: %s port %u is %s %s", (unsigned long long)v->job_id,
+                 addr_format(&o->ip, ip), (unsigned)o->port, o->verdict, o->evidence);
     }
     char err[256];
     int rc = store_verdicts_put(s, v->job_id, out, v->n_items, err, sizeof err);

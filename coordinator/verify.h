@@ -28,8 +28,8 @@
 /* A connected worker, as verification sees it. */
 typedef struct verify_worker {
     char name[64];
-    uint32_t scan_ip;
-    uint32_t fresh[VERIFY_MAX_FRESH];
+    lzr_addr_t scan_ip, scan_ip6;           /* scan_ip6 ADDR_NONE when it has none */
+    lzr_addr_t fresh[2 * VERIFY_MAX_FRESH]; /* its fresh IPs of both families */
     size_t n_fresh;
 } verify_worker_t;
 
@@ -63,7 +63,8 @@ void verify_job_result(verify_job_t *v, const char *worker, const Lzr__VerifyRes
  * (0 when cap is too small). note and the names may be NULL. verdict_evidence_parse reads the
  * reason and the answers back. */
 size_t verify_evidence_json(const verify_evidence_t *e, uint16_t random_port,
-                            const char *orig_worker, const char *fresh_worker, uint32_t trigger_ip,
-                            const char *trigger_worker, const char *note, char *buf, size_t cap);
+                            const char *orig_worker, const char *fresh_worker,
+                            const lzr_addr_t *trigger_ip, const char *trigger_worker,
+                            const char *note, char *buf, size_t cap);
 
 #endif

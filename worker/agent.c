@@ -518,8 +518,16 @@ static void on_verify(agent_t *a, const Lzr__VerifyRequest *m)
         return;
     }
     char err[256];
-    a->vtask =
-        verify_task_start(m, a->opt->scan_ip, a->opt->fresh, a->opt->n_fresh, err, sizeof err);
+    const agent_options_t *o = a->opt;
+    lzr_addr_t own[2 + 2 * AGENT_MAX_FRESH];
+    size_t n = 0;
+    own[n++] = addr_ipv4(o->scan_ip);
+    own[n++] = o->scan_ip6;
+    for (size_t i = 0; i < o->n_fresh; i++)
+        own[n++] = addr_ipv4(o->fresh[i]);
+    for (size_t i = 0; i < o->n_fresh6; i++)
+        own[n++] = o->fresh6[i];
+    a->vtask = verify_task_start(m, own, n, err, sizeof err);
     if (!a->vtask)
         verify_task_refuse(m, err, send_env_cb, a);
 }

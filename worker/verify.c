@@ -34,23 +34,48 @@ static void abort_conn(int fd)
     close(fd);
 }
 
+/* a and port as a socket address in *out; returns its length. */
+static socklen_t sockaddr_of(const lzr_addr_t *a, uint16_t port, struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    if (a->family == ADDR_IPV6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)out;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a->v6, 16);
+        return sizeof *s6;
+    }
+    struct sockaddr_in *s4 = (struct sockaddr_in *)out;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    s4->sin_addr.s_addr = htonl(a->v4);
+    return sizeof *s4;
+}
+
 static int open_attempt(const verify_attempt_t *a, char *err, size_t errlen)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    bool v6 = a->src.family == ADDR_IPV6;
+    if (a->dst.family != a->src.family) {
+        snprintf(err, errlen, "an attempt from an IPv%d address to an IPv%d one", a->src.family,
+                 a->dst.family);
+        return LZR_EINVAL;
+    }
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         snprintf(err, errlen, "socket: %s", strerror(errno));
         return LZR_ESYS;
     }
-    struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(a->src)};
-    struct sockaddr_in dst = {
-        .sin_family = AF_INET, .sin_port = htons(a->port), .sin_addr.s_addr = htonl(a->dst)};
-    if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) {
-        snprintf(err, errlen, "bind to %s: %s (is it assigned here?)", inet_ntoa(src.sin_addr),
+    struct sockaddr_storage src, dst;
+    socklen_t len = sockaddr_of(&a->src, 0, &src);
+    sockaddr_of(&a->dst, a->port, &dst);
+    if (bind(fd, (struct sockaddr *)&src, len) < 0) {
+        char text[ADDR_TEXT_MAX];
+        snprintf(err, errlen, "bind to %s: %s (is it assigned here?)", addr_format(&a->src, text),
                  strerror(errno));
         close(fd);
         return LZR_ESYS;
     }
-    if (connect(fd, (struct sockaddr *)&dst, sizeof dst) < 0 && errno != EINPROGRESS) {
+    if (connect(fd, (struct sockaddr *)&dst, len) < 0 && errno != EINPROGRESS) {
         snprintf(err, errlen, "connect: %s", strerror(errno));
         close(fd);
         return LZR_ESYS;
@@ -141,8 +166,8 @@ static bool in_step(int step, bool wanted, answer_t first, answer_t after_bare, 
     }
 }
 
-int verify_trigger(uint32_t trigger_ip, const verify_target_t *t, const bool *want, size_t n,
-                   uint32_t timeout_ms, verify_evidence_t *ev, char *err, size_t errlen)
+int verify_trigger(const lzr_addr_t *trigger_ip, const verify_target_t *t, const bool *want,
+                   size_t n, uint32_t timeout_ms, verify_evidence_t *ev, char *err, size_t errlen)
 {
     verify_attempt_t *a = calloc(n + 1, sizeof *a);
     size_t *idx = calloc(n + 1, sizeof *idx);
@@ -157,7 +182,7 @@ int verify_trigger(uint32_t trigger_ip, const verify_target_t *t, const bool *wa
         for (size_t i = 0; i < n; i++) {
             if (!in_step(step, want[i], first[i], ev[i].after_bare, data[i]))
                 continue;
-            a[m] = (verify_attempt_t){.src = trigger_ip, .dst = t[i].ip, .port = t[i].port};
+            a[m] = (verify_attempt_t){.src = *trigger_ip, .dst = t[i].ip, .port = t[i].port};
             if (step == 3) {
                 a[m].payload = trigger_data;
                 a[m].paylen = sizeof trigger_data - 1;
@@ -187,8 +212,9 @@ int verify_trigger(uint32_t trigger_ip, const verify_target_t *t, const bool *wa
     return rc;
 }
 
-int verify_run(uint32_t orig_ip, uint32_t fresh_ip, uint32_t trigger_ip, verify_target_t *t,
-               size_t n, uint32_t timeout_ms, verify_evidence_t *ev, char *err, size_t errlen)
+int verify_run(const lzr_addr_t *orig_ip, const lzr_addr_t *fresh_ip, const lzr_addr_t *trigger_ip,
+               verify_target_t *t, size_t n, uint32_t timeout_ms, verify_evidence_t *ev, char *err,
+               size_t errlen)
 {
     verify_attempt_t *a = calloc(3 * n + 1, sizeof *a);
     bool *want = calloc(n + 1, sizeof *want);
@@ -200,12 +226,13 @@ int verify_run(uint32_t orig_ip, uint32_t fresh_ip, uint32_t trigger_ip, verify_
     }
     for (size_t i = 0; i < n; i++) {
         if (!t[i].random_port)
-            t[i].random_port = verdict_random_port(0, t[i].ip, t[i].port);
+            t[i].random_port = verdict_random_port(0, &t[i].ip, t[i].port);
         memset(&ev[i], 0, sizeof ev[i]);
         /* A fresh IP gets one SYN only: a shunning host would ignore a second one. */
-        a[3 * i + 0] = (verify_attempt_t){.src = orig_ip, .dst = t[i].ip, .port = t[i].port};
-        a[3 * i + 1] = (verify_attempt_t){.src = fresh_ip, .dst = t[i].ip, .port = t[i].port};
-        a[3 * i + 2] = (verify_attempt_t){.src = orig_ip, .dst = t[i].ip, .port = t[i].random_port};
+        a[3 * i + 0] = (verify_attempt_t){.src = *orig_ip, .dst = t[i].ip, .port = t[i].port};
+        a[3 * i + 1] = (verify_attempt_t){.src = *fresh_ip, .dst = t[i].ip, .port = t[i].port};
+        a[3 * i + 2] =
+            (verify_attempt_t){.src = *orig_ip, .dst = t[i].ip, .port = t[i].random_port};
     }
     int rc = verify_attempts(a, 3 * n, timeout_ms, err, errlen);
     for (size_t i = 0; rc == LZR_OK && i < n; i++) {

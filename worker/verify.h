@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 typedef struct verify_attempt {
-    uint32_t src, dst; /* host byte order */
+    lzr_addr_t src, dst; /* of one family */
     uint16_t port;
     const uint8_t *payload; /* sent once connected, then the connection is closed; NULL: none */
     size_t paylen;
@@ -23,7 +23,7 @@ typedef struct verify_attempt {
 } verify_attempt_t;
 
 typedef struct verify_target {
-    uint32_t ip;
+    lzr_addr_t ip;
     uint16_t port;
     uint16_t random_port; /* the ephemeral port tried from the original IP (0: pick one) */
 } verify_target_t;
@@ -35,14 +35,15 @@ int verify_attempts(verify_attempt_t *a, size_t n, uint32_t timeout_ms, char *er
 
 /* Verifies n targets from one host that holds the original scan IP and two fresh IPs: first
  * the original and the fresh IP together on the port, and the original on a random ephemeral
- * port; then, for
- * the targets that answer only the fresh IP, the trigger test from trigger_ip. Fills ev[i]. */
-int verify_run(uint32_t orig_ip, uint32_t fresh_ip, uint32_t trigger_ip, verify_target_t *t,
-               size_t n, uint32_t timeout_ms, verify_evidence_t *ev, char *err, size_t errlen);
+ * port; then, for the targets that answer only the fresh IP, the trigger test from trigger_ip.
+ * The three IPs are of the targets' family. Fills ev[i]. */
+int verify_run(const lzr_addr_t *orig_ip, const lzr_addr_t *fresh_ip, const lzr_addr_t *trigger_ip,
+               verify_target_t *t, size_t n, uint32_t timeout_ms, verify_evidence_t *ev, char *err,
+               size_t errlen);
 
 /* The trigger test alone, from trigger_ip, for the targets t[i] with want[i] set: bare
  * handshake, another; data, another. Fills ev[i].after_bare and ev[i].after_data. */
-int verify_trigger(uint32_t trigger_ip, const verify_target_t *t, const bool *want, size_t n,
-                   uint32_t timeout_ms, verify_evidence_t *ev, char *err, size_t errlen);
+int verify_trigger(const lzr_addr_t *trigger_ip, const verify_target_t *t, const bool *want,
+                   size_t n, uint32_t timeout_ms, verify_evidence_t *ev, char *err, size_t errlen);
 
 #endif

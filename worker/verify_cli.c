@@ -1,12 +1,13 @@
 /*
- * verify_cli: parses the targets ("IP:PORT" items or lines), runs verify_run, and prints one
- * JSON line per target with its verdict and every answer behind it.
+ * verify_cli: parses the targets ("IP:PORT" or "[IPv6]:PORT" items or lines), runs verify_run
+ * once per family with that family's scan, fresh and trigger IPs, and prints one JSON line per
+ * target, in the order given, with its verdict and every answer behind it.
  */
 #include "worker/verify_cli.h"
 
 #include "common/addr.h"
 #include "common/err.h"
-#include "common/targets.h"
+#include "common/input.h"
 #include "worker/verify.h"
 
 #include <errno.h>
@@ -29,17 +30,11 @@ static int add_targets(target_list_t *l, const char *spec, char *err, size_t err
     int rc = copy ? LZR_OK : LZR_ENOMEM;
     for (char *item = copy ? strtok_r(copy, ", \t\r\n", &save) : NULL; item && rc == LZR_OK;
          item = strtok_r(NULL, ", \t\r\n", &save)) {
-        char *colon = strrchr(item, ':'), *end;
-        long port = colon ? strtol(colon + 1, &end, 10) : 0;
-        if (!colon || *end || port < 1 || port > 65535) {
-            snprintf(err, errlen, "\"%s\" is not IP:PORT", item);
-            rc = LZR_EPARSE;
-            break;
-        }
-        *colon = '\0';
-        uint32_t ip;
-        if (addr_parse_ipv4(item, &ip) != LZR_OK) {
-            snprintf(err, errlen, "\"%s\" is not an IPv4 address", item);
+        input_format_t f = INPUT_FORMAT_INIT;
+        input_target_t t;
+        if (strchr(item, '{') || input_parse_line(&f, item, &t, err, errlen) != 1 || !t.has_port ||
+            t.port == 0) {
+            snprintf(err, errlen, "\"%s\" is not IP:PORT or [IPv6]:PORT", item);
             rc = LZR_EPARSE;
             break;
         }
@@ -48,7 +43,7 @@ static int add_targets(target_list_t *l, const char *spec, char *err, size_t err
             rc = LZR_ERANGE;
             break;
         }
-        l->v[l->n++] = (verify_target_t){.ip = ip, .port = (uint16_t)port};
+        l->v[l->n++] = (verify_target_t){.ip = t.addr, .port = t.port};
     }
     free(copy);
     return rc;
@@ -61,7 +56,8 @@ static void usage(FILE *f)
                "         [--timeout-ms 2000] [--output FILE|-]\n"
                "Re-probes hosts that stopped answering the scan IP from the scan IP and a fresh\n"
                "IP at once, runs the trigger test from a third IP, and prints one JSON line per\n"
-               "target with its verdict (docs/verification.md).\n");
+               "target with its verdict (docs/verification.md). IPv6 targets are [IPv6]:PORT;\n"
+               "give each of the three IP options once per family the targets hold.\n");
 }
 
 /* Adds the targets of a file: "IP:PORT" items, any number a line, '#' starts a comment. */
@@ -90,8 +86,7 @@ static int add_targets_file(target_list_t *l, const char *path)
 }
 
 typedef struct verify_opts {
-    uint32_t ip[3]; /* scan, fresh, trigger */
-    bool have[3];
+    lzr_addr_t ip[2][3]; /* [IPv4, IPv6][scan, fresh, trigger]; ADDR_NONE: not given */
     uint32_t timeout_ms;
     const char *output;
     target_list_t l;
@@ -118,11 +113,18 @@ static int parse_options(int argc, char **argv, verify_opts_t *o)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         int k = c == 's' ? 0 : c == 'f' ? 1 : c == 't' ? 2 : -1;
         if (k >= 0) {
-            if (addr_parse_ipv4(optarg, &o->ip[k]) != LZR_OK) {
-                fprintf(stderr, "lzr-worker verify: \"%s\" is not an IPv4 address\n", optarg);
+            lzr_addr_t a;
+            if (addr_parse(optarg, &a) != LZR_OK) {
+                fprintf(stderr, "lzr-worker verify: \"%s\" is not an IP address\n", optarg);
                 return 2;
             }
-            o->have[k] = true;
+            lzr_addr_t *slot = &o->ip[a.family == ADDR_IPV6][k];
+            if (slot->family) {
+                fprintf(stderr, "lzr-worker verify: --%s given twice for IPv%d\n", opts[k].name,
+                        a.family);
+                return 2;
+            }
+            *slot = a;
             continue;
         }
         switch (c) {
@@ -160,20 +162,63 @@ static int parse_options(int argc, char **argv, verify_opts_t *o)
     return -1;
 }
 
-/* The checks across options: three distinct IPs and at least one target. */
+/* The checks across options: at least one target, and for each family of the targets three
+ * distinct IPs of that family. */
 static int check_options(const verify_opts_t *o)
 {
-    if (!o->have[0] || !o->have[1] || !o->have[2] || o->l.n == 0) {
+    bool has[2] = {false, false};
+    for (size_t i = 0; i < o->l.n; i++)
+        has[o->l.v[i].ip.family == ADDR_IPV6] = true;
+    if (o->l.n == 0) {
         fprintf(stderr, "lzr-worker verify: --scan-ip, --fresh-ip, --trigger-ip and targets "
                         "are required\n");
         usage(stderr);
         return 2;
     }
-    if (o->ip[0] == o->ip[1] || o->ip[0] == o->ip[2] || o->ip[1] == o->ip[2]) {
-        fprintf(stderr, "lzr-worker verify: the scan, fresh and trigger IPs must differ\n");
-        return 2;
+    for (int f = 0; f < 2; f++) {
+        const lzr_addr_t *ip = o->ip[f];
+        if (!has[f])
+            continue;
+        if (!ip[0].family || !ip[1].family || !ip[2].family) {
+            fprintf(stderr,
+                    "lzr-worker verify: IPv%d targets need --scan-ip, --fresh-ip and "
+                    "--trigger-ip of IPv%d\n",
+                    f ? 6 : 4, f ? 6 : 4);
+            return 2;
+        }
+        if (addr_equal(&ip[0], &ip[1]) || addr_equal(&ip[0], &ip[2]) ||
+            addr_equal(&ip[1], &ip[2])) {
+            fprintf(stderr, "lzr-worker verify: the scan, fresh and trigger IPs must differ\n");
+            return 2;
+        }
     }
     return -1;
+}
+
+/* verify_run over the targets of one family (f: 0 IPv4, 1 IPv6), each in place in o's list. */
+static int verify_family(verify_opts_t *o, int f, verify_evidence_t *ev, char *err, size_t errlen)
+{
+    size_t m = 0;
+    verify_target_t *t = calloc(o->l.n, sizeof *t);
+    verify_evidence_t *e = calloc(o->l.n, sizeof *e);
+    int rc = t && e ? LZR_OK : LZR_ENOMEM;
+    for (size_t i = 0; i < o->l.n && rc == LZR_OK; i++)
+        if ((o->l.v[i].ip.family == ADDR_IPV6) == f)
+            t[m++] = o->l.v[i];
+    if (rc == LZR_OK && m)
+        rc = verify_run(&o->ip[f][0], &o->ip[f][1], &o->ip[f][2], t, m, o->timeout_ms, e, err,
+                        errlen);
+    for (size_t i = 0, k = 0; i < o->l.n && rc == LZR_OK && m; i++) {
+        if ((o->l.v[i].ip.family == ADDR_IPV6) != f)
+            continue;
+        o->l.v[i] = t[k];
+        ev[i] = e[k++];
+    }
+    if (!t || !e)
+        snprintf(err, errlen, "out of memory");
+    free(t);
+    free(e);
+    return rc;
 }
 
 int verify_main(int argc, char **argv)
@@ -200,16 +245,17 @@ int verify_main(int argc, char **argv)
         fprintf(stderr, "lzr-worker verify: %s: %s\n", o.output, strerror(errno));
         goto done;
     }
-    if (verify_run(o.ip[0], o.ip[1], o.ip[2], o.l.v, o.l.n, o.timeout_ms, ev, err, sizeof err) !=
-        LZR_OK) {
-        fprintf(stderr, "lzr-worker verify: %s\n", err);
-        goto done;
+    for (int f = 0; f < 2; f++) {
+        if (verify_family(&o, f, ev, err, sizeof err) != LZR_OK) {
+            fprintf(stderr, "lzr-worker verify: %s\n", err);
+            goto done;
+        }
     }
     for (size_t i = 0; i < o.l.n; i++) {
-        char a[16], answers[256];
+        char a[ADDR_TEXT_MAX], answers[256];
         verdict_answers_json(&ev[i], o.l.v[i].random_port, answers, sizeof answers);
         fprintf(out, "{\"ip\":\"%s\",\"port\":%u,\"verdict\":\"%s\",%s}\n",
-                targets_ntoa(o.l.v[i].ip, a), o.l.v[i].port, verdict_name(verdict_decide(&ev[i])),
+                addr_format(&o.l.v[i].ip, a), o.l.v[i].port, verdict_name(verdict_decide(&ev[i])),
                 answers);
     }
     rc = 0;

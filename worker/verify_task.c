@@ -9,7 +9,6 @@
 #include "common/clock.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/targets.h"
 #include "worker/verify.h"
 
 #include <pthread.h>
@@ -25,7 +24,7 @@ struct verify_task {
     uint64_t start_us;
     uint32_t timeout_ms;
     size_t n;
-    uint32_t *src, *ip;
+    lzr_addr_t *src, *ip;
     uint16_t *port;
     answer_t *answer, *after_bare, *after_data;
     pthread_t thread;
@@ -50,11 +49,11 @@ static void task_free(verify_task_t *t)
 }
 
 /* The trigger test for the attempts of one source IP. */
-static int trigger_group(verify_task_t *t, uint32_t src)
+static int trigger_group(verify_task_t *t, const lzr_addr_t *src)
 {
     size_t m = 0;
     for (size_t i = 0; i < t->n; i++)
-        m += t->src[i] == src;
+        m += addr_equal(&t->src[i], src);
     verify_target_t *tg = calloc(m, sizeof *tg);
     bool *want = calloc(m, sizeof *want);
     verify_evidence_t *ev = calloc(m, sizeof *ev);
@@ -63,7 +62,7 @@ static int trigger_group(verify_task_t *t, uint32_t src)
     if (tg && want && ev && idx) {
         size_t k = 0;
         for (size_t i = 0; i < t->n; i++) {
-            if (t->src[i] != src)
+            if (!addr_equal(&t->src[i], src))
                 continue;
             tg[k] = (verify_target_t){.ip = t->ip[i], .port = t->port[i]};
             want[k] = true;
@@ -116,18 +115,19 @@ static void *verify_thread(void *arg)
         for (size_t i = 0; i < t->n && rc == LZR_OK; i++) {
             bool seen = false;
             for (size_t j = 0; j < i && !seen; j++)
-                seen = t->src[j] == t->src[i];
+                seen = addr_equal(&t->src[j], &t->src[i]);
             if (!seen)
-                rc = trigger_group(t, t->src[i]);
+                rc = trigger_group(t, &t->src[i]);
         }
     }
     t->rc = rc;
     __atomic_store_n(&t->finished, true, __ATOMIC_RELEASE);
     return NULL;
 }
-/* The reason request m cannot be worked on here, or NULL. */
-static const char *check_request(const Lzr__VerifyRequest *m, uint32_t scan_ip,
-                                 const uint32_t *fresh, size_t n_fresh, char *msg, size_t cap)
+/* The reason request m cannot be worked on here, or NULL; fills src[i] and ip[i] from the
+ * attempts. */
+static const char *check_request(const Lzr__VerifyRequest *m, const lzr_addr_t *own, size_t n_own,
+                                 lzr_addr_t *src, lzr_addr_t *ip, char *msg, size_t cap)
 {
     if (m->phase != LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE &&
         m->phase != LZR__VERIFY_PHASE__VERIFY_PHASE_TRIGGER)
@@ -135,14 +135,19 @@ static const char *check_request(const Lzr__VerifyRequest *m, uint32_t scan_ip,
     if (m->n_attempts > MAX_ATTEMPTS)
         return "too many attempts in one request (at most 4096)";
     for (size_t i = 0; i < m->n_attempts; i++) {
-        uint32_t src = m->attempts[i]->src;
-        bool own = src == scan_ip;
-        for (size_t k = 0; k < n_fresh && !own; k++)
-            own = fresh[k] == src;
-        if (!own || m->attempts[i]->port == 0 || m->attempts[i]->port > 65535) {
-            char ip[16];
+        const Lzr__VerifyAttempt *a = m->attempts[i];
+        char why[96];
+        if (wire_addrs_from(a->src, a->src6, a->ip, a->ip6, &src[i], &ip[i], why, sizeof why)) {
+            snprintf(msg, cap, "attempt %zu: %s", i, why);
+            return msg;
+        }
+        bool mine = false;
+        for (size_t k = 0; k < n_own && !mine; k++)
+            mine = own[k].family && addr_equal(&own[k], &src[i]);
+        if (!mine || a->port == 0 || a->port > 65535) {
+            char text[ADDR_TEXT_MAX];
             snprintf(msg, cap, "attempt %zu: source %s is not this worker's, or bad port", i,
-                     targets_ntoa(src, ip));
+                     addr_format(&src[i], text));
             return msg;
         }
     }
@@ -172,26 +177,24 @@ static verify_task_t *task_new(const Lzr__VerifyRequest *m)
     t->start_us = m->start_us;
     t->timeout_ms = m->timeout_ms >= 100 && m->timeout_ms <= 30000 ? m->timeout_ms : 2000;
     t->n = n;
-    for (size_t i = 0; i < n; i++) {
-        t->src[i] = m->attempts[i]->src;
-        t->ip[i] = m->attempts[i]->ip;
+    for (size_t i = 0; i < n; i++)
         t->port[i] = (uint16_t)m->attempts[i]->port;
-    }
     return t;
 }
 
-verify_task_t *verify_task_start(const Lzr__VerifyRequest *m, uint32_t scan_ip,
-                                 const uint32_t *fresh, size_t n_fresh, char *err, size_t errlen)
+verify_task_t *verify_task_start(const Lzr__VerifyRequest *m, const lzr_addr_t *own, size_t n_own,
+                                 char *err, size_t errlen)
 {
-    const char *why = check_request(m, scan_ip, fresh, n_fresh, err, errlen);
-    if (why) {
-        if (why != err)
-            snprintf(err, errlen, "%s", why);
-        return NULL;
-    }
     verify_task_t *t = task_new(m);
     if (!t) {
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    const char *why = check_request(m, own, n_own, t->src, t->ip, err, errlen);
+    if (why) {
+        if (why != err)
+            snprintf(err, errlen, "%s", why);
+        task_free(t);
         return NULL;
     }
     log_info("job %llu: verification task %llu (%s, %zu attempts)", (unsigned long long)t->job_id,
@@ -224,8 +227,7 @@ static void send_result(uint64_t job_id, uint64_t task, const verify_task_t *t, 
     if (m && mp && !error) {
         for (size_t i = 0; i < n; i++) {
             lzr__verify_attempt__init(&m[i]);
-            m[i].src = t->src[i];
-            m[i].ip = t->ip[i];
+            wire_addrs_to(&t->src[i], &t->ip[i], &m[i].src, &m[i].src6, &m[i].ip, &m[i].ip6);
             m[i].port = t->port[i];
             m[i].answer = t->answer[i];
             m[i].after_bare = t->after_bare[i];

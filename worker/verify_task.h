@@ -18,11 +18,12 @@ typedef struct verify_task verify_task_t;
 /* Sends one message to the coordinator. */
 typedef void (*verify_task_send_fn)(void *ctx, Lzr__Envelope *env);
 
-/* Checks request m (a known phase, at most 4096 attempts, each from one of this worker's IPs:
- * scan_ip or fresh[0..n_fresh), to a real port) and starts it. Returns NULL with the reason in
- * err when it is refused or cannot start; the caller answers with verify_task_refuse. */
-verify_task_t *verify_task_start(const Lzr__VerifyRequest *m, uint32_t scan_ip,
-                                 const uint32_t *fresh, size_t n_fresh, char *err, size_t errlen);
+/* Checks request m (a known phase, at most 4096 attempts, each of one family, from one of this
+ * worker's IPs own[0..n_own) — its scan IPs and fresh IPs of both families — to a real port)
+ * and starts it. Returns NULL with the reason in err when it is refused or cannot start; the
+ * caller answers with verify_task_refuse. */
+verify_task_t *verify_task_start(const Lzr__VerifyRequest *m, const lzr_addr_t *own, size_t n_own,
+                                 char *err, size_t errlen);
 
 /* Whether the task's thread has finished its attempts. */
 bool verify_task_finished(const verify_task_t *t);

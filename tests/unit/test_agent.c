@@ -201,6 +201,7 @@ static void start_agent(fixture_t *f)
     f->opt.scan_ip = SCAN_IP;
     f->opt.fresh[0] = FRESH_IP;
     f->opt.n_fresh = 1;
+    addr_parse("::1", &f->opt.scan_ip6); /* the IPv6 verification attempt connects from it */
     f->opt.no_default_blocklist = true;
     f->opt.engine = fake_engine;
     f->stop = 0;
@@ -864,7 +865,8 @@ static void test_hello_names_drains(void **state)
 }
 
 /* A compare request over loopback: a listening port answers SYN-ACK, a closed one RST; a source
- * that is not the worker's is refused. Real kernel connections from 127.0.0.1. */
+ * that is not the worker's is refused. Real kernel connections from 127.0.0.1, and from ::1
+ * for an IPv6 attempt; an attempt that mixes families is refused. */
 static void test_verify(void **state)
 {
     fixture_t *f = *state;
@@ -906,6 +908,42 @@ static void test_verify(void **state)
     assert_non_null(strstr(res->verify_result->error, "not this worker's"));
     assert_int_equal(res->verify_result->n_attempts, 0);
     wire_free(&res);
+
+    /* IPv6: from the worker's IPv6 scan IP (::1) to a listener on ::1, answered in IPv6. */
+    zsock_t *listener6 = zsock_new(ZMQ_STREAM);
+    zsock_set_ipv6(listener6, 1);
+    int port6 = zsock_bind(listener6, "tcp://[::1]:*");
+    assert_true(port6 > 0);
+    static const uint8_t lo6[16] = {[15] = 1};
+    Lzr__VerifyAttempt at6 = LZR__VERIFY_ATTEMPT__INIT;
+    at6.src6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)lo6};
+    at6.ip6 = (ProtobufCBinaryData){.len = 16, .data = (uint8_t *)lo6};
+    at6.port = (uint32_t)port6;
+    Lzr__VerifyAttempt *ap6[1] = {&at6};
+    req.task = 44;
+    req.n_attempts = 1;
+    req.attempts = ap6;
+    to_agent(f, &env);
+    res = expect(f, LZR__ENVELOPE__BODY_VERIFY_RESULT);
+    assert_int_equal(res->verify_result->task, 44);
+    assert_string_equal(res->verify_result->error, "");
+    assert_int_equal(res->verify_result->n_attempts, 1);
+    const Lzr__VerifyAttempt *back = res->verify_result->attempts[0];
+    assert_int_equal(back->answer, ANSWER_SYNACK);
+    assert_int_equal(back->src6.len, 16);
+    assert_memory_equal(back->ip6.data, lo6, 16);
+    assert_int_equal(back->src, 0);
+    wire_free(&res);
+    /* An attempt that mixes families is refused. */
+    at6.src6.len = 0;
+    at6.src = SCAN_IP;
+    req.task = 45;
+    to_agent(f, &env);
+    res = expect(f, LZR__ENVELOPE__BODY_VERIFY_RESULT);
+    assert_non_null(strstr(res->verify_result->error, "mix families"));
+    assert_int_equal(res->verify_result->n_attempts, 0);
+    wire_free(&res);
+    zsock_destroy(&listener6);
     zsock_destroy(&listener);
 }
 

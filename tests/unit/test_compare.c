@@ -143,10 +143,10 @@ static uint64_t scan_two_vantages(store_t *s)
     assert_int_equal(store_shard_done(s, id, 1, "vp2"), LZR_OK);
     store_verdict_t v[2];
     memset(v, 0, sizeof v);
-    v[0].ip = HY;
+    v[0].ip = addr_ipv4(HY);
     v[0].port = 80;
     snprintf(v[0].verdict, sizeof v[0].verdict, "shunning");
-    v[1].ip = HZ;
+    v[1].ip = addr_ipv4(HZ);
     v[1].port = 443;
     snprintf(v[1].verdict, sizeof v[1].verdict, "churn");
     snprintf(v[0].evidence, sizeof v[0].evidence, "{}");
@@ -188,7 +188,7 @@ static void test_build(void **state)
     assert_int_equal(c->passes, 2);
     assert_int_equal(c->n_vantages, 2);
     const compare_vantage_t *v1 = &c->vantages[0], *v2 = &c->vantages[1];
-    assert_int_equal(v1->ip, VP1);
+    assert_int_equal(v1->ip.v4, VP1);
     assert_string_equal(v1->worker, "vp1");
     assert_int_equal(v1->shards, 1);
     assert_int_equal(v1->targets, 256);
@@ -197,7 +197,7 @@ static void test_build(void **state)
     assert_int_equal(v1->cls[CLASS_LOST_AFTER_SYNACK], 1);
     assert_int_equal(v1->answered, 4);
     assert_int_equal(v1->hosts, 3); /* X, Y, Z */
-    assert_int_equal(v2->ip, VP2);
+    assert_int_equal(v2->ip.v4, VP2);
     assert_int_equal(v2->cls[CLASS_SERVICE], 2);
     assert_int_equal(v2->hosts, 3); /* X, Y, W */
     assert_int_equal(v2->cls[CLASS_SILENT], 1);
@@ -215,35 +215,35 @@ static void test_build(void **state)
     assert_int_equal(c->n_service_items, 2);
     assert_int_equal(c->n_items, 5);
     const compare_item_t *y = &c->items[0];
-    assert_int_equal(y->ip, HY);
+    assert_int_equal(y->ip.v4, HY);
     assert_int_equal(y->port, 80);
     assert_int_equal(y->vantages_seen, 1);
     assert_string_equal(y->verdict, "shunning");
     assert_int_equal(y->n_seen, 2);
-    assert_int_equal(y->seen[0].source_ip, VP1);
+    assert_int_equal(y->seen[0].source_ip.v4, VP1);
     assert_int_equal(y->seen[0].cls, CLASS_SERVICE);
     assert_string_equal(y->seen[0].protocol, "http");
     assert_int_equal(y->seen[1].cls, CLASS_LOST_AFTER_SYNACK);
-    assert_int_equal(c->items[1].ip, HW);
+    assert_int_equal(c->items[1].ip.v4, HW);
     assert_string_equal(c->items[1].verdict, "");
     const compare_item_t *hy = &c->items[2];
-    assert_int_equal(hy->ip, HY);
+    assert_int_equal(hy->ip.v4, HY);
     assert_int_equal(hy->port, 0);
     assert_int_equal(hy->vantages_seen, 2);
     assert_int_equal(hy->targets_differ, 1);
     assert_int_equal(hy->n_seen, 2);
     assert_int_equal(hy->seen[1].port, 80);
     const compare_item_t *z = &c->items[3];
-    assert_int_equal(z->ip, HZ);
+    assert_int_equal(z->ip.v4, HZ);
     assert_int_equal(z->port, 0);
     assert_string_equal(z->verdict, "churn");
     assert_int_equal(z->vantages_seen, 1);
     assert_int_equal(z->n_seen, 2);
     assert_int_equal(z->seen[1].cls, CLASS_SILENT);
-    assert_int_equal(z->seen[0].source_ip, VP1);
+    assert_int_equal(z->seen[0].source_ip.v4, VP1);
     assert_int_equal(z->seen[0].port, 443);
     assert_int_equal(z->seen[0].cls, CLASS_LOST_AFTER_SYNACK);
-    assert_int_equal(c->items[4].ip, HW);
+    assert_int_equal(c->items[4].ip.v4, HW);
     compare_free(&c);
     assert_null(c);
 }

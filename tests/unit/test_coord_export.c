@@ -110,7 +110,9 @@ static void test_lzrgo(void **state)
     free(out);
     /* Verdicts have no LZR-Go form. */
     FILE *f = fopen("/dev/null", "w");
-    assert_int_equal(export_verdict(f, EXPORT_LZRGO, 1, 80, "shunning", 2, 3, "{}"), LZR_EINVAL);
+    lzr_addr_t a1 = addr_ipv4(1), a2 = addr_ipv4(2), a3 = addr_ipv4(3);
+    assert_int_equal(export_verdict(f, EXPORT_LZRGO, &a1, 80, "shunning", &a2, &a3, "{}"),
+                     LZR_EINVAL);
     fclose(f);
 }
 

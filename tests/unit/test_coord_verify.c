@@ -10,6 +10,7 @@
  * coordinator that dies mid-pass, and how `lzr-coord results` exports verdicts.
  */
 #include "common/err.h"
+#include "common/wire.h"
 #include "coordinator/export.h"
 #include "coordinator/store.h"
 #include "coordinator/verify.h"
@@ -37,6 +38,11 @@
 #define FILTER         IP(198, 18, 32, 23) /* one open port, the others filtered */
 #define TRANS          IP(198, 18, 32, 41) /* lost in the scan, answers again */
 #define NPORTS         3                   /* ports per host in the tests' jobs */
+/* IPv6 hosts, told apart by their last byte (key_of) */
+#define SHUN6   "2001:2:0:32::61"
+#define DYN6    "2001:2:0:32::62"
+#define K_SHUN6 0xFFFF0061u
+#define K_DYN6  0xFFFF0062u
 
 typedef struct fixture {
     char dir[64];
@@ -49,8 +55,8 @@ typedef struct fixture {
     Lzr__VerifyResult *pending[8];
     char pending_worker[8][64];
     int n_pending;
-    uint32_t fresh_of[256]; /* by last octet of the target: fresh source used */
-    uint32_t trigger_of[256];
+    lzr_addr_t fresh_of[256]; /* by the target's last byte: the fresh source used */
+    lzr_addr_t trigger_of[256];
     bool refuse_send; /* the transport fails */
 } fixture_t;
 
@@ -66,14 +72,14 @@ static int setup(void **state)
     if (!f->s)
         return -1;
     snprintf(f->w[0].name, sizeof f->w[0].name, "v1");
-    f->w[0].scan_ip = S1;
-    f->w[0].fresh[0] = IP(198, 18, 0, 12);
-    f->w[0].fresh[1] = IP(198, 18, 0, 13);
+    f->w[0].scan_ip = addr_ipv4(S1);
+    f->w[0].fresh[0] = addr_ipv4(IP(198, 18, 0, 12));
+    f->w[0].fresh[1] = addr_ipv4(IP(198, 18, 0, 13));
     f->w[0].n_fresh = 2;
     snprintf(f->w[1].name, sizeof f->w[1].name, "v2");
-    f->w[1].scan_ip = S2;
-    f->w[1].fresh[0] = IP(198, 18, 0, 22);
-    f->w[1].fresh[1] = IP(198, 18, 0, 23);
+    f->w[1].scan_ip = addr_ipv4(S2);
+    f->w[1].fresh[0] = addr_ipv4(IP(198, 18, 0, 22));
+    f->w[1].fresh[1] = addr_ipv4(IP(198, 18, 0, 23));
     f->w[1].n_fresh = 2;
     *state = f;
     return 0;
@@ -108,18 +114,49 @@ static uint64_t add_job(store_t *s)
     return id;
 }
 
-static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, uint32_t src)
+static lzr_addr_t a6(const char *text)
+{
+    lzr_addr_t a;
+    assert_int_equal(addr_parse(text, &a), LZR_OK);
+    return a;
+}
+
+/* A host's key: an IPv4 address itself, an IPv6 one 0xFFFF0000 + its last byte. */
+static uint32_t key_of(const lzr_addr_t *a)
+{
+    return a->family == ADDR_IPV6 ? 0xFFFF0000u | a->v6[15] : a->v4;
+}
+
+static bool contacted(fixture_t *f, const lzr_addr_t *src, const lzr_addr_t *ip)
+{
+    return store_contacted(f->s, src, ip);
+}
+
+static bool contacted4(fixture_t *f, const lzr_addr_t *src, uint32_t ip)
+{
+    lzr_addr_t a = addr_ipv4(ip);
+    return contacted(f, src, &a);
+}
+
+static lzr_record_t rec_a(const lzr_addr_t *ip, uint16_t port, lzr_class_t cls,
+                          const lzr_addr_t *src)
 {
     lzr_record_t r;
     memset(&r, 0, sizeof r);
-    r.ip = addr_ipv4(ip);
+    r.ip = *ip;
     r.port = port;
     r.cls = cls;
-    r.source_ip = addr_ipv4(src);
+    r.source_ip = *src;
     r.ts_us = 1000;
     if (cls == CLASS_SERVICE)
         snprintf(r.protocol, sizeof r.protocol, "http");
     return r;
+}
+
+static lzr_record_t rec(uint32_t ip, uint16_t port, lzr_class_t cls, uint32_t src)
+{
+    lzr_addr_t a = addr_ipv4(ip), b = addr_ipv4(src);
+    return rec_a(&a, port, cls, &b);
 }
 
 static void put(store_t *s, uint64_t job, const char *worker, const lzr_record_t *r, size_t n)
@@ -131,14 +168,25 @@ static void put(store_t *s, uint64_t job, const char *worker, const lzr_record_t
 /* How the lab's hosts answer: the shunning host ignores any source after its first SYN, the
  * dynamically blocking one after data, the gone one never answers, the never-acking one always
  * SYN-ACKs. Sources that the scan already burned are blocked where the host blocks. */
-static answer_t answer_for(uint32_t src, uint32_t ip, bool scan_ip)
+static answer_t answer_for(uint32_t host, bool scan_ip)
 {
-    if (ip == GONE)
+    if (host == GONE)
         return ANSWER_SILENT;
-    if ((ip == SHUN || ip == DYN || ip == SHUN2) && scan_ip)
+    bool blocks = host == SHUN || host == DYN || host == SHUN2 || host == K_SHUN6 || host == K_DYN6;
+    if (blocks && scan_ip)
         return ANSWER_SILENT;
-    (void)src;
-    return ip == SHUN2 ? ANSWER_RST : ANSWER_SYNACK; /* SHUN2 is re-probed on a closed port */
+    return host == SHUN2 ? ANSWER_RST : ANSWER_SYNACK; /* SHUN2 is re-probed on a closed port */
+}
+
+/* Copies n bytes that the coordinator's request owns, for an answer delivered later. */
+static ProtobufCBinaryData keep(ProtobufCBinaryData b)
+{
+    if (b.len) {
+        uint8_t *copy = malloc(b.len);
+        memcpy(copy, b.data, b.len);
+        b.data = copy;
+    }
+    return b;
 }
 
 static int fake_send(void *ctx, const char *worker, const Lzr__VerifyRequest *req)
@@ -167,21 +215,28 @@ static int fake_send(void *ctx, const char *worker, const Lzr__VerifyRequest *re
         lzr__verify_attempt__init(a);
         *a = *req->attempts[i];
         a->base.descriptor = &lzr__verify_attempt__descriptor;
-        bool scan = a->src == me->scan_ip;
+        a->src6 = keep(a->src6);
+        a->ip6 = keep(a->ip6);
+        lzr_addr_t src, ip;
+        assert_int_equal(wire_addrs_from(a->src, a->src6, a->ip, a->ip6, &src, &ip, NULL, 0),
+                         LZR_OK);
+        uint32_t host = key_of(&ip);
+        bool scan = addr_equal(&src, &me->scan_ip) || addr_equal(&src, &me->scan_ip6);
         if (!scan) {
             bool mine = false;
             for (size_t k = 0; k < me->n_fresh; k++)
-                mine |= me->fresh[k] == a->src;
+                mine |= addr_equal(&me->fresh[k], &src);
             assert_true(mine); /* a worker is only asked to use its own addresses */
+            assert_int_equal(src.family, ip.family); /* and of the host's family */
         }
         if (req->phase == LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE) {
-            a->answer = answer_for(a->src, a->ip, scan);
+            a->answer = answer_for(host, scan);
             if (!scan)
-                f->fresh_of[a->ip & 255] = a->src;
+                f->fresh_of[host & 255] = src;
         } else {
             assert_false(scan);
-            f->trigger_of[a->ip & 255] = a->src;
-            bool shuns = a->ip == SHUN || a->ip == SHUN2;
+            f->trigger_of[host & 255] = src;
+            bool shuns = host == SHUN || host == SHUN2 || host == K_SHUN6;
             a->after_bare = shuns ? ANSWER_SILENT : ANSWER_SYNACK;
             a->after_data = shuns ? ANSWER_NONE : ANSWER_SILENT;
         }
@@ -197,8 +252,11 @@ static int fake_send(void *ctx, const char *worker, const Lzr__VerifyRequest *re
 static void drop_pending(fixture_t *f)
 {
     for (int i = 0; i < f->n_pending; i++) {
-        for (size_t k = 0; k < f->pending[i]->n_attempts; k++)
+        for (size_t k = 0; k < f->pending[i]->n_attempts; k++) {
+            free(f->pending[i]->attempts[k]->src6.data);
+            free(f->pending[i]->attempts[k]->ip6.data);
             free(f->pending[i]->attempts[k]);
+        }
         free(f->pending[i]->attempts);
         free(f->pending[i]);
     }
@@ -239,10 +297,11 @@ static int collect(void *ctx, const store_verdict_t *v)
     return 0;
 }
 
-static const store_verdict_t *verdict_of(const found_t *fd, uint32_t ip)
+/* The verdict of the host of key (key_of). */
+static const store_verdict_t *verdict_of(const found_t *fd, uint32_t key)
 {
     for (int i = 0; i < fd->n; i++)
-        if (fd->v[i].ip == ip)
+        if (key_of(&fd->v[i].ip) == key)
             return &fd->v[i];
     return NULL;
 }
@@ -325,14 +384,15 @@ static void test_pass(void **state)
     assert_non_null(sh);
     assert_string_equal(sh->verdict, "shunning");
     assert_int_equal(sh->port, 80); /* the lowest candidate port */
-    assert_int_equal(sh->original_ip, S1);
+    assert_int_equal(sh->original_ip.v4, S1);
     /* the fresh IP is v2's (the other worker), and it is burned for this host */
-    assert_true(sh->fresh_ip == f->w[1].fresh[0] || sh->fresh_ip == f->w[1].fresh[1]);
-    assert_int_equal(f->fresh_of[SHUN & 255], sh->fresh_ip);
-    assert_true(store_contacted(f->s, sh->fresh_ip, SHUN));
-    assert_true(store_contacted(f->s, f->trigger_of[SHUN & 255], SHUN));
-    assert_int_not_equal(f->trigger_of[SHUN & 255], sh->fresh_ip);
-    assert_false(store_contacted(f->s, sh->fresh_ip, WEB));
+    assert_true(addr_equal(&sh->fresh_ip, &f->w[1].fresh[0]) ||
+                addr_equal(&sh->fresh_ip, &f->w[1].fresh[1]));
+    assert_true(addr_equal(&f->fresh_of[SHUN & 255], &sh->fresh_ip));
+    assert_true(contacted4(f, &sh->fresh_ip, SHUN));
+    assert_true(contacted4(f, &f->trigger_of[SHUN & 255], SHUN));
+    assert_false(addr_equal(&f->trigger_of[SHUN & 255], &sh->fresh_ip));
+    assert_false(contacted4(f, &sh->fresh_ip, WEB));
     verify_evidence_t ev;
     assert_int_equal(verdict_evidence_parse(sh->evidence, &ev), LZR_OK);
     assert_int_equal(ev.orig, ANSWER_SILENT);
@@ -343,8 +403,9 @@ static void test_pass(void **state)
 
     const store_verdict_t *dy = verdict_of(&fd, DYN);
     assert_string_equal(dy->verdict, "dynamic_blocking");
-    assert_int_equal(dy->original_ip, S2);
-    assert_true(dy->fresh_ip == f->w[0].fresh[0] || dy->fresh_ip == f->w[0].fresh[1]);
+    assert_int_equal(dy->original_ip.v4, S2);
+    assert_true(addr_equal(&dy->fresh_ip, &f->w[0].fresh[0]) ||
+                addr_equal(&dy->fresh_ip, &f->w[0].fresh[1]));
     assert_int_equal(dy->port, 8080);
     assert_string_equal(verdict_of(&fd, GONE)->verdict, "churn");
     /* answers every source alike: a never-acking middlebox and a filtered host keep their
@@ -388,6 +449,77 @@ static void test_pass(void **state)
     free(c);
 }
 
+/* IPv6 hosts beside an IPv4 one in one job: each is re-probed from its own family's scan IP,
+ * fresh IP and trigger IP only, and its verdict is stored and read back with IPv6 addresses.
+ * With no IPv6 fresh IP left, an IPv6 host is unverified rather than probed from IPv4. */
+static void test_ipv6_hosts(void **state)
+{
+    fixture_t *f = *state;
+    const char *own6[2][3] = {{"2001:2::11", "2001:2::12", "2001:2::13"},
+                              {"2001:2::21", "2001:2::22", "2001:2::23"}};
+    for (int k = 0; k < 2; k++) {
+        f->w[k].scan_ip6 = a6(own6[k][0]);
+        f->w[k].fresh[f->w[k].n_fresh++] = a6(own6[k][1]);
+        f->w[k].fresh[f->w[k].n_fresh++] = a6(own6[k][2]);
+    }
+    uint64_t job = add_job(f->s);
+    lzr_addr_t shun6 = a6(SHUN6), dyn6 = a6(DYN6);
+    lzr_record_t r1[] = {
+        rec_a(&shun6, 80, CLASS_LOST_AFTER_SYNACK, &f->w[0].scan_ip6),
+        rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1),
+    };
+    lzr_record_t r2 = rec_a(&dyn6, 8080, CLASS_NO_ACK_DATA, &f->w[1].scan_ip6);
+    put(f->s, job, "v1", r1, 2);
+    put(f->s, job, "v2", &r2, 1);
+    verify_job_t *v = verify_job_new(job, 1500, NPORTS, 1000000);
+    run_pass(f, v, 2);
+    verify_job_free(&v);
+
+    found_t fd = {0};
+    assert_int_equal(store_verdicts_each(f->s, job, collect, &fd), LZR_OK);
+    assert_int_equal(fd.n, 3);
+    const store_verdict_t *sh = verdict_of(&fd, K_SHUN6), *dy = verdict_of(&fd, K_DYN6);
+    assert_non_null(sh);
+    assert_non_null(dy);
+    assert_string_equal(sh->verdict, "shunning");
+    assert_true(addr_equal(&sh->ip, &shun6));
+    assert_true(addr_equal(&sh->original_ip, &f->w[0].scan_ip6));
+    assert_true(addr_equal(&sh->fresh_ip, &f->w[1].fresh[2]) ||
+                addr_equal(&sh->fresh_ip, &f->w[1].fresh[3]));
+    assert_true(contacted(f, &sh->fresh_ip, &shun6));
+    assert_int_equal(f->trigger_of[K_SHUN6 & 255].family, ADDR_IPV6);
+    assert_true(contacted(f, &f->trigger_of[K_SHUN6 & 255], &shun6));
+    assert_non_null(strstr(sh->evidence, "\"trigger_ip\":\"2001:2::"));
+    assert_string_equal(dy->verdict, "dynamic_blocking");
+    assert_true(addr_equal(&dy->original_ip, &f->w[1].scan_ip6));
+    assert_int_equal(dy->fresh_ip.family, ADDR_IPV6);
+    /* the IPv4 host of the same job, from IPv4 addresses */
+    assert_string_equal(verdict_of(&fd, SHUN)->verdict, "shunning");
+    assert_int_equal(verdict_of(&fd, SHUN)->fresh_ip.family, ADDR_IPV4);
+    /* the IPv6 host's row carries its verdict */
+    verdicts_seen_t seen = {0};
+    assert_int_equal(store_results_each_verdict(f->s, job, NULL, NULL, note_verdict, &seen),
+                     LZR_OK);
+    assert_int_equal(seen.rows, 3);
+    assert_int_equal(seen.shunning, 2);
+
+    /* No IPv6 fresh IP left to any worker: unverified, and no IPv4 source is tried. */
+    f->w[0].n_fresh = f->w[1].n_fresh = 2;
+    job = add_job(f->s);
+    put(f->s, job, "v1", r1, 1);
+    memset(f->fresh_of, 0, sizeof f->fresh_of);
+    v = verify_job_new(job, 1500, NPORTS, 1000000);
+    run_pass(f, v, 2);
+    verify_job_free(&v);
+    memset(&fd, 0, sizeof fd);
+    store_verdicts_each(f->s, job, collect, &fd);
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.v[0].verdict, "unverified");
+    assert_int_equal(fd.v[0].fresh_ip.family, ADDR_NONE);
+    assert_int_equal(f->fresh_of[K_SHUN6 & 255].family, ADDR_NONE);
+    assert_non_null(strstr(fd.v[0].evidence, "no fresh IP"));
+}
+
 /* The coordinator dies after sending a round's compare requests and before any answer; a new
  * process on the same database runs the pass again from the start: both hosts get their
  * verdicts, and neither is probed from a fresh IP the dead pass had already chosen. */
@@ -405,9 +537,9 @@ static void test_restart_mid_pass(void **state)
     for (int i = 0; i < 5 && f->n_compare == 0; i++, now += 100000)
         assert_false(verify_job_step(v, f->s, f->w, 2, fake_send, f, now));
     assert_int_equal(f->n_compare, 2);
-    uint32_t first_shun = f->fresh_of[SHUN & 255], first_dyn = f->fresh_of[DYN & 255];
-    assert_int_not_equal(first_shun, 0);
-    assert_int_not_equal(first_dyn, 0);
+    lzr_addr_t first_shun = f->fresh_of[SHUN & 255], first_dyn = f->fresh_of[DYN & 255];
+    assert_int_equal(first_shun.family, ADDR_IPV4);
+    assert_int_equal(first_dyn.family, ADDR_IPV4);
     drop_pending(f);
     verify_job_free(&v);
     {
@@ -421,8 +553,8 @@ static void test_restart_mid_pass(void **state)
     store_close(&f->s);
     f->s = store_open(path, err, sizeof err);
     assert_non_null(f->s);
-    assert_true(store_contacted(f->s, first_shun, SHUN));
-    assert_true(store_contacted(f->s, first_dyn, DYN));
+    assert_true(contacted4(f, &first_shun, SHUN));
+    assert_true(contacted4(f, &first_dyn, DYN));
 
     memset(f->fresh_of, 0, sizeof f->fresh_of);
     f->n_compare = f->n_trigger = 0;
@@ -435,9 +567,9 @@ static void test_restart_mid_pass(void **state)
     const store_verdict_t *sh = verdict_of(&fd, SHUN), *dy = verdict_of(&fd, DYN);
     assert_string_equal(sh->verdict, "shunning");
     assert_string_equal(dy->verdict, "dynamic_blocking");
-    assert_int_not_equal(sh->fresh_ip, first_shun);
-    assert_int_not_equal(dy->fresh_ip, first_dyn);
-    assert_int_not_equal(f->trigger_of[SHUN & 255], first_shun);
+    assert_false(addr_equal(&sh->fresh_ip, &first_shun));
+    assert_false(addr_equal(&dy->fresh_ip, &first_dyn));
+    assert_false(addr_equal(&f->trigger_of[SHUN & 255], &first_shun));
 }
 
 /* A second job on the same hosts: burned fresh IPs are not used again; once none is left the
@@ -463,12 +595,12 @@ static void test_burned(void **state)
             assert_string_equal(fd.v[0].verdict, "shunning");
         } else if (round == 2) {
             assert_string_equal(fd.v[0].verdict, "unverified");
-            assert_int_equal(fd.v[0].fresh_ip, 0);
+            assert_int_equal(fd.v[0].fresh_ip.family, ADDR_NONE);
             assert_non_null(strstr(fd.v[0].evidence, "no fresh IP"));
         }
-        if (fd.v[0].fresh_ip) {
+        if (fd.v[0].fresh_ip.family) {
             /* never an address that had contacted the host before this job */
-            assert_int_equal(f->fresh_of[SHUN & 255], fd.v[0].fresh_ip);
+            assert_true(addr_equal(&f->fresh_of[SHUN & 255], &fd.v[0].fresh_ip));
         }
     }
 }
@@ -528,8 +660,9 @@ static void test_evidence_json(void **state)
                            .after_bare = ANSWER_SYNACK,
                            .after_data = ANSWER_RST};
     char buf[768];
-    size_t n = verify_evidence_json(&e, 40123, "v1", "v2", IP(198, 18, 0, 23), "v2",
-                                    "a \"quoted\" note", buf, sizeof buf);
+    lzr_addr_t tip = addr_ipv4(IP(198, 18, 0, 23));
+    size_t n = verify_evidence_json(&e, 40123, "v1", "v2", &tip, "v2", "a \"quoted\" note", buf,
+                                    sizeof buf);
     assert_true(n > 0);
     assert_non_null(strstr(buf, "\"orig\":\"rst\""));
     assert_non_null(strstr(buf, "\"random_port\":40123"));
@@ -539,7 +672,7 @@ static void test_evidence_json(void **state)
     assert_int_equal(verdict_evidence_parse(buf, &back), LZR_OK);
     assert_memory_equal(&back, &e, sizeof e);
     assert_int_equal(verdict_decide(&back), VERDICT_DYNAMIC_BLOCKING);
-    assert_int_equal(verify_evidence_json(&e, 1, NULL, NULL, 0, NULL, NULL, buf, 20), 0);
+    assert_int_equal(verify_evidence_json(&e, 1, NULL, NULL, NULL, NULL, NULL, buf, 20), 0);
     assert_int_equal(verdict_evidence_parse("{\"orig\":\"maybe\"}", &back), LZR_EPARSE);
     assert_int_equal(verdict_evidence_parse("not json", &back), LZR_EPARSE);
 
@@ -548,16 +681,20 @@ static void test_evidence_json(void **state)
     assert_int_equal(setup(&st), 0);
     fixture_t *f = st;
     uint64_t job = add_job(f->s);
-    store_verdict_t v = {.ip = SHUN, .port = 80, .original_ip = S1, .fresh_ip = 5, .ts_us = 9};
+    store_verdict_t v = {.ip = addr_ipv4(SHUN),
+                         .port = 80,
+                         .original_ip = addr_ipv4(S1),
+                         .fresh_ip = addr_ipv4(5),
+                         .ts_us = 9};
     snprintf(v.verdict, sizeof v.verdict, "dynamic_blocking");
-    verify_evidence_json(&e, 40123, "v1", "v2", 0, NULL, NULL, v.evidence, sizeof v.evidence);
+    verify_evidence_json(&e, 40123, "v1", "v2", NULL, NULL, NULL, v.evidence, sizeof v.evidence);
     char err[128];
     assert_int_equal(store_verdicts_put(f->s, job, &v, 1, err, sizeof err), LZR_OK);
     found_t fd = {0};
     store_verdicts_each(f->s, job, collect, &fd);
     assert_int_equal(fd.n, 1);
     assert_string_equal(fd.v[0].evidence, v.evidence);
-    assert_int_equal(fd.v[0].original_ip, S1);
+    assert_int_equal(fd.v[0].original_ip.v4, S1);
     assert_int_equal(verdict_evidence_parse(fd.v[0].evidence, &back), LZR_OK);
     assert_memory_equal(&back, &e, sizeof e);
     assert_int_equal(teardown(&st), 0);
@@ -574,13 +711,15 @@ static void test_export(void **state)
     lzr_record_t r = rec(SHUN, 80, CLASS_LOST_AFTER_SYNACK, S1);
     assert_int_equal(export_record_verdict(f, EXPORT_JSONL, &r, "v1", "shunning"), 1);
     assert_int_equal(export_record_verdict(f, EXPORT_JSONL, &r, "v1", ""), 1);
-    assert_int_equal(export_verdict(f, EXPORT_JSONL, SHUN, 80, "shunning", S1, IP(198, 18, 0, 22),
+    lzr_addr_t shun = addr_ipv4(SHUN), s1 = addr_ipv4(S1), fresh = addr_ipv4(IP(198, 18, 0, 22));
+    lzr_addr_t none = {.family = ADDR_NONE};
+    assert_int_equal(export_verdict(f, EXPORT_JSONL, &shun, 80, "shunning", &s1, &fresh,
                                     "{\"orig\":\"silent\"}"),
                      1);
     export_verdict_header(f, EXPORT_CSV);
     assert_int_equal(
-        export_verdict(f, EXPORT_CSV, SHUN, 80, "unverified", S1, 0, "{\"note\":\"x\"}"), 1);
-    assert_int_equal(export_verdict(f, EXPORT_ZGRAB2, SHUN, 80, "shunning", S1, 0, "{}"),
+        export_verdict(f, EXPORT_CSV, &shun, 80, "unverified", &s1, &none, "{\"note\":\"x\"}"), 1);
+    assert_int_equal(export_verdict(f, EXPORT_ZGRAB2, &shun, 80, "shunning", &s1, &none, "{}"),
                      LZR_EINVAL);
     fclose(f);
     char *l1 = buf, *l2 = strchr(l1, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
@@ -605,6 +744,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_hosts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_burned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_mid_pass, setup, teardown),
         cmocka_unit_test_setup_teardown(test_original_gone, setup, teardown),

@@ -101,8 +101,11 @@ static void test_report(void **state)
     recs[n++] = rec(IP(10, 0, 2, 200), 80, CLASS_SILENT, NULL);
     assert_int_equal(store_put_batch(s, job, 0, "v1", recs, n, err, sizeof err), LZR_OK);
     store_verdict_t v[2] = {
-        {.ip = IP(10, 0, 2, 7), .port = 80, .verdict = "shunning", .evidence = "{}"},
-        {.ip = IP(10, 0, 2, 9), .port = 80, .verdict = "transient", .evidence = "{}"},
+        {.ip = {ADDR_IPV4, {IP(10, 0, 2, 7)}}, .port = 80, .verdict = "shunning", .evidence = "{}"},
+        {.ip = {ADDR_IPV4, {IP(10, 0, 2, 9)}},
+         .port = 80,
+         .verdict = "transient",
+         .evidence = "{}"},
     };
     assert_int_equal(store_verdicts_put(s, job, v, 2, err, sizeof err), LZR_OK);
 

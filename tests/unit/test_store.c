@@ -42,6 +42,13 @@ static uint64_t add_job(store_t *s, uint64_t size, uint32_t shards)
     return id;
 }
 
+/* store_contacted for two IPv4 addresses. */
+static bool contacted4(store_t *s, uint32_t source_ip, uint32_t ip)
+{
+    lzr_addr_t a = addr_ipv4(source_ip), b = addr_ipv4(ip);
+    return store_contacted(s, &a, &b);
+}
+
 static void test_schema_and_wal(void **state)
 {
     fixture_t *f = *state;
@@ -358,13 +365,14 @@ static void test_batches(void **state)
     assert_int_equal(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
     sqlite3_close(db);
-    assert_true(store_contacted(f->s, 0xC6120101, 0x01020304));
-    assert_true(store_contacted(f->s, 0xC6120201, 0x09090909));
-    assert_false(store_contacted(f->s, 0xC6120301, 0x01020304));
+    assert_true(contacted4(f->s, 0xC6120101, 0x01020304));
+    assert_true(contacted4(f->s, 0xC6120201, 0x09090909));
+    assert_false(contacted4(f->s, 0xC6120301, 0x01020304));
     uint32_t fresh = 0xC6120301, host = 0x01020304;
-    assert_int_equal(store_contacts_add(f->s, id, &fresh, &host, 1, 7), LZR_OK);
-    assert_true(store_contacted(f->s, fresh, host));
-    assert_false(store_contacted(f->s, fresh, 0x01020305));
+    lzr_addr_t fresh_a = addr_ipv4(fresh), host_a = addr_ipv4(host);
+    assert_int_equal(store_contacts_add(f->s, id, &fresh_a, &host_a, 1, 7), LZR_OK);
+    assert_true(contacted4(f->s, fresh, host));
+    assert_false(contacted4(f->s, fresh, 0x01020305));
 
     /* Reopen read-only: the same rows. */
     store_t *ro = store_open_readonly(f->path, err, sizeof err);
@@ -407,8 +415,8 @@ static void test_upgrade_from_v2(void **state)
     sqlite3_close(db);
     f->s = store_open(f->path, err, sizeof err);
     assert_non_null(f->s);
-    assert_true(store_contacted(f->s, 0xC6120401, 0x05060708));
-    assert_false(store_contacted(f->s, 0xC6120402, 0x01020304));
+    assert_true(contacted4(f->s, 0xC6120401, 0x05060708));
+    assert_false(contacted4(f->s, 0xC6120402, 0x01020304));
     {
         uint64_t cnt;
         assert_int_equal(store_result_count(f->s, id, &cnt), LZR_OK);

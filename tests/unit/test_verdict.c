@@ -166,12 +166,30 @@ static void test_answers_and_random_port(void **state)
     for (uint32_t ip = 1; ip < 2000; ip += 7) {
         for (uint64_t salt = 0; salt < 3; salt++) {
             uint16_t port = (uint16_t)(32768 + ip * 13 % 28232);
-            uint16_t p = verdict_random_port(salt, ip, port);
+            lzr_addr_t a = addr_ipv4(ip), a6 = {.family = ADDR_IPV6, .v6 = {0x20, 0x01, 0, 2}};
+            a6.v6[15] = (uint8_t)ip;
+            a6.v6[14] = (uint8_t)(ip >> 8);
+            uint16_t p = verdict_random_port(salt, &a, port);
+            uint16_t p6 = verdict_random_port(salt, &a6, port);
             assert_true(p >= 32768 && p <= 61000);
+            assert_true(p6 >= 32768 && p6 <= 61000);
             assert_int_not_equal(p, port);
-            assert_int_equal(verdict_random_port(salt, ip, port), p);
+            assert_int_not_equal(p6, port);
+            assert_int_equal(verdict_random_port(salt, &a, port), p);
+            assert_int_equal(verdict_random_port(salt, &a6, port), p6);
         }
     }
+    /* IPv6 hosts spread over the range like IPv4 ones: 200 hosts of one /64, many ports. */
+    uint8_t seen[28233] = {0};
+    unsigned distinct = 0;
+    for (unsigned h = 0; h < 200; h++) {
+        lzr_addr_t a6 = {.family = ADDR_IPV6, .v6 = {0x20, 0x01, 0, 2, 0, 0, 0, 0x16}};
+        a6.v6[15] = (uint8_t)h;
+        unsigned k = verdict_random_port(1, &a6, 80) - 32768u;
+        distinct += !seen[k];
+        seen[k] = 1;
+    }
+    assert_true(distinct > 190);
     verify_evidence_t e = {.why = CANDIDATE_PARTIAL, .orig = ANSWER_SILENT, .fresh = ANSWER_RST};
     char buf[256];
     assert_true(verdict_answers_json(&e, 40123, buf, sizeof buf) > 0);
