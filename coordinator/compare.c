@@ -226,15 +226,18 @@ compare_t *compare_build(store_t *s, uint64_t job_id, char *err, size_t errlen)
         w.n_shards = row.n_shards;
         rc = store_vantage_shares(s, job_id, &shares, &n_shares);
     }
-    /* Every scan IP that finished a shard is a vantage, even one that saw nothing. */
+    /* Every scan IP that finished a shard is a vantage, even one that saw nothing. A shard's
+     * positions hold both families in proportion: an IPv4 scan IP scanned its share of the
+     * IPv4 pairs, an IPv6 one of the IPv6 pairs. */
     double cycle = row.perm.prime > 1 ? (double)(row.perm.prime - 1) : 1.0;
     for (size_t i = 0; i < n_shares && rc == LZR_OK; i++) {
         size_t v;
         rc = vantage_index(&w, &shares[i].scan_ip, &v);
+        uint64_t pairs = shares[i].scan_ip.family == ADDR_IPV6 ? row.size6 : row.size - row.size6;
         if (rc == LZR_OK) {
             c->vantages[v].shards = shares[i].shards;
             c->vantages[v].targets =
-                (uint64_t)((double)shares[i].positions / cycle * (double)row.size + 0.5);
+                (uint64_t)((double)shares[i].positions / cycle * (double)pairs + 0.5);
         }
     }
     free(shares);

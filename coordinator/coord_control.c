@@ -75,6 +75,7 @@ static void on_submit(coord_t *c, zframe_t *rid, const Lzr__SubmitRequest *r)
     row.n_shards = j->shards;
     row.passes = j->compare;
     row.size = j->size;
+    row.size6 = targets6_count(j->set6) * j->ports.n;
     row.span = j->span;
     row.created_us = clock_wall_us();
     uint64_t id = 0;

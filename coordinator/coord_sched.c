@@ -199,7 +199,7 @@ static void lease_to(coord_t *c, session_t *s, uint64_t now)
         if (targets6_count(j->spec->set6) && s->scan_ip6.family != ADDR_IPV6)
             continue;
         store_shard_t sh;
-        if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip, now,
+        if (store_shard_lease_next(c->store, j->row.id, s->name, s->scan_ip, &s->scan_ip6, now,
                                    now + c->lease_timeout_us, &sh) != LZR_OK)
             continue;
         if (s->has_lease)

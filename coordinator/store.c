@@ -181,9 +181,15 @@ static const char *const schema_v7 = "ALTER TABLE jobs ADD COLUMN span INTEGER N
  * coordinator that would read such a BLOB as the number 0 away from the file. */
 static const char *const schema_v8 = "SELECT 1;";
 
+/* Version 9: the IPv6 side of a job for `lzr-coord compare`: jobs.size6, the IPv6 (address,
+ * port) pairs among its size, and shards.scan_ip6, the IPv6 scan IP of the shard's last lease
+ * holder (NULL when it had none). */
+static const char *const schema_v9 = "ALTER TABLE jobs ADD COLUMN size6 INTEGER NOT NULL DEFAULT 0;"
+                                     "ALTER TABLE shards ADD COLUMN scan_ip6 BLOB;";
+
 /* The step from version k to k + 1 is schema_steps[k]. */
-static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                           schema_v5, schema_v6, schema_v7, schema_v8};
+static const char *const schema_steps[] = {schema_v1, schema_v2, schema_v3, schema_v4, schema_v5,
+                                           schema_v6, schema_v7, schema_v8, schema_v9};
 _Static_assert(sizeof schema_steps / sizeof *schema_steps == STORE_SCHEMA_VERSION,
                "one schema step per version");
 
@@ -507,8 +513,8 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
         goto fail;
     sqlite3_stmt *st = prep(s, "INSERT INTO jobs (name, state, filename, toml, seed, cookie_key,"
                                " rate, n_shards, size, perm_prime, perm_generator, perm_start,"
-                               " created_us, passes, span)"
-                               " VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                               " created_us, passes, span, size6)"
+                               " VALUES (?,'waiting',?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         goto rollback;
     sqlite3_bind_text(st, 1, j->name, -1, SQLITE_STATIC);
@@ -527,6 +533,7 @@ int store_job_insert(store_t *s, const store_job_t *j, uint64_t *id, char *err, 
     sqlite3_bind_int64(st, 13, passes);
     uint64_t span = j->span ? j->span : perm_cycle_len(&j->perm);
     sqlite3_bind_int64(st, 14, (sqlite3_int64)(j->span ? j->span : 0));
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)j->size6);
     if (run(st))
         goto rollback;
     *id = (uint64_t)sqlite3_last_insert_rowid(s->db);
@@ -575,12 +582,13 @@ int store_job_get(store_t *s, uint64_t id, store_job_t *out)
 {
     memset(out, 0, sizeof *out);
     /* Before version 4 every job had one pass; before version 6 none had bounds. */
-    sqlite3_stmt *st = prep(s, s->version >= 7   ? "SELECT " JOB_COLS ", passes, span, started_us"
-                                                   " FROM jobs WHERE id = ?"
-                               : s->version >= 4 ? "SELECT " JOB_COLS ", passes, 0, 0"
-                                                   " FROM jobs WHERE id = ?"
-                                                 : "SELECT " JOB_COLS ", 1, 0, 0"
-                                                   " FROM jobs WHERE id = ?");
+    sqlite3_stmt *st =
+        prep(s, s->version >= 9   ? "SELECT " JOB_COLS ", passes, span, started_us, size6"
+                                    " FROM jobs WHERE id = ?"
+                : s->version >= 7 ? "SELECT " JOB_COLS ", passes, span, started_us, 0"
+                                    " FROM jobs WHERE id = ?"
+                : s->version >= 4 ? "SELECT " JOB_COLS ", passes, 0, 0, 0 FROM jobs WHERE id = ?"
+                                  : "SELECT " JOB_COLS ", 1, 0, 0, 0 FROM jobs WHERE id = ?");
     if (!st)
         return LZR_EDB;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
@@ -613,6 +621,7 @@ int store_job_get(store_t *s, uint64_t id, store_job_t *out)
     if (!out->span)
         out->span = perm_cycle_len(&out->perm);
     out->started_us = (uint64_t)sqlite3_column_int64(st, 17);
+    out->size6 = (uint64_t)sqlite3_column_int64(st, 18);
     sqlite3_finalize(st);
     return out->toml ? LZR_OK : LZR_ENOMEM;
 }
@@ -745,14 +754,15 @@ int store_shard_get(store_t *s, uint64_t job_id, uint32_t idx, store_shard_t *ou
 }
 
 int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
-                           uint64_t now_us, uint64_t expiry_us, store_shard_t *out)
+                           const lzr_addr_t *scan_ip6, uint64_t now_us, uint64_t expiry_us,
+                           store_shard_t *out)
 {
     /* In a job of several passes, a shard whose copy in another pass went to this scan IP is
      * not this worker's: each pass of a target must come from a different scan IP. A pending
      * shard's lease_expiry_us is the end of its back-off after a failure. */
     sqlite3_stmt *st =
         prep(s, "UPDATE shards SET state = 'leased', lease_owner = ?1, lease_expiry_us = ?2,"
-                " scan_ip = ?4 WHERE job_id = ?3 AND idx ="
+                " scan_ip = ?4, scan_ip6 = ?6 WHERE job_id = ?3 AND idx ="
                 " (SELECT p.idx FROM shards p WHERE p.job_id = ?3 AND p.state = 'pending' AND"
                 " p.lease_expiry_us <= ?5 AND"
                 " ((SELECT passes FROM jobs WHERE id = ?3) <= 1 OR NOT EXISTS (SELECT 1 FROM"
@@ -765,6 +775,8 @@ int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint3
         sqlite3_bind_int64(st, 3, (sqlite3_int64)job_id);
         sqlite3_bind_int64(st, 4, scan_ip);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)now_us);
+        if (scan_ip6 && scan_ip6->family == ADDR_IPV6)
+            bind_addr(st, 6, scan_ip6);
     }
     return one_row(st, read_shard, out);
 }
@@ -1580,11 +1592,19 @@ int store_vantage_shares(store_t *s, uint64_t job_id, store_vantage_share_t **ou
     *n = 0;
     if (s->version < 4)
         return LZR_OK;
-    sqlite3_stmt *st = prep_job(s,
-                                "SELECT scan_ip, count(*), total(pos_end - pos_begin) FROM shards"
-                                " WHERE job_id = ? AND state = 'done' AND scan_ip <> 0"
-                                " GROUP BY scan_ip ORDER BY scan_ip",
-                                job_id);
+    /* A shard of both families was scanned from its holder's two scan IPs: it counts for each. */
+    sqlite3_stmt *st =
+        prep_job(s,
+                 s->version >= 9
+                     ? "SELECT scan_ip, count(*), total(pos_end - pos_begin) FROM shards"
+                       " WHERE job_id = ?1 AND state = 'done' AND scan_ip <> 0 GROUP BY scan_ip"
+                       " UNION ALL SELECT scan_ip6, count(*), total(pos_end - pos_begin)"
+                       " FROM shards WHERE job_id = ?1 AND state = 'done' AND scan_ip6 IS NOT NULL"
+                       " GROUP BY scan_ip6 ORDER BY 1"
+                     : "SELECT scan_ip, count(*), total(pos_end - pos_begin) FROM shards"
+                       " WHERE job_id = ?1 AND state = 'done' AND scan_ip <> 0"
+                       " GROUP BY scan_ip ORDER BY scan_ip",
+                 job_id);
     rows_t a = {(void **)out, n, sizeof **out, 0};
     return rows_end(&a, each_row(st, share_row, &a));
 }

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 typedef struct store store_t;
 
@@ -35,6 +35,7 @@ typedef struct store_job {
     uint32_t rate;
     uint32_t n_shards;
     uint64_t size;
+    uint64_t size6; /* of size, the (address, port) pairs of IPv6 addresses */
     perm_params_t perm;
     uint64_t created_us;
     uint64_t finished_us;
@@ -92,11 +93,12 @@ int store_job_ids(store_t *s, const char *state, uint64_t **ids, size_t *n);
 int store_job_set_state(store_t *s, uint64_t id, const char *state);
 
 /* Leases the lowest pending shard of job whose back-off has passed (now_us) to owner, whose
- * scan IP is scan_ip, until expiry_us. In a job of several passes a shard whose copy in another
- * pass was leased from scan_ip is skipped. LZR_ENOTFOUND when no shard is ready for that scan
- * IP. */
+ * scan IP is scan_ip (and IPv6 scan IP scan_ip6, ADDR_NONE when it has none), until expiry_us. In a
+ * job of several passes a shard whose copy in another pass was leased from scan_ip is skipped.
+ * LZR_ENOTFOUND when no shard is ready for that scan IP. */
 int store_shard_lease_next(store_t *s, uint64_t job_id, const char *owner, uint32_t scan_ip,
-                           uint64_t now_us, uint64_t expiry_us, store_shard_t *out);
+                           const lzr_addr_t *scan_ip6, uint64_t now_us, uint64_t expiry_us,
+                           store_shard_t *out);
 
 /* Extends owner's lease of a shard, or takes a pending one back (a heartbeat for a lease the
  * worker holds, which expired while its heartbeats were late). LZR_ENOTFOUND when the shard

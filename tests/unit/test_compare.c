@@ -82,15 +82,15 @@ static void test_scheduler_passes(void **state)
     assert_int_equal(pending, 4);
 
     store_shard_t a, b, c, d, x;
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &a), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, NULL, 0, 100, &a), LZR_OK);
     assert_int_equal(a.idx, 0);
     assert_int_equal(a.pass, 0);
     assert_int_equal(a.scan_ip, VP1);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &b), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, NULL, 0, 100, &b), LZR_OK);
     assert_int_equal(b.idx, 1);
     /* Shards 2 and 3 are the second pass of 0 and 1: not from VP1 again. */
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &x), LZR_ENOTFOUND);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 0, 100, &c), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, NULL, 0, 100, &x), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, NULL, 0, 100, &c), LZR_OK);
     assert_int_equal(c.idx, 2);
     assert_int_equal(c.pass, 1);
     assert_int_equal(c.pos_begin, a.pos_begin);
@@ -98,18 +98,18 @@ static void test_scheduler_passes(void **state)
     /* A lease lost and taken again keeps the rule: shard 2 back to the pool is still not
      * VP1's, but the second worker takes it again. */
     assert_int_equal(store_shard_release(f->s, id, 2, "w2"), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, 0, 100, &x), LZR_ENOTFOUND);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 0, 100, &c), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", VP1, NULL, 0, 100, &x), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, NULL, 0, 100, &c), LZR_OK);
     assert_int_equal(c.idx, 2);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, 0, 100, &d), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", VP2, NULL, 0, 100, &d), LZR_OK);
     assert_int_equal(d.idx, 3);
     assert_int_equal(d.pos_begin, b.pos_begin);
 
     /* One pass: the same worker takes every shard. */
     uint64_t one = add_job(f->s, 1000, 2, 1);
-    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 0, 100, &a), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 0, 100, &b), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, 0, 100, &x), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, NULL, 0, 100, &a), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, NULL, 0, 100, &b), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, one, "w1", VP1, NULL, 0, 100, &x), LZR_ENOTFOUND);
 }
 
 /* The scenario of the comparison tests: one shard per pass, pass 1 from VP1, pass 2 from VP2. */
@@ -117,9 +117,9 @@ static uint64_t scan_two_vantages(store_t *s)
 {
     uint64_t id = add_job(s, 256, 1, 2);
     store_shard_t sh;
-    assert_int_equal(store_shard_lease_next(s, id, "vp1", VP1, 0, 100, &sh), LZR_OK);
+    assert_int_equal(store_shard_lease_next(s, id, "vp1", VP1, NULL, 0, 100, &sh), LZR_OK);
     assert_int_equal(sh.idx, 0);
-    assert_int_equal(store_shard_lease_next(s, id, "vp2", VP2, 0, 100, &sh), LZR_OK);
+    assert_int_equal(store_shard_lease_next(s, id, "vp2", VP2, NULL, 0, 100, &sh), LZR_OK);
     assert_int_equal(sh.idx, 1);
     lzr_record_t a[] = {
         rec(HX, 22, CLASS_CLOSED, "", VP1),
@@ -368,6 +368,7 @@ static void test_one_pass_and_old_schema(void **state)
             " ALTER TABLE shards DROP COLUMN dropped; ALTER TABLE shards DROP COLUMN syns;"
             " ALTER TABLE shards DROP COLUMN frames; ALTER TABLE shards DROP COLUMN replies;"
             " ALTER TABLE shards DROP COLUMN pcap_drops; ALTER TABLE shards DROP COLUMN blocked;"
+            " ALTER TABLE jobs DROP COLUMN size6; ALTER TABLE shards DROP COLUMN scan_ip6;"
             " PRAGMA user_version=3",
             NULL, NULL, NULL),
         SQLITE_OK);
@@ -388,6 +389,77 @@ static void test_one_pass_and_old_schema(void **state)
     store_job_clear(&row);
 }
 
+/* A job of both families compared from two workers, each with an IPv4 and an IPv6 scan IP:
+ * the IPv6 scan IPs are vantages of their own, with the shards they finished and their share
+ * of the IPv6 pairs; an IPv6 service one of them lost is an item, printed as [addr]:port. */
+static void test_ipv6_vantages(void **state)
+{
+    fixture_t *f = *state;
+    store_job_t j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.name, sizeof j.name, "cmp6");
+    snprintf(j.filename, sizeof j.filename, "job.toml");
+    j.toml = "";
+    snprintf(j.key_hex, sizeof j.key_hex, "00112233445566778899aabbccddeeff");
+    j.rate = 100;
+    j.n_shards = 1;
+    j.passes = 2;
+    j.size = 300;
+    j.size6 = 44;
+    assert_int_equal(perm_init(&j.perm, j.size, 5), LZR_OK);
+    uint64_t id = 0;
+    char err[256];
+    assert_int_equal(store_job_insert(f->s, &j, &id, err, sizeof err), LZR_OK);
+    lzr_addr_t s6[2], host6;
+    assert_int_equal(addr_parse("2001:2::a", &s6[0]), LZR_OK);
+    assert_int_equal(addr_parse("2001:2::14", &s6[1]), LZR_OK);
+    assert_int_equal(addr_parse("2001:2:0:16::5", &host6), LZR_OK);
+    const char *who[2] = {"vp1", "vp2"};
+    uint32_t v4[2] = {VP1, VP2};
+    lzr_class_t cls[2] = {CLASS_SERVICE, CLASS_LOST_AFTER_SYNACK};
+    for (uint32_t k = 0; k < 2; k++) {
+        store_shard_t sh;
+        assert_int_equal(store_shard_lease_next(f->s, id, who[k], v4[k], &s6[k], 0, 100, &sh),
+                         LZR_OK);
+        assert_int_equal(sh.idx, k);
+        lzr_record_t r = rec(HX, 80, CLASS_SERVICE, "http", v4[k]);
+        lzr_record_t r6 = r;
+        r6.ip = host6;
+        r6.source_ip = s6[k];
+        r6.cls = cls[k];
+        snprintf(r6.protocol, sizeof r6.protocol, "%s", k ? "" : "http");
+        lzr_record_t both[2] = {r, r6};
+        assert_int_equal(store_put_batch(f->s, id, k, who[k], both, 2, err, sizeof err), LZR_OK);
+        assert_int_equal(store_shard_done(f->s, id, k, who[k]), LZR_OK);
+    }
+    compare_t *c = compare_build(f->s, id, err, sizeof err);
+    assert_non_null(c);
+    assert_int_equal(c->n_vantages, 4);
+    /* IPv4 first, then IPv6, as the store orders them */
+    for (int k = 0; k < 2; k++) {
+        const compare_vantage_t *v = &c->vantages[k], *v6 = &c->vantages[k + 2];
+        assert_int_equal(v->ip.v4, v4[k]);
+        assert_true(addr_equal(&v6->ip, &s6[k]));
+        assert_int_equal(v6->shards, 1);
+        assert_int_equal(v->targets, 256);
+        assert_int_equal(v6->targets, 44);
+        assert_string_equal(v6->worker, who[k]);
+    }
+    assert_int_equal(c->n_service_items, 1);
+    assert_true(addr_equal(&c->items[0].ip, &host6));
+    assert_true(addr_equal(&c->items[0].seen[0].source_ip, &s6[0]));
+    char *out = NULL;
+    size_t len = 0;
+    FILE *fo = open_memstream(&out, &len);
+    assert_int_equal(compare_write(c, COMPARE_TEXT, fo), LZR_OK);
+    fclose(fo);
+    assert_non_null(strstr(out, "[2001:2:0:16::5]:80"));
+    assert_non_null(strstr(out, "2001:2::14"));
+    assert_null(strstr(out, "0.0.0.0"));
+    free(out);
+    compare_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +467,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_build, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_pass_and_old_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ipv6_vantages, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

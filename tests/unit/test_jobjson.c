@@ -62,7 +62,8 @@ static void test_document(void **state)
     uint64_t id = submit(f->s);
     assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
     store_shard_t sh;
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, UINT64_MAX / 2, &sh), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, NULL, 0, UINT64_MAX / 2, &sh),
+                     LZR_OK);
     lzr_record_t recs[] = {fixture_rec(0x01020301, 80, CLASS_SERVICE, "http"),
                            fixture_rec(0x01020302, 80, CLASS_SERVICE, "http"),
                            fixture_rec(0x01020303, 443, CLASS_SERVICE, "tls"),

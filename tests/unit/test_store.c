@@ -132,16 +132,16 @@ static void test_leases(void **state)
     uint64_t id = add_job(f->s, 1000, 3);
     assert_int_equal(store_job_set_state(f->s, id, "running"), LZR_OK);
     store_shard_t a, b, c, d;
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, 100, &a), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, NULL, 0, 100, &a), LZR_OK);
     assert_int_equal(a.idx, 0);
     assert_int_equal(a.state, SHARD_LEASED);
     assert_string_equal(a.owner, "w1");
     assert_int_equal(a.attempts, 0); /* failures, not leases */
-    assert_int_equal(store_shard_lease_next(f->s, id, "w2", 1, 0, 100, &b), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w2", 1, NULL, 0, 100, &b), LZR_OK);
     assert_int_equal(b.idx, 1);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, 300, &c), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, NULL, 0, 300, &c), LZR_OK);
     assert_int_equal(c.idx, 2);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 0, 100, &d), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, NULL, 0, 100, &d), LZR_ENOTFOUND);
 
     /* Only the owner renews. */
     assert_int_equal(store_shard_renew(f->s, id, 0, "w2", 500), LZR_ENOTFOUND);
@@ -162,7 +162,7 @@ static void test_leases(void **state)
     assert_int_equal(store_shard_renew(f->s, id, 1, "w2", 900), LZR_OK);
     assert_int_equal(store_shard_release(f->s, id, 1, "w1"), LZR_ENOTFOUND);
     assert_int_equal(store_shard_release(f->s, id, 1, "w2"), LZR_OK);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 0, 100, &d), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, NULL, 0, 100, &d), LZR_OK);
     assert_int_equal(d.idx, 1);
     assert_int_equal(d.attempts, 0);
 
@@ -174,12 +174,12 @@ static void test_leases(void **state)
     assert_int_equal(store_shard_fail(f->s, id, 1, "w3", 1000, 1000000, &failures, &retry), LZR_OK);
     assert_int_equal(failures, 1);
     assert_int_equal(retry, 1000 + 1000000);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 2000, 100, &d), LZR_ENOTFOUND);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 1001000, 100, &d), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, NULL, 2000, 100, &d), LZR_ENOTFOUND);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, NULL, 1001000, 100, &d), LZR_OK);
     assert_int_equal(store_shard_fail(f->s, id, 1, "w3", 0, 1000000, &failures, &retry), LZR_OK);
     assert_int_equal(failures, 2);
     assert_int_equal(retry, 2000000);
-    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, 2000000, 100, &d), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w3", 1, NULL, 2000000, 100, &d), LZR_OK);
 
     /* Only the holder finishes a shard. */
     assert_int_equal(store_shard_done(f->s, id, 0, "w2"), LZR_ENOTFOUND);
@@ -409,6 +409,7 @@ static void test_upgrade_from_v2(void **state)
             " ALTER TABLE shards DROP COLUMN dropped; ALTER TABLE shards DROP COLUMN syns;"
             " ALTER TABLE shards DROP COLUMN frames; ALTER TABLE shards DROP COLUMN replies;"
             " ALTER TABLE shards DROP COLUMN pcap_drops; ALTER TABLE shards DROP COLUMN blocked;"
+            " ALTER TABLE jobs DROP COLUMN size6; ALTER TABLE shards DROP COLUMN scan_ip6;"
             " PRAGMA user_version=2",
             NULL, NULL, NULL),
         SQLITE_OK);
@@ -551,7 +552,8 @@ static void test_bounds(void **state)
     store_job_clear(&row);
 
     store_shard_t sh;
-    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, 0, UINT64_MAX / 2, &sh), LZR_OK);
+    assert_int_equal(store_shard_lease_next(f->s, id, "w1", 1, NULL, 0, UINT64_MAX / 2, &sh),
+                     LZR_OK);
     uint32_t n = 0;
     assert_int_equal(store_shards_drop(f->s, id, &n), LZR_OK);
     assert_int_equal(n, 3);
