@@ -42,16 +42,22 @@ static void discard_frame(u_char *user, const struct pcap_pkthdr *h, const u_cha
 void capture_filter(char *buf, size_t len, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,
                     uint16_t hi)
 {
-    char ip[16], ip6[ADDR_TEXT_MAX];
-    if (addr6 && addr6->family == ADDR_IPV6 && addr == 0) /* IPv6 targets only */
-        snprintf(buf, len, "tcp and dst host %s and dst portrange %u-%u", addr_format(addr6, ip6),
-                 lo, hi);
-    else if (addr6 && addr6->family == ADDR_IPV6)
-        snprintf(buf, len, "tcp and (dst host %s or dst host %s) and dst portrange %u-%u",
-                 targets_ntoa(addr, ip), addr_format(addr6, ip6), lo, hi);
+    char ip[16], ip6[ADDR_TEXT_MAX], v4[96] = "", v6[224] = "";
+    if (addr || !addr6 || addr6->family != ADDR_IPV6)
+        snprintf(v4, sizeof v4, "tcp and dst host %s and dst portrange %u-%u",
+                 targets_ntoa(addr, ip), lo, hi);
+    /* An IPv6 reply with extension headers before its TCP header (hop-by-hop, routing,
+     * destination options) passes too: BPF cannot find its ports, packet.c walks the headers
+     * with length checks and drops what is not ours. */
+    if (addr6 && addr6->family == ADDR_IPV6)
+        snprintf(v6, sizeof v6,
+                 "dst host %s and (tcp and dst portrange %u-%u or ip6[6] == 0 or ip6[6] == 43 or "
+                 "ip6[6] == 60)",
+                 addr_format(addr6, ip6), lo, hi);
+    if (v4[0] && v6[0])
+        snprintf(buf, len, "(%s) or (%s)", v4, v6);
     else
-        snprintf(buf, len, "tcp and dst host %s and dst portrange %u-%u", targets_ntoa(addr, ip),
-                 lo, hi);
+        snprintf(buf, len, "%s", v4[0] ? v4 : v6);
 }
 
 capture_t *capture_open(const char *iface, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,

@@ -17,12 +17,13 @@ typedef struct capture capture_t;
 /* Called for each captured frame (caplen bytes of a frame of the handle's link type). */
 typedef void (*capture_fn)(void *ctx, const uint8_t *frame, size_t caplen);
 
-#define CAPTURE_FILTER_MAX 200
+#define CAPTURE_FILTER_MAX 320
 
 /* Writes the pcap filter for TCP to addr (IPv4, host order; 0 with an IPv6 addr6: none) or to
  * addr6 (when it is an IPv6 address; NULL or ADDR_NONE: IPv4 only) on ports [lo, hi] into buf
- * (CAPTURE_FILTER_MAX bytes hold any). libpcap's "tcp" matches IPv6 TCP without extension headers
- * (a fragment header aside), which is how every reply to our SYNs arrives. */
+ * (CAPTURE_FILTER_MAX bytes hold any). libpcap's "tcp" matches IPv6 TCP only when no extension
+ * header comes first, so IPv6 packets to addr6 whose first header is hop-by-hop, routing or
+ * destination options pass whatever their port, for packet.c to walk. */
 void capture_filter(char *buf, size_t len, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,
                     uint16_t hi);
 

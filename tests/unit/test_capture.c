@@ -20,12 +20,39 @@
 
 #define SCAN4 0xc6120064u /* 198.18.0.100 */
 
-/* True when the filter text passes a TCP frame from src to dst:dport. */
-static bool passes(const char *filter, const lzr_addr_t *src, const lzr_addr_t *dst, uint16_t dport)
+/* Inserts an 8-byte IPv6 extension header of type next_hdr (destination options, say) before
+ * the TCP header of the IPv6 frame f of *len bytes; returns the frame's new length. */
+static size_t add_ext_header(uint8_t *f, size_t len, uint8_t next_hdr)
+{
+    uint8_t *ip = f + 14;
+    memmove(ip + 48, ip + 40, len - 54);
+    ip[40] = ip[6];        /* the extension header's next header: what followed the IPv6 header */
+    memset(ip + 41, 0, 7); /* length 0 (8 bytes), PadN of 4 zero bytes */
+    ip[42] = 1;
+    ip[43] = 4;
+    ip[6] = next_hdr;
+    uint16_t plen = (uint16_t)((ip[4] << 8 | ip[5]) + 8);
+    ip[4] = (uint8_t)(plen >> 8);
+    ip[5] = (uint8_t)plen;
+    return len + 8;
+}
+
+/* The filter's verdict on frame f of len bytes. */
+static bool filter_passes(const char *filter, const uint8_t *f, size_t len)
 {
     pcap_t *p = pcap_open_dead(DLT_EN10MB, 1600);
     struct bpf_program prog;
     assert_int_equal(pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN), 0);
+    struct pcap_pkthdr h = {.caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
+    bool ok = pcap_offline_filter(&prog, &h, f) != 0;
+    pcap_freecode(&prog);
+    pcap_close(p);
+    return ok;
+}
+
+/* True when the filter text passes a TCP frame from src to dst:dport. */
+static bool passes(const char *filter, const lzr_addr_t *src, const lzr_addr_t *dst, uint16_t dport)
+{
     pkt_out_t o = {.seg = {.src = *src,
                            .dst = *dst,
                            .sport = 80,
@@ -36,11 +63,7 @@ static bool passes(const char *filter, const lzr_addr_t *src, const lzr_addr_t *
     uint8_t frame[PACKET_MAX_FRAME];
     size_t len = packet_build(frame, sizeof frame, &o);
     assert_true(len > 0);
-    struct pcap_pkthdr h = {.caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
-    bool ok = pcap_offline_filter(&prog, &h, frame) != 0;
-    pcap_freecode(&prog);
-    pcap_close(p);
-    return ok;
+    return filter_passes(filter, frame, len);
 }
 
 static void test_filter_text(void **state)
@@ -54,8 +77,9 @@ static void test_filter_text(void **state)
     capture_filter(buf, sizeof buf, SCAN4, &none, 40000, 65535);
     assert_string_equal(buf, "tcp and dst host 198.18.0.100 and dst portrange 40000-65535");
     capture_filter(buf, sizeof buf, SCAN4, &a6, 40000, 65535);
-    assert_string_equal(buf, "tcp and (dst host 198.18.0.100 or dst host 2001:2::100) and dst "
-                             "portrange 40000-65535");
+    assert_string_equal(buf, "(tcp and dst host 198.18.0.100 and dst portrange 40000-65535) or "
+                             "(dst host 2001:2::100 and (tcp and dst portrange 40000-65535 or "
+                             "ip6[6] == 0 or ip6[6] == 43 or ip6[6] == 60))");
     /* The longest addresses still fit. */
     assert_int_equal(addr_parse("2001:2:ffff:ffff:ffff:ffff:ffff:ffff", &a6), LZR_OK);
     capture_filter(buf, sizeof buf, 0xffffffffu, &a6, 65535, 65535);
@@ -83,11 +107,54 @@ static void test_filter_passes_both_families(void **state)
     assert_true(passes(v4only, &them4, &us4, 40001));
 }
 
+/* A SYN-ACK to our IPv6 address with a destination-options header before its TCP header passes
+ * the filter, and packet.c reads its ports and flags past that header; the same to another
+ * address, or an ICMPv6 packet to ours, does not pass. */
+static void test_extension_headers(void **state)
+{
+    (void)state;
+    char both[CAPTURE_FILTER_MAX], v6only[CAPTURE_FILTER_MAX];
+    lzr_addr_t us6, them6, other6;
+    assert_int_equal(addr_parse("2001:2::100", &us6), LZR_OK);
+    assert_int_equal(addr_parse("2001:2:0:16::10", &them6), LZR_OK);
+    assert_int_equal(addr_parse("2001:2::101", &other6), LZR_OK);
+    capture_filter(both, sizeof both, SCAN4, &us6, 40000, 65535);
+    capture_filter(v6only, sizeof v6only, 0, &us6, 40000, 65535);
+    const lzr_addr_t *dst[2] = {&us6, &other6};
+    for (int k = 0; k < 2; k++) {
+        pkt_out_t o = {.seg = {.src = them6,
+                               .dst = *dst[k],
+                               .sport = 443,
+                               .dport = 40007,
+                               .seq = 5,
+                               .ack = 9,
+                               .flags = TCP_SYN | TCP_ACK,
+                               .window = 1024,
+                               .ttl = 60}};
+        uint8_t frame[PACKET_MAX_FRAME + 8];
+        size_t len = packet_build(frame, PACKET_MAX_FRAME, &o);
+        assert_true(len > 0);
+        len = add_ext_header(frame, len, 60);
+        assert_int_equal(filter_passes(both, frame, len), k == 0);
+        assert_int_equal(filter_passes(v6only, frame, len), k == 0);
+        pkt_in_t p;
+        assert_int_equal(packet_parse(frame, len, DLT_EN10MB, &p), LZR_OK);
+        assert_int_equal(p.sport, 443);
+        assert_int_equal(p.dport, 40007);
+        assert_int_equal(p.flags, TCP_SYN | TCP_ACK);
+        assert_int_equal(p.ack, 9);
+        /* The same bytes as ICMPv6 (next header 58) are not let through. */
+        frame[14 + 6] = 58;
+        assert_false(filter_passes(both, frame, len));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_text),
         cmocka_unit_test(test_filter_passes_both_families),
+        cmocka_unit_test(test_extension_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
