@@ -467,19 +467,22 @@ static int split_target_lines(const ctx_t *c, const toml_value_t *root, job_spec
     for (size_t i = 0; i < j->n_target_list; i++) {
         input_format_t f = INPUT_FORMAT_INIT;
         input_target_t t;
-        char perr[256], ip[16];
+        char perr[256], ip[ADDR_TEXT_MAX];
         int rc = input_parse_line(&f, j->target_list[i], &t, perr, sizeof perr);
-        if (rc == 1 && t.addr.family != ADDR_IPV4)
-            snprintf(perr, sizeof perr, "a job's target list takes IPv4 addresses only");
-        if (rc != 1 || t.addr.family != ADDR_IPV4)
+        bool v6 = rc == 1 && t.addr.family == ADDR_IPV6;
+        if (v6 && t.has_port)
+            snprintf(perr, sizeof perr, "a job's (address, port) pairs take IPv4 addresses only");
+        if (rc != 1 || (v6 && t.has_port))
             return fail(c, toml_line(toml_get(root, "files")), "files.targets", LZR_EPARSE,
                         "\"%s\": %s", j->target_list[i], rc != 0 ? perr : "not a target");
-        char *addr = strdup(targets_ntoa(t.addr.v4, ip));
+        char *addr = strdup(addr_format(&t.addr, ip));
         if (!addr)
             return fail(c, 0, "targets_file", LZR_ENOMEM, "out of memory");
         free(j->target_list[i]);
         j->target_list[i] = addr;
-        j->pairs[i] = pair_key(t.addr.v4, t.has_port ? t.port : 0);
+        /* An IPv6 address stands for itself × the job's ports; expand_pairs refuses it in a
+         * list of pairs. */
+        j->pairs[i] = v6 ? 0 : pair_key(t.addr.v4, t.has_port ? t.port : 0);
     }
     j->n_pairs = j->n_target_list;
     return LZR_OK;
@@ -526,6 +529,11 @@ static int expand_pairs(const ctx_t *c, const toml_value_t *root, job_spec_t *j)
     if (j->n_targets)
         return fail(c, toml_line(key), "targets_file", LZR_EINVAL,
                     "a list of (address, port) pairs cannot be combined with targets");
+    for (size_t i = 0; i < j->n_target_list; i++)
+        if (strchr(j->target_list[i], ':'))
+            return fail(c, toml_line(key), "targets_file", LZR_EINVAL,
+                        "\"%s\": a list of (address, port) pairs takes IPv4 addresses only",
+                        j->target_list[i]);
     if (j->report_all)
         return fail(c, toml_line(toml_get(root, "report_all")), "report_all", LZR_EINVAL,
                     "a list of (address, port) pairs has no silent targets to report");
@@ -758,7 +766,8 @@ static int add_listed(void *ctx, const char *entry, int line, char *err, size_t 
 }
 
 /* targets_file: every line, quoted, into b: "ADDR", or "ADDR:PORT" for a line that names a
- * port (docs/job-file.md). */
+ * port (docs/job-file.md). An IPv6 address is stored as its text; an IPv6 line with a port is
+ * refused, since a job's (address, port) pairs are IPv4. */
 static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t errlen)
 {
     input_reader_t *r = input_open(file, err, errlen);
@@ -767,7 +776,7 @@ static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t e
     input_target_t t;
     int rc;
     uint64_t n = 0;
-    char ip[16], entry[32];
+    char ip[ADDR_TEXT_MAX], entry[ADDR_TEXT_MAX + 8];
     while ((rc = input_next(r, -1, &t, err, errlen)) == 1) {
         if (++n > JOB_MAX_TARGET_LINES) {
             snprintf(err, errlen,
@@ -776,13 +785,15 @@ static int read_target_lines(const char *file, textbuf_t *b, char *err, size_t e
             rc = LZR_EINVAL;
             break;
         }
-        if (t.addr.family != ADDR_IPV4) {
-            snprintf(err, errlen, "%.400s:%d: a job's target list takes IPv4 addresses only", file,
-                     input_line(r));
+        if (t.addr.family == ADDR_IPV6 && t.has_port) {
+            snprintf(err, errlen,
+                     "%.400s:%d: a job's (address, port) pairs take IPv4 addresses only; list an "
+                     "IPv6 address without its port (the job's ports apply)",
+                     file, input_line(r));
             rc = LZR_EINVAL;
             break;
         }
-        targets_ntoa(t.addr.v4, ip);
+        addr_format(&t.addr, ip);
         if (t.has_port)
             snprintf(entry, sizeof entry, "%s:%u", ip, t.port);
         else

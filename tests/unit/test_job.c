@@ -479,6 +479,32 @@ static void test_targets_file(void **state)
     put(dir, "hosts.csv", "# nothing\n");
     assert_null(job_load(path, &text, err, sizeof err));
     assert_non_null(strstr(err, "hosts.csv: lists no target"));
+    /* An IPv6 hitlist: its addresses join the job's IPv6 set, in any line form without a
+     * port; an IPv6 line with a port, or IPv6 lines in a list of IPv4 pairs, are refused. */
+    put(dir, "hosts.csv", "198.18.5.1\n2001:2:0:16::10\n# c\n2001:0002:0:16:0:0:0:20\n");
+    put(dir, "scan.toml",
+        "targets_file = \"hosts.csv\"\nports = \"80,443\"\n"
+        "allow_reserved = [\"198.18.0.0/15\", \"2001:2::/48\"]\n");
+    j = job_load(path, &text, err, sizeof err);
+    assert_non_null(j);
+    assert_int_equal(targets_count(j->set), 1);
+    assert_int_equal(targets6_count(j->set6), 2);
+    assert_int_equal(j->size, 3 * 2);
+    assert_non_null(strstr(text, "\"2001:2:0:16::20\""));
+    job_destroy(&j);
+    j = job_parse(text, strlen(text), "scan.toml", err, sizeof err); /* the stored text */
+    assert_non_null(j);
+    assert_int_equal(targets6_count(j->set6), 2);
+    job_destroy(&j);
+    free(text);
+    text = NULL;
+    put(dir, "hosts.csv", "198.18.5.1\n[2001:2:0:16::10]:443\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "hosts.csv:2: a job's (address, port) pairs take IPv4"));
+    put(dir, "hosts.csv", "198.18.5.1:80\n2001:2:0:16::10\n");
+    assert_null(job_load(path, &text, err, sizeof err));
+    assert_non_null(strstr(err, "targets_file: \"2001:2:0:16::10\": a list of (address, port) "
+                                "pairs takes IPv4 addresses only"));
     /* Alone, the list is the targets. */
     put(dir, "hosts.csv", "198.18.5.1\n");
     put(dir, "scan.toml",
