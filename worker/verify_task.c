@@ -124,16 +124,22 @@ static void *verify_thread(void *arg)
     __atomic_store_n(&t->finished, true, __ATOMIC_RELEASE);
     return NULL;
 }
-/* The reason request m cannot be worked on here, or NULL; fills src[i] and ip[i] from the
- * attempts. */
-static const char *check_request(const Lzr__VerifyRequest *m, const lzr_addr_t *own, size_t n_own,
-                                 lzr_addr_t *src, lzr_addr_t *ip, char *msg, size_t cap)
+/* The reason request m cannot be worked on, or NULL: its phase and its size. */
+static const char *check_request(const Lzr__VerifyRequest *m)
 {
     if (m->phase != LZR__VERIFY_PHASE__VERIFY_PHASE_COMPARE &&
         m->phase != LZR__VERIFY_PHASE__VERIFY_PHASE_TRIGGER)
         return "unknown verification phase";
     if (m->n_attempts > MAX_ATTEMPTS)
         return "too many attempts in one request (at most 4096)";
+    return NULL;
+}
+
+/* The reason an attempt of m cannot be made here, or NULL; fills src[i] and ip[i] from the
+ * attempts. */
+static const char *check_attempts(const Lzr__VerifyRequest *m, const lzr_addr_t *own, size_t n_own,
+                                  lzr_addr_t *src, lzr_addr_t *ip, char *msg, size_t cap)
+{
     for (size_t i = 0; i < m->n_attempts; i++) {
         const Lzr__VerifyAttempt *a = m->attempts[i];
         char why[96];
@@ -185,12 +191,12 @@ static verify_task_t *task_new(const Lzr__VerifyRequest *m)
 verify_task_t *verify_task_start(const Lzr__VerifyRequest *m, const lzr_addr_t *own, size_t n_own,
                                  char *err, size_t errlen)
 {
-    verify_task_t *t = task_new(m);
-    if (!t) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    const char *why = check_request(m, own, n_own, t->src, t->ip, err, errlen);
+    const char *why = check_request(m);
+    verify_task_t *t = why ? NULL : task_new(m);
+    if (!why && !t)
+        why = "out of memory";
+    if (!why)
+        why = check_attempts(m, own, n_own, t->src, t->ip, err, errlen);
     if (why) {
         if (why != err)
             snprintf(err, errlen, "%s", why);

@@ -22,9 +22,10 @@
 #   kill_v1_mid_job ID           kill -9 v1 once it holds a shard of job ID and has sent
 #                                results; the job must end without it, v2 finishing that shard
 #   worker_start6 v1|v2 [ARGS]   worker_start with the vantage's IPv6 scan and fresh IPs too
-#   write_job6 FILE RATE SHARDS  both families: every truth6 host (IPv6 hitlist) and its IPv4
-#                                twin, the truth's ports; $CW/truth-both.tsv is their truth,
-#                                JOB6_SIZE their (address, port) count
+#   write_job6 FILE RATE SHARDS [hitlist]  both families: every truth6 host (IPv6 hitlist) and
+#                                its IPv4 twin, the truth's ports; $CW/truth-both.tsv is their
+#                                truth, JOB6_SIZE their (address, port) count; with "hitlist" the
+#                                IPv6 hosts come from a targets_file (hitlist6.txt beside FILE)
 #   cluster_up6 NAME...          cluster_up with worker_start6
 
 COORD_BIN="$LAB_ROOT/bin/lzr-coord"
@@ -220,8 +221,16 @@ for l in sys.stdin:
     } >"$CW/truth-both.tsv"
     {
         echo "name = \"lab-both\""
-        printf 'targets = ['
-        for t in $hosts6 $hosts4; do printf '"%s", ' "$t"; done
+        if [ "${4:-}" = hitlist ]; then
+            # The IPv6 hosts as a hitlist file (one address a line), the IPv4 twins as targets.
+            echo "$hosts6" >"$(dirname "$1")/hitlist6.txt"
+            echo 'targets_file = "hitlist6.txt"'
+            printf 'targets = ['
+            for t in $hosts4; do printf '"%s", ' "$t"; done
+        else
+            printf 'targets = ['
+            for t in $hosts6 $hosts4; do printf '"%s", ' "$t"; done
+        fi
         echo ']'
         echo 'allow_reserved = ["198.18.0.0/15", "2001:2::/48"]'
         echo "ports = \"$PORTS_CSV\""
