@@ -1,5 +1,6 @@
 /*
- * blocks: a run-length pass over hosts in address order, and a small table built from it.
+ * blocks: a run-length pass over hosts in address order, and a small table built from it. IPv6
+ * addresses are compared and stepped as 128-bit numbers, byte by byte in network order.
  */
 #include "coordinator/blocks.h"
 #include "common/grow.h"
@@ -22,10 +23,13 @@ block_bin_t blocks_bin(uint64_t size)
     return BLOCK_BIN_LARGER;
 }
 
-const char *blocks_bin_name(block_bin_t b)
+const char *blocks_bin_name(addr_family_t f, block_bin_t b)
 {
-    static const char *const names[] = {"/32", "/31-/25", "/24", "larger"};
-    return (unsigned)b < BLOCK_BINS ? names[b] : "invalid";
+    static const char *const v4[BLOCK_BINS] = {"/32", "/31-/25", "/24", "larger"};
+    static const char *const v6[BLOCK_BINS] = {"/128", "/127-/121", "/120", "larger"};
+    if ((unsigned)b >= BLOCK_BINS || (f != ADDR_IPV4 && f != ADDR_IPV6))
+        return "invalid";
+    return f == ADDR_IPV4 ? v4[b] : v6[b];
 }
 
 const char *blocks_behaviour(const lzr_class_t *cls, size_t n, const char *verdict)
@@ -62,14 +66,32 @@ const char *blocks_behaviour(const lzr_class_t *cls, size_t n, const char *verdi
     return closed ? record_class_name(CLASS_CLOSED) : NULL;
 }
 
-int blocks_add(blocks_t *b, uint32_t ip, const char *behaviour)
+/* Whether b is a + 1 in the same family (no wrap past the family's last address). */
+static bool follows(const lzr_addr_t *a, const lzr_addr_t *b)
 {
+    if (a->family != b->family)
+        return false;
+    if (a->family == ADDR_IPV4)
+        return a->v4 != UINT32_MAX && b->v4 == a->v4 + 1;
+    /* a + 1 adds one to the last byte and carries through trailing 0xff bytes */
+    int i = 15;
+    for (; i >= 0 && a->v6[i] == 0xff; i--)
+        if (b->v6[i] != 0)
+            return false;
+    return i >= 0 && b->v6[i] == a->v6[i] + 1 && memcmp(a->v6, b->v6, (size_t)i) == 0;
+}
+
+int blocks_add(blocks_t *b, const lzr_addr_t *ip, const char *behaviour)
+{
+    if (ip->family != ADDR_IPV4 && ip->family != ADDR_IPV6)
+        return LZR_EINVAL;
     if (b->n) {
         block_t *last = &b->v[b->n - 1];
-        if (ip <= last->last)
+        if (addr_compare(ip, &last->last) <= 0)
             return LZR_EINVAL;
-        if (ip == last->last + 1 && strcmp(last->behaviour, behaviour) == 0) {
-            last->last = ip;
+        if (follows(&last->last, ip) && strcmp(last->behaviour, behaviour) == 0) {
+            last->last = *ip;
+            last->size++;
             return LZR_OK;
         }
     }
@@ -78,7 +100,8 @@ int blocks_add(blocks_t *b, uint32_t ip, const char *behaviour)
         return LZR_ENOMEM;
     b->v = g;
     block_t *nb = &b->v[b->n++];
-    nb->first = nb->last = ip;
+    nb->first = nb->last = *ip;
+    nb->size = 1;
     snprintf(nb->behaviour, sizeof nb->behaviour, "%s", behaviour);
     return LZR_OK;
 }
@@ -92,6 +115,8 @@ void blocks_free(blocks_t *b)
 static int row_cmp(const void *x, const void *y)
 {
     const blocks_row_t *a = x, *b = y;
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
     if (a->addresses != b->addresses)
         return a->addresses > b->addresses ? -1 : 1;
     return strcmp(a->behaviour, b->behaviour);
@@ -106,7 +131,8 @@ int blocks_table(const blocks_t *b, blocks_row_t **rows, size_t *n)
         const block_t *bl = &b->v[i];
         blocks_row_t *r = NULL;
         for (size_t k = 0; k < *n && !r; k++)
-            if (strcmp((*rows)[k].behaviour, bl->behaviour) == 0)
+            if ((*rows)[k].family == bl->first.family &&
+                strcmp((*rows)[k].behaviour, bl->behaviour) == 0)
                 r = &(*rows)[k];
         if (!r) {
             blocks_row_t *g = grow(*rows, *n, &cap, sizeof *g, 16);
@@ -119,12 +145,12 @@ int blocks_table(const blocks_t *b, blocks_row_t **rows, size_t *n)
             *rows = g;
             r = &(*rows)[(*n)++];
             memset(r, 0, sizeof *r);
+            r->family = bl->first.family;
             snprintf(r->behaviour, sizeof r->behaviour, "%s", bl->behaviour);
         }
-        uint64_t size = (uint64_t)bl->last - bl->first + 1;
-        r->addresses += size;
+        r->addresses += bl->size;
         r->blocks++;
-        r->bins[blocks_bin(size)]++;
+        r->bins[blocks_bin(bl->size)]++;
     }
     if (*n > 1)
         qsort(*rows, *n, sizeof **rows, row_cmp);

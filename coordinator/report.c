@@ -8,7 +8,6 @@
 
 #include "common/catalogue.h"
 #include "common/err.h"
-#include "common/targets.h"
 #include "coordinator/blocks.h"
 #include "coordinator/compare.h"
 #include "coordinator/pfx2as.h"
@@ -79,7 +78,8 @@ struct report {
     size_t n_as_beh;
     as_count_t *ases; /* per AS: n = addresses, mbox = middlebox addresses; most first */
     size_t n_ases;
-    uint64_t unrouted; /* hosts no prefix covers */
+    uint64_t unrouted; /* IPv4 hosts no prefix covers */
+    uint64_t unlooked; /* IPv6 hosts: the table is IPv4, they are in no AS */
 };
 
 /* The class list's columns for the text table's labels and the SVG's bar colours. */
@@ -157,7 +157,7 @@ static void host_flush(report_t *r)
     if (!r->have_host)
         return;
     const char *b = blocks_behaviour(r->host_cls, r->host_n, r->host_verdict);
-    if (b && r->host_ip.family == ADDR_IPV4 && blocks_add(&r->blocks, r->host_ip.v4, b) != LZR_OK)
+    if (b && blocks_add(&r->blocks, &r->host_ip, b) != LZR_OK)
         r->err = LZR_ENOMEM;
     r->have_host = false;
     r->host_n = 0;
@@ -328,6 +328,15 @@ static void upper(const char *in, char *out, size_t cap)
     out[i] = '\0';
 }
 
+/* The IPv4 rows of the block table, which come before its IPv6 rows. */
+static size_t rows_v4(const report_t *r)
+{
+    size_t n = 0;
+    while (n < r->n_rows && r->rows[n].family == ADDR_IPV4)
+        n++;
+    return n;
+}
+
 /* ---- AS attribution ---------------------------------------------------------------------- */
 
 bool report_is_middlebox(const char *behaviour)
@@ -403,13 +412,18 @@ int report_attribute(report_t *r, const pfx2as_t *t, const char *name)
 {
     as_count_t *v = NULL;
     size_t n = 0, cap = 0;
-    uint64_t unrouted = 0;
-    /* Runs of addresses with one behaviour and one origin become one entry each. */
+    uint64_t unrouted = 0, unlooked = 0;
+    /* Runs of addresses with one behaviour and one origin become one entry each; the table
+     * holds IPv4 prefixes only, so IPv6 blocks are counted aside. */
     for (size_t i = 0; i < r->blocks.n; i++) {
         const block_t *b = &r->blocks.v[i];
+        if (b->first.family != ADDR_IPV4) {
+            unlooked += b->size;
+            continue;
+        }
         const char *run = NULL;
         uint64_t run_n = 0;
-        for (uint64_t ip = b->first; ip <= b->last; ip++) {
+        for (uint64_t ip = b->first.v4; ip <= b->last.v4; ip++) {
             const char *o = pfx2as_lookup(t, (uint32_t)ip);
             if (!o) {
                 unrouted++;
@@ -451,6 +465,7 @@ int report_attribute(report_t *r, const pfx2as_t *t, const char *name)
     r->ases = ases;
     r->n_ases = n_ases;
     r->unrouted = unrouted;
+    r->unlooked = unlooked;
     r->pfx2as_prefixes = pfx2as_count(t);
     r->pfx2as_origins = pfx2as_origins(t);
     snprintf(r->pfx2as_name, sizeof r->pfx2as_name, "%s", name ? name : "pfx2as");
@@ -493,10 +508,13 @@ static void as_text(const report_t *r, FILE *out)
             r->pfx2as_prefixes, r->pfx2as_origins);
     fprintf(out, "  %llu hosts in %zu ASes; %llu hosts in no prefix\n", (unsigned long long)hosts,
             r->n_ases, (unsigned long long)r->unrouted);
+    if (r->unlooked)
+        fprintf(out, "  %llu IPv6 hosts not looked up (the table is IPv4)\n",
+                (unsigned long long)r->unlooked);
     fprintf(out, "  ASes with at least one middlebox: %zu of %zu (%.1f%%)\n", mb, r->n_ases,
             pct(mb, r->n_ases));
     fprintf(out, "%-20s %9s %5s  %s\n", "behaviour", "addresses", "ASes", "ASes with the most");
-    for (size_t i = 0; i < r->n_rows; i++) {
+    for (size_t i = 0; i < rows_v4(r); i++) {
         size_t first, k = as_of_behaviour(r, r->rows[i].behaviour, &first);
         uint64_t addrs = 0;
         for (size_t j = 0; j < k; j++)
@@ -585,22 +603,42 @@ static void text_protocols(const report_t *r, FILE *out)
     fputc('\n', out);
 }
 
-/* The behaviour rows of the block aggregation. */
-static void text_blocks(const report_t *r, FILE *out)
+/* One family's table of the block aggregation: rows[from, to) under title, a column per size
+ * bin named as a prefix of family f (IPv6's names need a wider column). */
+static void text_blocks_family(const report_t *r, FILE *out, addr_family_t f, const char *title,
+                               size_t from, size_t to)
 {
-    fputs("Blocks of consecutive addresses with the same behaviour\n", out);
+    int w = f == ADDR_IPV4 ? 8 : 9;
+    fputs(title, out);
     fprintf(out, "%-20s %9s %7s", "behaviour", "addresses", "blocks");
     for (int b = 0; b < BLOCK_BINS; b++)
-        fprintf(out, " %8s", blocks_bin_name((block_bin_t)b));
+        fprintf(out, " %*s", w, blocks_bin_name(f, (block_bin_t)b));
     fputc('\n', out);
-    for (size_t i = 0; i < r->n_rows; i++) {
+    for (size_t i = from; i < to; i++) {
         const blocks_row_t *row = &r->rows[i];
         fprintf(out, "%-20s %9llu %7llu", row->behaviour, (unsigned long long)row->addresses,
                 (unsigned long long)row->blocks);
         for (int b = 0; b < BLOCK_BINS; b++)
-            fprintf(out, " %8llu", (unsigned long long)row->bins[b]);
+            fprintf(out, " %*llu", w, (unsigned long long)row->bins[b]);
         fputc('\n', out);
     }
+}
+
+/* The block tables: IPv4's as it always was, and when the job has IPv6 blocks, a table of
+ * those after it (and the IPv4 one only when it has rows, its title naming its family). */
+static void text_blocks(const report_t *r, FILE *out)
+{
+    size_t n4 = rows_v4(r);
+    bool v6 = n4 < r->n_rows;
+    if (n4 || !v6)
+        text_blocks_family(r, out, ADDR_IPV4,
+                           v6 ? "Blocks of consecutive IPv4 addresses with the same behaviour\n"
+                              : "Blocks of consecutive addresses with the same behaviour\n",
+                           0, n4);
+    if (v6)
+        text_blocks_family(r, out, ADDR_IPV6,
+                           "Blocks of consecutive IPv6 addresses with the same behaviour\n", n4,
+                           r->n_rows);
 }
 
 /* The TOP_BLOCKS largest blocks, by size then address. */
@@ -612,7 +650,7 @@ static void text_largest_blocks(const report_t *r, FILE *out)
         size_t best = SIZE_MAX;
         uint64_t best_size = 1;
         for (size_t i = 0; i < r->blocks.n; i++) {
-            uint64_t sz = (uint64_t)r->blocks.v[i].last - r->blocks.v[i].first + 1;
+            uint64_t sz = r->blocks.v[i].size;
             bool taken = false;
             for (size_t j = 0; j < n_shown; j++)
                 taken |= shown[j] == i;
@@ -629,11 +667,10 @@ static void text_largest_blocks(const report_t *r, FILE *out)
         fputs("largest blocks:\n", out);
     for (size_t k = 0; k < n_shown; k++) {
         const block_t *b = &r->blocks.v[shown[k]];
-        char a[16], z[16];
-        uint64_t sz = (uint64_t)b->last - b->first + 1;
-        fprintf(out, "  %s - %s  %llu addresses (%s)  %s\n", targets_ntoa(b->first, a),
-                targets_ntoa(b->last, z), (unsigned long long)sz, blocks_bin_name(blocks_bin(sz)),
-                b->behaviour);
+        char a[ADDR_TEXT_MAX], z[ADDR_TEXT_MAX];
+        fprintf(out, "  %s - %s  %llu addresses (%s)  %s\n", addr_format(&b->first, a),
+                addr_format(&b->last, z), (unsigned long long)b->size,
+                blocks_bin_name(b->first.family, blocks_bin(b->size)), b->behaviour);
     }
 }
 
@@ -708,7 +745,7 @@ static const char *as_color(const report_t *r, const char *origin)
 
 static int as_svg_height(const report_t *r)
 {
-    return r->attributed ? 60 + (int)r->n_rows * 24 + 40 : 0;
+    return r->attributed ? 60 + (int)rows_v4(r) * 24 + 40 : 0;
 }
 
 /* One bar per behaviour, 100% wide, split by the ASes of its addresses; a title with the share
@@ -722,7 +759,7 @@ static void as_svg(const report_t *r, FILE *out, int y0)
             "%zu ASes, %zu with at least one middlebox (%.1f%%)</text>\n",
             y0 + 20, r->n_ases, mb, pct(mb, r->n_ases));
     int y = y0 + 40;
-    for (size_t i = 0; i < r->n_rows; i++) {
+    for (size_t i = 0; i < rows_v4(r); i++) {
         size_t first, k = as_of_behaviour(r, r->rows[i].behaviour, &first);
         uint64_t total = 0;
         for (size_t j = 0; j < k; j++)
@@ -769,6 +806,7 @@ enum {
     SVG_BAR_W = 560,
     SVG_BAR_H = 18,
     SVG_GAP = 6,
+    SVG_LEGEND_LINE = 22,
 };
 
 /* A bar per SYN-ACKing port from y on: each class's share, and the port's top protocols. */
@@ -829,12 +867,16 @@ static void svg_class_legend(const report_t *r, FILE *out, int y)
     }
 }
 
-/* One behaviour's bar at y: its blocks by size bin, bar length against max_blocks. */
+/* One behaviour's bar at y: its blocks by size bin, bar length against max_blocks. An IPv6 row
+ * is labelled "behaviour (IPv6)" and names its bins as IPv6 prefixes. */
 static void svg_block_bar(const blocks_row_t *row, uint64_t max_blocks, FILE *out, int y)
 {
+    char label[40];
+    snprintf(label, sizeof label, "%s%s", row->behaviour,
+             row->family == ADDR_IPV6 ? " (IPv6)" : "");
     fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", SVG_BLOCK_LEFT - 8,
             y + SVG_BAR_H - 5);
-    xml_text(out, row->behaviour);
+    xml_text(out, label);
     fputs("</text>\n", out);
     double x = SVG_BLOCK_LEFT;
     for (int b = 0; b < BLOCK_BINS; b++) {
@@ -844,8 +886,8 @@ static void svg_block_bar(const blocks_row_t *row, uint64_t max_blocks, FILE *ou
         fprintf(out,
                 "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\">"
                 "<title>%s: %llu block(s) of size %s</title></rect>\n",
-                x, y, w, SVG_BAR_H, bin_colors[b], row->behaviour, (unsigned long long)row->bins[b],
-                blocks_bin_name((block_bin_t)b));
+                x, y, w, SVG_BAR_H, bin_colors[b], label, (unsigned long long)row->bins[b],
+                blocks_bin_name(row->family, (block_bin_t)b));
         x += w;
     }
     fprintf(out, "<text x=\"%.1f\" y=\"%d\">%llu blocks, %llu addresses (", x + 8,
@@ -854,7 +896,7 @@ static void svg_block_bar(const blocks_row_t *row, uint64_t max_blocks, FILE *ou
     for (int b = 0; b < BLOCK_BINS; b++) {
         if (!row->bins[b])
             continue;
-        fprintf(out, "%s%s: %llu", first ? "" : ", ", blocks_bin_name((block_bin_t)b),
+        fprintf(out, "%s%s: %llu", first ? "" : ", ", blocks_bin_name(row->family, (block_bin_t)b),
                 (unsigned long long)row->bins[b]);
         first = false;
     }
@@ -862,7 +904,8 @@ static void svg_block_bar(const blocks_row_t *row, uint64_t max_blocks, FILE *ou
 }
 
 /* The block chart: its title at y_title, a bar per behaviour from y on, the bins' legend at
- * y_legend. */
+ * y_legend, named as IPv4 prefixes, and when there are IPv6 rows, a second line naming the
+ * same colours as IPv6 prefixes. */
 static void svg_blocks(const report_t *r, FILE *out, int y_title, int y, int y_legend)
 {
     fprintf(out,
@@ -877,14 +920,16 @@ static void svg_blocks(const report_t *r, FILE *out, int y_title, int y, int y_l
         svg_block_bar(&r->rows[i], max_blocks, out, y);
         y += SVG_BAR_H + SVG_GAP;
     }
-    int lx = SVG_BLOCK_LEFT;
-    for (int b = 0; b < BLOCK_BINS; b++) {
-        fprintf(out,
-                "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\">%s</text>\n",
-                lx, y_legend, bin_colors[b], lx + 16, y_legend + 11,
-                blocks_bin_name((block_bin_t)b));
-        lx += 110;
+    for (int f = 0; f < (rows_v4(r) < r->n_rows ? 2 : 1); f++) {
+        addr_family_t fam = f ? ADDR_IPV6 : ADDR_IPV4;
+        int lx = SVG_BLOCK_LEFT, ly = y_legend + f * SVG_LEGEND_LINE;
+        for (int b = 0; b < BLOCK_BINS; b++) {
+            fprintf(out,
+                    "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                    "<text x=\"%d\" y=\"%d\">%s</text>\n",
+                    lx, ly, bin_colors[b], lx + 16, ly + 11, blocks_bin_name(fam, (block_bin_t)b));
+            lx += 110;
+        }
     }
 }
 
@@ -898,7 +943,7 @@ int report_svg(const report_t *r, FILE *out)
     int y_blocks_title = y_legend + 2 * 22 + 40;
     int y_blocks = y_blocks_title + 40;
     int y_bin_legend = y_blocks + (int)r->n_rows * (SVG_BAR_H + SVG_GAP) + 10;
-    int y_compare = y_bin_legend + 40;
+    int y_compare = y_bin_legend + 40 + (rows_v4(r) < r->n_rows ? SVG_LEGEND_LINE : 0);
     int y_as = y_compare + (r->cmp ? compare_svg_height(r->cmp) : 0);
     int height = y_as + as_svg_height(r);
     char title[160];

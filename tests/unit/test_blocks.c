@@ -1,7 +1,9 @@
 /*
  * Unit tests for coordinator/blocks: a host's behaviour from its rows and verdict, runs of
  * consecutive addresses merged into blocks, and the size table on synthetic hosts whose block
- * sizes are known (a /24, a /26, a /31, single addresses, a gap that splits a run).
+ * sizes are known (a /24, a /26, a /31, single addresses, a gap that splits a run); the same
+ * for IPv6 (runs across byte carries, bins named /128 to /120) beside IPv4 hosts they never merge
+ * with.
  */
 #include "common/err.h"
 #include "coordinator/blocks.h"
@@ -26,8 +28,8 @@ static void test_bins(void **state)
     assert_int_equal(blocks_bin(129), BLOCK_BIN_24);
     assert_int_equal(blocks_bin(256), BLOCK_BIN_24);
     assert_int_equal(blocks_bin(257), BLOCK_BIN_LARGER);
-    assert_string_equal(blocks_bin_name(BLOCK_BIN_31_25), "/31-/25");
-    assert_string_equal(blocks_bin_name(BLOCK_BINS), "invalid");
+    assert_string_equal(blocks_bin_name(ADDR_IPV4, BLOCK_BIN_31_25), "/31-/25");
+    assert_string_equal(blocks_bin_name(ADDR_IPV4, BLOCK_BINS), "invalid");
 }
 
 static void test_behaviour(void **state)
@@ -55,8 +57,10 @@ static void test_behaviour(void **state)
 
 static void add_range(blocks_t *b, uint32_t first, uint32_t n, const char *beh)
 {
-    for (uint32_t i = 0; i < n; i++)
-        assert_int_equal(blocks_add(b, first + i, beh), LZR_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        lzr_addr_t a = addr_ipv4(first + i);
+        assert_int_equal(blocks_add(b, &a, beh), LZR_OK);
+    }
 }
 
 static const blocks_row_t *row_of(const blocks_row_t *rows, size_t n, const char *beh)
@@ -80,12 +84,13 @@ static void test_aggregate(void **state)
     add_range(&b, IP(10, 0, 3, 0), 300, "service");          /* larger */
     add_range(&b, IP(10, 0, 4, 200), 1, "dynamic_blocking"); /* after the larger run */
     assert_int_equal(b.n, 7);
-    assert_int_equal(b.v[2].first, IP(10, 0, 1, 0));
-    assert_int_equal(b.v[2].last, IP(10, 0, 1, 255));
-    assert_int_equal(b.v[3].last - b.v[3].first + 1, 64);
+    assert_int_equal(b.v[2].first.v4, IP(10, 0, 1, 0));
+    assert_int_equal(b.v[2].last.v4, IP(10, 0, 1, 255));
+    assert_int_equal(b.v[3].last.v4 - b.v[3].first.v4 + 1, 64);
     /* out of order is refused */
-    assert_int_equal(blocks_add(&b, IP(10, 0, 0, 5), "service"), LZR_EINVAL);
-    assert_int_equal(blocks_add(&b, IP(10, 0, 4, 200), "dynamic_blocking"), LZR_EINVAL);
+    lzr_addr_t back = addr_ipv4(IP(10, 0, 0, 5)), again = addr_ipv4(IP(10, 0, 4, 200));
+    assert_int_equal(blocks_add(&b, &back, "service"), LZR_EINVAL);
+    assert_int_equal(blocks_add(&b, &again, "dynamic_blocking"), LZR_EINVAL);
 
     blocks_row_t *rows;
     size_t n;
@@ -112,12 +117,106 @@ static void test_aggregate(void **state)
     assert_int_equal(b.n, 0);
 }
 
+/* n hosts from the IPv6 address base on, counting up in its last 32 bits (no carry beyond). */
+static void add_range6(blocks_t *b, const char *base, uint32_t n, const char *beh)
+{
+    lzr_addr_t a;
+    assert_int_equal(addr_parse(base, &a), LZR_OK);
+    uint32_t low = (uint32_t)a.v6[12] << 24 | (uint32_t)a.v6[13] << 16 | a.v6[14] << 8 | a.v6[15];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t v = low + i;
+        for (int k = 0; k < 4; k++)
+            a.v6[12 + k] = (uint8_t)(v >> (24 - 8 * k));
+        assert_int_equal(blocks_add(b, &a, beh), LZR_OK);
+    }
+}
+
+static void assert_addr(const lzr_addr_t *a, const char *text)
+{
+    char buf[ADDR_TEXT_MAX];
+    assert_string_equal(addr_format(a, buf), text);
+}
+
+static void test_bins_v6(void **state)
+{
+    (void)state;
+    assert_string_equal(blocks_bin_name(ADDR_IPV6, BLOCK_BIN_32), "/128");
+    assert_string_equal(blocks_bin_name(ADDR_IPV6, BLOCK_BIN_31_25), "/127-/121");
+    assert_string_equal(blocks_bin_name(ADDR_IPV6, BLOCK_BIN_24), "/120");
+    assert_string_equal(blocks_bin_name(ADDR_IPV6, BLOCK_BIN_LARGER), "larger");
+    assert_string_equal(blocks_bin_name(ADDR_IPV4, BLOCK_BIN_32), "/32");
+    assert_string_equal(blocks_bin_name(ADDR_NONE, BLOCK_BIN_32), "invalid");
+}
+
+/* IPv6 runs: carries across bytes keep a run whole, a gap or a new behaviour splits it, and the
+ * IPv4 run before them stays apart from the first IPv6 host, whose last 32 bits read as the
+ * next IPv4 address. */
+static void test_aggregate_v6(void **state)
+{
+    (void)state;
+    blocks_t b = {0};
+    add_range(&b, IP(198, 18, 0, 254), 2, "zero_window");   /* v4: /31 */
+    add_range6(&b, "2001:2::c612:100", 1, "zero_window");   /* low bits: 198.18.1.0 */
+    add_range6(&b, "2001:2:0:1::fffe", 4, "shunning");      /* ::fffe-::1:1, carries 2 bytes */
+    add_range6(&b, "2001:2:0:1::1:f0", 256, "zero_window"); /* /120-sized, across ::1:ff */
+    add_range6(&b, "2001:2:0:1::2:0", 4, "service");        /* /126 */
+    add_range6(&b, "2001:2:0:1::2:5", 1, "service");        /* a gap before it */
+    add_range6(&b, "2001:2:0:1::2:6", 1, "zero_window");    /* adjacent, another behaviour */
+    add_range6(&b, "2001:2:0:1::3:0", 300, "service");      /* larger */
+    assert_int_equal(b.n, 8);
+    assert_int_equal(b.v[0].first.family, ADDR_IPV4);
+    assert_int_equal(b.v[0].size, 2);
+    assert_addr(&b.v[1].first, "2001:2::c612:100");
+    assert_int_equal(b.v[1].size, 1);
+    assert_addr(&b.v[2].first, "2001:2:0:1::fffe");
+    assert_addr(&b.v[2].last, "2001:2:0:1::1:1");
+    assert_int_equal(b.v[2].size, 4);
+    assert_addr(&b.v[3].first, "2001:2:0:1::1:f0");
+    assert_addr(&b.v[3].last, "2001:2:0:1::1:1ef");
+    assert_int_equal(b.v[3].size, 256);
+    assert_addr(&b.v[5].first, "2001:2:0:1::2:5");
+    assert_int_equal(b.v[6].size, 1);
+    assert_int_equal(b.v[7].size, 300);
+    /* an IPv4 host after IPv6 ones, a repeat, and no address are refused */
+    lzr_addr_t v4 = addr_ipv4(IP(198, 18, 1, 1)), none = {0};
+    assert_int_equal(blocks_add(&b, &v4, "zero_window"), LZR_EINVAL);
+    assert_int_equal(blocks_add(&b, &b.v[7].last, "zero_window"), LZR_EINVAL);
+    assert_int_equal(blocks_add(&b, &none, "zero_window"), LZR_EINVAL);
+
+    blocks_row_t *rows;
+    size_t n;
+    assert_int_equal(blocks_table(&b, &rows, &n), LZR_OK);
+    assert_int_equal(n, 4);
+    /* the IPv4 row first, then IPv6's by addresses */
+    assert_int_equal(rows[0].family, ADDR_IPV4);
+    assert_string_equal(rows[0].behaviour, "zero_window");
+    assert_int_equal(rows[0].addresses, 2);
+    assert_int_equal(rows[0].bins[BLOCK_BIN_31_25], 1);
+    assert_int_equal(rows[1].family, ADDR_IPV6);
+    assert_string_equal(rows[1].behaviour, "service");
+    assert_int_equal(rows[1].addresses, 305);
+    assert_int_equal(rows[1].blocks, 3);
+    assert_int_equal(rows[1].bins[BLOCK_BIN_32], 1);
+    assert_int_equal(rows[1].bins[BLOCK_BIN_31_25], 1);
+    assert_int_equal(rows[1].bins[BLOCK_BIN_LARGER], 1);
+    assert_int_equal(rows[2].family, ADDR_IPV6);
+    assert_string_equal(rows[2].behaviour, "zero_window");
+    assert_int_equal(rows[2].addresses, 258);
+    assert_int_equal(rows[2].blocks, 3);
+    assert_int_equal(rows[2].bins[BLOCK_BIN_32], 2);
+    assert_int_equal(rows[2].bins[BLOCK_BIN_24], 1);
+    assert_string_equal(rows[3].behaviour, "shunning");
+    assert_int_equal(rows[3].bins[BLOCK_BIN_31_25], 1);
+    free(rows);
+    blocks_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bins),
-        cmocka_unit_test(test_behaviour),
-        cmocka_unit_test(test_aggregate),
+        cmocka_unit_test(test_bins),         cmocka_unit_test(test_behaviour),
+        cmocka_unit_test(test_aggregate),    cmocka_unit_test(test_bins_v6),
+        cmocka_unit_test(test_aggregate_v6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,9 @@
  * among SYN-ACKing pairs with the protocols found, the protocol table against IANA ports
  * ("only 25% of HTTP on port 80"), verdict counts, the block table with a known /24, an
  * SVG that is one well-formed document with a bar per port, and the AS section from a
- * prefix-to-AS table (ASes per behaviour, the share of ASes with a middlebox).
+ * prefix-to-AS table (ASes per behaviour, the share of ASes with a middlebox); a job of both
+ * families gets an IPv6 block table and IPv6 blocks in every output, never merged with IPv4's and
+ * never attributed to an AS.
  */
 #include "common/err.h"
 #include "coordinator/pfx2as.h"
@@ -224,11 +226,128 @@ static void test_open_records(void **state)
     store_remove(&s, dir);
 }
 
+/* A record of the IPv6 host base + off (off added to the last byte pair). */
+static lzr_record_t rec6(const char *base, unsigned off, uint16_t port, lzr_class_t cls,
+                         const char *proto)
+{
+    lzr_record_t r = rec(0, port, cls, proto);
+    assert_int_equal(addr_parse(base, &r.ip), LZR_OK);
+    unsigned low = (unsigned)(r.ip.v6[14] << 8 | r.ip.v6[15]) + off;
+    r.ip.v6[14] = (uint8_t)(low >> 8);
+    r.ip.v6[15] = (uint8_t)low;
+    assert_int_equal(addr_parse("2001:2::11", &r.source_ip), LZR_OK);
+    return r;
+}
+
+/* IPv4 service 198.18.0.1; IPv6: a service 2001:2::c612:2 (its last 32 bits read 198.18.0.2), a
+ * zero-window run 2001:2:0:1::100-1ff and two lost_after_synack hosts 2001:2:0:1::1:0-1. */
+static void test_report_ipv6(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lzr-report-XXXXXX", err[256];
+    uint64_t job;
+    store_t *s = store_with_job(dir, &job);
+    static lzr_record_t recs[300];
+    size_t n = 0;
+    recs[n++] = rec(IP(198, 18, 0, 1), 80, CLASS_SERVICE, "http");
+    recs[n++] = rec6("2001:2::c612:2", 0, 80, CLASS_SERVICE, "http");
+    for (unsigned i = 0; i < 256; i++)
+        recs[n++] = rec6("2001:2:0:1::100", i, 80, CLASS_ZERO_WINDOW, NULL);
+    recs[n++] = rec6("2001:2:0:1::1:0", 0, 80, CLASS_LOST_AFTER_SYNACK, NULL);
+    recs[n++] = rec6("2001:2:0:1::1:0", 1, 80, CLASS_LOST_AFTER_SYNACK, NULL);
+    assert_int_equal(store_put_batch(s, job, 0, "v1", recs, n, err, sizeof err), LZR_OK);
+    report_t *r = report_build(s, job, err, sizeof err);
+    assert_non_null(r);
+    char *text = run(r, false);
+    assert_null(strstr(text, "Blocks of consecutive addresses"));
+    const char *t4 = strstr(text, "Blocks of consecutive IPv4 addresses with the same behaviour\n"
+                                  "behaviour            addresses  blocks      /32  /31-/25"
+                                  "      /24   larger\n"
+                                  "service                      1       1        1        0"
+                                  "        0        0\n");
+    assert_non_null(t4);
+    const char *t6 = strstr(text, "Blocks of consecutive IPv6 addresses with the same behaviour\n"
+                                  "behaviour            addresses  blocks      /128 /127-/121"
+                                  "      /120    larger\n"
+                                  "zero_window                256       1         0         0"
+                                  "         1         0\n"
+                                  "lost_after_synack            2       1         0         1"
+                                  "         0         0\n"
+                                  "service                      1       1         1         0"
+                                  "         0         0\n");
+    assert_non_null(t6);
+    assert_true(t4 < t6);
+    assert_non_null(strstr(text, "largest blocks:\n"
+                                 "  2001:2:0:1::100 - 2001:2:0:1::1ff  256 addresses (/120)  "
+                                 "zero_window\n"
+                                 "  2001:2:0:1::1:0 - 2001:2:0:1::1:1  2 addresses (/127-/121)  "
+                                 "lost_after_synack\n"));
+    free(text);
+    char *svg = run(r, true);
+    assert_non_null(strstr(svg, "<title>service: 1 block(s) of size /32</title>"));
+    assert_non_null(strstr(svg, "<title>service (IPv6): 1 block(s) of size /128</title>"));
+    assert_non_null(strstr(svg, "<title>zero_window (IPv6): 1 block(s) of size /120</title>"));
+    assert_non_null(strstr(svg, ">lost_after_synack (IPv6)</text>"));
+    assert_non_null(strstr(svg, ">/127-/121</text>"));
+    assert_non_null(strstr(svg, ">/31-/25</text>"));
+    free(svg);
+
+    /* the AS table is IPv4: the IPv6 hosts are counted aside and in no behaviour's ASes, even
+     * though their low 32 bits fall in its prefix */
+    const char *p2a = "198.18.0.0\t15\t64496\n";
+    pfx2as_t *t = pfx2as_parse(p2a, strlen(p2a), "lab.txt", err, sizeof err);
+    assert_non_null(t);
+    assert_int_equal(report_attribute(r, t, "lab.txt"), LZR_OK);
+    pfx2as_free(&t);
+    text = run(r, false);
+    const char *as = strstr(text, "ASes (longest-prefix match in lab.txt: 1 prefixes, 1 ASes)\n"
+                                  "  1 hosts in 1 ASes; 0 hosts in no prefix\n"
+                                  "  259 IPv6 hosts not looked up (the table is IPv4)\n");
+    assert_non_null(as);
+    assert_non_null(strstr(as, "\nservice                      1     1  AS64496:1\n  middlebox"));
+    assert_null(strstr(as, "zero_window"));
+    free(text);
+    svg = run(r, true);
+    assert_non_null(strstr(svg, "addresses: 1 ASes, 0 with at least one middlebox (0.0%)"));
+    assert_null(strstr(svg, "<title>zero_window: AS"));
+    assert_non_null(strstr(svg, "</svg>\n"));
+    free(svg);
+    report_free(&r);
+    store_remove(&s, dir);
+}
+
+/* A job of IPv6 hosts only has no IPv4 block table. */
+static void test_report_ipv6_only(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lzr-report-XXXXXX", err[256];
+    uint64_t job;
+    store_t *s = store_with_job(dir, &job);
+    lzr_record_t recs[2] = {
+        rec6("2001:2::ffff", 0, 443, CLASS_SERVICE, "tls"),
+        rec6("2001:2::1:0", 0, 443, CLASS_SERVICE, "tls"),
+    };
+    assert_int_equal(store_put_batch(s, job, 0, "v1", recs, 2, err, sizeof err), LZR_OK);
+    report_t *r = report_build(s, job, err, sizeof err);
+    assert_non_null(r);
+    char *text = run(r, false);
+    assert_null(strstr(text, "/32"));
+    assert_null(strstr(text, "IPv4"));
+    assert_non_null(strstr(text, "\nservice                      2       1         0         1"));
+    assert_non_null(
+        strstr(text, "  2001:2::ffff - 2001:2::1:0  2 addresses (/127-/121)  service\n"));
+    free(text);
+    report_free(&r);
+    store_remove(&s, dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report),
         cmocka_unit_test(test_open_records),
+        cmocka_unit_test(test_report_ipv6),
+        cmocka_unit_test(test_report_ipv6_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
