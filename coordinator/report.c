@@ -905,7 +905,7 @@ static void svg_block_bar(const blocks_row_t *row, uint64_t max_blocks, FILE *ou
 
 /* The block chart: its title at y_title, a bar per behaviour from y on, the bins' legend at
  * y_legend, named as IPv4 prefixes, and when there are IPv6 rows, a second line naming the
- * same colours as IPv6 prefixes. */
+ * same colours as IPv6 prefixes (each line then labelled with its family). */
 static void svg_blocks(const report_t *r, FILE *out, int y_title, int y, int y_legend)
 {
     fprintf(out,
@@ -920,9 +920,13 @@ static void svg_blocks(const report_t *r, FILE *out, int y_title, int y, int y_l
         svg_block_bar(&r->rows[i], max_blocks, out, y);
         y += SVG_BAR_H + SVG_GAP;
     }
-    for (int f = 0; f < (rows_v4(r) < r->n_rows ? 2 : 1); f++) {
+    bool v6 = rows_v4(r) < r->n_rows;
+    for (int f = 0; f < (v6 ? 2 : 1); f++) {
         addr_family_t fam = f ? ADDR_IPV6 : ADDR_IPV4;
         int lx = SVG_BLOCK_LEFT, ly = y_legend + f * SVG_LEGEND_LINE;
+        if (v6)
+            fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">IPv%d</text>\n",
+                    SVG_BLOCK_LEFT - 8, ly + 11, f ? 6 : 4);
         for (int b = 0; b < BLOCK_BINS; b++) {
             fprintf(out,
                     "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"

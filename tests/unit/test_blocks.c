@@ -137,6 +137,15 @@ static void assert_addr(const lzr_addr_t *a, const char *text)
     assert_string_equal(addr_format(a, buf), text);
 }
 
+static void assert_row(const blocks_row_t *row, addr_family_t f, const char *beh, uint64_t addrs,
+                       uint64_t blocks)
+{
+    assert_int_equal(row->family, f);
+    assert_string_equal(row->behaviour, beh);
+    assert_int_equal(row->addresses, addrs);
+    assert_int_equal(row->blocks, blocks);
+}
+
 static void test_bins_v6(void **state)
 {
     (void)state;
@@ -188,24 +197,16 @@ static void test_aggregate_v6(void **state)
     assert_int_equal(blocks_table(&b, &rows, &n), LZR_OK);
     assert_int_equal(n, 4);
     /* the IPv4 row first, then IPv6's by addresses */
-    assert_int_equal(rows[0].family, ADDR_IPV4);
-    assert_string_equal(rows[0].behaviour, "zero_window");
-    assert_int_equal(rows[0].addresses, 2);
+    assert_row(&rows[0], ADDR_IPV4, "zero_window", 2, 1);
     assert_int_equal(rows[0].bins[BLOCK_BIN_31_25], 1);
-    assert_int_equal(rows[1].family, ADDR_IPV6);
-    assert_string_equal(rows[1].behaviour, "service");
-    assert_int_equal(rows[1].addresses, 305);
-    assert_int_equal(rows[1].blocks, 3);
+    assert_row(&rows[1], ADDR_IPV6, "service", 305, 3);
     assert_int_equal(rows[1].bins[BLOCK_BIN_32], 1);
     assert_int_equal(rows[1].bins[BLOCK_BIN_31_25], 1);
     assert_int_equal(rows[1].bins[BLOCK_BIN_LARGER], 1);
-    assert_int_equal(rows[2].family, ADDR_IPV6);
-    assert_string_equal(rows[2].behaviour, "zero_window");
-    assert_int_equal(rows[2].addresses, 258);
-    assert_int_equal(rows[2].blocks, 3);
+    assert_row(&rows[2], ADDR_IPV6, "zero_window", 258, 3);
     assert_int_equal(rows[2].bins[BLOCK_BIN_32], 2);
     assert_int_equal(rows[2].bins[BLOCK_BIN_24], 1);
-    assert_string_equal(rows[3].behaviour, "shunning");
+    assert_row(&rows[3], ADDR_IPV6, "shunning", 4, 1);
     assert_int_equal(rows[3].bins[BLOCK_BIN_31_25], 1);
     free(rows);
     blocks_free(&b);

@@ -288,6 +288,7 @@ static void test_report_ipv6(void **state)
     assert_non_null(strstr(svg, "<title>service (IPv6): 1 block(s) of size /128</title>"));
     assert_non_null(strstr(svg, "<title>zero_window (IPv6): 1 block(s) of size /120</title>"));
     assert_non_null(strstr(svg, ">lost_after_synack (IPv6)</text>"));
+    assert_non_null(strstr(svg, ">IPv6</text>\n<rect"));
     assert_non_null(strstr(svg, ">/127-/121</text>"));
     assert_non_null(strstr(svg, ">/31-/25</text>"));
     free(svg);
