@@ -6,7 +6,8 @@
 # IP of the other worker in that family, runs the trigger test from a further one, and only then
 # calls the job done. Every shunning and dynamic-blocking host of either family gets its verdict
 # on every row; never-acking and filtered hosts are not_blocking; fresh IPs are burned per host
-# in contacts; the verdict export writes IPv6 text.
+# in contacts; the verdict export writes IPv6 text, and the report blocks IPv6 hosts as IPv6
+# prefixes.
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
@@ -74,5 +75,15 @@ is "$n_burned" "$n6" "every IPv6 fresh IP used is recorded in contacts for its h
 coordctl results "$job" --verdicts --format csv >"$CW/verdicts.csv"
 like "$(grep -m1 '^2001:2:' "$CW/verdicts.csv")" "^2001:2:[0-9a-f:]+,[0-9]+,[a-z_]+,2001:2::[0-9a-f]+," \
     "the CSV verdict table writes IPv6 text"
+
+# The report puts the IPv6 hosts into blocks of IPv6 prefixes, in a table of their own.
+check "report runs" sh -c "timeout 30 '$COORD_BIN' report $job --db '$CW/lzr.db' >'$CW/report.txt'"
+diag "$(cat "$CW/report.txt")"
+v6table=$(sed -n '/^Blocks of consecutive IPv6 addresses/,/^$/p' "$CW/report.txt")
+like "$v6table" "/128 +/127-/121 +/120 +larger" "the IPv6 block table has IPv6 bins"
+like "$(grep -m1 '^shunning ' <<<"$v6table")" "^shunning +1 +1 +1 +0 +0 +0$" \
+    "IPv6 block table: one shunning /128 (2001:2:0:32::20)"
+like "$(cat "$CW/report.txt")" "2001:2:0:16::[0-9a-f]+ - 2001:2:0:16::[0-9a-f]+ +[0-9]+ addresses \(/127-/121\) +service" \
+    "the IPv6 services' run is one block, listed with IPv6 text"
 "$LAB" reset >/dev/null 2>&1
 done_testing
