@@ -113,10 +113,11 @@ typedef struct engine_stats {
     /* Elements skipped: the host's blocklist holds the address, or (a list) the address lies
      * outside targets, in a reserved range say. */
     uint64_t blocked;
-    uint64_t replies; /* valid replies */
-    uint64_t invalid; /* frames dropped: bad cookie, malformed, unknown connection */
-    uint64_t late;    /* frames of targets already classified (stragglers), ignored */
-    uint64_t hits;    /* records emitted for targets that answered */
+    uint64_t replies;    /* valid replies */
+    uint64_t invalid;    /* frames dropped: bad cookie, malformed, unknown connection */
+    uint64_t late;       /* frames of targets already classified (stragglers), ignored */
+    uint64_t challenged; /* challenge ACKs to a SYN: the old connection reset, the SYN re-sent */
+    uint64_t hits;       /* records emitted for targets that answered */
     uint64_t in_flight;
     uint64_t pcap_drops;
     uint64_t rx_wait_ms;   /* time the SYN walk paused for a receive side behind the wire */

@@ -52,6 +52,7 @@ enum {
 #define TICK_MS         10
 #define WHEEL_SLOTS     8192
 #define DONE_SLOTS      (1u << 16)
+#define DONE_CHALLENGED (1ull << 63) /* a done-ring key flag: the target's SYN was re-sent */
 #define OUR_WINDOW      65535
 #define OUR_TTL         64
 #define MAX_SYNACK_ECHO 3 /* ACKs we resend for retransmitted SYN-ACKs */
@@ -86,7 +87,7 @@ struct lzr {
      * answered can be reported as silent at the end. */
     uint8_t *answered;
     uint64_t n4; /* IPv4 targets: an IPv6 target's walk index is n4 + its index in targets6 */
-    uint64_t replies, invalid, late, hits, dups, table_full;
+    uint64_t replies, invalid, late, hits, dups, table_full, challenged;
     uint64_t per_class[CLASS_COUNT];
 };
 
@@ -192,6 +193,7 @@ void lzr_add_stats(const lzr_t *l, engine_stats_t *s)
     s->replies += l->replies;
     s->invalid += l->invalid;
     s->late += l->late;
+    s->challenged += l->challenged;
     s->hits += l->hits;
     s->sent += sender_sent(l->tx);
     for (int i = 0; i < CLASS_COUNT; i++)
@@ -742,6 +744,29 @@ static bool frame_key(const lzr_t *l, const pkt_in_t *p, uint32_t *daddr)
     return i >= 0 && i <= UINT32_MAX;
 }
 
+/* A bare ACK from a target without state, to the source port our discovery SYN to it uses: the
+ * target still holds an older connection on that four-tuple (from an earlier scan from this
+ * scan IP, one that was killed, say) and answered our SYN with a challenge ACK (RFC 5961 §4),
+ * not a SYN-ACK. As a TCP stack would, reset that connection at the sequence number the ACK
+ * expects and send the SYN again, once per target (the done ring remembers it, flagged). */
+static bool on_challenge_ack(lzr_t *l, const pkt_in_t *p, uint32_t daddr, bool v6)
+{
+    if ((p->flags & (TCP_SYN | TCP_RST | TCP_FIN | TCP_ACK)) != TCP_ACK || p->payload_len ||
+        !l->port_index[p->sport])
+        return false;
+    lzr_addr_t src = source_addr(l, v6), dst = target_addr(l, daddr, v6);
+    cookie_t ck =
+        cookie_make(&l->cfg->key, &src, &dst, p->sport, 0, l->cfg->sport_lo, l->cfg->sport_hi);
+    uint64_t key = done_key(daddr, p->sport, v6) | DONE_CHALLENGED;
+    if (ck.sport != p->dport || l->done[done_slot(key)] == key)
+        return false;
+    l->done[done_slot(key)] = key;
+    l->challenged++;
+    send_tcp(l, daddr, v6, p->dport, p->sport, p->ack, 0, TCP_RST, NULL, 0);
+    send_tcp(l, daddr, v6, p->dport, p->sport, ck.seq, 0, TCP_SYN, NULL, 0);
+    return true;
+}
+
 void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint64_t now_us)
 {
     pkt_in_t p;
@@ -764,7 +789,7 @@ void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint
     uint64_t key = done_key(daddr, p.sport, v6);
     if (l->done[done_slot(key)] == key)
         l->late++; /* the server's last segments after we reset a finished target */
-    else
+    else if (!on_challenge_ack(l, &p, daddr, v6))
         l->invalid++;
 }
 

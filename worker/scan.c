@@ -823,12 +823,13 @@ static void tell_done(double secs, const engine_stats_t *st)
 {
     fprintf(stderr,
             "lzr-worker: done in %.1fs: %llu SYNs, %llu frames, %llu replies, %llu late, "
-            "%llu invalid, "
+            "%llu invalid, %llu challenge ACKs, "
             "%llu pcap drops, %llu ms paused for the receive side, %llu blocklisted\n",
             secs, (unsigned long long)st->syns, (unsigned long long)st->sent,
             (unsigned long long)st->replies, (unsigned long long)st->late,
-            (unsigned long long)st->invalid, (unsigned long long)st->pcap_drops,
-            (unsigned long long)st->rx_wait_ms, (unsigned long long)st->blocked);
+            (unsigned long long)st->invalid, (unsigned long long)st->challenged,
+            (unsigned long long)st->pcap_drops, (unsigned long long)st->rx_wait_ms,
+            (unsigned long long)st->blocked);
     for (int k = 0; k < CLASS_COUNT; k++) {
         if (st->per_class[k])
             fprintf(stderr, "  %-20s %llu\n", record_class_name((lzr_class_t)k),

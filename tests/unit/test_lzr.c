@@ -764,6 +764,62 @@ static void test_ipv6_foreign_replies(void **state)
     stop();
 }
 
+/* A target that holds an old connection on our SYN's four-tuple answers it with a bare
+ * (challenge) ACK: the engine resets that connection at the ACK's sequence number and sends
+ * the SYN again, once; the SYN-ACK that follows is a normal discovery. A bare ACK to another
+ * source port, or one of a port the scan does not probe, stays invalid. */
+static void test_challenge_ack(void **state)
+{
+    (void)state;
+    start("http", 80, 0);
+    cookie_t ck = cookie4(80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi);
+    uint8_t frame[PACKET_MAX_FRAME];
+    pkt_out_t o = {.seg = {.src = addr_ipv4(DST),
+                           .dst = addr_ipv4(SRC),
+                           .sport = 80,
+                           .dport = ck.sport,
+                           .seq = 555,
+                           .ack = 777000,
+                           .flags = TCP_ACK,
+                           .window = 512,
+                           .ttl = 57}};
+    size_t len = packet_build(frame, sizeof frame, &o);
+    uint64_t before = frames_sent();
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+    advance(10);
+    assert_int_equal(frames_sent() - before, 2);
+    pkt_in_t syn = last_sent();
+    assert_int_equal(syn.flags, TCP_SYN);
+    assert_int_equal(syn.seq, ck.seq);
+    assert_int_equal(syn.sport, ck.sport);
+    assert_int_equal(syn.dport, 80);
+    engine_stats_t st = counters();
+    assert_int_equal(st.challenged, 1);
+    assert_int_equal(st.invalid, 0);
+    /* Once only: the same ACK again is invalid and sends nothing. */
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+    advance(10);
+    assert_int_equal(frames_sent() - before, 2);
+    assert_int_equal(counters().invalid, 1);
+    /* Another source port, or a port the scan does not probe: invalid. */
+    o.seg.dport = (uint16_t)(ck.sport == 65535 ? 40000 : ck.sport + 1);
+    len = packet_build(frame, sizeof frame, &o);
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+    o.seg.dport = ck.sport;
+    o.seg.sport = 81;
+    len = packet_build(frame, sizeof frame, &o);
+    lzr_on_frame(fx.l, frame, len, DLT_EN10MB, fx.now);
+    advance(10);
+    assert_int_equal(frames_sent() - before, 2);
+    assert_int_equal(counters().invalid, 3);
+    /* The answer to the re-sent SYN is taken as any discovery SYN-ACK. */
+    from_target(80, 0, SYNACK, 64240, 0, NULL);
+    from_target(80, 0, TCP_ACK | TCP_PSH, 64240, probe_len(0, 80), "HTTP/1.1 200 OK\r\n\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    stop();
+}
+
 /* A stopped scan resets what is open: the connection whose probe is out unacknowledged gets
  * a RST at both sequence numbers the target may expect, no verdict is reported, and no timer
  * of it fires afterwards. */
@@ -830,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_bad_cookie_ignored),
         cmocka_unit_test(test_late_segments),
         cmocka_unit_test(test_abort_resets_open_connections),
+        cmocka_unit_test(test_challenge_ack),
         cmocka_unit_test(test_ipv6_frame_ignored),
         cmocka_unit_test(test_ipv6_service),
         cmocka_unit_test(test_ipv6_beside_ipv4),
