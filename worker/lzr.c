@@ -754,16 +754,15 @@ static bool on_challenge_ack(lzr_t *l, const pkt_in_t *p, uint32_t daddr, bool v
     if ((p->flags & (TCP_SYN | TCP_RST | TCP_FIN | TCP_ACK)) != TCP_ACK || p->payload_len ||
         !l->port_index[p->sport])
         return false;
-    lzr_addr_t src = source_addr(l, v6), dst = target_addr(l, daddr, v6);
-    cookie_t ck =
-        cookie_make(&l->cfg->key, &src, &dst, p->sport, 0, l->cfg->sport_lo, l->cfg->sport_hi);
+    conn_t c = {.daddr = daddr, .dport = p->sport, .v6 = v6};
+    cookie_t ck = target_cookie(l, &c, 0, l->cfg->sport_lo, l->cfg->sport_hi);
     uint64_t key = done_key(daddr, p->sport, v6) | DONE_CHALLENGED;
     if (ck.sport != p->dport || l->done[done_slot(key)] == key)
         return false;
     l->done[done_slot(key)] = key;
     l->challenged++;
     send_tcp(l, daddr, v6, p->dport, p->sport, p->ack, 0, TCP_RST, NULL, 0);
-    send_tcp(l, daddr, v6, p->dport, p->sport, ck.seq, 0, TCP_SYN, NULL, 0);
+    send_syn(l, &c, 0); /* the discovery SYN, as the walk sent it */
     return true;
 }
 
