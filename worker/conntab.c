@@ -13,6 +13,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Largest capacity: the index needs a power of two ≥ 2 × capacity that fits a uint32 count. */
 #define CONNTAB_MAX_CAPACITY (1u << 30)
@@ -22,7 +23,8 @@
 struct conntab {
     conn_t *pool;    /* capacity entries; position = id */
     uint64_t *live;  /* bit per id: set while the entry is in the table */
-    uint32_t *index; /* index_mask + 1 slots of id + 1, 0 = empty */
+    uint32_t *index; /* index_mask + 1 slots of id + 1, 0 = empty; index_bytes from mmap */
+    size_t index_bytes;
     uint32_t index_mask;
     uint32_t capacity;
     uint32_t count;
@@ -71,6 +73,29 @@ static void set_free_next(conntab_t *t, uint32_t id, uint32_t next)
     memcpy(&t->pool[id], &next, sizeof(next));
 }
 
+/* Zeroed memory for the index, on a 2 MiB boundary when it is that large. The index is hit at
+ * random: with small pages, nearly every insert of a large scan lands on a page it first read as
+ * the shared zero page, and the copy on write then flushes the TLB of every thread of the process.
+ * Huge pages take that fault once per 2 MiB and spare find_slot most of its TLB misses. The
+ * madvise is a hint: without transparent huge pages nothing changes. NULL when out of memory. */
+static uint32_t *map_index(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    size_t span = bytes >= huge ? bytes + huge : bytes;
+    uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    if (span == bytes)
+        return (uint32_t *)m;
+    uint8_t *start = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
+    if (start > m)
+        munmap(m, (size_t)(start - m));
+    if (start + bytes < m + span)
+        munmap(start + bytes, (size_t)(m + span - (start + bytes)));
+    (void)madvise(start, bytes, MADV_HUGEPAGE);
+    return (uint32_t *)start;
+}
+
 conntab_t *conntab_new(uint32_t capacity)
 {
     if (capacity == 0 || capacity > CONNTAB_MAX_CAPACITY)
@@ -85,7 +110,8 @@ conntab_t *conntab_new(uint32_t capacity)
     /* calloc: the kernel hands out zero pages lazily, so a large table costs little until used. */
     t->pool = calloc(capacity, sizeof(conn_t));
     t->live = calloc(((size_t)capacity + 63) / 64, sizeof(uint64_t));
-    t->index = calloc(slots, sizeof(uint32_t));
+    t->index_bytes = slots * sizeof(uint32_t);
+    t->index = map_index(t->index_bytes);
     if (!t->pool || !t->live || !t->index) {
         conntab_destroy(&t);
         return NULL;
@@ -102,7 +128,8 @@ void conntab_destroy(conntab_t **t)
         return;
     free((*t)->pool);
     free((*t)->live);
-    free((*t)->index);
+    if ((*t)->index)
+        munmap((*t)->index, (*t)->index_bytes);
     free(*t);
     *t = NULL;
 }
