@@ -9,9 +9,9 @@
 # workers (tests/bench/scaling.sh). Sending rates are clocked at the target by tests/bench/synclock.py;
 # tests/bench/report.py writes the document. Needs root and the built binaries (make all
 # bench-bin). Every run is bounded by `timeout`; temporary files live in one mktemp directory
-# removed at exit. About 20 minutes in all with one identification run (2026-12-04: discovery
+# removed at exit. About 30 minutes in all with one identification run (2026-12-04: discovery
 # with three scanners and lzr in full mode ~7, send-only ~1, nmap ~4, two-phase ~1.5, ingest
-# and scaling ~3.5, cluster vs standalone ~3).
+# and scaling ~3.5, cluster vs standalone ~3, the targets apart ~2).
 #   BENCH_RUNS=5      runs per figure (at least 5 for the doc)
 #   BENCH_RATES="20000 50000 0"   discovery rates; 0 = unlimited for both tools
 #   BENCH_SENDONLY=1  the scanners sending alone into a sink namespace that drops every frame
@@ -36,6 +36,8 @@
 #   BENCH_IPV6=1      figure 6: lzr in full mode on the load range's IPv6 twin (65,536 addresses
 #                     of 2001:2:0:1900::/112) against the IPv4 range, unlimited, interleaved;
 #                     the sending-alone half is sendonly.sh's lzr6
+#   BENCH_APART=1     figure 1f: zmap, lzr and lzr in full mode at 50,000/s and unlimited with the
+#                     targets' kernel work taken off the scanner's CPU (wire_apart below)
 #   BENCH_REV         the commit named in the doc (default: git HEAD of this tree)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -55,6 +57,7 @@ SCALE_SHARDS=${BENCH_SCALE_SHARDS:-4}
 PIPE=${BENCH_PIPE:-1}
 IPV6=${BENCH_IPV6:-1}
 THREADS=${BENCH_THREADS:-1}
+APART=${BENCH_APART:-1}
 # Figure 5b's 28 ports: 80 is nginx in the load namespace, the kernel resets the others.
 PIPE_PORTS=21,22,23,25,53,80,110,111,135,139,143,443,445,993,995,1433,1723,3306,3389,5432,5900,6379,8000,8080,8443,9000,9200,27017
 LAB=deploy/lab/lab
@@ -211,7 +214,7 @@ summarize() { # tool mode run prefix (the bench directory goes along, for synclo
     "$PY" - "$@" "$ROOT/tests/bench" >>"$RES" <<'EOF'
 import json, os, re, sys
 tool, mode, run, p = sys.argv[1:5]
-ts, ips = [], set()
+ts, ips, named = [], set(), -1
 if tool == "zmap":
     for line in open(p + ".out"):
         f = line.strip().split(",")
@@ -235,9 +238,11 @@ elif tool == "masscan":
     selfrate, pcap = 0, -1
 else:
     from datetime import datetime
+    named = 0  # records that name the service: the full-mode runs' measure of classification
     for line in open(p + ".out"):
         r = json.loads(line)
         ips.add(r["ip"])
+        named += r.get("protocol") == "http"
         ts.append(datetime.fromisoformat(r["ts"].replace("Z", "+00:00")).timestamp())
     log = open(p + ".log").read()
     m = re.search(r"done in [0-9.]+s: (\d+) SYNs", log)
@@ -276,9 +281,9 @@ if m:
         if k:
             extra += "\t%s=%s" % (k, v)
     extra += "\tsu_control=%d" % (1 if m.group(5).startswith("control RST") else 0)
-print(os.environ.get("FIG", "disc") + "\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tuser=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d%s"
+print(os.environ.get("FIG", "disc") + "\t%s\t%s\t%s\tsyns=%d\tunique=%d\trate=%.0f\tspan=%.3f\twall=%.2f\tcpu=%.2f\tuser=%.2f\tself=%.0f\twire=%.0f\twsyns=%d\tpcap=%d\tnamed=%d%s"
       % (tool, mode, run, syns, len(ips), rate, span, wall, user + sys_, user, selfrate, wire,
-         wsyns, pcap, extra))
+         wsyns, pcap, named, extra))
 EOF
 }
 
@@ -300,6 +305,50 @@ for run in $(seq 1 "$RUNS"); do
         echo "bench:   run $run rate $rate done" >&2
     done
 done
+
+# Figure 1f. On this lab a frame sent into a veth is received by the bridge, the router and the
+# target on the sender's CPU, inside the sender's system call, so a scanner's CPU time carries the
+# targets' TCP work too, and a full handshake makes the target do far more than a SYN scan does.
+# wire_apart on gives the vantage's bridge port its own NAPI instance polled by a kernel thread
+# (GRO on, threaded NAPI), as a NIC hands frames to a wire and another machine: the bridge, the
+# router and the targets then run in that thread, which the scheduler puts on either core, and the
+# scanner's CPU time is its own. The veth stops its queue while that thread's ring is full, so the
+# vantage's interface gets a pfifo queue to wait in, as a NIC has; without one zmap's sends fail.
+# The same for every tool; off restores the lab's default.
+wire_apart() {
+    if [ "$1" = on ]; then
+        ip netns exec "$LAB_BRIDGE_NS" ethtool -K "$V1_PORT" gro on >/dev/null
+        ip netns exec "$LAB_BRIDGE_NS" sh -c "echo 1 >/sys/class/net/$V1_PORT/threaded"
+        ip netns exec "$V1_NS" tc qdisc replace dev "$V1_IF" root pfifo limit 10000
+    else
+        ip netns exec "$V1_NS" tc qdisc del dev "$V1_IF" root 2>/dev/null || true
+        ip netns exec "$LAB_BRIDGE_NS" sh -c "echo 0 >/sys/class/net/$V1_PORT/threaded"
+        ip netns exec "$LAB_BRIDGE_NS" ethtool -K "$V1_PORT" gro off >/dev/null
+    fi
+}
+
+if [ "$APART" = 1 ]; then
+    echo "bench: the targets' kernel apart, $RUNS runs × {50000, unlimited}, zmap, lzr and lzr in full mode" >&2
+    APART_TOOLS=(zmap lzr lzrfull)
+    for run in $(seq 1 "$RUNS"); do
+        k=0
+        for rate in 50000 0; do
+            k=$((k + 1))
+            s=$(((run + k) % ${#APART_TOOLS[@]}))
+            for tool in ${APART_TOOLS[*]:s} ${APART_TOOLS[*]:0:s}; do
+                lab_env
+                wire_apart on
+                p=$TMP/apart-$tool-$rate-$run
+                "run_$tool" "$rate" "$p"
+                FIG=apart summarize "$tool" "$rate" "$run" "$p" ||
+                    echo "bench: apart $tool rate $rate run $run: no result" >&2
+                rm -f "$p.out"
+            done
+        done
+    done
+    lab_env
+    wire_apart off
+fi
 
 if [ "$THREADS" = 1 ]; then
     echo "bench: rate accuracy, $RUNS runs × send threads {1, 2, 3} × {20000, 50000}/s" >&2
