@@ -64,6 +64,30 @@ static void put_str(out_t *o, const char *s)
     put_raw(o, s, strlen(s));
 }
 
+/* A decimal number, written without printf: a full-mode scan writes a record per target, and
+ * vsnprintf was most of what formatting one cost. */
+static void put_uint(out_t *o, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put_raw(o, tmp + i, sizeof tmp - i);
+}
+
+/* v as exactly width digits, zero-padded (width ≤ 8 and v < 10^width): a timestamp's fraction. */
+static void put_digits(out_t *o, unsigned v, size_t width)
+{
+    char tmp[8];
+    for (size_t i = width; i > 0; i--) {
+        tmp[i - 1] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    put_raw(o, tmp, width);
+}
+
 static void put_fmt(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void put_fmt(out_t *o, const char *fmt, ...)
@@ -112,7 +136,9 @@ static void put_json_string(out_t *o, const char *s, size_t maxlen)
 static void put_ip(out_t *o, lzr_addr_t ip)
 {
     char text[ADDR_TEXT_MAX];
-    put_fmt(o, "\"%s\"", addr_format(&ip, text));
+    put_raw(o, "\"", 1);
+    put_str(o, addr_format(&ip, text));
+    put_raw(o, "\"", 1);
 }
 
 /* RFC 3339 in UTC with microseconds: "2026-11-25T08:30:00.123456Z"; with go_style, as Go writes
@@ -120,20 +146,36 @@ static void put_ip(out_t *o, lzr_addr_t ip)
  * ("2026-11-25T08:30:00.1Z", "2026-11-25T08:30:00Z"). */
 static void put_timestamp(out_t *o, uint64_t ts_us, bool go_style)
 {
+    /* A thread's records come in time order, so the date and time of day change once a second:
+     * gmtime_r runs once per second, not once per record. */
+    static _Thread_local time_t cached_secs = (time_t)-1;
+    static _Thread_local char cached[48]; /* "2026-11-25T08:30:00" */
     time_t secs = (time_t)(ts_us / 1000000);
     unsigned usec = (unsigned)(ts_us % 1000000);
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL) {
-        o->full = true;
-        return;
+    if (secs != cached_secs) {
+        struct tm tm;
+        if (gmtime_r(&secs, &tm) == NULL) {
+            o->full = true;
+            return;
+        }
+        snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cached_secs = secs;
     }
-    char frac[8];
-    snprintf(frac, sizeof frac, "%06u", usec);
-    size_t k = 6;
-    while (go_style && k > 0 && frac[k - 1] == '0')
-        frac[--k] = '\0';
-    put_fmt(o, "\"%04d-%02d-%02dT%02d:%02d:%02d%s%sZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, k ? "." : "", frac);
+    /* The fraction: six digits, or with go_style without its trailing zeros (none at all for a
+     * whole second). */
+    size_t width = 6;
+    while (go_style && width > 0 && usec % 10 == 0) {
+        usec /= 10;
+        width--;
+    }
+    put_raw(o, "\"", 1);
+    put_str(o, cached);
+    if (width) {
+        put_raw(o, ".", 1);
+        put_digits(o, usec, width);
+    }
+    put_raw(o, "Z\"", 2);
 }
 
 size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
@@ -148,19 +190,34 @@ size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
 
     put_str(&o, "{\"ip\":");
     put_ip(&o, r->ip);
-    put_fmt(&o, ",\"port\":%u,\"source_ip\":", (unsigned)r->port);
+    put_str(&o, ",\"port\":");
+    put_uint(&o, r->port);
+    put_str(&o, ",\"source_ip\":");
     put_ip(&o, r->source_ip);
-    put_fmt(&o, ",\"class\":\"%s\",\"protocol\":", record_class_name(r->cls));
+    put_str(&o, ",\"class\":\"");
+    put_str(&o, record_class_name(r->cls));
+    put_str(&o, "\",\"protocol\":");
     put_json_string(&o, r->protocol, sizeof(r->protocol));
     put_str(&o, ",\"handshake\":");
     put_json_string(&o, r->handshake, sizeof(r->handshake));
-    put_fmt(&o, ",\"handshakes_tried\":%u,\"window\":%u,\"ttl_synack\":%u,\"ttl_last\":%u",
-            (unsigned)r->handshakes_tried, (unsigned)r->window, (unsigned)r->ttl_synack,
-            (unsigned)r->ttl_last);
-    put_fmt(&o, ",\"synack_retransmits\":%u,\"acked_data\":%s,\"data_len\":%zu,\"data\":\"",
-            (unsigned)r->synack_retransmits, r->acked_data ? "true" : "false", data_len);
+    put_str(&o, ",\"handshakes_tried\":");
+    put_uint(&o, r->handshakes_tried);
+    put_str(&o, ",\"window\":");
+    put_uint(&o, r->window);
+    put_str(&o, ",\"ttl_synack\":");
+    put_uint(&o, r->ttl_synack);
+    put_str(&o, ",\"ttl_last\":");
+    put_uint(&o, r->ttl_last);
+    put_str(&o, ",\"synack_retransmits\":");
+    put_uint(&o, r->synack_retransmits);
+    put_str(&o, r->acked_data ? ",\"acked_data\":true" : ",\"acked_data\":false");
+    put_str(&o, ",\"data_len\":");
+    put_uint(&o, data_len);
+    put_str(&o, ",\"data\":\"");
     put_str(&o, data);
-    put_fmt(&o, "\",\"rtt_us\":%" PRIu32 ",\"ts\":", r->rtt_us);
+    put_str(&o, "\",\"rtt_us\":");
+    put_uint(&o, r->rtt_us);
+    put_str(&o, ",\"ts\":");
     put_timestamp(&o, r->ts_us, false);
     put_str(&o, "}");
 

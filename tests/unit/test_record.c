@@ -89,6 +89,33 @@ static void test_full_record(void **state)
     free(tight);
 }
 
+/* The date and time of day are kept from one record to the next while the second is the same:
+ * a record of another second, and then one of the first again, must each get their own. */
+static void test_timestamp_seconds(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t ts_us;
+        const char *text;
+    } cases[] = {
+        {1795595400123456ULL, "\"ts\":\"2026-11-25T08:30:00.123456Z\"}"},
+        {1795595400999999ULL, "\"ts\":\"2026-11-25T08:30:00.999999Z\"}"},
+        {1795595401000000ULL, "\"ts\":\"2026-11-25T08:30:01.000000Z\"}"},
+        {951868799000007ULL, "\"ts\":\"2000-02-29T23:59:59.000007Z\"}"},
+        {1795595400000001ULL, "\"ts\":\"2026-11-25T08:30:00.000001Z\"}"},
+        {0, "\"ts\":\"1970-01-01T00:00:00.000000Z\"}"},
+    };
+    lzr_record_t r;
+    ssh_record(&r);
+    char buf[4096];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        r.ts_us = cases[i].ts_us;
+        size_t n = record_to_json(&r, buf, sizeof(buf));
+        assert_true(n > strlen(cases[i].text));
+        assert_string_equal(buf + n - strlen(cases[i].text), cases[i].text);
+    }
+}
+
 static void test_empty_record(void **state)
 {
     (void)state;
@@ -259,10 +286,11 @@ static void test_lzrgo_golden(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_class_names),        cmocka_unit_test(test_full_record),
-        cmocka_unit_test(test_empty_record),       cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_worst_case_fits_4k), cmocka_unit_test(test_zgrab2_line),
-        cmocka_unit_test(test_lzrgo_golden),       cmocka_unit_test(test_ipv6_text),
+        cmocka_unit_test(test_class_names),       cmocka_unit_test(test_full_record),
+        cmocka_unit_test(test_timestamp_seconds), cmocka_unit_test(test_empty_record),
+        cmocka_unit_test(test_escaping),          cmocka_unit_test(test_worst_case_fits_4k),
+        cmocka_unit_test(test_zgrab2_line),       cmocka_unit_test(test_lzrgo_golden),
+        cmocka_unit_test(test_ipv6_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
