@@ -48,6 +48,15 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
+def by_mode_run(rows, figure):
+    """One figure's rows as (mode, run) -> tool -> kv."""
+    out = defaultdict(dict)
+    for fig, tool, mode, run, kv in rows:
+        if fig == figure:
+            out[(mode, run)][tool] = kv
+    return out
+
+
 def mode_name(m):
     return "unlimited" if m == "0" else "%s/s" % format(int(m), ",")
 
@@ -336,10 +345,7 @@ def named(kv):
 
 def apart_section(w, rows):
     """Figure 1f: CPU per probe with the targets' kernel work off the scanner's CPU."""
-    ap = defaultdict(dict)  # (mode, run) -> tool -> kv
-    for fig, tool, mode, run, kv in rows:
-        if fig == "apart":
-            ap[(mode, run)][tool] = kv
+    ap = by_mode_run(rows, "apart")
     w("## 1f. CPU per probe with the targets' kernel work apart")
     w("")
     if not ap:
@@ -814,10 +820,7 @@ def main():
     w("")
 
     # ---- discovery ----
-    disc = defaultdict(dict)  # (mode, run) -> tool -> kv
-    for fig, tool, mode, run, kv in rows:
-        if fig == "disc":
-            disc[(mode, run)][tool] = kv
+    disc = by_mode_run(rows, "disc")
     w("## 1. Discovery: SYN scan of 65,536 addresses on port 80, lzr-worker vs zmap and masscan")
     w("")
     w("The lab's load range (`LOAD_CIDR=198.19.0.0/16`, every address answered by the kernel with")
