@@ -77,6 +77,13 @@ static void put_uint(out_t *o, uint64_t v)
     put_raw(o, tmp + i, sizeof tmp - i);
 }
 
+/* A member name (with its leading comma and colon) and its number. */
+static void put_member_uint(out_t *o, const char *name, uint64_t v)
+{
+    put_str(o, name);
+    put_uint(o, v);
+}
+
 /* v as exactly width digits, zero-padded (width ≤ 8 and v < 10^width): a timestamp's fraction. */
 static void put_digits(out_t *o, unsigned v, size_t width)
 {
@@ -190,8 +197,7 @@ size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
 
     put_str(&o, "{\"ip\":");
     put_ip(&o, r->ip);
-    put_str(&o, ",\"port\":");
-    put_uint(&o, r->port);
+    put_member_uint(&o, ",\"port\":", r->port);
     put_str(&o, ",\"source_ip\":");
     put_ip(&o, r->source_ip);
     put_str(&o, ",\"class\":\"");
@@ -200,23 +206,16 @@ size_t record_to_json(const lzr_record_t *r, char *buf, size_t cap)
     put_json_string(&o, r->protocol, sizeof(r->protocol));
     put_str(&o, ",\"handshake\":");
     put_json_string(&o, r->handshake, sizeof(r->handshake));
-    put_str(&o, ",\"handshakes_tried\":");
-    put_uint(&o, r->handshakes_tried);
-    put_str(&o, ",\"window\":");
-    put_uint(&o, r->window);
-    put_str(&o, ",\"ttl_synack\":");
-    put_uint(&o, r->ttl_synack);
-    put_str(&o, ",\"ttl_last\":");
-    put_uint(&o, r->ttl_last);
-    put_str(&o, ",\"synack_retransmits\":");
-    put_uint(&o, r->synack_retransmits);
+    put_member_uint(&o, ",\"handshakes_tried\":", r->handshakes_tried);
+    put_member_uint(&o, ",\"window\":", r->window);
+    put_member_uint(&o, ",\"ttl_synack\":", r->ttl_synack);
+    put_member_uint(&o, ",\"ttl_last\":", r->ttl_last);
+    put_member_uint(&o, ",\"synack_retransmits\":", r->synack_retransmits);
     put_str(&o, r->acked_data ? ",\"acked_data\":true" : ",\"acked_data\":false");
-    put_str(&o, ",\"data_len\":");
-    put_uint(&o, data_len);
+    put_member_uint(&o, ",\"data_len\":", data_len);
     put_str(&o, ",\"data\":\"");
     put_str(&o, data);
-    put_str(&o, "\",\"rtt_us\":");
-    put_uint(&o, r->rtt_us);
+    put_member_uint(&o, "\",\"rtt_us\":", r->rtt_us);
     put_str(&o, ",\"ts\":");
     put_timestamp(&o, r->ts_us, false);
     put_str(&o, "}");
