@@ -37,7 +37,7 @@
 #define ENGINE_LINGER_MS  1000 /* after the last SYN, wait this long for stragglers too */
 /* The SYN walk pauses while the receive thread's newest frame waited longer than this in the
  * capture buffer, or its last turn ended longer ago (it is stuck handing a record on — the
- * coordinator's queue is full): well before the 64 MiB buffer fills and the kernel starts
+ * coordinator's queue is full): well before the 128 MiB buffer fills and the kernel starts
  * dropping replies. */
 #define ENGINE_LAG_MAX_US 50000
 /* Frames handled per turn of the receive loop, so its timers run and its lag is published

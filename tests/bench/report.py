@@ -314,7 +314,7 @@ def startup_section(w, rows):
           % (zmap_first, lzr_first))
         w("ms. What is left of lzr's: the capture ring (%.1f ms above, nearly all of it the kernel"
           % med([kv.get("su_capture") for kv in lz]))
-        w("allocating and zeroing the 64 MB buffer that keeps replies when the receive thread")
+        w("allocating and zeroing the 128 MB buffer that keeps replies when the receive thread")
         w("falls behind) and the dynamic loader (lzr-worker links about 30 shared libraries,")
         w("ZeroMQ's and their dependencies among them, which it needs only under a coordinator:")
         w("about 6 ms more than zmap's to exec here). What would change it: a ring sized to the")
