@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,11 @@
 /* Frames handled per turn of the receive loop, so its timers run and its lag is published
  * even while replies pour in. */
 #define ENGINE_RX_CHUNK 2048
+/* The receive thread's nice value. Every reply it falls behind on waits in the capture ring, and
+ * the ring overflows long before the walk's pause (above) can take effect when something else
+ * (another process, the targets' kernel work, our own SYN walk) holds the cores. Ahead of the
+ * walk, the receive side is served first and the walk slows by itself instead. */
+#define ENGINE_RX_NICE (-10)
 /* Blocklisted elements skipped per turn of the SYN walk at most, so a shard the host's
  * blocklist covers still sees the stop flag and reports progress. */
 #define ENGINE_SKIP_TURN 65536
@@ -96,6 +102,22 @@ static void *rx_main(void *arg)
         atomic_store(&e->rx_turn_ns, clock_mono_ns());
     }
     return NULL;
+}
+
+/* Starts the receive thread at ENGINE_RX_NICE when this process may raise a priority (root, or
+ * CAP_SYS_NICE), else at the caller's. A thread inherits its creator's nice value, so the
+ * caller takes it for the moment of pthread_create and gives it back (lowering a priority is
+ * always allowed). */
+static int start_rx(engine_t *e)
+{
+    errno = 0;
+    int own = getpriority(PRIO_PROCESS, (id_t)gettid());
+    e->startup.rx_raised = errno == 0 && own > ENGINE_RX_NICE &&
+                           setpriority(PRIO_PROCESS, (id_t)gettid(), ENGINE_RX_NICE) == 0;
+    int rc = pthread_create(&e->rx, NULL, rx_main, e);
+    if (e->startup.rx_raised)
+        setpriority(PRIO_PROCESS, (id_t)gettid(), own);
+    return rc;
 }
 
 int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *err, size_t errlen)
@@ -456,7 +478,7 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
     if (e->lzr)
         lzr_set_next_hop6(e->lzr, e->dst_mac6);
     atomic_store(&e->rx_turn_ns, clock_mono_ns());
-    if (!e->lzr || pthread_create(&e->rx, NULL, rx_main, e) != 0) {
+    if (!e->lzr || start_rx(e) != 0) {
         if (e->cap && !e->lzr)
             snprintf(err, errlen, "out of memory for %u connections%s", ENGINE_CAPACITY,
                      cfg->report_all ? " and --all's map of every target (one bit each)" : "");

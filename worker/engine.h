@@ -103,6 +103,7 @@ typedef struct engine_startup {
     uint64_t capture_us;   /* the capture handle: ring, activation, filter */
     uint64_t tables_us;    /* senders, connection table, timer wheel, receive thread */
     uint64_t first_syn_us; /* from engine_run's call to the first SYN handed to the kernel */
+    bool rx_raised;        /* the receive thread runs at a higher priority than the walk */
 } engine_startup_t;
 
 typedef struct engine_stats {

@@ -123,11 +123,13 @@ static void tell_startup(scan_out_t *o, const engine_startup_t *su)
     fprintf(stderr,
             "lzr-worker: start-up: options %.1f ms, firewall rule %.1f ms, checks %.1f ms "
             "(self-test %.1f ms, %s), interface %.1f ms, capture %.1f ms, tables %.1f ms; "
-            "first SYN %.1f ms after start\n",
+            "first SYN %.1f ms after start; receive thread %s\n",
             before - (double)(o->firewall_us + o->preflight_us) / 1e3, (double)o->firewall_us / 1e3,
             (double)o->preflight_us / 1e3, (double)p->elapsed_us / 1e3, how,
             (double)su->iface_us / 1e3, (double)su->capture_us / 1e3, (double)su->tables_us / 1e3,
-            before + (double)su->first_syn_us / 1e3);
+            before + (double)su->first_syn_us / 1e3,
+            su->rx_raised ? "ahead of the walk"
+                          : "at the walk's priority (raising it needs root or CAP_SYS_NICE)");
 }
 
 static void on_tick(void *ctx, const engine_stats_t *s)
