@@ -491,20 +491,21 @@ static void on_batch(coord_t *c, session_t *s, const Lzr__ResultBatch *b)
         if (!recs)
             return; /* no ack: the worker re-sends */
         uint64_t denied = 0;
-        const char *why = NULL;
+        const char *why = NULL, *first_why = NULL; /* the log names the first refusal's reason */
         for (size_t i = 0; i < b->n_records; i++) {
             if (wire_record_to(b->records[i], &recs[n], err, sizeof err) != LZR_OK) {
                 c->malformed++;
                 log_warn("worker %s: batch %llu: %s", s->name, (unsigned long long)b->seq, err);
             } else if ((why = record_denied(j, s, shard, &recs[n])) != NULL) {
                 denied++;
+                first_why = first_why ? first_why : why;
             } else {
                 n++;
             }
         }
         if (denied)
             session_distrust(c, s, denied, "batch %llu: %llu record(s) refused (%s)",
-                             (unsigned long long)b->seq, (unsigned long long)denied, why);
+                             (unsigned long long)b->seq, (unsigned long long)denied, first_why);
     }
     if (c->n_held == COORD_GROUP_MAX)
         held_flush(c);

@@ -42,6 +42,13 @@
 /* Draining runs held at once: LZR_MAX_DRAINS live ones, and room for cancelled ones whose
  * engine has not returned yet (they are reaped within a turn or two). */
 #define AGENT_DRAIN_SLOTS (2 * LZR_MAX_DRAINS)
+/* Every run gets a slice of the source ports of its own among AGENT_PORT_SLICES (one for each
+ * run that can be live at once, the walking one and every draining slot), so that each run's
+ * capture filter passes only its own replies and the kernel drops the rest: a draining run does
+ * not read, check and reject every reply of the run beside it. A range too narrow for slices
+ * of AGENT_SLICE_MIN ports leaves every run all of it (the cookies still tell runs apart). */
+#define AGENT_PORT_SLICES (AGENT_DRAIN_SLOTS + 2)
+#define AGENT_SLICE_MIN   256
 
 typedef struct agent {
     const agent_options_t *opt;
@@ -416,6 +423,33 @@ static bool capture_lent(const agent_t *a, const struct capture *cap)
     return false;
 }
 
+/* Whether a run held by the agent uses source ports from lo on. */
+static bool ports_taken(const agent_t *a, uint16_t lo)
+{
+    if (a->run && a->run->cfg.sport_lo == lo)
+        return true;
+    for (size_t i = 0; i < a->n_drain; i++)
+        if (a->drain[i]->cfg.sport_lo == lo)
+            return true;
+    return false;
+}
+
+/* Gives run r the first slice of the agent's source ports that no held run uses. */
+static void give_ports(const agent_t *a, shard_run_t *r)
+{
+    uint32_t lo = a->opt->sport_lo, span = (uint32_t)a->opt->sport_hi - lo + 1;
+    if (span < AGENT_PORT_SLICES * AGENT_SLICE_MIN)
+        return;
+    for (uint32_t k = 0; k < AGENT_PORT_SLICES; k++) {
+        uint16_t first = (uint16_t)(lo + span * k / AGENT_PORT_SLICES);
+        if (!ports_taken(a, first)) {
+            r->cfg.sport_lo = first;
+            r->cfg.sport_hi = (uint16_t)(lo + span * (k + 1) / AGENT_PORT_SLICES - 1);
+            return;
+        }
+    }
+}
+
 static void on_assign(agent_t *a, const Lzr__Assign *m)
 {
     if (!can_start(a)) {
@@ -441,9 +475,11 @@ static void on_assign(agent_t *a, const Lzr__Assign *m)
      * opens its own. */
     if (capture_lent(a, r->cfg.capture))
         r->cfg.capture = NULL;
-    log_info("job %llu (%s) shard %u/%u: positions [%llu, %llu) at %u/s",
+    give_ports(a, r);
+    log_info("job %llu (%s) shard %u/%u: positions [%llu, %llu) at %u/s from ports %u-%u",
              (unsigned long long)m->job_id, m->job_name, m->shard, m->n_shards,
-             (unsigned long long)m->pos_begin, (unsigned long long)m->pos_end, m->rate);
+             (unsigned long long)m->pos_begin, (unsigned long long)m->pos_end, m->rate,
+             r->cfg.sport_lo, r->cfg.sport_hi);
     if (shard_start(r, q, a->opt->engine) != LZR_OK) {
         send_shard_done(a, m->job_id, m->shard, "cannot start the engine thread", NULL);
         run_free(&r);
@@ -482,11 +518,12 @@ static void reap_run(agent_t *a, shard_run_t **rp)
     if (st == SHARD_RUNNING)
         return;
     if (st == SHARD_DONE && !*a->stop) {
-        log_info("job %llu shard %u done: %llu SYNs, %llu hits, %llu pcap drops, SYNs held "
-                 "%llu ms for the coordinator, %llu skipped by the host's blocklist",
+        log_info("job %llu shard %u done: %llu SYNs, %llu hits, %llu invalid, %llu pcap drops, "
+                 "SYNs held %llu ms for the coordinator, %llu skipped by the host's blocklist",
                  (unsigned long long)r->job_id, r->shard, (unsigned long long)r->stats.syns,
-                 (unsigned long long)r->stats.hits, (unsigned long long)r->stats.pcap_drops,
-                 (unsigned long long)r->stats.hold_wait_ms, (unsigned long long)r->stats.blocked);
+                 (unsigned long long)r->stats.hits, (unsigned long long)r->stats.invalid,
+                 (unsigned long long)r->stats.pcap_drops, (unsigned long long)r->stats.hold_wait_ms,
+                 (unsigned long long)r->stats.blocked);
         send_shard_done(a, r->job_id, r->shard, NULL, &r->stats);
     } else if (st == SHARD_FAILED && !*a->stop) {
         log_error("job %llu shard %u failed: %s", (unsigned long long)r->job_id, r->shard, r->err);

@@ -1,5 +1,5 @@
 /*
- * capture: the worker's receive side, a libpcap handle in immediate mode with a kernel BPF filter
+ * capture: the worker's receive side, a libpcap handle (TPACKET_V3 blocks) with a kernel BPF filter
  * that passes only TCP to the scanner's IPs (IPv4, and IPv6 when set) and source-port range. The
  * engine's receive thread polls its descriptor and dispatches frames to the LZR state machine.
  */
@@ -31,6 +31,12 @@ void capture_filter(char *buf, size_t len, uint32_t addr, const lzr_addr_t *addr
  * err. */
 capture_t *capture_open(const char *iface, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo,
                         uint16_t hi, char *err, size_t errlen);
+
+/* Narrows or widens the handle to TCP to addr or addr6 on ports [lo, hi] (a kept handle lent to
+ * the next run, whose source ports may differ), then drops what the old filter let in. LZR_OK,
+ * or LZR_EINVAL with a message in err (the old filter stays). */
+int capture_refilter(capture_t *c, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo, uint16_t hi,
+                     char *err, size_t errlen);
 
 /* Closes the handle and sets *c to NULL. */
 void capture_close(capture_t **c);

@@ -463,9 +463,13 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
     e->tx_rx = e->tx_syn ? open_sender(ifindex, err, errlen) : NULL;
     uint64_t t2 = clock_mono_ns();
     if (cfg->capture && e->tx_rx) {
-        e->cap = cfg->capture; /* kept open by the caller: only what waits in it is dropped */
-        capture_discard(e->cap);
-        e->pcap_drops0 = capture_drops(e->cap);
+        /* Kept open by the caller and lent to this run: filtered to its source ports (a pipelined
+         * shard has its own slice), and what waits in it is dropped. */
+        if (capture_refilter(cfg->capture, cfg->source_ip, &cfg->source_ip6, cfg->sport_lo,
+                             cfg->sport_hi, err, errlen) == LZR_OK) {
+            e->cap = cfg->capture;
+            e->pcap_drops0 = capture_drops(e->cap);
+        }
     } else if (e->tx_rx) {
         e->cap = capture_open(cfg->iface, cfg->source_ip, &cfg->source_ip6, cfg->sport_lo,
                               cfg->sport_hi, err, errlen);

@@ -47,6 +47,9 @@ static volatile uint64_t fake_holds; /* ms the stand-in waited on `hold`, over a
 static volatile bool fake_pipe;
 static volatile uint64_t fake_gate[PIPE_SHARDS];
 static volatile int fake_running; /* stand-in engines running now */
+/* The source ports each stand-in run was given, in the order the runs started. */
+static uint16_t fake_ports[PIPE_SHARDS + 1][2];
+static volatile int fake_started;
 
 /* Whether the gate of the shard starting at pos_begin is open. */
 static bool fake_gate_open(uint64_t pos_begin)
@@ -98,6 +101,11 @@ static int fake_engine(const engine_config_t *cfg, engine_control_t *ctl, engine
     if (fake_fail) {
         snprintf(err, errlen, "stand-in engine failure");
         return LZR_EIO;
+    }
+    int k = __atomic_fetch_add(&fake_started, 1, __ATOMIC_SEQ_CST);
+    if (k < PIPE_SHARDS + 1) {
+        fake_ports[k][0] = cfg->sport_lo;
+        fake_ports[k][1] = cfg->sport_hi;
     }
     __atomic_add_fetch(&fake_running, 1, __ATOMIC_SEQ_CST);
     perm_iter_t it;
@@ -230,6 +238,7 @@ static int setup_with(void **state, bool admit)
     fake_fail = false;
     fake_pipe = false;
     memset((void *)fake_gate, 0, sizeof fake_gate);
+    fake_started = 0;
     start_agent(f);
     *state = f;
     return 0;
@@ -768,6 +777,15 @@ static void pipeline_start(fixture_t *f, shard_spec_t *sp, size_t n, pipe_seen_t
         assert_null(pump(f, p, sh));
     }
     assert_int_equal(fake_running, n); /* the earlier ones drain while the last one walked */
+    /* Runs held at once scan from disjoint slices of the agent's source ports. */
+    assert_int_equal(fake_started, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(fake_ports[i][0] >= f->opt.sport_lo && fake_ports[i][0] <= fake_ports[i][1]);
+        assert_true(fake_ports[i][1] <= f->opt.sport_hi);
+        assert_true(fake_ports[i][1] - fake_ports[i][0] + 1 >= 256);
+        for (size_t j = 0; j < i; j++)
+            assert_true(fake_ports[i][1] < fake_ports[j][0] || fake_ports[j][1] < fake_ports[i][0]);
+    }
 }
 
 /* Once the batch of shard sh's walk is in, opens its gate and checks that its ShardDone,
