@@ -5,8 +5,9 @@
 # run scans from its own slice of the worker's source ports (40000-65535 cut in 16) and its
 # capture filter passes only that slice: the runs that overlapped used disjoint slices, and the
 # engines, summed over the job, counted almost no `invalid` frames (without the slices every
-# draining engine reads, and rejects, the replies of the shard beside it: thousands). Every
-# address still has exactly one record, named http.
+# draining engine reads, and rejects, the replies of the shard beside it: thousands, and now
+# and then takes one for a target of its own). Each shard's engine emitted one record per SYN,
+# and every address has exactly one record, named http.
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
@@ -46,6 +47,12 @@ diag "pairs of shards that ran at once: $overlaps"
 if [ "$overlaps" -gt 0 ]; then ok "shards overlapped (pipelined)"; else not_ok "shards overlapped (pipelined)"; fi
 is "$clashes" 0 "no two shards that ran at once shared a source port"
 
+diag "$(grep -o "shard [0-9]* done: [0-9]* SYNs, [0-9]* hits, [0-9]* invalid" "$log")"
+# Every address answers, so each shard's engine emits exactly one record per SYN: one more
+# would be a record doubled or a target of another shard taken for its own.
+off=$(grep -o "shard [0-9]* done: [0-9]* SYNs, [0-9]* hits" "$log" |
+    awk '$4 != $6 { n++ } END { print n + 0 }')
+is "$off" 0 "every shard's engine emitted exactly one record per SYN"
 invalid=$(grep -o "shard [0-9]* done: .*" "$log" | grep -o "[0-9]* invalid" |
     awk '{ s += $1 } END { print s + 0 }')
 diag "invalid frames over the job's shards: $invalid"
