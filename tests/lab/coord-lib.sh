@@ -128,6 +128,7 @@ write_job() {
     } >"$1"
 }
 
+# write_load_job FILE NAME RATE SHARDS [TIMEOUT_MS]: the load range on port 80 (1 s timeout unless given).
 write_load_job() {
     cat >"$1" <<JOB
 name = "$2"
@@ -136,7 +137,7 @@ allow_reserved = "198.18.0.0/15"
 ports = "80"
 rate = $3
 shards = $4
-timeout_ms = 1000
+timeout_ms = ${5:-1000}
 JOB
 }
 
