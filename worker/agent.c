@@ -45,8 +45,10 @@
 /* Every run gets a slice of the source ports of its own among AGENT_PORT_SLICES (one for each
  * run that can be live at once, the walking one and every draining slot), so that each run's
  * capture filter passes only its own replies and the kernel drops the rest: a draining run does
- * not read, check and reject every reply of the run beside it. A range too narrow for slices
- * of AGENT_SLICE_MIN ports leaves every run all of it (the cookies still tell runs apart). */
+ * not read, check and reject every reply of the run beside it, nor take a stray bare ACK of
+ * another shard's target for a challenge ACK to its own SYN. A range too narrow for that many
+ * slices of AGENT_SLICE_MIN ports is cut in fewer, and the agent then holds only as many runs at
+ * once as it has slices (one under 2 × AGENT_SLICE_MIN: shards one after another). */
 #define AGENT_PORT_SLICES (AGENT_DRAIN_SLOTS + 2)
 #define AGENT_SLICE_MIN   256
 
@@ -121,6 +123,22 @@ static size_t live_drains(agent_t *a)
     for (size_t i = 0; i < a->n_drain; i++)
         n += !shard_cancelled(a->drain[i]);
     return n;
+}
+
+/* How many slices the agent's source ports are cut in: AGENT_PORT_SLICES, or as many of
+ * AGENT_SLICE_MIN ports as the range holds, at least one. */
+static uint32_t port_slices(const agent_t *a)
+{
+    uint32_t span = (uint32_t)a->opt->sport_hi - a->opt->sport_lo + 1;
+    uint32_t n = span / AGENT_SLICE_MIN;
+    return n >= AGENT_PORT_SLICES ? AGENT_PORT_SLICES : n ? n : 1;
+}
+
+/* Whether a slice is free for one more run: fewer runs are held, cancelled ones included (their
+ * engines still send), than there are slices. */
+static bool slice_free(const agent_t *a)
+{
+    return (a->run ? 1 : 0) + a->n_drain < port_slices(a);
 }
 
 /* The lease of current_run, or NULL. */
@@ -214,7 +232,7 @@ static void send_heartbeat(agent_t *a)
         engine_stats_t st;
         shard_progress(current_run(a), &st);
         stats_to_heartbeat(&st, &hb, true);
-        hb.walk_done = st.walk_done;
+        hb.walk_done = st.walk_done && slice_free(a); /* the next shard needs ports of its own */
     }
     hb.queued_records = (uint32_t)queued_records(a);
     Lzr__Envelope env = LZR__ENVELOPE__INIT;
@@ -438,16 +456,19 @@ static bool ports_taken(const agent_t *a, uint16_t lo)
 static void give_ports(const agent_t *a, shard_run_t *r)
 {
     uint32_t lo = a->opt->sport_lo, span = (uint32_t)a->opt->sport_hi - lo + 1;
-    if (span < AGENT_PORT_SLICES * AGENT_SLICE_MIN)
-        return;
-    for (uint32_t k = 0; k < AGENT_PORT_SLICES; k++) {
-        uint16_t first = (uint16_t)(lo + span * k / AGENT_PORT_SLICES);
+    uint32_t n = port_slices(a);
+    for (uint32_t k = 0; k < n; k++) {
+        uint16_t first = (uint16_t)(lo + span * k / n);
         if (!ports_taken(a, first)) {
             r->cfg.sport_lo = first;
-            r->cfg.sport_hi = (uint16_t)(lo + span * (k + 1) / AGENT_PORT_SLICES - 1);
+            r->cfg.sport_hi = (uint16_t)(lo + span * (k + 1) / n - 1);
             return;
         }
     }
+    /* The walk's end is told only with a slice free (agent_turn), so this takes a coordinator
+     * that assigned without waiting for it. */
+    log_warn("job %llu shard %u: no slice of the source ports is free; it shares all of them",
+             (unsigned long long)r->job_id, r->shard);
 }
 
 static void on_assign(agent_t *a, const Lzr__Assign *m)
@@ -774,8 +795,9 @@ static int agent_turn(agent_t *a, zpoller_t *poller)
     uint64_t now = clock_mono_ms();
     if (!a->registered && now - a->hello_ms >= HELLO_RETRY_MS)
         send_hello(a);
-    /* The end of a walk is told at once: the coordinator's next shard waits for it. */
-    bool walked = a->run && !a->walk_told && walk_done(a->run);
+    /* The end of a walk is told at once, or once a slice of the source ports frees up for the
+     * next shard: the coordinator's next shard waits for it. */
+    bool walked = a->run && !a->walk_told && walk_done(a->run) && slice_free(a);
     if (a->registered && (walked || now - a->last_hb_ms >= a->heartbeat_ms)) {
         send_heartbeat(a);
         a->walk_told |= walked;

@@ -127,7 +127,8 @@ int engine_preflight(const engine_config_t *cfg, firewall_proof_t *proof, char *
         if (fd < 0) {
             snprintf(err, errlen,
                      "lzr-worker needs root or CAP_NET_RAW to send raw frames (run it as root, "
-                     "or `setcap cap_net_raw,cap_net_admin+ep bin/lzr-worker`)");
+                     "or `setcap cap_net_raw,cap_net_admin,cap_sys_nice+ep bin/lzr-worker`; "
+                     "cap_sys_nice lets the receive thread run ahead of the SYN walk)");
             return LZR_EPERM;
         }
         close(fd);

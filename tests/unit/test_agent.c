@@ -199,7 +199,7 @@ static void *agent_thread(void *arg)
     return NULL;
 }
 
-static void start_agent(fixture_t *f)
+static void start_agent(fixture_t *f, uint16_t sport_hi)
 {
     agent_options_init(&f->opt);
     f->opt.endpoint = f->ep;
@@ -212,6 +212,8 @@ static void start_agent(fixture_t *f)
     addr_parse("::1", &f->opt.scan_ip6); /* the IPv6 verification attempt connects from it */
     f->opt.no_default_blocklist = true;
     f->opt.engine = fake_engine;
+    if (sport_hi)
+        f->opt.sport_hi = sport_hi;
     f->stop = 0;
     assert_int_equal(pthread_create(&f->thread, NULL, agent_thread, f), 0);
     f->running = true;
@@ -226,7 +228,8 @@ static int join_agent(fixture_t *f)
     return f->rc;
 }
 
-static int setup_with(void **state, bool admit)
+/* A fixture whose agent is admitted or not, with source ports 40000-sport_hi (0: the default). */
+static int setup_with(void **state, bool admit, uint16_t sport_hi)
 {
     fixture_t *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/lzr-agent-XXXXXX");
@@ -239,19 +242,25 @@ static int setup_with(void **state, bool admit)
     fake_pipe = false;
     memset((void *)fake_gate, 0, sizeof fake_gate);
     fake_started = 0;
-    start_agent(f);
+    start_agent(f, sport_hi);
     *state = f;
     return 0;
 }
 
 static int setup(void **state)
 {
-    return setup_with(state, true);
+    return setup_with(state, true, 0);
+}
+
+/* Source ports 40000-41023: four slices of 256. */
+static int setup_narrow(void **state)
+{
+    return setup_with(state, true, 41023);
 }
 
 static int setup_stranger(void **state)
 {
-    return setup_with(state, false);
+    return setup_with(state, false, 0);
 }
 
 static int teardown(void **state)
@@ -325,7 +334,7 @@ static void register_agent(fixture_t *f)
     assert_int_equal(env->hello->n_fresh_ips, 1);
     assert_int_equal(env->hello->fresh_ips[0], FRESH_IP);
     assert_int_equal(env->hello->sport_lo, 40000);
-    assert_int_equal(env->hello->sport_hi, 65535);
+    assert_int_equal(env->hello->sport_hi, f->opt.sport_hi);
     assert_null(env->hello->lease);
     wire_free(&env);
     welcome(f, false);
@@ -843,6 +852,55 @@ static void test_pipelined_shards(void **state)
     assert_int_equal(join_agent(f), LZR_OK);
 }
 
+/* Source ports cut in only four slices: the agent holds at most four runs. With three draining
+ * and the fourth walked, its heartbeats keep walk_done false (no ports for a fifth shard) until
+ * a drain ends; the fifth shard then scans from the slice that drain freed, apart from the
+ * three runs still held. */
+static void test_narrow_ports_bound_runs(void **state)
+{
+    fixture_t *f = *state;
+    static shard_spec_t sp[PIPE_SHARDS];
+    static pipe_seen_t p;
+    const uint32_t n = 4;
+    pipeline_start(f, sp, n - 1, &p);
+    assign(f, &sp[n - 1]);
+    /* Three heartbeats (100 ms apart) after shard 3's walk: none may say it is done. */
+    int beats = 0;
+    for (int msgs = 0; beats < 3; msgs++) {
+        assert_true(msgs < 200);
+        Lzr__Envelope *env = next_msg(f);
+        assert_int_not_equal(env->body_case, LZR__ENVELOPE__BODY_SHARD_DONE);
+        if (env->body_case == LZR__ENVELOPE__BODY_BATCH)
+            pipe_batch(f, &p, env->batch);
+        if (env->body_case == LZR__ENVELOPE__BODY_HEARTBEAT && env->heartbeat->lease &&
+            env->heartbeat->lease->shard == n - 1 && fake_running == (int)n) {
+            assert_false(env->heartbeat->walk_done);
+            beats += p.batches[n - 1] > 0; /* counted once its walk's records are in */
+        }
+        wire_free(&env);
+    }
+    assert_int_equal(fake_running, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(fake_ports[i][1] - fake_ports[i][0] + 1 == 256);
+        for (size_t j = 0; j < i; j++)
+            assert_true(fake_ports[i][1] < fake_ports[j][0] || fake_ports[j][1] < fake_ports[i][0]);
+    }
+    pipeline_finish(f, sp, 0, &p);   /* frees shard 0's slice */
+    assert_null(pump(f, &p, n - 1)); /* now the walk's end is told */
+    assign(f, &sp[n]);
+    for (int i = 0; i < 200 && fake_started != (int)n + 1; i++)
+        usleep(10000);
+    assert_int_equal(fake_started, n + 1);
+    assert_int_equal(fake_ports[n][0], fake_ports[0][0]);
+    assert_int_equal(fake_ports[n][1], fake_ports[0][1]);
+    for (uint32_t sh = 1; sh <= n; sh++)
+        pipeline_finish(f, sp, sh, &p);
+    for (uint32_t sh = 0; sh <= n; sh++)
+        pipeline_check(sp, sh, &p);
+    assert_int_equal(fake_running, 0);
+    assert_int_equal(join_agent(f), LZR_OK);
+}
+
 /* After a coordinator restart (a Refuse), the Hello names the walking lease and, beside it,
  * every draining one, oldest first, and says how many it can hold; the Welcome keeps all but
  * one, whose run stops without a ShardDone while the others finish. */
@@ -981,6 +1039,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_names_drains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_narrow_ports_bound_runs, setup_narrow, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
