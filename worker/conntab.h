@@ -44,7 +44,10 @@ conn_t *conntab_next(const conntab_t *t, uint32_t *id);
 uint32_t conntab_count(const conntab_t *t);
 uint32_t conntab_capacity(const conntab_t *t);
 
-/* Bytes the table holds per connection of capacity (pool + index). */
+/* Bytes the index uses now: it grows with the live entries, up to twice the capacity's slots. */
+size_t conntab_index_bytes(const conntab_t *t);
+
+/* Bytes the table holds per connection of capacity (pool, and the index at its largest). */
 size_t conntab_bytes_per_conn(const conntab_t *t);
 
 #endif

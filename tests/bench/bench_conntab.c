@@ -111,7 +111,7 @@ int main(int argc, char **argv)
     }
     uint64_t t2 = now_ns();
 
-    size_t per_tab = conntab_bytes_per_conn(tab);
+    size_t per_tab = conntab_bytes_per_conn(tab), index_bytes = conntab_index_bytes(tab);
     size_t per_wheel = timerwheel_bytes_per_id(wheel);
     uint32_t live = conntab_count(tab), armed = timerwheel_armed(wheel);
     uint64_t fired = 0;
@@ -123,6 +123,7 @@ int main(int argc, char **argv)
     printf("found=%" PRIu32 "\n", found);
     printf("fired=%" PRIu64 "\n", fired);
     printf("conntab_bytes_per_conn=%zu\n", per_tab);
+    printf("index_bytes=%zu\n", index_bytes);
     printf("timerwheel_bytes_per_id=%zu\n", per_wheel);
     printf("bytes_per_conn=%zu\n", per_tab + per_wheel);
     printf("rss_before_kib=%ld\n", rss0);

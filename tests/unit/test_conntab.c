@@ -346,6 +346,29 @@ static void test_million_capacity(void **state)
     conntab_destroy(&t);
 }
 
+/* The index follows the live entries, not the capacity: a table for 2^20 connections starts
+ * with 64 KiB of index, holds 100,000 entries in 256 Ki slots (1 MiB, at most half full), and
+ * reaches the 8 MiB of twice its capacity only when it holds more than 2^19. */
+static void test_index_grows(void **state)
+{
+    (void)state;
+    conntab_t *t = conntab_new(1u << 20);
+    assert_non_null(t);
+    assert_int_equal(conntab_index_bytes(t), 64u << 10);
+    for (uint32_t i = 0; i < 100000; i++)
+        assert_non_null(conntab_insert(t, 0xc6130000u + i, 80, false));
+    assert_int_equal(conntab_index_bytes(t), 1u << 20);
+    for (uint32_t i = 0; i < 100000; i += 3)
+        assert_non_null(conntab_lookup(t, 0xc6130000u + i, 80, false));
+    for (uint32_t i = 100000; i < (1u << 19) + 1; i++)
+        assert_non_null(conntab_insert(t, 0xc6130000u + i, 80, false));
+    assert_int_equal(conntab_index_bytes(t), 8u << 20);
+    for (uint32_t i = 0; i < (1u << 19) + 1; i += 5)
+        assert_non_null(conntab_lookup(t, 0xc6130000u + i, 80, false));
+    assert_null(conntab_lookup(t, 0xc6130000u + (1u << 19) + 1, 80, false));
+    conntab_destroy(&t);
+}
+
 /* The issue's budget: at most 64 bytes per in-flight connection, table and timer wheel together,
  * for a table of 10^6 with the wheel the engine would pair with it. */
 static void test_bytes_per_connection(void **state)
@@ -382,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_full_and_duplicate),   cmocka_unit_test(test_ids_stable),
         cmocka_unit_test(test_families_apart),       cmocka_unit_test(test_million_capacity),
         cmocka_unit_test(test_bytes_per_connection), cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_index_grows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
