@@ -6,6 +6,7 @@
 #include "common/addr.h"
 
 #include "common/err.h"
+#include "common/text.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -41,10 +42,15 @@ int addr_parse_ipv4(const char *s, uint32_t *out)
 char *addr_format(const lzr_addr_t *a, char *buf)
 {
     const char *ok = NULL;
-    if (a->family == ADDR_IPV4) {
-        struct in_addr in = {.s_addr = htonl(a->v4)};
-        ok = inet_ntop(AF_INET, &in, buf, ADDR_TEXT_MAX);
-    } else if (a->family == ADDR_IPV6)
+    if (a->family == ADDR_IPV4) { /* by hand: inet_ntop formats IPv4 with sprintf */
+        size_t n = 0;
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            n += text_uint(buf + n, (a->v4 >> shift) & 0xff);
+            buf[n++] = shift ? '.' : '\0';
+        }
+        return buf;
+    }
+    if (a->family == ADDR_IPV6)
         ok = inet_ntop(AF_INET6, a->v6, buf, ADDR_TEXT_MAX);
     if (!ok)
         snprintf(buf, ADDR_TEXT_MAX, "-");

@@ -13,6 +13,7 @@
 
 #include "b64.h"
 #include "err.h"
+#include "text.h"
 
 static const char *const class_names[CLASS_COUNT] = {
 #define LZR_CLASS_NAME(e, name, short, colour) [e] = name,
@@ -64,17 +65,10 @@ static void put_str(out_t *o, const char *s)
     put_raw(o, s, strlen(s));
 }
 
-/* A decimal number, written without printf: a full-mode scan writes a record per target, and
- * vsnprintf was most of what formatting one cost. */
 static void put_uint(out_t *o, uint64_t v)
 {
-    char tmp[20];
-    size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put_raw(o, tmp + i, sizeof tmp - i);
+    char tmp[TEXT_UINT_MAX];
+    put_raw(o, tmp, text_uint(tmp, v));
 }
 
 /* A member name (with its leading comma and colon) and its number. */

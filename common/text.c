@@ -62,3 +62,22 @@ int text_json_member(const char *json, const char *key, const char **val, size_t
     *n = (size_t)(end - p);
     return LZR_OK;
 }
+
+size_t text_uint(char *out, uint64_t v)
+{
+    char tmp[TEXT_UINT_MAX];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, tmp + i, sizeof tmp - i);
+    return sizeof tmp - i;
+}
+
+void text_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/cookie.h"
 #include "common/err.h"
+#include "common/text.h"
 #include "worker/conntab.h"
 #include "worker/handshakes/registry.h"
 #include "worker/packet.h"
@@ -361,8 +362,8 @@ static void emit_record(lzr_t *l, const conn_t *c, lzr_class_t cls, const uint8_
     r.cls = cls;
     if (cls == CLASS_SERVICE) {
         const char *proto = handshake_fingerprint(data, len);
-        snprintf(r.protocol, sizeof r.protocol, "%s", proto ? proto : "unknown");
-        snprintf(r.handshake, sizeof r.handshake, "%s", handshake_of(l, c)->name);
+        text_copy(r.protocol, sizeof r.protocol, proto ? proto : "unknown");
+        text_copy(r.handshake, sizeof r.handshake, handshake_of(l, c)->name);
     }
     r.handshakes_tried = c->tried;
     r.window = c->window;

@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "worker/handshakes/handshake.h"
+#include "worker/handshakes/hs_util.h"
 #include "worker/handshakes/registry.h"
 
 #define FIXTURE_DIR  "tests/fixtures/handshakes"
@@ -538,6 +539,14 @@ static void test_payload_http(void **state)
     n = build("http", &t80, b);
     b[n] = '\0';
     assert_non_null(strstr(s, "\r\nHost: 198.18.16.5\r\n"));
+    static const char want[] = "GET / HTTP/1.1\r\nHost: 198.18.16.5\r\nUser-Agent: lzr\r\n"
+                               "Accept: */*\r\n\r\n";
+    assert_int_equal(n, sizeof want - 1);
+    assert_memory_equal(b, want, n);
+    /* The request and a NUL must fit, or nothing is built. */
+    assert_int_equal(hs_http_request(&t80, "GET", "/", NULL, b, sizeof want), n);
+    assert_int_equal(hs_http_request(&t80, "GET", "/", NULL, b, sizeof want - 1), 0);
+    assert_int_equal(hs_http_request(&t80, "GET", "/", "X: y\r\n", b, sizeof want), 0);
     /* the other HTTP-shaped probes are complete requests too */
     static const char *const others[] = {"kubernetes", "docker", "elasticsearch", "couchdb", "cwmp",
                                          "rtsp",       "sip"};

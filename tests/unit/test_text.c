@@ -64,12 +64,38 @@ static void test_json_member(void **state)
     assert_int_equal(text_json_member("{\"a\":\"open", "a", &v, &n), LZR_EPARSE);
 }
 
+/* Numbers in decimal without printf, and names copied within their field. */
+static void test_uint_and_copy(void **state)
+{
+    (void)state;
+    char buf[TEXT_UINT_MAX + 1];
+    static const struct {
+        uint64_t v;
+        const char *text;
+    } rows[] = {
+        {0, "0"}, {9, "9"}, {10, "10"}, {65535, "65535"}, {UINT64_MAX, "18446744073709551615"}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        size_t n = text_uint(buf, rows[i].v);
+        buf[n] = '\0';
+        assert_int_equal(n, strlen(rows[i].text));
+        assert_string_equal(buf, rows[i].text);
+    }
+    char name[6];
+    text_copy(name, sizeof name, "http");
+    assert_string_equal(name, "http");
+    text_copy(name, sizeof name, "memcached");
+    assert_string_equal(name, "memca");
+    text_copy(name, 1, "x");
+    assert_string_equal(name, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_json_member),
+        cmocka_unit_test(test_uint_and_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
  */
 #include "worker/handshakes/hs_util.h"
 
+#include "common/text.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -210,9 +212,12 @@ size_t hs_printf(uint8_t *buf, size_t cap, const char *fmt, ...)
 
 char *hs_host(const lzr_addr_t *a, char buf[HS_HOST_MAX])
 {
-    char text[ADDR_TEXT_MAX];
-    addr_format(a, text);
-    snprintf(buf, HS_HOST_MAX, a->family == ADDR_IPV6 ? "[%s]" : "%s", text);
+    if (a->family != ADDR_IPV6)
+        return addr_format(a, buf);
+    buf[0] = '[';
+    size_t n = strlen(addr_format(a, buf + 1)) + 1;
+    buf[n++] = ']';
+    buf[n] = '\0';
     return buf;
 }
 
@@ -227,15 +232,24 @@ uint32_t hs_addr32(const lzr_addr_t *a)
 size_t hs_http_request(const hs_target_t *t, const char *method, const char *path,
                        const char *extra, uint8_t *buf, size_t cap)
 {
-    char ip[HS_HOST_MAX], host[HS_HOST_MAX + 8];
-    hs_host(&t->daddr, ip);
-    if (t->dport == 80 || t->dport == 0)
-        snprintf(host, sizeof host, "%s", ip);
-    else
-        snprintf(host, sizeof host, "%s:%u", ip, t->dport);
-    return hs_printf(buf, cap,
-                     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: lzr\r\nAccept: */*\r\n%s\r\n",
-                     method, path, host, extra ? extra : "");
+    /* Built piece by piece, not with printf: a full-mode scan sends one per target. */
+    char host[HS_HOST_MAX + 1 + TEXT_UINT_MAX];
+    size_t n = strlen(hs_host(&t->daddr, host));
+    if (t->dport != 80 && t->dport != 0) {
+        host[n++] = ':';
+        n += text_uint(host + n, t->dport);
+    }
+    hs_buf_t b = {.p = buf, .cap = cap};
+    hs_putstr(&b, method);
+    hs_putstr(&b, " ");
+    hs_putstr(&b, path);
+    hs_putstr(&b, " HTTP/1.1\r\nHost: ");
+    hs_putmem(&b, host, n);
+    hs_putstr(&b, "\r\nUser-Agent: lzr\r\nAccept: */*\r\n");
+    hs_putstr(&b, extra ? extra : "");
+    hs_putstr(&b, "\r\n");
+    /* hs_printf's contract, which this keeps: the text and its NUL fit, or nothing. */
+    return b.len < cap ? hs_done(&b) : 0;
 }
 
 void hs_putmem(hs_buf_t *b, const void *src, size_t n)
