@@ -218,6 +218,43 @@ static void test_fixtures_positive(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* The fingerprint stops at the first match in priority order; it must name what running every
+ * matcher and keeping the highest priority (ties: the earlier entry) names, for every fixture,
+ * every fixture cut short and a few replies no matcher takes. */
+static const char *fingerprint_every_matcher(const uint8_t *data, size_t len)
+{
+    const handshake_t *best = NULL;
+    for (size_t j = 0; j < catalogue_count(); j++) {
+        const handshake_t *h = handshake_at(j);
+        if (h->match && (!best || h->priority > best->priority) && h->match(data, len))
+            best = h;
+    }
+    return best ? best->name : "unknown";
+}
+
+static void test_fingerprint_order(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {
+        "HTTP/1.1 200 OK\r\n",          "SSH-2.0-x\r\n", "+OK ready\r\n",
+        "\x15\x03\x01\x00\x02\x02\x28", "zzz",           "220 "};
+    int checked = 0;
+    for (size_t i = 0; i < n_fixtures; i++) {
+        const fixture_t *fx = &fixtures[i];
+        for (size_t len = fx->len; len > 0; len = len > 8 ? len / 2 : len - 1) {
+            assert_string_equal(handshake_fingerprint(fx->data, len),
+                                fingerprint_every_matcher(fx->data, len));
+            checked++;
+        }
+    }
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        const uint8_t *p = (const uint8_t *)odd[k];
+        assert_string_equal(handshake_fingerprint(p, strlen(odd[k])),
+                            fingerprint_every_matcher(p, strlen(odd[k])));
+    }
+    assert_true(checked > 500);
+}
+
 static void test_negative_matrix(void **state)
 {
     (void)state;
@@ -739,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_registry_entries),
         cmocka_unit_test(test_registry_coverage),
         cmocka_unit_test(test_fixtures_positive),
+        cmocka_unit_test(test_fingerprint_order),
         cmocka_unit_test(test_negative_matrix),
         cmocka_unit_test(test_every_matcher_has_fixture),
         cmocka_unit_test(test_fixture_prefixes_in_bounds),

@@ -1,10 +1,11 @@
 /*
  * registry: builds the handshake table from the catalogue (common/catalogue.h) and answers the
  * lookups in handshake.h — by index, by name, a job's comma-separated list, and the fingerprint of
- * a reply (every matcher runs; the highest priority wins, ties go to the earlier entry).
+ * a reply (the highest priority that matches wins, ties go to the earlier entry).
  */
 #include "worker/handshakes/registry.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,17 +128,35 @@ size_t handshake_for_port(uint16_t port, const handshake_t **out, size_t max)
     return n;
 }
 
+/* The entries with a matcher, highest priority first and, within a priority, in table order: the
+ * first that matches a reply is its fingerprint, and the matchers below it need not run (an HTTP
+ * answer, the commonest, skips about fifty). Built once, by whichever engine thread asks first. */
+static const handshake_t *by_priority[LZR_PROTOCOL_COUNT];
+static size_t n_by_priority;
+static pthread_once_t by_priority_once = PTHREAD_ONCE_INIT;
+
+static void order_by_priority(void)
+{
+    for (size_t i = 0; i < LZR_PROTOCOL_COUNT; i++) {
+        const handshake_t *h = &table[i];
+        if (!h->match)
+            continue;
+        size_t k = n_by_priority++;
+        for (; k > 0 && by_priority[k - 1]->priority < h->priority; k--)
+            by_priority[k] = by_priority[k - 1];
+        by_priority[k] = h;
+    }
+}
+
 const char *handshake_fingerprint(const uint8_t *data, size_t len)
 {
     if (!data || len == 0)
         return NULL;
-    const handshake_t *best = NULL;
-    for (size_t i = 0; i < LZR_PROTOCOL_COUNT; i++) {
-        const handshake_t *h = &table[i];
-        if (h->match && (!best || h->priority > best->priority) && h->match(data, len))
-            best = h;
-    }
-    return best ? best->name : "unknown";
+    pthread_once(&by_priority_once, order_by_priority);
+    for (size_t i = 0; i < n_by_priority; i++)
+        if (by_priority[i]->match(data, len))
+            return by_priority[i]->name;
+    return "unknown";
 }
 
 void handshake_print_table(FILE *out)
