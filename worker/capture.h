@@ -53,6 +53,12 @@ int capture_dispatch(capture_t *c, capture_fn fn, void *ctx, int max);
  * that falls behind handles old frames, and this grows. */
 uint64_t capture_lag_us(const capture_t *c);
 
+/* The monotonic time (clock_mono_ns / 1000) before which every frame the kernel captured has
+ * been handed out by capture_dispatch: a reply that came before it has been read. It trails
+ * the clock by a reader's lag, and by up to 20 ms of frames the kernel still holds back. A
+ * timeout must not fire until it has passed: the answer may be waiting unread. */
+uint64_t capture_seen_us(const capture_t *c);
+
 /* Reads and drops every frame ready now (what arrived while nobody was reading); returns how
  * many. */
 int capture_discard(capture_t *c);

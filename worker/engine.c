@@ -96,7 +96,7 @@ static void *rx_main(void *arg)
         pthread_mutex_lock(&e->lock);
         capture_dispatch(e->cap, on_frame, e, ENGINE_RX_CHUNK);
         atomic_store(&e->rx_lag_us, capture_lag_us(e->cap));
-        lzr_on_time(e->lzr, clock_mono_ns() / 1000);
+        lzr_on_time(e->lzr, clock_mono_ns() / 1000, capture_seen_us(e->cap));
         atomic_store(&e->in_flight, lzr_in_flight(e->lzr));
         pthread_mutex_unlock(&e->lock);
         atomic_store(&e->rx_turn_ns, clock_mono_ns());

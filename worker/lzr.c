@@ -793,9 +793,9 @@ void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint
         l->invalid++;
 }
 
-void lzr_on_time(lzr_t *l, uint64_t now_us)
+void lzr_on_time(lzr_t *l, uint64_t now_us, uint64_t due_us)
 {
     l->now_us = now_us;
-    timerwheel_advance(l->wheel, now_ms(l), on_timer, l);
+    timerwheel_advance(l->wheel, due_us / 1000, on_timer, l);
     sender_flush(l->tx);
 }

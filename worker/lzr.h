@@ -40,8 +40,10 @@ void lzr_destroy(lzr_t **l);
 /* Feeds one captured frame of the given pcap link type received at now_us. */
 void lzr_on_frame(lzr_t *l, const uint8_t *frame, size_t len, int linktype, uint64_t now_us);
 
-/* Fires the timers due by now_us and flushes the frames they produced. */
-void lzr_on_time(lzr_t *l, uint64_t now_us);
+/* Fires the timers due by due_us and flushes the frames they produced; what they send and arm
+ * is timed from now_us. due_us is at most now_us: the time up to which every captured frame
+ * has been fed, so that no timeout fires while the reply it waits for sits unread. */
+void lzr_on_time(lzr_t *l, uint64_t now_us, uint64_t due_us);
 
 /* With report_all, emits a silent record for every target at cycle positions [pos_begin,
  * pos_end) — a part of the shard the walk covered — that never answered and was probed.

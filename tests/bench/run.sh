@@ -196,7 +196,7 @@ run_lzr() {
         ip netns exec "$V1_NS" "${STAMP[@]}" "$p.exec" \
         "$WORKER" scan --iface "$V1_IF" "${fam[@]}" \
         --gateway-mac "$GW_MAC" --ports 80 --source-ports "$SRC_PORTS" --rate "$rate" \
-        "$@" --timeout-ms 1000 --progress --output "$p.out" 2>"$p.log" ||
+        --timeout-ms 1000 "$@" --progress --output "$p.out" 2>"$p.log" ||
         echo "lzr failed" >>"$p.log"
     first_stop
     clock_stop
@@ -205,8 +205,10 @@ run_lzr() {
 # The same scan in full mode, lzr's own job (issue #15 item 6 compares its CPU per probe with
 # zmap's SYN scan): every SYN-ACK gets the ACK with the HTTP probe, nginx's answer is read and
 # named, the connection reset; $1 rate, $2 file prefix.
-run_lzrfull() {
-    run_lzr "$1" "$2" --handshakes http
+run_lzrfull() { # rate prefix [more options: they override the above]
+    local rate=$1 p=$2
+    shift 2
+    run_lzr "$rate" "$p" --handshakes http "$@"
 }
 
 # Reduces one discovery run to a results line: SYNs, unique IPs, reply span, CPU, wall.
@@ -330,6 +332,10 @@ wire_apart() {
 if [ "$APART" = 1 ]; then
     echo "bench: the targets' kernel apart, $RUNS runs × {50000, unlimited}, zmap, lzr and lzr in full mode" >&2
     APART_TOOLS=(zmap lzr lzrfull)
+    # With the wire apart nginx shares the two cores with the kernel thread that carries every
+    # target's TCP work and answers up to seconds late: full mode waits 10 s for each answer,
+    # without resending, so that every address is named and its CPU counts every handshake.
+    APART_WAIT=(--timeout-ms 10000 --retransmit-ms 10000)
     for run in $(seq 1 "$RUNS"); do
         k=0
         for rate in 50000 0; do
@@ -339,7 +345,11 @@ if [ "$APART" = 1 ]; then
                 lab_env
                 wire_apart on
                 p=$TMP/apart-$tool-$rate-$run
-                "run_$tool" "$rate" "$p"
+                if [ "$tool" = lzrfull ]; then
+                    run_lzrfull "$rate" "$p" "${APART_WAIT[@]}"
+                else
+                    "run_$tool" "$rate" "$p"
+                fi
                 FIG=apart summarize "$tool" "$rate" "$run" "$p" ||
                     echo "bench: apart $tool rate $rate run $run: no result" >&2
                 rm -f "$p.out"

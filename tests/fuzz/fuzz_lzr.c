@@ -147,18 +147,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case 2:
             now += take(&c, 1) * 20000u;
-            lzr_on_time(l, now);
+            lzr_on_time(l, now, now);
             break;
         default:
             now += 5000000u;
-            lzr_on_time(l, now);
+            lzr_on_time(l, now, now);
             break;
         }
     }
     /* Every state has a timer: long after the last timeout nothing may be left. */
     for (int i = 0; i < 40; i++) {
         now += 1000000u;
-        lzr_on_time(l, now);
+        lzr_on_time(l, now, now);
     }
     if (lzr_in_flight(l) != 0)
         abort();

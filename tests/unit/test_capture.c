@@ -2,18 +2,31 @@
  * Unit tests for worker/capture's filter: the text for an IPv4 scan IP alone and for both
  * families, compiled by libpcap and run (pcap_offline_filter) over frames packet.c builds — TCP
  * to our IPv4 or IPv6 address on the source-port range passes; another port, another address,
- * or our IPv6 address when the scan has none, does not.
+ * or our IPv6 address when the scan has none, does not. And capture_seen_us on a real capture
+ * of the loopback device, in a network namespace of the test's own (needs root; skips
+ * without): while frames wait unread it stays at the newest frame handed out, never the clock;
+ * and on a veth pair, a frame sent out of the captured side is not captured, one coming in is.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "common/clock.h"
 #include "common/err.h"
 #include "worker/capture.h"
 #include "worker/packet.h"
@@ -149,12 +162,118 @@ static void test_extension_headers(void **state)
     }
 }
 
+/* A namespace of the test's own with its loopback up; false when that is not allowed here. */
+static bool own_loopback(void)
+{
+    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
+        return false;
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    bool up = false;
+    if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        up = ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    return up;
+}
+
+static void count_frame(void *ctx, const uint8_t *frame, size_t caplen)
+{
+    (void)frame;
+    (void)caplen;
+    (*(int *)ctx)++;
+}
+
+/* Connection attempts to a closed port of the range: each SYN (and the kernel's RST) crosses lo
+ * and passes the capture's filter. */
+static void knock(int n, uint16_t port)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_true(fd >= 0);
+        connect(fd, (struct sockaddr *)&to, sizeof to);
+        close(fd);
+    }
+}
+
+static void test_seen_waits_for_unread_frames(void **state)
+{
+    (void)state;
+    if (!own_loopback())
+        skip();
+    char err[256] = "";
+    capture_t *c = capture_open("lo", INADDR_LOOPBACK, NULL, 40000, 40100, err, sizeof err);
+    assert_non_null(c);
+    uint64_t t0 = clock_mono_ns() / 1000;
+    knock(50, 40050);
+    uint64_t t1 = clock_mono_ns() / 1000;
+    usleep(200000); /* the kernel's block is retired; the clock moves 200 ms past the frames */
+    int n = 0;
+    assert_int_equal(capture_dispatch(c, count_frame, &n, 1), 1);
+    uint64_t seen = capture_seen_us(c);
+    assert_true(seen >= t0 - 1000 && seen <= t1 + 1000); /* the frame read, not the clock */
+    assert_true(capture_lag_us(c) >= 150000);
+    int rest = 0;
+    assert_true(capture_dispatch(c, count_frame, &rest, 10000) >= 49);
+    uint64_t now = clock_mono_ns() / 1000;
+    assert_true(capture_seen_us(c) > t1 + 150000); /* all read: the clock, less the open block */
+    assert_true(capture_seen_us(c) <= now);
+    capture_close(&c);
+}
+
+/* Sends frame f of len bytes out of interface ifindex with a packet socket of its own. */
+static void send_out(int ifindex, const uint8_t *f, size_t len)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = 6};
+    assert_int_equal(sendto(fd, f, len, 0, (struct sockaddr *)&to, sizeof to), (ssize_t)len);
+    close(fd);
+}
+
+static void test_own_frames_not_captured(void **state)
+{
+    (void)state;
+    if (!own_loopback() ||
+        system("ip link add lzrt0 type veth peer name lzrt1 2>/dev/null && ip link set lzrt0 up "
+               "&& ip link set lzrt1 up") != 0)
+        skip();
+    char err[256] = "";
+    capture_t *c = capture_open("lzrt0", SCAN4, NULL, 40000, 40100, err, sizeof err);
+    assert_non_null(c);
+    lzr_addr_t them = addr_ipv4(0xc6130001u), us = addr_ipv4(SCAN4);
+    pkt_out_t o = {.seg = {.src = them,
+                           .dst = us,
+                           .sport = 80,
+                           .dport = 40050,
+                           .flags = TCP_SYN | TCP_ACK,
+                           .window = 1024,
+                           .ttl = 60}};
+    uint8_t frame[PACKET_MAX_FRAME];
+    size_t len = packet_build(frame, sizeof frame, &o);
+    assert_true(len > 0);
+    send_out((int)if_nametoindex("lzrt0"), frame, len); /* leaves the captured side */
+    send_out((int)if_nametoindex("lzrt1"), frame, len); /* comes in on it */
+    usleep(100000);
+    int n = 0;
+    assert_int_equal(capture_dispatch(c, count_frame, &n, 100), 1);
+    capture_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filter_text),
         cmocka_unit_test(test_filter_passes_both_families),
         cmocka_unit_test(test_extension_headers),
+        cmocka_unit_test(test_seen_waits_for_unread_frames),
+        cmocka_unit_test(test_own_frames_not_captured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

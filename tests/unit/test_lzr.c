@@ -183,7 +183,7 @@ static void advance(uint32_t ms)
 {
     for (uint32_t t = 0; t < ms; t += 10) {
         fx.now += 10 * MS;
-        lzr_on_time(fx.l, fx.now);
+        lzr_on_time(fx.l, fx.now, fx.now);
     }
 }
 
@@ -222,6 +222,26 @@ static void test_service_on_second_handshake(void **state)
     assert_string_equal(fx.last.protocol, "http");
     assert_string_equal(fx.last.handshake, "tls");
     assert_int_equal(fx.last.handshakes_tried, 2);
+    stop();
+}
+
+/* A reader behind the wire: the clock is past the probe's timeout, but the frames read so far
+ * end before it. The timeout waits, and the answer that came in time, read next, is named. */
+static void test_timeout_waits_for_unread_frames(void **state)
+{
+    (void)state;
+    start_fb("http", "", 80, 0);
+    from_target(80, 0, SYNACK, 64240, 0, NULL);
+    for (int t = 0; t < 150; t++) { /* 1.5 s, 600 ms of it not read yet */
+        fx.now += 10 * MS;
+        lzr_on_time(fx.l, fx.now, fx.now - 600 * MS);
+    }
+    assert_int_equal(fx.records, 0);
+    assert_int_equal(lzr_in_flight(fx.l), 1);
+    from_target(80, 0, TCP_ACK | TCP_PSH, 64240, 0, "HTTP/1.1 200 OK\r\n\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_SERVICE);
+    assert_string_equal(fx.last.protocol, "http");
     stop();
 }
 
@@ -875,6 +895,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_service_on_first_handshake),
         cmocka_unit_test(test_service_on_second_handshake),
+        cmocka_unit_test(test_timeout_waits_for_unread_frames),
         cmocka_unit_test(test_zero_window),
         cmocka_unit_test(test_mid_handshake_drop),
         cmocka_unit_test(test_rst_after_handshake),
