@@ -479,10 +479,14 @@ static void on_timer(void *ctx, uint32_t id)
                         : l->cfg->timeout_ms;
     switch (c->state) {
     case ST_DATA:
-        if (c->retries == 0 && c->paylen && !(c->flags & F_CUR_ACKED) &&
-            l->cfg->retransmit_ms < l->cfg->timeout_ms) {
+        /* The retransmit time: a probe not yet acknowledged goes out once more; one that was
+         * waits on for its answer to the timeout (a server that took the request may need
+         * seconds to answer it). `wait` sent nothing and ends here: a server that speaks
+         * first does so at once. */
+        if (c->retries == 0 && c->paylen && l->cfg->retransmit_ms < l->cfg->timeout_ms) {
             c->retries = 1;
-            send_probe(l, c, true);
+            if (!(c->flags & F_CUR_ACKED))
+                send_probe(l, c, true);
             arm(l, c, rest);
             return;
         }

@@ -168,6 +168,12 @@ static engine_stats_t counters(void)
     return s;
 }
 
+/* Frames the state machine has sent so far (after a tick flushed them). */
+static uint64_t frames_sent(void)
+{
+    return counters().sent;
+}
+
 /* The frame the state machine sent last, parsed. */
 static pkt_in_t last_sent(void)
 {
@@ -242,6 +248,46 @@ static void test_timeout_waits_for_unread_frames(void **state)
     assert_int_equal(fx.records, 1);
     assert_int_equal(fx.last.cls, CLASS_SERVICE);
     assert_string_equal(fx.last.protocol, "http");
+    stop();
+}
+
+/* The target acknowledges the probe at once and answers only after the retransmit time: the
+ * probe is not sent again, and the answer, within the timeout, is named. */
+static void test_slow_answer_after_ack(void **state)
+{
+    (void)state;
+    start_fb("http", "", 80, 0);
+    from_target(80, 0, SYNACK, 64240, 0, NULL);
+    pkt_in_t probe = last_sent();
+    assert_true(probe.payload_len > 0);
+    from_target(80, 0, TCP_ACK, 64240, (uint32_t)probe.payload_len, NULL);
+    advance(10);
+    uint64_t sent = frames_sent(); /* the probe */
+    advance(690); /* past the 300 ms retransmit time, short of the 1 s timeout */
+    assert_int_equal(fx.records, 0);
+    assert_int_equal(frames_sent(), sent);
+    from_target(80, 0, TCP_ACK | TCP_PSH, 64240, (uint32_t)probe.payload_len,
+                "HTTP/1.1 200 OK\r\n\r\n");
+    assert_int_equal(fx.records, 1);
+    assert_string_equal(fx.last.protocol, "http");
+    assert_true(fx.last.acked_data);
+    stop();
+}
+
+/* Acknowledged and never answered: the handshake ends at the timeout, not at the retransmit
+ * time, and only then. */
+static void test_acked_silence_ends_at_timeout(void **state)
+{
+    (void)state;
+    start_fb("http", "", 80, 0);
+    from_target(80, 0, SYNACK, 64240, 0, NULL);
+    from_target(80, 0, TCP_ACK, 64240, (uint32_t)last_sent().payload_len, NULL);
+    advance(980);
+    assert_int_equal(fx.records, 0);
+    advance(40);
+    assert_int_equal(fx.records, 1);
+    assert_int_equal(fx.last.cls, CLASS_ACKS_NO_DATA);
+    assert_int_equal(lzr_in_flight(fx.l), 0);
     stop();
 }
 
@@ -366,12 +412,6 @@ static void test_port_own_handshake(void **state)
     assert_string_equal(fx.last.handshake, "mqtt");
     assert_int_equal(fx.last.handshakes_tried, 2);
     stop();
-}
-
-/* Frames the state machine has sent so far (after a tick flushed them). */
-static uint64_t frames_sent(void)
-{
-    return counters().sent;
 }
 
 /* The payload length of the k-th handshake of the list, for an exact acknowledgement. */
@@ -896,6 +936,8 @@ int main(void)
         cmocka_unit_test(test_service_on_first_handshake),
         cmocka_unit_test(test_service_on_second_handshake),
         cmocka_unit_test(test_timeout_waits_for_unread_frames),
+        cmocka_unit_test(test_slow_answer_after_ack),
+        cmocka_unit_test(test_acked_silence_ends_at_timeout),
         cmocka_unit_test(test_zero_window),
         cmocka_unit_test(test_mid_handshake_drop),
         cmocka_unit_test(test_rst_after_handshake),
