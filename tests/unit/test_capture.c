@@ -63,8 +63,9 @@ static bool filter_passes(const char *filter, const uint8_t *f, size_t len)
     return ok;
 }
 
-/* True when the filter text passes a TCP frame from src to dst:dport. */
-static bool passes(const char *filter, const lzr_addr_t *src, const lzr_addr_t *dst, uint16_t dport)
+/* Writes a SYN-ACK from src:80 to dst:dport into frame; returns its length. */
+static size_t synack(uint8_t frame[PACKET_MAX_FRAME], const lzr_addr_t *src, const lzr_addr_t *dst,
+                     uint16_t dport)
 {
     pkt_out_t o = {.seg = {.src = *src,
                            .dst = *dst,
@@ -73,10 +74,16 @@ static bool passes(const char *filter, const lzr_addr_t *src, const lzr_addr_t *
                            .flags = TCP_SYN | TCP_ACK,
                            .window = 1024,
                            .ttl = 60}};
-    uint8_t frame[PACKET_MAX_FRAME];
-    size_t len = packet_build(frame, sizeof frame, &o);
+    size_t len = packet_build(frame, PACKET_MAX_FRAME, &o);
     assert_true(len > 0);
-    return filter_passes(filter, frame, len);
+    return len;
+}
+
+/* True when the filter text passes a TCP frame from src to dst:dport. */
+static bool passes(const char *filter, const lzr_addr_t *src, const lzr_addr_t *dst, uint16_t dport)
+{
+    uint8_t frame[PACKET_MAX_FRAME];
+    return filter_passes(filter, frame, synack(frame, src, dst, dport));
 }
 
 static void test_filter_text(void **state)
@@ -248,16 +255,8 @@ static void test_own_frames_not_captured(void **state)
     capture_t *c = capture_open("lzrt0", SCAN4, NULL, 40000, 40100, err, sizeof err);
     assert_non_null(c);
     lzr_addr_t them = addr_ipv4(0xc6130001u), us = addr_ipv4(SCAN4);
-    pkt_out_t o = {.seg = {.src = them,
-                           .dst = us,
-                           .sport = 80,
-                           .dport = 40050,
-                           .flags = TCP_SYN | TCP_ACK,
-                           .window = 1024,
-                           .ttl = 60}};
     uint8_t frame[PACKET_MAX_FRAME];
-    size_t len = packet_build(frame, sizeof frame, &o);
-    assert_true(len > 0);
+    size_t len = synack(frame, &them, &us, 40050);
     send_out((int)if_nametoindex("lzrt0"), frame, len); /* leaves the captured side */
     send_out((int)if_nametoindex("lzrt1"), frame, len); /* comes in on it */
     usleep(100000);
