@@ -263,7 +263,7 @@ static void test_slow_answer_after_ack(void **state)
     from_target(80, 0, TCP_ACK, 64240, (uint32_t)probe.payload_len, NULL);
     advance(10);
     uint64_t sent = frames_sent(); /* the probe */
-    advance(690); /* past the 300 ms retransmit time, short of the 1 s timeout */
+    advance(690);                  /* past the 300 ms retransmit time, short of the 1 s timeout */
     assert_int_equal(fx.records, 0);
     assert_int_equal(frames_sent(), sent);
     from_target(80, 0, TCP_ACK | TCP_PSH, 64240, (uint32_t)probe.payload_len,
