@@ -3,8 +3,10 @@
  * its first SYN-ACK and its classification, keyed by family, address (an IPv6 target's index in
  * targets6) and port. Everything is allocated by conntab_new: a pool of
  * conn_t whose position is the entry's stable id, a bitmap of live ids, and an open-addressing
- * index of uint32 slots (id + 1, 0 = empty), probed linearly and cleaned by backward shifting on
- * removal, so there are no tombstones and a probe run never grows with churn. The index holds at
+ * index of uint32 slots (id + 1 in the low bits, 0 = empty; above it, the top bits of the key's
+ * hash, so a probe passes over another key's slot without reading its entry), probed linearly
+ * and cleaned by backward shifting on removal, so there are no tombstones and a probe run never
+ * grows with churn. The index holds at
  * least twice the live entries: it starts at CONNTAB_INDEX_MIN slots and doubles as the table
  * fills, up to twice the capacity. Every lookup reads one random slot of it, so an index sized to
  * the connections in flight, not to the capacity, stays in the CPU's cache (a scan's 65,000 in
@@ -30,10 +32,11 @@
 struct conntab {
     conn_t *pool;    /* capacity entries; position = id */
     uint64_t *live;  /* bit per id: set while the entry is in the table */
-    uint32_t *index; /* index_mask + 1 slots of id + 1, 0 = empty; index_bytes from mmap */
+    uint32_t *index; /* index_mask + 1 slots: tag | id + 1, 0 = empty; index_bytes from mmap */
     size_t index_bytes;
     uint32_t index_mask;
     uint64_t index_max; /* slots it may grow to: a power of two ≥ 2 × capacity */
+    uint32_t id_mask;   /* the slot bits that hold id + 1; the others hold the hash's tag */
     uint32_t capacity;
     uint32_t count;
     uint32_t fresh;     /* ids [fresh, capacity) have never been used */
@@ -128,6 +131,9 @@ conntab_t *conntab_new(uint32_t capacity)
         return NULL;
     }
     t->index_mask = (uint32_t)(slots - 1);
+    t->id_mask = 1;
+    while (t->id_mask < capacity) /* id + 1 ≤ capacity */
+        t->id_mask = t->id_mask << 1 | 1;
     t->capacity = capacity;
     t->free_head = NO_ID;
     return t;
@@ -145,17 +151,27 @@ void conntab_destroy(conntab_t **t)
     *t = NULL;
 }
 
-/* The index slot holding key (daddr, dport, v6), or the empty slot that ends its probe run. */
+/* The entry a non-empty slot value e points to. */
+static conn_t *slot_entry(const conntab_t *t, uint32_t e)
+{
+    return &t->pool[(e & t->id_mask) - 1];
+}
+
+/* The index slot holding key (daddr, dport, v6), or the empty slot that ends its probe run. An
+ * entry is read only when its slot carries the key's tag: one in 2^(32 - id bits) of the others. */
 static uint32_t find_slot(const conntab_t *t, uint32_t daddr, uint16_t dport, bool v6)
 {
-    uint32_t i = hash_key(daddr, dport, v6) & t->index_mask;
+    uint32_t h = hash_key(daddr, dport, v6), tag = h & ~t->id_mask;
+    uint32_t i = h & t->index_mask;
     for (;;) {
         uint32_t e = t->index[i];
         if (e == 0)
             return i;
-        const conn_t *c = &t->pool[e - 1];
-        if (c->daddr == daddr && c->dport == dport && c->v6 == v6)
-            return i;
+        if ((e & ~t->id_mask) == tag) {
+            const conn_t *c = slot_entry(t, e);
+            if (c->daddr == daddr && c->dport == dport && c->v6 == v6)
+                return i;
+        }
         i = (i + 1) & t->index_mask;
     }
 }
@@ -173,7 +189,7 @@ static bool grow_index(conntab_t *t)
         uint32_t e = t->index[k];
         if (e == 0)
             continue;
-        const conn_t *c = &t->pool[e - 1];
+        const conn_t *c = slot_entry(t, e);
         uint32_t i = hash_key(c->daddr, c->dport, c->v6) & mask;
         while (bigger[i])
             i = (i + 1) & mask;
@@ -212,7 +228,7 @@ conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport, bool v6)
     c->dport = dport;
     c->v6 = v6;
     set_live(t, id, 1);
-    t->index[slot] = id + 1;
+    t->index[slot] = (hash_key(daddr, dport, v6) & ~t->id_mask) | (id + 1);
     t->count++;
     return c;
 }
@@ -220,7 +236,7 @@ conn_t *conntab_insert(conntab_t *t, uint32_t daddr, uint16_t dport, bool v6)
 conn_t *conntab_lookup(const conntab_t *t, uint32_t daddr, uint16_t dport, bool v6)
 {
     uint32_t e = t->index[find_slot(t, daddr, dport, v6)];
-    return e ? &t->pool[e - 1] : NULL;
+    return e ? slot_entry(t, e) : NULL;
 }
 
 void conntab_remove(conntab_t *t, conn_t *c)
@@ -234,7 +250,7 @@ void conntab_remove(conntab_t *t, conn_t *c)
 
     uint32_t mask = t->index_mask;
     uint32_t hole = find_slot(t, c->daddr, c->dport, c->v6);
-    assert(t->index[hole] == id + 1);
+    assert((t->index[hole] & t->id_mask) == id + 1);
 
     /* Backward-shift deletion: walk the run after the hole and pull back every entry whose home
      * slot does not lie cyclically in (hole, j], so each entry stays reachable from its home
@@ -245,7 +261,7 @@ void conntab_remove(conntab_t *t, conn_t *c)
         uint32_t e = t->index[j];
         if (e == 0)
             break;
-        const conn_t *o = &t->pool[e - 1];
+        const conn_t *o = slot_entry(t, e);
         uint32_t home = hash_key(o->daddr, o->dport, o->v6) & mask;
         int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
         if (stays)

@@ -770,6 +770,34 @@ static void test_print_table(void **state)
     free(text);
 }
 
+/* hs_find against libc's memmem over every needle of up to 5 bytes at every offset of 200
+ * haystacks of a three-letter alphabet (many partial matches, matches at both ends, none). */
+static void test_find_matches_memmem(void **state)
+{
+    (void)state;
+    uint32_t x = 12345;
+    uint8_t hay[48];
+    char needle[6];
+    for (int round = 0; round < 200; round++) {
+        size_t len = (size_t)(round % 48);
+        for (size_t i = 0; i < len; i++) {
+            x = x * 1103515245u + 12345u;
+            hay[i] = (uint8_t)("ab\r"[(x >> 16) % 3]);
+        }
+        for (size_t n = 0; n <= 5; n++)
+            for (size_t at = 0; at + n <= len; at++) {
+                memcpy(needle, hay + at, n);
+                needle[n] = 'b' + (char)(round % 2); /* a needle one longer: not always there */
+                for (size_t m = n; m <= n + 1; m++)
+                    assert_ptr_equal(hs_find(hay, len, needle, m),
+                                     m ? memmem(hay, len, needle, m) : (void *)hay);
+            }
+    }
+    assert_null(hs_find((const uint8_t *)"abc", 3, "abcd", 4));
+    const uint8_t *reply = (const uint8_t *)"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody";
+    assert_ptr_equal(hs_find(reply, strlen((const char *)reply), "\r\n\r\n", 4), reply + 21);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_for_port),
         cmocka_unit_test(test_print_table),
         cmocka_unit_test(test_ipv6_payloads),
+        cmocka_unit_test(test_find_matches_memmem),
     };
     return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
 }

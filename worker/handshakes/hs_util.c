@@ -33,12 +33,24 @@ bool hs_starts_ci(const uint8_t *data, size_t len, const char *s)
     return true;
 }
 
+const uint8_t *hs_find(const uint8_t *data, size_t len, const char *needle, size_t n)
+{
+    if (n == 0)
+        return data;
+    const uint8_t *end = data + len;
+    for (const uint8_t *p = data; (size_t)(end - p) >= n; p++) {
+        p = memchr(p, (unsigned char)needle[0], (size_t)(end - p) - n + 1);
+        if (!p)
+            return NULL;
+        if (memcmp(p, needle, n) == 0)
+            return p;
+    }
+    return NULL;
+}
+
 bool hs_contains(const uint8_t *data, size_t len, const char *needle)
 {
-    size_t n = strlen(needle);
-    if (n == 0)
-        return true;
-    return len >= n && memmem(data, len, needle, n) != NULL;
+    return hs_find(data, len, needle, strlen(needle)) != NULL;
 }
 
 bool hs_contains_ci(const uint8_t *data, size_t len, const char *needle)
@@ -111,10 +123,10 @@ int hs_status_line(const uint8_t *data, size_t len, const char *proto)
 /* End of the header block: offset of the blank line, or len when it never comes. */
 static size_t header_end(const uint8_t *data, size_t len)
 {
-    const uint8_t *p = memmem(data, len, "\r\n\r\n", 4);
+    const uint8_t *p = hs_find(data, len, "\r\n\r\n", 4);
     if (p)
         return (size_t)(p - data) + 2;
-    p = memmem(data, len, "\n\n", 2);
+    p = hs_find(data, len, "\n\n", 2);
     return p ? (size_t)(p - data) + 1 : len;
 }
 
@@ -159,7 +171,7 @@ bool hs_header_starts(const uint8_t *data, size_t len, const char *name, const c
 
 const uint8_t *hs_body(const uint8_t *data, size_t len, size_t *blen)
 {
-    const uint8_t *p = memmem(data, len, "\r\n\r\n", 4);
+    const uint8_t *p = hs_find(data, len, "\r\n\r\n", 4);
     if (!p)
         return NULL;
     p += 4;

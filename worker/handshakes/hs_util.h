@@ -39,6 +39,11 @@ bool hs_starts(const uint8_t *data, size_t len, const char *s);
 /* True when data begins with s, ignoring ASCII case. */
 bool hs_starts_ci(const uint8_t *data, size_t len, const char *s);
 
+/* The first occurrence of the n bytes of needle in data[0..len), or NULL (data itself for n 0).
+ * memmem's per-call set-up costs more than the search over a reply's few hundred bytes; this
+ * skips to each candidate first byte with memchr and compares there. */
+const uint8_t *hs_find(const uint8_t *data, size_t len, const char *needle, size_t n);
+
 /* True when needle occurs in data[0..len) (exact bytes). */
 bool hs_contains(const uint8_t *data, size_t len, const char *needle);
 

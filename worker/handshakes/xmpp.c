@@ -22,7 +22,7 @@ bool hs_xmpp_match(const uint8_t *data, size_t len)
 {
     size_t i = 0;
     if (hs_starts(data, len, "<?xml")) {
-        const uint8_t *end = memmem(data, len, "?>", 2);
+        const uint8_t *end = hs_find(data, len, "?>", 2);
         if (!end)
             return false;
         i = (size_t)(end - data) + 2;
