@@ -1,6 +1,6 @@
 /*
- * b64: standard base64 (with padding) of byte strings, for the output's data field; libsodium
- * does the encoding.
+ * b64: standard base64 (with padding) of byte strings, for the output's data field; a table
+ * encodes, libsodium decodes.
  */
 #ifndef LZR_B64_H
 #define LZR_B64_H
