@@ -117,9 +117,12 @@ static void test_decode_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_encode_rfc4648),        cmocka_unit_test(test_decode_rfc4648),
-        cmocka_unit_test(test_encode_exact_capacity), cmocka_unit_test(test_binary_roundtrip),
-        cmocka_unit_test(test_decode_rejects),        cmocka_unit_test(test_encode_matches_libsodium),
+        cmocka_unit_test(test_encode_rfc4648),
+        cmocka_unit_test(test_decode_rfc4648),
+        cmocka_unit_test(test_encode_exact_capacity),
+        cmocka_unit_test(test_binary_roundtrip),
+        cmocka_unit_test(test_decode_rejects),
+        cmocka_unit_test(test_encode_matches_libsodium),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
