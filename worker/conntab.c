@@ -15,11 +15,11 @@
  * fresh table touches no pool memory.
  */
 #include "worker/conntab.h"
+#include "worker/bigmem.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* Largest capacity: the index needs a power of two ≥ 2 × capacity that fits a uint32 count. */
 #define CONNTAB_MAX_CAPACITY (1u << 30)
@@ -30,9 +30,9 @@
 #define CONNTAB_INDEX_MIN (1u << 14)
 
 struct conntab {
-    conn_t *pool;    /* capacity entries; position = id */
+    conn_t *pool;    /* capacity entries (bigmem); position = id */
     uint64_t *live;  /* bit per id: set while the entry is in the table */
-    uint32_t *index; /* index_mask + 1 slots: tag | id + 1, 0 = empty; index_bytes from mmap */
+    uint32_t *index; /* index_mask + 1 slots: tag | id + 1, 0 = empty; index_bytes of bigmem */
     size_t index_bytes;
     uint32_t index_mask;
     uint64_t index_max; /* slots it may grow to: a power of two ≥ 2 × capacity */
@@ -84,29 +84,6 @@ static void set_free_next(conntab_t *t, uint32_t id, uint32_t next)
     memcpy(&t->pool[id], &next, sizeof(next));
 }
 
-/* Zeroed memory for the index, on a 2 MiB boundary when it is that large. The index is hit at
- * random: with small pages, nearly every insert of a large scan lands on a page it first read as
- * the shared zero page, and the copy on write then flushes the TLB of every thread of the process.
- * Huge pages take that fault once per 2 MiB and spare find_slot most of its TLB misses. The
- * madvise is a hint: without transparent huge pages nothing changes. NULL when out of memory. */
-static uint32_t *map_index(size_t bytes)
-{
-    const size_t huge = (size_t)2 << 20;
-    size_t span = bytes >= huge ? bytes + huge : bytes;
-    uint8_t *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    if (span == bytes)
-        return (uint32_t *)m;
-    uint8_t *start = (uint8_t *)(((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1));
-    if (start > m)
-        munmap(m, (size_t)(start - m));
-    if (start + bytes < m + span)
-        munmap(start + bytes, (size_t)(m + span - (start + bytes)));
-    (void)madvise(start, bytes, MADV_HUGEPAGE);
-    return (uint32_t *)start;
-}
-
 conntab_t *conntab_new(uint32_t capacity)
 {
     if (capacity == 0 || capacity > CONNTAB_MAX_CAPACITY)
@@ -118,14 +95,14 @@ conntab_t *conntab_new(uint32_t capacity)
     conntab_t *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
-    /* calloc: the kernel hands out zero pages lazily, so a large table costs little until used. */
-    t->pool = calloc(capacity, sizeof(conn_t));
+    t->capacity = capacity; /* before anything can fail: conntab_destroy sizes the pool by it */
+    t->pool = bigmem_zalloc((size_t)capacity * sizeof(conn_t));
     t->live = calloc(((size_t)capacity + 63) / 64, sizeof(uint64_t));
     t->index_max = slots;
     if (slots > CONNTAB_INDEX_MIN)
         slots = CONNTAB_INDEX_MIN;
     t->index_bytes = slots * sizeof(uint32_t);
-    t->index = map_index(t->index_bytes);
+    t->index = bigmem_zalloc(t->index_bytes);
     if (!t->pool || !t->live || !t->index) {
         conntab_destroy(&t);
         return NULL;
@@ -134,7 +111,6 @@ conntab_t *conntab_new(uint32_t capacity)
     t->id_mask = 1;
     while (t->id_mask < capacity) /* id + 1 ≤ capacity */
         t->id_mask = t->id_mask << 1 | 1;
-    t->capacity = capacity;
     t->free_head = NO_ID;
     return t;
 }
@@ -143,10 +119,9 @@ void conntab_destroy(conntab_t **t)
 {
     if (!t || !*t)
         return;
-    free((*t)->pool);
+    bigmem_free((*t)->pool, (size_t)(*t)->capacity * sizeof(conn_t));
     free((*t)->live);
-    if ((*t)->index)
-        munmap((*t)->index, (*t)->index_bytes);
+    bigmem_free((*t)->index, (*t)->index_bytes);
     free(*t);
     *t = NULL;
 }
@@ -181,7 +156,7 @@ static uint32_t find_slot(const conntab_t *t, uint32_t daddr, uint16_t dport, bo
 static bool grow_index(conntab_t *t)
 {
     uint64_t slots = ((uint64_t)t->index_mask + 1) * 2;
-    uint32_t *bigger = map_index(slots * sizeof(uint32_t));
+    uint32_t *bigger = bigmem_zalloc(slots * sizeof(uint32_t));
     if (!bigger)
         return false;
     uint32_t mask = (uint32_t)(slots - 1);
@@ -195,7 +170,7 @@ static bool grow_index(conntab_t *t)
             i = (i + 1) & mask;
         bigger[i] = e;
     }
-    munmap(t->index, t->index_bytes);
+    bigmem_free(t->index, t->index_bytes);
     t->index = bigger;
     t->index_bytes = slots * sizeof(uint32_t);
     t->index_mask = mask;

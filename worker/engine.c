@@ -32,10 +32,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ENGINE_CAPACITY   (1u << 20) /* connections in flight at most */
-#define ENGINE_HIGH_WATER (ENGINE_CAPACITY - ENGINE_CAPACITY / 8)
-#define ENGINE_BURST      256
-#define ENGINE_LINGER_MS  1000 /* after the last SYN, wait this long for stragglers too */
+#define ENGINE_CAPACITY     (1u << 20) /* connections in flight at most */
+#define ENGINE_HIGH_WATER   (ENGINE_CAPACITY - ENGINE_CAPACITY / 8)
+#define ENGINE_BURST        256
+#define ENGINE_LINGER_MS    1000 /* after the last SYN, wait this long for stragglers too */
+#define ENGINE_DRAIN_NAP_MS 100  /* the longest sleep of the drain: how late it sees a stop */
 /* The SYN walk pauses while the receive thread's newest frame waited longer than this in the
  * capture buffer, or its last turn ended longer ago (it is stuck handing a record on — the
  * coordinator's queue is full): well before the 128 MiB buffer fills and the kernel starts
@@ -677,7 +678,20 @@ static void engine_drain(engine_t *e, engine_control_t *ctl)
         if (now >= quiet_until && atomic_load(&e->in_flight) == 0)
             break;
         report(e, now, false);
-        usleep(10000);
+        /* Until the linger ends there is nothing to do but report, so sleep to the next report
+         * or the linger's end (at most ENGINE_DRAIN_NAP_MS, to see a stop); after it, look for
+         * the last connection's end every 10 ms. A wake-up costs a context switch, and a drain
+         * of several seconds had cost a hundred of them a second. */
+        uint64_t wake = now + 10000000u;
+        if (now < quiet_until) {
+            wake = now + ENGINE_DRAIN_NAP_MS * 1000000u;
+            if (quiet_until < wake)
+                wake = quiet_until;
+            if (e->next_tick_ns > now && e->next_tick_ns < wake)
+                wake = e->next_tick_ns;
+        }
+        struct timespec ts = {0, (long)(wake - now)};
+        nanosleep(&ts, NULL);
     }
     atomic_store(&e->rx_stop, 1);
     pthread_join(e->rx, NULL);

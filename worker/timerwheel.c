@@ -7,7 +7,7 @@
  * re-arm anything (itself, or a neighbour about to fire) by plain unlinking. A node is 12 bytes:
  * next, prev and the low 32 bits of its due tick. A disarmed id has next == prev == 0, which no
  * linked node can have (every list holds a sentinel, and 0 is a timer, not a sentinel), so the
- * array comes zeroed from calloc: the kernel hands those pages out as they are first touched,
+ * array comes zeroed from bigmem: the kernel hands those pages out as they are first touched,
  * and a wheel for a million ids costs nothing to create.
  *
  * Time is cut into ticks of tick_ms on an absolute grid (tick = ms / tick_ms). A timer for when_ms
@@ -17,6 +17,7 @@
  * timer can be at most 2^31 - 1 ticks ahead (24 days at 1 ms); later ones are held at that limit.
  */
 #include "worker/timerwheel.h"
+#include "worker/bigmem.h"
 
 #include <assert.h>
 #include <stdbool.h>
@@ -106,7 +107,7 @@ timerwheel_t *timerwheel_new(uint32_t capacity, uint32_t tick_ms, uint32_t nslot
     if (!w)
         return NULL;
     size_t entries = (size_t)capacity + nslots + 2;
-    w->nodes = calloc(entries, sizeof(tw_node_t)); /* every timer disarmed */
+    w->nodes = bigmem_zalloc(entries * sizeof(tw_node_t)); /* every timer disarmed */
     if (!w->nodes) {
         free(w);
         return NULL;
@@ -126,7 +127,7 @@ void timerwheel_destroy(timerwheel_t **w)
 {
     if (!w || !*w)
         return;
-    free((*w)->nodes);
+    bigmem_free((*w)->nodes, ((size_t)(*w)->capacity + (*w)->nslots + 2) * sizeof(tw_node_t));
     free(*w);
     *w = NULL;
 }
