@@ -23,14 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     for (size_t i = 0; i < catalogue_count(); i++) {
         const handshake_t *h = handshake_at(i);
-        if (h->match && size > 0 && h->match(copy, size) && h->priority <= 0)
+        if (h->match && size > 0 && handshake_match(h, copy, size) && h->priority <= 0)
             abort();
     }
     /* the winner must really match: a table or priority bug would name a protocol whose matcher
      * rejects the input */
     if (name && strcmp(name, "unknown") != 0) {
         const handshake_t *h = handshake_find(name);
-        if (!h || !h->match || !h->match(copy, size))
+        if (!h || !h->match || !handshake_match(h, copy, size))
             abort();
     }
     free(copy);

@@ -205,7 +205,7 @@ static void test_fixtures_positive(void **state)
             bad++;
             continue;
         }
-        if (!own->match(fx->data, fx->len)) {
+        if (!handshake_match(own, fx->data, fx->len)) {
             fprintf(stderr, "%s: not matched by %s\n", fx->path, fx->proto);
             bad++;
         }
@@ -226,7 +226,7 @@ static const char *fingerprint_every_matcher(const uint8_t *data, size_t len)
     const handshake_t *best = NULL;
     for (size_t j = 0; j < catalogue_count(); j++) {
         const handshake_t *h = handshake_at(j);
-        if (h->match && (!best || h->priority > best->priority) && h->match(data, len))
+        if (h->match && (!best || h->priority > best->priority) && handshake_match(h, data, len))
             best = h;
     }
     return best ? best->name : "unknown";
@@ -264,7 +264,7 @@ static void test_negative_matrix(void **state)
         const handshake_t *own = must_find(fx->proto);
         for (size_t j = 0; j < catalogue_count(); j++) {
             const handshake_t *h = handshake_at(j);
-            if (h == own || !h->match || !h->match(fx->data, fx->len))
+            if (h == own || !h->match || !handshake_match(h, fx->data, fx->len))
                 continue;
             if (h->priority >= own->priority) {
                 fprintf(stderr, "%s: also matched by %s at priority %d >= %d\n", fx->path, h->name,
@@ -310,7 +310,7 @@ static void test_fixture_prefixes_in_bounds(void **state)
             for (size_t j = 0; j < catalogue_count(); j++) {
                 const handshake_t *h = handshake_at(j);
                 if (h->match) {
-                    (void)h->match(p, n);
+                    (void)handshake_match(h, p, n);
                     runs++;
                 }
             }
@@ -680,7 +680,7 @@ static void test_payload_length_fields(void **state)
     n = build("dnp3", &target, b);
     assert_int_equal(n, 10);
     /* the dnp3 probe carries a CRC its own fingerprint accepts, with the direction bit set */
-    assert_true(must_find("dnp3")->match(b, n));
+    assert_true(handshake_match(must_find("dnp3"), b, n));
 }
 
 /* --- list parsing and the printed table ------------------------------------------------------ */
@@ -798,6 +798,71 @@ static void test_find_matches_memmem(void **state)
     assert_ptr_equal(hs_find(reply, strlen((const char *)reply), "\r\n\r\n", 4), reply + 21);
 }
 
+/* value of header name in text, or NULL when absent (through one hs_reply_t, so lookups after
+ * the first use the lines it kept). */
+static const char *header_of(hs_reply_t *r, const char *name, char *buf, size_t cap)
+{
+    const uint8_t *v;
+    size_t vl;
+    if (!hs_reply_header(r, name, &v, &vl))
+        return NULL;
+    assert_true(vl < cap);
+    memcpy(buf, v, vl);
+    buf[vl] = '\0';
+    return buf;
+}
+
+/* The header block cut once: lookups by name, case aside, trimmed values, the status line and
+ * the body left out, lines past the HS_REPLY_HEADERS kept found by scanning on, and the end of
+ * the block where CR LF CR LF or, failing it, LF LF is. */
+static void test_reply_headers(void **state)
+{
+    (void)state;
+    char text[4096], v[64];
+    size_t n = (size_t)snprintf(text, sizeof text,
+                                "Server: on-the-status-line\r\n"
+                                "Server:  Docker/1.2 \t\r\n"
+                                "x-lower: v\r\n"
+                                "Serverx: no\r\n"
+                                "Colon:a:b\r\n");
+    for (int k = 0; k < HS_REPLY_HEADERS + 8; k++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "H%d: %d\r\n", k, k);
+    n += (size_t)snprintf(text + n, sizeof text - n, "\r\nAfter: body\r\n");
+    hs_reply_t r;
+    hs_reply_init(&r, (const uint8_t *)text, n);
+    for (int pass = 0; pass < 2; pass++) {
+        assert_string_equal(header_of(&r, "Server", v, sizeof v), "Docker/1.2");
+        assert_string_equal(header_of(&r, "X-LOWER", v, sizeof v), "v");
+        assert_string_equal(header_of(&r, "Colon", v, sizeof v), "a:b");
+        assert_string_equal(header_of(&r, "H0", v, sizeof v), "0");
+        assert_string_equal(header_of(&r, "H35", v, sizeof v), "35"); /* past the kept lines */
+        assert_string_equal(header_of(&r, "H39", v, sizeof v), "39");
+        assert_null(header_of(&r, "H40", v, sizeof v));
+        assert_null(header_of(&r, "After", v, sizeof v)); /* in the body */
+        assert_null(header_of(&r, "Serve", v, sizeof v));
+        assert_true(hs_reply_header_starts(&r, "server", "docker/"));
+        assert_true(hs_reply_header_has(&r, "Server", "ER/1"));
+        assert_false(hs_reply_header_has(&r, "Server", "nginx"));
+    }
+    size_t bl;
+    const uint8_t *b = hs_reply_body(&r, &bl);
+    assert_non_null(b);
+    assert_int_equal(bl, strlen("After: body\r\n"));
+    assert_memory_equal(b, "After: body\r\n", bl);
+
+    /* LF LF ends the block only when CR LF CR LF never comes; then there is no body. */
+    const char *lf = "HTTP/1.0 200 OK\nA: 1\n\nB: 2\n";
+    hs_reply_init(&r, (const uint8_t *)lf, strlen(lf));
+    assert_string_equal(header_of(&r, "A", v, sizeof v), "1");
+    assert_null(header_of(&r, "B", v, sizeof v));
+    assert_null(hs_reply_body(&r, &bl));
+    const char *both = "HTTP/1.0 200 OK\nA: 1\n\nB: 2\r\n\r\nC: 3";
+    hs_reply_init(&r, (const uint8_t *)both, strlen(both));
+    assert_string_equal(header_of(&r, "B", v, sizeof v), "2");
+    assert_null(header_of(&r, "C", v, sizeof v));
+    assert_string_equal((const char *)hs_reply_body(&r, &bl), "C: 3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +887,7 @@ int main(void)
         cmocka_unit_test(test_print_table),
         cmocka_unit_test(test_ipv6_payloads),
         cmocka_unit_test(test_find_matches_memmem),
+        cmocka_unit_test(test_reply_headers),
     };
     return cmocka_run_group_tests(tests, load_fixtures, free_fixtures);
 }

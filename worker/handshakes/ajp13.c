@@ -9,8 +9,10 @@ static const uint8_t probe[] = {0x12, 0x34, 0x00, 0x01, 0x0a};
 
 HS_FIXED_PAYLOAD(ajp13, probe)
 
-bool hs_ajp13_match(const uint8_t *data, size_t len)
+bool hs_ajp13_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 5 || data[0] != 'A' || data[1] != 'B')
         return false;
     uint16_t n = hs_be16(data + 2);

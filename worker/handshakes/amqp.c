@@ -10,8 +10,10 @@ static const uint8_t probe[] = {'A', 'M', 'Q', 'P', 0, 0, 9, 1};
 
 HS_FIXED_PAYLOAD(amqp, probe)
 
-bool hs_amqp_match(const uint8_t *data, size_t len)
+bool hs_amqp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len == 8 && hs_starts(data, len, "AMQP"))
         return data[4] <= 3 && data[5] <= 1 && data[6] <= 10;
     if (len < 11 || data[0] != 1 || hs_be16(data + 1) != 0)

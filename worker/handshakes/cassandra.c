@@ -10,8 +10,10 @@ static const uint8_t probe[] = {0x04, 0x00, 0x00, 0x01, 0x05, 0x00, 0x00, 0x00, 
 
 HS_FIXED_PAYLOAD(cassandra, probe)
 
-bool hs_cassandra_match(const uint8_t *data, size_t len)
+bool hs_cassandra_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 8 || data[0] < 0x81 || data[0] > 0x86 || (data[1] & 0xe0))
         return false;
     /* v1 and v2 have a one-byte stream id, v3+ two bytes */

@@ -11,17 +11,17 @@ size_t hs_cwmp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_http_request(t, "GET", "/", NULL, buf, cap);
 }
 
-bool hs_cwmp_match(const uint8_t *data, size_t len)
+bool hs_cwmp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     size_t bl;
     const uint8_t *b;
     if (hs_status_line(data, len, "HTTP") < 100)
         return false;
-    if (hs_header_has(data, len, "Server", "TR069") ||
-        hs_header_has(data, len, "Server", "TR-069") ||
-        hs_header_has(data, len, "Server", "CWMP") ||
-        hs_header_has(data, len, "SOAPAction", "cwmp"))
+    if (hs_reply_header_has(r, "Server", "TR069") || hs_reply_header_has(r, "Server", "TR-069") ||
+        hs_reply_header_has(r, "Server", "CWMP") || hs_reply_header_has(r, "SOAPAction", "cwmp"))
         return true;
-    return (b = hs_body(data, len, &bl)) && hs_contains(b, bl, "urn:dslforum-org:cwmp-") &&
+    return (b = hs_reply_body(r, &bl)) && hs_contains(b, bl, "urn:dslforum-org:cwmp-") &&
            hs_contains_ci(b, bl, "Envelope");
 }

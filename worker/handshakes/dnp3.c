@@ -26,8 +26,10 @@ size_t hs_dnp3_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_copy(buf, cap, f, sizeof f);
 }
 
-bool hs_dnp3_match(const uint8_t *data, size_t len)
+bool hs_dnp3_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 10 || data[0] != 0x05 || data[1] != 0x64 || data[2] < 5)
         return false;
     return crc_dnp(data, 8) == hs_le16(data + 8);

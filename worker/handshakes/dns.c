@@ -18,8 +18,10 @@ static const uint8_t probe[] = {
 
 HS_FIXED_PAYLOAD(dns, probe)
 
-bool hs_dns_match(const uint8_t *data, size_t len)
+bool hs_dns_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 14)
         return false;
     uint16_t mlen = hs_be16(data);

@@ -10,15 +10,17 @@ size_t hs_docker_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_http_request(t, "GET", "/version", NULL, buf, cap);
 }
 
-bool hs_docker_match(const uint8_t *data, size_t len)
+bool hs_docker_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     const uint8_t *v;
     size_t vl;
     if (hs_status_line(data, len, "HTTP") < 100)
         return false;
-    if (hs_header_starts(data, len, "Server", "Docker/"))
+    if (hs_reply_header_starts(r, "Server", "Docker/"))
         return true;
-    return hs_header(data, len, "Api-Version", &v, &vl) &&
-           (hs_header(data, len, "Docker-Experimental", &v, &vl) ||
-            hs_header(data, len, "Ostype", &v, &vl));
+    return hs_reply_header(r, "Api-Version", &v, &vl) &&
+           (hs_reply_header(r, "Docker-Experimental", &v, &vl) ||
+            hs_reply_header(r, "Ostype", &v, &vl));
 }

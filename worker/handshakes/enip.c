@@ -10,8 +10,10 @@ static const uint8_t probe[24] = {0x63, 0x00, 0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 0
 
 HS_FIXED_PAYLOAD(enip, probe)
 
-bool hs_enip_match(const uint8_t *data, size_t len)
+bool hs_enip_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 24)
         return false;
     uint16_t cmd = hs_le16(data);

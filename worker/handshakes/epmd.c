@@ -10,8 +10,10 @@ static const uint8_t probe[] = {0x00, 0x01, 'n'};
 
 HS_FIXED_PAYLOAD(epmd, probe)
 
-bool hs_epmd_match(const uint8_t *data, size_t len)
+bool hs_epmd_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 4 || hs_be32(data) > 65535)
         return false;
     if (len == 4)

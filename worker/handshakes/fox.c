@@ -24,8 +24,10 @@ static size_t number(const uint8_t *s, size_t len, size_t i)
     return i > digits ? i : start;
 }
 
-bool hs_fox_match(const uint8_t *data, size_t len)
+bool hs_fox_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (!hs_starts(data, len, "fox a "))
         return false;
     size_t i = number(data, len, 6);

@@ -7,8 +7,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_ftp_match(const uint8_t *data, size_t len)
+bool hs_ftp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     int code = hs_reply_code(data, len);
     if (code == 500 && hs_starts(data, len, "500 OOPS: "))
         return hs_text(data, hs_line_len(data, len));

@@ -32,8 +32,10 @@ static int hexval(uint8_t c)
     return -1;
 }
 
-bool hs_git_match(const uint8_t *data, size_t len)
+bool hs_git_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 8)
         return false;
     int n = 0;

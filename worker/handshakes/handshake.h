@@ -24,6 +24,29 @@ typedef struct hs_target {
     uint16_t dport;
 } hs_target_t;
 
+/* Header lines a reply keeps found (hs_reply_header); later ones are looked up by scanning on. */
+#define HS_REPLY_HEADERS 32
+
+/* A reply as every matcher sees it: its bytes and, found once on the first ask and kept for
+ * the matchers after it, the lines of its header block (offset and length of each) and its
+ * body. Only hs_reply_init and hs_util's hs_reply_* read or fill the fields past len. */
+typedef struct hs_reply {
+    const uint8_t *data;
+    size_t len;
+    bool parsed;
+    uint8_t n_lines;
+    size_t end;  /* the header block's end */
+    size_t rest; /* where lines past the HS_REPLY_HEADERS kept start (end when none) */
+    const uint8_t *body;
+    size_t body_len;
+    struct {
+        uint32_t at, len;
+    } line[HS_REPLY_HEADERS];
+} hs_reply_t;
+
+/* A reply of len bytes at data, nothing found yet. */
+void hs_reply_init(hs_reply_t *r, const uint8_t *data, size_t len);
+
 typedef struct handshake {
     const char *name;          /* protocol label used in output, e.g. "http" */
     const char *default_ports; /* IANA/customary ports, "80,8080" */
@@ -31,10 +54,13 @@ typedef struct handshake {
     /* Writes the probe for t into buf (cap ≥ HANDSHAKE_MAX_PAYLOAD) and returns its length;
      * NULL when the protocol has no probe of ours. */
     size_t (*payload)(const hs_target_t *t, uint8_t *buf, size_t cap);
-    /* True when data (a server's first bytes, possibly truncated) is this protocol. NULL for
-     * "wait". Must read only data[0..len). */
-    bool (*match)(const uint8_t *data, size_t len);
+    /* True when r (a server's first bytes, possibly truncated) is this protocol. NULL for
+     * "wait". Must read only r->data[0..len). */
+    bool (*match)(hs_reply_t *r);
 } handshake_t;
+
+/* h's matcher on len bytes at data (h->match must not be NULL). */
+bool handshake_match(const handshake_t *h, const uint8_t *data, size_t len);
 
 /* The handshake of the catalogue's protocol i (the same index: both tables come from one list,
  * LZR_PROTOCOL_COUNT long), or NULL past the end. */

@@ -22,15 +22,19 @@ bool hs_starts(const uint8_t *data, size_t len, const char *s)
     return len >= n && memcmp(data, s, n) == 0;
 }
 
-bool hs_starts_ci(const uint8_t *data, size_t len, const char *s)
+/* True when the n bytes at data are s's first n, case aside. */
+static bool equal_ci(const uint8_t *data, const char *s, size_t n)
 {
-    size_t n = strlen(s);
-    if (len < n)
-        return false;
     for (size_t i = 0; i < n; i++)
         if (lower(data[i]) != lower((unsigned char)s[i]))
             return false;
     return true;
+}
+
+bool hs_starts_ci(const uint8_t *data, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+    return len >= n && equal_ci(data, s, n);
 }
 
 const uint8_t *hs_find(const uint8_t *data, size_t len, const char *needle, size_t n)
@@ -57,7 +61,7 @@ bool hs_contains_ci(const uint8_t *data, size_t len, const char *needle)
 {
     size_t n = strlen(needle);
     for (size_t i = 0; i + n <= len; i++)
-        if (hs_starts_ci(data + i, len - i, needle))
+        if (equal_ci(data + i, needle, n))
             return true;
     return false;
 }
@@ -120,53 +124,109 @@ int hs_status_line(const uint8_t *data, size_t len, const char *proto)
     return (data[i] - '0') * 100 + (data[i + 1] - '0') * 10 + (data[i + 2] - '0');
 }
 
-/* End of the header block: offset of the blank line, or len when it never comes. */
-static size_t header_end(const uint8_t *data, size_t len)
+/* End of the header block: offset of the blank line, or len when it never comes. *crlf is where
+ * CR LF CR LF starts, NULL when it does not occur. */
+static size_t header_end(const uint8_t *data, size_t len, const uint8_t **crlf)
 {
-    const uint8_t *p = hs_find(data, len, "\r\n\r\n", 4);
+    const uint8_t *p = *crlf = hs_find(data, len, "\r\n\r\n", 4);
     if (p)
         return (size_t)(p - data) + 2;
     p = hs_find(data, len, "\n\n", 2);
     return p ? (size_t)(p - data) + 1 : len;
 }
 
-bool hs_header(const uint8_t *data, size_t len, const char *name, const uint8_t **val, size_t *vlen)
+/* The next header line at or after *i before end: a run of bytes up to a newline, its CR
+ * dropped; newlines before it are skipped. Its offset and length go to *at and *n and *i moves
+ * past it; false at the block's end. */
+static bool next_line(const uint8_t *data, size_t end, size_t *i, size_t *at, size_t *n)
 {
-    size_t end = header_end(data, len), n = strlen(name);
-    size_t i = hs_line_len(data, end); /* skip the status line */
-    while (i < end) {
-        while (i < end && (data[i] == '\r' || data[i] == '\n'))
-            i++;
-        size_t line = hs_line_len(data + i, end - i);
-        if (line > n && data[i + n] == ':' && hs_starts_ci(data + i, line, name)) {
-            size_t a = i + n + 1, b = i + line;
-            while (a < b && (data[a] == ' ' || data[a] == '\t'))
-                a++;
-            while (b > a && (data[b - 1] == ' ' || data[b - 1] == '\t'))
-                b--;
-            *val = data + a;
-            *vlen = b - a;
-            return true;
-        }
-        i += line;
-        if (line == 0 && i < end && data[i] != '\r' && data[i] != '\n')
-            break;
+    while (*i < end && (data[*i] == '\r' || data[*i] == '\n'))
+        (*i)++;
+    if (*i >= end)
+        return false;
+    *at = *i;
+    *n = hs_line_len(data + *i, end - *i);
+    *i += *n;
+    return true;
+}
+
+void hs_reply_init(hs_reply_t *r, const uint8_t *data, size_t len)
+{
+    r->data = data;
+    r->len = len;
+    r->parsed = false;
+}
+
+/* Cuts r's header block into lines, past its first (status) line, keeping the first
+ * HS_REPLY_HEADERS. */
+static void reply_parse(hs_reply_t *r)
+{
+    const uint8_t *crlf;
+    r->end = header_end(r->data, r->len, &crlf);
+    r->body = crlf ? crlf + 4 : NULL;
+    r->body_len = crlf ? r->len - (size_t)(r->body - r->data) : 0;
+    size_t i = hs_line_len(r->data, r->end), at, n;
+    r->n_lines = 0;
+    while (r->n_lines < HS_REPLY_HEADERS && next_line(r->data, r->end, &i, &at, &n)) {
+        r->line[r->n_lines].at = (uint32_t)at;
+        r->line[r->n_lines++].len = (uint32_t)n;
     }
+    r->rest = i;
+    r->parsed = true;
+}
+
+/* True when the line of n bytes at line is header name (nn bytes): the name, case aside, then a
+ * colon. The value, trimmed of blanks, goes to *val and *vlen. */
+static bool line_is(const uint8_t *line, size_t n, const char *name, size_t nn, const uint8_t **val,
+                    size_t *vlen)
+{
+    if (n <= nn || line[nn] != ':' || !equal_ci(line, name, nn))
+        return false;
+    size_t a = nn + 1, b = n;
+    while (a < b && (line[a] == ' ' || line[a] == '\t'))
+        a++;
+    while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
+        b--;
+    *val = line + a;
+    *vlen = b - a;
+    return true;
+}
+
+bool hs_reply_header(hs_reply_t *r, const char *name, const uint8_t **val, size_t *vlen)
+{
+    if (!r->parsed)
+        reply_parse(r);
+    size_t nn = strlen(name);
+    for (unsigned k = 0; k < r->n_lines; k++)
+        if (line_is(r->data + r->line[k].at, r->line[k].len, name, nn, val, vlen))
+            return true;
+    size_t i = r->rest, at, n; /* a block of more lines than were kept */
+    while (next_line(r->data, r->end, &i, &at, &n))
+        if (line_is(r->data + at, n, name, nn, val, vlen))
+            return true;
     return false;
 }
 
-bool hs_header_has(const uint8_t *data, size_t len, const char *name, const char *needle)
+bool hs_reply_header_has(hs_reply_t *r, const char *name, const char *needle)
 {
     const uint8_t *v;
     size_t vl;
-    return hs_header(data, len, name, &v, &vl) && hs_contains_ci(v, vl, needle);
+    return hs_reply_header(r, name, &v, &vl) && hs_contains_ci(v, vl, needle);
 }
 
-bool hs_header_starts(const uint8_t *data, size_t len, const char *name, const char *prefix)
+bool hs_reply_header_starts(hs_reply_t *r, const char *name, const char *prefix)
 {
     const uint8_t *v;
     size_t vl;
-    return hs_header(data, len, name, &v, &vl) && hs_starts_ci(v, vl, prefix);
+    return hs_reply_header(r, name, &v, &vl) && hs_starts_ci(v, vl, prefix);
+}
+
+const uint8_t *hs_reply_body(hs_reply_t *r, size_t *blen)
+{
+    if (!r->parsed)
+        reply_parse(r);
+    *blen = r->body_len;
+    return r->body;
 }
 
 const uint8_t *hs_body(const uint8_t *data, size_t len, size_t *blen)
@@ -183,7 +243,11 @@ bool hs_json_member(const uint8_t *json, size_t len, const char *key, const char
 {
     size_t kn = strlen(key);
     for (size_t i = 0; i + kn + 2 <= len; i++) {
-        if (json[i] != '"' || memcmp(json + i + 1, key, kn) != 0 || json[i + 1 + kn] != '"')
+        const uint8_t *q = memchr(json + i, '"', len - i); /* the next string's opening quote */
+        if (!q || (size_t)(q - json) + kn + 2 > len)
+            return false;
+        i = (size_t)(q - json);
+        if (memcmp(json + i + 1, key, kn) != 0 || json[i + 1 + kn] != '"')
             continue;
         size_t j = i + kn + 2;
         while (j < len && (json[j] == ' ' || json[j] == '\t' || json[j] == '\r' || json[j] == '\n'))

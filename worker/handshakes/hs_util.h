@@ -64,16 +64,20 @@ int hs_reply_code(const uint8_t *data, size_t len);
  * e.g. proto "HTTP"; -1 when data does not start with one. */
 int hs_status_line(const uint8_t *data, size_t len, const char *proto);
 
-/* Finds header name (case-insensitive) in the header block of an HTTP-style message; sets
- * *val and *vlen to its trimmed value. False when absent. */
-bool hs_header(const uint8_t *data, size_t len, const char *name, const uint8_t **val,
-               size_t *vlen);
+/* Finds header name (case-insensitive; a name has no ':') in the header block of an HTTP-style
+ * reply; sets *val and *vlen to its trimmed value. False when absent. The block is cut into
+ * lines on the first lookup and kept in r for the next ones. */
+bool hs_reply_header(hs_reply_t *r, const char *name, const uint8_t **val, size_t *vlen);
 
 /* True when header name is present and its value contains needle (case-insensitive). */
-bool hs_header_has(const uint8_t *data, size_t len, const char *name, const char *needle);
+bool hs_reply_header_has(hs_reply_t *r, const char *name, const char *needle);
 
 /* True when header name is present and its value starts with prefix (case-insensitive). */
-bool hs_header_starts(const uint8_t *data, size_t len, const char *name, const char *prefix);
+bool hs_reply_header_starts(hs_reply_t *r, const char *name, const char *prefix);
+
+/* The body of r (after CR LF CR LF), kept from the header block's cut; NULL when the headers
+ * never end so. */
+const uint8_t *hs_reply_body(hs_reply_t *r, size_t *blen);
 
 /* The body of an HTTP-style message (after CR LF CR LF); NULL when the headers never end. */
 const uint8_t *hs_body(const uint8_t *data, size_t len, size_t *blen);

@@ -11,8 +11,10 @@ size_t hs_http_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_http_request(t, "GET", "/", NULL, buf, cap);
 }
 
-bool hs_http_match(const uint8_t *data, size_t len)
+bool hs_http_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     int code = hs_status_line(data, len, "HTTP");
     return code >= 100 && code <= 599;
 }

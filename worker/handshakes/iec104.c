@@ -19,8 +19,10 @@ static bool known_type(uint8_t t)
            (t >= 120 && t <= 127);
 }
 
-bool hs_iec104_match(const uint8_t *data, size_t len)
+bool hs_iec104_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 6 || data[0] != 0x68 || data[1] < 4 || data[1] > 253)
         return false;
     /* the APDU is whole, and whatever follows starts another APDU */

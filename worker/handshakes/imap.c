@@ -5,8 +5,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_imap_match(const uint8_t *data, size_t len)
+bool hs_imap_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (!hs_starts(data, len, "* OK ") && !hs_starts(data, len, "* PREAUTH ") &&
         !hs_starts(data, len, "* BYE "))
         return false;

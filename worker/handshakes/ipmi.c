@@ -17,8 +17,10 @@ static const uint8_t probe[] = {
 
 HS_FIXED_PAYLOAD(ipmi, probe)
 
-bool hs_ipmi_match(const uint8_t *data, size_t len)
+bool hs_ipmi_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 4 || data[0] != 0x06 || data[1] != 0x00)
         return false;
     uint8_t cls = data[3] & 0x7f;

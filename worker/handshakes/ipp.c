@@ -44,10 +44,12 @@ size_t hs_ipp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return n + hs_copy(buf + n, cap - n, body, bn);
 }
 
-bool hs_ipp_match(const uint8_t *data, size_t len)
+bool hs_ipp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (hs_status_line(data, len, "HTTP") < 100)
         return false;
-    return hs_header_starts(data, len, "Content-Type", "application/ipp") ||
-           hs_header_has(data, len, "Server", "IPP/");
+    return hs_reply_header_starts(r, "Content-Type", "application/ipp") ||
+           hs_reply_header_has(r, "Server", "IPP/");
 }

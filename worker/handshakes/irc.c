@@ -22,8 +22,10 @@ static bool command(const uint8_t *s, size_t len)
     return len >= 4 && hs_reply_code(s, len) >= 1 && s[3] == ' ';
 }
 
-bool hs_irc_match(const uint8_t *data, size_t len)
+bool hs_irc_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     size_t line = hs_line_len(data, len);
     if (!hs_text(data, line))
         return false;

@@ -16,8 +16,10 @@ static bool host_char(uint8_t c)
            c == '-' || c == ':' || c == '%' || c == '_';
 }
 
-bool hs_java_rmi_match(const uint8_t *data, size_t len)
+bool hs_java_rmi_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 4 || data[0] != 0x4e)
         return false;
     size_t n = hs_be16(data + 1);

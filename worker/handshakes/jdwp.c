@@ -11,7 +11,9 @@ size_t hs_jdwp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_copy(buf, cap, "JDWP-Handshake", 14);
 }
 
-bool hs_jdwp_match(const uint8_t *data, size_t len)
+bool hs_jdwp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     return hs_starts(data, len, "JDWP-Handshake");
 }

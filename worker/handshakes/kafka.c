@@ -21,8 +21,10 @@ size_t hs_kafka_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_kafka_match(const uint8_t *data, size_t len)
+bool hs_kafka_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 10)
         return false;
     uint32_t size = hs_be32(data);

@@ -11,8 +11,10 @@ static const uint8_t probe[] = {0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07,
 
 HS_FIXED_PAYLOAD(ldap, probe)
 
-bool hs_ldap_match(const uint8_t *data, size_t len)
+bool hs_ldap_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 7 || data[0] != 0x30)
         return false;
     size_t i = 2;

@@ -12,8 +12,10 @@ size_t hs_memcached_ascii_payload(const hs_target_t *t, uint8_t *buf, size_t cap
     return hs_copy(buf, cap, "version\r\n", 9);
 }
 
-bool hs_memcached_ascii_match(const uint8_t *data, size_t len)
+bool hs_memcached_ascii_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (hs_starts(data, len, "VERSION ") && len > 8 && data[8] >= '0' && data[8] <= '9')
         return hs_text(data, hs_line_len(data, len));
     if (hs_starts(data, len, "ERROR\r\n"))

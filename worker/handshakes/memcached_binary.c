@@ -9,8 +9,10 @@ static const uint8_t probe[24] = {0x80, 0x0b};
 
 HS_FIXED_PAYLOAD(memcached_binary, probe)
 
-bool hs_memcached_binary_match(const uint8_t *data, size_t len)
+bool hs_memcached_binary_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 24 || data[0] != 0x81 || data[1] > 0x48 || data[5] != 0)
         return false;
     uint16_t status = hs_be16(data + 6);

@@ -10,8 +10,10 @@ static const uint8_t probe[] = {0x4c, 0x5a, 0x00, 0x00, 0x00, 0x05, 0x00, 0x2b, 
 
 HS_FIXED_PAYLOAD(modbus, probe)
 
-bool hs_modbus_match(const uint8_t *data, size_t len)
+bool hs_modbus_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 9 || hs_be16(data + 2) != 0)
         return false;
     size_t n = hs_be16(data + 4);

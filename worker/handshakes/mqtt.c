@@ -11,8 +11,10 @@ static const uint8_t probe[] = {0x10, 0x0f, 0x00, 0x04, 'M',  'Q', 'T', 'T', 0x0
 
 HS_FIXED_PAYLOAD(mqtt, probe)
 
-bool hs_mqtt_match(const uint8_t *data, size_t len)
+bool hs_mqtt_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 4 || data[0] != 0x20 || data[2] > 1)
         return false;
     if (data[1] == 2)

@@ -41,8 +41,10 @@ size_t hs_msrpc_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_msrpc_match(const uint8_t *data, size_t len)
+bool hs_msrpc_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 16 || data[0] != 5 || data[1] != 0)
         return false;
     uint8_t type = data[2];

@@ -36,8 +36,10 @@ size_t hs_mssql_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_mssql_match(const uint8_t *data, size_t len)
+bool hs_mssql_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 9 || data[0] != 0x04 || (data[1] & ~0x09u))
         return false;
     uint16_t plen = hs_be16(data + 2);

@@ -9,8 +9,10 @@
 
 #include <string.h>
 
-bool hs_mysql_match(const uint8_t *data, size_t len)
+bool hs_mysql_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 7 || data[3] != 0)
         return false;
     size_t plen = (size_t)data[0] | (size_t)data[1] << 8 | (size_t)data[2] << 16;

@@ -4,8 +4,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_nats_match(const uint8_t *data, size_t len)
+bool hs_nats_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (!hs_starts(data, len, "INFO {"))
         return false;
     size_t line = hs_line_len(data, len);

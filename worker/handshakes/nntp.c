@@ -5,8 +5,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_nntp_match(const uint8_t *data, size_t len)
+bool hs_nntp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     int code = hs_reply_code(data, len);
     if ((code != 200 && code != 201) || len < 5 || data[3] != ' ')
         return false;

@@ -43,8 +43,10 @@ size_t hs_oracle_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_oracle_match(const uint8_t *data, size_t len)
+bool hs_oracle_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 8 || hs_be16(data) < 8 || hs_be16(data + 2) != 0 || data[5] != 0 ||
         hs_be16(data + 6) != 0)
         return false;

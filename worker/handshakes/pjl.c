@@ -14,8 +14,10 @@ size_t hs_pjl_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_copy(buf, cap, probe, sizeof probe - 1);
 }
 
-bool hs_pjl_match(const uint8_t *data, size_t len)
+bool hs_pjl_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (hs_starts(data, len, "\x1b%-12345X")) {
         data += 9;
         len -= 9;

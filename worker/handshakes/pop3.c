@@ -5,8 +5,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_pop3_match(const uint8_t *data, size_t len)
+bool hs_pop3_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (!hs_starts(data, len, "+OK") || len < 4 || (data[3] != ' ' && data[3] != '\r'))
         return false;
     return hs_text(data, hs_line_len(data, len));

@@ -18,8 +18,10 @@ size_t hs_postgres_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_postgres_match(const uint8_t *data, size_t len)
+bool hs_postgres_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 9)
         return false;
     uint32_t mlen = hs_be32(data + 1);

@@ -27,8 +27,10 @@ size_t hs_pptp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_pptp_match(const uint8_t *data, size_t len)
+bool hs_pptp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 10)
         return false;
     uint16_t type = hs_be16(data + 8);

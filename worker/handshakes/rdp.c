@@ -15,8 +15,10 @@ static const uint8_t probe[] = {
 
 HS_FIXED_PAYLOAD(rdp, probe)
 
-bool hs_rdp_match(const uint8_t *data, size_t len)
+bool hs_rdp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 11 || data[0] != 3 || data[1] != 0 || data[5] != 0xd0)
         return false;
     uint16_t tpkt = hs_be16(data + 2);

@@ -12,8 +12,10 @@ size_t hs_redis_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_copy(buf, cap, "PING\r\n", 6);
 }
 
-bool hs_redis_match(const uint8_t *data, size_t len)
+bool hs_redis_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     static const char *const replies[] = {
         "+PONG\r\n",
         "-NOAUTH ",

@@ -153,10 +153,19 @@ const char *handshake_fingerprint(const uint8_t *data, size_t len)
     if (!data || len == 0)
         return NULL;
     pthread_once(&by_priority_once, order_by_priority);
+    hs_reply_t r; /* one for every matcher: an HTTP answer's headers are found once */
+    hs_reply_init(&r, data, len);
     for (size_t i = 0; i < n_by_priority; i++)
-        if (by_priority[i]->match(data, len))
+        if (by_priority[i]->match(&r))
             return by_priority[i]->name;
     return "unknown";
+}
+
+bool handshake_match(const handshake_t *h, const uint8_t *data, size_t len)
+{
+    hs_reply_t r;
+    hs_reply_init(&r, data, len);
+    return h->match(&r);
 }
 
 void handshake_print_table(FILE *out)

@@ -16,7 +16,7 @@
 
 #define LZR_HS_DECLARE(n, iana, ports, prio, kind)                                                 \
     size_t hs_##n##_payload(const hs_target_t *t, uint8_t *buf, size_t cap);                       \
-    bool hs_##n##_match(const uint8_t *data, size_t len);
+    bool hs_##n##_match(hs_reply_t *r);
 LZR_PROTOCOLS(LZR_HS_DECLARE)
 #undef LZR_HS_DECLARE
 

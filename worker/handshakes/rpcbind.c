@@ -20,8 +20,10 @@ static const uint8_t probe[] = {
 
 HS_FIXED_PAYLOAD(rpcbind, probe)
 
-bool hs_rpcbind_match(const uint8_t *data, size_t len)
+bool hs_rpcbind_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 16 || !(data[0] & 0x80))
         return false;
     uint32_t frag = hs_be32(data) & 0x7fffffff;

@@ -13,8 +13,10 @@ size_t hs_rtsp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
                      t->dport);
 }
 
-bool hs_rtsp_match(const uint8_t *data, size_t len)
+bool hs_rtsp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     int code = hs_status_line(data, len, "RTSP");
     return code >= 100 && code <= 599;
 }

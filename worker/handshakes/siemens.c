@@ -17,8 +17,10 @@ static const uint8_t probe[] = {
 
 HS_FIXED_PAYLOAD(siemens, probe)
 
-bool hs_siemens_match(const uint8_t *data, size_t len)
+bool hs_siemens_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 8 || data[0] != 3 || data[1] != 0 || hs_be16(data + 2) < 7)
         return false;
     size_t li = data[4];

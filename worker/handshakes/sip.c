@@ -25,8 +25,10 @@ size_t hs_sip_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
                      hs_addr32(&t->daddr), src, src);
 }
 
-bool hs_sip_match(const uint8_t *data, size_t len)
+bool hs_sip_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     int code = hs_status_line(data, len, "SIP");
     return code >= 100 && code <= 699;
 }

@@ -33,8 +33,10 @@ size_t hs_smb_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_smb_match(const uint8_t *data, size_t len)
+bool hs_smb_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 8 || data[0] != 0x00 || (data[1] & 0xfe))
         return false;
     uint32_t n = (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];

@@ -14,8 +14,10 @@ static bool word_at(const uint8_t *s, size_t len, size_t i, size_t n)
     return before && after;
 }
 
-bool hs_smtp_match(const uint8_t *data, size_t len)
+bool hs_smtp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     int code = hs_reply_code(data, len);
     if (code != 220 && code != 554)
         return false;

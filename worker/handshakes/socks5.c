@@ -10,8 +10,10 @@ static const uint8_t probe[] = {0x05, 0x01, 0x00};
 
 HS_FIXED_PAYLOAD(socks5, probe)
 
-bool hs_socks5_match(const uint8_t *data, size_t len)
+bool hs_socks5_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     return len == 2 && data[0] == 0x05 &&
            (data[1] == 0x00 || data[1] == 0x01 || data[1] == 0x02 || data[1] == 0xff);
 }

@@ -12,8 +12,10 @@ size_t hs_ssh_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_copy(buf, cap, "SSH-2.0-lzr\r\n", 13);
 }
 
-bool hs_ssh_match(const uint8_t *data, size_t len)
+bool hs_ssh_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     size_t i = 4;
     if (!hs_starts(data, len, "SSH-"))
         return false;

@@ -5,7 +5,9 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_ssl_match(const uint8_t *data, size_t len)
+bool hs_ssl_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     return hs_tls_classify(data, len) == HS_TLS_SSL;
 }

@@ -16,8 +16,10 @@ size_t hs_stomp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return n + 1;
 }
 
-bool hs_stomp_match(const uint8_t *data, size_t len)
+bool hs_stomp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     size_t i;
     if (hs_starts(data, len, "CONNECTED\n") || hs_starts(data, len, "CONNECTED\r\n"))
         i = data[9] == '\n' ? 10 : 11;

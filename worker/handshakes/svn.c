@@ -5,7 +5,9 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_svn_match(const uint8_t *data, size_t len)
+bool hs_svn_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     return hs_starts(data, len, "( success ( ") && len > 12 && data[12] >= '0' && data[12] <= '9';
 }

@@ -6,8 +6,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_telnet_match(const uint8_t *data, size_t len)
+bool hs_telnet_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     size_t i = 0, cmds = 0;
     while (i < len && data[i] == 0xff) {
         if (i + 1 >= len)

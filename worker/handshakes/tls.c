@@ -138,7 +138,9 @@ int hs_tls_classify(const uint8_t *data, size_t len)
     return minor == 0 ? HS_TLS_SSL : HS_TLS_TLS;
 }
 
-bool hs_tls_match(const uint8_t *data, size_t len)
+bool hs_tls_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     return hs_tls_classify(data, len) == HS_TLS_TLS || plain_http_on_tls_port(data, len);
 }

@@ -5,8 +5,10 @@
  */
 #include "worker/handshakes/hs_util.h"
 
-bool hs_vnc_match(const uint8_t *data, size_t len)
+bool hs_vnc_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 12 || !hs_starts(data, len, "RFB ") || data[7] != '.' || data[11] != '\n')
         return false;
     for (int i = 4; i < 11; i++)

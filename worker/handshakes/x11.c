@@ -10,8 +10,10 @@ static const uint8_t probe[12] = {'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 
 HS_FIXED_PAYLOAD(x11, probe)
 
-bool hs_x11_match(const uint8_t *data, size_t len)
+bool hs_x11_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (len < 8 || data[0] > 2)
         return false;
     bool le = hs_le16(data + 2) == 11 && hs_le16(data + 4) == 0;

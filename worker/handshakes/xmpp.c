@@ -18,8 +18,10 @@ size_t hs_xmpp_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
                      ip);
 }
 
-bool hs_xmpp_match(const uint8_t *data, size_t len)
+bool hs_xmpp_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     size_t i = 0;
     if (hs_starts(data, len, "<?xml")) {
         const uint8_t *end = hs_find(data, len, "?>", 2);

@@ -24,8 +24,10 @@ size_t hs_zookeeper_payload(const hs_target_t *t, uint8_t *buf, size_t cap)
     return hs_done(&b);
 }
 
-bool hs_zookeeper_match(const uint8_t *data, size_t len)
+bool hs_zookeeper_match(hs_reply_t *r)
 {
+    const uint8_t *data = r->data;
+    size_t len = r->len;
     if (hs_starts(data, len, "Zookeeper version: "))
         return true;
     if (len < 24)
