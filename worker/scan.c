@@ -182,8 +182,10 @@ typedef struct scan_opts {
 /* --send-threads at most: one per core of a large scan host. */
 #define SCAN_MAX_SEND_THREADS 16
 
-/* The output's stdio buffer, in bytes, when it is a file or a pipe: about 500 records. */
+/* The output's stdio buffer when it is a file or a pipe: about 500 records. Static, because
+ * stdout may be flushed after scan_main returns; glibc ignores a size given without a buffer. */
 #define SCAN_OUT_BUFFER (256u << 10)
+static char scan_out_buffer[SCAN_OUT_BUFFER];
 
 /* An option's result: handled, not this handler's letter, or a bad value (exit 2). */
 enum { OPT_DONE = 0, OPT_OTHER = 1, OPT_BAD = 2 };
@@ -790,7 +792,7 @@ static int prepare_run(const scan_opts_t *o, const engine_config_t *cfg, scan_ou
      * records); each progress tick still flushes, so a reader sees every line within a second.
      * A terminal keeps its line buffering. */
     if (!isatty(fileno(so->out)))
-        setvbuf(so->out, NULL, _IOFBF, SCAN_OUT_BUFFER);
+        setvbuf(so->out, scan_out_buffer, _IOFBF, sizeof scan_out_buffer);
     if (o->metadata) { /* a path that cannot be written fails now, before any probe */
         FILE *m = fopen(o->metadata, "w");
         if (!m) {
