@@ -4,7 +4,9 @@
 # services of the JSON lines (ip,,protocol,port), and the lab's common protocols have a
 # triggered section in deploy/zgrab2/lzr.ini; the LZR-Go records are the targets that SYN-ACKed
 # (compared on the service net, whose answers do not change from scan to scan), with the target
-# as saddr, lzr's protocol as fingerprint and "unknown" for every middlebox.
+# as saddr, lzr's protocol as fingerprint and "unknown" for every middlebox. Written to a pipe,
+# the lines arrive while the scan runs (the output's buffer is flushed at each progress tick),
+# not all at its exit.
 . "$(dirname "$0")/lib.sh"
 lab_env
 
@@ -56,4 +58,28 @@ is "$(jq -r 'select(.saddr | test("^198[.]18[.]32[.]")) | select(has("data") | n
     "every middlebox record without data says what its last packet was"
 ssh=$(jq -r 'select(.fingerprint == "ssh") | .data' "$dir/lzr-go" | head -1)
 like "$ssh" '^SSH-2\.0-' "the ssh record's data is the banner as text"
+
+# The acks-everything middleboxes hold their handshakes to --timeout-ms (4 s), so the scan runs
+# for seconds after the first records; a reader of the pipe must see those before the end.
+"$LAB" reset >/dev/null
+timeout 120 ip netns exec "$V1_NS" "$LAB_ROOT/bin/lzr-worker" scan --iface "$V1_IF" \
+    --source-ip "$V1_SCAN_IP" --targets "$targets" --ports "$PORTS_CSV" \
+    --allow-reserved 198.18.0.0/15 --timeout-ms 4000 --retransmit-ms 500 --rate 5000 \
+    --output - 2>"$dir/pipe.err" | {
+    first='' n=0
+    while IFS= read -r _; do
+        [ -n "$first" ] || first=$(date +%s%N)
+        n=$((n + 1))
+    done
+    echo "${first:-0} $(date +%s%N) $n"
+} >"$dir/pipe.times"
+read -r first last n <"$dir/pipe.times"
+diag "pipe: $n lines, the first $(((last - first) / 1000000)) ms before the end"
+lines=$(wc -l <"$dir/jsonl")
+[ "$n" -ge $((lines / 2)) ] && [ "$n" -ge 20 ] &&
+    ok "a scan written to a pipe writes its lines ($n; $lines to a file)" ||
+    not_ok "a scan written to a pipe writes its lines ($n; $lines to a file)"
+[ "$first" -gt 0 ] && [ $((last - first)) -ge 2000000000 ] &&
+    ok "the first lines reach the pipe while the scan runs, not at its exit" ||
+    not_ok "the first lines reach the pipe while the scan runs, not at its exit"
 done_testing
