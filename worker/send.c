@@ -20,14 +20,15 @@
 #include <unistd.h>
 
 /* The TX ring: RING_FRAMES slots of RING_FRAME bytes (a TPACKET_V2 header, then the frame). */
-#define RING_FRAME 2048
+#define RING_FRAME  2048
+#define RING_FRAMES 1024
+#define RING_DATA   (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
+_Static_assert(RING_DATA + PACKET_MAX_FRAME <= RING_FRAME, "a frame fits a ring slot");
+
 /* sendmmsg's waits for a full device queue: the first, and the most it doubles to (a 1 GbE
  * link empties a 1,000-frame queue of SYNs in 670 µs, so the queue never runs dry). */
 #define SENDER_NAP_MIN_US 50
 #define SENDER_NAP_MAX_US 400
-#define RING_FRAMES       1024
-#define RING_DATA         (TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))
-_Static_assert(RING_DATA + PACKET_MAX_FRAME <= RING_FRAME, "a frame fits a ring slot");
 
 struct sender {
     int fd;
