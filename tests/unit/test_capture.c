@@ -244,12 +244,17 @@ static void send_out(int ifindex, const uint8_t *f, size_t len)
     close(fd);
 }
 
+/* The pair's ends have no IPv6: once up, the kernel would send MLD reports, whose hop-by-hop
+ * header the capture's filter hands up for the parser to judge, and one arriving within the
+ * test's 100 ms made a second frame. */
 static void test_own_frames_not_captured(void **state)
 {
     (void)state;
     if (!own_loopback() ||
-        system("ip link add lzrt0 type veth peer name lzrt1 2>/dev/null && ip link set lzrt0 up "
-               "&& ip link set lzrt1 up") != 0)
+        system("ip link add lzrt0 type veth peer name lzrt1 2>/dev/null && "
+               "for e in lzrt0 lzrt1; do f=/proc/sys/net/ipv6/conf/$e/disable_ipv6; "
+               "[ ! -e $f ] || echo 1 >$f || exit 1; done && "
+               "ip link set lzrt0 up && ip link set lzrt1 up") != 0)
         skip();
     char err[256] = "";
     capture_t *c = capture_open("lzrt0", SCAN4, NULL, 40000, 40100, err, sizeof err);
