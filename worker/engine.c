@@ -460,9 +460,10 @@ static int engine_open(engine_t *e, char *err, size_t errlen)
     e->startup.iface_us = (t1 - t0) / 1000;
     pthread_mutex_init(&e->lock, NULL);
     e->ifindex = ifindex;
-    sender_t *(*open_sender)(int, char *, size_t) = cfg->tx_ring ? sender_new_ring : sender_new;
-    e->tx_syn = open_sender(ifindex, err, errlen);
-    e->tx_rx = e->tx_syn ? open_sender(ifindex, err, errlen) : NULL;
+    e->tx_syn = sender_open(cfg->send_path, ifindex, 0, err, errlen);
+    e->tx_rx = !e->tx_syn                   ? NULL
+               : cfg->send_path == SEND_XSK ? sender_new(ifindex, err, errlen)
+                                            : sender_open(cfg->send_path, ifindex, 0, err, errlen);
     uint64_t t2 = clock_mono_ns();
     if (cfg->capture && e->tx_rx) {
         /* Kept open by the caller and lent to this run: filtered to its source ports (a pipelined
@@ -626,8 +627,7 @@ static int walkers_open(engine_t *e, engine_control_t *ctl, uint64_t t0, char *e
         w->begin = cfg->pos_begin + span * k / n;
         source_init(&w->src, cfg, w->begin, cfg->pos_begin + span * (k + 1) / n);
         w->stats = k ? &w->own : &e->walk;
-        w->tx =
-            k ? (cfg->tx_ring ? sender_new_ring : sender_new)(e->ifindex, err, errlen) : e->tx_syn;
+        w->tx = k ? sender_open(cfg->send_path, e->ifindex, k, err, errlen) : e->tx_syn;
         if (!w->tx)
             return LZR_ESYS;
     }

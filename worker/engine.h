@@ -17,6 +17,7 @@
 #include "common/targets6.h"
 #include "worker/firewall.h"
 #include "worker/handshakes/handshake.h"
+#include "worker/send.h"
 
 #include <net/if.h>
 #include <stdbool.h>
@@ -32,7 +33,9 @@ typedef struct engine_config {
     lzr_addr_t source_ip6;
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
-    bool tx_ring;          /* the senders write a PACKET_TX_RING (send.h), not sendmmsg */
+    /* How the SYN walkers send (send.h). With SEND_XSK walker k holds queue k of the interface,
+     * and the handshakes' frames go by sendmmsg. */
+    send_path_t send_path;
     /* SYN walkers, each on its own thread with its own sender and a contiguous slice of the
      * shard, pacing rate / send_threads; 0 or 1: one, on the calling thread. A list or a bound
      * on probes keeps one (the bound takes the permutation's first elements in order). */

@@ -76,7 +76,7 @@ static void usage(FILE *f)
         "         [--timeout-ms 5000] [--retransmit-ms 1000] [--acking-firewall-probes N]\n"
         "         [--max-targets N|P%%] [--max-runtime SECS] [--cooldown-ms MS]\n"
         "         [--metadata FILE]\n"
-        "         [--source-ports 40000-65535] [--manage-firewall] [--tx-ring]\n"
+        "         [--source-ports 40000-65535] [--manage-firewall] [--tx-ring | --xdp]\n"
         "         [--send-threads N]\n"
         "         [--output FILE|-] [--format jsonl|zgrab2|lzr-go] [--all]\n"
         "         [--progress | -v] [--discovery-only] [--dry-run]\n"
@@ -211,6 +211,7 @@ static const struct option scan_options[] = {
     {"source-ports", required_argument, 0, 'P'},
     {"manage-firewall", no_argument, 0, 'F'},
     {"tx-ring", no_argument, 0, 'X'},
+    {"xdp", no_argument, 0, 'X' + 256},
     {"send-threads", required_argument, 0, 'T' + 256},
     {"output", required_argument, 0, 'o'},
     {"format", required_argument, 0, 'f'},
@@ -290,7 +291,12 @@ static int opt_vantage(scan_opts_t *o, int c, const char *arg)
         }
         return OPT_DONE;
     case 'X':
-        v->tx_ring = true;
+    case 'X' + 256:
+        if (v->send_path != SEND_MMSG) {
+            fprintf(stderr, "lzr-worker scan: --tx-ring and --xdp: choose one\n");
+            return OPT_BAD;
+        }
+        v->send_path = c == 'X' ? SEND_TX_RING : SEND_XSK;
         return OPT_DONE;
     case 'T' + 256:
         if (parse_u32("--send-threads", arg, &v->send_threads) != LZR_OK)

@@ -33,7 +33,7 @@ int scan_config_build(const scan_spec_t *spec, const scan_vantage_t *v, scan_nam
     cfg->source_ip6 = v->source_ip6;
     memcpy(cfg->gateway_mac, v->gateway_mac, sizeof cfg->gateway_mac);
     cfg->have_gateway_mac = v->have_gateway_mac;
-    cfg->tx_ring = v->tx_ring;
+    cfg->send_path = v->send_path;
     cfg->send_threads = v->send_threads;
     cfg->sport_lo = v->sport_lo;
     cfg->sport_hi = v->sport_hi;

@@ -23,7 +23,7 @@ typedef struct scan_vantage {
     uint8_t gateway_mac[6];
     bool have_gateway_mac; /* else read from the kernel's neighbour table */
     uint16_t sport_lo, sport_hi;
-    bool tx_ring;          /* send through a PACKET_TX_RING (sender_new_ring), not sendmmsg */
+    send_path_t send_path; /* sendmmsg, a PACKET_TX_RING or AF_XDP (send.h) */
     uint32_t send_threads; /* SYN walkers on threads of their own (engine.h); 0 or 1: one */
 } scan_vantage_t;
 

@@ -1,13 +1,15 @@
 /*
  * send: AF_PACKET output in batches of SENDER_BATCH frames per sendmmsg, or (sender_new_ring)
- * through a PACKET_TX_RING shared with the kernel and kicked once a batch, bypassing the qdisc.
- * The socket is bound to the interface, so frames need no per-message address; its own receive
- * path is disabled (protocol 0) because capture is libpcap's job.
+ * through a PACKET_TX_RING shared with the kernel and kicked once a batch, bypassing the qdisc,
+ * or (sender_new_xsk) through an AF_XDP socket (xsk.c). The packet socket is bound to the
+ * interface, so frames need no per-message address; its own receive path is disabled
+ * (protocol 0) because capture is libpcap's job.
  */
 #include "worker/send.h"
 
 #include "common/err.h"
 #include "worker/packet.h"
+#include "worker/xsk.h"
 
 #include <errno.h>
 #include <linux/if_packet.h>
@@ -35,6 +37,7 @@ struct sender {
     size_t pending;
     uint64_t sent, failed;
     uint8_t *ring;           /* the mmap'd TX ring, or NULL for sendmmsg */
+    xsk_t *xsk;              /* the AF_XDP socket, or NULL */
     unsigned cur;            /* the ring slot sender_slot hands out */
     size_t last_i, last_len; /* the frame committed last (sendmmsg and sink only) */
     struct mmsghdr msgs[SENDER_BATCH];
@@ -102,6 +105,21 @@ sender_t *sender_new_ring(int ifindex, char *err, size_t errlen)
     return s;
 }
 
+sender_t *sender_new_xsk(int ifindex, uint32_t queue, char *err, size_t errlen)
+{
+    xsk_t *x = xsk_open(ifindex, queue, err, errlen);
+    if (!x)
+        return NULL;
+    sender_t *s = sender_new_sink();
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        xsk_close(&x);
+        return NULL;
+    }
+    s->xsk = x;
+    return s;
+}
+
 sender_t *sender_new(int ifindex, char *err, size_t errlen)
 {
     int fd = socket(AF_PACKET, SOCK_RAW, 0);
@@ -130,6 +148,18 @@ sender_t *sender_new(int ifindex, char *err, size_t errlen)
     return s;
 }
 
+sender_t *sender_open(send_path_t path, int ifindex, uint32_t queue, char *err, size_t errlen)
+{
+    switch (path) {
+    case SEND_TX_RING:
+        return sender_new_ring(ifindex, err, errlen);
+    case SEND_XSK:
+        return sender_new_xsk(ifindex, queue, err, errlen);
+    default:
+        return sender_new(ifindex, err, errlen);
+    }
+}
+
 void sender_destroy(sender_t **s)
 {
     if (!*s)
@@ -139,6 +169,7 @@ void sender_destroy(sender_t **s)
         ring_kick(*s, true);
         munmap((*s)->ring, (size_t)RING_FRAME * RING_FRAMES);
     }
+    xsk_close(&(*s)->xsk);
     if ((*s)->fd >= 0)
         close((*s)->fd);
     free(*s);
@@ -147,6 +178,8 @@ void sender_destroy(sender_t **s)
 
 uint8_t *sender_slot(sender_t *s)
 {
+    if (s->xsk)
+        return xsk_slot(s->xsk);
     if (!s->ring)
         return s->frames[s->pending];
     struct tpacket2_hdr *h = ring_slot(s, s->cur);
@@ -167,7 +200,9 @@ void sender_commit(sender_t *s, size_t len)
 {
     if (len == 0)
         return;
-    if (s->ring) {
+    if (s->xsk) {
+        xsk_commit(s->xsk, len);
+    } else if (s->ring) {
         struct tpacket2_hdr *h = ring_slot(s, s->cur);
         h->tp_len = (uint32_t)len;
         __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
@@ -183,12 +218,19 @@ void sender_commit(sender_t *s, size_t len)
 
 const uint8_t *sender_last(const sender_t *s, size_t *len)
 {
-    *len = s->ring ? 0 : s->last_len;
+    *len = s->ring || s->xsk ? 0 : s->last_len;
     return *len ? s->frames[s->last_i] : NULL;
 }
 
 int sender_flush(sender_t *s)
 {
+    if (s->xsk) {
+        int dropped = s->pending ? xsk_flush(s->xsk) : 0;
+        s->sent += s->pending - (size_t)dropped;
+        s->failed += (uint64_t)dropped;
+        s->pending = 0;
+        return dropped;
+    }
     if (s->ring) {
         if (s->pending)
             ring_kick(s, false);

@@ -107,7 +107,7 @@ def sendonly_section(w, rows):
         w("")
     w("| tool | probes/s | CPU s / M probes | wall s |")
     w("|---|---|---|---|")
-    for tool in ("zmap", "lzr", "lzr-ring", "lzr-2t", "masscan") + (("trafgen",) if have_tg else ()):
+    for tool in ("zmap", "lzr", "lzr-ring", "lzr-xdp", "lzr-2t", "masscan") + (("trafgen",) if have_tg else ()):
         kvs = [so[r][tool] for r in sorted(so) if tool in so[r]]
         w("| %s | %s | %s | %s |" % (
             tool, mmm([k.get("wire") for k in kvs]),
@@ -115,7 +115,7 @@ def sendonly_section(w, rows):
             mmm([k.get("wall") for k in kvs], "{:.2f}")))
     w("")
     if have_tg:
-        for tool in ("zmap", "lzr", "lzr-ring", "lzr-2t", "masscan"):
+        for tool in ("zmap", "lzr", "lzr-ring", "lzr-xdp", "lzr-2t", "masscan"):
             lim = [so[r][tool]["wire"] / so[r]["trafgen"]["wire"] for r in so
                    if tool in so[r] and "trafgen" in so[r] and so[r]["trafgen"].get("wire")]
             w("%s ÷ trafgen, run by run: probes/s %s." % (tool, mmm(lim, "{:.2f}×")))
@@ -134,6 +134,11 @@ def sendonly_section(w, rows):
                "`--tx-ring`: frames are written into a PACKET_TX_RING (TPACKET_V2) with "
                "PACKET_QDISC_BYPASS and the kernel is kicked once per 64 frames, instead of one "
                "`sendmmsg` per 64."),
+              ("lzr-xdp", "**The AF_XDP lever (A/B).** *lzr-xdp* is the same command with "
+               "`--xdp`: the SYNs are written into the shared memory of an AF_XDP socket bound "
+               "to the veth's only queue, in copy mode (a veth has no zero-copy mode), and the "
+               "kernel is kicked once per 64 frames; it takes them without the qdisc. Raw "
+               "`AF_XDP` system calls, no libxdp: sending needs no XDP program."),
               ("lzr-2t", "**The send-threads lever (A/B).** *lzr-2t* is the same command with "
                "`--send-threads 2`: two SYN walkers, each with its own socket and half of the "
                "permutation."))

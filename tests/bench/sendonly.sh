@@ -102,6 +102,11 @@ run_lzr-2t() { # prefix
         --send-threads 2
 }
 
+# The third: the SYNs through an AF_XDP socket on the veth's queue 0 (--xdp, copy mode).
+run_lzr-xdp() { # prefix
+    run_lzr "$1" --source-ip "$SRC" --targets "$TARGETS" --allow-reserved 198.18.0.0/15 --xdp
+}
+
 run_masscan() { # prefix
     masscan_bounded "$1.log" 120 /usr/bin/time -f '%e %U %S' -o "$1.time" \
         ip netns exec "$SEND_NS" masscan "$TARGETS" -p80-87 --rate 100000000 --adapter s0 \
@@ -117,7 +122,7 @@ run_trafgen() { # prefix
         >"$1.log" 2>&1
 }
 
-TOOLS=(zmap lzr lzr-ring lzr-2t masscan lzr6)
+TOOLS=(zmap lzr lzr-ring lzr-xdp lzr-2t masscan lzr6)
 command -v trafgen >/dev/null && TOOLS+=(trafgen)
 for run in $(seq 1 "$RUNS"); do
     s=$((run % ${#TOOLS[@]}))

@@ -21,8 +21,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
-#include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +28,8 @@
 #include "common/err.h"
 #include "worker/capture.h"
 #include "worker/packet.h"
+
+#include "own_netns.h"
 
 #define SCAN4 0xc6120064u /* 198.18.0.100 */
 
@@ -169,25 +169,6 @@ static void test_extension_headers(void **state)
     }
 }
 
-/* A namespace of the test's own with its loopback up; false when that is not allowed here. */
-static bool own_loopback(void)
-{
-    if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0)
-        return false;
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    bool up = false;
-    if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        up = ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
-    }
-    if (fd >= 0)
-        close(fd);
-    return up;
-}
-
 static void count_frame(void *ctx, const uint8_t *frame, size_t caplen)
 {
     (void)frame;
@@ -212,7 +193,7 @@ static void knock(int n, uint16_t port)
 static void test_seen_waits_for_unread_frames(void **state)
 {
     (void)state;
-    if (!own_loopback())
+    if (!own_netns())
         skip();
     char err[256] = "";
     capture_t *c = capture_open("lo", INADDR_LOOPBACK, NULL, 40000, 40100, err, sizeof err);
@@ -250,11 +231,7 @@ static void send_out(int ifindex, const uint8_t *f, size_t len)
 static void test_own_frames_not_captured(void **state)
 {
     (void)state;
-    if (!own_loopback() ||
-        system("ip link add lzrt0 type veth peer name lzrt1 2>/dev/null && "
-               "for e in lzrt0 lzrt1; do f=/proc/sys/net/ipv6/conf/$e/disable_ipv6; "
-               "[ ! -e $f ] || echo 1 >$f || exit 1; done && "
-               "ip link set lzrt0 up && ip link set lzrt1 up") != 0)
+    if (!own_netns() || !veth_pair("lzrt0", "lzrt1"))
         skip();
     char err[256] = "";
     capture_t *c = capture_open("lzrt0", SCAN4, NULL, 40000, 40100, err, sizeof err);

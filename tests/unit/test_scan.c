@@ -131,6 +131,13 @@ static void test_option_refusals(void **state)
             fail_msg("%s %s: exit %d, stderr \"%s\", want \"%s\"", rows[i].flag, rows[i].value, rc,
                      msg, rows[i].msg);
     }
+    /* Two ways of sending at once. */
+    char msg[1024];
+    assert_int_equal(run_scan(msg, sizeof msg, BASE, "--targets", "198.18.4.0/24",
+                              "--allow-reserved", "198.18.0.0/15", "--dry-run", "--output",
+                              "/dev/null", "--xdp", "--tx-ring", NULL),
+                     2);
+    assert_non_null(strstr(msg, "--tx-ring and --xdp: choose one"));
 }
 
 /* A dry run through the whole front end: options, targets, spec, plan, probe list. */
