@@ -28,10 +28,12 @@
 #define XSK_TX     1024       /* TX ring entries */
 #define XSK_CQ     XSK_CHUNKS /* the completion ring holds every chunk in flight */
 /* Waiting for the kernel: naps from the first to the most, doubling; after XSK_STUCK_MS with no
- * chunk back the device is taken for dead (link down, say) and frames are counted as dropped. */
+ * progress the device is taken for dead (link down, say) and frames are counted as dropped, while
+ * a kick every XSK_REVIVE_MS checks whether it takes frames again. */
 #define XSK_NAP_MIN_US 20
 #define XSK_NAP_MAX_US 400
 #define XSK_STUCK_MS   1000
+#define XSK_REVIVE_MS  100
 /* The kernel frees a closed socket's queue a moment after the close (its memory goes after a
  * grace period): a bind that finds the queue busy is tried again for this long. */
 #define XSK_BIND_WAIT_MS 500
@@ -53,8 +55,9 @@ struct xsk {
     uint32_t n_free;
     uint64_t cur; /* the chunk xsk_slot handed out, while have_cur */
     bool have_cur;
-    bool dead;   /* the kernel stopped taking frames: everything now counts as dropped */
-    int dropped; /* since the last flush returned */
+    bool dead;         /* the kernel stopped taking frames: everything now counts as dropped */
+    uint64_t tried_ms; /* when a dead socket was last kicked */
+    int dropped;       /* since the last flush returned */
     uint8_t scratch[XSK_CHUNK]; /* what xsk_slot hands out once dead */
 };
 
@@ -140,9 +143,9 @@ xsk_t *xsk_open(int ifindex, uint32_t queue, char *err, size_t errlen)
     }
     if (!setup(x)) {
         snprintf(err, errlen, "cannot set up the AF_XDP rings: %s%s", strerror(errno),
-                 errno == ENOMEM || errno == EPERM ? " (the 4 MiB UMEM counts against "
-                                                     "RLIMIT_MEMLOCK without CAP_IPC_LOCK)"
-                                                   : "");
+                 errno == ENOBUFS || errno == ENOMEM ? " (the 4 MiB UMEM counts against "
+                                                       "RLIMIT_MEMLOCK without CAP_IPC_LOCK)"
+                                                     : "");
         release(x);
         return NULL;
     }
@@ -189,8 +192,10 @@ static void kick(xsk_t *x)
     __atomic_store_n(x->tx.prod, x->tx_prod, __ATOMIC_RELEASE);
     if (!(__atomic_load_n(x->tx.flags, __ATOMIC_ACQUIRE) & XDP_RING_NEED_WAKEUP))
         return;
-    if (sendto(x->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno == EBUSY)
-        x->dropped++; /* the device dropped a frame; its chunk still comes back */
+    /* EBUSY: the device dropped a frame; its chunk still comes back. (A dead socket's frames
+     * were counted when it died.) */
+    if (sendto(x->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno == EBUSY && !x->dead)
+        x->dropped++;
 }
 
 /* Kicks and naps until done(x) holds, or marks x dead after XSK_STUCK_MS in which the kernel
@@ -217,6 +222,7 @@ static void wait_until(xsk_t *x, bool (*done)(const xsk_t *))
             since = now_ms();
         } else if (now_ms() - since >= XSK_STUCK_MS) {
             x->dead = true;
+            x->tried_ms = now_ms();
             x->dropped += (int)(x->tx_prod - cons); /* queued, never taken */
         }
         usleep(nap);
@@ -245,8 +251,24 @@ static bool all_back(const xsk_t *x)
     return x->n_free == XSK_CHUNKS;
 }
 
+/* While dead, a kick now and then: once the kernel takes frames or hands chunks back again (the
+ * link is back), x lives again. */
+static void try_revive(xsk_t *x)
+{
+    uint64_t now = now_ms();
+    if (now - x->tried_ms < XSK_REVIVE_MS)
+        return;
+    x->tried_ms = now;
+    uint32_t cons = *x->tx.cons;
+    kick(x);
+    if (reclaim(x) || __atomic_load_n(x->tx.cons, __ATOMIC_ACQUIRE) != cons)
+        x->dead = false;
+}
+
 uint8_t *xsk_slot(xsk_t *x)
 {
+    if (x->dead)
+        try_revive(x);
     if (x->have_cur)
         return x->umem + x->cur;
     if (!x->n_free)

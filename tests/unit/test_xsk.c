@@ -4,7 +4,7 @@
  * UMEM has chunks leave through the AF_XDP socket and arrive on the other end whole and each
  * once; a queue the interface lacks and a queue another socket holds are refused with the
  * reason; frames sent while the link is down are counted as failed, and the sender neither
- * hangs nor counts them sent.
+ * hangs nor counts them sent, and sends again once the link is back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -151,8 +151,15 @@ static void test_link_down_counted_failed(void **state)
     assert_int_equal(sender_flush(s), 100 - 64); /* the first 64 went with the full batch */
     assert_int_equal(sender_sent(s), 0);
     assert_int_equal(sender_failed(s), 100);
-    sender_destroy(&s);
+    /* The link comes back: the sender takes up again within its revival period. */
     assert_int_equal(system("ip link set lzrx0 up"), 0);
+    usleep(200000);
+    for (uint32_t i = 0; i < 100; i++)
+        sender_commit(s, syn(sender_slot(s), i));
+    assert_int_equal(sender_flush(s), 0);
+    assert_int_equal(sender_sent(s), 100);
+    assert_int_equal(sender_failed(s), 100);
+    sender_destroy(&s);
 }
 
 int main(void)
