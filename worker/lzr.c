@@ -320,10 +320,18 @@ static void send_probe(lzr_t *l, conn_t *c, bool with_payload)
              TCP_ACK | (n ? TCP_PSH : 0), buf, n);
 }
 
+/* Resets c. A target takes a RST only at the sequence number it expects next (RFC 5961 §3); when
+ * our probe was never acknowledged we cannot tell whether it arrived (its ACK may be what got
+ * lost), so the RST goes at both places: one of the two closes the connection, the other at
+ * most draws a challenge ACK. With only the first, a host whose ACKs never reach us keeps every
+ * connection open, and a later SYN on the same four-tuple meets it instead of a listener. */
 static void send_rst(lzr_t *l, const conn_t *c)
 {
-    uint32_t seq = c->seq0 + 1 + ((c->flags & F_CUR_ACKED) ? c->paylen : 0);
+    bool acked = c->flags & F_CUR_ACKED;
+    uint32_t seq = c->seq0 + 1 + (acked ? c->paylen : 0);
     send_tcp(l, c->daddr, c->v6, c->sport, c->dport, seq, 0, TCP_RST, NULL, 0);
+    if (c->paylen && !acked)
+        send_tcp(l, c->daddr, c->v6, c->sport, c->dport, seq + c->paylen, 0, TCP_RST, NULL, 0);
 }
 
 /* The cookie of connection salt to c's target, its source port in [lo, hi]. */
@@ -535,12 +543,8 @@ void lzr_abort(lzr_t *l)
 {
     uint32_t id = 0;
     for (conn_t *c; (c = conntab_next(l->tab, &id)); id++) {
-        if (c->state != ST_AFW) { /* its connection was reset when its probes went out */
+        if (c->state != ST_AFW) /* its connection was reset when its probes went out */
             send_rst(l, c);
-            if (c->paylen && !(c->flags & F_CUR_ACKED)) /* the payload may have arrived */
-                send_tcp(l, c->daddr, c->v6, c->sport, c->dport, c->seq0 + 1 + c->paylen, 0,
-                         TCP_RST, NULL, 0);
-        }
         timerwheel_cancel(l->wheel, id);
         conntab_remove(l->tab, c);
     }

@@ -36,4 +36,16 @@ is "$fb" "" "no middlebox record comes from a fallback handshake"
 is "$(jq -r "$mb"' | select(.class | test("^(rst_after_handshake|fin_after_handshake|acks_no_data|no_ack_data|mid_handshake_drop)$")) |
     "\(.port) \(.handshakes_tried)"' "$out" | sort -u | paste -sd' ')" "443 6 80 5 8080 5" \
     "middleboxes tried the paper's five and the port's own, nothing more (port, tried)"
+# Every connection was reset, also where the probe's ACK never came back: the no_ack_data hosts
+# take the data but let only SYN-ACKs out, and hold none of ours open afterwards. (Before the
+# RST went past the probe too, each of their handshakes stayed open. The blocking hosts are left
+# out: once they block the scan IP, our RSTs no longer reach them either.)
+noack=$(jq -r 'select(.class == "no_ack_data") | .ip' "$out" | sort -u)
+[ -n "$noack" ] || bail_out "the scan found no no_ack_data host"
+held=0
+for h in $noack; do
+    n=$(ip netns exec "$MB_NS" ss -tnH state established src "$h" dst "$V1_SCAN_IP" | wc -l)
+    held=$((held + n))
+done
+is "$held" 0 "the no_ack_data hosts ($(echo $noack)) keep no connection from the scan open"
 done_testing

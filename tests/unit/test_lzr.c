@@ -335,6 +335,14 @@ static void test_rst_after_handshake(void **state)
     stop();
 }
 
+/* The payload length of the k-th handshake of the list, for an exact acknowledgement. */
+static uint32_t probe_len(size_t k, uint16_t port)
+{
+    uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
+    hs_target_t t = {.saddr = addr_ipv4(SRC), .daddr = addr_ipv4(DST), .dport = port};
+    return (uint32_t)fx.cfg.handshakes[k]->payload(&t, buf, sizeof buf);
+}
+
 /* Data is acknowledged, nothing ever comes back, on every handshake. */
 static void test_acks_no_data(void **state)
 {
@@ -347,23 +355,38 @@ static void test_acks_no_data(void **state)
     hs_target_t t = {.saddr = addr_ipv4(SRC), .daddr = addr_ipv4(DST), .dport = 80};
     size_t n = fx.cfg.handshakes[0]->payload(&t, buf, sizeof buf);
     from_target(80, 0, TCP_ACK, 64240, (uint32_t)n, NULL);
+    uint64_t before = frames_sent();
     advance(1100);
     assert_int_equal(fx.records, 1);
     assert_int_equal(fx.last.cls, CLASS_ACKS_NO_DATA);
     assert_true(fx.last.acked_data);
+    /* One RST, past the acknowledged probe. */
+    assert_int_equal(frames_sent() - before, 1);
+    pkt_in_t rst = last_sent();
+    assert_int_equal(rst.flags, TCP_RST);
+    assert_int_equal(rst.seq, cookie4(80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi).seq + 1 + n);
     stop();
 }
 
-/* Data is never acknowledged and the target stays quiet (paper §2.7). */
+/* Data is never acknowledged and the target stays quiet (paper §2.7). The probe may have
+ * arrived with only its ACK lost, so the connection is reset at both sequence numbers the
+ * target may expect, the one past the probe last. */
 static void test_no_ack_data(void **state)
 {
     (void)state;
     start("http", 80, 0);
     from_target(80, 0, SYNACK, 64240, 0, NULL);
+    uint64_t before = frames_sent();
     advance(1100);
     assert_int_equal(fx.records, 1);
     assert_int_equal(fx.last.cls, CLASS_NO_ACK_DATA);
     assert_false(fx.last.acked_data);
+    /* The probe (flushed at the next tick), again at 300 ms, then two RSTs. */
+    assert_int_equal(frames_sent() - before, 4);
+    pkt_in_t rst = last_sent();
+    assert_int_equal(rst.flags, TCP_RST);
+    assert_int_equal(rst.seq,
+                     cookie4(80, 0, fx.cfg.sport_lo, fx.cfg.sport_hi).seq + 1 + probe_len(0, 80));
     stop();
 }
 
@@ -412,14 +435,6 @@ static void test_port_own_handshake(void **state)
     assert_string_equal(fx.last.handshake, "mqtt");
     assert_int_equal(fx.last.handshakes_tried, 2);
     stop();
-}
-
-/* The payload length of the k-th handshake of the list, for an exact acknowledgement. */
-static uint32_t probe_len(size_t k, uint16_t port)
-{
-    uint8_t buf[HANDSHAKE_MAX_PAYLOAD];
-    hs_target_t t = {.saddr = addr_ipv4(SRC), .daddr = addr_ipv4(DST), .dport = port};
-    return (uint32_t)fx.cfg.handshakes[k]->payload(&t, buf, sizeof buf);
 }
 
 /* mosquitto on an odd port (2000, which no protocol claims) under "wait,tls,http": holds the
