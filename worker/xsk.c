@@ -7,6 +7,8 @@
  */
 #include "worker/xsk.h"
 
+#include "common/clock.h"
+
 #include <errno.h>
 #include <linux/if_xdp.h>
 #include <net/if.h>
@@ -16,7 +18,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef SOL_XDP
@@ -60,13 +61,6 @@ struct xsk {
     int dropped;       /* since the last flush returned */
     uint8_t scratch[XSK_CHUNK]; /* what xsk_slot hands out once dead */
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int map_ring(int fd, const struct xdp_ring_offset *off, uint32_t entries, size_t entry,
                     off_t pgoff, ring_t *r)
@@ -154,9 +148,9 @@ xsk_t *xsk_open(int ifindex, uint32_t queue, char *err, size_t errlen)
                               .sxdp_ifindex = (uint32_t)ifindex,
                               .sxdp_queue_id = queue};
     int rc;
-    uint64_t t0 = now_ms();
+    uint64_t t0 = clock_mono_ms();
     while ((rc = bind(x->fd, (struct sockaddr *)&sa, sizeof sa)) < 0 && errno == EBUSY &&
-           now_ms() - t0 < XSK_BIND_WAIT_MS)
+           clock_mono_ms() - t0 < XSK_BIND_WAIT_MS)
         usleep(5000);
     if (rc < 0) {
         char name[IF_NAMESIZE] = "?";
@@ -219,10 +213,10 @@ static void wait_until(xsk_t *x, bool (*done)(const xsk_t *))
             continue;
         }
         if (!since) {
-            since = now_ms();
-        } else if (now_ms() - since >= XSK_STUCK_MS) {
+            since = clock_mono_ms();
+        } else if (clock_mono_ms() - since >= XSK_STUCK_MS) {
             x->dead = true;
-            x->tried_ms = now_ms();
+            x->tried_ms = clock_mono_ms();
             x->dropped += (int)(x->tx_prod - cons); /* queued, never taken */
         }
         usleep(nap);
@@ -255,7 +249,7 @@ static bool all_back(const xsk_t *x)
  * link is back), x lives again. */
 static void try_revive(xsk_t *x)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_mono_ms();
     if (now - x->tried_ms < XSK_REVIVE_MS)
         return;
     x->tried_ms = now;
