@@ -383,7 +383,9 @@ static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t
                         .source_ip6 = a->scan_ip6,
                         .have_gateway_mac = a->have_gateway_mac,
                         .sport_lo = a->sport_lo,
-                        .sport_hi = a->sport_hi};
+                        .sport_hi = a->sport_hi,
+                        .send_path = a->send_path,
+                        .send_threads = a->send_threads};
     memcpy(v.iface, a->iface, sizeof v.iface);
     memcpy(v.gateway_mac, a->gateway_mac, sizeof v.gateway_mac);
     int rc = spec_from_assign(m, &r->spec, err, errlen);

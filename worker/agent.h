@@ -10,6 +10,7 @@
 #ifndef LZR_AGENT_H
 #define LZR_AGENT_H
 
+#include "worker/send.h"
 #include "worker/shard.h"
 
 #include <net/if.h>
@@ -44,6 +45,8 @@ typedef struct agent_options {
     uint8_t gateway_mac[6];
     bool have_gateway_mac;
     bool manage_fw;
+    send_path_t send_path;      /* how each shard's SYN walk sends (--tx-ring, --xdp; send.h) */
+    uint32_t send_threads;      /* SYN walkers per shard (--send-threads); 0 or 1: one */
     const char *blocklist_file; /* the host's blocklist: read again for every shard */
     bool no_default_blocklist;
     const char *log_level;

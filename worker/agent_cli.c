@@ -15,6 +15,8 @@
 #include "worker/firewall.h"
 #include "worker/netif.h"
 #include "worker/optout.h"
+#include "worker/scan_config.h"
+#include "worker/send.h"
 
 #include <arpa/inet.h>
 #include <czmq.h>
@@ -30,6 +32,7 @@ static void usage(FILE *f)
           "         [--fresh-ip IP ...] [--scan-ip6 IP6 [--fresh-ip6 IP6 ...]]\n"
           "         [--keys DIR | --insecure] [--name NAME]\n"
           "         [--source-ports 40000-65535] [--gateway-mac MAC] [--manage-firewall]\n"
+          "         [--tx-ring | --xdp] [--send-threads N]\n"
           "         [--blocklist-file F | --no-default-blocklist] [--log-level info]\n"
           "The host's blocklist (" OPTOUT_DEFAULT_PATH " unless --blocklist-file names another)\n"
           "applies to every shard the coordinator assigns.\n"
@@ -148,6 +151,16 @@ static int apply_option(agent_options_t *o, int opt, char *arg, bool *have_ip)
     case 'L':
         o->log_level = arg;
         return 0;
+    case 'X':
+    case 'X' + 256:
+    case 'T':
+        return scan_send_option("lzr-worker",
+                                opt == 'X'         ? "tx-ring"
+                                : opt == 'X' + 256 ? "xdp"
+                                                   : "send-threads",
+                                arg, &o->send_path, &o->send_threads)
+                   ? 2
+                   : 0;
     case 'b':
         o->blocklist_file = arg;
         return 0;
@@ -212,6 +225,9 @@ int agent_parse_args(int argc, char **argv, agent_options_t *opt)
         {"gateway-mac", required_argument, NULL, 'g'},
         {"manage-firewall", no_argument, NULL, 'F'},
         {"log-level", required_argument, NULL, 'L'},
+        {"tx-ring", no_argument, NULL, 'X'},
+        {"xdp", no_argument, NULL, 'X' + 256},
+        {"send-threads", required_argument, NULL, 'T'},
         {"blocklist-file", required_argument, NULL, 'b'},
         {"no-default-blocklist", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
@@ -239,7 +255,26 @@ int agent_parse_args(int argc, char **argv, agent_options_t *opt)
     return check_options(opt, have_ip);
 }
 
-/* The firewall self-test and the capture handle every shard shares; 0, or 1 (logged). */
+/* Opens, and closes again, the sender of each SYN walker a shard will run: a send path the host
+ * cannot give (an AF_XDP queue the interface lacks, say) stops the worker before it joins
+ * rather than failing every shard it is assigned. */
+static int check_senders(const agent_options_t *o, char *err, size_t errlen)
+{
+    int ifindex = netif_index(o->iface, err, errlen);
+    if (ifindex < 0)
+        return ifindex;
+    uint32_t n = o->send_threads > 1 ? o->send_threads : 1;
+    for (uint32_t k = 0; k < n; k++) {
+        sender_t *s = sender_open(o->send_path, ifindex, k, err, errlen);
+        if (!s)
+            return LZR_ESYS;
+        sender_destroy(&s);
+    }
+    return LZR_OK;
+}
+
+/* The firewall self-test, the senders and the capture handle every shard shares; 0, or 1
+ * (logged). */
 static int prepare_host(agent_options_t *o)
 {
     char err[512];
@@ -259,6 +294,12 @@ static int prepare_host(agent_options_t *o)
              (double)proof.elapsed_us / 1e3,
              proof.control_answered ? "the control port's RST came, the probe's did not"
                                     : "no RST at all, judged by silence");
+    if (check_senders(o, err, sizeof err) != LZR_OK) {
+        log_error("refusing to start: %s", err);
+        return 1;
+    }
+    log_info("each shard's SYN walk sends through %s, on %u thread%s", send_path_name(o->send_path),
+             o->send_threads > 1 ? o->send_threads : 1, o->send_threads > 1 ? "s" : "");
     /* The capture ring is the costly part of an engine's start: open it once for all shards. */
     o->capture =
         capture_open(o->iface, o->scan_ip, o->scan_ip6.family == ADDR_IPV6 ? &o->scan_ip6 : NULL,

@@ -350,6 +350,13 @@ struct walker {
     pthread_t th;
 };
 
+/* The SYNs w's sender took: read from the sender while it is open, kept in w's counters once
+ * the walk released it (walkers_release). */
+static uint64_t walker_sent(const walker_t *w)
+{
+    return w->tx ? sender_sent(w->tx) : w->stats->sent;
+}
+
 /* Adds the other walkers' counters to s (read while they run: progress, not exact figures). */
 static void add_walkers(const engine_t *e, engine_stats_t *s)
 {
@@ -360,7 +367,7 @@ static void add_walkers(const engine_t *e, engine_stats_t *s)
         s->blocked += __atomic_load_n(&w->own.blocked, __ATOMIC_RELAXED);
         s->rx_wait_ms += __atomic_load_n(&w->own.rx_wait_ms, __ATOMIC_RELAXED);
         s->hold_wait_ms += __atomic_load_n(&w->own.hold_wait_ms, __ATOMIC_RELAXED);
-        s->sent += sender_sent(w->tx);
+        s->sent += walker_sent(w);
     }
 }
 
@@ -370,7 +377,7 @@ static void report(engine_t *e, uint64_t now_ns, bool force)
     if (!force && now_ns < e->next_tick_ns)
         return;
     e->next_tick_ns = now_ns + 1000000000u;
-    e->walk.sent = sender_sent(e->tx_syn);
+    e->walk.sent = walker_sent(&e->walkers[0]);
     *e->stats = e->walk;
     add_walkers(e, e->stats);
     pthread_mutex_lock(&e->lock);
@@ -634,7 +641,8 @@ static int walkers_open(engine_t *e, engine_control_t *ctl, uint64_t t0, char *e
     return LZR_OK;
 }
 
-/* Frees the walkers' own senders (after the last report that reads them). */
+/* Frees the walkers, and their own senders where the walk did not release them (a run that
+ * failed to start). */
 static void walkers_close(engine_t *e)
 {
     for (uint32_t k = 1; e->walkers && k < e->n_walkers; k++)
@@ -642,6 +650,20 @@ static void walkers_close(engine_t *e)
     free(e->walkers);
     e->walkers = NULL;
     e->n_walkers = 0;
+}
+
+/* Closes the walk's senders once every walker is done: the SYNs they took stay in the walkers'
+ * counters, and the next shard's walk can open the same queue while this run's connections
+ * finish (an AF_XDP queue takes one socket). */
+static void walkers_release(engine_t *e)
+{
+    for (uint32_t k = 0; k < e->n_walkers; k++) {
+        walker_t *w = &e->walkers[k];
+        sender_flush(w->tx);
+        w->stats->sent = sender_sent(w->tx);
+        sender_destroy(&w->tx);
+    }
+    e->tx_syn = NULL; /* walker 0's sender, closed above */
 }
 
 /* Runs every walker to the end of its slice: the others on threads of their own, the first
@@ -662,6 +684,7 @@ static void walkers_run(engine_t *e)
     /* A walker whose thread did not start leaves its slice unsent: walk it here. */
     for (uint32_t k = started; k < e->n_walkers; k++)
         engine_walk(&e->walkers[k]);
+    walkers_release(e);
 }
 
 /* Waits for late SYN-ACKs, then for every connection to reach its verdict; when told to stop,
@@ -736,7 +759,6 @@ int engine_run(const engine_config_t *cfg, engine_control_t *ctl, engine_emit_fn
     /* Each slice up to where its walk stopped (bounds). */
     for (uint32_t k = 0; k < e.n_walkers && !atomic_load(&ctl->stop) && !cfg->input; k++)
         lzr_report_silent(e.lzr, e.walkers[k].begin, e.walkers[k].src.it.pos);
-    sender_flush(e.tx_syn);
     report(&e, clock_mono_ns(), true);
     source_t *src = &e.walkers[0].src;
     rc = src->rc;

@@ -179,9 +179,6 @@ typedef struct scan_opts {
     char **argv;
 } scan_opts_t;
 
-/* --send-threads at most: one per core of a large scan host. */
-#define SCAN_MAX_SEND_THREADS 16
-
 /* The output's stdio buffer when it is a file or a pipe: about 500 records. Static, because
  * stdout may be flushed after scan_main returns; glibc ignores a size given without a buffer. */
 #define SCAN_OUT_BUFFER (256u << 10)
@@ -292,21 +289,14 @@ static int opt_vantage(scan_opts_t *o, int c, const char *arg)
         return OPT_DONE;
     case 'X':
     case 'X' + 256:
-        if (v->send_path != SEND_MMSG) {
-            fprintf(stderr, "lzr-worker scan: --tx-ring and --xdp: choose one\n");
-            return OPT_BAD;
-        }
-        v->send_path = c == 'X' ? SEND_TX_RING : SEND_XSK;
-        return OPT_DONE;
     case 'T' + 256:
-        if (parse_u32("--send-threads", arg, &v->send_threads) != LZR_OK)
-            return OPT_BAD;
-        if (v->send_threads < 1 || v->send_threads > SCAN_MAX_SEND_THREADS) {
-            fprintf(stderr, "lzr-worker scan: --send-threads: %u is out of range (1-%d)\n",
-                    v->send_threads, SCAN_MAX_SEND_THREADS);
-            return OPT_BAD;
-        }
-        return OPT_DONE;
+        return scan_send_option("lzr-worker scan",
+                                c == 'X'         ? "tx-ring"
+                                : c == 'X' + 256 ? "xdp"
+                                                 : "send-threads",
+                                arg, &v->send_path, &v->send_threads)
+                   ? OPT_BAD
+                   : OPT_DONE;
     case 'F':
         o->manage_fw = true;
         return OPT_DONE;

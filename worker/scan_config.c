@@ -7,7 +7,9 @@
 
 #include "common/err.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Resolves one list of names into out; the message names the setting. */
@@ -59,4 +61,31 @@ int scan_config_build(const scan_spec_t *spec, const scan_vantage_t *v, scan_nam
     cfg->pairs = spec->pairs;
     cfg->n_pairs = spec->n_pairs;
     return LZR_OK;
+}
+
+int scan_send_option(const char *prog, const char *option, const char *arg, send_path_t *path,
+                     uint32_t *threads)
+{
+    if (strcmp(option, "send-threads") == 0) {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(arg, &end, 10);
+        if (errno || *end || end == arg) {
+            fprintf(stderr, "%s: --send-threads: \"%s\" is not a number\n", prog, arg);
+            return -1;
+        }
+        if (n < 1 || n > SCAN_MAX_SEND_THREADS) {
+            fprintf(stderr, "%s: --send-threads: %lu is out of range (1-%d)\n", prog, n,
+                    SCAN_MAX_SEND_THREADS);
+            return -1;
+        }
+        *threads = (uint32_t)n;
+        return 0;
+    }
+    if (*path != SEND_MMSG) {
+        fprintf(stderr, "%s: --tx-ring and --xdp: choose one\n", prog);
+        return -1;
+    }
+    *path = strcmp(option, "xdp") == 0 ? SEND_XSK : SEND_TX_RING;
+    return 0;
 }

@@ -27,6 +27,15 @@ typedef struct scan_vantage {
     uint32_t send_threads; /* SYN walkers on threads of their own (engine.h); 0 or 1: one */
 } scan_vantage_t;
 
+/* --send-threads at most: one per core of a large scan host. */
+#define SCAN_MAX_SEND_THREADS 16
+
+/* The sending options of `lzr-worker scan` and of the agent: --tx-ring and --xdp (arg NULL) set
+ * *path, --send-threads N sets *threads; option is the name without dashes. Returns 0, or -1
+ * with the problem said on stderr after prog ("lzr-worker scan: --send-threads: ..."). */
+int scan_send_option(const char *prog, const char *option, const char *arg, send_path_t *path,
+                     uint32_t *threads);
+
 /* Clears cfg and fills it from spec and v: interface, addresses, source ports, the target set
  * and port list (borrowed: spec must outlive the run), the handshake and fallback lists looked
  * up in the registry, rate, timings, bounds and flags. A handshake name the registry does not

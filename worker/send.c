@@ -148,6 +148,11 @@ sender_t *sender_new(int ifindex, char *err, size_t errlen)
     return s;
 }
 
+const char *send_path_name(send_path_t path)
+{
+    return path == SEND_XSK ? "AF_XDP" : path == SEND_TX_RING ? "a PACKET_TX_RING" : "sendmmsg";
+}
+
 sender_t *sender_open(send_path_t path, int ifindex, uint32_t queue, char *err, size_t errlen)
 {
     switch (path) {

@@ -36,6 +36,9 @@ sender_t *sender_new_ring(int ifindex, char *err, size_t errlen);
  * see them. One per queue. NULL with a message in err when the socket cannot be set up. */
 sender_t *sender_new_xsk(int ifindex, uint32_t queue, char *err, size_t errlen);
 
+/* The path's name for a log line: "sendmmsg", "a PACKET_TX_RING" or "AF_XDP". */
+const char *send_path_name(send_path_t path);
+
 /* A sender of the given path on ifindex; queue matters only to SEND_XSK. */
 sender_t *sender_open(send_path_t path, int ifindex, uint32_t queue, char *err, size_t errlen);
 

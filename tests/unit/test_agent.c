@@ -18,6 +18,7 @@
 #include "common/verdict.h"
 #include "common/wire.h"
 #include "worker/agent.h"
+#include "worker/agent_cli.h"
 #include "worker/batchwin.h"
 
 #include <czmq.h>
@@ -50,6 +51,9 @@ static volatile int fake_running; /* stand-in engines running now */
 /* The source ports each stand-in run was given, in the order the runs started. */
 static uint16_t fake_ports[PIPE_SHARDS + 1][2];
 static volatile int fake_started;
+/* How the last stand-in run was told to send: the agent's options, through the shard's config. */
+static volatile send_path_t fake_send_path;
+static volatile uint32_t fake_send_threads;
 
 /* Whether the gate of the shard starting at pos_begin is open. */
 static bool fake_gate_open(uint64_t pos_begin)
@@ -102,6 +106,8 @@ static int fake_engine(const engine_config_t *cfg, engine_control_t *ctl, engine
         snprintf(err, errlen, "stand-in engine failure");
         return LZR_EIO;
     }
+    fake_send_path = cfg->send_path;
+    fake_send_threads = cfg->send_threads;
     int k = __atomic_fetch_add(&fake_started, 1, __ATOMIC_SEQ_CST);
     if (k < PIPE_SHARDS + 1) {
         fake_ports[k][0] = cfg->sport_lo;
@@ -211,6 +217,8 @@ static void start_agent(fixture_t *f, uint16_t sport_hi)
     f->opt.n_fresh = 1;
     addr_parse("::1", &f->opt.scan_ip6); /* the IPv6 verification attempt connects from it */
     f->opt.no_default_blocklist = true;
+    f->opt.send_path = SEND_TX_RING; /* each shard's engine must be told (test_shard_flow) */
+    f->opt.send_threads = 3;
     f->opt.engine = fake_engine;
     if (sport_hi)
         f->opt.sport_hi = sport_hi;
@@ -517,6 +525,9 @@ static void test_shard_flow(void **state)
     assert_int_equal(n_got, n_want);
     assert_memory_equal(got, want, n_want * sizeof *want);
     assert_true(batches >= (n_want + AGENT_BATCH_RECORDS - 1) / AGENT_BATCH_RECORDS);
+    /* the worker's way of sending reached the shard's engine */
+    assert_int_equal(fake_send_path, SEND_TX_RING);
+    assert_int_equal(fake_send_threads, 3);
     /* idle again: a heartbeat without a lease, nothing queued */
     Lzr__Envelope *hb = expect(f, LZR__ENVELOPE__BODY_HEARTBEAT);
     assert_null(hb->heartbeat->lease);
@@ -943,6 +954,46 @@ static void test_hello_names_drains(void **state)
 /* A compare request over loopback: a listening port answers SYN-ACK, a closed one RST; a source
  * that is not the worker's is refused. Real kernel connections from 127.0.0.1, and from ::1
  * for an IPv6 attempt; an attempt that mixes families is refused. */
+/* The agent's sending options: parsed into the options, bad ones refused (exit 2). */
+static void test_send_options(void **state)
+{
+    (void)state;
+    char *base[] = {"--coordinator", "ipc:///nonexistent", "--iface",    "lo",
+                    "--scan-ip",     "127.0.0.1",          "--insecure", "--no-default-blocklist"};
+    static const struct {
+        const char *a, *b; /* up to two more arguments */
+        int rc;
+        send_path_t path;
+        uint32_t threads;
+    } rows[] = {
+        {NULL, NULL, 0, SEND_MMSG, 0},
+        {"--xdp", NULL, 0, SEND_XSK, 0},
+        {"--tx-ring", NULL, 0, SEND_TX_RING, 0},
+        {"--send-threads", "4", 0, SEND_MMSG, 4},
+        {"--xdp", "--tx-ring", 2, SEND_XSK, 0},
+        {"--send-threads", "0", 2, SEND_MMSG, 0},
+        {"--send-threads", "17", 2, SEND_MMSG, 0},
+        {"--send-threads", "two", 2, SEND_MMSG, 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char *argv[12];
+        int argc = 0;
+        for (size_t k = 0; k < sizeof base / sizeof base[0]; k++)
+            argv[argc++] = base[k];
+        if (rows[i].a)
+            argv[argc++] = (char *)rows[i].a;
+        if (rows[i].b)
+            argv[argc++] = (char *)rows[i].b;
+        agent_options_t o;
+        agent_options_init(&o);
+        int rc = agent_parse_args(argc, argv, &o);
+        if (rc != rows[i].rc ||
+            (rc == 0 && (o.send_path != rows[i].path || o.send_threads != rows[i].threads)))
+            fail_msg("row %zu (%s %s): exit %d, path %d, threads %u", i, rows[i].a ? rows[i].a : "",
+                     rows[i].b ? rows[i].b : "", rc, o.send_path, o.send_threads);
+    }
+}
+
 static void test_verify(void **state)
 {
     fixture_t *f = *state;
@@ -1037,6 +1088,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fatal_refuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key, setup_stranger, teardown),
         cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+        cmocka_unit_test(test_send_options),
         cmocka_unit_test_setup_teardown(test_pipelined_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_names_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_narrow_ports_bound_runs, setup_narrow, teardown),

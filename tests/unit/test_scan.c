@@ -120,6 +120,9 @@ static void test_option_refusals(void **state)
          "--handshakes: handshake list: empty name in \"\" (the empty entry at position 1)"},
         {"--fallback", "nosuch", "--fallback: handshake list: \"nosuch\" is not a handshake"},
         {"--rate", "fast", "--rate: \"fast\" is not a number"},
+        {"--send-threads", "0", "--send-threads: 0 is out of range (1-16)"},
+        {"--send-threads", "17", "--send-threads: 17 is out of range (1-16)"},
+        {"--send-threads", "2x", "--send-threads: \"2x\" is not a number"},
         {"--format", "xml", "--format: \"xml\" is not jsonl, zgrab2 or lzr-go"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
