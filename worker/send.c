@@ -12,6 +12,7 @@
 #include "worker/xsk.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <stdio.h>
@@ -32,31 +33,52 @@ _Static_assert(RING_DATA + PACKET_MAX_FRAME <= RING_FRAME, "a frame fits a ring 
 #define SENDER_NAP_MIN_US 50
 #define SENDER_NAP_MAX_US 400
 
+/* A sendmmsg batch: the frames built in our memory and the messages that point at them (about
+ * 100 KB; a TX ring or AF_XDP sender builds its frames in memory shared with the kernel and has
+ * none). */
+typedef struct batch {
+    struct mmsghdr msgs[SENDER_BATCH];
+    struct iovec iov[SENDER_BATCH];
+    uint8_t frames[SENDER_BATCH][PACKET_MAX_FRAME];
+} batch_t;
+
 struct sender {
     int fd;
     size_t pending;
     uint64_t sent, failed;
-    uint8_t *ring;           /* the mmap'd TX ring, or NULL for sendmmsg */
+    uint8_t *ring;           /* the mmap'd TX ring, or NULL */
     xsk_t *xsk;              /* the AF_XDP socket, or NULL */
+    batch_t *batch;          /* with neither: the sendmmsg batch */
     unsigned cur;            /* the ring slot sender_slot hands out */
     size_t last_i, last_len; /* the frame committed last (sendmmsg and sink only) */
-    struct mmsghdr msgs[SENDER_BATCH];
-    struct iovec iov[SENDER_BATCH];
-    uint8_t frames[SENDER_BATCH][PACKET_MAX_FRAME];
 };
 
-sender_t *sender_new_sink(void)
+/* A sender with no socket and, with a batch, frames built in its own memory. */
+static sender_t *sender_alloc(bool batch)
 {
     sender_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->fd = -1;
-    for (int i = 0; i < SENDER_BATCH; i++) {
-        s->iov[i].iov_base = s->frames[i];
-        s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
-        s->msgs[i].msg_hdr.msg_iovlen = 1;
+    if (!batch)
+        return s;
+    batch_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        free(s);
+        return NULL;
     }
+    for (int i = 0; i < SENDER_BATCH; i++) {
+        b->iov[i].iov_base = b->frames[i];
+        b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
+        b->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    s->batch = b;
     return s;
+}
+
+sender_t *sender_new_sink(void)
+{
+    return sender_alloc(true);
 }
 
 /* Maps a TPACKET_V2 TX ring on s's socket with the qdisc bypassed; LZR_ESYS with a message. */
@@ -97,20 +119,12 @@ static void ring_kick(sender_t *s, bool wait)
     s->pending = 0;
 }
 
-sender_t *sender_new_ring(int ifindex, char *err, size_t errlen)
-{
-    sender_t *s = sender_new(ifindex, err, errlen);
-    if (s && ring_setup(s, err, errlen) != LZR_OK)
-        sender_destroy(&s);
-    return s;
-}
-
 sender_t *sender_new_xsk(int ifindex, uint32_t queue, char *err, size_t errlen)
 {
     xsk_t *x = xsk_open(ifindex, queue, err, errlen);
     if (!x)
         return NULL;
-    sender_t *s = sender_new_sink();
+    sender_t *s = sender_alloc(false);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         xsk_close(&x);
@@ -120,7 +134,8 @@ sender_t *sender_new_xsk(int ifindex, uint32_t queue, char *err, size_t errlen)
     return s;
 }
 
-sender_t *sender_new(int ifindex, char *err, size_t errlen)
+/* A sender on a packet socket bound to ifindex, with a sendmmsg batch or not (a TX ring's). */
+static sender_t *sender_socket(int ifindex, bool batch, char *err, size_t errlen)
 {
     int fd = socket(AF_PACKET, SOCK_RAW, 0);
     if (fd < 0) {
@@ -138,13 +153,26 @@ sender_t *sender_new(int ifindex, char *err, size_t errlen)
     /* No PACKET_QDISC_BYPASS: it would hide our frames from tcpdump on the same host. */
     int sndbuf = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-    sender_t *s = sender_new_sink();
+    sender_t *s = sender_alloc(batch);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         close(fd);
         return NULL;
     }
     s->fd = fd;
+    return s;
+}
+
+sender_t *sender_new(int ifindex, char *err, size_t errlen)
+{
+    return sender_socket(ifindex, true, err, errlen);
+}
+
+sender_t *sender_new_ring(int ifindex, char *err, size_t errlen)
+{
+    sender_t *s = sender_socket(ifindex, false, err, errlen);
+    if (s && ring_setup(s, err, errlen) != LZR_OK)
+        sender_destroy(&s);
     return s;
 }
 
@@ -177,6 +205,7 @@ void sender_destroy(sender_t **s)
     xsk_close(&(*s)->xsk);
     if ((*s)->fd >= 0)
         close((*s)->fd);
+    free((*s)->batch);
     free(*s);
     *s = NULL;
 }
@@ -186,7 +215,7 @@ uint8_t *sender_slot(sender_t *s)
     if (s->xsk)
         return xsk_slot(s->xsk);
     if (!s->ring)
-        return s->frames[s->pending];
+        return s->batch->frames[s->pending];
     struct tpacket2_hdr *h = ring_slot(s, s->cur);
     /* The kernel still owns the slot: send what is queued and wait for it to leave. */
     while (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) {
@@ -213,7 +242,7 @@ void sender_commit(sender_t *s, size_t len)
         __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
         s->cur = (s->cur + 1) % RING_FRAMES;
     } else {
-        s->iov[s->pending].iov_len = len;
+        s->batch->iov[s->pending].iov_len = len;
         s->last_i = s->pending;
         s->last_len = len;
     }
@@ -224,7 +253,7 @@ void sender_commit(sender_t *s, size_t len)
 const uint8_t *sender_last(const sender_t *s, size_t *len)
 {
     *len = s->ring || s->xsk ? 0 : s->last_len;
-    return *len ? s->frames[s->last_i] : NULL;
+    return *len ? s->batch->frames[s->last_i] : NULL;
 }
 
 int sender_flush(sender_t *s)
@@ -245,7 +274,7 @@ int sender_flush(sender_t *s)
     int refused = 0;
     useconds_t nap = SENDER_NAP_MIN_US;
     while (s->fd >= 0 && done < s->pending) {
-        int n = sendmmsg(s->fd, s->msgs + done, (unsigned)(s->pending - done), 0);
+        int n = sendmmsg(s->fd, s->batch->msgs + done, (unsigned)(s->pending - done), 0);
         if (n > 0) {
             done += (size_t)n;
             continue;
