@@ -23,6 +23,7 @@
 #include "common/targets.h"
 #include "common/wire.h"
 #include "worker/batchwin.h"
+#include "worker/cappool.h"
 #include "worker/handshakes/handshake.h"
 #include "worker/lzr.h"
 #include "worker/metadata.h"
@@ -72,6 +73,7 @@ typedef struct agent {
     Lzr__Lease hello_drain[AGENT_DRAIN_SLOTS];
     size_t n_hello_drain;
     verify_task_t *vtask; /* the verification request being worked on, or NULL */
+    cappool_t *pool;      /* capture handles runs gave back, beside opt->capture */
     char *fatal;          /* where the reason to give up goes (agent_run's err) */
     size_t fatal_len;
 } agent_t;
@@ -408,10 +410,18 @@ static int build_run(const agent_options_t *a, const Lzr__Assign *m, shard_run_t
     return LZR_OK;
 }
 
-/* Frees run *rp and its record queue; sets *rp to NULL. */
-static void run_free(shard_run_t **rp)
+/* Frees run *rp and its record queue, and keeps its capture handle for a later run; sets *rp
+ * to NULL. */
+static void run_free(agent_t *a, shard_run_t **rp)
 {
-    recqueue_t *q = *rp ? (*rp)->queue : NULL;
+    shard_run_t *r = *rp;
+    if (r) {
+        uint64_t now = clock_mono_ms();
+        if (r->cfg.capture != a->opt->capture)
+            cappool_give(a->pool, &r->cfg.capture, now);
+        cappool_give(a->pool, &r->capture_kept, now);
+    }
+    recqueue_t *q = r ? r->queue : NULL;
     shard_free(rp);
     recqueue_destroy(&q);
 }
@@ -494,18 +504,23 @@ static void on_assign(agent_t *a, const Lzr__Assign *m)
         a->drain[a->n_drain++] = a->run; /* its tails finish beside the new shard's SYNs */
         a->run = NULL;
     }
-    /* Two engines cannot read one capture handle: while a draining one has it, the new one
-     * opens its own. */
+    /* Two engines cannot read one capture handle: while a draining one has the worker's, the
+     * new one borrows one an earlier run left, or opens its own and leaves it for later. */
     if (capture_lent(a, r->cfg.capture))
-        r->cfg.capture = NULL;
+        r->cfg.capture = cappool_take(a->pool);
+    r->cfg.capture_kept = &r->capture_kept;
     give_ports(a, r);
-    log_info("job %llu (%s) shard %u/%u: positions [%llu, %llu) at %u/s from ports %u-%u",
+    log_info("job %llu (%s) shard %u/%u: positions [%llu, %llu) at %u/s from ports %u-%u; "
+             "capture %s",
              (unsigned long long)m->job_id, m->job_name, m->shard, m->n_shards,
              (unsigned long long)m->pos_begin, (unsigned long long)m->pos_end, m->rate,
-             r->cfg.sport_lo, r->cfg.sport_hi);
+             r->cfg.sport_lo, r->cfg.sport_hi,
+             !r->cfg.capture                     ? "opened for it"
+             : r->cfg.capture == a->opt->capture ? "the worker's"
+                                                 : "kept from an earlier run");
     if (shard_start(r, q, a->opt->engine) != LZR_OK) {
         send_shard_done(a, m->job_id, m->shard, "cannot start the engine thread", NULL);
-        run_free(&r);
+        run_free(a, &r);
         return;
     }
     a->run = r;
@@ -542,17 +557,18 @@ static void reap_run(agent_t *a, shard_run_t **rp)
         return;
     if (st == SHARD_DONE && !*a->stop) {
         log_info("job %llu shard %u done: %llu SYNs, %llu hits, %llu invalid, %llu pcap drops, "
-                 "SYNs held %llu ms for the coordinator, %llu skipped by the host's blocklist",
+                 "SYNs held %llu ms for the coordinator, %llu skipped by the host's blocklist, "
+                 "first SYN %.1f ms after the engine started",
                  (unsigned long long)r->job_id, r->shard, (unsigned long long)r->stats.syns,
                  (unsigned long long)r->stats.hits, (unsigned long long)r->stats.invalid,
                  (unsigned long long)r->stats.pcap_drops, (unsigned long long)r->stats.hold_wait_ms,
-                 (unsigned long long)r->stats.blocked);
+                 (unsigned long long)r->stats.blocked, (double)r->stats.startup.first_syn_us / 1e3);
         send_shard_done(a, r->job_id, r->shard, NULL, &r->stats);
     } else if (st == SHARD_FAILED && !*a->stop) {
         log_error("job %llu shard %u failed: %s", (unsigned long long)r->job_id, r->shard, r->err);
         send_shard_done(a, r->job_id, r->shard, r->err, &r->stats);
     }
-    run_free(rp);
+    run_free(a, rp);
 }
 
 /* Reaps the draining runs, keeping those left in order at the front of the array. */
@@ -809,6 +825,10 @@ static int agent_turn(agent_t *a, zpoller_t *poller)
     flush_batch(a, a->run);
     if (a->registered)
         batchwin_resend_due(a->window, clock_mono_ms());
+    size_t closed = cappool_expire(a->pool, now);
+    if (closed)
+        log_debug("closed %zu capture handle%s idle for %d s", closed, closed == 1 ? "" : "s",
+                  CAPPOOL_IDLE_MS / 1000);
     reap_drains(a);
     reap_run(a, &a->run);
     if (a->registered)
@@ -847,7 +867,7 @@ static int agent_loop(agent_t *a)
         shard_run_t **rp = i < a->n_drain ? &a->drain[i] : &a->run;
         if (*rp)
             shard_stop_join(*rp);
-        run_free(rp);
+        run_free(a, rp);
     }
     a->n_drain = 0;
     verify_task_free(&a->vtask); /* waits for its thread, bounded by its timeouts */
@@ -859,11 +879,13 @@ int agent_run(const agent_options_t *opt, volatile sig_atomic_t *stop, char *err
     agent_t a = {.opt = opt, .stop = stop, .heartbeat_ms = 1000, .fatal = err, .fatal_len = errlen};
     int rc = LZR_ENOMEM;
     a.window = batchwin_new(AGENT_WINDOW, AGENT_BATCH_RECORDS, send_raw_cb, &a);
-    if (!a.window)
+    a.pool = cappool_new();
+    if (!a.window || !a.pool)
         snprintf(err, errlen, "out of memory");
     else if ((rc = setup_socket(&a, err, errlen)) == LZR_OK)
         rc = agent_loop(&a);
     batchwin_destroy(&a.window);
+    cappool_destroy(&a.pool);
     zsock_destroy(&a.monitor);
     zsock_destroy(&a.sock);
     return rc;

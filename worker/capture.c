@@ -156,6 +156,14 @@ int capture_refilter(capture_t *c, uint32_t addr, const lzr_addr_t *addr6, uint1
     return rc;
 }
 
+void capture_idle(capture_t *c)
+{
+    struct sock_filter none = BPF_STMT(BPF_RET | BPF_K, 0); /* keep 0 bytes of every frame */
+    struct sock_fprog prog = {.len = 1, .filter = &none};
+    setsockopt(c->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+    capture_discard(c);
+}
+
 void capture_close(capture_t **c)
 {
     if (!*c)

@@ -38,6 +38,10 @@ capture_t *capture_open(const char *iface, uint32_t addr, const lzr_addr_t *addr
 int capture_refilter(capture_t *c, uint32_t addr, const lzr_addr_t *addr6, uint16_t lo, uint16_t hi,
                      char *err, size_t errlen);
 
+/* Makes the handle pass nothing and drops what waits in it: a kept handle that no run reads
+ * then takes no frames (capture_refilter opens it again). */
+void capture_idle(capture_t *c);
+
 /* Closes the handle and sets *c to NULL. */
 void capture_close(capture_t **c);
 

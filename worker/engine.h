@@ -80,6 +80,9 @@ typedef struct engine_config {
     /* A capture handle the caller keeps open across runs (capture_open on iface, source_ip and
      * the port range; the agent runs many shards), or NULL: engine_run opens and closes one. */
     struct capture *capture;
+    /* With capture NULL: where engine_run leaves the handle it opened itself instead of closing
+     * it, for the caller to lend to a later run (the agent's pool, cappool.h); NULL: closed. */
+    struct capture **capture_kept;
     /* The scan host's own blocklist (its operator's opt-outs), or NULL: elements whose address
      * it holds are skipped in the SYN walk and counted, never probed. The permutation stays
      * over the whole target set, so shards mean the same on every worker. */

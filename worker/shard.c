@@ -64,8 +64,6 @@ static void *engine_thread(void *arg)
     shard_run_t *r = arg;
     int rc =
         r->engine(&r->cfg, &r->ctl, emit_record, tick_stats, r, &r->stats, r->err, sizeof r->err);
-    log_debug("job %llu shard %u: first SYN %.1f ms after the engine started",
-              (unsigned long long)r->job_id, r->shard, (double)r->stats.startup.first_syn_us / 1e3);
     pthread_mutex_lock(&r->lock);
     r->rc = rc;
     r->finished = true;

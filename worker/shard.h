@@ -32,6 +32,7 @@ typedef struct shard_run {
     uint64_t job_id;
     uint32_t shard;
     /* the run's own */
+    struct capture *capture_kept; /* the handle its engine opened, left for the agent's pool */
     pthread_t thread;
     engine_control_t ctl; /* stop, hold and the coordinator's rate changes */
     pthread_mutex_t lock; /* cancelled, finished, rc, last_stats */

@@ -30,6 +30,8 @@ run_job() {
     job=$(coordctl submit "$CW/$1.toml" 2>>"$CW/cli.log")
     if wait_job_done "$job" 120; then ok "the $1 job is done"; else not_ok "the $1 job is done"; fi
     check_slices_job "$job" "$2" 40000 65535
+    diag "first SYN after each shard's engine started (ms): $(grep -o "first SYN [0-9.]* ms" "$2" |
+        awk '{ printf "%s ", $3 }')"
     if grep -q "shard [0-9]* failed" "$2"; then
         not_ok "no shard of the $1 job failed"
         diag "$(grep "shard [0-9]* failed" "$2")"

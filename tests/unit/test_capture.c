@@ -5,7 +5,9 @@
  * or our IPv6 address when the scan has none, does not. And capture_seen_us on a real capture
  * of the loopback device, in a network namespace of the test's own (needs root; skips
  * without): while frames wait unread it stays at the newest frame handed out, never the clock;
- * and on a veth pair, a frame sent out of the captured side is not captured, one coming in is.
+ * a handle set idle (capture_idle) passes nothing, and what waited is gone, until it is
+ * refiltered; and on a veth pair, a frame sent out of the captured side is not captured, one
+ * coming in is.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -215,6 +217,37 @@ static void test_seen_waits_for_unread_frames(void **state)
     capture_close(&c);
 }
 
+/* Frames of n knocks that reach c, after the kernel's blocks have been handed over. */
+static int knocked(capture_t *c, int n)
+{
+    knock(n, 40050);
+    usleep(50000); /* past the 10 ms block timeout */
+    int got = 0;
+    while (capture_dispatch(c, count_frame, &got, 10000) > 0)
+        ;
+    return got;
+}
+
+/* A handle set idle passes nothing until it is given a filter again. */
+static void test_idle_passes_nothing(void **state)
+{
+    (void)state;
+    if (!own_netns())
+        skip();
+    char err[256] = "";
+    capture_t *c = capture_open("lo", INADDR_LOOPBACK, NULL, 40000, 40100, err, sizeof err);
+    assert_non_null(c);
+    assert_true(knocked(c, 10) >= 10);
+    knock(10, 40050); /* waiting when it goes idle: dropped */
+    usleep(50000);
+    capture_idle(c);
+    assert_int_equal(knocked(c, 10), 0);
+    assert_int_equal(capture_refilter(c, INADDR_LOOPBACK, NULL, 40000, 40100, err, sizeof err),
+                     LZR_OK);
+    assert_true(knocked(c, 10) >= 10);
+    capture_close(&c);
+}
+
 /* Sends frame f of len bytes out of interface ifindex with a packet socket of its own. */
 static void send_out(int ifindex, const uint8_t *f, size_t len)
 {
@@ -254,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_filter_passes_both_families),
         cmocka_unit_test(test_extension_headers),
         cmocka_unit_test(test_seen_waits_for_unread_frames),
+        cmocka_unit_test(test_idle_passes_nothing),
         cmocka_unit_test(test_own_frames_not_captured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

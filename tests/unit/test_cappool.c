@@ -1,0 +1,119 @@
+/*
+ * Unit tests for worker/cappool with real capture handles on the loopback device of a network
+ * namespace of the test's own (needs root; skips without): handles come back last given first;
+ * a full pool closes what it is given; handles idle for CAPPOOL_IDLE_MS are closed, oldest
+ * first, and the rest keep their places.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+
+#include "worker/cappool.h"
+
+#include "own_netns.h"
+
+static bool have_ns;
+
+static int setup_ns(void **state)
+{
+    (void)state;
+    have_ns = own_netns();
+    return 0;
+}
+
+static capture_t *open_lo(void)
+{
+    char err[256] = "";
+    capture_t *c = capture_open("lo", INADDR_LOOPBACK, NULL, 40000, 40100, err, sizeof err);
+    if (!c)
+        print_message("%s\n", err);
+    assert_non_null(c);
+    return c;
+}
+
+static void test_last_given_first_taken(void **state)
+{
+    (void)state;
+    if (!have_ns)
+        skip();
+    cappool_t *p = cappool_new();
+    assert_non_null(p);
+    assert_null(cappool_take(p));
+    capture_t *a = open_lo(), *b = open_lo(), *ga = a, *gb = b;
+    cappool_give(p, &ga, 1000);
+    cappool_give(p, &gb, 2000);
+    assert_null(ga); /* the pool holds them now */
+    assert_null(gb);
+    assert_int_equal(cappool_count(p), 2);
+    assert_ptr_equal(cappool_take(p), b);
+    assert_ptr_equal(cappool_take(p), a);
+    assert_null(cappool_take(p));
+    capture_t *none = NULL;
+    cappool_give(p, &none, 3000); /* nothing to keep */
+    assert_int_equal(cappool_count(p), 0);
+    capture_close(&a);
+    capture_close(&b);
+    cappool_destroy(&p);
+    assert_null(p);
+}
+
+static void test_full_pool_closes(void **state)
+{
+    (void)state;
+    if (!have_ns)
+        skip();
+    cappool_t *p = cappool_new();
+    capture_t *kept[CAPPOOL_MAX];
+    for (size_t i = 0; i < CAPPOOL_MAX; i++) {
+        capture_t *c = open_lo();
+        kept[i] = c;
+        cappool_give(p, &c, 1000 + i);
+    }
+    capture_t *extra = open_lo();
+    cappool_give(p, &extra, 5000);
+    assert_null(extra); /* closed, not kept */
+    assert_int_equal(cappool_count(p), CAPPOOL_MAX);
+    assert_ptr_equal(cappool_take(p), kept[CAPPOOL_MAX - 1]);
+    capture_close(&kept[CAPPOOL_MAX - 1]);
+    cappool_destroy(&p); /* closes the rest */
+}
+
+static void test_idle_handles_expire(void **state)
+{
+    (void)state;
+    if (!have_ns)
+        skip();
+    cappool_t *p = cappool_new();
+    capture_t *h[3];
+    for (size_t i = 0; i < 3; i++) {
+        h[i] = open_lo();
+        capture_t *c = h[i];
+        cappool_give(p, &c, 10000 * (i + 1)); /* given at 10, 20 and 30 s */
+    }
+    assert_int_equal(cappool_expire(p, 10000 + CAPPOOL_IDLE_MS - 1), 0);
+    assert_int_equal(cappool_expire(p, 20000 + CAPPOOL_IDLE_MS), 2); /* the two oldest */
+    assert_int_equal(cappool_count(p), 1);
+    assert_ptr_equal(cappool_take(p), h[2]);
+    capture_t *c = h[2];
+    cappool_give(p, &c, 100000);
+    assert_int_equal(cappool_expire(p, 100000 + CAPPOOL_IDLE_MS - 1), 0);
+    assert_int_equal(cappool_expire(p, 100000 + CAPPOOL_IDLE_MS), 1);
+    assert_int_equal(cappool_count(p), 0);
+    assert_null(cappool_take(p));
+    cappool_destroy(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_last_given_first_taken),
+        cmocka_unit_test(test_full_pool_closes),
+        cmocka_unit_test(test_idle_handles_expire),
+    };
+    return cmocka_run_group_tests(tests, setup_ns, NULL);
+}
