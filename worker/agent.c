@@ -505,19 +505,22 @@ static void on_assign(agent_t *a, const Lzr__Assign *m)
         a->run = NULL;
     }
     /* Two engines cannot read one capture handle: while a draining one has the worker's, the
-     * new one borrows one an earlier run left, or opens its own and leaves it for later. */
-    if (capture_lent(a, r->cfg.capture))
+     * new one borrows one an earlier run left or one opened ahead of need, or opens its own and
+     * leaves it for later. */
+    const char *how = "the worker's";
+    if (capture_lent(a, r->cfg.capture)) {
+        how = cappool_count(a->pool)        ? "kept from an earlier run"
+              : cappool_warm_ready(a->pool) ? "opened ahead of it"
+                                            : "opened for it";
         r->cfg.capture = cappool_take(a->pool);
+    }
     r->cfg.capture_kept = &r->capture_kept;
     give_ports(a, r);
     log_info("job %llu (%s) shard %u/%u: positions [%llu, %llu) at %u/s from ports %u-%u; "
              "capture %s",
              (unsigned long long)m->job_id, m->job_name, m->shard, m->n_shards,
              (unsigned long long)m->pos_begin, (unsigned long long)m->pos_end, m->rate,
-             r->cfg.sport_lo, r->cfg.sport_hi,
-             !r->cfg.capture                     ? "opened for it"
-             : r->cfg.capture == a->opt->capture ? "the worker's"
-                                                 : "kept from an earlier run");
+             r->cfg.sport_lo, r->cfg.sport_hi, how);
     if (shard_start(r, q, a->opt->engine) != LZR_OK) {
         send_shard_done(a, m->job_id, m->shard, "cannot start the engine thread", NULL);
         run_free(a, &r);
@@ -525,6 +528,12 @@ static void on_assign(agent_t *a, const Lzr__Assign *m)
     }
     a->run = r;
     a->walk_told = false;
+    /* More shards may come while this one walks: open a handle for the next one now, off its
+     * way to its first SYN. Only where the worker has a handle of its own to lend. */
+    uint32_t most = port_slices(a) < LZR_MAX_DRAINS + 1 ? port_slices(a) : LZR_MAX_DRAINS + 1;
+    if (a->opt->capture && cappool_count(a->pool) == 0 && 1 + live_drains(a) < most)
+        cappool_warm(a->pool, a->opt->iface, a->opt->scan_ip, &a->opt->scan_ip6, a->opt->sport_lo,
+                     a->opt->sport_hi);
 }
 
 static void stop_run(shard_run_t *r, const char *why)

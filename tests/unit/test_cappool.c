@@ -2,7 +2,9 @@
  * Unit tests for worker/cappool with real capture handles on the loopback device of a network
  * namespace of the test's own (needs root; skips without): handles come back last given first;
  * a full pool closes what it is given; handles idle for CAPPOOL_IDLE_MS are closed, oldest
- * first, and the rest keep their places.
+ * first, and the rest keep their places; a handle opened ahead of need (cappool_warm) is handed
+ * out once, or is closed once idle as long as the others, and a pool destroyed meanwhile waits
+ * for it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include "worker/cappool.h"
 
@@ -108,12 +111,53 @@ static void test_idle_handles_expire(void **state)
     cappool_destroy(&p);
 }
 
+/* A handle opened ahead of need: handed out once open, only once; one nobody takes is closed
+ * CAPPOOL_IDLE_MS after an expiry first found it open; a pool destroyed while one is being
+ * opened waits for it and closes it. */
+static void test_warm(void **state)
+{
+    (void)state;
+    if (!have_ns)
+        skip();
+    cappool_t *p = cappool_new();
+    assert_false(cappool_warming(p));
+    cappool_warm(p, "lo", INADDR_LOOPBACK, NULL, 40000, 40100);
+    assert_true(cappool_warming(p));
+    cappool_warm(p, "lo", INADDR_LOOPBACK, NULL, 40000, 40100); /* one at a time */
+    capture_t *c = NULL;
+    for (int i = 0; i < 500 && !c; i++) { /* bounded: 5 s */
+        c = cappool_take(p);
+        if (!c)
+            usleep(10000);
+    }
+    assert_non_null(c);
+    assert_false(cappool_warming(p));
+    assert_null(cappool_take(p)); /* only once */
+    capture_close(&c);
+
+    cappool_warm(p, "lo", INADDR_LOOPBACK, NULL, 40000, 40100);
+    for (int i = 0; i < 500 && !cappool_warm_ready(p); i++)
+        usleep(10000);
+    assert_true(cappool_warm_ready(p));
+    assert_int_equal(cappool_expire(p, 1000), 0); /* seen open at 1 s: idle from then */
+    assert_int_equal(cappool_expire(p, 1000 + CAPPOOL_IDLE_MS - 1), 0);
+    assert_true(cappool_warm_ready(p));
+    assert_int_equal(cappool_expire(p, 1000 + CAPPOOL_IDLE_MS), 1);
+    assert_false(cappool_warming(p));
+    assert_int_equal(cappool_count(p), 0);
+
+    cappool_warm(p, "lo", INADDR_LOOPBACK, NULL, 40000, 40100);
+    cappool_destroy(&p); /* joins the thread, closes its handle */
+    assert_null(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_last_given_first_taken),
         cmocka_unit_test(test_full_pool_closes),
         cmocka_unit_test(test_idle_handles_expire),
+        cmocka_unit_test(test_warm),
     };
     return cmocka_run_group_tests(tests, setup_ns, NULL);
 }
