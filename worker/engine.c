@@ -393,10 +393,12 @@ static void report(engine_t *e, uint64_t now_ns, bool force)
 static void engine_close(engine_t *e)
 {
     lzr_destroy(&e->lzr);
-    if (e->cap != e->cfg->capture && e->cfg->capture_kept)
-        *e->cfg->capture_kept = e->cap;
-    else if (e->cap != e->cfg->capture)
-        capture_close(&e->cap);
+    if (e->cap != e->cfg->capture) { /* the engine opened it: kept for the caller, or closed */
+        if (e->cfg->capture_kept)
+            *e->cfg->capture_kept = e->cap;
+        else
+            capture_close(&e->cap);
+    }
     sender_destroy(&e->tx_rx);
     sender_destroy(&e->tx_syn);
     pthread_mutex_destroy(&e->lock);
