@@ -7,8 +7,8 @@
  * thread (verify_task). Here stay the translation of an Assign into an engine configuration
  * and the loop that ties them together. Shards are pipelined: once a shard's SYN walk is done
  * (the heartbeat says walk_done), the coordinator may assign the next one, whose engine runs
- * beside the draining ones (LZR_MAX_DRAINS at most); each run has its own record queue, so each
- * batch is one shard's.
+ * beside the draining ones (--max-drains of them at most); each run has its own record queue, so
+ * each batch is one shard's.
  */
 #include "worker/agent.h"
 
@@ -84,6 +84,21 @@ void agent_options_init(agent_options_t *opt)
     opt->sport_lo = 40000;
     opt->sport_hi = 65535;
     opt->log_level = "info";
+}
+
+uint32_t agent_drains_for_memory(uint64_t avail_bytes)
+{
+    uint64_t runs = avail_bytes / 4 / CAPTURE_RING_BYTES;
+    if (runs < 3)
+        return 1;
+    return runs - 2 < LZR_MAX_DRAINS ? (uint32_t)(runs - 2) : LZR_MAX_DRAINS;
+}
+
+/* Draining runs the agent may hold beside the walking one. */
+static uint32_t drains_max(const agent_t *a)
+{
+    uint32_t n = a->opt->max_drains;
+    return n && n < LZR_MAX_DRAINS ? n : LZR_MAX_DRAINS;
 }
 
 /* ---- sending ----------------------------------------------------------------------------- */
@@ -182,7 +197,7 @@ static void send_hello(agent_t *a)
     h.iface = (char *)o->iface;
     h.sport_lo = o->sport_lo;
     h.sport_hi = o->sport_hi;
-    h.max_drains = LZR_MAX_DRAINS;
+    h.max_drains = drains_max(a);
     Lzr__Lease lease = LZR__LEASE__INIT;
     h.lease = current_lease(a, &lease);
     a->hello_lease = lease;
@@ -435,12 +450,12 @@ static bool walk_done(shard_run_t *r)
 }
 
 /* Whether a new shard may start now: none runs, or the one running has sent all its SYNs (or
- * was cancelled) and fewer than LZR_MAX_DRAINS others are draining. */
+ * was cancelled) and fewer than drains_max others are draining. */
 static bool can_start(agent_t *a)
 {
     if (!a->run)
         return true;
-    return a->n_drain < AGENT_DRAIN_SLOTS && live_drains(a) < LZR_MAX_DRAINS &&
+    return a->n_drain < AGENT_DRAIN_SLOTS && live_drains(a) < drains_max(a) &&
            (walk_done(a->run) || shard_cancelled(a->run));
 }
 
@@ -530,7 +545,7 @@ static void on_assign(agent_t *a, const Lzr__Assign *m)
     a->walk_told = false;
     /* More shards may come while this one walks: open a handle for the next one now, off its
      * way to its first SYN. Only where the worker has a handle of its own to lend. */
-    uint32_t most = port_slices(a) < LZR_MAX_DRAINS + 1 ? port_slices(a) : LZR_MAX_DRAINS + 1;
+    uint32_t most = port_slices(a) < drains_max(a) + 1 ? port_slices(a) : drains_max(a) + 1;
     if (a->opt->capture && cappool_count(a->pool) == 0 && 1 + live_drains(a) < most)
         cappool_warm(a->pool, a->opt->iface, a->opt->scan_ip, &a->opt->scan_ip6, a->opt->sport_lo,
                      a->opt->sport_hi);
@@ -888,7 +903,7 @@ int agent_run(const agent_options_t *opt, volatile sig_atomic_t *stop, char *err
     agent_t a = {.opt = opt, .stop = stop, .heartbeat_ms = 1000, .fatal = err, .fatal_len = errlen};
     int rc = LZR_ENOMEM;
     a.window = batchwin_new(AGENT_WINDOW, AGENT_BATCH_RECORDS, send_raw_cb, &a);
-    a.pool = cappool_new();
+    a.pool = cappool_new(drains_max(&a));
     if (!a.window || !a.pool)
         snprintf(err, errlen, "out of memory");
     else if ((rc = setup_socket(&a, err, errlen)) == LZR_OK)

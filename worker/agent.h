@@ -47,6 +47,8 @@ typedef struct agent_options {
     bool manage_fw;
     send_path_t send_path;      /* how each shard's SYN walk sends (--tx-ring, --xdp; send.h) */
     uint32_t send_threads;      /* SYN walkers per shard (--send-threads); 0 or 1: one */
+    uint32_t max_drains;        /* shards finishing beside the walking one (--max-drains, 1 to
+                                   LZR_MAX_DRAINS); 0: LZR_MAX_DRAINS */
     const char *blocklist_file; /* the host's blocklist: read again for every shard */
     bool no_default_blocklist;
     const char *log_level;
@@ -58,6 +60,11 @@ typedef struct agent_options {
 
 /* Sets the defaults the command line starts from (source ports 40000-65535, log level info). */
 void agent_options_init(agent_options_t *opt);
+
+/* The default of --max-drains on a host with avail_bytes of memory available: each run holds a
+ * capture ring (CAPTURE_RING_BYTES), and the walking run, the draining ones and the one opened
+ * ahead of the next shard may take a quarter of it; at least 1, at most LZR_MAX_DRAINS. */
+uint32_t agent_drains_for_memory(uint64_t avail_bytes);
 
 /* Runs the agent until *stop becomes non-zero (then gives unacked batches a few seconds) or the
  * coordinator refuses this worker for good. Returns LZR_OK after a clean stop; a negative code,

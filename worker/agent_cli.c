@@ -10,6 +10,7 @@
 #include "common/ports.h"
 #include "common/stopsig.h"
 #include "common/targets.h"
+#include "common/wire.h"
 #include "worker/capture.h"
 #include "worker/engine.h"
 #include "worker/firewall.h"
@@ -32,7 +33,7 @@ static void usage(FILE *f)
           "         [--fresh-ip IP ...] [--scan-ip6 IP6 [--fresh-ip6 IP6 ...]]\n"
           "         [--keys DIR | --insecure] [--name NAME]\n"
           "         [--source-ports 40000-65535] [--gateway-mac MAC] [--manage-firewall]\n"
-          "         [--tx-ring | --xdp] [--send-threads N]\n"
+          "         [--tx-ring | --xdp] [--send-threads N] [--max-drains N]\n"
           "         [--blocklist-file F | --no-default-blocklist] [--log-level info]\n"
           "The host's blocklist (" OPTOUT_DEFAULT_PATH " unless --blocklist-file names another)\n"
           "applies to every shard the coordinator assigns.\n"
@@ -161,6 +162,17 @@ static int apply_option(agent_options_t *o, int opt, char *arg, bool *have_ip)
                                 arg, &o->send_path, &o->send_threads)
                    ? 2
                    : 0;
+    case 'D': {
+        char *end;
+        unsigned long n = strtoul(arg, &end, 10);
+        if (!*arg || *end || n < 1 || n > LZR_MAX_DRAINS) {
+            fprintf(stderr, "lzr-worker: --max-drains: \"%s\" is not a number from 1 to %d\n", arg,
+                    LZR_MAX_DRAINS);
+            return 2;
+        }
+        o->max_drains = (uint32_t)n;
+        return 0;
+    }
     case 'b':
         o->blocklist_file = arg;
         return 0;
@@ -228,6 +240,7 @@ int agent_parse_args(int argc, char **argv, agent_options_t *opt)
         {"tx-ring", no_argument, NULL, 'X'},
         {"xdp", no_argument, NULL, 'X' + 256},
         {"send-threads", required_argument, NULL, 'T'},
+        {"max-drains", required_argument, NULL, 'D'},
         {"blocklist-file", required_argument, NULL, 'b'},
         {"no-default-blocklist", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},
@@ -273,6 +286,35 @@ static int check_senders(const agent_options_t *o, char *err, size_t errlen)
     return LZR_OK;
 }
 
+/* MemAvailable of /proc/meminfo in bytes; 0 when it cannot be read. */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[128];
+    unsigned long long kib = 0;
+    while (fgets(line, sizeof line, f) && sscanf(line, "MemAvailable: %llu kB", &kib) != 1)
+        kib = 0;
+    fclose(f);
+    return (uint64_t)kib * 1024;
+}
+
+/* --max-drains, or its default from the memory the host has available; logged. */
+static void choose_drains(agent_options_t *o)
+{
+    uint64_t avail = mem_available();
+    const char *why = "--max-drains";
+    if (!o->max_drains) {
+        o->max_drains = avail ? agent_drains_for_memory(avail) : LZR_MAX_DRAINS;
+        why = avail ? "a quarter of the memory available" : "the most (MemAvailable unread)";
+    }
+    log_info("up to %u shard%s finish their connections beside the one walking (%s; each run "
+             "holds a %d MiB capture ring, %llu MiB available)",
+             o->max_drains, o->max_drains == 1 ? "" : "s", why, CAPTURE_RING_BYTES >> 20,
+             (unsigned long long)(avail >> 20));
+}
+
 /* The firewall self-test, the senders and the capture handle every shard shares; 0, or 1
  * (logged). */
 static int prepare_host(agent_options_t *o)
@@ -300,6 +342,7 @@ static int prepare_host(agent_options_t *o)
     }
     log_info("each shard's SYN walk sends through %s, on %u thread%s", send_path_name(o->send_path),
              o->send_threads > 1 ? o->send_threads : 1, o->send_threads > 1 ? "s" : "");
+    choose_drains(o);
     /* The capture ring is the costly part of an engine's start: open it once for all shards. */
     o->capture =
         capture_open(o->iface, o->scan_ip, o->scan_ip6.family == ADDR_IPV6 ? &o->scan_ip6 : NULL,

@@ -32,14 +32,17 @@ struct cappool {
     capture_t *cap[CAPPOOL_MAX];
     uint64_t since_ms[CAPPOOL_MAX]; /* when each was given back */
     size_t n;
+    size_t keep; /* n's bound: cappool_new's, at most CAPPOOL_MAX */
     warm_t warm;
 };
 
-cappool_t *cappool_new(void)
+cappool_t *cappool_new(size_t keep)
 {
     cappool_t *p = calloc(1, sizeof(cappool_t));
-    if (p)
+    if (p) {
+        p->keep = keep < CAPPOOL_MAX ? keep : CAPPOOL_MAX;
         pthread_mutex_init(&p->warm.lock, NULL);
+    }
     return p;
 }
 
@@ -135,7 +138,7 @@ void cappool_give(cappool_t *p, capture_t **c, uint64_t now_ms)
 {
     if (!*c)
         return;
-    if (p->n == CAPPOOL_MAX) {
+    if (p->n >= p->keep) {
         capture_close(c);
         return;
     }

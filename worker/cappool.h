@@ -18,14 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Handles kept at most: one for each run that can be live beside the agent's own handle. */
+/* Handles a pool can keep: one for each run that can be live beside the agent's own handle. */
 #define CAPPOOL_MAX     LZR_MAX_DRAINS
 #define CAPPOOL_IDLE_MS 60000
 
 typedef struct cappool cappool_t;
 
-/* An empty pool; NULL when out of memory. */
-cappool_t *cappool_new(void);
+/* An empty pool that keeps at most keep handles (CAPPOOL_MAX when more); NULL when out of
+ * memory. */
+cappool_t *cappool_new(size_t keep);
 
 /* Closes every handle kept, frees, and sets *p to NULL. */
 void cappool_destroy(cappool_t **p);

@@ -22,10 +22,6 @@
 #include <time.h>
 
 #define CAPTURE_SNAPLEN 1600
-/* 128 MiB: at an unlimited rate in full mode, the replies to SYNs already sent keep coming after
- * the walk pauses, and with TPACKET_V2's fixed 1.3 KiB frame slots 64 MiB overflowed by up to
- * 8,611 frames in lab test 0203 (0 in 6 scans at 128). V3's blocks pack frames by their size. */
-#define CAPTURE_BUFFER (128 << 20)
 /* Without immediate mode libpcap uses TPACKET_V3: the kernel packs frames into blocks (256 KiB
  * each, 512 of them here) and hands a block over when it is full or CAPTURE_BLOCK_MS after its
  * first frame, so the receive thread takes one status word a block rather than one a frame:
@@ -115,7 +111,7 @@ capture_t *capture_open(const char *iface, uint32_t addr, const lzr_addr_t *addr
     pcap_set_promisc(p, 0);
     pcap_set_immediate_mode(p, 0);
     pcap_set_timeout(p, CAPTURE_BLOCK_MS);
-    pcap_set_buffer_size(p, CAPTURE_BUFFER);
+    pcap_set_buffer_size(p, CAPTURE_RING_BYTES);
     if (pcap_activate(p) < 0) {
         snprintf(err, errlen, "pcap on %s: %s", iface, pcap_geterr(p));
         pcap_close(p);

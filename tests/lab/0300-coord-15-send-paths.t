@@ -6,7 +6,9 @@
 # --xdp the vantage's veth has one queue, which a shard's walk holds: the next shard's walk can
 # only start beside the previous one's tails because a run lets go of its walk's sockets once
 # its walk is done. A worker whose send path the host cannot give (--xdp with a second thread
-# wants a second queue) refuses to start, says why, and never joins.
+# wants a second queue) refuses to start, says why, and never joins. A worker picks how many
+# shards may finish beside the walking one from the memory it has (each run holds a capture
+# ring), and one told --max-drains 1 holds two shards at once, never more, through a whole job.
 . "$(dirname "$0")/lib.sh"
 lab_env
 . "$(dirname "$0")/coord-lib.sh"
@@ -42,6 +44,9 @@ run_job() {
 
 worker_start v1 --xdp
 wait_registered v1
+like "$(grep 'finish their connections' "$CW/v1.log")" \
+    "up to [1-7] shards? finish their connections beside the one walking \(a quarter of the memory available; each run holds a 128 MiB capture ring, [0-9]+ MiB available\)" \
+    "v1 says how many shards may drain, from the memory it has"
 run_job xdp "$CW/v1.log" "AF_XDP, on 1 thread$"
 kill "$V1_PID"
 wait_until 10 sh -c "! kill -0 $V1_PID 2>/dev/null" || kill -9 "$V1_PID"
@@ -50,4 +55,14 @@ mv "$CW/v1.log" "$CW/v1-xdp.log"
 worker_start v1 --tx-ring --send-threads 2
 wait_until 15 grep -q "SYN walk sends" "$CW/v1.log"
 run_job ring "$CW/v1.log" "a PACKET_TX_RING, on 2 threads$"
+kill "$V1_PID"
+wait_until 10 sh -c "! kill -0 $V1_PID 2>/dev/null" || kill -9 "$V1_PID"
+mv "$CW/v1.log" "$CW/v1-ring.log"
+
+worker_start v1 --max-drains 1
+wait_until 15 grep -q "SYN walk sends" "$CW/v1.log"
+like "$(grep 'finish their connections' "$CW/v1.log")" "up to 1 shard finish .*\(--max-drains;" \
+    "v1 says one shard may finish beside the walking one, as told"
+run_job drains1 "$CW/v1.log" "sendmmsg, on 1 thread$"
+is "$MAX_HELD" 2 "with --max-drains 1 the worker held two shards at once, never more"
 done_testing

@@ -205,7 +205,7 @@ static void *agent_thread(void *arg)
     return NULL;
 }
 
-static void start_agent(fixture_t *f, uint16_t sport_hi)
+static void start_agent(fixture_t *f, uint16_t sport_hi, uint32_t max_drains)
 {
     agent_options_init(&f->opt);
     f->opt.endpoint = f->ep;
@@ -222,6 +222,7 @@ static void start_agent(fixture_t *f, uint16_t sport_hi)
     f->opt.engine = fake_engine;
     if (sport_hi)
         f->opt.sport_hi = sport_hi;
+    f->opt.max_drains = max_drains;
     f->stop = 0;
     assert_int_equal(pthread_create(&f->thread, NULL, agent_thread, f), 0);
     f->running = true;
@@ -237,7 +238,7 @@ static int join_agent(fixture_t *f)
 }
 
 /* A fixture whose agent is admitted or not, with source ports 40000-sport_hi (0: the default). */
-static int setup_with(void **state, bool admit, uint16_t sport_hi)
+static int setup_with(void **state, bool admit, uint16_t sport_hi, uint32_t max_drains)
 {
     fixture_t *f = calloc(1, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/lzr-agent-XXXXXX");
@@ -250,25 +251,31 @@ static int setup_with(void **state, bool admit, uint16_t sport_hi)
     fake_pipe = false;
     memset((void *)fake_gate, 0, sizeof fake_gate);
     fake_started = 0;
-    start_agent(f, sport_hi);
+    start_agent(f, sport_hi, max_drains);
     *state = f;
     return 0;
 }
 
 static int setup(void **state)
 {
-    return setup_with(state, true, 0);
+    return setup_with(state, true, 0, 0);
 }
 
 /* Source ports 40000-41023: four slices of 256. */
 static int setup_narrow(void **state)
 {
-    return setup_with(state, true, 41023);
+    return setup_with(state, true, 41023, 0);
+}
+
+/* A worker told --max-drains 2. */
+static int setup_two_drains(void **state)
+{
+    return setup_with(state, true, 0, 2);
 }
 
 static int setup_stranger(void **state)
 {
-    return setup_with(state, false, 0);
+    return setup_with(state, false, 0, 0);
 }
 
 static int teardown(void **state)
@@ -343,6 +350,8 @@ static void register_agent(fixture_t *f)
     assert_int_equal(env->hello->fresh_ips[0], FRESH_IP);
     assert_int_equal(env->hello->sport_lo, 40000);
     assert_int_equal(env->hello->sport_hi, f->opt.sport_hi);
+    assert_int_equal(env->hello->max_drains,
+                     f->opt.max_drains ? f->opt.max_drains : LZR_MAX_DRAINS);
     assert_null(env->hello->lease);
     wire_free(&env);
     welcome(f, false);
@@ -863,6 +872,67 @@ static void test_pipelined_shards(void **state)
     assert_int_equal(join_agent(f), LZR_OK);
 }
 
+/* A worker told --max-drains 2 says so in its Hello (register_agent) and holds three runs at
+ * most: with two draining and the third walked, one more Assign is ignored, and the three
+ * finish with their records exactly once. */
+static void test_max_drains_bound(void **state)
+{
+    fixture_t *f = *state;
+    static shard_spec_t sp[PIPE_SHARDS];
+    static pipe_seen_t p;
+    const uint32_t n = 3;
+    pipeline_start(f, sp, n, &p);
+    assign(f, &sp[n]); /* a fourth: ignored */
+    for (int i = 0; i < 20; i++)
+        usleep(10000);
+    assert_int_equal(fake_started, n);
+    assert_int_equal(fake_running, n);
+    for (uint32_t sh = 0; sh < n; sh++)
+        pipeline_finish(f, sp, sh, &p);
+    for (uint32_t sh = 0; sh < n; sh++)
+        pipeline_check(sp, sh, &p);
+    assert_int_equal(p.n_got[n], 0);
+    assert_int_equal(fake_started, n);
+    assert_int_equal(join_agent(f), LZR_OK);
+}
+
+/* --max-drains: 1 to LZR_MAX_DRAINS, else refused (exit 2); without it the default follows the
+ * memory available, a quarter of it in 128 MiB capture rings, one for the walking run and one
+ * opened ahead. */
+static void test_max_drains_option(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *arg;
+        int rc;
+        uint32_t want;
+    } rows[] = {{NULL, 0, 0}, {"1", 0, 1},  {"7", 0, 7},   {"0", 2, 0},
+                {"8", 2, 0},  {"-1", 2, 0}, {"two", 2, 0}, {"", 2, 0}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char *argv[12] = {
+            "--coordinator", "ipc:///nonexistent", "--iface",    "lo",
+            "--scan-ip",     "127.0.0.1",          "--insecure", "--no-default-blocklist"};
+        int argc = 8;
+        if (rows[i].arg) {
+            argv[argc++] = "--max-drains";
+            argv[argc++] = (char *)rows[i].arg;
+        }
+        agent_options_t o;
+        agent_options_init(&o);
+        int rc = agent_parse_args(argc, argv, &o);
+        if (rc != rows[i].rc || (rc == 0 && o.max_drains != rows[i].want))
+            fail_msg("--max-drains %s: exit %d, max_drains %u",
+                     rows[i].arg ? rows[i].arg : "(none)", rc, o.max_drains);
+    }
+    const uint64_t mib = 1 << 20;
+    assert_int_equal(agent_drains_for_memory(0), 1);
+    assert_int_equal(agent_drains_for_memory(1024 * mib), 1);  /* 256 MiB: two rings */
+    assert_int_equal(agent_drains_for_memory(1536 * mib), 1);  /* three: walk, drain, ahead */
+    assert_int_equal(agent_drains_for_memory(2048 * mib), 2);  /* four */
+    assert_int_equal(agent_drains_for_memory(4608 * mib), 7);  /* nine */
+    assert_int_equal(agent_drains_for_memory(64ull << 30), 7); /* never more than the protocol's */
+}
+
 /* Source ports cut in only four slices: the agent holds at most four runs. With three draining
  * and the fourth walked, its heartbeats keep walk_done false (no ports for a fifth shard) until
  * a drain ends; the fifth shard then scans from the slice that drain freed, apart from the
@@ -1092,6 +1162,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pipelined_shards, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_names_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_narrow_ports_bound_runs, setup_narrow, teardown),
+        cmocka_unit_test_setup_teardown(test_max_drains_bound, setup_two_drains, teardown),
+        cmocka_unit_test(test_max_drains_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ static void test_last_given_first_taken(void **state)
     (void)state;
     if (!have_ns)
         skip();
-    cappool_t *p = cappool_new();
+    cappool_t *p = cappool_new(CAPPOOL_MAX);
     assert_non_null(p);
     assert_null(cappool_take(p));
     capture_t *a = open_lo(), *b = open_lo(), *ga = a, *gb = b;
@@ -65,25 +65,34 @@ static void test_last_given_first_taken(void **state)
     assert_null(p);
 }
 
+/* A pool that keeps `keep` handles (asked for ask) closes the next one it is given. */
+static void full_pool_closes(size_t ask, size_t keep)
+{
+    cappool_t *p = cappool_new(ask);
+    capture_t *kept[CAPPOOL_MAX];
+    for (size_t i = 0; i < keep; i++) {
+        capture_t *c = open_lo();
+        kept[i] = c;
+        cappool_give(p, &c, 1000 + i);
+        assert_null(c);
+    }
+    capture_t *extra = open_lo();
+    cappool_give(p, &extra, 5000);
+    assert_null(extra); /* closed, not kept */
+    assert_int_equal(cappool_count(p), keep);
+    assert_ptr_equal(cappool_take(p), kept[keep - 1]);
+    capture_close(&kept[keep - 1]);
+    cappool_destroy(&p); /* closes the rest */
+}
+
 static void test_full_pool_closes(void **state)
 {
     (void)state;
     if (!have_ns)
         skip();
-    cappool_t *p = cappool_new();
-    capture_t *kept[CAPPOOL_MAX];
-    for (size_t i = 0; i < CAPPOOL_MAX; i++) {
-        capture_t *c = open_lo();
-        kept[i] = c;
-        cappool_give(p, &c, 1000 + i);
-    }
-    capture_t *extra = open_lo();
-    cappool_give(p, &extra, 5000);
-    assert_null(extra); /* closed, not kept */
-    assert_int_equal(cappool_count(p), CAPPOOL_MAX);
-    assert_ptr_equal(cappool_take(p), kept[CAPPOOL_MAX - 1]);
-    capture_close(&kept[CAPPOOL_MAX - 1]);
-    cappool_destroy(&p); /* closes the rest */
+    full_pool_closes(CAPPOOL_MAX, CAPPOOL_MAX);
+    full_pool_closes(2, 2);                         /* a worker told --max-drains 2 */
+    full_pool_closes(CAPPOOL_MAX + 5, CAPPOOL_MAX); /* never more than the array */
 }
 
 static void test_idle_handles_expire(void **state)
@@ -91,7 +100,7 @@ static void test_idle_handles_expire(void **state)
     (void)state;
     if (!have_ns)
         skip();
-    cappool_t *p = cappool_new();
+    cappool_t *p = cappool_new(CAPPOOL_MAX);
     capture_t *h[3];
     for (size_t i = 0; i < 3; i++) {
         h[i] = open_lo();
@@ -119,7 +128,7 @@ static void test_warm(void **state)
     (void)state;
     if (!have_ns)
         skip();
-    cappool_t *p = cappool_new();
+    cappool_t *p = cappool_new(CAPPOOL_MAX);
     assert_false(cappool_warming(p));
     cappool_warm(p, "lo", INADDR_LOOPBACK, NULL, 40000, 40100);
     assert_true(cappool_warming(p));
