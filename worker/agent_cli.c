@@ -162,17 +162,10 @@ static int apply_option(agent_options_t *o, int opt, char *arg, bool *have_ip)
                                 arg, &o->send_path, &o->send_threads)
                    ? 2
                    : 0;
-    case 'D': {
-        char *end;
-        unsigned long n = strtoul(arg, &end, 10);
-        if (!*arg || *end || n < 1 || n > LZR_MAX_DRAINS) {
-            fprintf(stderr, "lzr-worker: --max-drains: \"%s\" is not a number from 1 to %d\n", arg,
-                    LZR_MAX_DRAINS);
-            return 2;
-        }
-        o->max_drains = (uint32_t)n;
-        return 0;
-    }
+    case 'D':
+        return scan_count_option("lzr-worker", "max-drains", arg, 1, LZR_MAX_DRAINS, &o->max_drains)
+                   ? 2
+                   : 0;
     case 'b':
         o->blocklist_file = arg;
         return 0;

@@ -63,25 +63,29 @@ int scan_config_build(const scan_spec_t *spec, const scan_vantage_t *v, scan_nam
     return LZR_OK;
 }
 
+int scan_count_option(const char *prog, const char *option, const char *arg, uint32_t lo,
+                      uint32_t hi, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(arg, &end, 10);
+    if (errno || *end || end == arg || *arg == '-') {
+        fprintf(stderr, "%s: --%s: \"%s\" is not a number\n", prog, option, arg);
+        return -1;
+    }
+    if (n < lo || n > hi) {
+        fprintf(stderr, "%s: --%s: %lu is out of range (%u-%u)\n", prog, option, n, lo, hi);
+        return -1;
+    }
+    *out = (uint32_t)n;
+    return 0;
+}
+
 int scan_send_option(const char *prog, const char *option, const char *arg, send_path_t *path,
                      uint32_t *threads)
 {
-    if (strcmp(option, "send-threads") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long n = strtoul(arg, &end, 10);
-        if (errno || *end || end == arg) {
-            fprintf(stderr, "%s: --send-threads: \"%s\" is not a number\n", prog, arg);
-            return -1;
-        }
-        if (n < 1 || n > SCAN_MAX_SEND_THREADS) {
-            fprintf(stderr, "%s: --send-threads: %lu is out of range (1-%d)\n", prog, n,
-                    SCAN_MAX_SEND_THREADS);
-            return -1;
-        }
-        *threads = (uint32_t)n;
-        return 0;
-    }
+    if (strcmp(option, "send-threads") == 0)
+        return scan_count_option(prog, option, arg, 1, SCAN_MAX_SEND_THREADS, threads);
     if (*path != SEND_MMSG) {
         fprintf(stderr, "%s: --tx-ring and --xdp: choose one\n", prog);
         return -1;

@@ -36,6 +36,11 @@ typedef struct scan_vantage {
 int scan_send_option(const char *prog, const char *option, const char *arg, send_path_t *path,
                      uint32_t *threads);
 
+/* A whole number from lo to hi for --option (the name without dashes) into *out: 0, or -1 with
+ * the problem said on stderr after prog ("lzr-worker: --max-drains: 8 is out of range (1-7)"). */
+int scan_count_option(const char *prog, const char *option, const char *arg, uint32_t lo,
+                      uint32_t hi, uint32_t *out);
+
 /* Clears cfg and fills it from spec and v: interface, addresses, source ports, the target set
  * and port list (borrowed: spec must outlive the run), the handshake and fallback lists looked
  * up in the registry, rate, timings, bounds and flags. A handshake name the registry does not
